@@ -1,0 +1,33 @@
+# The two commands a person types: `make demo` and `make test`. `make bench` measures performance.
+
+SWIFT ?= swift
+DEBS := libopenblas-dev libjpeg-dev libxml2-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+RELEASE := -c release
+TEST_FLAGS := -c release -Xswiftc -enable-testing
+
+.PHONY: demo test bench deps build clean
+
+# Installs the Debian packages that are missing (nothing when all are there).
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build $(RELEASE)
+
+demo: build
+	$(SWIFT) run $(RELEASE) cmh demo
+
+test: deps
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	$(SWIFT) test $(TEST_FLAGS) --skip-build
+
+bench: build
+	$(SWIFT) run $(RELEASE) cmh bench engine --json
+
+clean:
+	rm -rf .build

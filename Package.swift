@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+// Deep cross-modal hashing: image and text towers trained into one Hamming space.
+import PackageDescription
+
+
+let package = Package(
+  name: "CrossModalHashing",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "cmh", targets: ["cmh"]),
+    .library(name: "Tensor", targets: ["Tensor"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    // MARK: - System-library shims
+    .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+
+    // MARK: - Modules
+    .target(name: "Tensor", dependencies: ["CBLAS"]),
+
+    // MARK: - Command line
+    .executableTarget(
+      name: "cmh",
+      dependencies: [
+        "Tensor",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    // MARK: - Tests
+    .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
+    .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

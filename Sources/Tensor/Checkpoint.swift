@@ -1,0 +1,89 @@
+// Checkpoint: a model's parameters and buffers, the optimiser's state and the training position
+// in one versioned file, so that a resumed run takes exactly the steps the uninterrupted one would.
+
+import Foundation
+
+public enum CheckpointError: Error, CustomStringConvertible {
+  case invalid(String)
+  public var description: String {
+    switch self { case .invalid(let why): return "invalid checkpoint: \(why)" }
+  }
+}
+
+/// Where training stands, stored in the checkpoint's header.
+public struct TrainingPosition: Codable, Equatable {
+  public var epoch: Int
+  public var step: Int
+  /// Named random generators of the training loop (shuffling), as 16-digit hex words.
+  public var generators: [String: [String]]
+  /// Free-form settings the trainer wants back (seed, options).
+  public var notes: [String: String]
+
+  public init(epoch: Int, step: Int, generators: [String: RandomGenerator] = [:], notes: [String: String] = [:]) {
+    self.epoch = epoch
+    self.step = step
+    self.generators = generators.mapValues { $0.state.map { String($0, radix: 16) } }
+    self.notes = notes
+  }
+
+  /// A generator saved under `name`, if the checkpoint has it.
+  public func generator(_ name: String) -> RandomGenerator? {
+    guard let words = generators[name]?.compactMap({ UInt64($0, radix: 16) }), words.count == 4 else { return nil }
+    return RandomGenerator(state: words)
+  }
+}
+
+public enum Checkpoint {
+  public static let magic = "CMHCKPT\0"
+
+  private struct Header: Codable {
+    var kind = "checkpoint"
+    var position: TrainingPosition
+    var learningRates: [Float]
+    /// Random generators of modules such as Dropout, by module path.
+    var moduleGenerators: [String: [String]]
+  }
+
+  /// Saves `model` (parameters and buffers), the optimiser state and the position, atomically.
+  public static func save(to url: URL, model: Module, optimizer: Optimizer?, position: TrainingPosition) throws {
+    var tensors = model.namedParameters().map { ("param." + $0.0, $0.1.value) }
+    tensors += model.namedBuffers().map { ("buffer." + $0.0, $0.1.value) }
+    tensors += (optimizer?.namedState ?? []).map { ("optim." + $0.0, $0.1) }
+    let generators = model.namedModules().compactMap { path, m -> (String, [String])? in
+      (m as? RandomModule).map { (path, $0.generator.state.map { String($0, radix: 16) }) }
+    }
+    let header = Header(position: position, learningRates: optimizer?.groups.map(\.learningRate) ?? [],
+                        moduleGenerators: Dictionary(uniqueKeysWithValues: generators))
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    try TensorArchive(metadata: encoder.encode(header), tensors: tensors).write(to: url, magic: magic)
+  }
+
+  /// Loads a checkpoint into `model` and `optimizer`; every parameter and buffer must be present with its shape.
+  @discardableResult
+  public static func load(from url: URL, into model: Module, optimizer: Optimizer?) throws -> TrainingPosition {
+    let archive = try TensorArchive.read(from: url, magic: magic, what: "checkpoint")
+    let header: Header
+    do { header = try JSONDecoder().decode(Header.self, from: archive.metadata) } catch {
+      throw ArchiveError(path: url.path, problem: "the checkpoint header is not valid: \(error)")
+    }
+    let stored = Dictionary(archive.tensors, uniquingKeysWith: { a, _ in a })
+    func restore(_ key: String, into target: Tensor) throws {
+      guard let t = stored[key] else { throw ArchiveError(path: url.path, problem: "\(key) is missing; was it written for another model?") }
+      guard t.shape == target.shape else { throw ArchiveError(path: url.path, problem: "\(key) has shape \(t.shape), the model expects \(target.shape)") }
+      target.assign(t)
+    }
+    for (name, p) in model.namedParameters() { try restore("param." + name, into: p.value) }
+    for (name, b) in model.namedBuffers() { try restore("buffer." + name, into: b.value) }
+    for (path, m) in model.namedModules() {
+      guard let r = m as? RandomModule, let words = header.moduleGenerators[path]?.compactMap({ UInt64($0, radix: 16) }), words.count == 4 else { continue }
+      r.generator = RandomGenerator(state: words)
+    }
+    if let optimizer {
+      let state = Dictionary(archive.tensors.filter { $0.0.hasPrefix("optim.") }.map { (String($0.0.dropFirst(6)), $0.1) }, uniquingKeysWith: { a, _ in a })
+      do { try optimizer.loadState(state) } catch { throw ArchiveError(path: url.path, problem: "\(error)") }
+      for (i, rate) in header.learningRates.enumerated() where i < optimizer.groups.count { optimizer.groups[i].learningRate = rate }
+    }
+    return header.position
+  }
+}

@@ -1,0 +1,87 @@
+// Module: the layer protocol (forward + backward), named parameters and buffers like PyTorch's state_dict.
+
+/// A trainable tensor with its accumulated gradient.
+public final class Parameter {
+  public var value: Tensor
+  public let grad: Tensor
+  /// Frozen parameters keep their gradient at zero and are skipped by optimisers.
+  public var isTrainable = true
+
+  public init(_ value: Tensor) {
+    self.value = value
+    self.grad = Tensor(zeros: value.shape)
+  }
+}
+
+/// A non-trainable tensor that belongs to the model's state (BatchNorm's running statistics).
+public final class Buffer {
+  public var value: Tensor
+  public init(_ value: Tensor) { self.value = value }
+}
+
+/// A layer or a network of layers.
+///
+/// `forward` keeps what `backward` needs; `backward` takes the gradient of the loss with respect to
+/// the output, accumulates (+=) parameter gradients and returns the gradient with respect to the
+/// input. Call them in pairs: one backward after each training forward.
+public protocol Module: AnyObject {
+  func forward(_ input: Tensor) -> Tensor
+  func backward(_ outputGradient: Tensor) -> Tensor
+  /// Parameters owned directly by this module, named as in PyTorch (`weight`, `bias`).
+  var ownParameters: [(String, Parameter)] { get }
+  /// Buffers owned directly by this module (`running_mean`, ...).
+  var ownBuffers: [(String, Buffer)] { get }
+  /// Sub-modules with their names (`layer1`, `0`, `conv1`).
+  var children: [(String, Module)] { get }
+  /// Training mode (batch statistics, dropout) or evaluation mode.
+  var isTraining: Bool { get set }
+}
+
+extension Module {
+  public var ownParameters: [(String, Parameter)] { [] }
+  public var ownBuffers: [(String, Buffer)] { [] }
+  public var children: [(String, Module)] { [] }
+
+  public func callAsFunction(_ input: Tensor) -> Tensor { forward(input) }
+
+  /// All parameters below this module, with dotted names (`layer1.0.conv1.weight`).
+  public func namedParameters(prefix: String = "") -> [(String, Parameter)] {
+    var result = ownParameters.map { (prefix + $0.0, $0.1) }
+    for (name, child) in children { result += child.namedParameters(prefix: prefix + name + ".") }
+    return result
+  }
+
+  /// All buffers below this module, with dotted names (`bn1.running_mean`).
+  public func namedBuffers(prefix: String = "") -> [(String, Buffer)] {
+    var result = ownBuffers.map { (prefix + $0.0, $0.1) }
+    for (name, child) in children { result += child.namedBuffers(prefix: prefix + name + ".") }
+    return result
+  }
+
+  /// This module and every module below it, with dotted paths ("" for this one).
+  public func namedModules(prefix: String = "") -> [(String, Module)] {
+    var result: [(String, Module)] = [(prefix, self)]
+    for (name, child) in children {
+      result += child.namedModules(prefix: prefix.isEmpty ? name : prefix + "." + name)
+    }
+    return result
+  }
+
+  /// Switches this module and all below it to training (true) or evaluation (false) mode.
+  public func setTraining(_ training: Bool) {
+    for (_, module) in namedModules() { module.isTraining = training }
+  }
+
+  /// Sets every parameter gradient to zero.
+  public func zeroGradients() {
+    for (_, p) in namedParameters() { p.grad.zero() }
+  }
+
+  /// Total number of parameter elements.
+  public var parameterCount: Int { namedParameters().reduce(0) { $0 + $1.1.value.count } }
+}
+
+/// A module whose behaviour depends on random numbers (Dropout); checkpoints save its generator.
+public protocol RandomModule: Module {
+  var generator: RandomGenerator { get set }
+}

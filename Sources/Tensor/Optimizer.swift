@@ -1,0 +1,102 @@
+// Optimizer: parameter groups, weight decay and per-parameter state; subclasses (SGD, RMSprop, Adam)
+// override two points only: the state a new parameter gets, and one update step.
+
+/// Parameters that share a learning rate and weight decay.
+public struct ParameterGroup {
+  public var parameters: [(String, Parameter)]
+  public let baseLearningRate: Float
+  public var learningRate: Float
+  public var weightDecay: Float
+
+  public init(_ parameters: [(String, Parameter)], learningRate: Float, weightDecay: Float = 0) {
+    self.parameters = parameters
+    self.baseLearningRate = learningRate
+    self.learningRate = learningRate
+    self.weightDecay = weightDecay
+  }
+}
+
+open class Optimizer {
+  public var groups: [ParameterGroup]
+  /// Names of the per-parameter state tensors, in the order `newState` returns them.
+  public let stateNames: [String]
+  private var state: [String: [Tensor]] = [:]
+
+  public init(groups: [ParameterGroup], stateNames: [String]) {
+    let names = groups.flatMap { $0.parameters.map(\.0) }
+    precondition(Set(names).count == names.count, "Optimizer: a parameter name appears twice")
+    self.groups = groups
+    self.stateNames = stateNames
+  }
+
+  /// The state tensors of a parameter before its first step (zeros of its shape by default).
+  open func newState(for parameter: Parameter) -> [Tensor] {
+    stateNames.map { _ in Tensor(zeros: parameter.value.shape) }
+  }
+
+  /// One update of `weights` (count elements) from `gradient`, which already includes weight decay.
+  /// `step` is this parameter's step number, starting at 1.
+  open func update(weights: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>, count: Int,
+                   state: [Tensor], step: Int, learningRate: Float) {
+    fatalError("Optimizer.update must be overridden")
+  }
+
+  /// Applies one step to every trainable parameter from its accumulated gradient.
+  public func step() {
+    for group in groups {
+      for (name, p) in group.parameters where p.isTrainable {
+        let s = state[name] ?? ([Tensor(zeros: [1])] + newState(for: p))
+        state[name] = s
+        s[0].data[0] += 1
+        let gradient = decayed(p, group.weightDecay)
+        update(weights: p.value.data, gradient: gradient.data, count: p.value.count,
+               state: Array(s.dropFirst()), step: Int(s[0].data[0]), learningRate: group.learningRate)
+      }
+    }
+  }
+
+  /// g + λ·w (PyTorch's L2 weight decay), or the gradient itself when λ = 0.
+  private func decayed(_ p: Parameter, _ lambda: Float) -> Tensor {
+    guard lambda != 0 else { return p.grad }
+    let g = p.grad.copy()
+    for i in 0..<g.count { g.data[i] += lambda * p.value.data[i] }
+    return g
+  }
+
+  /// Sets every group's learning rate to its base rate times the schedule's factor for `epoch`.
+  public func applySchedule(_ schedule: LearningRateSchedule, epoch: Int) {
+    for i in groups.indices { groups[i].learningRate = groups[i].baseLearningRate * schedule.factor(epoch: epoch) }
+  }
+
+  /// Zeroes the gradients of every parameter of every group.
+  public func zeroGradients() {
+    for group in groups { for (_, p) in group.parameters { p.grad.zero() } }
+  }
+
+  // MARK: State for checkpoints
+
+  /// The state as named tensors: `<parameter>.step`, `<parameter>.<state name>`.
+  public var namedState: [(String, Tensor)] {
+    state.keys.sorted().flatMap { name in
+      zip(["step"] + stateNames, state[name]!).map { ("\(name).\($0)", $1) }
+    }
+  }
+
+  /// Restores state written by `namedState`; parameters without an entry start fresh.
+  public func loadState(_ tensors: [String: Tensor]) throws {
+    state = [:]
+    for group in groups {
+      for (name, p) in group.parameters {
+        guard let step = tensors["\(name).step"] else { continue }
+        var s = [step.copy()]
+        for stateName in stateNames {
+          guard let t = tensors["\(name).\(stateName)"], t.shape == p.value.shape else {
+            throw CheckpointError.invalid("optimizer state \(name).\(stateName) is missing or has the wrong shape")
+          }
+          s.append(t.copy())
+        }
+        state[name] = s
+      }
+    }
+  }
+}

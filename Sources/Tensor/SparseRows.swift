@@ -1,0 +1,52 @@
+// SparseRows: a batch of sparse rows (compressed sparse row form), the input of bag-of-words layers.
+
+/// Rows of a sparse N × V matrix: row r holds `columns[rowStarts[r]..<rowStarts[r+1]]` with `values`.
+public struct SparseRows: Sendable {
+  public let rowCount: Int
+  public let columnCount: Int
+  public let rowStarts: [Int]
+  public let columns: [Int32]
+  public let values: [Float]
+
+  /// Builds the rows from (column, value) lists; columns must lie in 0..<columnCount.
+  public init(columnCount: Int, rows: [[(column: Int, value: Float)]]) {
+    var starts = [0], cols = [Int32](), vals = [Float]()
+    for row in rows {
+      for (c, v) in row {
+        precondition(c >= 0 && c < columnCount, "SparseRows: column \(c) outside 0..<\(columnCount)")
+        cols.append(Int32(c)); vals.append(v)
+      }
+      starts.append(cols.count)
+    }
+    self.rowCount = rows.count
+    self.columnCount = columnCount
+    self.rowStarts = starts
+    self.columns = cols
+    self.values = vals
+  }
+
+  /// The sparse rows of a dense matrix [N, V] (zeros dropped).
+  public init(dense: Tensor) {
+    precondition(dense.rank == 2, "SparseRows(dense:): needs [N, V], got \(dense.shape)")
+    let v = dense.shape[1]
+    let rows = (0..<dense.shape[0]).map { r in
+      (0..<v).compactMap { c -> (column: Int, value: Float)? in
+        let x = dense.data[r * v + c]
+        return x == 0 ? nil : (c, x)
+      }
+    }
+    self.init(columnCount: v, rows: rows)
+  }
+
+  /// The same matrix as a dense tensor [N, V].
+  public func dense() -> Tensor {
+    let t = Tensor(zeros: [rowCount, columnCount])
+    for r in 0..<rowCount {
+      for j in rowStarts[r]..<rowStarts[r + 1] { t.data[r * columnCount + Int(columns[j])] += values[j] }
+    }
+    return t
+  }
+
+  /// The distinct columns used by any row, ascending.
+  public var usedColumns: [Int] { Array(Set(columns.map(Int.init))).sorted() }
+}

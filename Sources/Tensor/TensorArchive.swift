@@ -1,0 +1,113 @@
+// TensorArchive: the binary file of named float32 tensors behind checkpoints and model files.
+//
+// Layout (little-endian): magic (8 bytes) | version u32 | metadata length u32 | table length u32 |
+// metadata JSON | table JSON [{"name","shape","offset"}] | zero padding to 64 bytes | tensor data,
+// each tensor 64-byte aligned, offsets counted from the start of the data.
+
+import Foundation
+
+/// A file that cannot be read as the archive it claims to be; says which file and what is wrong.
+public struct ArchiveError: Error, CustomStringConvertible {
+  public let path: String
+  public let problem: String
+  public var description: String { "\(path): \(problem)" }
+}
+
+public struct TensorArchive {
+  public static let version: UInt32 = 1
+  public var metadata: Data
+  public var tensors: [(String, Tensor)]
+
+  public init(metadata: Data, tensors: [(String, Tensor)]) {
+    self.metadata = metadata
+    self.tensors = tensors
+  }
+
+  private struct Entry: Codable {
+    let name: String
+    let shape: [Int]
+    let offset: Int
+  }
+
+  private static func aligned(_ n: Int) -> Int { (n + 63) / 64 * 64 }
+
+  // MARK: Writing
+
+  /// Writes atomically: a temporary file beside the target, then a rename.
+  public func write(to url: URL, magic: String) throws {
+    precondition(magic.utf8.count == 8, "TensorArchive: the magic word must be 8 bytes, got \"\(magic)\"")
+    var entries = [Entry](), offset = 0
+    for (name, t) in tensors {
+      entries.append(Entry(name: name, shape: t.shape, offset: offset))
+      offset = Self.aligned(offset + t.count * 4)
+    }
+    let table = try JSONEncoder().encode(entries)
+    var file = Data(magic.utf8)
+    for word in [Self.version, UInt32(metadata.count), UInt32(table.count)] { withUnsafeBytes(of: word.littleEndian) { file.append(contentsOf: $0) } }
+    file.append(metadata)
+    file.append(table)
+    file.append(Data(count: Self.aligned(file.count) - file.count))
+    let dataStart = file.count
+    file.append(Data(count: offset))
+    file.withUnsafeMutableBytes { raw in
+      for (entry, (_, t)) in zip(entries, tensors) {
+        memcpy(raw.baseAddress! + dataStart + entry.offset, t.data, t.count * 4)
+      }
+    }
+    try AtomicFile.write(file, to: url)
+  }
+
+  // MARK: Reading
+
+  /// Reads an archive, checking the magic word, version and every tensor's extent.
+  public static func read(from url: URL, magic: String, what: String) throws -> TensorArchive {
+    let path = url.path
+    let file: Data
+    do { file = try Data(contentsOf: url, options: .alwaysMapped) } catch {
+      throw ArchiveError(path: path, problem: "cannot read the \(what): \(error.localizedDescription)")
+    }
+    guard file.count >= 20, file.prefix(8) == Data(magic.utf8) else {
+      throw ArchiveError(path: path, problem: "not a \(what) (the file does not start with \"\(magic.trimmingCharacters(in: .controlCharacters))\"); pass a file written by cmh")
+    }
+    let words = (0..<3).map { i in file.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8 + 4 * i, as: UInt32.self)) } }
+    guard words[0] == version else {
+      throw ArchiveError(path: path, problem: "\(what) format version \(words[0]), this cmh reads version \(version); re-create the file with this version")
+    }
+    let metaEnd = 20 + Int(words[1]), tableEnd = metaEnd + Int(words[2])
+    guard tableEnd <= file.count else { throw ArchiveError(path: path, problem: "truncated: the header runs past the end of the file") }
+    let metadata = file.subdata(in: 20..<metaEnd)
+    let entries: [Entry]
+    do { entries = try JSONDecoder().decode([Entry].self, from: file.subdata(in: metaEnd..<tableEnd)) } catch {
+      throw ArchiveError(path: path, problem: "the tensor table is not valid JSON: \(error)")
+    }
+    let dataStart = aligned(tableEnd)
+    var tensors = [(String, Tensor)]()
+    for e in entries {
+      guard e.shape.allSatisfy({ $0 >= 0 }), e.offset >= 0 else { throw ArchiveError(path: path, problem: "tensor \(e.name) has a negative shape or offset") }
+      let t = Tensor(zeros: e.shape)
+      guard dataStart + e.offset + t.count * 4 <= file.count else {
+        throw ArchiveError(path: path, problem: "truncated: tensor \(e.name) \(e.shape) runs past the end of the file (\(file.count) bytes)")
+      }
+      file.withUnsafeBytes { raw in _ = memcpy(t.data, raw.baseAddress! + dataStart + e.offset, t.count * 4) }
+      tensors.append((e.name, t))
+    }
+    return TensorArchive(metadata: metadata, tensors: tensors)
+  }
+}
+
+/// Writes a file so that readers see the old contents or the new, never half of it.
+public enum AtomicFile {
+  public static func write(_ data: Data, to url: URL) throws {
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    do {
+      try data.write(to: temporary)
+      if rename(temporary.path, url.path) != 0 {
+        throw ArchiveError(path: url.path, problem: "cannot move the new file into place: \(String(cString: strerror(errno)))")
+      }
+    } catch {
+      try? FileManager.default.removeItem(at: temporary)
+      if error is ArchiveError { throw error }
+      throw ArchiveError(path: url.path, problem: "cannot write: \(error.localizedDescription)")
+    }
+  }
+}

@@ -1,0 +1,40 @@
+// Threads: one thread count (CMH_THREADS, default all cores) for OpenBLAS and the engine's own loops.
+
+import CBLAS
+import Dispatch
+import Foundation
+
+public enum Threads {
+  /// The number of threads the engine uses; set from `CMH_THREADS` on first use.
+  public private(set) static var count: Int = {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let requested = ProcessInfo.processInfo.environment["CMH_THREADS"].flatMap { Int($0) } ?? cores
+    let n = max(1, requested)
+    openblas_set_num_threads(Int32(n))
+    return n
+  }()
+
+  /// Sets the thread count for OpenBLAS and for `parallelFor`.
+  public static func set(_ n: Int) {
+    precondition(n >= 1, "Threads.set: need at least one thread, got \(n)")
+    _ = count
+    count = n
+    openblas_set_num_threads(Int32(n))
+  }
+
+  /// Runs `body(i)` for i in 0..<n, spread over the threads in contiguous blocks.
+  /// Each i must write only its own memory, so results do not depend on scheduling.
+  public static func parallelFor(_ n: Int, _ body: (Int) -> Void) {
+    let workers = min(count, n)
+    if workers <= 1 {
+      for i in 0..<n { body(i) }
+      return
+    }
+    withoutActuallyEscaping(body) { body in
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let start = n * w / workers, end = n * (w + 1) / workers
+        for i in start..<end { body(i) }
+      }
+    }
+  }
+}

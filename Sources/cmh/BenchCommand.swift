@@ -1,0 +1,49 @@
+// cmh bench: performance measurements, printed as a table or as JSON lines.
+
+import ArgumentParser
+import Foundation
+import Tensor
+
+struct BenchCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench",
+    abstract: "Measure performance (JSON lines with --json).",
+    subcommands: [BenchEngineCommand.self])
+}
+
+/// One measured figure; printed as a JSON line or a table row.
+struct BenchResult {
+  let name: String
+  let unit: String
+  let value: Double
+  var parameters: [(String, String)] = []
+
+  var json: String {
+    let extra = parameters.map { #", "\#($0.0)": \#($0.1)"# }.joined()
+    return #"{"bench": "\#(name)", "unit": "\#(unit)", "value": \#(String(format: "%.2f", value))\#(extra)}"#
+  }
+}
+
+enum BenchTiming {
+  /// The median of `repeats` timed runs after one warm-up run, in seconds.
+  static func median(repeats: Int, _ body: () -> Void) -> Double {
+    body()
+    var times = [Double]()
+    for _ in 0..<max(1, repeats) {
+      let start = DispatchTime.now().uptimeNanoseconds
+      body()
+      times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return times.sorted()[times.count / 2]
+  }
+
+  /// Prints results as JSON lines or as an aligned table.
+  static func report(_ results: [BenchResult], json: Bool) {
+    if json { results.forEach { print($0.json) }; return }
+    let width = max(28, (results.map(\.name.count).max() ?? 0) + 2)
+    for r in results {
+      let params = r.parameters.map { "\($0.0)=\($0.1.replacingOccurrences(of: "\"", with: ""))" }.joined(separator: " ")
+      print(r.name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "%10.2f %-9@ ", r.value, r.unit) + params)
+    }
+  }
+}

@@ -1,0 +1,96 @@
+// cmh bench engine: sgemm GFLOP/s, Conv2D forward/backward GFLOP/s on ResNet-34's shapes, and
+// BatchNorm+ReLU GB/s beside a plain memory copy.
+
+import ArgumentParser
+import Foundation
+import Tensor
+
+struct BenchEngineCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "engine",
+    abstract: "sgemm, Conv2D and BatchNorm+ReLU throughput of the engine.")
+
+  @Option(help: "Batch size for the layer measurements.") var batch = 32
+  @Option(help: "Timed repetitions per figure (the median is reported).") var repeats = 3
+  @Flag(help: "Small sizes only: a quick check that every measurement runs.") var quick = false
+  @OptionGroup var output: OutputOptions
+
+  /// ResNet-34's convolution shapes: (name, channels in, out, input side, kernel, stride, padding).
+  static let convolutions: [(String, Int, Int, Int, Int, Int, Int)] = [
+    ("stem 3→64 7×7/2 @224", 3, 64, 224, 7, 2, 3),
+    ("3×3 64 @56", 64, 64, 56, 3, 1, 1),
+    ("3×3 128 @28", 128, 128, 28, 3, 1, 1),
+    ("3×3 256 @14", 256, 256, 14, 3, 1, 1),
+    ("3×3 512 @7", 512, 512, 7, 3, 1, 1),
+  ]
+
+  func run() throws {
+    var results = [BenchResult]()
+    let threads = ("threads", "\(Threads.count)")
+    var peak = 0.0
+    for n in quick ? [256] : [1024, 2048] {
+      let gflops = sgemm(n)
+      peak = max(peak, gflops)
+      results.append(BenchResult(name: "sgemm", unit: "GFLOP/s", value: gflops, parameters: [("size", "\(n)"), threads]))
+      progress(results.last!)
+    }
+    for (name, c, o, side, k, s, p) in Self.convolutions {
+      let scale = quick ? 4 : 1
+      let (forward, backward) = convolution(c, o, side: max(side / scale, k), kernel: k, stride: s, padding: p, first: c == 3)
+      let params = [("shape", "\"\(name)\""), ("batch", "\(quick ? 2 : batch)"), threads]
+      results.append(BenchResult(name: "conv2d.forward", unit: "GFLOP/s", value: forward, parameters: params + [("of_sgemm", String(format: "%.2f", forward / peak))]))
+      results.append(BenchResult(name: "conv2d.backward", unit: "GFLOP/s", value: backward, parameters: params + [("of_sgemm", String(format: "%.2f", backward / peak))]))
+      progress(results.last!)
+    }
+    results += bandwidth()
+    BenchTiming.report(results, json: output.json)
+  }
+
+  private func progress(_ r: BenchResult) {
+    guard !output.quiet && !output.json && isatty(STDERR_FILENO) == 1 else { return }
+    FileHandle.standardError.write("measured \(r.name) …\n".data(using: .utf8)!)
+  }
+
+  private func sgemm(_ n: Int) -> Double {
+    var g = RandomGenerator(seed: 1)
+    let a = g.normal([n, n]), b = g.normal([n, n])
+    let seconds = BenchTiming.median(repeats: repeats) { _ = BLAS.matmul(a, b) }
+    return 2 * pow(Double(n), 3) / seconds / 1e9
+  }
+
+  /// Forward and backward GFLOP/s of one convolution; the first layer computes no input gradient.
+  private func convolution(_ c: Int, _ o: Int, side: Int, kernel: Int, stride: Int, padding: Int, first: Bool) -> (Double, Double) {
+    var g = RandomGenerator(seed: 2)
+    let n = quick ? 2 : batch
+    let conv = Conv2D(c, o, kernelSize: kernel, stride: stride, padding: padding, generator: &g)
+    conv.computesInputGradient = !first
+    let x = g.normal([n, c, side, side])
+    let y = conv.forward(x)
+    let dy = g.normal(y.shape)
+    let flops = 2.0 * Double(n * o * c * kernel * kernel * y.shape[2] * y.shape[3])
+    let forward = BenchTiming.median(repeats: repeats) { _ = conv.forward(x) }
+    let backward = BenchTiming.median(repeats: repeats) { _ = conv.backward(dy) }
+    return (flops / forward / 1e9, flops * (first ? 1 : 2) / backward / 1e9)
+  }
+
+  /// BatchNorm+ReLU forward and backward as GB/s of the minimal traffic, beside memcpy.
+  private func bandwidth() -> [BenchResult] {
+    var g = RandomGenerator(seed: 3)
+    let shape = quick ? [2, 64, 16, 16] : [batch, 64, 56, 56]
+    let x = g.normal(shape), bn = BatchNorm(64), relu = ReLU()
+    let bytes = Double(x.count * 4)
+    let copy = Tensor(zeros: shape)
+    let memcpyTime = BenchTiming.median(repeats: repeats) { copy.assign(x) }
+    let forward = BenchTiming.median(repeats: repeats) { _ = relu.forward(bn.forward(x)) }
+    let dy = g.normal(shape)
+    let backward = BenchTiming.median(repeats: repeats) { _ = bn.backward(relu.backward(dy)) }
+    let label = ("shape", "\"\(shape.map(String.init).joined(separator: "x"))\"")
+    // Minimal traffic: BN reads x twice (statistics, normalise) and writes y; ReLU reads y, writes z.
+    // Backward: ReLU reads y, dy, writes d; BN reads x, d twice (sums, result) and writes dx.
+    return [
+      BenchResult(name: "memcpy", unit: "GB/s", value: 2 * bytes / memcpyTime / 1e9, parameters: [label]),
+      BenchResult(name: "batchnorm_relu.forward", unit: "GB/s", value: 5 * bytes / forward / 1e9, parameters: [label]),
+      BenchResult(name: "batchnorm_relu.backward", unit: "GB/s", value: 8 * bytes / backward / 1e9, parameters: [label]),
+    ]
+  }
+}

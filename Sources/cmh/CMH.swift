@@ -1,0 +1,23 @@
+// cmh: the command-line tool; one subcommand per job.
+
+import ArgumentParser
+
+@main
+struct CMH: ParsableCommand {
+  static let version = "0.1.0"
+
+  static let configuration = CommandConfiguration(
+    commandName: "cmh",
+    abstract: "Deep cross-modal hashing: image and text towers trained into one Hamming space.",
+    version: version,
+    subcommands: [DemoCommand.self, BenchCommand.self])
+}
+
+/// Options that every long-running command shares.
+struct OutputOptions: ParsableArguments {
+  @Flag(name: .long, help: "Print one JSON object per line instead of a table.")
+  var json = false
+
+  @Flag(name: .long, help: "No progress output.")
+  var quiet = false
+}

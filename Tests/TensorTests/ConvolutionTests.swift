@@ -1,0 +1,77 @@
+// Tests of Conv2D: forward and backward against the direct convolution on random shapes, and
+// finite-difference gradients.
+
+import Tensor
+import TestSupport
+import XCTest
+
+final class ConvolutionTests: XCTestCase {
+  /// (batch, in, out, height, width, kernel, stride, padding, bias)
+  let shapes: [(Int, Int, Int, Int, Int, Int, Int, Int, Bool)] = [
+    (2, 3, 4, 9, 9, 3, 1, 1, false),
+    (2, 3, 5, 10, 8, 3, 2, 1, true),
+    (3, 4, 6, 7, 7, 1, 1, 0, true),    // 1×1 stride 1: the direct sgemm path
+    (2, 4, 3, 9, 9, 1, 2, 0, false),   // 1×1 stride 2: ResNet's downsampling
+    (1, 3, 4, 15, 13, 7, 2, 3, false), // the 7×7/2 stem
+    (2, 2, 3, 5, 5, 5, 1, 0, true),    // kernel as large as the image
+    (2, 2, 2, 4, 6, 3, 3, 2, false),   // stride larger than the kernel overlap, wide padding
+  ]
+
+  func testMatchesDirectConvolution() {
+    var g = RandomGenerator(seed: 11)
+    for (n, c, o, h, w, k, s, p, hasBias) in shapes {
+      let conv = Conv2D(c, o, kernelSize: k, stride: s, padding: p, bias: hasBias, generator: &g)
+      if let bias = conv.bias { bias.value.assign(g.normal([o])) }
+      let x = g.normal([n, c, h, w])
+      let y = conv.forward(x)
+      let label = "n\(n) c\(c) o\(o) \(h)×\(w) k\(k) s\(s) p\(p)"
+      assertClose(y, ConvolutionReference.forward(x, weight: conv.weight.value, bias: conv.bias?.value, stride: s, padding: p),
+                  tolerance: 1e-4, "forward \(label)")
+      let dy = g.normal(y.shape)
+      conv.zeroGradients()
+      let dx = conv.backward(dy)
+      let reference = ConvolutionReference.backward(x, weight: conv.weight.value, outputGradient: dy, stride: s, padding: p)
+      assertClose(dx, reference.dx, tolerance: 1e-4, "input gradient \(label)")
+      assertClose(conv.weight.grad, reference.dw, tolerance: 1e-4, "weight gradient \(label)")
+    }
+  }
+
+  func testChunkedBatchMatchesReference() {
+    // A batch large enough to be split into several sgemm chunks is still exact.
+    var g = RandomGenerator(seed: 12)
+    let conv = Conv2D(64, 8, kernelSize: 3, padding: 1, generator: &g)
+    let x = g.normal([12, 64, 48, 48])
+    let y = conv.forward(x)
+    let reference = ConvolutionReference.forward(Tensor(shape: [1, 64, 48, 48], values: Array(x.scalars.suffix(64 * 48 * 48))),
+                                                 weight: conv.weight.value, bias: nil, stride: 1, padding: 1)
+    assertClose(Tensor(shape: reference.shape, values: Array(y.scalars.suffix(reference.count))), reference, tolerance: 1e-4, "last image")
+  }
+
+  func testGradients() {
+    var g = RandomGenerator(seed: 13)
+    for (n, c, o, h, w, k, s, p, hasBias) in shapes.prefix(5) {
+      let conv = Conv2D(c, o, kernelSize: k, stride: s, padding: p, bias: hasBias, generator: &g)
+      GradientCheck.check(conv, input: g.normal([n, c, h, w]))
+    }
+  }
+
+  func testSkippedInputGradientStillAccumulatesWeights() {
+    var g = RandomGenerator(seed: 14)
+    let conv = Conv2D(3, 4, kernelSize: 3, stride: 2, padding: 1, generator: &g)
+    conv.computesInputGradient = false
+    let x = g.normal([2, 3, 8, 8])
+    let dy = g.normal(conv.forward(x).shape)
+    let dx = conv.backward(dy)
+    XCTAssertEqual(dx.scalars.reduce(0) { $0 + abs($1) }, 0)
+    let reference = ConvolutionReference.backward(x, weight: conv.weight.value, outputGradient: dy, stride: 2, padding: 1)
+    assertClose(conv.weight.grad, reference.dw, tolerance: 1e-4, "weight gradient")
+  }
+
+  func testInitialisationIsKaimingNormal() {
+    var g = RandomGenerator(seed: 15)
+    let conv = Conv2D(64, 128, kernelSize: 3, generator: &g)
+    let values = conv.weight.value.scalars
+    let variance = values.reduce(0) { $0 + Double($1 * $1) } / Double(values.count)
+    XCTAssertEqual(variance, 2.0 / Double(128 * 9), accuracy: 0.05 * 2.0 / Double(128 * 9))
+  }
+}

@@ -1,0 +1,61 @@
+// Tests of Linear: gradients, and the sparse-input path against the dense one.
+
+import Tensor
+import TestSupport
+import XCTest
+
+final class LinearTests: XCTestCase {
+  func testGradients() {
+    var g = RandomGenerator(seed: 1)
+    let layer = Linear(7, 5, generator: &g)
+    GradientCheck.check(layer, input: g.normal([4, 7]))
+  }
+
+  func testGradientsWithoutBias() {
+    var g = RandomGenerator(seed: 2)
+    let layer = Linear(6, 3, bias: false, generator: &g)
+    XCTAssertEqual(layer.namedParameters().map(\.0), ["weight"])
+    GradientCheck.check(layer, input: g.normal([5, 6]))
+  }
+
+  func testForwardMatchesDefinition() {
+    var g = RandomGenerator(seed: 3)
+    let layer = Linear(3, 2, generator: &g)
+    let x = g.normal([2, 3]), y = layer.forward(x)
+    for r in 0..<2 {
+      for o in 0..<2 {
+        var expected = layer.bias!.value.data[o]
+        for i in 0..<3 { expected += x.data[r * 3 + i] * layer.weight.value.data[o * 3 + i] }
+        XCTAssertEqual(y.data[r * 2 + o], expected, accuracy: 1e-5)
+      }
+    }
+  }
+
+  func testSparseInputMatchesDense() {
+    var g = RandomGenerator(seed: 4)
+    let vocabulary = 50
+    let rows: [[(column: Int, value: Float)]] = (0..<6).map { r in
+      r == 3 ? [] : (0..<(1 + g.nextInt(below: 6))).map { _ in (g.nextInt(below: vocabulary), Float(1 + g.nextInt(below: 3))) }
+    }
+    let sparse = SparseRows(columnCount: vocabulary, rows: rows)
+    let dense = sparse.dense()
+    let a = Linear(vocabulary, 8, generator: &g), b = Linear(vocabulary, 8, generator: &g)
+    b.weight.value.assign(a.weight.value); b.bias!.value.assign(a.bias!.value)
+    let ya = a.forward(sparse: sparse), yb = b.forward(dense)
+    assertClose(ya, yb, tolerance: 1e-5, "sparse forward")
+    let dy = g.normal(ya.shape)
+    a.backwardSparse(dy)
+    _ = b.backward(dy)
+    assertClose(a.weight.grad, b.weight.grad, tolerance: 1e-5, "sparse weight gradient")
+    assertClose(a.bias!.grad, b.bias!.grad, tolerance: 1e-5, "sparse bias gradient")
+  }
+
+  func testSparseRowsRoundTrip() {
+    let t = Tensor(shape: [2, 4], values: [0, 1.5, 0, 2, 0, 0, 0, 0])
+    let s = SparseRows(dense: t)
+    XCTAssertEqual(s.rowStarts, [0, 2, 2])
+    XCTAssertEqual(s.columns, [1, 3])
+    XCTAssertEqual(s.usedColumns, [1, 3])
+    XCTAssertEqual(s.dense().scalars, t.scalars)
+  }
+}

@@ -1,0 +1,57 @@
+// Tests of BatchNorm: gradients in training and evaluation mode, statistics and running averages.
+
+import Tensor
+import TestSupport
+import XCTest
+
+final class NormalizationTests: XCTestCase {
+  func randomised(_ bn: BatchNorm, _ g: inout RandomGenerator) -> BatchNorm {
+    bn.weight.value.assign(g.uniform([bn.channels], 0.5, 1.5))
+    bn.bias.value.assign(g.normal([bn.channels]))
+    return bn
+  }
+
+  func testGradientsTraining2d() {
+    var g = RandomGenerator(seed: 21)
+    GradientCheck.check(randomised(BatchNorm(3), &g), input: g.normal([4, 3, 5, 5]), step: 1e-2)
+  }
+
+  func testGradientsTraining1d() {
+    var g = RandomGenerator(seed: 22)
+    GradientCheck.check(randomised(BatchNorm(5), &g), input: g.normal([6, 5]))
+  }
+
+  func testGradientsEvaluation() {
+    var g = RandomGenerator(seed: 23)
+    let bn = randomised(BatchNorm(3), &g)
+    bn.runningMean.value.assign(g.normal([3]))
+    bn.runningVar.value.assign(g.uniform([3], 0.5, 2))
+    bn.setTraining(false)
+    GradientCheck.check(bn, input: g.normal([2, 3, 4, 4]))
+    GradientCheck.check(bn, input: g.normal([2, 3]))
+  }
+
+  func testTrainingNormalisesAndUpdatesRunningStatistics() {
+    var g = RandomGenerator(seed: 24)
+    let bn = BatchNorm(2)
+    let x = g.normal([8, 2, 3, 3], std: 3)
+    for i in 0..<x.count { x.data[i] += 5 }
+    let y = bn.forward(x)
+    for c in 0..<2 {
+      var values = [Float]()
+      for n in 0..<8 { for q in 0..<9 { values.append(y.data[(n * 2 + c) * 9 + q]) } }
+      let mean = values.reduce(0, +) / Float(values.count)
+      let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(values.count)
+      XCTAssertEqual(mean, 0, accuracy: 1e-5)
+      XCTAssertEqual(variance, 1, accuracy: 1e-3)
+      var xs = [Double]()
+      for n in 0..<8 { for q in 0..<9 { xs.append(Double(x.data[(n * 2 + c) * 9 + q])) } }
+      let xm = xs.reduce(0, +) / Double(xs.count)
+      let unbiased = xs.reduce(0) { $0 + ($1 - xm) * ($1 - xm) } / Double(xs.count - 1)
+      XCTAssertEqual(Double(bn.runningMean.value.data[c]), 0.1 * xm, accuracy: 1e-4)
+      XCTAssertEqual(Double(bn.runningVar.value.data[c]), 0.9 + 0.1 * unbiased, accuracy: 1e-3)
+    }
+    XCTAssertEqual(bn.batchesTracked.value.data[0], 1)
+    XCTAssertEqual(bn.namedBuffers().map(\.0), ["running_mean", "running_var", "num_batches_tracked"])
+  }
+}
