@@ -1,5 +1,7 @@
 // Im2col: unfolds image patches into matrix columns (and folds them back) for convolution by sgemm.
 
+import Foundation
+
 /// The sizes of one 2-D convolution or pooling window over a C×H×W image.
 public struct ConvGeometry: Equatable, Sendable {
   public let channels: Int, height: Int, width: Int
@@ -82,20 +84,25 @@ enum Im2col {
   }
 }
 
-/// Grow-only scratch memory shared by the convolution kernels (one layer runs at a time).
+/// Grow-only scratch memory for the convolution kernels: one set of buffers per worker thread,
+/// reused from call to call (one layer runs at a time).
 final class Scratch: @unchecked Sendable {
   static let shared = Scratch()
-  private var buffers: [UnsafeMutablePointer<Float>?] = [nil, nil, nil]
-  private var sizes = [0, 0, 0]
+  private var buffers: [Int: UnsafeMutablePointer<Float>] = [:]
+  private var sizes: [Int: Int] = [:]
+  private let lock = NSLock()
 
-  /// A buffer of at least `count` floats in slot 0, 1 or 2; contents are undefined.
-  func buffer(_ slot: Int, count: Int) -> UnsafeMutablePointer<Float> {
-    if sizes[slot] < count {
-      buffers[slot]?.deallocate()
-      let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
-      buffers[slot] = raw.bindMemory(to: Float.self, capacity: count)
-      sizes[slot] = count
-    }
-    return buffers[slot]!
+  /// Buffer `slot` of `worker`, at least `count` floats; contents are undefined.
+  func buffer(_ slot: Int, worker: Int = 0, count: Int) -> UnsafeMutablePointer<Float> {
+    let key = worker * 8 + slot
+    lock.lock()
+    defer { lock.unlock() }
+    if let p = buffers[key], sizes[key]! >= count { return p }
+    buffers[key]?.deallocate()
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+    let p = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    buffers[key] = p
+    sizes[key] = count
+    return p
   }
 }

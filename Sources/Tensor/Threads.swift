@@ -22,6 +22,22 @@ public enum Threads {
     openblas_set_num_threads(Int32(n))
   }
 
+  /// Runs `body(worker, range)` on `workers` threads, each with a contiguous share of 0..<n, with
+  /// OpenBLAS on one thread meanwhile: each worker calls sgemm on its own data, and no OpenBLAS
+  /// thread spins on a core a worker needs. With one worker, OpenBLAS keeps all threads.
+  public static func splitWork(_ n: Int, _ body: (_ worker: Int, _ range: Range<Int>) -> Void) {
+    let workers = max(1, min(count, n))
+    if workers == 1 { body(0, 0..<n); return }
+    openblas_set_num_threads(1)
+    defer { openblas_set_num_threads(Int32(count)) }
+    withoutActuallyEscaping(body) { body in
+      DispatchQueue.concurrentPerform(iterations: workers) { w in body(w, (n * w / workers)..<(n * (w + 1) / workers)) }
+    }
+  }
+
+  /// The number of workers `splitWork(n)` uses.
+  public static func workers(for n: Int) -> Int { max(1, min(count, n)) }
+
   /// Runs `body(i)` for i in 0..<n, spread over the threads in contiguous blocks.
   /// Each i must write only its own memory, so results do not depend on scheduling.
   public static func parallelFor(_ n: Int, _ body: (Int) -> Void) {
