@@ -9,6 +9,7 @@ let package = Package(
   products: [
     .executable(name: "cmh", targets: ["cmh"]),
     .library(name: "Tensor", targets: ["Tensor"]),
+    .library(name: "Hashing", targets: ["Hashing"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,18 +20,21 @@ let package = Package(
 
     // MARK: - Modules
     .target(name: "Tensor", dependencies: ["CBLAS"]),
+    .target(name: "Hashing"),
 
     // MARK: - Command line
     .executableTarget(
       name: "cmh",
       dependencies: [
         "Tensor",
+        "Hashing",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
     // MARK: - Tests
     .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+    .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
   ],
   swiftLanguageModes: [.v5]
 )

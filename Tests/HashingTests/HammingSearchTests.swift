@@ -1,0 +1,123 @@
+// Tests of the fast searches against the full-sort reference: random codes of several lengths,
+// heavy ties, k larger than the database, one query or many, one thread or several.
+
+@testable import Hashing
+import XCTest
+
+/// Random codes; `clustered` draws them near a few centres so that distances tie a lot.
+func randomCodes(_ count: Int, bits: Int, seed: UInt64, clustered: Bool = false) -> BinaryCodes {
+  var rng = SeededRandom(seed)
+  let centres = (0..<4).map { _ in (0..<bits).map { _ in rng.bit() } }
+  let rows: [[Float]] = (0..<count).map { _ in
+    let centre = centres[rng.int(4)]
+    return (0..<bits).map { j in
+      let bit = clustered ? (rng.int(8) == 0 ? !centre[j] : centre[j]) : rng.bit()
+      return bit ? 1 : -1
+    }
+  }
+  return BinaryCodes(signs: rows, bits: bits)
+}
+
+/// A small deterministic generator for test data (SplitMix64).
+struct SeededRandom {
+  var state: UInt64
+  init(_ seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+  mutating func bit() -> Bool { next() & 1 == 1 }
+  mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+final class HammingSearchTests: XCTestCase {
+  func testPackingFollowsSigns() {
+    let codes = BinaryCodes(signs: [[1, -1, 0, -0.5, 1, 1, 1, 1], [-1, -1, -1, -1, -1, -1, -1, 2]], bits: 8)
+    XCTAssertEqual(codes.allWords, [0b1111_0101, 0b1000_0000])
+    XCTAssertEqual(codes.distance(0, to: codes, 1), 5)
+    XCTAssertEqual(codes.sign(0, bit: 1), -1)
+    let long = BinaryCodes(signs: [(0..<130).map { $0 % 3 == 0 ? 1 : -1 }], bits: 130)
+    XCTAssertEqual(long.wordsPerCode, 3)
+    XCTAssertEqual(long.allWords.map(\.nonzeroBitCount).reduce(0, +), 44)
+  }
+
+  func testTopKMatchesFullSort() {
+    for bits in [8, 16, 32, 64, 100, 128, 256] {
+      for clustered in [false, true] {
+        let database = randomCodes(3000, bits: bits, seed: UInt64(bits), clustered: clustered)
+        let queries = randomCodes(9, bits: bits, seed: UInt64(bits) + 1, clustered: clustered)
+        for k in [1, 10, 100] {
+          for threads in [1, 2, 3] {
+            XCTAssertEqual(HammingSearch.topK(queries, in: database, k: k, threads: threads),
+                           SearchReference.topK(queries, in: database, k: k),
+                           "bits \(bits) clustered \(clustered) k \(k) threads \(threads)")
+          }
+        }
+      }
+    }
+  }
+
+  func testKLargerThanDatabase() {
+    let database = randomCodes(37, bits: 16, seed: 5, clustered: true), queries = randomCodes(3, bits: 16, seed: 6)
+    let hits = HammingSearch.topK(queries, in: database, k: 100)
+    XCTAssertEqual(hits.map(\.count), [37, 37, 37])
+    XCTAssertEqual(hits, SearchReference.topK(queries, in: database, k: 100))
+  }
+
+  func testSingleQuerySplitsTheDatabase() {
+    let database = randomCodes(70_000, bits: 32, seed: 7, clustered: true), query = randomCodes(1, bits: 32, seed: 8, clustered: true)
+    XCTAssertEqual(HammingSearch.topK(query, in: database, k: 50, threads: 2), SearchReference.topK(query, in: database, k: 50))
+    XCTAssertEqual(HammingSearch.radius(query, in: database, radius: 3, threads: 2), SearchReference.radius(query, in: database, radius: 3))
+  }
+
+  func testRadiusMatchesFilter() {
+    for bits in [16, 64, 128] {
+      let database = randomCodes(2000, bits: bits, seed: 9, clustered: true), queries = randomCodes(5, bits: bits, seed: 10, clustered: true)
+      for r in [0, 2, bits / 4] {
+        XCTAssertEqual(HammingSearch.radius(queries, in: database, radius: r), SearchReference.radius(queries, in: database, radius: r), "bits \(bits) r \(r)")
+      }
+    }
+  }
+}
+
+final class MultiIndexTests: XCTestCase {
+  func testBitFlipEnumerationCountsCombinations() {
+    for (length, flips, expected) in [(16, 0, 1), (16, 1, 16), (16, 2, 120), (5, 5, 1), (3, 4, 0)] {
+      var masks = Set<Int>()
+      BitFlips.forEach(length: length, flips: flips) { masks.insert($0) }
+      XCTAssertEqual(masks.count, expected)
+      XCTAssertTrue(masks.allSatisfy { $0.nonzeroBitCount == flips && $0 < (1 << length) })
+    }
+  }
+
+  func testMultiIndexMatchesFullSort() {
+    for bits in [16, 24, 64, 100, 128] {
+      let database = randomCodes(4000, bits: bits, seed: UInt64(bits) + 20, clustered: true)
+      let queries = randomCodes(6, bits: bits, seed: UInt64(bits) + 21, clustered: true)
+      let index = HammingIndex(database)
+      for k in [1, 25, 5000] {
+        XCTAssertEqual(index.topK(queries, k: k, strategy: .multiIndex, threads: 2), SearchReference.topK(queries, in: database, k: k), "bits \(bits) k \(k)")
+        XCTAssertEqual(index.lastMultiIndexCount, 6)
+      }
+      for r in [0, 2, 5] {
+        XCTAssertEqual(index.radius(queries, radius: r, strategy: .multiIndex), SearchReference.radius(queries, in: database, radius: r), "bits \(bits) r \(r)")
+      }
+    }
+  }
+
+  func testAutoFallsBackToTheScanWhenMultiIndexDoesNotPay() {
+    // Uniform random 64-bit codes: the 100 nearest lie far away, so the tables do not pay.
+    let database = randomCodes(60_000, bits: 64, seed: 30), queries = randomCodes(70, bits: 64, seed: 31)
+    let index = HammingIndex(database)
+    let hits = index.topK(queries, k: 100)
+    XCTAssertEqual(index.lastMultiIndexCount, 0)
+    XCTAssertEqual(hits[3], SearchReference.topK(queries.subset([3]), in: database, k: 100)[0])
+    // Radius 2 is what it is made for.
+    let near = index.radius(queries, radius: 2)
+    XCTAssertEqual(index.lastMultiIndexCount, 70)
+    XCTAssertEqual(near, HammingSearch.radius(queries, in: database, radius: 2))
+  }
+}
