@@ -56,6 +56,16 @@ struct HitBuckets {
   }
 }
 
+/// The raw words of a code matrix, passed into hot loops instead of `BinaryCodes`: copying the
+/// struct retains its storage object, and two threads doing that for every stretch of items
+/// fought over one cache line and ran no faster than one.
+struct CodeView {
+  let words: UnsafePointer<UInt64>
+  let wordsPerCode: Int
+  let bits: Int
+  init(_ codes: BinaryCodes) { words = codes.words; wordsPerCode = codes.wordsPerCode; bits = codes.bits }
+}
+
 public enum HammingSearch {
   /// The `k` nearest codes of `database` to each query, nearest first; equal distances in item order.
   public static func topK(_ queries: BinaryCodes, in database: BinaryCodes, k: Int, threads: Int = defaultThreads) -> [[SearchHit]] {
@@ -86,21 +96,20 @@ public enum HammingSearch {
     let limit = make().limit
     if queries.count == 1 && workers > 1 && database.count >= 65_536 {
       var parts = [HitBuckets](repeating: make(), count: workers)
+      let view = CodeView(database), query = queries.words, n = database.count
       parts.withUnsafeMutableBufferPointer { p in
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-          let range = (database.count * w / workers)..<(database.count * (w + 1) / workers)
-          scan(queries.words, database, range, into: &p[w])
+          scan(query, view, (n * w / workers)..<(n * (w + 1) / workers), into: &p[w])
         }
       }
       return [HitBuckets.merge(parts, limit: limit)]
     }
     var results = [[SearchHit]](repeating: [], count: queries.count)
     let blocks = min(queries.count, workers * 8)
-    let template = make()
+    let template = make(), queryView = CodeView(queries), view = CodeView(database), n = database.count, m = queries.count
     results.withUnsafeMutableBufferPointer { out in
       DispatchQueue.concurrentPerform(iterations: max(blocks, 1)) { b in
-        let range = (queries.count * b / blocks)..<(queries.count * (b + 1) / blocks)
-        scanBlock(queries, range, database, template: template, into: out)
+        scanBlock(queryView, (m * b / blocks)..<(m * (b + 1) / blocks), view, count: n, template: template, into: out)
       }
     }
     return results
@@ -108,14 +117,14 @@ public enum HammingSearch {
 
   /// A block of queries against the database tile by tile, so that each tile is read from memory
   /// once for the whole block and then from cache.
-  private static func scanBlock(_ queries: BinaryCodes, _ range: Range<Int>, _ database: BinaryCodes, template: HitBuckets,
+  private static func scanBlock(_ queries: CodeView, _ range: Range<Int>, _ database: CodeView, count: Int, template: HitBuckets,
                                 into out: UnsafeMutableBufferPointer<[SearchHit]>) {
     let tile = max(1024, 16_384 / database.wordsPerCode)
     for blockStart in stride(from: range.lowerBound, to: range.upperBound, by: 8) {
       let block = blockStart..<min(blockStart + 8, range.upperBound)
       var collectors = [HitBuckets](repeating: template, count: block.count)
-      for start in stride(from: 0, to: database.count, by: tile) {
-        let items = start..<min(start + tile, database.count)
+      for start in stride(from: 0, to: count, by: tile) {
+        let items = start..<min(start + tile, count)
         for (j, q) in block.enumerated() {
           scan(queries.words + q * queries.wordsPerCode, database, items, into: &collectors[j])
         }
@@ -129,7 +138,7 @@ public enum HammingSearch {
   /// the stretches holding a distance within the threshold are looked at item by item.
   /// Codes longer than 255 bits take a plain loop (their distances do not fit in a byte).
   @inline(__always)
-  static func scan(_ query: UnsafePointer<UInt64>, _ database: BinaryCodes, _ range: Range<Int>, into c: inout HitBuckets) {
+  static func scan(_ query: UnsafePointer<UInt64>, _ database: CodeView, _ range: Range<Int>, into c: inout HitBuckets) {
     guard database.bits <= 255 else {
       for i in range {
         let d = Hamming.distance(query, database.words + i * database.wordsPerCode, database.wordsPerCode)
@@ -180,7 +189,7 @@ public enum HammingSearch {
 /// Hamming distances of one query to a stretch of codes of at most 255 bits, as bytes.
 enum Distances {
   @inline(__always)
-  static func compute(_ query: UnsafePointer<UInt64>, _ database: BinaryCodes, from start: Int, count n: Int,
+  static func compute(_ query: UnsafePointer<UInt64>, _ database: CodeView, from start: Int, count n: Int,
                       into out: UnsafeMutablePointer<UInt8>) {
     let words = database.wordsPerCode, codes = database.words + start * words
     switch words {

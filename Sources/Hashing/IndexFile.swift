@@ -1,0 +1,162 @@
+// IndexFile: one modality's codes on disk, laid out for mmap, with what to show for each item.
+//
+// Layout (little-endian): a 64-byte header — magic "CMHINDEX", version u32, bits u32, count u64,
+// modality u32, fields per item u32, codes offset u64, strings offset u64, file size u64, zero
+// padding — then the packed codes (count × ⌈bits/64⌉ UInt64 words), then the item strings:
+// (count·3 + 1) u64 offsets into a UTF-8 blob holding, per item, its id, what to show (an image
+// path or a text) and its labels (comma-separated names, possibly empty).
+
+import Foundation
+
+public struct IndexFileError: Error, CustomStringConvertible {
+  public let path: String
+  public let problem: String
+  public var description: String { "\(path): \(problem)" }
+}
+
+public enum Modality: UInt32, CaseIterable, Sendable, CustomStringConvertible {
+  case image = 0, text = 1
+  public var description: String { self == .image ? "image" : "text" }
+}
+
+/// What an index shows for one item.
+public struct IndexItem: Equatable, Sendable {
+  public let id: String
+  public let display: String
+  public let labels: String
+  public init(id: String, display: String, labels: String = "") {
+    self.id = id; self.display = display; self.labels = labels
+  }
+}
+
+public struct IndexFile: @unchecked Sendable {
+  public static let magic = Data("CMHINDEX".utf8)
+  public static let version: UInt32 = 1
+  static let headerSize = 64, fields = 3
+
+  public let path: String
+  public let modality: Modality
+  /// The codes, read straight from the mapped file.
+  public let codes: BinaryCodes
+  private let file: MappedFile
+  private let stringsOffset: Int
+
+  public var bits: Int { codes.bits }
+  public var count: Int { codes.count }
+
+  // MARK: Writing
+
+  /// Writes codes and items atomically (a temporary file beside the target, then a rename).
+  public static func write(codes: BinaryCodes, modality: Modality, items: [IndexItem], to url: URL) throws {
+    precondition(items.count == codes.count, "IndexFile.write: \(items.count) items for \(codes.count) codes")
+    let codeBytes = codes.count * codes.wordsPerCode * 8
+    var blob = Data(), offsets = [UInt64(0)]
+    for item in items {
+      for field in [item.id, item.display, item.labels] {
+        blob.append(contentsOf: field.utf8)
+        offsets.append(UInt64(blob.count))
+      }
+    }
+    let stringsOffset = headerSize + codeBytes
+    let size = stringsOffset + offsets.count * 8 + blob.count
+    var data = Data(capacity: size)
+    data.append(magic)
+    append(&data, version); append(&data, UInt32(codes.bits)); append(&data, UInt64(codes.count))
+    append(&data, modality.rawValue); append(&data, UInt32(fields))
+    append(&data, UInt64(headerSize)); append(&data, UInt64(stringsOffset)); append(&data, UInt64(size))
+    data.append(Data(count: headerSize - data.count))
+    data.append(Data(bytes: codes.words, count: codeBytes))
+    for o in offsets { append(&data, o) }
+    data.append(blob)
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    do {
+      try data.write(to: temporary)
+      guard rename(temporary.path, url.path) == 0 else { throw IndexFileError(path: url.path, problem: String(cString: strerror(errno))) }
+    } catch {
+      try? FileManager.default.removeItem(at: temporary)
+      throw IndexFileError(path: url.path, problem: "cannot write the index: \(error)")
+    }
+  }
+
+  private static func append<T: FixedWidthInteger>(_ data: inout Data, _ value: T) {
+    withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
+  }
+
+  // MARK: Reading
+
+  /// Opens an index by mapping it; the codes are not parsed or copied.
+  public init(contentsOf url: URL) throws {
+    path = url.path
+    file = try MappedFile(path: path)
+    func fail(_ problem: String) -> IndexFileError { IndexFileError(path: url.path, problem: problem) }
+    guard file.size >= Self.headerSize, Data(bytes: file.bytes, count: 8) == Self.magic else {
+      throw fail("not a cmh index file (it does not start with CMHINDEX); write one with `cmh encode`")
+    }
+    let version: UInt32 = file.load(8), bits = Int(file.load(12) as UInt32), count = Int(file.load(16) as UInt64)
+    guard version == Self.version else { throw fail("index format version \(version), this cmh reads version \(Self.version); re-encode the corpus") }
+    guard BinaryCodes.supportedBits.contains(bits) else { throw fail("\(bits) bits per code, expected 8 to 1024") }
+    guard let modality = Modality(rawValue: file.load(24)) else { throw fail("unknown modality \(file.load(24) as UInt32)") }
+    guard Int(file.load(28) as UInt32) == Self.fields else { throw fail("\(file.load(28) as UInt32) fields per item, expected \(Self.fields)") }
+    let codesOffset = Int(file.load(32) as UInt64), strings = Int(file.load(40) as UInt64), size = Int(file.load(48) as UInt64)
+    guard size == file.size else { throw fail("truncated or padded: the header says \(size) bytes, the file has \(file.size)") }
+    let words = (bits + 63) / 64
+    guard codesOffset == Self.headerSize, count >= 0, count < Int(Int32.max), strings == codesOffset + count * words * 8,
+          strings + (count * Self.fields + 1) * 8 <= size else {
+      throw fail("the header's sizes do not fit: \(count) codes of \(bits) bits need \(strings) bytes before the item table")
+    }
+    let blobSize = size - strings - (count * Self.fields + 1) * 8
+    guard Int(file.load(strings + count * Self.fields * 8) as UInt64) == blobSize else {
+      throw fail("the item table does not end where the file does")
+    }
+    self.modality = modality
+    self.stringsOffset = strings
+    let codeWords = (file.bytes + codesOffset).assumingMemoryBound(to: UInt64.self)
+    codes = BinaryCodes(bits: bits, count: count, memory: CodeMemory(mapped: codeWords, owner: file))
+  }
+
+  /// What to show for item `i`.
+  public func item(_ i: Int) -> IndexItem {
+    precondition(i >= 0 && i < count, "IndexFile.item: \(i) outside 0..<\(count)")
+    let table = stringsOffset, blob = stringsOffset + (count * Self.fields + 1) * 8
+    func field(_ f: Int) -> String {
+      let k = i * Self.fields + f
+      let lo = Int(file.load(table + k * 8) as UInt64), hi = Int(file.load(table + (k + 1) * 8) as UInt64)
+      guard lo <= hi, blob + hi <= file.size else { return "" }
+      return String(decoding: UnsafeRawBufferPointer(start: file.bytes + blob + lo, count: hi - lo), as: UTF8.self)
+    }
+    return IndexItem(id: field(0), display: field(1), labels: field(2))
+  }
+
+  /// Throws unless queries of `bits` bits can search this index.
+  public func checkQueryBits(_ bits: Int) throws {
+    guard bits == self.bits else {
+      throw IndexFileError(path: path, problem: "the index holds \(self.bits)-bit codes but the query has \(bits) bits; encode both with the same model")
+    }
+  }
+}
+
+/// A read-only memory mapping of a whole file, unmapped when released.
+final class MappedFile: @unchecked Sendable {
+  let bytes: UnsafeRawPointer
+  let size: Int
+
+  init(path: String) throws {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw IndexFileError(path: path, problem: "cannot open: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw IndexFileError(path: path, problem: "cannot stat: \(String(cString: strerror(errno)))") }
+    size = Int(info.st_size)
+    if size == 0 { bytes = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64)); return }
+    guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+      throw IndexFileError(path: path, problem: "cannot map: \(String(cString: strerror(errno)))")
+    }
+    bytes = UnsafeRawPointer(p)
+  }
+
+  func load<T: FixedWidthInteger>(_ offset: Int) -> T { T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+
+  deinit {
+    if size == 0 { UnsafeMutableRawPointer(mutating: bytes).deallocate() } else { munmap(UnsafeMutableRawPointer(mutating: bytes), size) }
+  }
+}

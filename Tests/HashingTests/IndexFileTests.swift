@@ -1,0 +1,68 @@
+// Tests of index files: round trip through mmap, items with any text, and each kind of bad file.
+
+import Foundation
+import Hashing
+import XCTest
+
+final class IndexFileTests: XCTestCase {
+  var directory: URL!
+
+  override func setUpWithError() throws {
+    directory = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-index-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+  func sample(bits: Int = 72, count: Int = 50) throws -> (URL, BinaryCodes, [IndexItem]) {
+    let codes = randomCodes(count, bits: bits, seed: 40)
+    let items = (0..<count).map { IndexItem(id: "pair-\($0)", display: $0 % 2 == 0 ? "images/\($0).jpg" : "一只狗 on the beach #\($0)", labels: $0 % 3 == 0 ? "" : "dog,beach") }
+    let url = directory.appendingPathComponent("image.cmhindex")
+    try IndexFile.write(codes: codes, modality: .text, items: items, to: url)
+    return (url, codes, items)
+  }
+
+  func testRoundTrip() throws {
+    let (url, codes, items) = try sample()
+    let index = try IndexFile(contentsOf: url)
+    XCTAssertEqual(index.bits, 72)
+    XCTAssertEqual(index.count, 50)
+    XCTAssertEqual(index.modality, .text)
+    XCTAssertEqual(index.codes.allWords, codes.allWords)
+    XCTAssertEqual((0..<50).map(index.item), items)
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["image.cmhindex"], "no temporary file left")
+    // Searching the mapped codes gives what searching the originals gives.
+    let queries = randomCodes(3, bits: 72, seed: 41)
+    XCTAssertEqual(HammingSearch.topK(queries, in: index.codes, k: 5), HammingSearch.topK(queries, in: codes, k: 5))
+  }
+
+  func testEmptyIndex() throws {
+    let url = directory.appendingPathComponent("empty.cmhindex")
+    try IndexFile.write(codes: BinaryCodes(bits: 16, count: 0), modality: .image, items: [], to: url)
+    XCTAssertEqual(try IndexFile(contentsOf: url).count, 0)
+  }
+
+  func testBadFilesNameThePathAndTheProblem() throws {
+    let (url, _, _) = try sample()
+    let bytes = try Data(contentsOf: url)
+    func expect(_ data: Data, _ words: String, file: StaticString = #filePath, line: UInt = #line) throws {
+      let bad = directory.appendingPathComponent("bad.cmhindex")
+      try data.write(to: bad)
+      XCTAssertThrowsError(try IndexFile(contentsOf: bad), file: file, line: line) { error in
+        XCTAssertTrue("\(error)".contains(bad.path) && "\(error)".contains(words), "\(error)", file: file, line: line)
+      }
+    }
+    try expect(Data("just some text, not an index at all, long enough for a header".utf8), "not a cmh index")
+    try expect(bytes.prefix(bytes.count - 7), "truncated")
+    try expect(bytes.prefix(40), "not a cmh index")
+    var version = bytes; version[8] = 2
+    try expect(version, "version 2")
+    var bits = bytes; bits[12] = 3; bits[13] = 0
+    try expect(bits, "3 bits")
+    XCTAssertThrowsError(try IndexFile(contentsOf: directory.appendingPathComponent("missing.cmhindex"))) {
+      XCTAssertTrue("\($0)".contains("missing.cmhindex"))
+    }
+    let index = try IndexFile(contentsOf: url)
+    XCTAssertThrowsError(try index.checkQueryBits(64)) { XCTAssertTrue("\($0)".contains("72-bit codes but the query has 64 bits")) }
+  }
+}
