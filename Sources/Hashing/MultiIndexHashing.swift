@@ -9,9 +9,10 @@ public final class MultiIndexTables: @unchecked Sendable {
   public let database: BinaryCodes
   /// (first bit, length) of each substring.
   let substrings: [(start: Int, length: Int)]
-  /// Per substring: items grouped by substring value (counting-sorted), and each group's start.
-  let offsets: [[Int32]]
-  let items: [[Int32]]
+  /// Per substring: each substring value's group start, and the items grouped by value
+  /// (counting-sorted). Raw memory, so that searching threads share it without reference counting.
+  let offsets: [UnsafeMutablePointer<Int32>]
+  let items: [UnsafeMutablePointer<Int32>]
 
   /// Builds the tables: m = ⌈bits/16⌉ substrings of near-equal length.
   public init(_ database: BinaryCodes) {
@@ -21,16 +22,19 @@ public final class MultiIndexTables: @unchecked Sendable {
       let start = database.bits * j / m
       return (start, database.bits * (j + 1) / m - start)
     }
-    var offsets = [[Int32]](), items = [[Int32]]()
+    var offsets = [UnsafeMutablePointer<Int32>](), items = [UnsafeMutablePointer<Int32>]()
+    var keys = [Int](repeating: 0, count: database.count)
     for s in substrings {
-      var counts = [Int32](repeating: 0, count: (1 << s.length) + 1)
-      var keys = [Int](repeating: 0, count: database.count)
+      let groups = 1 << s.length
+      let counts = UnsafeMutablePointer<Int32>.allocate(capacity: groups + 1)
+      counts.initialize(repeating: 0, count: groups + 1)
       for i in 0..<database.count {
         keys[i] = Self.key(database.words + i * database.wordsPerCode, s)
         counts[keys[i] + 1] += 1
       }
-      for v in 0..<(1 << s.length) { counts[v + 1] += counts[v] }
-      var next = counts, order = [Int32](repeating: 0, count: database.count)
+      for v in 0..<groups { counts[v + 1] += counts[v] }
+      var next = Array(UnsafeBufferPointer(start: counts, count: groups))
+      let order = UnsafeMutablePointer<Int32>.allocate(capacity: max(database.count, 1))
       for i in 0..<database.count {
         order[Int(next[keys[i]])] = Int32(i)
         next[keys[i]] += 1
@@ -40,6 +44,11 @@ public final class MultiIndexTables: @unchecked Sendable {
     }
     self.offsets = offsets
     self.items = items
+  }
+
+  deinit {
+    for p in offsets { p.deallocate() }
+    for p in items { p.deallocate() }
   }
 
   public var substringCount: Int { substrings.count }
@@ -57,6 +66,8 @@ public final class MultiIndexTables: @unchecked Sendable {
 /// One thread's search state over the tables; not shared between threads.
 final class MultiIndexSearcher {
   let tables: MultiIndexTables
+  private let database: CodeView
+  private let substrings: [(start: Int, length: Int)]
   private var seen: [UInt32]
   private var stamp: UInt32 = 0
   /// Candidates checked by the last search (items and probed buckets).
@@ -64,6 +75,8 @@ final class MultiIndexSearcher {
 
   init(_ tables: MultiIndexTables) {
     self.tables = tables
+    database = CodeView(tables.database)
+    substrings = tables.substrings
     seen = [UInt32](repeating: 0, count: tables.database.count)
   }
 
@@ -108,27 +121,28 @@ final class MultiIndexSearcher {
   /// Probes, in every table, the buckets whose substring differs from the query's in exactly
   /// `shell` bits; new items within `limit` go to their distance's bucket.
   private func probe(_ query: UnsafePointer<UInt64>, shell: Int, limit: Int, budget: Int, into buckets: inout [[Int32]]) -> Bool {
-    let database = tables.database
-    for (j, s) in tables.substrings.enumerated() where shell <= s.length {
-      let key = MultiIndexTables.key(query, s), offsets = tables.offsets[j], items = tables.items[j]
-      var ok = true
-      BitFlips.forEach(length: s.length, flips: shell) { mask in
-        guard ok else { return }
-        let v = key ^ mask
-        let lo = Int(offsets[v]), hi = Int(offsets[v + 1])
-        work += 1 + hi - lo
-        if work > budget { ok = false; return }
-        for t in lo..<hi {
-          let i = Int(items[t])
-          if seen[i] == stamp { continue }
-          seen[i] = stamp
-          let d = Hamming.distance(query, database.words + i * database.wordsPerCode, database.wordsPerCode)
-          if d <= limit { buckets[d].append(Int32(i)) }
+    let codes = database.words, words = database.wordsPerCode, stamp = self.stamp
+    var ok = true
+    seen.withUnsafeMutableBufferPointer { seen in
+      for (j, s) in substrings.enumerated() where shell <= s.length && ok {
+        let key = MultiIndexTables.key(query, s), offsets = tables.offsets[j], items = tables.items[j]
+        BitFlips.forEach(length: s.length, flips: shell) { mask in
+          guard ok else { return }
+          let v = key ^ mask
+          let lo = Int(offsets[v]), hi = Int(offsets[v + 1])
+          work += 1 + hi - lo
+          if work > budget { ok = false; return }
+          for t in lo..<hi {
+            let i = Int(items[t])
+            if seen[i] == stamp { continue }
+            seen[i] = stamp
+            let d = Hamming.distance(query, codes + i * words, words)
+            if d <= limit { buckets[d].append(Int32(i)) }
+          }
         }
       }
-      if !ok { return false }
     }
-    return true
+    return ok
   }
 
   /// Hits of distance ≤ upTo, by distance then item, at most `limit`.

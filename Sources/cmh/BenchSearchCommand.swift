@@ -1,0 +1,107 @@
+// cmh bench search: top-k and radius search over a million codes, and MAP@all at the standard
+// protocol's size, as queries (or evaluations) per second.
+
+import ArgumentParser
+import Foundation
+import Hashing
+
+struct BenchSearchCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "search",
+    abstract: "Hamming search and MAP evaluation throughput.")
+
+  @Option(help: "Database size.") var database = 1_000_000
+  @Option(help: "Queries per measurement.") var queries = 1000
+  @Option(help: "Neighbours per query.") var k = 100
+  @Option(help: "Timed repetitions per figure (the median is reported).") var repeats = 3
+  @OptionGroup var output: OutputOptions
+
+  func run() throws {
+    var results = [BenchResult]()
+    var random = SplitMix(seed: 1)
+    for bits in [64, 128] {
+      let codes = BinaryCodes(words: (0..<(database * bits / 64)).map { _ in random.next() }, bits: bits)
+      let query = BinaryCodes(words: (0..<(queries * bits / 64)).map { _ in random.next() }, bits: bits)
+      for threads in [1, 2] {
+        let base = [("n", "\(database)"), ("bits", "\(bits)"), ("k", "\(k)"), ("threads", "\(threads)")]
+        let batched = BenchTiming.median(repeats: repeats) { _ = HammingSearch.topK(query, in: codes, k: k, threads: threads) }
+        results.append(BenchResult(name: "search.topk.batched", unit: "queries/s", value: Double(queries) / batched, parameters: base))
+        let singles = min(queries, 200)
+        let single = BenchTiming.median(repeats: repeats) {
+          for q in 0..<singles { _ = HammingSearch.topK(query.subset([q]), in: codes, k: k, threads: threads) }
+        }
+        results.append(BenchResult(name: "search.topk.single", unit: "queries/s", value: Double(singles) / single, parameters: base))
+        progress(results.last!)
+      }
+    }
+    results += radiusSearch(&random)
+    results += meanAveragePrecision(&random)
+    BenchTiming.report(results, json: output.json)
+  }
+
+  /// Radius 2 by scan and by multi-index hashing, on two databases: uniform random codes queried
+  /// by database codes with two bits flipped (as the FAISS reference in ../shared/bench does), and
+  /// clustered codes (500 centres, each code up to 5 bits off its centre: hundreds of results).
+  private func radiusSearch(_ random: inout SplitMix) -> [BenchResult] {
+    var results = [BenchResult]()
+    let uniform = (0..<database).map { _ in random.next() }
+    let nearUniform = (0..<queries).map { _ in uniform[Int(random.next() % UInt64(database))] ^ (1 << (random.next() % 32)) ^ (1 << (32 + random.next() % 32)) }
+    let centres = (0..<500).map { _ in random.next() }
+    let noisy = { (r: inout SplitMix) -> UInt64 in
+      var code = centres[Int(r.next() % 500)]
+      for _ in 0..<Int(r.next() % 6) { code ^= 1 << (r.next() % 64) }
+      return code
+    }
+    let clustered = (0..<database).map { _ in noisy(&random) }
+    let nearClustered = (0..<queries).map { _ in noisy(&random) }
+    for (name, db, qs) in [("uniform", uniform, nearUniform), ("clustered", clustered, nearClustered)] {
+      let index = HammingIndex(BinaryCodes(words: db, bits: 64)), query = BinaryCodes(words: qs, bits: 64)
+      _ = index.multiIndexTables
+      let found = index.radius(query, radius: 2, strategy: .scan).reduce(0) { $0 + $1.count }
+      for strategy in [HammingIndex.Strategy.scan, .multiIndex] {
+        for threads in [1, 2] {
+          let seconds = BenchTiming.median(repeats: repeats) { _ = index.radius(query, radius: 2, strategy: strategy, threads: threads) }
+          results.append(BenchResult(name: "search.radius2.\(strategy.rawValue)", unit: "queries/s", value: Double(queries) / seconds,
+                                     parameters: [("n", "\(database)"), ("bits", "64"), ("threads", "\(threads)"), ("codes", "\"\(name)\""),
+                                                  ("mean_results", String(format: "%.1f", Double(found) / Double(queries)))]))
+          progress(results.last!)
+        }
+      }
+    }
+    return results
+  }
+
+  /// MAP@all for 2,000 queries over 18,015 items at 64 bits with 24 labels (the standard protocol's size).
+  private func meanAveragePrecision(_ random: inout SplitMix) -> [BenchResult] {
+    let (nq, nd) = (2000, 18015)
+    let codes = BinaryCodes(words: (0..<nd).map { _ in random.next() }, bits: 64)
+    let query = BinaryCodes(words: (0..<nq).map { _ in random.next() }, bits: 64)
+    let labels = { (n: Int, r: inout SplitMix) in LabelSets((0..<n).map { _ in (0..<24).filter { _ in r.next() % 8 == 0 } }, labelCount: 24) }
+    let ql = labels(nq, &random), dl = labels(nd, &random)
+    return [1, 2].map { threads in
+      let seconds = BenchTiming.median(repeats: repeats) {
+        _ = RetrievalMetrics.evaluate(queries: query, queryLabels: ql, database: codes, databaseLabels: dl, threads: threads)
+      }
+      return BenchResult(name: "map_at_all", unit: "ms", value: seconds * 1000,
+                         parameters: [("queries", "\(nq)"), ("retrieval", "\(nd)"), ("bits", "64"), ("threads", "\(threads)")])
+    }
+  }
+
+  private func progress(_ r: BenchResult) {
+    guard !output.quiet && !output.json && isatty(STDERR_FILENO) == 1 else { return }
+    FileHandle.standardError.write("measured \(r.name) …\n".data(using: .utf8)!)
+  }
+}
+
+/// SplitMix64: random codes for benchmarks, the same on every run.
+struct SplitMix {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
