@@ -35,6 +35,7 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
+    .testTarget(name: "cmhTests", dependencies: ["Hashing"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -8,7 +8,7 @@ struct IndexCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "index",
     abstract: "Inspect index files.",
-    subcommands: [IndexInfoCommand.self])
+    subcommands: [IndexInfoCommand.self, IndexEvalCommand.self])
 }
 
 struct IndexInfoCommand: ParsableCommand {

@@ -1,0 +1,81 @@
+// cmh index eval: retrieval metrics of a query index against a retrieval index, with relevance
+// from the labels stored for each item; a table, JSON, CSV, and SVG curves.
+
+import ArgumentParser
+import Foundation
+import Hashing
+
+struct IndexEvalCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "eval",
+    abstract: "MAP, precision@k, precision within radius 2, NDCG and curves for two index files.",
+    discussion: "Items are relevant to a query when they share a label. Ranking is by Hamming distance; equal distances rank by item position. A query without any relevant item counts with AP 0.")
+
+  @Argument(help: "Index of the queries (its items' labels are used).") var queries: String
+  @Argument(help: "Index searched (its items' labels are used).") var retrieval: String
+  @Option(help: "Depth for MAP@k and NDCG@k.") var k = 100
+  @Option(help: "Hamming radius for the precision within radius.") var radius = 2
+  @Option(help: "Write the precision-recall and precision@k curves as SVG files into this folder.") var svg: String?
+  @Flag(help: "Comma-separated values instead of a table.") var csv = false
+  @OptionGroup var output: OutputOptions
+
+  func run() throws {
+    let (q, r) = try (open(queries), open(retrieval))
+    try r.checkQueryBits(q.bits)
+    let names = Array(Set((0..<q.count).flatMap { labels(q, $0) } + (0..<r.count).flatMap { labels(r, $0) })).sorted()
+    guard !names.isEmpty else { throw ValidationError("\(queries), \(retrieval): no item has labels, so relevance is unknown") }
+    let position = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+    let sets = { (index: IndexFile) in LabelSets((0..<index.count).map { self.labels(index, $0).map { position[$0]! } }, labelCount: names.count) }
+    let cutoffs = [1, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].filter { $0 <= r.count } + [r.count]
+    let report = RetrievalMetrics.evaluate(queries: q.codes, queryLabels: sets(q), database: r.codes, databaseLabels: sets(r),
+                                           options: EvaluationOptions(mapAtK: k, cutoffs: cutoffs, ndcgAtK: k, radius: radius))
+    let direction = "\(q.modality.description.prefix(1))2\(r.modality.description.prefix(1))"
+    print(render(report, direction: direction, cutoffs: Array(Set(cutoffs)).sorted()))
+    if let svg { try writeCurves(report, direction: direction, cutoffs: Array(Set(cutoffs)).sorted(), folder: svg) }
+  }
+
+  private func open(_ path: String) throws -> IndexFile {
+    do { return try IndexFile(contentsOf: URL(fileURLWithPath: path)) } catch { throw ValidationError("\(error)") }
+  }
+
+  private func labels(_ index: IndexFile, _ i: Int) -> [String] {
+    index.item(i).labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+  }
+
+  private func render(_ r: RetrievalReport, direction: String, cutoffs: [Int]) -> String {
+    let f = { (x: Double) in String(format: "%.4f", x) }
+    if output.json {
+      let pk = zip(cutoffs, r.precisionAtK).map { #""\#($0)": \#(f($1))"# }.joined(separator: ", ")
+      return #"{"direction": "\#(direction)", "bits": \#(r.bits), "map": \#(f(r.map)), "map_at_k": \#(f(r.mapAtK ?? 0)), "k": \#(k), "ndcg_at_k": \#(f(r.ndcg ?? 0)), "precision_radius": \#(f(r.precisionWithinRadius)), "radius": \#(radius), "precision_at_k": {\#(pk)}, "queries": \#(r.queries), "retrieval": \#(r.database), "queries_without_relevant": \#(r.queriesWithoutRelevant), "ties": "equal distance ranks by item position"}"#
+    }
+    if csv {
+      var lines = ["metric,k,value", "map,all,\(f(r.map))", "map,\(k),\(f(r.mapAtK ?? 0))", "ndcg,\(k),\(f(r.ndcg ?? 0))",
+                   "precision_within_radius,\(radius),\(f(r.precisionWithinRadius))"]
+      lines += zip(cutoffs, zip(r.precisionAtK, r.recallAtK)).flatMap { ["precision_at_k,\($0),\(f($1.0))", "recall_at_k,\($0),\(f($1.1))"] }
+      lines += r.curvePrecision.indices.flatMap { ["pr_precision,\($0),\(f(r.curvePrecision[$0]))", "pr_recall,\($0),\(f(r.curveRecall[$0]))"] }
+      return lines.joined(separator: "\n")
+    }
+    var lines = ["\(direction)  \(r.queries) queries × \(r.database) items, \(r.bits) bits (ties: equal distance ranks by item position)",
+                 "  MAP@all                    \(f(r.map))",
+                 "  MAP@\(k)".padding(toLength: 29, withPad: " ", startingAt: 0) + f(r.mapAtK ?? 0),
+                 "  NDCG@\(k)".padding(toLength: 29, withPad: " ", startingAt: 0) + f(r.ndcg ?? 0),
+                 "  precision within radius \(radius)  \(f(r.precisionWithinRadius))",
+                 "  precision@k / recall@k"]
+    lines += zip(cutoffs, zip(r.precisionAtK, r.recallAtK)).map { String(format: "    k = %-6d %.4f / %.4f", $0, $1.0, $1.1) }
+    if r.queriesWithoutRelevant > 0 { lines.append("  \(r.queriesWithoutRelevant) queries have no relevant item (AP 0)") }
+    return lines.joined(separator: "\n")
+  }
+
+  private func writeCurves(_ r: RetrievalReport, direction: String, cutoffs: [Int], folder: String) throws {
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let pr = SVGPlot(title: "Precision-recall over Hamming radius (\(direction))", xLabel: "recall", yLabel: "precision",
+                     series: [(direction, zip(r.curveRecall, r.curvePrecision).map { ($0, $1) })])
+    let pk = SVGPlot(title: "Precision@k (\(direction))", xLabel: "k", yLabel: "precision",
+                     series: [(direction, zip(cutoffs, r.precisionAtK).map { (Double($0), $1) })])
+    for (name, plot) in [("pr-\(direction).svg", pr), ("precision-at-k-\(direction).svg", pk)] {
+      let url = URL(fileURLWithPath: folder).appendingPathComponent(name)
+      try Data(plot.render().utf8).write(to: url, options: .atomic)
+      if !output.quiet { FileHandle.standardError.write("wrote \(url.path)\n".data(using: .utf8)!) }
+    }
+  }
+}

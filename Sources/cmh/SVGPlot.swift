@@ -1,0 +1,42 @@
+// SVGPlot: a line chart as a standalone SVG file a person can open in a browser.
+
+import Foundation
+
+struct SVGPlot {
+  let title: String, xLabel: String, yLabel: String
+  /// Named series of (x, y) points; y in 0...1.
+  var series: [(name: String, points: [(Double, Double)])]
+
+  func render() -> String {
+    let (w, h, left, bottom, top, right) = (640.0, 420.0, 60.0, 50.0, 40.0, 150.0)
+    let xs = series.flatMap { $0.points.map(\.0) }
+    let xMin = xs.min() ?? 0, xMax = max(xs.max() ?? 1, xMin + 1e-9)
+    let px = { (x: Double) in left + (x - xMin) / (xMax - xMin) * (w - left - right) }
+    let py = { (y: Double) in h - bottom - y * (h - bottom - top) }
+    var svg = #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Int(w))" height="\#(Int(h))" font-family="sans-serif" font-size="12">"#
+    svg += #"<rect width="100%" height="100%" fill="white"/><text x="\#(w / 2)" y="22" text-anchor="middle" font-size="15">\#(escape(title))</text>"#
+    for tick in stride(from: 0.0, through: 1.0, by: 0.2) {
+      svg += #"<line x1="\#(left)" x2="\#(w - right)" y1="\#(py(tick))" y2="\#(py(tick))" stroke="lightgray"/>"#
+      svg += #"<text x="\#(left - 6)" y="\#(py(tick) + 4)" text-anchor="end">\#(String(format: "%.1f", tick))</text>"#
+    }
+    for i in 0...4 {
+      let x = xMin + (xMax - xMin) * Double(i) / 4
+      svg += #"<text x="\#(px(x))" y="\#(h - bottom + 18)" text-anchor="middle">\#(String(format: x >= 10 ? "%.0f" : "%.2g", x))</text>"#
+    }
+    svg += #"<line x1="\#(left)" x2="\#(w - right)" y1="\#(h - bottom)" y2="\#(h - bottom)" stroke="black"/><line x1="\#(left)" x2="\#(left)" y1="\#(top)" y2="\#(h - bottom)" stroke="black"/>"#
+    svg += #"<text x="\#((left + w - right) / 2)" y="\#(h - 12)" text-anchor="middle">\#(escape(xLabel))</text>"#
+    svg += #"<text transform="translate(16 \#((top + h - bottom) / 2)) rotate(-90)" text-anchor="middle">\#(escape(yLabel))</text>"#
+    let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
+    for (i, s) in series.enumerated() {
+      let colour = colours[i % colours.count]
+      let path = s.points.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }.joined(separator: " ")
+      svg += #"<polyline fill="none" stroke="\#(colour)" stroke-width="2" points="\#(path)"/>"#
+      svg += #"<text x="\#(w - right + 10)" y="\#(top + 16 + Double(i) * 18)" fill="\#(colour)">\#(escape(s.name))</text>"#
+    }
+    return svg + "</svg>\n"
+  }
+
+  private func escape(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+  }
+}

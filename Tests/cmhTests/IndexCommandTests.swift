@@ -1,0 +1,84 @@
+// Tests of `cmh index info` and `cmh index eval`, run as a person runs them: the built binary on
+// index files written here.
+
+import Foundation
+import Hashing
+import XCTest
+
+final class IndexCommandTests: XCTestCase {
+  var directory: URL!
+
+  override func setUpWithError() throws {
+    directory = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+  /// Runs the cmh binary built beside this test bundle; returns (exit status, stdout, stderr).
+  func cmh(_ arguments: [String]) throws -> (Int32, String, String) {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cmh")
+    guard FileManager.default.fileExists(atPath: binary.path) else { throw XCTSkip("cmh is not built at \(binary.path)") }
+    let process = Process(), out = Pipe(), err = Pipe()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+  }
+
+  /// Image queries and text items with labels drawn from three names; codes near their first label's centre.
+  func writeIndexes() throws -> (URL, URL, RetrievalReport) {
+    let names = ["beach", "dog", "night"]
+    var state: UInt64 = 9
+    func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 11 }
+    func sample(_ n: Int) -> ([UInt64], [[Int]]) {
+      var words = [UInt64](), labels = [[Int]]()
+      for _ in 0..<n {
+        let first = Int(next() % 3), second = Int(next() % 3)
+        labels.append(Array(Set([first, second])).sorted())
+        words.append(UInt64(first) * 0x5555_5555 ^ (1 << (next() % 32)) ^ (next() % 2 == 0 ? 0 : 1 << 40))
+      }
+      return (words, labels)
+    }
+    let (qw, ql) = sample(20), (rw, rl) = sample(200)
+    let q = directory.appendingPathComponent("queries.cmhindex"), r = directory.appendingPathComponent("retrieval.cmhindex")
+    let items = { (labels: [[Int]], kind: String) in labels.enumerated().map { IndexItem(id: "\(kind)\($0)", display: "\(kind) \($0)", labels: $1.map { names[$0] }.joined(separator: ",")) } }
+    try IndexFile.write(codes: BinaryCodes(words: qw, bits: 48), modality: .image, items: items(ql, "q"), to: q)
+    try IndexFile.write(codes: BinaryCodes(words: rw, bits: 48), modality: .text, items: items(rl, "r"), to: r)
+    let report = RetrievalMetrics.evaluate(queries: BinaryCodes(words: qw, bits: 48), queryLabels: LabelSets(ql, labelCount: 3),
+                                           database: BinaryCodes(words: rw, bits: 48), databaseLabels: LabelSets(rl, labelCount: 3))
+    return (q, r, report)
+  }
+
+  func testEvalPrintsTheLibrarysFigures() throws {
+    let (q, r, expected) = try writeIndexes()
+    let (status, json, _) = try cmh(["index", "eval", q.path, r.path, "--json"])
+    XCTAssertEqual(status, 0)
+    let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    XCTAssertEqual(object["direction"] as? String, "i2t")
+    XCTAssertEqual(object["bits"] as? Int, 48)
+    XCTAssertEqual(object["queries"] as? Int, 20)
+    XCTAssertEqual(try XCTUnwrap(object["map"] as? Double), expected.map, accuracy: 1e-4)
+    let svg = directory.appendingPathComponent("curves")
+    let (tableStatus, table, _) = try cmh(["index", "eval", q.path, r.path, "--svg", svg.path, "--quiet"])
+    XCTAssertEqual(tableStatus, 0)
+    XCTAssertTrue(table.contains("MAP@all"), table)
+    XCTAssertTrue(try String(contentsOf: svg.appendingPathComponent("pr-i2t.svg"), encoding: .utf8).hasPrefix("<svg"))
+  }
+
+  func testInfoAndBadFiles() throws {
+    let (q, _, _) = try writeIndexes()
+    let (status, text, _) = try cmh(["index", "info", q.path])
+    XCTAssertEqual(status, 0)
+    XCTAssertTrue(text.contains("20 × 48 bits") && text.contains("q0"), text)
+    let bad = directory.appendingPathComponent("bad.cmhindex")
+    try Data("not an index".utf8).write(to: bad)
+    let (badStatus, _, error) = try cmh(["index", "info", bad.path])
+    XCTAssertNotEqual(badStatus, 0)
+    XCTAssertTrue(error.contains(bad.path) && error.contains("not a cmh index"), error)
+  }
+}
