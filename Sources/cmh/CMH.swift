@@ -21,3 +21,9 @@ struct OutputOptions: ParsableArguments {
   @Flag(name: .long, help: "No progress output.")
   var quiet = false
 }
+
+/// A problem with the user's data or files: printed as "Error: …" without the usage text.
+struct CommandError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}

@@ -22,8 +22,7 @@ struct IndexInfoCommand: ParsableCommand {
 
   func run() throws {
     let started = Date()
-    let index: IndexFile
-    do { index = try IndexFile(contentsOf: URL(fileURLWithPath: file)) } catch { throw ValidationError("\(error)") }
+    let index = try IndexFile(contentsOf: URL(fileURLWithPath: file))
     let openMilliseconds = Date().timeIntervalSince(started) * 1000
     let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
     let items = (0..<min(show, index.count)).map(index.item)

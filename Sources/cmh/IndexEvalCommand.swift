@@ -23,7 +23,7 @@ struct IndexEvalCommand: ParsableCommand {
     let (q, r) = try (open(queries), open(retrieval))
     try r.checkQueryBits(q.bits)
     let names = Array(Set((0..<q.count).flatMap { labels(q, $0) } + (0..<r.count).flatMap { labels(r, $0) })).sorted()
-    guard !names.isEmpty else { throw ValidationError("\(queries), \(retrieval): no item has labels, so relevance is unknown") }
+    guard !names.isEmpty else { throw CommandError("\(queries), \(retrieval): no item has labels, so relevance is unknown") }
     let position = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
     let sets = { (index: IndexFile) in LabelSets((0..<index.count).map { self.labels(index, $0).map { position[$0]! } }, labelCount: names.count) }
     let cutoffs = [1, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].filter { $0 <= r.count } + [r.count]
@@ -34,9 +34,7 @@ struct IndexEvalCommand: ParsableCommand {
     if let svg { try writeCurves(report, direction: direction, cutoffs: Array(Set(cutoffs)).sorted(), folder: svg) }
   }
 
-  private func open(_ path: String) throws -> IndexFile {
-    do { return try IndexFile(contentsOf: URL(fileURLWithPath: path)) } catch { throw ValidationError("\(error)") }
-  }
+  private func open(_ path: String) throws -> IndexFile { try IndexFile(contentsOf: URL(fileURLWithPath: path)) }
 
   private func labels(_ index: IndexFile, _ i: Int) -> [String] {
     index.item(i).labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -10,7 +10,7 @@ struct SVGPlot {
   func render() -> String {
     let (w, h, left, bottom, top, right) = (640.0, 420.0, 60.0, 50.0, 40.0, 150.0)
     let xs = series.flatMap { $0.points.map(\.0) }
-    let xMin = xs.min() ?? 0, xMax = max(xs.max() ?? 1, xMin + 1e-9)
+    let xMin = min(xs.min() ?? 0, 0), xMax = max(xs.max() ?? 1, xMin + 1e-9)
     let px = { (x: Double) in left + (x - xMin) / (xMax - xMin) * (w - left - right) }
     let py = { (y: Double) in h - bottom - y * (h - bottom - top) }
     var svg = #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Int(w))" height="\#(Int(h))" font-family="sans-serif" font-size="12">"#
