@@ -10,6 +10,7 @@ let package = Package(
     .executable(name: "cmh", targets: ["cmh"]),
     .library(name: "Tensor", targets: ["Tensor"]),
     .library(name: "Hashing", targets: ["Hashing"]),
+    .library(name: "Corpus", targets: ["Corpus"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -17,10 +18,13 @@ let package = Package(
   targets: [
     // MARK: - System-library shims
     .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
 
     // MARK: - Modules
     .target(name: "Tensor", dependencies: ["CBLAS"]),
     .target(name: "Hashing"),
+    .target(name: "Corpus", dependencies: ["CJPEG", "CZlib"]),
 
     // MARK: - Command line
     .executableTarget(
@@ -28,6 +32,7 @@ let package = Package(
       dependencies: [
         "Tensor",
         "Hashing",
+        "Corpus",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -35,6 +40,7 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
+    .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
     .testTarget(name: "cmhTests", dependencies: ["Hashing"]),
   ],
   swiftLanguageModes: [.v5]

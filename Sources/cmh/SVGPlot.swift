@@ -40,3 +40,24 @@ struct SVGPlot {
     s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
   }
 }
+
+/// A bar chart (label histograms) as a standalone SVG file.
+struct SVGBarChart {
+  let title: String
+  let bars: [(String, Int)]
+
+  func render() -> String {
+    let barWidth = 22.0, left = 60.0, bottom = 110.0, top = 40.0, h = 420.0
+    let w = left + Double(bars.count) * barWidth + 20
+    let most = Double(max(bars.map(\.1).max() ?? 1, 1))
+    var svg = #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Int(w))" height="\#(Int(h))" font-family="sans-serif" font-size="11">"#
+    svg += #"<rect width="100%" height="100%" fill="white"/><text x="\#(w / 2)" y="22" text-anchor="middle" font-size="15">\#(title)</text>"#
+    for (i, (name, count)) in bars.enumerated() {
+      let x = left + Double(i) * barWidth, height = Double(count) / most * (h - bottom - top)
+      svg += #"<rect x="\#(x + 2)" y="\#(h - bottom - height)" width="\#(barWidth - 4)" height="\#(height)" fill="steelblue"><title>\#(name): \#(count)</title></rect>"#
+      svg += #"<text transform="translate(\#(x + barWidth / 2 + 4) \#(h - bottom + 6)) rotate(60)">\#(name)</text>"#
+    }
+    svg += #"<text x="\#(left - 6)" y="\#(top + 4)" text-anchor="end">\#(Int(most))</text><text x="\#(left - 6)" y="\#(h - bottom)" text-anchor="end">0</text>"#
+    return svg + "</svg>\n"
+  }
+}

@@ -1,0 +1,113 @@
+// Corpus: a corpus directory — corpus.json, pairs.jsonl, splits/*.txt and optional
+// features/{image,text}.npy — loaded into memory and written back atomically.
+
+import Foundation
+
+public struct Corpus: Sendable {
+  public var directory: URL
+  public var info: CorpusInfo
+  public var pairs: [Pair]
+  public var splits: Splits?
+  public var imageFeatures: FeatureMatrix?
+  public var textFeatures: FeatureMatrix?
+
+  public init(directory: URL, info: CorpusInfo, pairs: [Pair], splits: Splits? = nil,
+              imageFeatures: FeatureMatrix? = nil, textFeatures: FeatureMatrix? = nil) {
+    self.directory = directory
+    self.info = info
+    self.pairs = pairs
+    self.splits = splits
+    self.imageFeatures = imageFeatures
+    self.textFeatures = textFeatures
+  }
+
+  /// Position of each pair id.
+  public var indexByID: [String: Int] { Dictionary(pairs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a }) }
+
+  /// The absolute path of a pair's image.
+  public func imageURL(_ pair: Pair) -> URL? { pair.image.map { directory.appendingPathComponent($0) } }
+
+  // MARK: Loading
+
+  public static func load(_ directory: URL) throws -> Corpus {
+    let infoURL = directory.appendingPathComponent("corpus.json")
+    guard let infoData = try? Data(contentsOf: infoURL) else {
+      throw CorpusError(infoURL.path, "missing: is \(directory.path) a corpus directory? (`cmh corpus make-shapes` or `cmh corpus import` make one)")
+    }
+    let info: CorpusInfo
+    do { info = try JSONDecoder().decode(CorpusInfo.self, from: infoData) } catch {
+      throw CorpusError(infoURL.path, "not a valid corpus description: \(describe(error))")
+    }
+    let pairs = try readPairs(directory.appendingPathComponent("pairs.jsonl"))
+    var corpus = Corpus(directory: directory, info: info, pairs: pairs)
+    corpus.splits = try Splits.read(from: directory, index: corpus.indexByID)
+    for (name, keyPath) in [("image", \Corpus.imageFeatures), ("text", \Corpus.textFeatures)] as [(String, WritableKeyPath<Corpus, FeatureMatrix?>)] {
+      let url = directory.appendingPathComponent("features/\(name).npy")
+      guard FileManager.default.fileExists(atPath: url.path) else { continue }
+      let matrix = try FeatureMatrix.read(from: url)
+      guard matrix.rows == pairs.count else { throw CorpusError(url.path, "\(matrix.rows) rows for \(pairs.count) pairs: one row per pair, in pairs.jsonl order") }
+      corpus[keyPath: keyPath] = matrix
+    }
+    return corpus
+  }
+
+  /// Parses pairs.jsonl in one pass (one JSON array of all lines); on a bad line, finds and names it.
+  static func readPairs(_ url: URL) throws -> [Pair] {
+    guard let data = try? Data(contentsOf: url) else { throw CorpusError(url.path, "missing or unreadable") }
+    let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    var joined = Data("[".utf8)
+    var first = true
+    for line in lines where !line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) {
+      if !first { joined.append(UInt8(ascii: ",")) }
+      joined.append(line)
+      first = false
+    }
+    joined.append(UInt8(ascii: "]"))
+    if let pairs = try? JSONDecoder().decode([Pair].self, from: joined) { return pairs }
+    for (n, line) in lines.enumerated() where !line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) {
+      do { _ = try JSONDecoder().decode(Pair.self, from: Data(line)) } catch {
+        throw CorpusError(url.path, line: n + 1, "expected {\"id\", \"image\", \"text\", \"labels\": [...], \"synthetic\"}: \(describe(error))")
+      }
+    }
+    throw CorpusError(url.path, "cannot be read as JSON lines")
+  }
+
+  static func describe(_ error: Error) -> String {
+    switch error {
+    case DecodingError.keyNotFound(let key, _): return "field \"\(key.stringValue)\" is missing"
+    case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
+      return "field \"\(c.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type"
+    case DecodingError.dataCorrupted(let c): return "malformed JSON (\(c.debugDescription))"
+    default: return "\(error)"
+    }
+  }
+
+  // MARK: Writing
+
+  /// Writes corpus.json, pairs.jsonl, the splits and the features into `directory`; each file
+  /// is written to a temporary name and renamed, so a reader never sees half a file.
+  public func write(to directory: URL) throws {
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    try save(encoder.encode(info), directory.appendingPathComponent("corpus.json"))
+    let lineEncoder = JSONEncoder()
+    lineEncoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    var lines = Data()
+    for pair in pairs {
+      lines.append(try lineEncoder.encode(pair))
+      lines.append(UInt8(ascii: "\n"))
+    }
+    try save(lines, directory.appendingPathComponent("pairs.jsonl"))
+    try splits?.write(to: directory, ids: pairs.map(\.id))
+    if imageFeatures != nil || textFeatures != nil {
+      try FileManager.default.createDirectory(at: directory.appendingPathComponent("features"), withIntermediateDirectories: true)
+    }
+    try imageFeatures?.write(to: directory.appendingPathComponent("features/image.npy"))
+    try textFeatures?.write(to: directory.appendingPathComponent("features/text.npy"))
+  }
+
+  private func save(_ data: Data, _ url: URL) throws {
+    do { try data.write(to: url, options: .atomic) } catch { throw CorpusError(url.path, "cannot write: \(error.localizedDescription)") }
+  }
+}

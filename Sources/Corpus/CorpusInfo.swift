@@ -1,0 +1,34 @@
+// CorpusInfo: corpus.json, the description of a corpus (name, label names, source, text settings).
+
+import Foundation
+
+public enum TextMode: String, Codable, Sendable, CaseIterable {
+  /// Each text is a list of tags, one token each (MIRFlickr).
+  case tags
+  /// Each text is a sentence or caption (COCO, IAPR TC-12).
+  case sentences
+}
+
+public struct CorpusInfo: Codable, Equatable, Sendable {
+  public var name: String
+  public var labels: [String]
+  /// Where the corpus came from (the generator and its settings, or the importer and its files).
+  public var source: String
+  public var textMode: TextMode
+  /// The text feature columns' words, when texts are given as a bag-of-words feature matrix.
+  public var textVocabulary: [String]?
+  public var format = 1
+
+  public init(name: String, labels: [String], source: String, textMode: TextMode, textVocabulary: [String]? = nil) {
+    self.name = name
+    self.labels = labels
+    self.source = source
+    self.textMode = textMode
+    self.textVocabulary = textVocabulary
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case name, labels, source, format
+    case textMode = "text_mode", textVocabulary = "text_vocabulary"
+  }
+}

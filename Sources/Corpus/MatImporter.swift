@@ -1,0 +1,73 @@
+// MatImporter: a corpus from the .mat files in which the benchmarks are passed around — a label
+// matrix (LAll, n × labels), a text bag-of-words (YAll, n × words) with its word list, and
+// optionally image features (IAll, n × d). Pairs without a label or a word are dropped.
+
+import Foundation
+
+public struct MatImportSettings: Sendable {
+  public var labels: URL, labelVariable = "LAll"
+  public var texts: URL, textVariable = "YAll"
+  public var images: URL?, imageVariable = "IAll"
+  /// One word per line, in the text matrix's column order.
+  public var vocabulary: URL?
+  /// One label name per line, in the label matrix's column order.
+  public var labelNames: URL?
+  public var name = "imported"
+
+  public init(labels: URL, texts: URL) { self.labels = labels; self.texts = texts }
+}
+
+public struct ImportSummary: Sendable, CustomStringConvertible {
+  public var kept = 0
+  public var dropped: [String: Int] = [:]
+  public var description: String {
+    let reasons = dropped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+    return "kept \(kept) pairs" + (reasons.isEmpty ? ", dropped none" : ", dropped " + reasons.joined(separator: ", "))
+  }
+}
+
+public enum MatImporter {
+  public static func importCorpus(_ s: MatImportSettings, into directory: URL) throws -> (Corpus, ImportSummary) {
+    let labels = try MatFile(contentsOf: s.labels).array(s.labelVariable)
+    let texts = try MatFile(contentsOf: s.texts).array(s.textVariable)
+    let images = try s.images.map { try MatFile(contentsOf: $0).array(s.imageVariable) }
+    for (array, url) in [(texts, s.texts), (images, s.images)] where array != nil {
+      guard array!.dimensions.count == 2, array!.rows == labels.rows else {
+        throw CorpusError(url!.path, "\(array!.name) is \(array!.dimensions), expected \(labels.rows) rows (one per pair, like \(labels.name))")
+      }
+    }
+    let words = try s.vocabulary.map { try lines($0) }
+    if let words, words.count != texts.columns {
+      throw CorpusError(s.vocabulary!.path, "\(words.count) words for the \(texts.columns) columns of \(texts.name)")
+    }
+    let names = try s.labelNames.map { try lines($0) } ?? (0..<labels.columns).map { "label\($0)" }
+    guard names.count == labels.columns else { throw CorpusError(s.labelNames!.path, "\(names.count) names for \(labels.columns) label columns") }
+
+    var summary = ImportSummary(), pairs = [Pair](), kept = [Int]()
+    for r in 0..<labels.rows {
+      let present = (0..<labels.columns).filter { labels.at(r, $0) != 0 }
+      let tagColumns = (0..<texts.columns).filter { texts.at(r, $0) != 0 }
+      if present.isEmpty { summary.dropped["without a label", default: 0] += 1; continue }
+      if tagColumns.isEmpty { summary.dropped["without a word", default: 0] += 1; continue }
+      let text = words.map { w in tagColumns.map { w[$0] }.joined(separator: " ") }
+      pairs.append(Pair(id: String(format: "pair%05d", r + 1), image: nil, text: text, labels: present))
+      kept.append(r)
+    }
+    summary.kept = pairs.count
+    let rowsOf = { (a: MatArray) in FeatureMatrix(rows: kept.count, columns: a.columns, values: kept.flatMap { r in (0..<a.columns).map { a.at(r, $0) } }) }
+    let info = CorpusInfo(name: s.name, labels: names,
+                          source: "cmh corpus import mat: \(s.labels.lastPathComponent):\(s.labelVariable), \(s.texts.lastPathComponent):\(s.textVariable)"
+                            + (s.images.map { ", \($0.lastPathComponent):\(s.imageVariable)" } ?? ""),
+                          textMode: .tags, textVocabulary: words)
+    let corpus = Corpus(directory: directory, info: info, pairs: pairs, imageFeatures: images.map(rowsOf), textFeatures: rowsOf(texts))
+    try corpus.write(to: directory)
+    return (corpus, summary)
+  }
+
+  static func lines(_ url: URL) throws -> [String] {
+    guard let text = try? String(contentsOf: url, encoding: .utf8) ?? String(contentsOf: url, encoding: .isoLatin1) else {
+      throw CorpusError(url.path, "cannot read")
+    }
+    return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+  }
+}

@@ -1,0 +1,63 @@
+// Validation: everything in a corpus that a run would trip on, each problem with its file and line.
+
+import Foundation
+
+extension Corpus {
+  /// Problems found; empty when the corpus is sound. `checkImages` also opens every image file.
+  public func validate(checkImages: Bool = true) -> [CorpusError] {
+    var problems = [CorpusError]()
+    let pairsPath = directory.appendingPathComponent("pairs.jsonl").path
+    var seen = [String: Int]()
+    if info.labels.isEmpty { problems.append(CorpusError(directory.appendingPathComponent("corpus.json").path, "the label list is empty")) }
+    // A modality missing from every pair is one problem of the corpus, not one per pair.
+    let noImages = imageFeatures == nil && pairs.allSatisfy { $0.image == nil }
+    let noTexts = textFeatures == nil && pairs.allSatisfy { $0.text == nil }
+    if noImages { problems.append(CorpusError(pairsPath, "no pair has an image, and there is no features/image.npy: the image side cannot be trained")) }
+    if noTexts { problems.append(CorpusError(pairsPath, "no pair has a text, and there is no features/text.npy: the text side cannot be trained")) }
+    for (i, pair) in pairs.enumerated() {
+      let line = i + 1
+      func problem(_ text: String) { problems.append(CorpusError(pairsPath, line: line, text)) }
+      if pair.id.isEmpty { problem("empty id") }
+      if let first = seen[pair.id] { problem("id \"\(pair.id)\" also on line \(first)") } else { seen[pair.id] = line }
+      for l in pair.labels where l < 0 || l >= info.labels.count { problem("label \(l) outside 0..<\(info.labels.count)") }
+      if pair.labels.isEmpty { problem("pair \"\(pair.id)\" has no label") }
+      if pair.image == nil && imageFeatures == nil && !noImages { problem("pair \"\(pair.id)\" has neither an image nor an image feature row") }
+      if pair.text == nil && textFeatures == nil && !noTexts { problem("pair \"\(pair.id)\" has neither a text nor a text feature row") }
+      if let text = pair.text, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, textFeatures == nil { problem("pair \"\(pair.id)\" has an empty text") }
+      if checkImages, let url = imageURL(pair) {
+        if !FileManager.default.fileExists(atPath: url.path) { problem("image \(pair.image!) is missing") }
+        else if let error = ImageCheck.problem(url) { problem("image \(pair.image!): \(error)") }
+      }
+    }
+    problems += splitProblems()
+    return problems
+  }
+
+  private func splitProblems() -> [CorpusError] {
+    let folder = directory.appendingPathComponent("splits").path
+    guard let splits else { return [CorpusError(folder, "no split files: run `cmh corpus split`")] }
+    var problems = [CorpusError]()
+    let query = Set(splits.query), retrieval = Set(splits.retrieval)
+    if !query.isDisjoint(with: retrieval) { problems.append(CorpusError(folder, "\(query.intersection(retrieval).count) pairs are both queries and retrieval items")) }
+    for (name, set) in [("query", splits.query), ("retrieval", splits.retrieval)] {
+      if let i = set.first(where: { pairs[$0].synthetic }) {
+        problems.append(CorpusError("\(folder)/\(name).txt", "synthetic pair \"\(pairs[i].id)\" must be used for training only"))
+      }
+    }
+    let covered = query.union(retrieval).union(splits.train)
+    let missing = pairs.indices.filter { !covered.contains($0) && !pairs[$0].synthetic }
+    if !missing.isEmpty { problems.append(CorpusError(folder, "\(missing.count) pairs are in no split (first: \"\(pairs[missing[0]].id)\")")) }
+    return problems
+  }
+}
+
+/// Opens an image just far enough to know it can be decoded.
+enum ImageCheck {
+  static func problem(_ url: URL) -> String? {
+    guard let data = try? Data(contentsOf: url) else { return "cannot be read" }
+    if url.pathExtension.lowercased() == "jpg" || url.pathExtension.lowercased() == "jpeg" {
+      do { _ = try JPEG.decode(data) } catch { return "\(error)" }
+    }
+    return nil
+  }
+}

@@ -1,0 +1,90 @@
+// cmh corpus: make, check, split and describe corpora.
+
+import ArgumentParser
+import Corpus
+import Foundation
+
+struct CorpusCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "corpus",
+    abstract: "Make, import, validate, split and describe corpora.",
+    subcommands: [MakeShapesCommand.self, ImportCommand.self, ValidateCommand.self, SplitCommand.self, StatsCommand.self])
+}
+
+extension TextMode: ExpressibleByArgument {}
+
+struct MakeShapesCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "make-shapes",
+    abstract: "Generate the built-in synthetic corpus: JPEG images of coloured shapes on scenes, with captions.")
+
+  @Option(help: "Output corpus directory.") var out: String
+  @Option(help: "Number of pairs.") var pairs = 6000
+  @Option(help: "Image side in pixels.") var size = 64
+  @Option(help: "Head/tail label frequency ratio (1 = balanced; MIRFlickr-25K has about 47).") var imbalance = 1.0
+  @Option(help: "Texts as captions (sentences) or tag lists (tags).") var text = TextMode.sentences
+  @Option(help: "Seed for everything generated.") var seed: UInt64 = 1
+  @Flag(help: "No progress output.") var quiet = false
+
+  func validate() throws {
+    guard pairs >= 10 else { throw ValidationError("--pairs must be at least 10") }
+    guard size >= 16 else { throw ValidationError("--size must be at least 16") }
+    guard imbalance >= 1 else { throw ValidationError("--imbalance is a head/tail ratio, at least 1") }
+  }
+
+  func run() throws {
+    let progress = Progress(total: pairs, label: "make-shapes", quiet: quiet)
+    let directory = URL(fileURLWithPath: out)
+    var corpus = try ShapesCorpus.generate(into: directory, settings: ShapesCorpusSettings(pairs: pairs, size: size, imbalance: imbalance, seed: seed, textMode: text)) {
+      progress.update($0)
+    }
+    progress.finish()
+    let sizes = Splits.protocolSizes(realPairs: corpus.pairs.count)
+    corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: seed)
+    try corpus.write(to: directory)
+    if !quiet {
+      print("wrote \(pairs) pairs (\(size)×\(size) JPEG, \(text.rawValue)) to \(out), seed \(seed)")
+      print("splits: \(corpus.splits!.query.count) queries, \(corpus.splits!.retrieval.count) retrieval, \(corpus.splits!.train.count) training")
+    }
+  }
+}
+
+struct ValidateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "validate",
+    abstract: "Check everything a run would trip on; each problem with its file and line.")
+
+  @Argument(help: "Corpus directory.") var corpus: String
+  @Flag(help: "Do not open the images.") var skipImages = false
+
+  func run() throws {
+    let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
+    let problems = loaded.validate(checkImages: !skipImages)
+    for p in problems.prefix(200) { print(p) }
+    if problems.count > 200 { print("… and \(problems.count - 200) more") }
+    guard problems.isEmpty else { throw CommandError("\(corpus): \(problems.count) problem\(problems.count == 1 ? "" : "s")") }
+    print("\(corpus): \(loaded.pairs.count) pairs, \(loaded.info.labels.count) labels, no problems")
+  }
+}
+
+struct SplitCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "split",
+    abstract: "Write query / retrieval / training split files (the DCMH protocol by default).")
+
+  @Argument(help: "Corpus directory.") var corpus: String
+  @Option(help: "Queries (default: 2,000, 5,000 for COCO-sized corpora, a tenth of small ones).") var query: Int?
+  @Option(help: "Training pairs drawn from the retrieval set (default: 10,000, half of small corpora).") var train: Int?
+  @Option(help: "Seed of the split.") var seed: UInt64 = 0
+  @Flag(help: "Replace existing split files.") var force = false
+
+  func run() throws {
+    let directory = URL(fileURLWithPath: corpus)
+    var loaded = try Corpus.load(directory)
+    if loaded.splits != nil && !force { throw CommandError("\(corpus)/splits exists; pass --force to replace it") }
+    let sizes = Splits.protocolSizes(realPairs: loaded.pairs.filter { !$0.synthetic }.count)
+    loaded.splits = try Splits.protocolSplit(loaded.pairs, queries: query ?? sizes.queries, train: train ?? sizes.train, seed: seed)
+    try loaded.write(to: directory)
+    print("\(corpus): \(loaded.splits!.query.count) queries, \(loaded.splits!.retrieval.count) retrieval, \(loaded.splits!.train.count) training (seed \(seed))")
+  }
+}

@@ -1,0 +1,42 @@
+// cmh corpus stats: sizes, label frequencies, imbalance, and the label histogram as SVG.
+
+import ArgumentParser
+import Corpus
+import Foundation
+
+struct StatsCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "stats",
+    abstract: "Pairs, labels per pair, words per text, vocabulary, label frequencies and imbalance.")
+
+  @Argument(help: "Corpus directory.") var corpus: String
+  @Option(help: "Write the label histogram as an SVG file.") var svg: String?
+  @Flag(help: "One JSON object instead of a table.") var json = false
+
+  func run() throws {
+    let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
+    let stats = CorpusStats(loaded)
+    if json {
+      let object: [String: Any] = [
+        "pairs": stats.pairs, "synthetic": stats.synthetic, "labels": loaded.info.labels.count,
+        "labels_per_pair": stats.labelsPerPair, "words_per_text": stats.wordsPerText, "vocabulary": stats.vocabulary,
+        "imbalance": stats.imbalance, "label_counts": Dictionary(uniqueKeysWithValues: zip(loaded.info.labels, stats.labelCounts)),
+      ]
+      print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+    } else {
+      print("\(loaded.info.name): \(stats.pairs) pairs (\(stats.synthetic) synthetic), \(loaded.info.labels.count) labels")
+      print(String(format: "labels per pair %.2f, words per text %.2f, vocabulary %d words", stats.labelsPerPair, stats.wordsPerText, stats.vocabulary))
+      print(String(format: "imbalance (most / least frequent label) %.1f", stats.imbalance))
+      let top = stats.labelCounts.max() ?? 1
+      for (name, count) in zip(loaded.info.labels, stats.labelCounts).sorted(by: { $0.1 > $1.1 }) {
+        let bar = String(repeating: "█", count: max(0, 40 * count / max(top, 1)))
+        print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%7d  ", count) + bar)
+      }
+    }
+    if let svg {
+      let plot = SVGBarChart(title: "Label frequencies of \(loaded.info.name)", bars: zip(loaded.info.labels, stats.labelCounts).sorted { $0.1 > $1.1 })
+      try Data(plot.render().utf8).write(to: URL(fileURLWithPath: svg), options: .atomic)
+      if !json { print("wrote \(svg)") }
+    }
+  }
+}

@@ -1,0 +1,140 @@
+// Tests of the corpus format: round trip, errors that name the file and line, validation, splits,
+// feature files, JPEG, and the built-in synthetic corpus.
+
+@testable import Corpus
+import Foundation
+import XCTest
+
+final class CorpusTests: XCTestCase {
+  var directory: URL!
+
+  override func setUpWithError() throws {
+    directory = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-corpus-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+  func small(_ name: String = "c", pairs: Int = 120, seed: UInt64 = 3) throws -> Corpus {
+    var corpus = try ShapesCorpus.generate(into: directory.appendingPathComponent(name), settings: ShapesCorpusSettings(pairs: pairs, size: 24, seed: seed))
+    corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: 12, train: 60, seed: 0)
+    try corpus.write(to: corpus.directory)
+    return corpus
+  }
+
+  func testRoundTripAndValidation() throws {
+    let corpus = try small()
+    let loaded = try Corpus.load(corpus.directory)
+    XCTAssertEqual(loaded.pairs, corpus.pairs)
+    XCTAssertEqual(loaded.info, corpus.info)
+    XCTAssertEqual(loaded.splits, corpus.splits)
+    XCTAssertEqual(loaded.validate(), [])
+  }
+
+  func testGenerationIsDeterministicAndLongTailed() throws {
+    let a = try small("a", seed: 5), b = try small("b", seed: 5), c = try small("c", seed: 6)
+    XCTAssertEqual(a.pairs, b.pairs)
+    XCTAssertEqual(try Data(contentsOf: a.imageURL(a.pairs[7])!), try Data(contentsOf: b.imageURL(b.pairs[7])!))
+    XCTAssertNotEqual(a.pairs.map(\.text), c.pairs.map(\.text))
+    let tailed = try ShapesCorpus.generate(into: directory.appendingPathComponent("t"), settings: ShapesCorpusSettings(pairs: 3000, size: 16, imbalance: 20, seed: 1))
+    let counts = CorpusStats(tailed).labelCounts
+    let scenes = Array(counts[16..<24])
+    XCTAssertGreaterThan(Double(scenes[0]) / Double(max(scenes[7], 1)), 8, "scene head/tail ratio with --imbalance 20: \(scenes)")
+    let image = try JPEG.decode(Data(contentsOf: tailed.imageURL(tailed.pairs[0])!))
+    XCTAssertEqual([image.width, image.height], [16, 16])
+  }
+
+  func testCaptionsNameWhatIsDrawn() throws {
+    let corpus = try small(pairs: 200)
+    // Every shape drawn is named by one of its synonyms, except where a typo hit that word.
+    var named = 0, shapes = 0
+    for pair in corpus.pairs {
+      let text = pair.text!.lowercased()
+      for shape in pair.labels where shape < 8 {
+        shapes += 1
+        if ShapesVocabulary.synonyms[shape].contains(where: { text.contains($0) }) { named += 1 }
+      }
+      XCTAssertEqual(pair.labels.filter { $0 >= 16 }.count, 1, "one scene per image")
+    }
+    XCTAssertGreaterThan(Double(named) / Double(shapes), 0.95)
+    XCTAssertTrue(corpus.pairs.allSatisfy { !$0.labels.isEmpty && $0.labels.allSatisfy { (0..<24).contains($0) } })
+  }
+
+  func testErrorsNameFileAndLine() throws {
+    let corpus = try small()
+    let pairs = corpus.directory.appendingPathComponent("pairs.jsonl")
+    var lines = try String(contentsOf: pairs, encoding: .utf8).split(separator: "\n").map(String.init)
+    lines[4] = #"{"id": "broken", "labels": "not a list"}"#
+    try (lines.joined(separator: "\n") + "\n").write(to: pairs, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try Corpus.load(corpus.directory)) {
+      XCTAssertEqual("\($0)", "\(pairs.path):5: expected {\"id\", \"image\", \"text\", \"labels\": [...], \"synthetic\"}: field \"labels\" has the wrong type")
+    }
+    lines[4] = #"{"id": "x5", "labels": [0]"#
+    try (lines.joined(separator: "\n") + "\n").write(to: pairs, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try Corpus.load(corpus.directory)) { XCTAssertTrue("\($0)".hasPrefix("\(pairs.path):5: "), "\($0)") }
+    try corpus.write(to: corpus.directory)
+    try "shape000001\nno-such-pair\n".write(to: corpus.directory.appendingPathComponent("splits/query.txt"), atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try Corpus.load(corpus.directory)) { XCTAssertTrue("\($0)".hasSuffix("query.txt:2: pair id \"no-such-pair\" is not in pairs.jsonl"), "\($0)") }
+    XCTAssertThrowsError(try Corpus.load(directory.appendingPathComponent("nothing"))) { XCTAssertTrue("\($0)".contains("corpus.json: missing")) }
+  }
+
+  func testValidationFindsEachProblem() throws {
+    var corpus = try small()
+    corpus.pairs[1].labels = [30]
+    corpus.pairs[2].id = corpus.pairs[3].id
+    corpus.pairs[4].text = "  "
+    corpus.pairs[5].image = "images/missing.jpg"
+    try Data("not a jpeg".utf8).write(to: corpus.imageURL(corpus.pairs[6])!)
+    corpus.pairs[7].synthetic = true
+    corpus.splits!.query.append(7)
+    corpus.splits!.retrieval.removeAll { $0 == 7 }
+    let problems = corpus.validate().map(\.description)
+    let expected = ["pairs.jsonl:2: label 30 outside 0..<24", "pairs.jsonl:4: id \"shape000003\" also on line 3",
+                    "pairs.jsonl:5: pair \"shape000004\" has an empty text", "pairs.jsonl:6: image images/missing.jpg is missing",
+                    "pairs.jsonl:7: image images/000006.jpg: not a readable JPEG", "query.txt: synthetic pair \"shape000007\" must be used for training only"]
+    for e in expected { XCTAssertTrue(problems.contains { $0.contains(e) }, "expected a problem like \(e) in \(problems)") }
+  }
+
+  func testProtocolSplit() throws {
+    var pairs = (0..<300).map { Pair(id: "p\($0)", image: nil, text: "t", labels: [0]) }
+    pairs[10].synthetic = true
+    let s = try Splits.protocolSplit(pairs, queries: 30, train: 100, seed: 4)
+    XCTAssertEqual(s.query.count, 30)
+    XCTAssertEqual(s.retrieval.count, 269)
+    XCTAssertTrue(Set(s.query).isDisjoint(with: s.retrieval))
+    XCTAssertEqual(s.train.count, 101)
+    XCTAssertTrue(s.train.contains(10) && !s.query.contains(10) && !s.retrieval.contains(10))
+    XCTAssertTrue(Set(s.train.filter { $0 != 10 }).isSubset(of: s.retrieval))
+    XCTAssertEqual(s, try Splits.protocolSplit(pairs, queries: 30, train: 100, seed: 4))
+    XCTAssertNotEqual(s, try Splits.protocolSplit(pairs, queries: 30, train: 100, seed: 5))
+    XCTAssertThrowsError(try Splits.protocolSplit(pairs, queries: 400, train: 10, seed: 0))
+  }
+
+  func testFeatureFiles() throws {
+    let m = FeatureMatrix(rows: 2, columns: 3, values: [1, 2, 3, 4.5, -5, 6])
+    let url = directory.appendingPathComponent("f.npy")
+    try m.write(to: url)
+    XCTAssertEqual(try FeatureMatrix.read(from: url), m)
+    // A float64 file as numpy.save writes it.
+    var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }"
+    header += String(repeating: " ", count: 118 - header.count) + "\n"
+    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count), 0]) + Data(header.utf8)
+    for v in [0.25, -2.0] { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+    try data.write(to: url)
+    XCTAssertEqual(try FeatureMatrix.read(from: url).values, [0.25, -2])
+    try Data("plain text".utf8).write(to: url)
+    XCTAssertThrowsError(try FeatureMatrix.read(from: url)) { XCTAssertTrue("\($0)".contains("not a NumPy .npy file")) }
+  }
+
+  func testJPEGRoundTripAndCorruptFiles() throws {
+    let pixels = (0..<(20 * 10 * 3)).map { UInt8(($0 * 7) % 256) }
+    let image = RGBImage(width: 20, height: 10, pixels: pixels)
+    let decoded = try JPEG.decode(JPEG.encode(image, quality: 100))
+    XCTAssertEqual([decoded.width, decoded.height], [20, 10])
+    let error = zip(decoded.pixels, pixels).map { abs(Int($0) - Int($1)) }.reduce(0, +) / pixels.count
+    XCTAssertLessThan(error, 40, "mean absolute error of a quality-100 JPEG")
+    let bytes = try JPEG.encode(image)
+    XCTAssertThrowsError(try JPEG.decode(bytes.prefix(40))) { XCTAssertTrue("\($0)".contains("not a readable JPEG")) }
+    XCTAssertThrowsError(try JPEG.decode(Data("GIF89a".utf8)))
+  }
+}

@@ -1,0 +1,111 @@
+// Tests of the MATLAB v5 reader on files written here (compressed and plain elements, small
+// data elements, uint8 data in double arrays), bad files, and the real MIRFlickr-25K files.
+
+import CZlib
+import Corpus
+import Foundation
+import XCTest
+
+/// Writes MATLAB v5 files byte by byte, as MATLAB and scipy lay them out.
+enum MatWriter {
+  static func header() -> [UInt8] {
+    var h = Array("MATLAB 5.0 MAT-file, written by the cmh tests".utf8)
+    h += [UInt8](repeating: 32, count: 116 - h.count) + [UInt8](repeating: 0, count: 8) + [0x00, 0x01] + Array("IM".utf8)
+    return h
+  }
+
+  static func le(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
+
+  static func element(_ type: UInt32, _ data: [UInt8]) -> [UInt8] {
+    if data.count <= 4 && type != 14 && type != 15 {  // small data element
+      return le(UInt32(data.count) << 16 | type) + data + [UInt8](repeating: 0, count: 4 - data.count)
+    }
+    return le(type) + le(UInt32(data.count)) + data + [UInt8](repeating: 0, count: (8 - data.count % 8) % 8)
+  }
+
+  /// A double-class matrix whose column-major values are stored as uint8 (type 2) or double (9).
+  static func matrix(_ name: String, rows: Int, columns: Int, columnMajor values: [Double], storeAsUInt8: Bool) -> [UInt8] {
+    var body = element(6, le(6) + le(0))  // flags: class 6 = double
+    body += element(5, le(UInt32(rows)) + le(UInt32(columns)))
+    body += element(1, Array(name.utf8))
+    body += storeAsUInt8 ? element(2, values.map { UInt8($0) })
+                         : element(9, values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+    return element(14, body)
+  }
+
+  static func compressed(_ bytes: [UInt8]) -> [UInt8] {
+    var size = compressBound(UInt(bytes.count))
+    var out = [UInt8](repeating: 0, count: Int(size))
+    _ = compress2(&out, &size, bytes, UInt(bytes.count), 6)
+    return le(15) + le(UInt32(size)) + out.prefix(Int(size))
+  }
+}
+
+final class MatFileTests: XCTestCase {
+  var directory: URL!
+
+  override func setUpWithError() throws {
+    directory = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-mat-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+  func write(_ bytes: [UInt8], _ name: String) throws -> URL {
+    let url = directory.appendingPathComponent(name)
+    try Data(bytes).write(to: url)
+    return url
+  }
+
+  func testCompressedPlainAndNarrowStorage() throws {
+    // LAll: 3 × 2, stored as uint8 inside a compressed element; F: 2 × 2 doubles, plain; s: 1 × 1 (small element).
+    let labels = MatWriter.matrix("LAll", rows: 3, columns: 2, columnMajor: [1, 0, 1, 0, 1, 1], storeAsUInt8: true)
+    let features = MatWriter.matrix("F", rows: 2, columns: 2, columnMajor: [0.5, -1.25, 3, 4], storeAsUInt8: false)
+    let scalar = MatWriter.matrix("s", rows: 1, columns: 1, columnMajor: [7], storeAsUInt8: true)
+    let url = try write(MatWriter.header() + MatWriter.compressed(labels) + features + scalar, "a.mat")
+    let file = try MatFile(contentsOf: url)
+    let l = try file.array("LAll")
+    XCTAssertEqual(l.dimensions, [3, 2])
+    XCTAssertEqual((0..<3).map { l.at($0, 1) }, [0, 1, 1])
+    XCTAssertEqual(try file.array("F").at(1, 0), -1.25)
+    XCTAssertEqual(try file.array("s").values, [7])
+    XCTAssertThrowsError(try file.array("YAll")) { XCTAssertTrue("\($0)".contains("no variable \"YAll\" (it has: F, LAll, s)"), "\($0)") }
+  }
+
+  func testBadFiles() throws {
+    func expect(_ bytes: [UInt8], _ words: String) throws {
+      let url = try write(bytes, "bad.mat")
+      XCTAssertThrowsError(try MatFile(contentsOf: url)) { XCTAssertTrue("\($0)".contains(url.path) && "\($0)".contains(words), "\($0)") }
+    }
+    let good = MatWriter.header() + MatWriter.compressed(MatWriter.matrix("x", rows: 2, columns: 2, columnMajor: [1, 2, 3, 4], storeAsUInt8: false))
+    try expect(Array(good.prefix(good.count - 10)), "truncated")
+    var corrupt = good
+    corrupt[good.count - 20] ^= 0xFF
+    try expect(corrupt, "corrupt")
+    try expect(Array("MATLAB 7.3 MAT-file".utf8) + [UInt8](repeating: 32, count: 200), "v7.3 (HDF5)")
+    try expect(Array("just text".utf8) + [UInt8](repeating: 32, count: 200), "not a MATLAB v5")
+  }
+
+  /// The real MIRFlickr-25K files of ../shared (skipped where the shared folder is absent).
+  func testImportOfTheRealMIRFlickrFiles() throws {
+    let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/data/mirflickr25k").standardized
+    guard FileManager.default.fileExists(atPath: shared.appendingPathComponent("mirflickr25k-lall.mat").path) else {
+      throw XCTSkip("../shared/data/mirflickr25k is not here (it comes with the project's shared folder)")
+    }
+    var settings = MatImportSettings(labels: shared.appendingPathComponent("mirflickr25k-lall.mat"), texts: shared.appendingPathComponent("mirflickr25k-yall.mat"))
+    settings.vocabulary = shared.appendingPathComponent("TagList_1386_from_MITH.txt")
+    let (corpus, summary) = try MatImporter.importCorpus(settings, into: directory.appendingPathComponent("mirflickr"))
+    XCTAssertEqual(summary.kept, 20_015)
+    XCTAssertEqual(corpus.pairs.count, 20_015)
+    XCTAssertEqual(corpus.info.labels.count, 24)
+    // LAll's column sums (computed independently with scipy): 8,463 for the most frequent label, 179 for the rarest.
+    XCTAssertEqual(CorpusStats(corpus).labelCounts, [2647, 179, 644, 986, 3230, 581, 4614, 1554, 813, 6320, 704, 4743,
+                                                     2243, 7848, 7413, 2740, 811, 1133, 6818, 8463, 1840, 2450, 3981, 2885])
+    XCTAssertEqual(corpus.info.textVocabulary?.count, 1386)
+    XCTAssertEqual(corpus.textFeatures?.columns, 1386)
+    XCTAssertEqual(corpus.textFeatures?.values.reduce(0, +), 92_808)  // tag occurrences in YAll
+    XCTAssertEqual(corpus.pairs[0].labels, [6, 13, 15, 18, 19])
+    let reloaded = try Corpus.load(directory.appendingPathComponent("mirflickr"))
+    XCTAssertEqual(reloaded.pairs, corpus.pairs)
+  }
+}
