@@ -38,7 +38,7 @@ public struct Corpus: Sendable {
     do { info = try JSONDecoder().decode(CorpusInfo.self, from: infoData) } catch {
       throw CorpusError(infoURL.path, "not a valid corpus description: \(describe(error))")
     }
-    let pairs = try readPairs(directory.appendingPathComponent("pairs.jsonl"))
+    let pairs = try PairsReader.read(directory.appendingPathComponent("pairs.jsonl"))
     var corpus = Corpus(directory: directory, info: info, pairs: pairs)
     corpus.splits = try Splits.read(from: directory, index: corpus.indexByID)
     for (name, keyPath) in [("image", \Corpus.imageFeatures), ("text", \Corpus.textFeatures)] as [(String, WritableKeyPath<Corpus, FeatureMatrix?>)] {
@@ -49,27 +49,6 @@ public struct Corpus: Sendable {
       corpus[keyPath: keyPath] = matrix
     }
     return corpus
-  }
-
-  /// Parses pairs.jsonl in one pass (one JSON array of all lines); on a bad line, finds and names it.
-  static func readPairs(_ url: URL) throws -> [Pair] {
-    guard let data = try? Data(contentsOf: url) else { throw CorpusError(url.path, "missing or unreadable") }
-    let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-    var joined = Data("[".utf8)
-    var first = true
-    for line in lines where !line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) {
-      if !first { joined.append(UInt8(ascii: ",")) }
-      joined.append(line)
-      first = false
-    }
-    joined.append(UInt8(ascii: "]"))
-    if let pairs = try? JSONDecoder().decode([Pair].self, from: joined) { return pairs }
-    for (n, line) in lines.enumerated() where !line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) {
-      do { _ = try JSONDecoder().decode(Pair.self, from: Data(line)) } catch {
-        throw CorpusError(url.path, line: n + 1, "expected {\"id\", \"image\", \"text\", \"labels\": [...], \"synthetic\"}: \(describe(error))")
-      }
-    }
-    throw CorpusError(url.path, "cannot be read as JSON lines")
   }
 
   static func describe(_ error: Error) -> String {

@@ -2,7 +2,7 @@
 
 import Foundation
 
-public struct Pair: Codable, Equatable, Sendable {
+public struct Pair: Encodable, Equatable, Sendable {
   public var id: String
   /// Image path relative to the corpus directory, or nil when the pair has only an image feature row.
   public var image: String?
@@ -22,13 +22,4 @@ public struct Pair: Codable, Equatable, Sendable {
   }
 
   enum CodingKeys: String, CodingKey { case id, image, text, labels, synthetic }
-
-  public init(from decoder: Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    id = try c.decode(String.self, forKey: .id)
-    image = try c.decodeIfPresent(String.self, forKey: .image)
-    text = try c.decodeIfPresent(String.self, forKey: .text)
-    labels = try c.decode([Int].self, forKey: .labels)
-    synthetic = try c.decodeIfPresent(Bool.self, forKey: .synthetic) ?? false
-  }
 }

@@ -138,3 +138,33 @@ final class CorpusTests: XCTestCase {
     XCTAssertThrowsError(try JPEG.decode(Data("GIF89a".utf8)))
   }
 }
+
+final class PairsReaderTests: XCTestCase {
+  func read(_ text: String) throws -> [Pair] {
+    var reader = PairsReader(Data(text.utf8), path: "pairs.jsonl")
+    return try reader.pairs()
+  }
+
+  func testEscapesNullsAndUnknownFields() throws {
+    let pairs = try read(#"""
+    {"id": "a", "image": null, "text": "caf\u00e9 \"quoted\" \ud83d\ude00 tab\tend", "labels": [3, 1], "extra": {"k": [1, {"x": "y"}]}, "synthetic": true}
+
+    {"labels":[],"id":"日本語","text":"一只狗 on the beach"}
+    """#)
+    XCTAssertEqual(pairs, [
+      Pair(id: "a", image: nil, text: "café \"quoted\" 😀 tab\tend", labels: [3, 1], synthetic: true),
+      Pair(id: "日本語", image: nil, text: "一只狗 on the beach", labels: []),
+    ])
+  }
+
+  func testErrorsGiveTheLine() {
+    for (text, message) in [
+      ("{\"id\": \"a\", \"labels\": [0]}\n{\"id\": \"b\"}\n", "pairs.jsonl:2: expected {\"id\", \"image\", \"text\", \"labels\": [...], \"synthetic\"}: field \"labels\" is missing"),
+      ("\n\n{\"id\": \"a\", \"labels\": [0, x]}\n", "pairs.jsonl:3: expected {\"id\", \"image\", \"text\", \"labels\": [...], \"synthetic\"}: field \"labels\" has the wrong type"),
+      ("{\"id\": \"a\", \"labels\": [0]} {\"id\": \"b\"}\n", "pairs.jsonl:1: expected {\"id\", \"image\", \"text\", \"labels\": [...], \"synthetic\"}: text after the object on the same line"),
+      ("{\"id\": \"a, \"labels\": [0]}\n", "pairs.jsonl:1: expected {\"id\", \"image\", \"text\", \"labels\": [...], \"synthetic\"}: malformed JSON (expected ',' or '}')"),
+    ] {
+      XCTAssertThrowsError(try read(text)) { XCTAssertEqual("\($0)", message) }
+    }
+  }
+}
