@@ -24,8 +24,11 @@ public struct Corpus: Sendable {
   /// Position of each pair id.
   public var indexByID: [String: Int] { Dictionary(pairs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a }) }
 
-  /// The absolute path of a pair's image.
-  public func imageURL(_ pair: Pair) -> URL? { pair.image.map { directory.appendingPathComponent($0) } }
+  /// Where a pair's image is: an absolute path as it is (imported collections stay where they
+  /// are), a relative one inside the corpus directory.
+  public func imageURL(_ pair: Pair) -> URL? {
+    pair.image.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : directory.appendingPathComponent($0) }
+  }
 
   // MARK: Loading
 

@@ -15,7 +15,8 @@ public struct CorpusInfo: Codable, Equatable, Sendable {
   /// Where the corpus came from (the generator and its settings, or the importer and its files).
   public var source: String
   public var textMode: TextMode
-  /// The text feature columns' words, when texts are given as a bag-of-words feature matrix.
+  /// The vocabulary: the columns of features/text.npy when texts come as a bag-of-words matrix,
+  /// or the words an importer chose by the protocol's rule (COCO: the most frequent).
   public var textVocabulary: [String]?
   public var format = 1
 

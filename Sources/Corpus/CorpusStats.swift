@@ -17,10 +17,10 @@ public struct CorpusStats: Sendable {
     for pair in corpus.pairs { for l in pair.labels where l >= 0 && l < counts.count { counts[l] += 1 } }
     labelCounts = counts
     labelsPerPair = Double(corpus.pairs.reduce(0) { $0 + $1.labels.count }) / Double(max(pairs, 1))
-    let texts = corpus.pairs.compactMap(\.text)
-    let words = texts.map { $0.lowercased().split { !$0.isLetter && !$0.isNumber } }
+    let texts = corpus.pairs.compactMap(\.text), tokenizer = Tokenizer(mode: corpus.info.textMode)
+    let words = texts.map(tokenizer.tokens)
     wordsPerText = Double(words.reduce(0) { $0 + $1.count }) / Double(max(texts.count, 1))
-    vocabulary = texts.isEmpty ? (corpus.info.textVocabulary?.count ?? 0) : Set(words.joined().map(String.init)).count
+    vocabulary = corpus.info.textVocabulary?.count ?? Set(words.joined()).count
     let present = counts.filter { $0 > 0 }
     imbalance = Double(present.max() ?? 0) / Double(max(present.min() ?? 1, 1))
   }

@@ -7,8 +7,86 @@ import Foundation
 struct ImportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "import",
-    abstract: "Import a corpus (kinds: mat).",
-    subcommands: [ImportMatCommand.self])
+    abstract: "Import a corpus (kinds: mat, coco, folder, list).",
+    subcommands: [ImportMatCommand.self, ImportCocoCommand.self, ImportFolderCommand.self, ImportListCommand.self])
+
+  /// Writes the protocol split of an imported corpus and prints what was kept and dropped.
+  static func finish(_ corpus: Corpus, _ summary: ImportSummary, out: String, seed: UInt64) throws {
+    var corpus = corpus
+    let sizes = Splits.protocolSizes(realPairs: corpus.pairs.filter { !$0.synthetic }.count)
+    corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: seed)
+    try corpus.write(to: URL(fileURLWithPath: out))
+    print("\(out): \(summary); \(corpus.info.labels.count) labels")
+    print("splits: \(corpus.splits!.query.count) queries, \(corpus.splits!.retrieval.count) retrieval, \(corpus.splits!.train.count) training (seed \(seed))")
+  }
+}
+
+struct ImportCocoCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "coco",
+    abstract: "Import MS-COCO: instances_*.json (labels), captions_*.json (texts) and the image folders.",
+    discussion: "Example: cmh corpus import coco --instances instances_train2014.json --instances instances_val2014.json --captions captions_train2014.json --captions captions_val2014.json --images train2014 --images val2014 --out corpora/coco")
+
+  @Option(help: "instances_*.json (repeat for several).") var instances: [String]
+  @Option(help: "captions_*.json (repeat for several).") var captions: [String]
+  @Option(help: "Folders holding the images (repeat for several).") var images: [String]
+  @Flag(help: "Join all captions of an image instead of choosing one with the seed.") var allCaptions = false
+  @Option(help: "Vocabulary size (most frequent words).") var vocabulary = 2000
+  @Option(help: "Output corpus directory.") var out: String
+  @Option(help: "Seed for caption choice and split.") var seed: UInt64 = 0
+
+  func run() throws {
+    var settings = CocoImportSettings(instances: instances.map(URL.init(fileURLWithPath:)), captions: captions.map(URL.init(fileURLWithPath:)),
+                                      imageFolders: images.map(URL.init(fileURLWithPath:)))
+    settings.allCaptions = allCaptions
+    settings.vocabularySize = vocabulary
+    settings.seed = seed
+    let (corpus, summary) = try CocoImporter.importCorpus(settings, into: URL(fileURLWithPath: out))
+    try ImportCommand.finish(corpus, summary, out: out, seed: seed)
+  }
+}
+
+struct ImportFolderCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "folder",
+    abstract: "Import your own photos: ROOT/<label>/<image>.jpg with optional <image>.txt captions, or a JSON-lines manifest.")
+
+  @Argument(help: "The root folder (label folders inside).") var root: String?
+  @Option(help: "A JSON-lines manifest of {\"image\", \"text\", \"labels\": [names]} instead of folders.") var manifest: String?
+  @Flag(help: "Mark the manifest's pairs as synthetic (generated elsewhere; used for training only).") var synthetic = false
+  @Option(help: "Output corpus directory.") var out: String
+  @Option(help: "Seed of the split.") var seed: UInt64 = 0
+
+  func validate() throws {
+    guard (root == nil) != (manifest == nil) else { throw ValidationError("give either a root folder or --manifest") }
+  }
+
+  func run() throws {
+    let directory = URL(fileURLWithPath: out)
+    let (corpus, summary) = try manifest.map { try FolderImporter.importManifest(URL(fileURLWithPath: $0), synthetic: synthetic, into: directory) }
+      ?? FolderImporter.importFolders(URL(fileURLWithPath: root!), into: directory)
+    try ImportCommand.finish(corpus, summary, out: out, seed: seed)
+  }
+}
+
+struct ImportListCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "list",
+    abstract: "Import a list-format collection (Wikipedia): \"<text-id> <image-id> <class>\" lines, a text folder and an image folder.")
+
+  @Option(help: "List files (repeat for several, e.g. trainset and testset).") var list: [String]
+  @Option(help: "Folder of <text-id>.xml or .txt files.") var texts: String
+  @Option(help: "Folder with the <image-id>.jpg files (searched recursively).") var images: String
+  @Option(help: "Class names, one per line (class k is line k).") var categories: String?
+  @Option(help: "Output corpus directory.") var out: String
+  @Option(help: "Seed of the split.") var seed: UInt64 = 0
+
+  func run() throws {
+    var settings = ListImportSettings(lists: list.map(URL.init(fileURLWithPath:)), texts: URL(fileURLWithPath: texts), images: URL(fileURLWithPath: images))
+    settings.categories = categories.map(URL.init(fileURLWithPath:))
+    let (corpus, summary) = try ListImporter.importCorpus(settings, into: URL(fileURLWithPath: out))
+    try ImportCommand.finish(corpus, summary, out: out, seed: seed)
+  }
 }
 
 struct ImportMatCommand: ParsableCommand {
@@ -42,12 +120,7 @@ struct ImportMatCommand: ParsableCommand {
     settings.labelNames = labelNames.map { URL(fileURLWithPath: $0) }
     settings.name = name ?? URL(fileURLWithPath: out).lastPathComponent
     let directory = URL(fileURLWithPath: out)
-    var (corpus, summary) = try MatImporter.importCorpus(settings, into: directory)
-    let sizes = Splits.protocolSizes(realPairs: corpus.pairs.count)
-    corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: seed)
-    try corpus.write(to: directory)
-    print("\(out): \(summary); \(corpus.info.labels.count) labels, \(corpus.textFeatures?.columns ?? 0) text features"
-          + (corpus.imageFeatures.map { ", \($0.columns) image features" } ?? ""))
-    print("splits: \(corpus.splits!.query.count) queries, \(corpus.splits!.retrieval.count) retrieval, \(corpus.splits!.train.count) training (seed \(seed))")
+    let (corpus, summary) = try MatImporter.importCorpus(settings, into: directory)
+    try ImportCommand.finish(corpus, summary, out: out, seed: seed)
   }
 }

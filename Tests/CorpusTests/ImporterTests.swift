@@ -1,0 +1,117 @@
+// Tests of the COCO, folder, manifest and list importers on small fixtures written here, with
+// every reason a pair is dropped; and of the tokenizer.
+
+import Corpus
+import Foundation
+import XCTest
+
+final class ImporterTests: XCTestCase {
+  var directory: URL!
+
+  override func setUpWithError() throws {
+    directory = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-import-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+  func file(_ path: String, _ text: String) throws -> URL {
+    let url = directory.appendingPathComponent(path)
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    return url
+  }
+
+  func image(_ path: String) throws -> URL {
+    let url = directory.appendingPathComponent(path)
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try JPEG.encode(RGBImage(width: 8, height: 8, pixels: [UInt8](repeating: 120, count: 192))).write(to: url)
+    return url
+  }
+
+  func testCoco() throws {
+    let instances = try file("annotations/instances.json", """
+    {"images": [{"id": 1, "file_name": "a.jpg"}, {"id": 2, "file_name": "b.jpg"}, {"id": 3, "file_name": "c.jpg"}, {"id": 4, "file_name": "d.jpg"}, {"id": 5, "file_name": "gone.jpg"}],
+     "categories": [{"id": 18, "name": "dog"}, {"id": 1, "name": "person"}],
+     "annotations": [{"image_id": 1, "category_id": 18}, {"image_id": 1, "category_id": 1}, {"image_id": 2, "category_id": 1},
+                     {"image_id": 4, "category_id": 18}, {"image_id": 5, "category_id": 18}]}
+    """)
+    let captions = try file("annotations/captions.json", """
+    {"annotations": [{"image_id": 1, "caption": "A man walks a dog."}, {"image_id": 1, "caption": "Person and dog outside."},
+                     {"image_id": 2, "caption": "A person."}, {"image_id": 3, "caption": "Nothing labelled."}, {"image_id": 5, "caption": "Lost file."}]}
+    """)
+    for name in ["a.jpg", "b.jpg", "c.jpg", "d.jpg"] { _ = try image("train/\(name)") }
+    var settings = CocoImportSettings(instances: [instances], captions: [captions], imageFolders: [directory.appendingPathComponent("train")])
+    settings.allCaptions = true
+    let (corpus, summary) = try CocoImporter.importCorpus(settings, into: directory.appendingPathComponent("coco"))
+    XCTAssertEqual(corpus.info.labels, ["person", "dog"])  // by category id
+    XCTAssertEqual(corpus.pairs.map(\.id), ["coco1", "coco2"])
+    XCTAssertEqual(corpus.pairs[0].labels, [0, 1])
+    XCTAssertEqual(corpus.pairs[0].text, "A man walks a dog. Person and dog outside.")
+    XCTAssertEqual(summary.dropped, ["without a label": 1, "without a caption": 1, "whose image file was not found": 1])
+    XCTAssertTrue(corpus.info.textVocabulary!.contains("dog"))
+    XCTAssertEqual(try Corpus.load(corpus.directory).validate().filter { !$0.problem.contains("split") }, [])
+    let broken = try file("annotations/broken.json", "{\"images\": [")
+    XCTAssertThrowsError(try CocoImporter.importCorpus(CocoImportSettings(instances: [broken], captions: [], imageFolders: []), into: directory)) {
+      XCTAssertTrue("\($0)".contains("broken.json: malformed JSON"), "\($0)")
+    }
+  }
+
+  func testFoldersAndManifest() throws {
+    _ = try image("photos/dogs/rex.jpg")
+    _ = try file("photos/dogs/rex.txt", "Rex on the sofa\n")
+    _ = try image("photos/beach/rex.jpg")  // the same photo under a second label
+    _ = try image("photos/beach/sea.png")
+    _ = try image("photos/loose.jpg")
+    let (corpus, summary) = try FolderImporter.importFolders(directory.appendingPathComponent("photos"), into: directory.appendingPathComponent("mine"))
+    XCTAssertEqual(corpus.info.labels, ["beach", "dogs"])
+    XCTAssertEqual(corpus.pairs.map(\.id), ["rex", "sea"])
+    XCTAssertEqual(corpus.pairs[0].labels, [0, 1])
+    XCTAssertEqual(corpus.pairs[0].text, "Rex on the sofa")
+    XCTAssertEqual(corpus.pairs[1].text, "beach")
+    XCTAssertEqual(summary.dropped, ["directly in the root folder (no label folder)": 1])
+
+    let manifest = try file("gen/manifest.jsonl", """
+    {"image": "img/1.jpg", "text": "a dog at night", "labels": ["dog", "night"]}
+    {"image": "img/2.jpg", "text": "a cat", "labels": ["cat"]}
+    """)
+    let (generated, _) = try FolderImporter.importManifest(manifest, synthetic: true, into: directory.appendingPathComponent("gen-corpus"))
+    XCTAssertEqual(generated.info.labels, ["cat", "dog", "night"])
+    XCTAssertTrue(generated.pairs.allSatisfy(\.synthetic))
+    XCTAssertEqual(generated.pairs[0].image, directory.appendingPathComponent("gen/img/1.jpg").standardizedFileURL.path)
+    let bad = try file("gen/bad.jsonl", "{\"image\": \"x.jpg\", \"labels\": [\"a\"]}\n{\"image\": \"y.jpg\", \"labels\": []}\n")
+    XCTAssertThrowsError(try FolderImporter.importManifest(bad, synthetic: false, into: directory)) {
+      XCTAssertTrue("\($0)".hasSuffix("bad.jsonl:2: field \"labels\" must be a non-empty list of names"), "\($0)")
+    }
+  }
+
+  func testList() throws {
+    let list = try file("wiki/trainset.list", "t1 i1 2\nt2 i2 1\nt3 i9 1\n\n")
+    _ = try file("wiki/texts/t1.xml", "<document><text>Rome is <b>old</b>.</text></document>")
+    _ = try file("wiki/texts/t2.xml", "<document>Football   match</document>")
+    _ = try file("wiki/texts/t3.xml", "<document>Its image is missing</document>")
+    _ = try image("wiki/images/history/i1.jpg")
+    _ = try image("wiki/images/sport/i2.jpg")
+    let categories = try file("wiki/categories.list", "sport\nhistory\n")
+    var settings = ListImportSettings(lists: [list], texts: directory.appendingPathComponent("wiki/texts"), images: directory.appendingPathComponent("wiki/images"))
+    settings.categories = categories
+    let (corpus, summary) = try ListImporter.importCorpus(settings, into: directory.appendingPathComponent("wiki-corpus"))
+    XCTAssertEqual(corpus.info.labels, ["sport", "history"])
+    XCTAssertEqual(corpus.pairs.map(\.text), ["Rome is old .", "Football match"])
+    XCTAssertEqual(corpus.pairs.map(\.labels), [[1], [0]])
+    XCTAssertEqual(summary.dropped, ["whose image was not found": 1])
+    let bad = try file("wiki/bad.list", "t1 i1\n")
+    settings.lists = [bad]
+    XCTAssertThrowsError(try ListImporter.importCorpus(settings, into: directory)) { XCTAssertTrue("\($0)".hasSuffix("bad.list:1: expected \"<text-id> <image-id> <class>\" with a class number from 1"), "\($0)") }
+  }
+
+  func testTokenizer() {
+    let sentences = Tokenizer(mode: .sentences)
+    XCTAssertEqual(sentences.tokens("A DOG, on the beach! Ärger über 2 Bälle"), ["a", "dog", "on", "the", "beach", "ärger", "über", "2", "bälle"])
+    XCTAssertEqual(sentences.tokens("海边的狗 runs"), ["海边", "边的", "的狗", "runs"])
+    XCTAssertEqual(sentences.tokens("犬"), ["犬"])
+    XCTAssertEqual(Tokenizer(mode: .tags).tokens("sky  New_York b&w"), ["sky", "new_york", "b&w"])
+    XCTAssertEqual(Tokenizer(mode: .sentences, stopWords: Tokenizer.englishStopWords).tokens("a dog on the beach"), ["dog", "beach"])
+    XCTAssertEqual(sentences.vocabulary(["dog cat", "dog", "cat bird", "dog"], minimumCount: 2), ["dog", "cat"])
+  }
+}
