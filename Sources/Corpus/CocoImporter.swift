@@ -55,7 +55,6 @@ public enum CocoImporter {
                           source: "cmh corpus import coco: " + (s.instances + s.captions).map(\.lastPathComponent).joined(separator: ", "),
                           textMode: .sentences, textVocabulary: vocabulary)
     let corpus = Corpus(directory: directory, info: info, pairs: pairs)
-    try corpus.write(to: directory)
     return (corpus, summary)
   }
 

@@ -40,7 +40,6 @@ public enum FolderImporter {
     summary.kept = pairs.count
     let corpus = Corpus(directory: directory, info: CorpusInfo(name: directory.lastPathComponent, labels: names,
                                                                source: "cmh corpus import folder \(root.path)", textMode: .sentences), pairs: pairs)
-    try corpus.write(to: directory)
     return (corpus, summary)
   }
 
@@ -67,7 +66,6 @@ public enum FolderImporter {
     summary.kept = pairs.count
     let corpus = Corpus(directory: directory, info: CorpusInfo(name: directory.lastPathComponent, labels: names,
                                                                source: "cmh corpus import folder --manifest \(manifest.path)", textMode: .sentences), pairs: pairs)
-    try corpus.write(to: directory)
     return (corpus, summary)
   }
 }

@@ -39,7 +39,6 @@ public enum ListImporter {
     let info = CorpusInfo(name: directory.lastPathComponent, labels: names ?? (1...max(count, 1)).map { "class\($0)" },
                           source: "cmh corpus import list " + s.lists.map(\.lastPathComponent).joined(separator: ", "), textMode: .sentences)
     let corpus = Corpus(directory: directory, info: info, pairs: pairs)
-    try corpus.write(to: directory)
     return (corpus, summary)
   }
 

@@ -60,7 +60,6 @@ public enum MatImporter {
                             + (s.images.map { ", \($0.lastPathComponent):\(s.imageVariable)" } ?? ""),
                           textMode: .tags, textVocabulary: words)
     let corpus = Corpus(directory: directory, info: info, pairs: pairs, imageFeatures: images.map(rowsOf), textFeatures: rowsOf(texts))
-    try corpus.write(to: directory)
     return (corpus, summary)
   }
 

@@ -51,6 +51,24 @@ extension Corpus {
   }
 }
 
+extension Corpus {
+  /// The corpus without the pairs whose image file is missing or cannot be decoded, and one
+  /// problem per pair left out (importers use it for --skip-bad, or to refuse bad input).
+  public func checkingImages() -> (Corpus, [CorpusError]) {
+    var kept = [Int](), problems = [CorpusError]()
+    for (i, pair) in pairs.enumerated() {
+      guard let url = imageURL(pair) else { kept.append(i); continue }
+      let problem = FileManager.default.fileExists(atPath: url.path) ? ImageCheck.problem(url) : "missing"
+      if let problem { problems.append(CorpusError(url.path, "image of pair \"\(pair.id)\": \(problem)")) } else { kept.append(i) }
+    }
+    var corpus = self
+    corpus.pairs = kept.map { pairs[$0] }
+    corpus.imageFeatures = imageFeatures?.subset(kept)
+    corpus.textFeatures = textFeatures?.subset(kept)
+    return (corpus, problems)
+  }
+}
+
 /// Opens an image just far enough to know it can be decoded.
 enum ImageCheck {
   static func problem(_ url: URL) -> String? {

@@ -10,9 +10,20 @@ struct ImportCommand: ParsableCommand {
     abstract: "Import a corpus (kinds: mat, coco, folder, list).",
     subcommands: [ImportMatCommand.self, ImportCocoCommand.self, ImportFolderCommand.self, ImportListCommand.self])
 
-  /// Writes the protocol split of an imported corpus and prints what was kept and dropped.
-  static func finish(_ corpus: Corpus, _ summary: ImportSummary, out: String, seed: UInt64) throws {
-    var corpus = corpus
+  /// Checks the images of an imported corpus, writes it with the protocol split, and prints what
+  /// was kept and dropped. A bad image stops the import (nothing is written) unless skipBad.
+  static func finish(_ imported: Corpus, _ summary: ImportSummary, out: String, seed: UInt64, skipBad: Bool) throws {
+    var (corpus, problems) = imported.checkingImages()
+    var summary = summary
+    if !problems.isEmpty {
+      guard skipBad else {
+        let shown = problems.prefix(10).map { "  \($0)" }.joined(separator: "\n")
+        throw CommandError("\(problems.count) image\(problems.count == 1 ? "" : "s") cannot be used; nothing was written:\n\(shown)\npass --skip-bad to leave those pairs out")
+      }
+      for p in problems { FileHandle.standardError.write("skipped: \(p)\n".data(using: .utf8)!) }
+      summary.kept -= problems.count
+      summary.dropped["with a bad image file", default: 0] += problems.count
+    }
     let sizes = Splits.protocolSizes(realPairs: corpus.pairs.filter { !$0.synthetic }.count)
     corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: seed)
     try corpus.write(to: URL(fileURLWithPath: out))
@@ -34,6 +45,7 @@ struct ImportCocoCommand: ParsableCommand {
   @Option(help: "Vocabulary size (most frequent words).") var vocabulary = 2000
   @Option(help: "Output corpus directory.") var out: String
   @Option(help: "Seed for caption choice and split.") var seed: UInt64 = 0
+  @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
 
   func run() throws {
     var settings = CocoImportSettings(instances: instances.map(URL.init(fileURLWithPath:)), captions: captions.map(URL.init(fileURLWithPath:)),
@@ -42,7 +54,7 @@ struct ImportCocoCommand: ParsableCommand {
     settings.vocabularySize = vocabulary
     settings.seed = seed
     let (corpus, summary) = try CocoImporter.importCorpus(settings, into: URL(fileURLWithPath: out))
-    try ImportCommand.finish(corpus, summary, out: out, seed: seed)
+    try ImportCommand.finish(corpus, summary, out: out, seed: seed, skipBad: skipBad)
   }
 }
 
@@ -56,6 +68,7 @@ struct ImportFolderCommand: ParsableCommand {
   @Flag(help: "Mark the manifest's pairs as synthetic (generated elsewhere; used for training only).") var synthetic = false
   @Option(help: "Output corpus directory.") var out: String
   @Option(help: "Seed of the split.") var seed: UInt64 = 0
+  @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
 
   func validate() throws {
     guard (root == nil) != (manifest == nil) else { throw ValidationError("give either a root folder or --manifest") }
@@ -65,7 +78,7 @@ struct ImportFolderCommand: ParsableCommand {
     let directory = URL(fileURLWithPath: out)
     let (corpus, summary) = try manifest.map { try FolderImporter.importManifest(URL(fileURLWithPath: $0), synthetic: synthetic, into: directory) }
       ?? FolderImporter.importFolders(URL(fileURLWithPath: root!), into: directory)
-    try ImportCommand.finish(corpus, summary, out: out, seed: seed)
+    try ImportCommand.finish(corpus, summary, out: out, seed: seed, skipBad: skipBad)
   }
 }
 
@@ -80,12 +93,13 @@ struct ImportListCommand: ParsableCommand {
   @Option(help: "Class names, one per line (class k is line k).") var categories: String?
   @Option(help: "Output corpus directory.") var out: String
   @Option(help: "Seed of the split.") var seed: UInt64 = 0
+  @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
 
   func run() throws {
     var settings = ListImportSettings(lists: list.map(URL.init(fileURLWithPath:)), texts: URL(fileURLWithPath: texts), images: URL(fileURLWithPath: images))
     settings.categories = categories.map(URL.init(fileURLWithPath:))
     let (corpus, summary) = try ListImporter.importCorpus(settings, into: URL(fileURLWithPath: out))
-    try ImportCommand.finish(corpus, summary, out: out, seed: seed)
+    try ImportCommand.finish(corpus, summary, out: out, seed: seed, skipBad: skipBad)
   }
 }
 
@@ -103,6 +117,7 @@ struct ImportMatCommand: ParsableCommand {
   @Option(help: "Corpus name.") var name: String?
   @Option(help: "Output corpus directory.") var out: String
   @Option(help: "Seed of the query/retrieval/training split.") var seed: UInt64 = 0
+  @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
 
   func run() throws {
     func split(_ spec: String, _ fallback: String) -> (URL, String) {
@@ -121,6 +136,6 @@ struct ImportMatCommand: ParsableCommand {
     settings.name = name ?? URL(fileURLWithPath: out).lastPathComponent
     let directory = URL(fileURLWithPath: out)
     let (corpus, summary) = try MatImporter.importCorpus(settings, into: directory)
-    try ImportCommand.finish(corpus, summary, out: out, seed: seed)
+    try ImportCommand.finish(corpus, summary, out: out, seed: seed, skipBad: skipBad)
   }
 }

@@ -50,7 +50,9 @@ final class ImporterTests: XCTestCase {
     XCTAssertEqual(corpus.pairs[0].text, "A man walks a dog. Person and dog outside.")
     XCTAssertEqual(summary.dropped, ["without a label": 1, "without a caption": 1, "whose image file was not found": 1])
     XCTAssertTrue(corpus.info.textVocabulary!.contains("dog"))
+    try corpus.write(to: corpus.directory)
     XCTAssertEqual(try Corpus.load(corpus.directory).validate().filter { !$0.problem.contains("split") }, [])
+    XCTAssertEqual(corpus.checkingImages().1, [])
     let broken = try file("annotations/broken.json", "{\"images\": [")
     XCTAssertThrowsError(try CocoImporter.importCorpus(CocoImportSettings(instances: [broken], captions: [], imageFolders: []), into: directory)) {
       XCTAssertTrue("\($0)".contains("broken.json: malformed JSON"), "\($0)")
@@ -70,6 +72,12 @@ final class ImporterTests: XCTestCase {
     XCTAssertEqual(corpus.pairs[0].text, "Rex on the sofa")
     XCTAssertEqual(corpus.pairs[1].text, "beach")
     XCTAssertEqual(summary.dropped, ["directly in the root folder (no label folder)": 1])
+    try Data("broken".utf8).write(to: directory.appendingPathComponent("photos/beach/sea.png"))
+    try Data("not a jpeg".utf8).write(to: URL(fileURLWithPath: corpus.pairs[0].image!))
+    let (checked, problems) = corpus.checkingImages()
+    XCTAssertEqual(checked.pairs.map(\.id), ["sea"], "PNG files are not decoded, so only the broken JPEG is caught")
+    XCTAssertEqual(problems.count, 1)
+    XCTAssertTrue(problems[0].description.contains("image of pair \"rex\": not a readable JPEG"), problems[0].description)
 
     let manifest = try file("gen/manifest.jsonl", """
     {"image": "img/1.jpg", "text": "a dog at night", "labels": ["dog", "night"]}

@@ -105,6 +105,7 @@ final class MatFileTests: XCTestCase {
     XCTAssertEqual(corpus.textFeatures?.columns, 1386)
     XCTAssertEqual(corpus.textFeatures?.values.reduce(0, +), 92_808)  // tag occurrences in YAll
     XCTAssertEqual(corpus.pairs[0].labels, [6, 13, 15, 18, 19])
+    try corpus.write(to: directory.appendingPathComponent("mirflickr"))
     let reloaded = try Corpus.load(directory.appendingPathComponent("mirflickr"))
     XCTAssertEqual(reloaded.pairs, corpus.pairs)
   }
