@@ -14,17 +14,18 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
   ],
   targets: [
     // MARK: - System-library shims
     .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
-    .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .systemLibrary(name: "CLibZ", path: "Sources/CLibZ"),
     .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
 
     // MARK: - Modules
     .target(name: "Tensor", dependencies: ["CBLAS"]),
     .target(name: "Hashing"),
-    .target(name: "Corpus", dependencies: ["CJPEG", "CZlib"]),
+    .target(name: "Corpus", dependencies: ["CJPEG", "CLibZ"]),
 
     // MARK: - Command line
     .executableTarget(
@@ -34,6 +35,7 @@ let package = Package(
         "Hashing",
         "Corpus",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]),
 
     // MARK: - Tests
@@ -41,7 +43,7 @@ let package = Package(
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
     .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
-    .testTarget(name: "cmhTests", dependencies: ["Hashing"]),
+    .testTarget(name: "cmhTests", dependencies: ["Hashing", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -2,7 +2,7 @@
 // small data elements, and data stored in a narrower type than its class (uint8 in a double array).
 // MATLAB v7.3 files are HDF5 and are refused with a message saying so.
 
-import CZlib
+import CLibZ
 import Foundation
 
 public struct MatArray: Sendable {
@@ -147,7 +147,7 @@ struct MatReader {
         chunk.withUnsafeMutableBufferPointer { out in
           stream.next_out = out.baseAddress
           stream.avail_out = UInt32(out.count)
-          status = CZlib.inflate(&stream, Z_NO_FLUSH)
+          status = CLibZ.inflate(&stream, Z_NO_FLUSH)
           output.append(contentsOf: out[0..<(out.count - Int(stream.avail_out))])
         }
       } while status == Z_OK

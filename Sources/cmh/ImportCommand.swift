@@ -7,13 +7,14 @@ import Foundation
 struct ImportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "import",
-    abstract: "Import a corpus (kinds: mat, coco, folder, list).",
-    subcommands: [ImportMatCommand.self, ImportCocoCommand.self, ImportFolderCommand.self, ImportListCommand.self])
+    abstract: "Import a corpus (kinds: mirflickr25k, mat, coco, folder, list).",
+    subcommands: [ImportMirflickrCommand.self, ImportMatCommand.self, ImportCocoCommand.self, ImportFolderCommand.self, ImportListCommand.self])
 
   /// Checks the images of an imported corpus, writes it with the protocol split, and prints what
   /// was kept and dropped. A bad image stops the import (nothing is written) unless skipBad.
   static func finish(_ imported: Corpus, _ summary: ImportSummary, out: String, seed: UInt64, skipBad: Bool) throws {
     var (corpus, problems) = imported.checkingImages()
+    corpus.directory = URL(fileURLWithPath: out)
     var summary = summary
     if !problems.isEmpty {
       guard skipBad else {
@@ -136,6 +137,29 @@ struct ImportMatCommand: ParsableCommand {
     settings.name = name ?? URL(fileURLWithPath: out).lastPathComponent
     let directory = URL(fileURLWithPath: out)
     let (corpus, summary) = try MatImporter.importCorpus(settings, into: directory)
+    try ImportCommand.finish(corpus, summary, out: out, seed: seed, skipBad: skipBad)
+  }
+}
+
+struct ImportMirflickrCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "mirflickr25k",
+    abstract: "Import MIRFlickr-25K from its official folders or zip files (DCMH protocol: 24 labels, tags in at least 20 images).",
+    discussion: "Example: cmh corpus import mirflickr25k --images mirflickr25k.zip --annotations mirflickr25k_annotations_v080.zip --out corpora/mirflickr25k\nZip files are extracted into OUT/source/ first.")
+
+  @Option(help: "The mirflickr/ folder (im1.jpg …, meta/tags/), or the mirflickr25k.zip holding it.") var images: String
+  @Option(help: "The annotation folder, or its zip.") var annotations: String
+  @Option(help: "Minimum number of images a tag must occur in to be in the vocabulary.") var minTagCount = 20
+  @Option(help: "Output corpus directory.") var out: String
+  @Option(help: "Seed of the split.") var seed: UInt64 = 0
+  @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
+
+  func run() throws {
+    let source = URL(fileURLWithPath: out).appendingPathComponent("source")
+    var settings = MirflickrImportSettings(images: try Archive.folder(images, containing: "im1.jpg", extractingInto: source),
+                                           annotations: try Archive.folder(annotations, containing: "animals.txt", extractingInto: source))
+    settings.minimumTagCount = minTagCount
+    let (corpus, summary) = try MirflickrImporter.importCorpus(settings)
     try ImportCommand.finish(corpus, summary, out: out, seed: seed, skipBad: skipBad)
   }
 }

@@ -123,3 +123,41 @@ final class ImporterTests: XCTestCase {
     XCTAssertEqual(sentences.vocabulary(["dog cat", "dog", "cat bird", "dog"], minimumCount: 2), ["dog", "cat"])
   }
 }
+
+final class MirflickrImporterTests: XCTestCase {
+  /// A miniature of the official layout: 12 images, tags, and annotation lists.
+  static func writeLayout(in root: URL) throws {
+    let fm = FileManager.default
+    try fm.createDirectory(at: root.appendingPathComponent("mirflickr/meta/tags"), withIntermediateDirectories: true)
+    try fm.createDirectory(at: root.appendingPathComponent("annotations"), withIntermediateDirectories: true)
+    let jpeg = try JPEG.encode(RGBImage(width: 8, height: 8, pixels: [UInt8](repeating: 90, count: 192)))
+    for n in 1...12 {
+      try jpeg.write(to: root.appendingPathComponent("mirflickr/im\(n).jpg"))
+      // "sky" in every image, "sea" in 1…3, "rare" only in 12; image 11 has no tags at all.
+      let tags = n == 11 ? [] : (n == 12 ? ["rare"] : ["sky"] + (n <= 3 ? ["sea"] : []) + ["Photo\(n)"])
+      try (tags.joined(separator: "\n") + "\n").write(to: root.appendingPathComponent("mirflickr/meta/tags/tags\(n).txt"), atomically: true, encoding: .utf8)
+    }
+    try "1\n2\n3\n12\n".write(to: root.appendingPathComponent("annotations/sea.txt"), atomically: true, encoding: .utf8)
+    try "1\n4\n5\n6\n7\n8\n9\n11\n".write(to: root.appendingPathComponent("annotations/sky.txt"), atomically: true, encoding: .utf8)
+    try "1\n".write(to: root.appendingPathComponent("annotations/sea_r1.txt"), atomically: true, encoding: .utf8)
+    try "About the annotations.\n".write(to: root.appendingPathComponent("annotations/README.txt"), atomically: true, encoding: .utf8)
+  }
+
+  func testOfficialLayout() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-mir-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    try Self.writeLayout(in: root)
+    var settings = MirflickrImportSettings(images: root.appendingPathComponent("mirflickr"), annotations: root.appendingPathComponent("annotations"))
+    settings.minimumTagCount = 3
+    let (corpus, summary) = try MirflickrImporter.importCorpus(settings)
+    XCTAssertEqual(corpus.info.labels, ["sea", "sky"], "the _r1 list and the README are not labels")
+    XCTAssertEqual(corpus.info.textVocabulary, ["sea", "sky"], "tags in at least 3 images")
+    // 10: no label; 11: no tag; 12: only a tag outside the vocabulary.
+    XCTAssertEqual(corpus.pairs.map(\.id), ["im1", "im2", "im3", "im4", "im5", "im6", "im7", "im8", "im9"])
+    XCTAssertEqual(corpus.pairs[0].labels, [0, 1])
+    XCTAssertEqual(corpus.pairs[0].text, "sky sea photo1")
+    XCTAssertEqual(summary.dropped, ["without a label": 1, "without a tag in the vocabulary": 2])
+    try "1\nseven\n".write(to: root.appendingPathComponent("annotations/sky.txt"), atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try MirflickrImporter.importCorpus(settings)) { XCTAssertTrue("\($0)".hasSuffix("sky.txt:2: expected an image number, found \"seven\""), "\($0)") }
+  }
+}

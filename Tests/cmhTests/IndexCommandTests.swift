@@ -3,7 +3,23 @@
 
 import Foundation
 import Hashing
+import ZIPFoundation
 import XCTest
+
+/// Runs the cmh binary built beside this test bundle; returns (exit status, stdout, stderr).
+func runCMH(_ arguments: [String]) throws -> (Int32, String, String) {
+  let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cmh")
+  guard FileManager.default.fileExists(atPath: binary.path) else { throw XCTSkip("cmh is not built at \(binary.path)") }
+  let process = Process(), out = Pipe(), err = Pipe()
+  process.executableURL = binary
+  process.arguments = arguments
+  process.standardOutput = out
+  process.standardError = err
+  try process.run()
+  let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
 
 final class IndexCommandTests: XCTestCase {
   var directory: URL!
@@ -15,20 +31,7 @@ final class IndexCommandTests: XCTestCase {
 
   override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
-  /// Runs the cmh binary built beside this test bundle; returns (exit status, stdout, stderr).
-  func cmh(_ arguments: [String]) throws -> (Int32, String, String) {
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cmh")
-    guard FileManager.default.fileExists(atPath: binary.path) else { throw XCTSkip("cmh is not built at \(binary.path)") }
-    let process = Process(), out = Pipe(), err = Pipe()
-    process.executableURL = binary
-    process.arguments = arguments
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-  }
+  func cmh(_ arguments: [String]) throws -> (Int32, String, String) { try runCMH(arguments) }
 
   /// Image queries and text items with labels drawn from three names; codes near their first label's centre.
   func writeIndexes() throws -> (URL, URL, RetrievalReport) {
@@ -80,5 +83,29 @@ final class IndexCommandTests: XCTestCase {
     let (badStatus, _, error) = try cmh(["index", "info", bad.path])
     XCTAssertNotEqual(badStatus, 0)
     XCTAssertTrue(error.contains(bad.path) && error.contains("not a cmh index"), error)
+  }
+}
+
+final class ImportCommandTests: XCTestCase {
+  func testMirflickrFromZipFiles() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-mirzip-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    try FileManager.default.createDirectory(at: root.appendingPathComponent("mirflickr/meta/tags"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(at: root.appendingPathComponent("annotations"), withIntermediateDirectories: true)
+    let jpeg = Data(base64Encoded: "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/wAALCAABAAEBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q==")!
+    for n in 1...30 {
+      try jpeg.write(to: root.appendingPathComponent("mirflickr/im\(n).jpg"))
+      try "sky\n".write(to: root.appendingPathComponent("mirflickr/meta/tags/tags\(n).txt"), atomically: true, encoding: .utf8)
+    }
+    try (1...30).map(String.init).joined(separator: "\n").write(to: root.appendingPathComponent("annotations/animals.txt"), atomically: true, encoding: .utf8)
+    try FileManager.default.zipItem(at: root.appendingPathComponent("mirflickr"), to: root.appendingPathComponent("mirflickr25k.zip"))
+    try FileManager.default.zipItem(at: root.appendingPathComponent("annotations"), to: root.appendingPathComponent("annotations.zip"))
+    let out = root.appendingPathComponent("corpus")
+    let (status, text, error) = try runCMH(["corpus", "import", "mirflickr25k", "--images", root.appendingPathComponent("mirflickr25k.zip").path,
+                                                             "--annotations", root.appendingPathComponent("annotations.zip").path, "--min-tag-count", "5", "--out", out.path])
+    XCTAssertEqual(status, 0, error)
+    XCTAssertTrue(text.contains("kept 30 pairs"), text)
+    let (validStatus, validText, _) = try runCMH(["corpus", "validate", out.path])
+    XCTAssertEqual(validStatus, 0, validText)
   }
 }
