@@ -20,12 +20,13 @@ let package = Package(
     // MARK: - System-library shims
     .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
     .systemLibrary(name: "CLibZ", path: "Sources/CLibZ"),
+    .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0"),
     .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
 
     // MARK: - Modules
     .target(name: "Tensor", dependencies: ["CBLAS"]),
     .target(name: "Hashing"),
-    .target(name: "Corpus", dependencies: ["CJPEG", "CLibZ"]),
+    .target(name: "Corpus", dependencies: ["CJPEG", "CLibZ", "CLibXML2"]),
 
     // MARK: - Command line
     .executableTarget(

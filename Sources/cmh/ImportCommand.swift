@@ -7,8 +7,8 @@ import Foundation
 struct ImportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "import",
-    abstract: "Import a corpus (kinds: mirflickr25k, mat, coco, folder, list).",
-    subcommands: [ImportMirflickrCommand.self, ImportMatCommand.self, ImportCocoCommand.self, ImportFolderCommand.self, ImportListCommand.self])
+    abstract: "Import a corpus (kinds: mirflickr25k, iapr-tc12, mat, coco, folder, list).",
+    subcommands: [ImportMirflickrCommand.self, ImportIaprCommand.self, ImportMatCommand.self, ImportCocoCommand.self, ImportFolderCommand.self, ImportListCommand.self])
 
   /// Checks the images of an imported corpus, writes it with the protocol split, and prints what
   /// was kept and dropped. A bad image stops the import (nothing is written) unless skipBad.
@@ -160,6 +160,25 @@ struct ImportMirflickrCommand: ParsableCommand {
                                            annotations: try Archive.folder(annotations, containing: "animals.txt", extractingInto: source))
     settings.minimumTagCount = minTagCount
     let (corpus, summary) = try MirflickrImporter.importCorpus(settings)
+    try ImportCommand.finish(corpus, summary, out: out, seed: seed, skipBad: skipBad)
+  }
+}
+
+struct ImportIaprCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "iapr-tc12",
+    abstract: "Import IAPR TC-12: images/ and annotations_complete_eng/ (descriptions as texts), labels from a file you name.",
+    discussion: "The label file has one line per image: \"<image number> <label> [<label> …]\" (the DCMH protocol uses 255 concepts).")
+
+  @Argument(help: "The IAPR TC-12 folder (images/, annotations_complete_eng/), or its zip.") var root: String
+  @Option(help: "Label file: \"<image number> <label> …\" lines.") var labels: String
+  @Option(help: "Output corpus directory.") var out: String
+  @Option(help: "Seed of the split.") var seed: UInt64 = 0
+  @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
+
+  func run() throws {
+    let folder = try Archive.folder(root, containing: "annotations_complete_eng", extractingInto: URL(fileURLWithPath: out).appendingPathComponent("source"))
+    let (corpus, summary) = try IaprImporter.importCorpus(IaprImportSettings(root: folder, labels: URL(fileURLWithPath: labels)))
     try ImportCommand.finish(corpus, summary, out: out, seed: seed, skipBad: skipBad)
   }
 }

@@ -161,3 +161,37 @@ final class MirflickrImporterTests: XCTestCase {
     XCTAssertThrowsError(try MirflickrImporter.importCorpus(settings)) { XCTAssertTrue("\($0)".hasSuffix("sky.txt:2: expected an image number, found \"seven\""), "\($0)") }
   }
 }
+
+final class IaprImporterTests: XCTestCase {
+  func testLatin1AndBrokenEntities() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-iapr-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let fm = FileManager.default
+    try fm.createDirectory(at: root.appendingPathComponent("annotations_complete_eng/01"), withIntermediateDirectories: true)
+    try fm.createDirectory(at: root.appendingPathComponent("images/01"), withIntermediateDirectories: true)
+    func eng(_ n: Int, _ description: [UInt8]) throws {
+      let head = Array("<DOC>\n<DOCNO>annotations/01/\(n).eng</DOCNO>\n<TITLE>Title</TITLE>\n<DESCRIPTION>".utf8)
+      let tail = Array("</DESCRIPTION>\n<IMAGE>images/01/\(n).jpg</IMAGE>\n</DOC>\n".utf8)
+      try Data(head + description + tail).write(to: root.appendingPathComponent("annotations_complete_eng/01/\(n).eng"))
+      try JPEG.encode(RGBImage(width: 4, height: 4, pixels: [UInt8](repeating: 50, count: 48))).write(to: root.appendingPathComponent("images/01/\(n).jpg"))
+    }
+    try eng(1000, Array("a caf".utf8) + [0xE9] + Array(" in Quito; ".utf8))                 // ISO-8859-1 é
+    try eng(1001, Array("salt & pepper &nbsp; on a table".utf8))                              // bare & and an unknown entity
+    try eng(1002, Array("no label for this one".utf8))
+    try eng(1003, [])                                                                         // empty description
+    let labels = root.appendingPathComponent("labels.txt")
+    try "1000 building person\n1001 table\n1003 sky\n".write(to: labels, atomically: true, encoding: .utf8)
+    let (corpus, summary) = try IaprImporter.importCorpus(IaprImportSettings(root: root, labels: labels))
+    XCTAssertEqual(corpus.info.labels, ["building", "person", "sky", "table"])
+    XCTAssertEqual(corpus.pairs.map(\.id), ["iapr1000", "iapr1001"])
+    XCTAssertEqual(corpus.pairs[0].text, "a café in Quito")
+    XCTAssertTrue(corpus.pairs[1].text!.hasPrefix("salt") && corpus.pairs[1].text!.hasSuffix("on a table"), corpus.pairs[1].text!)
+    XCTAssertEqual(corpus.pairs[1].labels, [3])
+    XCTAssertEqual(summary.dropped, ["without a label": 1, "without a description": 1])
+    XCTAssertEqual(corpus.checkingImages().1, [])
+    try "1000\n".write(to: labels, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try IaprImporter.importCorpus(IaprImportSettings(root: root, labels: labels))) {
+      XCTAssertTrue("\($0)".hasSuffix("labels.txt:1: expected \"<image number> <label> [<label> …]\""), "\($0)")
+    }
+  }
+}
