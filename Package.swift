@@ -21,12 +21,13 @@ let package = Package(
     .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
     .systemLibrary(name: "CLibZ", path: "Sources/CLibZ"),
     .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0"),
+    .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
     .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
 
     // MARK: - Modules
     .target(name: "Tensor", dependencies: ["CBLAS"]),
     .target(name: "Hashing"),
-    .target(name: "Corpus", dependencies: ["CJPEG", "CLibZ", "CLibXML2"]),
+    .target(name: "Corpus", dependencies: ["CJPEG", "CLibZ", "CLibXML2", "CHDF5"]),
 
     // MARK: - Command line
     .executableTarget(
@@ -43,7 +44,7 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
-    .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
+    .testTarget(name: "CorpusTests", dependencies: ["Corpus", "CHDF5"]),
     .testTarget(name: "cmhTests", dependencies: ["Hashing", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
   ],
   swiftLanguageModes: [.v5]

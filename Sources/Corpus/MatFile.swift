@@ -1,6 +1,6 @@
-// MatFile: numeric arrays from MATLAB v5 .mat files, read in Swift: zlib-compressed elements,
-// small data elements, and data stored in a narrower type than its class (uint8 in a double array).
-// MATLAB v7.3 files are HDF5 and are refused with a message saying so.
+// MatFile: numeric arrays from MATLAB .mat files. Version 5 is read in Swift: zlib-compressed
+// elements, small data elements, and data stored in a narrower type than its class (uint8 in a
+// double array). Version 7.3 files are HDF5 files and are read through libhdf5.
 
 import CLibZ
 import Foundation
@@ -28,7 +28,8 @@ public struct MatFile: Sendable {
     guard data.count >= 128 else { throw CorpusError(url.path, "too short for a MATLAB file (\(data.count) bytes)") }
     let text = String(decoding: data.prefix(116), as: UTF8.self)
     if text.hasPrefix("MATLAB 7.3") || data.prefix(8) == Data([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]) {
-      throw CorpusError(url.path, "a MATLAB v7.3 (HDF5) file: save it as v5 in MATLAB (save -v7) or scipy.io.savemat")
+      arrays = try MatFileHDF5.read(url)
+      return
     }
     guard text.hasPrefix("MATLAB 5.0") else { throw CorpusError(url.path, "not a MATLAB v5 .mat file (the header does not start with \"MATLAB 5.0\")") }
     guard data[126] == UInt8(ascii: "I") && data[127] == UInt8(ascii: "M") else {

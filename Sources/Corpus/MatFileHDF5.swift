@@ -1,0 +1,54 @@
+// MatFileHDF5: numeric arrays of MATLAB v7.3 files, which are HDF5 files behind a 512-byte
+// header. MATLAB stores an r × c array as an HDF5 dataset of c × r, so the dataset's order is
+// MATLAB's column-major order as it is.
+
+import CHDF5
+import Foundation
+
+enum MatFileHDF5 {
+  // HDF5's defaults, H5E_DEFAULT, H5S_ALL and H5F_ACC_RDONLY are macros Swift imports with the wrong type or not at all.
+  private static let defaults: hid_t = 0, allOfSpace: hid_t = 0, readOnly: UInt32 = 0
+
+  /// Every numeric dataset at the root of the file, by name.
+  static func read(_ url: URL) throws -> [String: MatArray] {
+    _ = H5open()
+    H5Eset_auto2(defaults, nil, nil)  // errors come back as return values, not printed
+    let file = H5Fopen(url.path, readOnly, defaults)
+    guard file >= 0 else { throw CorpusError(url.path, "a MATLAB v7.3 file that HDF5 cannot open (truncated or corrupt?)") }
+    defer { H5Fclose(file) }
+    var info = H5G_info_t()
+    guard H5Gget_info(file, &info) >= 0 else { throw CorpusError(url.path, "cannot list the variables") }
+    var arrays = [String: MatArray]()
+    for i in 0..<info.nlinks {
+      let length = H5Lget_name_by_idx(file, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, defaults)
+      guard length > 0 else { continue }
+      var buffer = [CChar](repeating: 0, count: Int(length) + 1)
+      H5Lget_name_by_idx(file, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buffer, buffer.count, defaults)
+      let name = String(cString: buffer)
+      if let array = try dataset(file, name, url) { arrays[name] = array }
+    }
+    return arrays
+  }
+
+  /// A numeric dataset as a MatArray (nil for groups, strings and other non-numeric objects).
+  private static func dataset(_ file: hid_t, _ name: String, _ url: URL) throws -> MatArray? {
+    let set = H5Dopen2(file, name, defaults)  // fails (quietly) for groups
+    guard set >= 0 else { return nil }
+    defer { H5Dclose(set) }
+    let type = H5Dget_type(set)
+    defer { H5Tclose(type) }
+    let typeClass = H5Tget_class(type)
+    guard typeClass == H5T_INTEGER || typeClass == H5T_FLOAT else { return nil }
+    let space = H5Dget_space(set)
+    defer { H5Sclose(space) }
+    let rank = Int(H5Sget_simple_extent_ndims(space))
+    var dims = [hsize_t](repeating: 0, count: max(rank, 1))
+    H5Sget_simple_extent_dims(space, &dims, nil)
+    let count = dims.prefix(rank).reduce(1) { $0 * Int($1) }
+    var values = [Float](repeating: 0, count: count)
+    guard H5Dread(set, H5T_NATIVE_FLOAT_g, allOfSpace, allOfSpace, defaults, &values) >= 0 else {
+      throw CorpusError(url.path, "variable \(name): HDF5 could not read its \(count) values")
+    }
+    return MatArray(name: name, dimensions: dims.prefix(rank).reversed().map { Int($0) }, values: values)
+  }
+}
