@@ -27,7 +27,8 @@ let package = Package(
     // MARK: - Modules
     .target(name: "Tensor", dependencies: ["CBLAS"]),
     .target(name: "Hashing"),
-    .target(name: "Corpus", dependencies: ["CJPEG", "CLibZ", "CLibXML2", "CHDF5"]),
+    .target(name: "CXML", dependencies: ["CLibXML2"]),
+    .target(name: "Corpus", dependencies: ["CJPEG", "CLibZ", "CXML", "CHDF5"]),
 
     // MARK: - Command line
     .executableTarget(

@@ -3,7 +3,7 @@
 // entity), so libxml2 reads them in recover mode; the DESCRIPTION is the text. Labels come from a
 // file the user names: one line per image, "<image number> <label> [<label> …]".
 
-import CLibXML2
+import CXML
 import Foundation
 
 public struct IaprImportSettings: Sendable {
@@ -39,23 +39,19 @@ public enum IaprImporter {
   /// The text of each top-level element of an .eng file (DESCRIPTION, IMAGE, TITLE, …), spaces folded.
   public static func parse(_ url: URL) throws -> [String: String] {
     guard let data = try? Data(contentsOf: url) else { throw CorpusError(url.path, "cannot read") }
-    let options = Int32(XML_PARSE_RECOVER.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue | XML_PARSE_NONET.rawValue)
     // Declared UTF-8 files are read as such; everything else as ISO-8859-1, as the collection is.
     let encoding = String(data: data, encoding: .utf8) != nil && data.contains(where: { $0 >= 0x80 }) ? "UTF-8" : "ISO-8859-1"
-    let document = data.withUnsafeBytes { raw in
-      xmlReadMemory(raw.bindMemory(to: CChar.self).baseAddress, Int32(data.count), url.path, encoding, options)
+    let records = data.withUnsafeBytes { raw in
+      cmh_xml_root_fields(raw.bindMemory(to: CChar.self).baseAddress, data.count, encoding, url.path)
     }
-    guard let document, let root = xmlDocGetRootElement(document) else { throw CorpusError(url.path, "not readable even in recover mode") }
-    defer { xmlFreeDoc(document) }
+    guard let records else { throw CorpusError(url.path, "not readable even in recover mode") }
+    defer { free(records) }
     var fields = [String: String]()
-    var node = root.pointee.children
-    while let n = node {
-      if n.pointee.type == XML_ELEMENT_NODE, let name = n.pointee.name, let content = xmlNodeGetContent(n) {
-        let text = String(cString: content).split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        fields[String(cString: name).uppercased()] = text.trimmingCharacters(in: CharacterSet(charactersIn: " ;"))
-        xmlFree(content)
-      }
-      node = n.pointee.next
+    for record in String(cString: records).split(separator: "\u{1e}") {
+      let parts = record.split(separator: "\u{1f}", maxSplits: 1, omittingEmptySubsequences: false)
+      guard parts.count == 2 else { continue }
+      let text = parts[1].split(whereSeparator: \.isWhitespace).joined(separator: " ")
+      fields[parts[0].uppercased()] = text.trimmingCharacters(in: CharacterSet(charactersIn: " ;"))
     }
     return fields
   }
