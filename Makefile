@@ -30,7 +30,7 @@ demo: build
 
 test: deps
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
-	$(SWIFT) test $(TEST_FLAGS) --skip-build
+	$(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing
 
 bench: build
 	$(SWIFT) run $(RELEASE) cmh bench engine --json

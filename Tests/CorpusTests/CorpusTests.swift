@@ -168,3 +168,20 @@ final class PairsReaderTests: XCTestCase {
     }
   }
 }
+
+final class ShapesMiniTests: XCTestCase {
+  /// The committed corpora/shapes-mini is what its command generates (texts, labels, splits).
+  func testCommittedCorpusIsReproducible() throws {
+    let committed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../corpora/shapes-mini").standardized
+    let corpus = try Corpus.load(committed)
+    XCTAssertEqual(corpus.validate(), [])
+    let fresh = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-mini-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: fresh) }
+    var regenerated = try ShapesCorpus.generate(into: fresh, settings: ShapesCorpusSettings(pairs: 400, size: 32, seed: 7))
+    let sizes = Splits.protocolSizes(realPairs: 400)
+    regenerated.splits = try Splits.protocolSplit(regenerated.pairs, queries: sizes.queries, train: sizes.train, seed: 7)
+    XCTAssertEqual(regenerated.pairs, corpus.pairs)
+    XCTAssertEqual(regenerated.splits, corpus.splits)
+    XCTAssertEqual(regenerated.info, corpus.info)
+  }
+}
