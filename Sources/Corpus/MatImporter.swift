@@ -31,6 +31,9 @@ public enum MatImporter {
     let labels = try MatFile(contentsOf: s.labels).array(s.labelVariable)
     let texts = try MatFile(contentsOf: s.texts).array(s.textVariable)
     let images = try s.images.map { try MatFile(contentsOf: $0).array(s.imageVariable) }
+    if let images, images.dimensions.count > 2 {
+      throw CorpusError(s.images!.path, "\(images.name) holds pixels (\(images.dimensions)); this importer takes image feature matrices (n × d). Export the images as files and use `cmh corpus import folder --manifest`")
+    }
     for (array, url) in [(texts, s.texts), (images, s.images)] where array != nil {
       guard array!.dimensions.count == 2, array!.rows == labels.rows else {
         throw CorpusError(url!.path, "\(array!.name) is \(array!.dimensions), expected \(labels.rows) rows (one per pair, like \(labels.name))")

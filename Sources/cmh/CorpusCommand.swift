@@ -72,7 +72,10 @@ struct SplitCommand: ParsableCommand {
     commandName: "split",
     abstract: "Write query / retrieval / training split files (the DCMH protocol by default).")
 
+  enum SplitProtocol: String, ExpressibleByArgument, CaseIterable { case dcmh }
+
   @Argument(help: "Corpus directory.") var corpus: String
+  @Option(help: "The protocol whose sizes are the defaults.") var `protocol` = SplitProtocol.dcmh
   @Option(help: "Queries (default: 2,000, 5,000 for COCO-sized corpora, a tenth of small ones).") var query: Int?
   @Option(help: "Training pairs drawn from the retrieval set (default: 10,000, half of small corpora).") var train: Int?
   @Option(help: "Seed of the split.") var seed: UInt64 = 0
