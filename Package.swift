@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "Tensor", targets: ["Tensor"]),
     .library(name: "Hashing", targets: ["Hashing"]),
     .library(name: "Corpus", targets: ["Corpus"]),
+    .library(name: "CauchyLoss", targets: ["CauchyLoss"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +28,7 @@ let package = Package(
     // MARK: - Modules
     .target(name: "Tensor", dependencies: ["CBLAS"]),
     .target(name: "Hashing"),
+    .target(name: "CauchyLoss", dependencies: ["Tensor"]),
     .target(name: "CXML", dependencies: ["CLibXML2"]),
     .target(name: "Corpus", dependencies: ["CJPEG", "CLibZ", "CXML", "CHDF5"]),
 
@@ -45,6 +47,7 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
+    .testTarget(name: "CauchyLossTests", dependencies: ["CauchyLoss", "Tensor"]),
     .testTarget(name: "CorpusTests", dependencies: ["Corpus", "CHDF5"]),
     .testTarget(name: "cmhTests", dependencies: ["Hashing", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
   ],

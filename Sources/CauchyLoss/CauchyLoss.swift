@@ -1,0 +1,68 @@
+// CauchyLoss: the cross-modal Cauchy similarity loss and its gradient with respect to one
+// modality's outputs, for a batch of rows U [b, k] against the other modality's rows V [n, k].
+//
+//   d(u, v) = (k/2)(1 − cos(u, v))                 a smooth Hamming distance, 0…k
+//   loss_ij = w_ij [ log(γ + d) − S_ij log γ − (1 − S_ij) log d ]
+//   w = |S|/|S₁| for similar pairs, |S|/|S₀| for dissimilar pairs of the batch (Deep Cauchy Hashing)
+//
+// cos is capped at 0.99 (d ≥ k/200) so that log d stays finite; a capped pair has no gradient.
+// The sum runs over all n items for each batch row and is averaged over the batch only.
+
+import Foundation
+import Tensor
+
+public struct CauchyLoss: Sendable {
+  public var gamma: Float = 10
+  public static let cosineCap: Float = 0.99
+
+  public init(gamma: Float = 10) {
+    precondition(gamma > 0, "CauchyLoss: γ must be positive, got \(gamma)")
+    self.gamma = gamma
+  }
+
+  /// The loss and dL/dU for batch rows U [b, k], other-modality rows V [n, k], similarity S [b, n].
+  public func evaluate(_ u: Tensor, _ v: Tensor, similarity s: Tensor) -> (loss: Float, gradient: Tensor) {
+    let (b, k, n) = (u.shape[0], u.shape[1], v.shape[0])
+    precondition(v.shape[1] == k && s.shape == [b, n], "CauchyLoss: U \(u.shape), V \(v.shape), S \(s.shape)")
+    let (uHat, uNorm) = Self.normalised(u), (vHat, _) = Self.normalised(v)
+    let cosine = BLAS.matmul(uHat, vHat, transposeB: true)  // [b, n]
+    var similar = 0.0
+    for i in 0..<s.count { similar += Double(s.data[i]) }
+    let total = Double(b * n)
+    let wSimilar = similar > 0 ? Float(total / similar) : 0, wDissimilar = similar < total ? Float(total / (total - similar)) : 0
+    let half = Float(k) / 2, logGamma = logf(gamma), dMin = half * (1 - Self.cosineCap)
+    var loss = 0.0
+    let dCos = Tensor(zeros: [b, n])  // dL/dcos
+    for i in 0..<(b * n) {
+      let c = cosine.data[i], sim = s.data[i], w = sim > 0.5 ? wSimilar : wDissimilar
+      let capped = c > Self.cosineCap
+      let d = capped ? dMin : half * (1 - c)
+      loss += Double(w * (logf(gamma + d) - sim * logGamma - (1 - sim) * logf(d)))
+      if !capped { dCos.data[i] = -half * w * (1 / (gamma + d) - (1 - sim) / d) }
+    }
+    // dL/du_i = (1/|u_i|) [ Σ_j g_ij v̂_j − (Σ_j g_ij c_ij) û_i ],  g = dL/dcos
+    let gradient = BLAS.matmul(dCos, vHat)
+    for i in 0..<b {
+      var gc: Float = 0
+      for j in 0..<n { gc += dCos.data[i * n + j] * cosine.data[i * n + j] }
+      for t in 0..<k {
+        gradient.data[i * k + t] = (gradient.data[i * k + t] - gc * uHat.data[i * k + t]) / uNorm[i] / Float(b)
+      }
+    }
+    return (Float(loss / Double(b)), gradient)
+  }
+
+  /// Rows scaled to unit length, and the lengths (a zero row stays zero, length guarded from 0).
+  static func normalised(_ x: Tensor) -> (Tensor, [Float]) {
+    let (rows, k) = (x.shape[0], x.shape[1])
+    let out = Tensor(zeros: x.shape)
+    var norms = [Float](repeating: 0, count: rows)
+    for r in 0..<rows {
+      var sq: Float = 0
+      for t in 0..<k { sq += x.data[r * k + t] * x.data[r * k + t] }
+      norms[r] = max(sq.squareRoot(), 1e-12)
+      for t in 0..<k { out.data[r * k + t] = x.data[r * k + t] / norms[r] }
+    }
+    return (out, norms)
+  }
+}

@@ -1,0 +1,116 @@
+// Tests of the objective: finite-difference gradient checks for every term, the loss on a small
+// example worked by hand, similarity, and the code update.
+
+import CauchyLoss
+import Foundation
+import Tensor
+import XCTest
+
+final class CauchyLossTests: XCTestCase {
+  /// Central differences of f at every element of u, compared with the analytic gradient.
+  func checkGradient(_ u: Tensor, _ gradient: Tensor, step: Float = 1e-3, tolerance: Float = 2e-3,
+                     _ f: () -> Float, file: StaticString = #filePath, line: UInt = #line) {
+    for i in 0..<u.count {
+      let saved = u.data[i]
+      u.data[i] = saved + step; let plus = Double(f())
+      u.data[i] = saved - step; let minus = Double(f())
+      u.data[i] = saved
+      let numeric = Float((plus - minus) / (2 * Double(step)))
+      XCTAssertLessThanOrEqual(abs(numeric - gradient.data[i]), tolerance * max(1, abs(numeric)),
+                               "element \(i): analytic \(gradient.data[i]), numeric \(numeric)", file: file, line: line)
+    }
+  }
+
+  func labels(_ rows: [[Float]]) -> Tensor { Tensor(shape: [rows.count, rows[0].count], values: rows.flatMap { $0 }) }
+
+  func testSimilarity() {
+    let s = Similarity.matrix(labels([[1, 0, 1], [0, 1, 0]]), labels([[0, 0, 1], [1, 1, 0], [0, 0, 0]]))
+    XCTAssertEqual(s.scalars, [1, 1, 0, 0, 1, 0])
+  }
+
+  func testCauchyGradient() {
+    var g = RandomGenerator(seed: 1)
+    let u = g.normal([4, 8]), v = g.normal([7, 8])
+    let s = Similarity.matrix(g.uniform([4, 3], 0, 1).mapBinary(), g.uniform([7, 3], 0, 1).mapBinary())
+    for gamma: Float in [10, 2] {
+      let loss = CauchyLoss(gamma: gamma)
+      let (_, gradient) = loss.evaluate(u, v, similarity: s)
+      checkGradient(u, gradient) { loss.evaluate(u, v, similarity: s).loss }
+    }
+  }
+
+  func testCauchyValueByHand() {
+    // k = 2, one similar pair at 90° (cos 0, d = 1) and one dissimilar pair at 180° (cos −1, d = 2).
+    let u = Tensor(shape: [1, 2], values: [1, 0]), v = Tensor(shape: [2, 2], values: [0, 3, -2, 0])
+    let s = Tensor(shape: [1, 2], values: [1, 0])
+    let gamma = 10.0
+    // Weights: |S| = 2, one similar and one dissimilar pair: w = 2 for each.
+    let expected = 2 * (log(gamma + 1) - log(gamma)) + 2 * (log(gamma + 2) - log(2.0))
+    XCTAssertEqual(Double(CauchyLoss(gamma: Float(gamma)).evaluate(u, v, similarity: s).loss), expected, accuracy: 1e-5)
+    // A capped pair (cos > 0.99) adds its loss at d = k/200 and no gradient.
+    let same = CauchyLoss().evaluate(u, Tensor(shape: [1, 2], values: [5, 0]), similarity: Tensor(shape: [1, 1], values: [0]))
+    XCTAssertEqual(Double(same.loss), log(10.01) - log(0.01), accuracy: 1e-3)
+    XCTAssertEqual(same.gradient.scalars, [0, 0])
+  }
+
+  func testCauchyPullsSimilarTogetherAndPushesDissimilarApart() {
+    var g = RandomGenerator(seed: 2)
+    let u = g.normal([1, 16]), v = g.normal([2, 16])
+    let s = Tensor(shape: [1, 2], values: [1, 0])
+    let before = (CauchyLossTests.cosine(u, v, 0), CauchyLossTests.cosine(u, v, 1))
+    for _ in 0..<200 {
+      let (_, gradient) = CauchyLoss().evaluate(u, v, similarity: s)
+      for i in 0..<u.count { u.data[i] -= 0.5 * gradient.data[i] }
+    }
+    XCTAssertGreaterThan(CauchyLossTests.cosine(u, v, 0), before.0 + 0.3)
+    XCTAssertLessThan(CauchyLossTests.cosine(u, v, 1), before.1 - 0.3)
+  }
+
+  static func cosine(_ u: Tensor, _ v: Tensor, _ j: Int) -> Float {
+    let k = u.shape[1]
+    var dot: Float = 0, nu: Float = 0, nv: Float = 0
+    for t in 0..<k { dot += u.data[t] * v.data[j * k + t]; nu += u.data[t] * u.data[t]; nv += v.data[j * k + t] * v.data[j * k + t] }
+    return dot / (nu * nv).squareRoot()
+  }
+
+  func testDCMHGradientAndValue() {
+    var g = RandomGenerator(seed: 3)
+    let u = g.uniform([3, 6], -1, 1), v = g.uniform([5, 6], -1, 1)
+    let s = Similarity.matrix(g.uniform([3, 2], 0, 1).mapBinary(), g.uniform([5, 2], 0, 1).mapBinary())
+    let (_, gradient) = DCMHLoss().evaluate(u, v, similarity: s)
+    checkGradient(u, gradient) { DCMHLoss().evaluate(u, v, similarity: s).loss }
+    let one = DCMHLoss().evaluate(Tensor(shape: [1, 1], values: [2]), Tensor(shape: [1, 1], values: [1]), similarity: Tensor(shape: [1, 1], values: [1]))
+    XCTAssertEqual(Double(one.loss), log(1 + exp(1.0)) - 1, accuracy: 1e-6)
+  }
+
+  func testQuantizationAndBalance() {
+    var g = RandomGenerator(seed: 4)
+    let f = g.uniform([3, 4], -1, 1)
+    let codes = Quantization.codes(f, g.uniform([3, 4], -1, 1))
+    let (_, gradient) = Quantization.evaluate(f, codes: codes, alpha: 0.7)
+    checkGradient(f, gradient) { Quantization.evaluate(f, codes: codes, alpha: 0.7).loss }
+    // Balance over all rows: the batch is rows 0..<2 of a 5-row F.
+    let all = g.uniform([5, 4], -1, 1)
+    let batch = Tensor(zeros: [2, 4])
+    func sums() -> [Float] {
+      (0..<4).map { t in (0..<5).reduce(Float(0)) { $0 + ($1 < 2 ? batch.data[$1 * 4 + t] : all.data[$1 * 4 + t]) } }
+    }
+    for i in 0..<8 { batch.data[i] = all.data[i] }
+    let (_, balance) = Quantization.balance(columnSums: sums(), batch: 2, eta: 0.3)
+    checkGradient(batch, balance) { Quantization.balance(columnSums: sums(), batch: 2, eta: 0.3).loss }
+  }
+
+  func testCodeUpdateTiesGoPositive() {
+    let f = Tensor(shape: [1, 4], values: [0.5, -0.5, 0.2, 0]), g = Tensor(shape: [1, 4], values: [-0.5, -0.1, -0.3, 0])
+    XCTAssertEqual(Quantization.codes(f, g).scalars, [1, -1, -1, 1])
+  }
+}
+
+extension Tensor {
+  /// 1 where the value is at least 0.5, else 0 (random multi-hot label rows).
+  func mapBinary() -> Tensor {
+    let t = Tensor(zeros: shape)
+    for i in 0..<count { t.data[i] = data[i] >= 0.5 ? 1 : 0 }
+    return t
+  }
+}
