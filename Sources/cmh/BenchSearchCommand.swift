@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Hashing
+import Tensor
 
 struct BenchSearchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -18,7 +19,7 @@ struct BenchSearchCommand: ParsableCommand {
 
   func run() throws {
     var results = [BenchResult]()
-    var random = SplitMix(seed: 1)
+    var random = RandomGenerator(seed: 1)
     for bits in [64, 128] {
       let codes = BinaryCodes(words: (0..<(database * bits / 64)).map { _ in random.next() }, bits: bits)
       let query = BinaryCodes(words: (0..<(queries * bits / 64)).map { _ in random.next() }, bits: bits)
@@ -42,12 +43,12 @@ struct BenchSearchCommand: ParsableCommand {
   /// Radius 2 by scan and by multi-index hashing, on two databases: uniform random codes queried
   /// by database codes with two bits flipped (as the FAISS reference in ../shared/bench does), and
   /// clustered codes (500 centres, each code up to 5 bits off its centre: hundreds of results).
-  private func radiusSearch(_ random: inout SplitMix) -> [BenchResult] {
+  private func radiusSearch(_ random: inout RandomGenerator) -> [BenchResult] {
     var results = [BenchResult]()
     let uniform = (0..<database).map { _ in random.next() }
     let nearUniform = (0..<queries).map { _ in uniform[Int(random.next() % UInt64(database))] ^ (1 << (random.next() % 32)) ^ (1 << (32 + random.next() % 32)) }
     let centres = (0..<500).map { _ in random.next() }
-    let noisy = { (r: inout SplitMix) -> UInt64 in
+    let noisy = { (r: inout RandomGenerator) -> UInt64 in
       var code = centres[Int(r.next() % 500)]
       for _ in 0..<Int(r.next() % 6) { code ^= 1 << (r.next() % 64) }
       return code
@@ -72,11 +73,11 @@ struct BenchSearchCommand: ParsableCommand {
   }
 
   /// MAP@all for 2,000 queries over 18,015 items at 64 bits with 24 labels (the standard protocol's size).
-  private func meanAveragePrecision(_ random: inout SplitMix) -> [BenchResult] {
+  private func meanAveragePrecision(_ random: inout RandomGenerator) -> [BenchResult] {
     let (nq, nd) = (2000, 18015)
     let codes = BinaryCodes(words: (0..<nd).map { _ in random.next() }, bits: 64)
     let query = BinaryCodes(words: (0..<nq).map { _ in random.next() }, bits: 64)
-    let labels = { (n: Int, r: inout SplitMix) in LabelSets((0..<n).map { _ in (0..<24).filter { _ in r.next() % 8 == 0 } }, labelCount: 24) }
+    let labels = { (n: Int, r: inout RandomGenerator) in LabelSets((0..<n).map { _ in (0..<24).filter { _ in r.next() % 8 == 0 } }, labelCount: 24) }
     let ql = labels(nq, &random), dl = labels(nd, &random)
     return [1, 2].map { threads in
       let seconds = BenchTiming.median(repeats: repeats) {
@@ -90,18 +91,5 @@ struct BenchSearchCommand: ParsableCommand {
   private func progress(_ r: BenchResult) {
     guard !output.quiet && !output.json && isatty(STDERR_FILENO) == 1 else { return }
     FileHandle.standardError.write("measured \(r.name) …\n".data(using: .utf8)!)
-  }
-}
-
-/// SplitMix64: random codes for benchmarks, the same on every run.
-struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }
