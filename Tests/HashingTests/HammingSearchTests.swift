@@ -60,6 +60,15 @@ final class HammingSearchTests: XCTestCase {
     }
   }
 
+  func testTwoWordBatchesUseTheSplitLayout() {
+    // 16 queries or more split two-word codes into halves; the results must not change.
+    for bits in [65, 100, 128] {
+      let database = randomCodes(2500, bits: bits, seed: 50, clustered: true), queries = randomCodes(20, bits: bits, seed: 51, clustered: true)
+      XCTAssertEqual(HammingSearch.topK(queries, in: database, k: 30, threads: 2), SearchReference.topK(queries, in: database, k: 30), "bits \(bits)")
+      XCTAssertEqual(HammingSearch.radius(queries, in: database, radius: 6), SearchReference.radius(queries, in: database, radius: 6), "bits \(bits)")
+    }
+  }
+
   func testKLargerThanDatabase() {
     let database = randomCodes(37, bits: 16, seed: 5, clustered: true), queries = randomCodes(3, bits: 16, seed: 6)
     let hits = HammingSearch.topK(queries, in: database, k: 100)
