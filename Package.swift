@@ -10,6 +10,7 @@ let package = Package(
     .executable(name: "cmh", targets: ["cmh"]),
     .library(name: "Tensor", targets: ["Tensor"]),
     .library(name: "Hashing", targets: ["Hashing"]),
+    .library(name: "ImageNet", targets: ["ImageNet"]),
     .library(name: "Corpus", targets: ["Corpus"]),
     .library(name: "CauchyLoss", targets: ["CauchyLoss"]),
   ],
@@ -27,6 +28,7 @@ let package = Package(
 
     // MARK: - Modules
     .target(name: "Tensor", dependencies: ["CBLAS"]),
+    .target(name: "ImageNet", dependencies: ["Tensor"]),
     .target(name: "Hashing"),
     .target(name: "CauchyLoss", dependencies: ["Tensor"]),
     .target(name: "CXML", dependencies: ["CLibXML2"]),
@@ -37,6 +39,7 @@ let package = Package(
       name: "cmh",
       dependencies: [
         "Tensor",
+        "ImageNet",
         "Hashing",
         "Corpus",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -47,6 +50,7 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
+    .testTarget(name: "ImageNetTests", dependencies: ["ImageNet", "Tensor", "TestSupport"]),
     .testTarget(name: "CauchyLossTests", dependencies: ["CauchyLoss", "Tensor"]),
     .testTarget(name: "CorpusTests", dependencies: ["Corpus", "CHDF5"]),
     .testTarget(name: "cmhTests", dependencies: ["Hashing", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),

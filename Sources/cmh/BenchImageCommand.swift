@@ -1,0 +1,62 @@
+// cmh bench image: ResNet-34 training steps (forward, backward, RMSprop) and inference, in images/s,
+// beside the PyTorch figures of ../shared/bench measured on this kind of machine.
+
+import ArgumentParser
+import Foundation
+import ImageNet
+import Tensor
+
+struct BenchImageCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "image",
+    abstract: "ResNet-34 training step and inference throughput (images/s).")
+
+  @Option(help: "Training batch size.") var batch = 32
+  @Option(help: "Inference batch size.") var inferenceBatch = 64
+  @Option(help: "Timed repetitions per figure (the median is reported).") var repeats = 3
+  @Flag(help: "Small sizes only: a quick check that every measurement runs.") var quick = false
+  @OptionGroup var output: OutputOptions
+
+  /// PyTorch 1.13 CPU, 2 threads, on this kind of machine (../shared/bench/README.md).
+  static let pytorch: [String: Double] = ["train@224": 4.05, "train@128": 14.4, "inference@224": 13.8]
+
+  func run() throws {
+    var g = RandomGenerator(seed: 1)
+    let model = ResNet.resnet34(bits: 64, generator: &g)
+    let optimizer = RMSprop(groups: [ParameterGroup(model.namedParameters(), learningRate: 1e-4)])
+    var results = [BenchResult]()
+    let sizes = quick ? [32] : [224, 128]
+    for side in sizes {
+      let n = quick ? 2 : batch
+      let x = g.normal([n, 3, side, side])
+      model.setTraining(true)
+      let seconds = BenchTiming.median(repeats: repeats) {
+        let y = model.forward(x)
+        optimizer.zeroGradients()
+        _ = model.backward(y)  // the gradient of ½‖y‖²: any loss costs the same
+        optimizer.step()
+      }
+      results.append(result("resnet34.train_step", Double(n) / seconds, side: side, batch: n, key: "train@\(side)"))
+      progress(results.last!)
+    }
+    let n = quick ? 2 : inferenceBatch, side = quick ? 32 : 224
+    let x = g.normal([n, 3, side, side])
+    model.setTraining(false)
+    let seconds = BenchTiming.median(repeats: repeats) { _ = model.forward(x) }
+    results.append(result("resnet34.inference", Double(n) / seconds, side: side, batch: n, key: "inference@\(side)"))
+    BenchTiming.report(results, json: output.json)
+  }
+
+  private func result(_ name: String, _ rate: Double, side: Int, batch: Int, key: String) -> BenchResult {
+    var parameters = [("size", "\(side)"), ("batch", "\(batch)"), ("threads", "\(Threads.count)")]
+    if let reference = Self.pytorch[key], !quick {
+      parameters += [("pytorch", String(format: "%.2f", reference)), ("ratio", String(format: "%.2f", rate / reference))]
+    }
+    return BenchResult(name: name, unit: "images/s", value: rate, parameters: parameters)
+  }
+
+  private func progress(_ r: BenchResult) {
+    guard !output.quiet && !output.json && isatty(STDERR_FILENO) == 1 else { return }
+    FileHandle.standardError.write("measured \(r.name) …\n".data(using: .utf8)!)
+  }
+}

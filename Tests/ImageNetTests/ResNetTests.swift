@@ -1,0 +1,55 @@
+// Tests of the image towers: torchvision's parameter names and sizes, output shapes and ranges,
+// and that a few optimiser steps fit a small batch.
+
+import ImageNet
+import Tensor
+import XCTest
+
+final class ResNetTests: XCTestCase {
+  func testResNet34MatchesTorchvision() {
+    var g = RandomGenerator(seed: 1)
+    let body = Sequential(named: ResNet.body34(generator: &g))
+    // torchvision's resnet34 has 21,797,672 parameters, 513,000 of them in its 1000-way fc.
+    XCTAssertEqual(body.parameterCount, 21_797_672 - 513_000)
+    let names = body.namedParameters().map(\.0)
+    XCTAssertEqual(names.prefix(4), ["conv1.weight", "bn1.weight", "bn1.bias", "layer1.0.conv1.weight"])
+    XCTAssertTrue(names.contains("layer2.0.downsample.0.weight") && names.contains("layer4.2.bn2.bias"))
+    XCTAssertEqual(names.last, "layer4.2.bn2.bias")
+    XCTAssertEqual(body.namedBuffers().count, 36 * 3, "running_mean, running_var, num_batches_tracked of 36 BatchNorms")
+    let shapes = Dictionary(uniqueKeysWithValues: body.namedParameters().map { ($0.0, $0.1.value.shape) })
+    XCTAssertEqual(shapes["layer3.0.downsample.0.weight"], [256, 128, 1, 1])
+    XCTAssertEqual(shapes["layer4.1.conv2.weight"], [512, 512, 3, 3])
+  }
+
+  func testTowersGiveCodesInRange() {
+    var g = RandomGenerator(seed: 2)
+    let x = g.normal([2, 3, 40, 40])
+    for tower in [ResNet.resnet34(bits: 16, width: 8, generator: &g), Compact10.network(bits: 16, width: 8, hidden: 32, generator: &g)] {
+      tower.setTraining(false)
+      let y = tower.forward(x)
+      XCTAssertEqual(y.shape, [2, 16])
+      XCTAssertTrue(y.scalars.allSatisfy { abs($0) < 1 })
+    }
+    let mlp = FeatureMLP.network(inputSize: 20, bits: 8, hidden: [16, 12], generator: &g)
+    XCTAssertEqual(mlp.forward(g.normal([3, 20])).shape, [3, 8])
+    XCTAssertEqual(mlp.namedParameters().map(\.0), ["fc1.weight", "fc1.bias", "hash.hidden.weight", "hash.hidden.bias", "hash.code.weight", "hash.code.bias"])
+  }
+
+  func testFewStepsFitASmallBatch() {
+    var g = RandomGenerator(seed: 3)
+    let tower = Compact10.network(bits: 8, width: 8, hidden: 64, generator: &g)
+    let x = g.normal([4, 3, 32, 32])
+    let target = Tensor(shape: [4, 8], values: (0..<32).map { _ in g.nextUniform() < 0.5 ? -0.9 : 0.9 })
+    let optimizer = Adam(groups: [ParameterGroup(tower.namedParameters(), learningRate: 3e-3)])
+    var first: Float = 0, last: Float = 0
+    for step in 0..<40 {
+      let (loss, gradient) = MeanSquaredError.evaluate(tower.forward(x), target)
+      if step == 0 { first = loss }
+      last = loss
+      optimizer.zeroGradients()
+      _ = tower.backward(gradient)
+      optimizer.step()
+    }
+    XCTAssertLessThan(last, first * 0.2, "loss \(first) → \(last)")
+  }
+}
