@@ -34,6 +34,7 @@ test: deps
 
 bench: build
 	$(SWIFT) run $(RELEASE) cmh bench engine --json
+	$(SWIFT) run $(RELEASE) cmh bench image --json
 	$(SWIFT) run $(RELEASE) cmh bench search --json
 
 # The reference tools of ../shared/bench on this machine, for ratios taken in the same session
