@@ -38,11 +38,13 @@ bench: build
 	$(SWIFT) run $(RELEASE) cmh bench search --json
 
 # The reference tools of ../shared/bench on this machine, for ratios taken in the same session
-# (the C popcount scan, 3 minutes; numpy MAP@all, 1.5 minutes).
+# (the C popcount scan, 3 minutes; numpy MAP@all, 1.5 minutes; PyTorch ResNet-34, 3 minutes, which
+# needs Debian's python3-torch).
 bench-reference:
 	@[ -d ../shared/bench ] || { echo "../shared/bench is not here: the reference scripts come with the project's shared folder"; exit 1; }
 	bash ../shared/bench/run_hamming_c.sh
 	bash ../shared/bench/run_map.sh
+	ITERS=5 bash ../shared/bench/run_torch.sh --only resnet34_224_train,resnet34_128_train,resnet34_224_infer
 
 clean:
 	rm -rf .build

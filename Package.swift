@@ -28,7 +28,7 @@ let package = Package(
 
     // MARK: - Modules
     .target(name: "Tensor", dependencies: ["CBLAS"]),
-    .target(name: "ImageNet", dependencies: ["Tensor"]),
+    .target(name: "ImageNet", dependencies: ["Tensor", "Corpus"]),
     .target(name: "Hashing"),
     .target(name: "CauchyLoss", dependencies: ["Tensor"]),
     .target(name: "CXML", dependencies: ["CLibXML2"]),
@@ -50,7 +50,7 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
-    .testTarget(name: "ImageNetTests", dependencies: ["ImageNet", "Tensor", "TestSupport"]),
+    .testTarget(name: "ImageNetTests", dependencies: ["ImageNet", "Tensor", "Corpus", "TestSupport"]),
     .testTarget(name: "CauchyLossTests", dependencies: ["CauchyLoss", "Tensor"]),
     .testTarget(name: "CorpusTests", dependencies: ["Corpus", "CHDF5"]),
     .testTarget(name: "cmhTests", dependencies: ["Hashing", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
