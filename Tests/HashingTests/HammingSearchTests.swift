@@ -77,6 +77,8 @@ final class HammingSearchTests: XCTestCase {
   }
 
   func testSingleQuerySplitsTheDatabase() {
+    HammingSearch.singleQuerySplitMinimum = 10_000
+    defer { HammingSearch.singleQuerySplitMinimum = 4_000_000 }
     let database = randomCodes(70_000, bits: 32, seed: 7, clustered: true), query = randomCodes(1, bits: 32, seed: 8, clustered: true)
     XCTAssertEqual(HammingSearch.topK(query, in: database, k: 50, threads: 2), SearchReference.topK(query, in: database, k: 50))
     XCTAssertEqual(HammingSearch.radius(query, in: database, radius: 3, threads: 2), SearchReference.radius(query, in: database, radius: 3))
