@@ -23,12 +23,30 @@ final class CodeMemory: @unchecked Sendable {
     keepAlive = owner
   }
 
+  /// Two-word codes split into all first words then all second words, built once on request.
+  private var split: UnsafeMutablePointer<UInt64>?
+  private let lock = NSLock()
+
+  func halves(count: Int, build: Bool) -> UnsafePointer<UInt64>? {
+    lock.lock()
+    defer { lock.unlock() }
+    if let split { return UnsafePointer(split) }
+    guard build else { return nil }
+    let p = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * max(count, 1))
+    for i in 0..<count { p[i] = words[2 * i]; p[count + i] = words[2 * i + 1] }
+    split = p
+    return UnsafePointer(p)
+  }
+
   var mutableWords: UnsafeMutablePointer<UInt64> {
     guard let owned else { preconditionFailure("BinaryCodes: codes mapped from a file are read-only") }
     return owned
   }
 
-  deinit { owned?.deallocate() }
+  deinit {
+    owned?.deallocate()
+    split?.deallocate()
+  }
 }
 
 public struct BinaryCodes: @unchecked Sendable {
@@ -112,6 +130,13 @@ public struct BinaryCodes: @unchecked Sendable {
     let w = result.memory.mutableWords
     for (r, i) in indices.enumerated() { (w + r * wordsPerCode).update(from: code(i).baseAddress!, count: wordsPerCode) }
     return result
+  }
+
+  /// For two-word codes, the first and second words of all codes as two arrays (built and kept on
+  /// first request with `build`; nil otherwise). Searches read them in straight lines.
+  func halves(build: Bool) -> (UnsafePointer<UInt64>, UnsafePointer<UInt64>)? {
+    guard wordsPerCode == 2, let p = memory.halves(count: count, build: build) else { return nil }
+    return (p, p + count)
   }
 
   /// All words, copied (for writing and comparing).

@@ -102,9 +102,13 @@ public enum HammingSearch {
   private static func search(_ queries: BinaryCodes, _ database: BinaryCodes, threads: Int, make: () -> HitBuckets) -> [[SearchHit]] {
     let workers = max(1, threads)
     let limit = make().limit
+    var view = CodeView(database)
+    // Two-word codes are split into halves once for a batch (one pass over the database) and the
+    // split is kept with the codes, so later single queries use it too.
+    view.halves = database.halves(build: queries.count >= 16)
     if queries.count == 1 && workers > 1 && database.count >= singleQuerySplitMinimum {
       var parts = [HitBuckets](repeating: make(), count: workers)
-      let view = CodeView(database), query = queries.words, n = database.count
+      let query = queries.words, n = database.count
       parts.withUnsafeMutableBufferPointer { p in
         DispatchQueue.concurrentPerform(iterations: workers) { w in
           scan(query, view, (n * w / workers)..<(n * (w + 1) / workers), into: &p[w])
@@ -114,14 +118,6 @@ public enum HammingSearch {
     }
     var results = [[SearchHit]](repeating: [], count: queries.count)
     let template = make(), queryView = CodeView(queries), n = database.count, m = queries.count
-    var view = CodeView(database)
-    // Splitting two-word codes into halves costs one pass over the database: worth it for a batch.
-    let split = database.wordsPerCode == 2 && m >= 16 ? UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * max(n, 1)) : nil
-    defer { split?.deallocate() }
-    if let split {
-      for i in 0..<n { split[i] = database.words[2 * i]; split[n + i] = database.words[2 * i + 1] }
-      view.halves = (UnsafePointer(split), UnsafePointer(split + n))
-    }
     // Exactly `workers` loops: concurrentPerform would otherwise spread more iterations over every core.
     let shares = max(1, min(workers, m))
     results.withUnsafeMutableBufferPointer { out in
