@@ -10,11 +10,19 @@ struct ImportCommand: ParsableCommand {
     abstract: "Import a corpus (kinds: mirflickr25k, iapr-tc12, mat, coco, folder, list).",
     subcommands: [ImportMirflickrCommand.self, ImportIaprCommand.self, ImportMatCommand.self, ImportCocoCommand.self, ImportFolderCommand.self, ImportListCommand.self])
 
+  /// Options every importer shares: where the corpus goes, the split seed, and what to do with bad images.
+  struct ImportTarget: ParsableArguments {
+    @Option(help: "Output corpus directory.") var out: String
+    @Option(help: "Seed of the split (and of COCO's caption choice).") var seed: UInt64 = 0
+    @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
+  }
+
   /// Checks the images of an imported corpus, writes it with the protocol split, and prints what
   /// was kept and dropped. A bad image stops the import (nothing is written) unless skipBad.
-  static func finish(_ imported: Corpus, _ summary: ImportSummary, out: String, seed: UInt64, skipBad: Bool) throws {
+  static func finish(_ imported: Corpus, _ summary: ImportSummary, _ target: ImportTarget) throws {
+    let (out, seed, skipBad) = (target.out, target.seed, target.skipBad)
     var (corpus, problems) = imported.checkingImages()
-    corpus.directory = URL(fileURLWithPath: out)
+    corpus.directory = URL(fileURLWithPath: target.out)
     var summary = summary
     if !problems.isEmpty {
       guard skipBad else {
@@ -27,7 +35,7 @@ struct ImportCommand: ParsableCommand {
     }
     let sizes = Splits.protocolSizes(realPairs: corpus.pairs.filter { !$0.synthetic }.count)
     corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: seed)
-    try corpus.write(to: URL(fileURLWithPath: out))
+    try corpus.write(to: URL(fileURLWithPath: target.out))
     print("\(out): \(summary); \(corpus.info.labels.count) labels")
     print("splits: \(corpus.splits!.query.count) queries, \(corpus.splits!.retrieval.count) retrieval, \(corpus.splits!.train.count) training (seed \(seed))")
   }
@@ -44,18 +52,16 @@ struct ImportCocoCommand: ParsableCommand {
   @Option(help: "Folders holding the images (repeat for several).") var images: [String]
   @Flag(help: "Join all captions of an image instead of choosing one with the seed.") var allCaptions = false
   @Option(help: "Vocabulary size (most frequent words).") var vocabulary = 2000
-  @Option(help: "Output corpus directory.") var out: String
-  @Option(help: "Seed for caption choice and split.") var seed: UInt64 = 0
-  @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
+  @OptionGroup var target: ImportCommand.ImportTarget
 
   func run() throws {
     var settings = CocoImportSettings(instances: instances.map(URL.init(fileURLWithPath:)), captions: captions.map(URL.init(fileURLWithPath:)),
                                       imageFolders: images.map(URL.init(fileURLWithPath:)))
     settings.allCaptions = allCaptions
     settings.vocabularySize = vocabulary
-    settings.seed = seed
-    let (corpus, summary) = try CocoImporter.importCorpus(settings, into: URL(fileURLWithPath: out))
-    try ImportCommand.finish(corpus, summary, out: out, seed: seed, skipBad: skipBad)
+    settings.seed = target.seed
+    let (corpus, summary) = try CocoImporter.importCorpus(settings, into: URL(fileURLWithPath: target.out))
+    try ImportCommand.finish(corpus, summary, target)
   }
 }
 
@@ -67,19 +73,17 @@ struct ImportFolderCommand: ParsableCommand {
   @Argument(help: "The root folder (label folders inside).") var root: String?
   @Option(help: "A JSON-lines manifest of {\"image\", \"text\", \"labels\": [names]} instead of folders.") var manifest: String?
   @Flag(help: "Mark the manifest's pairs as synthetic (generated elsewhere; used for training only).") var synthetic = false
-  @Option(help: "Output corpus directory.") var out: String
-  @Option(help: "Seed of the split.") var seed: UInt64 = 0
-  @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
+  @OptionGroup var target: ImportCommand.ImportTarget
 
   func validate() throws {
     guard (root == nil) != (manifest == nil) else { throw ValidationError("give either a root folder or --manifest") }
   }
 
   func run() throws {
-    let directory = URL(fileURLWithPath: out)
+    let directory = URL(fileURLWithPath: target.out)
     let (corpus, summary) = try manifest.map { try FolderImporter.importManifest(URL(fileURLWithPath: $0), synthetic: synthetic, into: directory) }
       ?? FolderImporter.importFolders(URL(fileURLWithPath: root!), into: directory)
-    try ImportCommand.finish(corpus, summary, out: out, seed: seed, skipBad: skipBad)
+    try ImportCommand.finish(corpus, summary, target)
   }
 }
 
@@ -92,15 +96,13 @@ struct ImportListCommand: ParsableCommand {
   @Option(help: "Folder of <text-id>.xml or .txt files.") var texts: String
   @Option(help: "Folder with the <image-id>.jpg files (searched recursively).") var images: String
   @Option(help: "Class names, one per line (class k is line k).") var categories: String?
-  @Option(help: "Output corpus directory.") var out: String
-  @Option(help: "Seed of the split.") var seed: UInt64 = 0
-  @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
+  @OptionGroup var target: ImportCommand.ImportTarget
 
   func run() throws {
     var settings = ListImportSettings(lists: list.map(URL.init(fileURLWithPath:)), texts: URL(fileURLWithPath: texts), images: URL(fileURLWithPath: images))
     settings.categories = categories.map(URL.init(fileURLWithPath:))
-    let (corpus, summary) = try ListImporter.importCorpus(settings, into: URL(fileURLWithPath: out))
-    try ImportCommand.finish(corpus, summary, out: out, seed: seed, skipBad: skipBad)
+    let (corpus, summary) = try ListImporter.importCorpus(settings, into: URL(fileURLWithPath: target.out))
+    try ImportCommand.finish(corpus, summary, target)
   }
 }
 
@@ -116,9 +118,7 @@ struct ImportMatCommand: ParsableCommand {
   @Option(help: "The text matrix's words, one per line, in column order.") var vocabulary: String?
   @Option(help: "Label names, one per line, in column order.") var labelNames: String?
   @Option(help: "Corpus name.") var name: String?
-  @Option(help: "Output corpus directory.") var out: String
-  @Option(help: "Seed of the query/retrieval/training split.") var seed: UInt64 = 0
-  @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
+  @OptionGroup var target: ImportCommand.ImportTarget
 
   func run() throws {
     func split(_ spec: String, _ fallback: String) -> (URL, String) {
@@ -134,10 +134,10 @@ struct ImportMatCommand: ParsableCommand {
     if let images { (settings.images, settings.imageVariable) = split(images, "IAll") }
     settings.vocabulary = vocabulary.map { URL(fileURLWithPath: $0) }
     settings.labelNames = labelNames.map { URL(fileURLWithPath: $0) }
-    settings.name = name ?? URL(fileURLWithPath: out).lastPathComponent
-    let directory = URL(fileURLWithPath: out)
+    settings.name = name ?? URL(fileURLWithPath: target.out).lastPathComponent
+    let directory = URL(fileURLWithPath: target.out)
     let (corpus, summary) = try MatImporter.importCorpus(settings, into: directory)
-    try ImportCommand.finish(corpus, summary, out: out, seed: seed, skipBad: skipBad)
+    try ImportCommand.finish(corpus, summary, target)
   }
 }
 
@@ -150,17 +150,15 @@ struct ImportMirflickrCommand: ParsableCommand {
   @Option(help: "The mirflickr/ folder (im1.jpg …, meta/tags/), or the mirflickr25k.zip holding it.") var images: String
   @Option(help: "The annotation folder, or its zip.") var annotations: String
   @Option(help: "Minimum number of images a tag must occur in to be in the vocabulary.") var minTagCount = 20
-  @Option(help: "Output corpus directory.") var out: String
-  @Option(help: "Seed of the split.") var seed: UInt64 = 0
-  @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
+  @OptionGroup var target: ImportCommand.ImportTarget
 
   func run() throws {
-    let source = URL(fileURLWithPath: out).appendingPathComponent("source")
+    let source = URL(fileURLWithPath: target.out).appendingPathComponent("source")
     var settings = MirflickrImportSettings(images: try Archive.folder(images, containing: "im1.jpg", extractingInto: source),
                                            annotations: try Archive.folder(annotations, containing: "animals.txt", extractingInto: source))
     settings.minimumTagCount = minTagCount
     let (corpus, summary) = try MirflickrImporter.importCorpus(settings)
-    try ImportCommand.finish(corpus, summary, out: out, seed: seed, skipBad: skipBad)
+    try ImportCommand.finish(corpus, summary, target)
   }
 }
 
@@ -172,13 +170,11 @@ struct ImportIaprCommand: ParsableCommand {
 
   @Argument(help: "The IAPR TC-12 folder (images/, annotations_complete_eng/), or its zip.") var root: String
   @Option(help: "Label file: \"<image number> <label> …\" lines.") var labels: String
-  @Option(help: "Output corpus directory.") var out: String
-  @Option(help: "Seed of the split.") var seed: UInt64 = 0
-  @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
+  @OptionGroup var target: ImportCommand.ImportTarget
 
   func run() throws {
-    let folder = try Archive.folder(root, containing: "annotations_complete_eng", extractingInto: URL(fileURLWithPath: out).appendingPathComponent("source"))
+    let folder = try Archive.folder(root, containing: "annotations_complete_eng", extractingInto: URL(fileURLWithPath: target.out).appendingPathComponent("source"))
     let (corpus, summary) = try IaprImporter.importCorpus(IaprImportSettings(root: folder, labels: URL(fileURLWithPath: labels)))
-    try ImportCommand.finish(corpus, summary, out: out, seed: seed, skipBad: skipBad)
+    try ImportCommand.finish(corpus, summary, target)
   }
 }
