@@ -35,6 +35,7 @@ test: deps
 bench: build
 	$(SWIFT) run $(RELEASE) cmh bench engine --json
 	$(SWIFT) run $(RELEASE) cmh bench image --json
+	$(SWIFT) run $(RELEASE) cmh bench train --json
 	$(SWIFT) run $(RELEASE) cmh bench search --json
 
 # The reference tools of ../shared/bench on this machine, for ratios taken in the same session
@@ -44,7 +45,7 @@ bench-reference:
 	@[ -d ../shared/bench ] || { echo "../shared/bench is not here: the reference scripts come with the project's shared folder"; exit 1; }
 	bash ../shared/bench/run_hamming_c.sh
 	bash ../shared/bench/run_map.sh
-	ITERS=5 bash ../shared/bench/run_torch.sh --only resnet34_224_train,resnet34_128_train,resnet34_224_infer
+	ITERS=5 bash ../shared/bench/run_torch.sh --only resnet34_224_train,resnet34_128_train,resnet34_224_infer,mlp4096x2_train
 
 clean:
 	rm -rf .build

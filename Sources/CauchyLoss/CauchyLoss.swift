@@ -5,7 +5,10 @@
 //   loss_ij = w_ij [ log(γ + d) − S_ij log γ − (1 − S_ij) log d ]
 //   w = |S|/|S₁| for similar pairs, |S|/|S₀| for dissimilar pairs of the batch (Deep Cauchy Hashing)
 //
-// cos is capped at 0.99 (d ≥ k/200) so that log d stays finite; a capped pair has no gradient.
+// cos is capped at 0.99 (d ≥ k/200) so that log d stays finite. A capped pair keeps the gradient
+// it has at the cap: were it zero, codes that collapse onto one direction early in training
+// (the towers learn the common part of their targets first) would stay collapsed, with nothing
+// left to push dissimilar pairs apart.
 // The sum runs over all n items for each batch row and is averaged over the batch only.
 
 import Foundation
@@ -38,7 +41,7 @@ public struct CauchyLoss: Sendable {
       let capped = c > Self.cosineCap
       let d = capped ? dMin : half * (1 - c)
       loss += Double(w * (logf(gamma + d) - sim * logGamma - (1 - sim) * logf(d)))
-      if !capped { dCos.data[i] = -half * w * (1 / (gamma + d) - (1 - sim) / d) }
+      dCos.data[i] = -half * w * (1 / (gamma + d) - (1 - sim) / d)
     }
     // dL/du_i = (1/|u_i|) [ Σ_j g_ij v̂_j − (Σ_j g_ij c_ij) û_i ],  g = dL/dcos
     let gradient = BLAS.matmul(dCos, vHat)

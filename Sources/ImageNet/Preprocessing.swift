@@ -28,11 +28,31 @@ public struct Preprocessing: Sendable {
   }
 
   /// Evaluation: resize the shorter side, center crop, normalise. 3 × size × size values (CHW).
-  public func evaluation(_ image: RGBImage) -> [Float] {
+  public func evaluation(_ image: RGBImage) -> [Float] { Self.normalise(centerCrop(image)) }
+
+  /// The evaluation crop before normalisation, rounded to bytes (HWC): what an image cache keeps,
+  /// a quarter of the floats' size. `normalise(pixels:flip:into:)` turns it into the network input.
+  public func evaluationPixels(_ image: RGBImage) -> [UInt8] {
+    centerCrop(image).values.map { UInt8(max(0, min(255, $0.rounded()))) }
+  }
+
+  /// size × size HWC bytes → CHW normalised floats at `out`, mirrored left-right when `flip`.
+  public func normalise(pixels: UnsafePointer<UInt8>, flip: Bool, into out: UnsafeMutablePointer<Float>) {
+    let plane = size * size
+    let scale = (0..<3).map { 1 / (255 * Self.std[$0]) }, shift = (0..<3).map { Self.mean[$0] / Self.std[$0] }
+    for r in 0..<size {
+      for c in 0..<size {
+        let source = (r * size + (flip ? size - 1 - c : c)) * 3, target = r * size + c
+        for k in 0..<3 { out[k * plane + target] = Float(pixels[source + k]) * scale[k] - shift[k] }
+      }
+    }
+  }
+
+  private func centerCrop(_ image: RGBImage) -> FloatImage {
     let scale = Double(resize) / Double(min(image.width, image.height))
     let w = max(size, Int((Double(image.width) * scale).rounded())), h = max(size, Int((Double(image.height) * scale).rounded()))
     let resized = Self.resample(image, x: 0, y: 0, width: Double(image.width), height: Double(image.height), to: w, h)
-    return Self.normalise(Self.crop(resized, left: (w - size) / 2, top: (h - size) / 2, size: size))
+    return Self.crop(resized, left: (w - size) / 2, top: (h - size) / 2, size: size)
   }
 
   /// Training: a random crop of 8–100% of the area with aspect ratio 3/4–4/3, resized to size,

@@ -39,29 +39,43 @@ public enum Checkpoint {
   private struct Header: Codable {
     var kind = "checkpoint"
     var position: TrainingPosition
-    var learningRates: [Float]
+    /// Each optimiser's group learning rates, by optimiser name.
+    var learningRates: [String: [Float]]
     /// Random generators of modules such as Dropout, by module path.
     var moduleGenerators: [String: [String]]
   }
 
-  /// Saves `model` (parameters and buffers), the optimiser state and the position, atomically.
-  public static func save(to url: URL, model: Module, optimizer: Optimizer?, position: TrainingPosition) throws {
+  /// Saves `model` (parameters and buffers), the named optimisers' state, the position and any
+  /// `extra` tensors the trainer keeps (running code matrices), atomically.
+  public static func save(to url: URL, model: Module, optimizers: [(String, Optimizer)], position: TrainingPosition,
+                          extra: [(String, Tensor)] = []) throws {
     var tensors = model.namedParameters().map { ("param." + $0.0, $0.1.value) }
     tensors += model.namedBuffers().map { ("buffer." + $0.0, $0.1.value) }
-    tensors += (optimizer?.namedState ?? []).map { ("optim." + $0.0, $0.1) }
+    for (name, optimizer) in optimizers { tensors += optimizer.namedState.map { ("optim.\(name)." + $0.0, $0.1) } }
+    tensors += extra.map { ("extra." + $0.0, $0.1) }
     let generators = model.namedModules().compactMap { path, m -> (String, [String])? in
       (m as? RandomModule).map { (path, $0.generator.state.map { String($0, radix: 16) }) }
     }
-    let header = Header(position: position, learningRates: optimizer?.groups.map(\.learningRate) ?? [],
-                        moduleGenerators: Dictionary(uniqueKeysWithValues: generators))
+    let rates = Dictionary(optimizers.map { ($0.0, $0.1.groups.map(\.learningRate)) }, uniquingKeysWith: { a, _ in a })
+    let header = Header(position: position, learningRates: rates, moduleGenerators: Dictionary(uniqueKeysWithValues: generators))
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     try TensorArchive(metadata: encoder.encode(header), tensors: tensors).write(to: url, magic: magic)
   }
 
-  /// Loads a checkpoint into `model` and `optimizer`; every parameter and buffer must be present with its shape.
+  /// The position stored in a checkpoint, read before a model exists to load it into (the
+  /// trainer keeps what rebuilds the model in its notes).
+  public static func position(at url: URL) throws -> TrainingPosition {
+    let archive = try TensorArchive.read(from: url, magic: magic, what: "checkpoint")
+    do { return try JSONDecoder().decode(Header.self, from: archive.metadata).position } catch {
+      throw ArchiveError(path: url.path, problem: "the checkpoint header is not valid: \(error)")
+    }
+  }
+
+  /// Loads a checkpoint into `model` and the named optimisers; every parameter and buffer must be
+  /// present with its shape. Returns the position and the extra tensors by name.
   @discardableResult
-  public static func load(from url: URL, into model: Module, optimizer: Optimizer?) throws -> TrainingPosition {
+  public static func load(from url: URL, into model: Module, optimizers: [(String, Optimizer)]) throws -> (position: TrainingPosition, extra: [String: Tensor]) {
     let archive = try TensorArchive.read(from: url, magic: magic, what: "checkpoint")
     let header: Header
     do { header = try JSONDecoder().decode(Header.self, from: archive.metadata) } catch {
@@ -79,11 +93,13 @@ public enum Checkpoint {
       guard let r = m as? RandomModule, let words = header.moduleGenerators[path]?.compactMap({ UInt64($0, radix: 16) }), words.count == 4 else { continue }
       r.generator = RandomGenerator(state: words)
     }
-    if let optimizer {
-      let state = Dictionary(archive.tensors.filter { $0.0.hasPrefix("optim.") }.map { (String($0.0.dropFirst(6)), $0.1) }, uniquingKeysWith: { a, _ in a })
+    for (name, optimizer) in optimizers {
+      let prefix = "optim.\(name)."
+      let state = Dictionary(archive.tensors.filter { $0.0.hasPrefix(prefix) }.map { (String($0.0.dropFirst(prefix.count)), $0.1) }, uniquingKeysWith: { a, _ in a })
       do { try optimizer.loadState(state) } catch { throw ArchiveError(path: url.path, problem: "\(error)") }
-      for (i, rate) in header.learningRates.enumerated() where i < optimizer.groups.count { optimizer.groups[i].learningRate = rate }
+      for (i, rate) in (header.learningRates[name] ?? []).enumerated() where i < optimizer.groups.count { optimizer.groups[i].learningRate = rate }
     }
-    return header.position
+    let extra = Dictionary(archive.tensors.filter { $0.0.hasPrefix("extra.") }.map { (String($0.0.dropFirst(6)), $0.1) }, uniquingKeysWith: { a, _ in a })
+    return (header.position, extra)
   }
 }

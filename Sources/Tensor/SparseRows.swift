@@ -28,14 +28,7 @@ public struct SparseRows: Sendable {
   /// The sparse rows of a dense matrix [N, V] (zeros dropped).
   public init(dense: Tensor) {
     precondition(dense.rank == 2, "SparseRows(dense:): needs [N, V], got \(dense.shape)")
-    let v = dense.shape[1]
-    let rows = (0..<dense.shape[0]).map { r in
-      (0..<v).compactMap { c -> (column: Int, value: Float)? in
-        let x = dense.data[r * v + c]
-        return x == 0 ? nil : (c, x)
-      }
-    }
-    self.init(columnCount: v, rows: rows)
+    self.init(rowMajor: Array(UnsafeBufferPointer(start: dense.data, count: dense.count)), columnCount: dense.shape[1])
   }
 
   /// The same matrix as a dense tensor [N, V].
@@ -49,4 +42,24 @@ public struct SparseRows: Sendable {
 
   /// The distinct columns used by any row, ascending.
   public var usedColumns: [Int] { Array(Set(columns.map(Int.init))).sorted() }
+}
+
+extension SparseRows {
+  /// The rows at `indices`, in that order.
+  public func rows(_ indices: [Int]) -> SparseRows {
+    SparseRows(columnCount: columnCount, rows: indices.map { r in
+      (rowStarts[r]..<rowStarts[r + 1]).map { (column: Int(columns[$0]), value: values[$0]) }
+    })
+  }
+
+  /// The sparse rows of a row-major matrix with `columnCount` columns (zeros dropped).
+  public init(rowMajor values: [Float], columnCount: Int) {
+    precondition(columnCount > 0 && values.count % columnCount == 0, "SparseRows(rowMajor:): \(values.count) values do not fill rows of \(columnCount)")
+    self.init(columnCount: columnCount, rows: (0..<(values.count / columnCount)).map { r in
+      (0..<columnCount).compactMap { c -> (column: Int, value: Float)? in
+        let x = values[r * columnCount + c]
+        return x == 0 ? nil : (c, x)
+      }
+    })
+  }
 }

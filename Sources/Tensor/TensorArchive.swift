@@ -11,6 +11,10 @@ public struct ArchiveError: Error, CustomStringConvertible {
   public let path: String
   public let problem: String
   public var description: String { "\(path): \(problem)" }
+  public init(path: String, problem: String) {
+    self.path = path
+    self.problem = problem
+  }
 }
 
 public struct TensorArchive {

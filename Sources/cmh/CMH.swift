@@ -10,7 +10,7 @@ struct CMH: ParsableCommand {
     commandName: "cmh",
     abstract: "Deep cross-modal hashing: image and text towers trained into one Hamming space.",
     version: version,
-    subcommands: [DemoCommand.self, CorpusCommand.self, IndexCommand.self, BenchCommand.self])
+    subcommands: [DemoCommand.self, CorpusCommand.self, TrainCommand.self, EncodeCommand.self, SearchCommand.self, EvalCommand.self, IndexCommand.self, BenchCommand.self])
 }
 
 /// Options that every long-running command shares.

@@ -47,7 +47,7 @@ final class CauchyLossTests: XCTestCase {
     // Weights: |S| = 2, one similar and one dissimilar pair: w = 2 for each.
     let expected = 2 * (log(gamma + 1) - log(gamma)) + 2 * (log(gamma + 2) - log(2.0))
     XCTAssertEqual(Double(CauchyLoss(gamma: Float(gamma)).evaluate(u, v, similarity: s).loss), expected, accuracy: 1e-5)
-    // A capped pair (cos > 0.99) adds its loss at d = k/200 and no gradient.
+    // A capped pair (cos > 0.99) adds its loss at d = k/200; parallel rows have no direction to move.
     let same = CauchyLoss().evaluate(u, Tensor(shape: [1, 2], values: [5, 0]), similarity: Tensor(shape: [1, 1], values: [0]))
     XCTAssertEqual(Double(same.loss), log(10.01) - log(0.01), accuracy: 1e-3)
     XCTAssertEqual(same.gradient.scalars, [0, 0])

@@ -2,6 +2,7 @@
 
 import Foundation
 import Tensor
+import TestSupport
 import XCTest
 
 final class CheckpointTests: XCTestCase {
@@ -46,11 +47,11 @@ final class CheckpointTests: XCTestCase {
     var shuffle2 = RandomGenerator(seed: 3)
     train(first, firstOptimizer, data, steps: 3, shuffle: &shuffle2)
     let file = directory.appendingPathComponent("run.ckpt")
-    try Checkpoint.save(to: file, model: first, optimizer: firstOptimizer,
+    try Checkpoint.save(to: file, model: first, optimizers: [("model", firstOptimizer)],
                         position: TrainingPosition(epoch: 0, step: 3, generators: ["shuffle": shuffle2]))
     let resumed = network(seed: 99)
     let resumedOptimizer = Adam(groups: [ParameterGroup(resumed.namedParameters(), learningRate: 1e-2, weightDecay: 1e-4)])
-    let position = try Checkpoint.load(from: file, into: resumed, optimizer: resumedOptimizer)
+    let position = try Checkpoint.load(from: file, into: resumed, optimizers: [("model", resumedOptimizer)]).position
     XCTAssertEqual(position.step, 3)
     var shuffle3 = try XCTUnwrap(position.generator("shuffle"))
     train(resumed, resumedOptimizer, data, steps: 3, shuffle: &shuffle3)
@@ -65,8 +66,8 @@ final class CheckpointTests: XCTestCase {
   func testRoundTripRestoresEveryTensor() throws {
     let a = network(seed: 4), b = network(seed: 5)
     let file = directory.appendingPathComponent("a.ckpt")
-    try Checkpoint.save(to: file, model: a, optimizer: nil, position: TrainingPosition(epoch: 2, step: 10, notes: ["seed": "4"]))
-    let position = try Checkpoint.load(from: file, into: b, optimizer: nil)
+    try Checkpoint.save(to: file, model: a, optimizers: [], position: TrainingPosition(epoch: 2, step: 10, notes: ["seed": "4"]))
+    let position = try Checkpoint.load(from: file, into: b, optimizers: []).position
     XCTAssertEqual(position.epoch, 2)
     XCTAssertEqual(position.notes["seed"], "4")
     for ((_, x), (_, y)) in zip(a.namedParameters(), b.namedParameters()) { XCTAssertEqual(x.value.scalars, y.value.scalars) }
@@ -76,13 +77,13 @@ final class CheckpointTests: XCTestCase {
   func testWrongFilesAreRejectedWithThePath() throws {
     let model = network(seed: 6)
     let good = directory.appendingPathComponent("good.ckpt")
-    try Checkpoint.save(to: good, model: model, optimizer: nil, position: TrainingPosition(epoch: 0, step: 0))
+    try Checkpoint.save(to: good, model: model, optimizers: [], position: TrainingPosition(epoch: 0, step: 0))
     let bytes = try Data(contentsOf: good)
 
     func expectFailure(_ data: Data, _ name: String, mentioning words: String) throws {
       let file = directory.appendingPathComponent(name)
       try data.write(to: file)
-      XCTAssertThrowsError(try Checkpoint.load(from: file, into: model, optimizer: nil)) { error in
+      XCTAssertThrowsError(try Checkpoint.load(from: file, into: model, optimizers: [])) { error in
         let message = "\(error)"
         XCTAssertTrue(message.contains(file.path), "message names the file: \(message)")
         XCTAssertTrue(message.contains(words), "message says '\(words)': \(message)")
@@ -96,8 +97,8 @@ final class CheckpointTests: XCTestCase {
     // A checkpoint of another architecture: a parameter is missing.
     let other = directory.appendingPathComponent("other.ckpt")
     var g = RandomGenerator(seed: 1)
-    try Checkpoint.save(to: other, model: Linear(2, 2, generator: &g), optimizer: nil, position: TrainingPosition(epoch: 0, step: 0))
-    XCTAssertThrowsError(try Checkpoint.load(from: other, into: model, optimizer: nil)) { error in
+    try Checkpoint.save(to: other, model: Linear(2, 2, generator: &g), optimizers: [], position: TrainingPosition(epoch: 0, step: 0))
+    XCTAssertThrowsError(try Checkpoint.load(from: other, into: model, optimizers: [])) { error in
       XCTAssertTrue("\(error)".contains("is missing"), "\(error)")
     }
   }

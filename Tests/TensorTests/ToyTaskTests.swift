@@ -1,6 +1,7 @@
-// The demo's end-to-end check: the small CNN learns the generated task to high accuracy in seconds.
+// The engine's end-to-end check: a small CNN learns the generated task to high accuracy in seconds.
 
 import Tensor
+import TestSupport
 import XCTest
 
 final class ToyTaskTests: XCTestCase {

@@ -1,7 +1,8 @@
 // ToyTask: a generated image-classification task (bars and crosses) and the small CNN that learns
-// it; the engine's own demo and its end-to-end test.
+// it: the engine's end-to-end test (a CNN learns) and the model of the checkpoint tests.
 
 import Foundation
+import Tensor
 
 public enum ToyTask {
   public static let classNames = ["horizontal bar", "vertical bar", "plus cross", "diagonal cross"]

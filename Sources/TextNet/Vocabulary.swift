@@ -1,0 +1,76 @@
+// Vocabulary: the words the text tower knows, built from the training texts by the protocol's rule
+// (minimum count, top N), and the bag-of-words rows of texts over it. Words outside it are counted
+// and reported, never an error.
+
+import Corpus
+import Tensor
+
+public struct Vocabulary: Codable, Equatable, Sendable {
+  public let words: [String]
+  public let mode: TextMode
+  public let stopWords: [String]
+  /// Bag-of-words values: 1 for a word present (binary) or its count.
+  public let binary: Bool
+  private let position: [String: Int]
+
+  public init(words: [String], mode: TextMode, stopWords: [String] = [], binary: Bool = true) {
+    self.words = words
+    self.mode = mode
+    self.stopWords = stopWords
+    self.binary = binary
+    position = Dictionary(words.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+  }
+
+  /// The vocabulary of `texts`: words in at least `minimumCount` texts, the `limit` most frequent.
+  public static func build(_ texts: [String], mode: TextMode, minimumCount: Int = 1, limit: Int = .max,
+                           stopWords: Set<String> = [], binary: Bool = true) -> Vocabulary {
+    let tokenizer = Tokenizer(mode: mode, stopWords: stopWords)
+    return Vocabulary(words: tokenizer.vocabulary(texts, minimumCount: minimumCount, limit: limit),
+                      mode: mode, stopWords: stopWords.sorted(), binary: binary)
+  }
+
+  public var count: Int { words.count }
+  public var tokenizer: Tokenizer { Tokenizer(mode: mode, stopWords: Set(stopWords)) }
+  public func index(of word: String) -> Int? { position[word] }
+
+  /// What encoding left out: tokens outside the vocabulary, and texts with no known word at all.
+  public struct Coverage: Equatable, Sendable {
+    public var tokens = 0, unknownTokens = 0, textsWithoutKnownWords = 0
+    public var unknownExamples = [String]()
+  }
+
+  /// The bag-of-words rows of `texts` (one row each), and what they left out.
+  public func encode(_ texts: [String]) -> (rows: SparseRows, coverage: Coverage) {
+    let tokenizer = self.tokenizer
+    var coverage = Coverage()
+    let rows = texts.map { text -> [(column: Int, value: Float)] in
+      var counts = [Int: Float]()
+      for token in tokenizer.tokens(text) {
+        coverage.tokens += 1
+        if let i = position[token] { counts[i, default: 0] += 1 } else {
+          coverage.unknownTokens += 1
+          if coverage.unknownExamples.count < 5, !coverage.unknownExamples.contains(token) { coverage.unknownExamples.append(token) }
+        }
+      }
+      if counts.isEmpty { coverage.textsWithoutKnownWords += 1 }
+      return counts.keys.sorted().map { ($0, binary ? 1 : counts[$0]!) }
+    }
+    return (SparseRows(columnCount: count, rows: rows), coverage)
+  }
+
+  enum CodingKeys: String, CodingKey { case words, mode, stopWords = "stop_words", binary }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(words: try c.decode([String].self, forKey: .words), mode: try c.decode(TextMode.self, forKey: .mode),
+              stopWords: try c.decode([String].self, forKey: .stopWords), binary: try c.decode(Bool.self, forKey: .binary))
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(words, forKey: .words)
+    try c.encode(mode, forKey: .mode)
+    try c.encode(stopWords, forKey: .stopWords)
+    try c.encode(binary, forKey: .binary)
+  }
+}

@@ -1,0 +1,75 @@
+// CrossModalModel: the image tower and the text tower of one Hamming space, and the model file
+// that holds them (magic "CMHMODEL", a JSON header with the spec and the training record, then
+// the named tensors `image.*` and `text.*`).
+
+import Corpus
+import Foundation
+import ImageNet
+import Tensor
+import TextNet
+
+public final class CrossModalModel: Module {
+  public let spec: ModelSpec
+  public let image: Module
+  public let text: TextTower
+  /// How the model was trained (settings, corpus, augmentation), kept in the model file.
+  public var record: TrainingRecord?
+  public var isTraining = true
+
+  public static let magic = "CMHMODEL"
+
+  public init(spec: ModelSpec, generator g: inout RandomGenerator) {
+    self.spec = spec
+    switch spec.architecture {
+    case .resnet34:
+      image = ResNet.resnet34(bits: spec.bits, hidden: spec.imageHidden.first, width: spec.width, generator: &g)
+    case .compact10:
+      image = Compact10.network(bits: spec.bits, width: spec.width, hidden: spec.imageHidden.first ?? 4096, generator: &g)
+    case .mlp:
+      precondition(spec.imageFeatures != nil, "CrossModalModel: the mlp image tower needs the feature size")
+      image = FeatureMLP.network(inputSize: spec.imageFeatures!, bits: spec.bits, hidden: spec.imageHidden, generator: &g)
+    }
+    text = TextTower(inputSize: spec.text.columns, bits: spec.bits, hidden: spec.textHidden, generator: &g)
+  }
+
+  public var children: [(String, Module)] { [("image", image), ("text", text)] }
+  public func forward(_ x: Tensor) -> Tensor { preconditionFailure("CrossModalModel: call image or text") }
+  public func backward(_ dy: Tensor) -> Tensor { preconditionFailure("CrossModalModel: call image or text") }
+
+  // MARK: Model file
+
+  private struct Header: Codable {
+    var kind = "cmh-model"
+    var spec: ModelSpec
+    var training: TrainingRecord?
+  }
+
+  /// Writes the model file atomically.
+  public func save(to url: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let tensors = namedParameters().map { ($0.0, $0.1.value) } + namedBuffers().map { ($0.0, $0.1.value) }
+    try TensorArchive(metadata: encoder.encode(Header(spec: spec, training: record)), tensors: tensors).write(to: url, magic: Self.magic)
+  }
+
+  /// Reads a model file: the header rebuilds the towers, then every tensor must be there with its shape.
+  public static func load(from url: URL) throws -> CrossModalModel {
+    let archive = try TensorArchive.read(from: url, magic: magic, what: "model file")
+    let header: Header
+    do { header = try JSONDecoder().decode(Header.self, from: archive.metadata) } catch {
+      throw ArchiveError(path: url.path, problem: "the model header is not valid: \(error)")
+    }
+    var g = RandomGenerator(seed: 0)
+    let model = CrossModalModel(spec: header.spec, generator: &g)
+    model.record = header.training
+    let stored = Dictionary(archive.tensors, uniquingKeysWith: { a, _ in a })
+    let targets = model.namedParameters().map { ($0.0, $0.1.value) } + model.namedBuffers().map { ($0.0, $0.1.value) }
+    for (name, target) in targets {
+      guard let t = stored[name] else { throw ArchiveError(path: url.path, problem: "tensor \(name) is missing") }
+      guard t.shape == target.shape else { throw ArchiveError(path: url.path, problem: "tensor \(name) has shape \(t.shape), the header's model expects \(target.shape)") }
+      target.assign(t)
+    }
+    model.setTraining(false)
+    return model
+  }
+}

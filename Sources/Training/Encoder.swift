@@ -1,0 +1,40 @@
+// Encoder: a trained model's continuous outputs and binary codes (b = sign(f(x)), 0 → +1) for
+// whole sets of images or texts, in evaluation mode and in batches.
+
+import Hashing
+import Tensor
+
+extension CrossModalModel {
+  /// Outputs [n, k] of the image tower for every item of `inputs`.
+  public func imageOutputs(_ inputs: ImageInputs, batchSize: Int = 64, progress: (Int) -> Void = { _ in }) -> Tensor {
+    image.setTraining(false)
+    return Self.stacked(inputs.count, bits: spec.bits, batchSize: batchSize, progress: progress) { rows in image.forward(inputs.batch(rows)) }
+  }
+
+  /// Outputs [n, k] of the text tower for every row of `inputs`.
+  public func textOutputs(_ inputs: TextInputs, batchSize: Int = 256, progress: (Int) -> Void = { _ in }) -> Tensor {
+    text.setTraining(false)
+    return Self.stacked(inputs.count, bits: spec.bits, batchSize: batchSize, progress: progress) { rows in text.forward(sparse: inputs.batch(rows)) }
+  }
+
+  public func imageCodes(_ inputs: ImageInputs, progress: (Int) -> Void = { _ in }) -> BinaryCodes {
+    let out = imageOutputs(inputs, progress: progress)
+    return BinaryCodes(signs: out.data, count: inputs.count, bits: spec.bits)
+  }
+
+  public func textCodes(_ inputs: TextInputs, progress: (Int) -> Void = { _ in }) -> BinaryCodes {
+    let out = textOutputs(inputs, progress: progress)
+    return BinaryCodes(signs: out.data, count: inputs.count, bits: spec.bits)
+  }
+
+  private static func stacked(_ n: Int, bits: Int, batchSize: Int, progress: (Int) -> Void, _ forward: ([Int]) -> Tensor) -> Tensor {
+    let out = Tensor(zeros: [n, bits])
+    for start in stride(from: 0, to: n, by: batchSize) {
+      let rows = Array(start..<min(start + batchSize, n))
+      let y = forward(rows)
+      (out.data + start * bits).update(from: y.data, count: rows.count * bits)
+      progress(start + rows.count)
+    }
+    return out
+  }
+}

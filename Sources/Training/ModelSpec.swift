@@ -1,0 +1,93 @@
+// ModelSpec: everything needed to rebuild a cross-modal model's two towers — stored as the model
+// file's JSON header beside the tensors, with the vocabulary, label names and how it was trained.
+
+import Corpus
+import TextNet
+
+public enum ImageArchitecture: String, Codable, CaseIterable, Sendable {
+  /// torchvision's ResNet-34 body and the hash head (pixels).
+  case resnet34
+  /// Eight convolutions in the ResNet style, fc 4,096, hash layer (pixels).
+  case compact10
+  /// Hidden ReLU layers and the hash head on a corpus's image feature rows.
+  case mlp
+}
+
+/// Where the text tower's input rows come from.
+public enum TextInput: Codable, Equatable, Sendable {
+  /// Texts tokenised over a vocabulary built from the training texts.
+  case words(Vocabulary)
+  /// The corpus's text feature rows (a tag bag-of-words matrix, LDA topics); `vocabulary` names
+  /// the columns when they are words, so free text can still be encoded.
+  case features(columns: Int, vocabulary: Vocabulary?)
+
+  public var columns: Int {
+    switch self {
+    case .words(let v): return v.count
+    case .features(let columns, _): return columns
+    }
+  }
+
+  /// The vocabulary free text is encoded with, if any.
+  public var vocabulary: Vocabulary? {
+    switch self {
+    case .words(let v): return v
+    case .features(_, let v): return v
+    }
+  }
+}
+
+public struct ModelSpec: Codable, Equatable, Sendable {
+  public var bits: Int
+  public var architecture: ImageArchitecture
+  /// Image side for pixel towers (the preprocessing's output size).
+  public var inputSize: Int
+  /// First-stage channels of the convolutional towers (64 as in torchvision).
+  public var width: Int
+  /// Hidden units before the image hash layer (compact10: 4,096; resnet34: none by default).
+  public var imageHidden: [Int]
+  /// Columns of the image feature rows for the mlp tower.
+  public var imageFeatures: Int?
+  public var text: TextInput
+  public var textHidden: [Int]
+  public var labels: [String]
+
+  public init(bits: Int, architecture: ImageArchitecture, inputSize: Int, width: Int = 64, imageHidden: [Int],
+              imageFeatures: Int? = nil, text: TextInput, textHidden: [Int] = [4096, 4096], labels: [String]) {
+    self.bits = bits
+    self.architecture = architecture
+    self.inputSize = inputSize
+    self.width = width
+    self.imageHidden = imageHidden
+    self.imageFeatures = imageFeatures
+    self.text = text
+    self.textHidden = textHidden
+    self.labels = labels
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case bits, architecture, width, text, labels
+    case inputSize = "input_size", imageHidden = "image_hidden", imageFeatures = "image_features", textHidden = "text_hidden"
+  }
+}
+
+extension ModelSpec {
+  /// The spec of a new model for `corpus`: the image tower reads pixels when the training pairs
+  /// have image files (compact10 unless told), feature rows otherwise; the text input follows
+  /// `TextInputs.input(for:training:)`.
+  public static func make(for corpus: Corpus, training: [Int], bits: Int, architecture: ImageArchitecture? = nil,
+                          inputSize: Int? = nil, width: Int = 64, imageHidden: [Int]? = nil, textHidden: [Int] = [4096, 4096]) throws -> ModelSpec {
+    let hasImages = training.allSatisfy { corpus.pairs[$0].image != nil }
+    let chosen = architecture ?? (hasImages ? .compact10 : .mlp)
+    if chosen == .mlp && corpus.imageFeatures == nil {
+      throw TrainingError(description: "\(corpus.directory.path): the mlp image tower needs features/image.npy, and the corpus has none; choose resnet34 or compact10")
+    }
+    if chosen != .mlp && !hasImages {
+      throw TrainingError(description: "\(corpus.directory.path): some training pairs have no image file, so the \(chosen.rawValue) tower cannot read them\(corpus.imageFeatures != nil ? "; the corpus has feature rows: choose mlp" : "")")
+    }
+    let hidden = imageHidden ?? (chosen == .resnet34 ? [] : [4096])
+    return ModelSpec(bits: bits, architecture: chosen, inputSize: inputSize ?? (chosen == .resnet34 ? 224 : 64), width: width,
+                     imageHidden: hidden, imageFeatures: chosen == .mlp ? corpus.imageFeatures?.columns : nil,
+                     text: TextInputs.input(for: corpus, training: training), textHidden: textHidden, labels: corpus.info.labels)
+  }
+}

@@ -1,0 +1,53 @@
+// TextInputs: the text tower's sparse input rows for a list of pairs — bag-of-words over the
+// model's vocabulary, or the corpus's text feature rows — and what the vocabulary left out.
+
+import Corpus
+import Tensor
+import TextNet
+
+public struct TextInputs: Sendable {
+  public let rows: SparseRows
+  public let coverage: Vocabulary.Coverage?
+
+  public init(rows: SparseRows, coverage: Vocabulary.Coverage?) {
+    self.rows = rows
+    self.coverage = coverage
+  }
+
+  public var count: Int { rows.rowCount }
+  public func batch(_ indices: [Int]) -> SparseRows { rows.rows(indices) }
+
+  /// The rows of `pairs` (indices into the corpus) for a model whose text input is `input`.
+  public static func load(_ corpus: Corpus, pairs: [Int], input: TextInput) throws -> TextInputs {
+    switch input {
+    case .words(let vocabulary):
+      let texts = try pairs.map { i -> String in
+        guard let text = corpus.pairs[i].text else {
+          throw TrainingError(description: "\(corpus.directory.path)/pairs.jsonl: pair \(corpus.pairs[i].id) has no text, and the model reads words")
+        }
+        return text
+      }
+      let (rows, coverage) = vocabulary.encode(texts)
+      return TextInputs(rows: rows, coverage: coverage)
+    case .features(let columns, _):
+      guard let features = corpus.textFeatures else {
+        throw TrainingError(description: "\(corpus.directory.path): the model's text tower reads feature rows, and this corpus has no features/text.npy")
+      }
+      guard features.columns == columns else {
+        throw TrainingError(description: "\(corpus.directory.path)/features/text.npy: \(features.columns) columns, the model expects \(columns)")
+      }
+      return TextInputs(rows: SparseRows(rowMajor: features.subset(pairs).values, columnCount: columns), coverage: nil)
+    }
+  }
+
+  /// The text input a new model gets for `corpus`: its text feature rows when it has them (named
+  /// by the corpus's vocabulary), otherwise words of the training texts seen at least twice.
+  public static func input(for corpus: Corpus, training: [Int], minimumCount: Int = 2, limit: Int = 20_000) -> TextInput {
+    if let features = corpus.textFeatures {
+      let named = corpus.info.textVocabulary.flatMap { $0.count == features.columns ? Vocabulary(words: $0, mode: corpus.info.textMode) : nil }
+      return .features(columns: features.columns, vocabulary: named)
+    }
+    let texts = training.compactMap { corpus.pairs[$0].text }
+    return .words(Vocabulary.build(texts, mode: corpus.info.textMode, minimumCount: minimumCount, limit: limit))
+  }
+}

@@ -1,0 +1,205 @@
+// Trainer: the alternating optimisation of DESIGN.md. Per epoch:
+//   1. θx — image batches; the loss of F_batch against the full G, plus α‖B − F‖² (and η‖Fᵀ1‖²),
+//      back-propagated through the image tower (RMSprop);
+//   2. θy — the same for text batches against the full F;
+//   3. B = sign(F + G).
+// F and G hold the latest outputs for all n training pairs, refreshed batch by batch. The
+// learning rates halve every `halveEvery` epochs. A checkpoint taken between any two batches
+// resumes to exactly the run that was not interrupted.
+
+import CauchyLoss
+import Foundation
+import Tensor
+
+public final class Trainer {
+  public let model: CrossModalModel
+  public let settings: TrainingSettings
+  let images: ImageInputs
+  let texts: TextInputs
+  /// Multi-hot labels of the training pairs [n, L].
+  let labels: Tensor
+  public let count: Int
+  public private(set) var F: Tensor, G: Tensor, B: Tensor
+  let imageOptimizer: RMSprop, textOptimizer: RMSprop
+  var generator: RandomGenerator
+  /// Where the run stands: completed epochs, the phase (0 image, 1 text) and batch within the epoch.
+  public private(set) var epoch = 0
+  var phase = 0, nextBatch = 0
+  /// The generator as the current epoch began (its orders are drawn from it).
+  var epochStart: RandomGenerator
+  var orders: [[Int]] = []
+
+  public enum Phase: Int, Sendable { case image, text }
+
+  /// Loss terms of one batch: the similarity term and the quantization (+ balance) term.
+  public struct BatchLoss: Sendable {
+    public var similarity: Float, quantization: Float
+  }
+
+  public struct EpochReport: Sendable {
+    public var epoch: Int
+    public var image: BatchLoss, text: BatchLoss
+    public var seconds: Double
+    public var imageLearningRate: Float, textLearningRate: Float
+    /// Bits of B that changed sign in the B step.
+    public var codeChanges: Int
+    /// Distinct rows of F's and G's signs: near 1 means the codes collapsed to one.
+    public var distinctImageCodes: Int, distinctTextCodes: Int
+  }
+
+  public init(model: CrossModalModel, settings: TrainingSettings, images: ImageInputs, texts: TextInputs, labels: [[Int]]) {
+    precondition(images.count == texts.count && texts.count == labels.count && !labels.isEmpty,
+                 "Trainer: \(images.count) images, \(texts.count) texts and \(labels.count) label sets")
+    self.model = model
+    self.settings = settings
+    self.images = images
+    self.texts = texts
+    count = labels.count
+    let labelCount = model.spec.labels.count
+    self.labels = Tensor(zeros: [count, labelCount])
+    for (i, set) in labels.enumerated() { for l in set { self.labels.data[i * labelCount + l] = 1 } }
+    imageOptimizer = RMSprop(groups: [ParameterGroup(model.image.namedParameters(), learningRate: settings.imageLearningRate)])
+    textOptimizer = RMSprop(groups: [ParameterGroup(model.text.namedParameters(), learningRate: settings.textLearningRate)])
+    generator = RandomGenerator(seed: settings.seed &+ 0x5EED)
+    let k = model.spec.bits
+    F = generator.uniform([count, k], -1, 1)
+    G = generator.uniform([count, k], -1, 1)
+    B = Quantization.codes(F, G)
+    epochStart = generator
+  }
+
+  var batchCount: Int { (count + settings.batchSize - 1) / settings.batchSize }
+
+  // MARK: The loop
+
+  /// Trains until `epochs` epochs are complete or `shouldStop()` says so between batches (then
+  /// it returns false and the position is where a checkpoint resumes). `onBatch(phase, done, loss)`
+  /// reports pairs done in the phase; `onEpoch` each finished epoch.
+  @discardableResult
+  public func run(epochs: Int, shouldStop: () -> Bool = { false }, onBatch: (Phase, Int, BatchLoss) -> Void = { _, _, _ in },
+                  onEpoch: (EpochReport) -> Void = { _ in }) -> Bool {
+    while epoch < epochs {
+      if phase == 0 && nextBatch == 0 { beginEpoch() }
+      let started = Date()
+      var sums = [BatchLoss(similarity: 0, quantization: 0), BatchLoss(similarity: 0, quantization: 0)]
+      while phase < 2 {
+        while nextBatch < batchCount {
+          if shouldStop() { return false }
+          let rows = Array(orders[phase][(nextBatch * settings.batchSize)..<min((nextBatch + 1) * settings.batchSize, count)])
+          let loss = phase == 0 ? imageStep(rows) : textStep(rows)
+          sums[phase].similarity += loss.similarity * Float(rows.count) / Float(count)
+          sums[phase].quantization += loss.quantization * Float(rows.count) / Float(count)
+          nextBatch += 1
+          onBatch(Phase(rawValue: phase)!, min(nextBatch * settings.batchSize, count), loss)
+        }
+        phase += 1
+        nextBatch = 0
+      }
+      let newB = Quantization.codes(F, G)
+      var changes = 0
+      for i in 0..<newB.count where newB.data[i] != B.data[i] { changes += 1 }
+      B = newB
+      epoch += 1
+      phase = 0
+      onEpoch(EpochReport(epoch: epoch, image: sums[0], text: sums[1], seconds: Date().timeIntervalSince(started),
+                          imageLearningRate: imageOptimizer.groups[0].learningRate, textLearningRate: textOptimizer.groups[0].learningRate,
+                          codeChanges: changes, distinctImageCodes: Self.distinctSigns(F), distinctTextCodes: Self.distinctSigns(G)))
+    }
+    return true
+  }
+
+  /// Draws the epoch's two orders and sets the learning rates.
+  private func beginEpoch() {
+    epochStart = generator
+    orders = [generator.permutation(count), generator.permutation(count)]
+    let schedule = StepSchedule(stepSize: settings.halveEvery, gamma: 0.5)
+    imageOptimizer.applySchedule(schedule, epoch: epoch)
+    textOptimizer.applySchedule(schedule, epoch: epoch)
+  }
+
+  private func imageStep(_ rows: [Int]) -> BatchLoss {
+    let flips = settings.flipImages ? rows.map { _ in generator.nextUniform() < 0.5 } : nil
+    model.image.setTraining(true)
+    let u = model.image.forward(images.batch(rows, flips: flips))
+    F.setRows(rows, u)
+    let (loss, gradient) = objective(u, rows: rows, own: F, other: G)
+    imageOptimizer.zeroGradients()
+    _ = model.image.backward(gradient)
+    imageOptimizer.step()
+    return loss
+  }
+
+  private func textStep(_ rows: [Int]) -> BatchLoss {
+    model.text.setTraining(true)
+    let v = model.text.forward(sparse: texts.batch(rows))
+    G.setRows(rows, v)
+    let (loss, gradient) = objective(v, rows: rows, own: G, other: F)
+    textOptimizer.zeroGradients()
+    model.text.backwardSparse(gradient)
+    textOptimizer.step()
+    return loss
+  }
+
+  /// The batch's loss and its gradient with respect to the batch outputs `u`.
+  func objective(_ u: Tensor, rows: [Int], own: Tensor, other: Tensor) -> (BatchLoss, Tensor) {
+    let s = Similarity.matrix(labels.rows(rows), labels)
+    let (similarity, gradient) = settings.loss == .cauchy
+      ? CauchyLoss(gamma: settings.gamma).evaluate(u, other, similarity: s)
+      : DCMHLoss().evaluate(u, other, similarity: s)
+    let (quantization, gq) = Quantization.evaluate(u, codes: B.rows(rows), alpha: settings.alpha)
+    gradient.add(gq)
+    var total = quantization
+    if settings.eta > 0 {
+      let (balance, gb) = Quantization.balance(columnSums: Self.columnSums(own), batch: rows.count, eta: settings.eta)
+      gradient.add(gb)
+      total += balance
+    }
+    return (BatchLoss(similarity: similarity, quantization: total), gradient)
+  }
+
+  static func distinctSigns(_ m: Tensor) -> Int {
+    let (n, k) = (m.shape[0], m.shape[1])
+    var seen = Set<[Bool]>()
+    for i in 0..<n { seen.insert((0..<k).map { m.data[i * k + $0] >= 0 }) }
+    return seen.count
+  }
+
+  static func columnSums(_ m: Tensor) -> [Float] {
+    let (n, k) = (m.shape[0], m.shape[1])
+    var sums = [Float](repeating: 0, count: k)
+    for i in 0..<n { for t in 0..<k { sums[t] += m.data[i * k + t] } }
+    return sums
+  }
+
+  // MARK: Checkpoints
+
+  /// Saves the towers, both optimisers, F, G, B and the position.
+  public func saveCheckpoint(to url: URL, notes: [String: String] = [:]) throws {
+    var allNotes = notes
+    allNotes["phase"] = String(phase)
+    let position = TrainingPosition(epoch: epoch, step: nextBatch, generators: ["current": generator, "epoch_start": epochStart], notes: allNotes)
+    try Checkpoint.save(to: url, model: model, optimizers: [("image", imageOptimizer), ("text", textOptimizer)], position: position,
+                        extra: [("F", F), ("G", G), ("B", B)])
+  }
+
+  /// Restores a checkpoint written by `saveCheckpoint` for this model and training set.
+  public func resume(from url: URL) throws {
+    let (position, extra) = try Checkpoint.load(from: url, into: model, optimizers: [("image", imageOptimizer), ("text", textOptimizer)])
+    for (name, target) in [("F", F), ("G", G), ("B", B)] {
+      guard let t = extra[name], t.shape == target.shape else {
+        throw TrainingError(description: "\(url.path): the checkpoint's \(name) is missing or is for another training set (\(extra[name]?.shape ?? []) vs \(target.shape))")
+      }
+      target.assign(t)
+    }
+    guard let current = position.generator("current"), let start = position.generator("epoch_start") else {
+      throw TrainingError(description: "\(url.path): the checkpoint has no trainer position; was it written by `cmh train`?")
+    }
+    epoch = position.epoch
+    phase = Int(position.notes["phase"] ?? "0") ?? 0
+    nextBatch = position.step
+    generator = start
+    if phase > 0 || nextBatch > 0 { orders = [generator.permutation(count), generator.permutation(count)] }
+    epochStart = start
+    generator = current
+  }
+}

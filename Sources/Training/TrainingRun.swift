@@ -1,0 +1,61 @@
+// TrainingRun: one training run on a corpus — the inputs of its training pairs, the trainer, its
+// checkpoints (which carry the spec and settings, so `--resume` needs nothing else) and the
+// finished model with the record of how it was trained.
+
+import Corpus
+import Foundation
+import Tensor
+import TextNet
+
+public final class TrainingRun {
+  public let corpus: Corpus
+  public let trainingPairs: [Int]
+  public let trainer: Trainer
+  public var model: CrossModalModel { trainer.model }
+  public var textCoverage: Vocabulary.Coverage? { texts.coverage }
+  let texts: TextInputs
+
+  /// Prepares a run: decodes the training images (`progress(done, total)`), encodes the texts.
+  public init(corpus: Corpus, spec: ModelSpec, settings: TrainingSettings, progress: (Int, Int) -> Void = { _, _ in }) throws {
+    guard let splits = corpus.splits else {
+      throw TrainingError(description: "\(corpus.directory.path): no splits/ folder; make one with `cmh corpus split \(corpus.directory.path)`")
+    }
+    guard !splits.train.isEmpty else { throw TrainingError(description: "\(corpus.directory.path)/splits/train.txt: no training pairs") }
+    self.corpus = corpus
+    trainingPairs = splits.train
+    let images = try ImageInputs.load(corpus, pairs: trainingPairs, spec: spec) { progress($0, splits.train.count) }
+    texts = try TextInputs.load(corpus, pairs: trainingPairs, input: spec.text)
+    var generator = RandomGenerator(seed: settings.seed)
+    let model = CrossModalModel(spec: spec, generator: &generator)
+    trainer = Trainer(model: model, settings: settings, images: images, texts: texts, labels: trainingPairs.map { corpus.pairs[$0].labels })
+  }
+
+  /// Rebuilds the run a checkpoint was written by and restores it.
+  public convenience init(corpus: Corpus, resuming url: URL, progress: (Int, Int) -> Void = { _, _ in }) throws {
+    let notes = try Checkpoint.position(at: url).notes
+    guard let specJSON = notes["spec"], let settingsJSON = notes["settings"],
+          let spec = try? JSONDecoder().decode(ModelSpec.self, from: Data(specJSON.utf8)),
+          let settings = try? JSONDecoder().decode(TrainingSettings.self, from: Data(settingsJSON.utf8)) else {
+      throw TrainingError(description: "\(url.path): the checkpoint does not say how its model was built; was it written by `cmh train`?")
+    }
+    try self.init(corpus: corpus, spec: spec, settings: settings, progress: progress)
+    try trainer.resume(from: url)
+  }
+
+  public func saveCheckpoint(to url: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    let spec = String(decoding: try encoder.encode(model.spec), as: UTF8.self)
+    let settings = String(decoding: try encoder.encode(trainer.settings), as: UTF8.self)
+    try trainer.saveCheckpoint(to: url, notes: ["spec": spec, "settings": settings, "corpus": corpus.directory.path])
+  }
+
+  /// The model with the record of this run, in evaluation mode.
+  public func finishedModel(augmentation: String? = nil) -> CrossModalModel {
+    model.record = TrainingRecord(settings: trainer.settings, corpus: corpus.info.name + " (" + corpus.directory.path + ")",
+                                  trainingPairs: trainingPairs.count, syntheticPairs: trainingPairs.filter { corpus.pairs[$0].synthetic }.count,
+                                  epochsDone: trainer.epoch, augmentation: augmentation)
+    model.setTraining(false)
+    return model
+  }
+}

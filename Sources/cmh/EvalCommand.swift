@@ -1,0 +1,94 @@
+// cmh eval: the paper-style table of one or more models on a corpus — MAP@all for Image→Text,
+// Text→Image, Image→Image and Text→Text, precision@k and precision within radius 2, one column
+// per model (16/32/64 bits side by side); --json, --csv, and SVG precision-recall curves.
+
+import ArgumentParser
+import Corpus
+import Foundation
+import Hashing
+import Training
+
+struct EvalCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "eval",
+    abstract: "MAP and precision of trained models on a corpus's query and retrieval sets.",
+    discussion: "Usage: cmh eval MODEL [MODEL ...] CORPUS. Relevance: query and item share a label. Ranking by Hamming distance, equal distances by item position; a query without a relevant item counts with AP 0.")
+
+  @Argument(help: "Model files, then the corpus directory.") var paths: [String]
+  @Option(help: "Depth of precision@k.") var k = 100
+  @Option(help: "Hamming radius of the precision within radius.") var radius = 2
+  @Option(help: "Write precision-recall curves as SVG files into this folder.") var svg: String?
+  @Flag(help: "Comma-separated values instead of a table.") var csv = false
+  @OptionGroup var output: OutputOptions
+
+  func validate() throws {
+    guard paths.count >= 2 else { throw ValidationError("give at least one model file and the corpus directory") }
+    guard k >= 1, radius >= 0 else { throw ValidationError("--k must be at least 1 and --radius not negative") }
+  }
+
+  struct Result {
+    let model: String, bits: Int, direction: Direction, report: RetrievalReport
+  }
+
+  func run() throws {
+    let corpus = try Corpus.load(URL(fileURLWithPath: paths.last!))
+    let splits = try ModelInputs.splits(corpus)
+    var results = [Result]()
+    for path in paths.dropLast() {
+      let model = try ModelInputs.model(path)
+      guard model.spec.labels.count == corpus.info.labels.count else {
+        throw CommandError("\(path): trained with \(model.spec.labels.count) labels, the corpus has \(corpus.info.labels.count)")
+      }
+      let q = try ModelInputs.codes(model, corpus: corpus, pairs: splits.query, label: "encoding queries", quiet: output.quiet)
+      let r = try ModelInputs.codes(model, corpus: corpus, pairs: splits.retrieval, label: "encoding retrieval set", quiet: output.quiet)
+      let options = EvaluationOptions(cutoffs: [k], radius: radius)
+      for (direction, report) in CrossModalEvaluation.evaluate(queries: q, retrieval: r, options: options) {
+        results.append(Result(model: path, bits: model.spec.bits, direction: direction, report: report))
+      }
+    }
+    print(render(results, corpus: corpus.info.name))
+    if let svg { try writeCurves(results) }
+  }
+
+  private func render(_ results: [Result], corpus: String) -> String {
+    let f = { (x: Double) in String(format: "%.4f", x) }
+    if output.json {
+      return results.map { r in
+        #"{"direction": "\#(r.direction.rawValue)", "bits": \#(r.bits), "map": \#(f(r.report.map)), "precision_at_k": \#(f(r.report.precisionAtK.first ?? 0)), "k": \#(k), "precision_radius": \#(f(r.report.precisionWithinRadius)), "radius": \#(radius), "queries": \#(r.report.queries), "retrieval": \#(r.report.database), "queries_without_relevant": \#(r.report.queriesWithoutRelevant), "model": "\#(r.model)"}"#
+      }.joined(separator: "\n")
+    }
+    if csv {
+      return (["model,bits,direction,map,precision_at_\(k),precision_radius_\(radius)"] + results.map {
+        "\($0.model),\($0.bits),\($0.direction.rawValue),\(f($0.report.map)),\(f($0.report.precisionAtK.first ?? 0)),\(f($0.report.precisionWithinRadius))"
+      }).joined(separator: "\n")
+    }
+    let models = paths.dropLast().map { path in results.first { $0.model == path }!.bits }
+    let header = "task".padding(toLength: 14, withPad: " ", startingAt: 0) + models.map { String(format: "%9@", "\($0) bits") }.joined(separator: " ")
+    var lines = ["\(corpus): \(results.first?.report.queries ?? 0) queries × \(results.first?.report.database ?? 0) items (ties: equal distance ranks by item position)"]
+    for (title, value) in [("MAP@all", { (r: RetrievalReport) in r.map }), ("precision@\(k)", { $0.precisionAtK.first ?? 0 }),
+                           ("precision within radius \(radius)", { $0.precisionWithinRadius })] {
+      lines += ["", title, header]
+      for d in Direction.allCases {
+        let row = results.filter { $0.direction == d }.map { String(format: "%9@", f(value($0.report))) }
+        lines.append(d.title.padding(toLength: 14, withPad: " ", startingAt: 0) + row.joined(separator: " "))
+      }
+    }
+    let missing = results.map(\.report.queriesWithoutRelevant).max() ?? 0
+    if missing > 0 { lines.append("\n\(missing) queries have no relevant item (AP 0)") }
+    return lines.joined(separator: "\n")
+  }
+
+  private func writeCurves(_ results: [Result]) throws {
+    guard let svg else { return }
+    try FileManager.default.createDirectory(atPath: svg, withIntermediateDirectories: true)
+    for d in Direction.allCases {
+      let series = results.filter { $0.direction == d }.map { r in
+        ("\(r.bits) bits", zip(r.report.curveRecall, r.report.curvePrecision).map { ($0, $1) })
+      }
+      let plot = SVGPlot(title: "Precision-recall over Hamming radius, \(d.title)", xLabel: "recall", yLabel: "precision", series: series)
+      let url = URL(fileURLWithPath: svg).appendingPathComponent("pr-\(d.rawValue).svg")
+      try Data(plot.render().utf8).write(to: url, options: .atomic)
+      if !output.quiet { FileHandle.standardError.write("wrote \(url.path)\n".data(using: .utf8)!) }
+    }
+  }
+}

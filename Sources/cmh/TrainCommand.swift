@@ -1,0 +1,117 @@
+// cmh train: the alternating θx / θy / B training on a corpus's training split, with progress,
+// a JSON log line per epoch, a checkpoint every epoch, --resume, and Ctrl-C that saves first.
+
+import ArgumentParser
+import Corpus
+import Foundation
+import Hashing
+import Tensor
+import Training
+
+struct TrainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Train the image and text towers into one Hamming space.",
+    discussion: """
+      Trains on the corpus's training split (see `cmh corpus split`). A checkpoint is written after every epoch \
+      (OUT.ckpt) and when Ctrl-C stops the run; `--resume` continues from it with the settings it was started with. \
+      Epoch logs go to OUT.log.jsonl.
+      """)
+
+  @Argument(help: "Corpus directory.") var corpus: String
+  @OptionGroup var model: ModelOptions
+  @OptionGroup var training: TrainingOptions
+  @Option(help: "Where to write the model.") var out: String
+  @Option(help: "Checkpoint file (default: OUT.ckpt).") var checkpoint: String?
+  @Flag(help: "Continue from the checkpoint; the model and training settings come from it.") var resume = false
+  @Option(help: "Validation MAP (query set against the retrieval set) every N epochs; 0 for none.") var validateEvery = 0
+  @OptionGroup var output: OutputOptions
+
+  func run() throws {
+    let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
+    let outURL = URL(fileURLWithPath: out)
+    let checkpointURL = URL(fileURLWithPath: checkpoint ?? out + ".ckpt")
+    let session = TrainingSession(output: output, validateEvery: validateEvery, checkpoint: checkpointURL,
+                                  log: URL(fileURLWithPath: out + ".log.jsonl"))
+    let run: TrainingRun
+    if resume {
+      guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
+        throw CommandError("\(checkpointURL.path): no checkpoint to resume from (it is written after each epoch)")
+      }
+      run = try session.prepare { try TrainingRun(corpus: loaded, resuming: checkpointURL, progress: $0) }
+      session.note("resuming at epoch \(run.trainer.epoch + 1) of \(run.trainer.settings.epochs) from \(checkpointURL.path)")
+    } else {
+      try? FileManager.default.removeItem(atPath: out + ".log.jsonl")
+      let spec = try model.spec(for: loaded)
+      run = try session.prepare { try TrainingRun(corpus: loaded, spec: spec, settings: training.settings, progress: $0) }
+    }
+    try session.train(run)
+    try run.finishedModel().save(to: outURL)
+    session.note("wrote \(outURL.path)")
+  }
+}
+
+/// The options that shape the two towers.
+struct ModelOptions: ParsableArguments {
+  @Option(help: "Code length in bits (8-1024; the benchmarks use 16, 32, 64, 128).") var bits = 64
+  @Option(help: "Image tower: resnet34, compact10 (pixels) or mlp (feature rows). Default: compact10 for image files, mlp for feature rows.")
+  var arch: ImageArchitecture?
+  @Option(help: "Image side the tower reads (default 224 for resnet34, 64 for compact10).") var inputSize: Int?
+  @Option(help: "Channels of the first convolutional stage (64 as in torchvision).") var width = 64
+  @Option(help: "Hidden units before the image hash layer, comma-separated (default 4096 for compact10 and mlp, none for resnet34).")
+  var imageHidden: String?
+  @Option(help: "Hidden layers of the text tower, comma-separated.") var textHidden = "4096,4096"
+
+  func validate() throws {
+    guard BinaryCodes.supportedBits.contains(bits) else { throw ValidationError("--bits must be in 8...1024") }
+    guard inputSize.map({ $0 >= 32 }) ?? true else { throw ValidationError("--input-size must be at least 32") }
+    guard width >= 4 else { throw ValidationError("--width must be at least 4") }
+    _ = try Self.sizes(textHidden, "--text-hidden")
+    if let imageHidden { _ = try Self.sizes(imageHidden, "--image-hidden") }
+  }
+
+  static func sizes(_ text: String, _ option: String) throws -> [Int] {
+    let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard parts.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("\(option) takes positive sizes separated by commas, got \"\(text)\"") }
+    return parts.map { $0! }
+  }
+
+  func spec(for corpus: Corpus) throws -> ModelSpec {
+    guard let train = corpus.splits?.train else {
+      throw CommandError("\(corpus.directory.path): no splits/ folder; make one with `cmh corpus split \(corpus.directory.path)`")
+    }
+    return try ModelSpec.make(for: corpus, training: train, bits: bits, architecture: arch, inputSize: inputSize, width: width,
+                              imageHidden: try imageHidden.map { try Self.sizes($0, "--image-hidden") },
+                              textHidden: try Self.sizes(textHidden, "--text-hidden"))
+  }
+}
+
+extension ImageArchitecture: ExpressibleByArgument {}
+extension LossKind: ExpressibleByArgument {}
+
+/// The options of the optimisation.
+struct TrainingOptions: ParsableArguments {
+  @Option(help: "Similarity loss: cauchy or dcmh.") var loss = LossKind.cauchy
+  @Option(help: "Epochs (one θx pass, one θy pass and a B update each).") var epochs = 30
+  @Option(help: "Cauchy scale γ.") var gamma: Float = 10
+  @Option(help: "Quantization weight α.") var alpha: Float = 1
+  @Option(help: "Bit-balance weight η (0: off).") var eta: Float = 0
+  @Option(help: "Pairs per batch.") var batchSize = 128
+  @Option(help: "RMSprop learning rate of the image tower.") var imageLr: Float = 1e-4
+  @Option(help: "RMSprop learning rate of the text tower.") var textLr: Float = 3e-4
+  @Option(help: "Halve the learning rates every N epochs.") var halveEvery = 15
+  @Flag(help: "Do not mirror training images.") var noFlip = false
+  @Option(help: "Seed for weights, orders and flips.") var seed: UInt64 = 1
+
+  func validate() throws {
+    guard epochs >= 1, batchSize >= 1, halveEvery >= 1 else { throw ValidationError("--epochs, --batch-size and --halve-every must be at least 1") }
+    guard gamma > 0, alpha >= 0, eta >= 0, imageLr > 0, textLr > 0 else { throw ValidationError("γ and the learning rates must be positive, α and η not negative") }
+  }
+
+  var settings: TrainingSettings {
+    var s = TrainingSettings()
+    s.loss = loss; s.epochs = epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.batchSize = batchSize
+    s.imageLearningRate = imageLr; s.textLearningRate = textLr; s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed
+    return s
+  }
+}

@@ -1,0 +1,136 @@
+// TrainingSession: what `cmh train` and `cmh demo` show and keep while a TrainingRun runs — the
+// progress bar, one line per epoch (a table row, or JSON with --json) also appended to a log
+// file, a checkpoint after every epoch, validation MAP, and Ctrl-C that checkpoints and exits.
+
+import Corpus
+import Dispatch
+import Foundation
+import Hashing
+import Training
+
+final class TrainingSession {
+  let output: OutputOptions
+  let validateEvery: Int
+  let checkpoint: URL
+  let log: URL?
+  private let stop = StopFlag()
+
+  init(output: OutputOptions, validateEvery: Int, checkpoint: URL, log: URL?) {
+    self.output = output
+    self.validateEvery = validateEvery
+    self.checkpoint = checkpoint
+    self.log = log
+  }
+
+  /// A message for the person at the terminal (stderr), unless quiet.
+  func note(_ message: String) {
+    if !output.quiet { FileHandle.standardError.write((message + "\n").data(using: .utf8)!) }
+  }
+
+  /// Builds the run with a progress bar over the image decoding.
+  func prepare(_ make: ((Int, Int) -> Void) throws -> TrainingRun) throws -> TrainingRun {
+    var bar: Progress?
+    let run = try make { done, total in
+      if bar == nil { bar = Progress(total: total, label: "decoding", quiet: self.output.quiet) }
+      bar?.update(done)
+    }
+    bar?.finish()
+    if let coverage = run.textCoverage, coverage.unknownTokens > 0 || coverage.textsWithoutKnownWords > 0 {
+      note("text: \(coverage.unknownTokens) of \(coverage.tokens) words are outside the \(run.model.spec.text.columns)-word vocabulary"
+           + (coverage.textsWithoutKnownWords > 0 ? "; \(coverage.textsWithoutKnownWords) texts have no known word" : ""))
+    }
+    return run
+  }
+
+  /// Trains to the run's epoch count; throws after saving a checkpoint when interrupted.
+  func train(_ run: TrainingRun) throws {
+    let trainer = run.trainer, settings = trainer.settings, spec = run.model.spec
+    note("training \(spec.bits)-bit codes: \(spec.architecture.rawValue) image tower, \(spec.text.columns)-column text tower, "
+         + "\(trainer.count) pairs, \(settings.loss.rawValue) loss, \(settings.epochs) epochs, batch \(settings.batchSize)")
+    if !output.json {
+      print("epoch   image sim   image q    text sim    text q   B flips   codes i/t     pairs/s   time" + (validateEvery > 0 ? "     MAP i→t   MAP t→i" : ""))
+    }
+    stop.install()
+    defer { stop.uninstall() }
+    var bar: Progress?
+    let finished = trainer.run(epochs: settings.epochs, shouldStop: { stop.isSet }, onBatch: { phase, done, loss in
+      if done <= settings.batchSize || bar == nil {
+        bar?.finish()
+        bar = Progress(total: trainer.count, label: "epoch \(trainer.epoch + 1) \(phase == .image ? "θx" : "θy")", quiet: output.quiet)
+      }
+      bar?.update(done, detail: String(format: "sim %.1f  q %.2f", loss.similarity, loss.quantization))
+    }, onEpoch: { report in
+      bar?.finish()
+      bar = nil
+      let validation = validateEvery > 0 && report.epoch % validateEvery == 0 ? validate(run) : nil
+      epochLine(report, pairs: trainer.count, validation: validation)
+      do { try run.saveCheckpoint(to: checkpoint) } catch { note("warning: \(error)") }
+    })
+    bar?.finish()
+    if !finished {
+      try run.saveCheckpoint(to: checkpoint)
+      throw CommandError("interrupted in epoch \(trainer.epoch + 1); saved \(checkpoint.path) — continue with --resume")
+    }
+  }
+
+  private func validate(_ run: TrainingRun) -> (Double, Double)? {
+    guard let splits = run.corpus.splits, !splits.query.isEmpty else { return nil }
+    do {
+      let q = try CrossModalEvaluation.codes(run.model, corpus: run.corpus, pairs: splits.query)
+      let r = try CrossModalEvaluation.codes(run.model, corpus: run.corpus, pairs: splits.retrieval)
+      let reports = CrossModalEvaluation.evaluate(queries: q, retrieval: r, directions: [.i2t, .t2i])
+      return (reports[0].1.map, reports[1].1.map)
+    } catch {
+      note("warning: validation skipped: \(error)")
+      return nil
+    }
+  }
+
+  private func epochLine(_ r: Trainer.EpochReport, pairs: Int, validation: (Double, Double)?) {
+    let rate = Double(pairs) / max(r.seconds, 1e-9)
+    var json = String(format: #"{"epoch": %d, "image_similarity": %.4f, "image_quantization": %.4f, "text_similarity": %.4f, "text_quantization": %.4f, "code_changes": %d, "distinct_image_codes": %d, "distinct_text_codes": %d, "pairs_per_second": %.1f, "seconds": %.2f, "image_lr": %g, "text_lr": %g"#,
+                      r.epoch, r.image.similarity, r.image.quantization, r.text.similarity, r.text.quantization, r.codeChanges, r.distinctImageCodes, r.distinctTextCodes, rate, r.seconds,
+                      r.imageLearningRate, r.textLearningRate)
+    if let (i2t, t2i) = validation { json += String(format: #", "map_i2t": %.4f, "map_t2i": %.4f"#, i2t, t2i) }
+    json += "}"
+    if let log, let line = (json + "\n").data(using: .utf8) {
+      if let handle = try? FileHandle(forWritingTo: log) { handle.seekToEndOfFile(); handle.write(line); try? handle.close() }
+      else { try? line.write(to: log) }
+    }
+    if output.json { print(json) } else {
+      var row = String(format: "%5d   %9.2f   %7.3f   %9.2f   %7.3f   %7d   %5d/%-5d   %7.0f   %@", r.epoch, r.image.similarity, r.image.quantization,
+                       r.text.similarity, r.text.quantization, r.codeChanges, r.distinctImageCodes, r.distinctTextCodes, rate, Progress.clock(r.seconds))
+      if let (i2t, t2i) = validation { row += String(format: "   %9.4f   %7.4f", i2t, t2i) }
+      print(row)
+    }
+  }
+}
+
+/// Set by Ctrl-C (SIGINT); the trainer checks it between batches. A second Ctrl-C exits at once.
+final class StopFlag: @unchecked Sendable {
+  private let lock = NSLock()
+  private var set = false
+  private var source: DispatchSourceSignal?
+
+  var isSet: Bool { lock.lock(); defer { lock.unlock() }; return set }
+
+  func install() {
+    signal(SIGINT, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    source.setEventHandler { [self] in
+      lock.lock()
+      let again = set
+      set = true
+      lock.unlock()
+      if again { _exit(130) }
+      FileHandle.standardError.write("\nstopping after this batch to save a checkpoint (Ctrl-C again to quit at once)\n".data(using: .utf8)!)
+    }
+    source.resume()
+    self.source = source
+  }
+
+  func uninstall() {
+    source?.cancel()
+    signal(SIGINT, SIG_DFL)
+  }
+}

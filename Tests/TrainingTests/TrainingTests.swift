@@ -1,0 +1,98 @@
+// Tests of training: the model file, exact resumption from checkpoints (between epochs and in
+// the middle of one), and that training on a small generated corpus makes codes that retrieve.
+
+import Corpus
+import Foundation
+import Hashing
+import Tensor
+import TextNet
+import Training
+import XCTest
+
+final class TrainingTests: XCTestCase {
+  static let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-training-tests-\(getpid())")
+
+  override class func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+  /// A generated corpus with protocol splits, made once per size.
+  static func corpus(pairs: Int, size: Int = 32) throws -> Corpus {
+    let directory = folder.appendingPathComponent("shapes-\(pairs)-\(size)")
+    if let loaded = try? Corpus.load(directory) { return loaded }
+    var corpus = try ShapesCorpus.generate(into: directory, settings: ShapesCorpusSettings(pairs: pairs, size: size, seed: 3))
+    let sizes = Splits.protocolSizes(realPairs: pairs)
+    corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: 3)
+    try corpus.write(to: directory)
+    return corpus
+  }
+
+  static func smallSpec(_ corpus: Corpus, bits: Int = 16) throws -> ModelSpec {
+    try ModelSpec.make(for: corpus, training: corpus.splits!.train, bits: bits, architecture: .compact10, inputSize: 32, width: 8,
+                       imageHidden: [32], textHidden: [32, 32])
+  }
+
+  static func settings(epochs: Int) -> TrainingSettings {
+    var s = TrainingSettings()
+    s.epochs = epochs
+    s.batchSize = 16
+    return s
+  }
+
+  func testModelFileRoundTripsAndRejectsDamage() throws {
+    let corpus = try Self.corpus(pairs: 60)
+    var g = RandomGenerator(seed: 1)
+    let model = CrossModalModel(spec: try Self.smallSpec(corpus), generator: &g)
+    model.setTraining(false)
+    let url = Self.folder.appendingPathComponent("model.cmh")
+    try model.save(to: url)
+    let loaded = try CrossModalModel.load(from: url)
+    XCTAssertEqual(loaded.spec, model.spec)
+    let texts = try TextInputs.load(corpus, pairs: [0, 1, 2], input: model.spec.text)
+    XCTAssertEqual(loaded.textOutputs(texts).scalars, model.textOutputs(texts).scalars)
+    let images = try ImageInputs.load(corpus, pairs: [0, 1, 2], spec: model.spec)
+    XCTAssertEqual(loaded.imageOutputs(images).scalars, model.imageOutputs(images).scalars)
+
+    var bytes = try Data(contentsOf: url)
+    bytes.removeLast(100)
+    let truncated = Self.folder.appendingPathComponent("truncated.cmh")
+    try bytes.write(to: truncated)
+    XCTAssertThrowsError(try CrossModalModel.load(from: truncated)) { XCTAssertTrue("\($0)".contains("truncated.cmh")) }
+  }
+
+  func testResumingFromCheckpointsRepeatsTheUninterruptedRun() throws {
+    let corpus = try Self.corpus(pairs: 60)
+    let spec = try Self.smallSpec(corpus)
+    let straight = try TrainingRun(corpus: corpus, spec: spec, settings: Self.settings(epochs: 2))
+    straight.trainer.run(epochs: 2)
+
+    // Stop after 3 batches of the first epoch, save, resume in a new run, stop again in the second epoch.
+    let url = Self.folder.appendingPathComponent("run.ckpt")
+    let first = try TrainingRun(corpus: corpus, spec: spec, settings: Self.settings(epochs: 2))
+    var batches = 0
+    XCTAssertFalse(first.trainer.run(epochs: 2, shouldStop: { batches == 3 }, onBatch: { _, _, _ in batches += 1 }))
+    try first.saveCheckpoint(to: url)
+    let second = try TrainingRun(corpus: corpus, resuming: url)
+    batches = 0
+    XCTAssertFalse(second.trainer.run(epochs: 2, shouldStop: { batches == 5 }, onBatch: { _, _, _ in batches += 1 }))
+    XCTAssertEqual(second.trainer.epoch, 1)
+    try second.saveCheckpoint(to: url)
+    let third = try TrainingRun(corpus: corpus, resuming: url)
+    XCTAssertTrue(third.trainer.run(epochs: 2))
+
+    XCTAssertEqual(third.trainer.B.scalars, straight.trainer.B.scalars)
+    XCTAssertEqual(third.trainer.F.scalars, straight.trainer.F.scalars)
+    XCTAssertEqual(third.trainer.G.scalars, straight.trainer.G.scalars)
+    for ((name, p), (_, q)) in zip(straight.model.namedParameters(), third.model.namedParameters()) {
+      XCTAssertEqual(p.value.scalars, q.value.scalars, name)
+    }
+  }
+
+  func testCheckpointOfAnotherTrainingSetIsRefused() throws {
+    let small = try Self.corpus(pairs: 60), other = try Self.corpus(pairs: 80)
+    let run = try TrainingRun(corpus: small, spec: try Self.smallSpec(small), settings: Self.settings(epochs: 1))
+    let url = Self.folder.appendingPathComponent("other.ckpt")
+    try run.saveCheckpoint(to: url)
+    XCTAssertThrowsError(try TrainingRun(corpus: other, resuming: url)) { error in
+      XCTAssertTrue("\(error)".contains("other.ckpt"), "\(error)")
+    }
+  }
+}
