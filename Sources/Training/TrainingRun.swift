@@ -30,14 +30,15 @@ public final class TrainingRun {
     trainer = Trainer(model: model, settings: settings, images: images, texts: texts, labels: trainingPairs.map { corpus.pairs[$0].labels })
   }
 
-  /// Rebuilds the run a checkpoint was written by and restores it.
-  public convenience init(corpus: Corpus, resuming url: URL, progress: (Int, Int) -> Void = { _, _ in }) throws {
+  /// Rebuilds the run a checkpoint was written by and restores it; `epochs` replaces the total.
+  public convenience init(corpus: Corpus, resuming url: URL, epochs: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws {
     let notes = try Checkpoint.position(at: url).notes
     guard let specJSON = notes["spec"], let settingsJSON = notes["settings"],
           let spec = try? JSONDecoder().decode(ModelSpec.self, from: Data(specJSON.utf8)),
-          let settings = try? JSONDecoder().decode(TrainingSettings.self, from: Data(settingsJSON.utf8)) else {
+          var settings = try? JSONDecoder().decode(TrainingSettings.self, from: Data(settingsJSON.utf8)) else {
       throw TrainingError(description: "\(url.path): the checkpoint does not say how its model was built; was it written by `cmh train`?")
     }
+    settings.epochs = epochs ?? settings.epochs
     try self.init(corpus: corpus, spec: spec, settings: settings, progress: progress)
     try trainer.resume(from: url)
   }

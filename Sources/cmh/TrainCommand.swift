@@ -38,7 +38,7 @@ struct TrainCommand: ParsableCommand {
       guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
         throw CommandError("\(checkpointURL.path): no checkpoint to resume from (it is written after each epoch)")
       }
-      run = try session.prepare { try TrainingRun(corpus: loaded, resuming: checkpointURL, progress: $0) }
+      run = try session.prepare { try TrainingRun(corpus: loaded, resuming: checkpointURL, epochs: training.epochs, progress: $0) }
       session.note("resuming at epoch \(run.trainer.epoch + 1) of \(run.trainer.settings.epochs) from \(checkpointURL.path)")
     } else {
       try? FileManager.default.removeItem(atPath: out + ".log.jsonl")
@@ -92,7 +92,7 @@ extension LossKind: ExpressibleByArgument {}
 /// The options of the optimisation.
 struct TrainingOptions: ParsableArguments {
   @Option(help: "Similarity loss: cauchy or dcmh.") var loss = LossKind.cauchy
-  @Option(help: "Epochs (one θx pass, one θy pass and a B update each).") var epochs = 30
+  @Option(help: "Epochs (one θx pass, one θy pass and a B update each; default 30). With --resume, the new total.") var epochs: Int?
   @Option(help: "Cauchy scale γ.") var gamma: Float = 10
   @Option(help: "Quantization weight α.") var alpha: Float = 1
   @Option(help: "Bit-balance weight η (0: off).") var eta: Float = 0
@@ -104,13 +104,13 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Seed for weights, orders and flips.") var seed: UInt64 = 1
 
   func validate() throws {
-    guard epochs >= 1, batchSize >= 1, halveEvery >= 1 else { throw ValidationError("--epochs, --batch-size and --halve-every must be at least 1") }
+    guard epochs ?? 1 >= 1, batchSize >= 1, halveEvery >= 1 else { throw ValidationError("--epochs, --batch-size and --halve-every must be at least 1") }
     guard gamma > 0, alpha >= 0, eta >= 0, imageLr > 0, textLr > 0 else { throw ValidationError("γ and the learning rates must be positive, α and η not negative") }
   }
 
   var settings: TrainingSettings {
     var s = TrainingSettings()
-    s.loss = loss; s.epochs = epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.batchSize = batchSize
+    s.loss = loss; s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.batchSize = batchSize
     s.imageLearningRate = imageLr; s.textLearningRate = textLr; s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed
     return s
   }

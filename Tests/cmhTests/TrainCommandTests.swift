@@ -1,0 +1,101 @@
+// Tests of the training commands through the built binary: train → encode → search → eval on a
+// tiny generated corpus, the messages for bad input, and Ctrl-C → checkpoint → --resume.
+
+import Foundation
+import XCTest
+
+final class TrainCommandTests: XCTestCase {
+  static let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-train-cli-\(getpid())")
+  static let small = ["--bits", "16", "--arch", "compact10", "--input-size", "32", "--width", "8", "--image-hidden", "32",
+                      "--text-hidden", "32,32", "--batch-size", "16", "--quiet"]
+
+  override class func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+  /// A 120-pair corpus and a model trained on it for one epoch, made once.
+  func trained() throws -> (corpus: String, model: String) {
+    let corpus = Self.folder.appendingPathComponent("corpus").path, model = Self.folder.appendingPathComponent("model.cmh").path
+    if FileManager.default.fileExists(atPath: model) { return (corpus, model) }
+    let made = try runCMH(["corpus", "make-shapes", "--out", corpus, "--pairs", "120", "--size", "32", "--quiet"])
+    XCTAssertEqual(made.0, 0, made.2)
+    let run = try runCMH(["train", corpus, "--epochs", "1", "--out", model] + Self.small)
+    XCTAssertEqual(run.0, 0, run.2)
+    XCTAssertTrue(run.1.contains("epoch"), run.1)
+    return (corpus, model)
+  }
+
+  func testTrainEncodeSearchEval() throws {
+    let (corpus, model) = try trained()
+    let index = Self.folder.appendingPathComponent("index").path
+    let encoded = try runCMH(["encode", model, corpus, "--out", index, "--quiet"])
+    XCTAssertEqual(encoded.0, 0, encoded.2)
+    for name in ["image", "text", "query-image", "query-text"] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: index + "/\(name).cmhindex"), name)
+    }
+    let page = Self.folder.appendingPathComponent("t2i.html").path
+    let t2i = try runCMH(["search", "text2image", model, index + "/image.cmhindex", "a red circle", "-k", "3", "--json", "--html", page, "--quiet"])
+    XCTAssertEqual(t2i.0, 0, t2i.2)
+    let lines = t2i.1.split(separator: "\n")
+    XCTAssertEqual(lines.count, 3)
+    let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
+    XCTAssertEqual(first["rank"] as? Int, 1)
+    XCTAssertTrue((first["image"] as? String ?? "").hasSuffix(".jpg"))
+    XCTAssertTrue(try String(contentsOfFile: page, encoding: .utf8).contains("<img src=\"file://"))
+
+    let image = corpus + "/images/000000.jpg"
+    let i2t = try runCMH(["search", "image2text", model, index + "/text.cmhindex", image, "-k", "2"])
+    XCTAssertEqual(i2t.0, 0, i2t.2)
+    XCTAssertEqual(i2t.1.split(separator: "\n").count, 2)
+
+    let eval = try runCMH(["eval", model, corpus, "--json", "--quiet"])
+    XCTAssertEqual(eval.0, 0, eval.2)
+    let rows = try eval.1.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+    XCTAssertEqual(rows.map { $0["direction"] as? String }, ["i2t", "t2i", "i2i", "t2t"])
+    XCTAssertEqual(rows[0]["bits"] as? Int, 16)
+    XCTAssertEqual(rows[0]["queries"] as? Int, 12)
+  }
+
+  func testBadInputGetsClearMessages() throws {
+    let (corpus, model) = try trained()
+    let index = Self.folder.appendingPathComponent("index-bad").path
+    XCTAssertEqual(try runCMH(["encode", model, corpus, "--out", index, "--quiet"]).0, 0)
+    let unknown = try runCMH(["search", "text2image", model, index + "/image.cmhindex", "zebra giraffe"])
+    XCTAssertNotEqual(unknown.0, 0)
+    XCTAssertTrue(unknown.2.contains("none of the words of \"zebra giraffe\""), unknown.2)
+    let wrongIndex = try runCMH(["search", "text2image", model, index + "/text.cmhindex", "red circle"])
+    XCTAssertTrue(wrongIndex.2.contains("a text index"), wrongIndex.2)
+    let notModel = try runCMH(["eval", index + "/text.cmhindex", corpus])
+    XCTAssertTrue(notModel.2.contains("not a model file"), notModel.2)
+    let noSplits = Self.folder.appendingPathComponent("nosplits").path
+    XCTAssertEqual(try runCMH(["corpus", "make-shapes", "--out", noSplits, "--pairs", "20", "--size", "32", "--quiet"]).0, 0)
+    try FileManager.default.removeItem(atPath: noSplits + "/splits")
+    let train = try runCMH(["train", noSplits, "--out", Self.folder.appendingPathComponent("x.cmh").path] + Self.small)
+    XCTAssertTrue(train.2.contains("cmh corpus split"), train.2)
+  }
+
+  func testInterruptSavesACheckpointAndResumeFinishes() throws {
+    let (corpus, _) = try trained()
+    let model = Self.folder.appendingPathComponent("interrupted.cmh").path
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cmh")
+    let process = Process(), err = Pipe()
+    process.executableURL = binary
+    process.arguments = ["train", corpus, "--epochs", "1000", "--out", model] + Self.small
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = err
+    try process.run()
+    // Interrupt once the first epoch's checkpoint exists, so the run is surely in its loop.
+    let deadline = Date().addingTimeInterval(60)
+    while !FileManager.default.fileExists(atPath: model + ".ckpt") && Date() < deadline { usleep(50_000) }
+    process.interrupt()
+    let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    XCTAssertNotEqual(process.terminationStatus, 0)
+    XCTAssertTrue(message.contains("continue with --resume"), message)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: model))
+
+    let resumed = try runCMH(["train", corpus, "--resume", "--epochs", "3", "--out", model, "--json"])
+    XCTAssertEqual(resumed.0, 0, resumed.2)
+    let epochs = resumed.1.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    XCTAssertEqual(epochs.last?["epoch"] as? Int, 3)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: model))
+  }
+}
