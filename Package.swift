@@ -30,7 +30,7 @@ let package = Package(
 
     // MARK: - Modules
     .target(name: "Tensor", dependencies: ["CBLAS"]),
-    .target(name: "ImageNet", dependencies: ["Tensor", "Corpus"]),
+    .target(name: "ImageNet", dependencies: ["Tensor", "Corpus", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     .target(name: "Hashing"),
     .target(name: "CauchyLoss", dependencies: ["Tensor"]),
     .target(name: "TextNet", dependencies: ["Tensor", "Corpus"]),

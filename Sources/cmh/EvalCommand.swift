@@ -63,13 +63,13 @@ struct EvalCommand: ParsableCommand {
       }).joined(separator: "\n")
     }
     let models = paths.dropLast().map { path in results.first { $0.model == path }!.bits }
-    let header = "task".padding(toLength: 14, withPad: " ", startingAt: 0) + models.map { String(format: "%9@", "\($0) bits") }.joined(separator: " ")
+    let header = "task".padding(toLength: 14, withPad: " ", startingAt: 0) + models.map { Self.right("\($0) bits", 9) }.joined(separator: " ")
     var lines = ["\(corpus): \(results.first?.report.queries ?? 0) queries × \(results.first?.report.database ?? 0) items (ties: equal distance ranks by item position)"]
     for (title, value) in [("MAP@all", { (r: RetrievalReport) in r.map }), ("precision@\(k)", { $0.precisionAtK.first ?? 0 }),
                            ("precision within radius \(radius)", { $0.precisionWithinRadius })] {
       lines += ["", title, header]
       for d in Direction.allCases {
-        let row = results.filter { $0.direction == d }.map { String(format: "%9@", f(value($0.report))) }
+        let row = results.filter { $0.direction == d }.map { Self.right(f(value($0.report)), 9) }
         lines.append(d.title.padding(toLength: 14, withPad: " ", startingAt: 0) + row.joined(separator: " "))
       }
     }
@@ -77,6 +77,8 @@ struct EvalCommand: ParsableCommand {
     if missing > 0 { lines.append("\n\(missing) queries have no relevant item (AP 0)") }
     return lines.joined(separator: "\n")
   }
+
+  static func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
 
   private func writeCurves(_ results: [Result]) throws {
     guard let svg else { return }
