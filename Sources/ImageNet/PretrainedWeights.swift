@@ -8,6 +8,8 @@ import Tensor
 
 public struct LoadReport: Sendable {
   public var loaded = [String](), missing = [String](), unexpected = [String](), misShaped = [String]()
+  /// How many of the loaded tensors are parameters (not buffers such as batch counters).
+  public var loadedParameters = 0
 
   public var summary: String {
     var parts = ["loaded \(loaded.count) tensors"]
@@ -39,6 +41,7 @@ public enum PretrainedWeights {
     for (name, p) in module.namedParameters() { targets[name] = p.value }
     for (name, b) in module.namedBuffers() { targets[name] = b.value }
     var report = LoadReport(), seen = Set<String>()
+    let parameterNames = Set(module.namedParameters().map(\.0))
     for (fileName, tensor) in file.tensors {
       let name = fileName.hasPrefix(prefix) ? String(fileName.dropFirst(prefix.count)) : fileName
       guard let target = targets[name] else { report.unexpected.append(fileName); continue }
@@ -47,6 +50,7 @@ public enum PretrainedWeights {
       guard target.shape == tensor.shape || (target.count == 1 && tensor.count == 1) else { report.misShaped.append("\(name) \(tensor.shape)→\(target.shape)"); continue }
       target.assign(tensor)
       report.loaded.append(name)
+      if parameterNames.contains(name) { report.loadedParameters += 1 }
     }
     report.missing = (module.namedParameters().map(\.0) + module.namedBuffers().map(\.0)).filter { !seen.contains($0) }
     return report

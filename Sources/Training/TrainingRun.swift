@@ -4,6 +4,7 @@
 
 import Corpus
 import Foundation
+import ImageNet
 import Tensor
 import TextNet
 
@@ -14,9 +15,13 @@ public final class TrainingRun {
   public var model: CrossModalModel { trainer.model }
   public var textCoverage: Vocabulary.Coverage? { texts.coverage }
   let texts: TextInputs
+  /// What loading the pretrained weights did, when the settings name a file.
+  public private(set) var pretrainedReport: LoadReport?
 
   /// Prepares a run: decodes the training images (`progress(done, total)`), encodes the texts.
-  public init(corpus: Corpus, spec: ModelSpec, settings: TrainingSettings, progress: (Int, Int) -> Void = { _, _ in }) throws {
+  /// `loadPretrained: false` skips the settings' weight file (a checkpoint replaces the weights).
+  public init(corpus: Corpus, spec: ModelSpec, settings: TrainingSettings, loadPretrained: Bool = true,
+              progress: (Int, Int) -> Void = { _, _ in }) throws {
     guard let splits = corpus.splits else {
       throw TrainingError(description: "\(corpus.directory.path): no splits/ folder; make one with `cmh corpus split \(corpus.directory.path)`")
     }
@@ -27,6 +32,12 @@ public final class TrainingRun {
     texts = try TextInputs.load(corpus, pairs: trainingPairs, input: spec.text)
     var generator = RandomGenerator(seed: settings.seed)
     let model = CrossModalModel(spec: spec, generator: &generator)
+    if let path = settings.pretrained, loadPretrained {
+      pretrainedReport = PretrainedWeights.load(try PretrainedWeights.read(URL(fileURLWithPath: path)), into: model.image)
+      guard pretrainedReport!.loadedParameters > 0 else {
+        throw TrainingError(description: "\(path): none of its tensors fits the \(spec.architecture.rawValue) image tower (\(pretrainedReport!.summary))")
+      }
+    }
     trainer = Trainer(model: model, settings: settings, images: images, texts: texts, labels: trainingPairs.map { corpus.pairs[$0].labels })
   }
 
@@ -39,7 +50,7 @@ public final class TrainingRun {
       throw TrainingError(description: "\(url.path): the checkpoint does not say how its model was built; was it written by `cmh train`?")
     }
     settings.epochs = epochs ?? settings.epochs
-    try self.init(corpus: corpus, spec: spec, settings: settings, progress: progress)
+    try self.init(corpus: corpus, spec: spec, settings: settings, loadPretrained: false, progress: progress)
     try trainer.resume(from: url)
   }
 

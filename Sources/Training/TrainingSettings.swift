@@ -17,11 +17,13 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
   /// Mirror training images left-right half the time.
   public var flipImages = true
   public var seed: UInt64 = 1
+  /// The weight file the image tower started from, if any.
+  public var pretrained: String?
 
   public init() {}
 
   enum CodingKeys: String, CodingKey {
-    case loss, gamma, alpha, eta, epochs, seed
+    case loss, gamma, alpha, eta, epochs, seed, pretrained
     case batchSize = "batch_size", imageLearningRate = "image_lr", textLearningRate = "text_lr"
     case halveEvery = "halve_every", flipImages = "flip_images"
   }

@@ -44,6 +44,7 @@ struct TrainCommand: ParsableCommand {
       try? FileManager.default.removeItem(atPath: out + ".log.jsonl")
       let spec = try model.spec(for: loaded)
       run = try session.prepare { try TrainingRun(corpus: loaded, spec: spec, settings: training.settings, progress: $0) }
+      if let report = run.pretrainedReport { session.note("pretrained weights \(training.pretrained!): \(report.summary)") }
     }
     try session.train(run)
     try run.finishedModel().save(to: outURL)
@@ -102,6 +103,8 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Halve the learning rates every N epochs.") var halveEvery = 15
   @Flag(help: "Do not mirror training images.") var noFlip = false
   @Option(help: "Seed for weights, orders and flips.") var seed: UInt64 = 1
+  @Option(help: "Start the image tower from these weights (.pth from torch.save, e.g. torchvision's resnet34-b627a593.pth, or .safetensors), matched by name.")
+  var pretrained: String?
 
   func validate() throws {
     guard epochs ?? 1 >= 1, batchSize >= 1, halveEvery >= 1 else { throw ValidationError("--epochs, --batch-size and --halve-every must be at least 1") }
@@ -112,6 +115,7 @@ struct TrainingOptions: ParsableArguments {
     var s = TrainingSettings()
     s.loss = loss; s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.batchSize = batchSize
     s.imageLearningRate = imageLr; s.textLearningRate = textLr; s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed
+    s.pretrained = pretrained.map { URL(fileURLWithPath: $0).path }
     return s
   }
 }

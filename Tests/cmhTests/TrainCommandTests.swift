@@ -72,6 +72,20 @@ final class TrainCommandTests: XCTestCase {
     XCTAssertTrue(train.2.contains("cmh corpus split"), train.2)
   }
 
+  func testPretrainedWeightsAreLoadedByNameWithAReport() throws {
+    let (corpus, _) = try trained()
+    let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("ImageNetTests/Fixtures/resnet34-w4.pth").path
+    let model = Self.folder.appendingPathComponent("pretrained.cmh").path
+    let run = try runCMH(["train", corpus, "--arch", "resnet34", "--width", "4", "--input-size", "32", "--bits", "16", "--epochs", "1",
+                          "--batch-size", "16", "--text-hidden", "32", "--pretrained", weights, "--out", model])
+    XCTAssertEqual(run.0, 0, run.2)
+    XCTAssertTrue(run.2.contains("loaded 216 tensors; missing (left as initialised) 2: hash.code.weight, hash.code.bias; unexpected (ignored) 2: fc.weight, fc.bias"), run.2)
+    let wrong = try runCMH(["train", corpus, "--pretrained", weights, "--out", model, "--epochs", "1"] + Self.small)
+    XCTAssertNotEqual(wrong.0, 0)
+    XCTAssertTrue(wrong.2.contains("none of its tensors fits the compact10 image tower"), wrong.2)
+  }
+
   func testInterruptSavesACheckpointAndResumeFinishes() throws {
     let (corpus, _) = try trained()
     let model = Self.folder.appendingPathComponent("interrupted.cmh").path
