@@ -11,6 +11,8 @@ public final class ImageInputs: @unchecked Sendable {
   enum Source {
     case pixels(Preprocessing, [UInt8])
     case features(FeatureMatrix)
+    /// Outputs of a frozen part of the image tower, [n, …].
+    case cached(Tensor)
   }
   let source: Source
   public let count: Int
@@ -74,6 +76,9 @@ public final class ImageInputs: @unchecked Sendable {
     switch source {
     case .features(let f):
       return Tensor(shape: [rows.count, f.columns], values: rows.flatMap { f.row($0) })
+    case .cached(let t):
+      let itemShape = Array(t.shape.dropFirst())
+      return t.reshaped([t.shape[0], t.itemCount]).rows(rows).reshaped([rows.count] + itemShape)
     case .pixels(let p, let pixels):
       let s = p.size, bytes = s * s * 3
       let out = Tensor(zeros: [rows.count, 3, s, s])
@@ -101,6 +106,21 @@ final class FailureLog: @unchecked Sendable {
 }
 
 extension ImageInputs {
+  /// The outputs of `frozen` (in evaluation mode) for every item, computed once in batches: the
+  /// input of the layers that train when the lower ones do not.
+  public func cached(through frozen: Module, batchSize: Int = 64, progress: (Int) -> Void = { _ in }) -> ImageInputs {
+    frozen.setTraining(false)
+    var out: Tensor?
+    for start in stride(from: 0, to: count, by: batchSize) {
+      let rows = Array(start..<min(start + batchSize, count))
+      let y = frozen.forward(batch(rows))
+      if out == nil { out = Tensor(zeros: [count] + Array(y.shape.dropFirst())) }
+      (out!.data + start * y.itemCount).update(from: y.data, count: y.count)
+      progress(start + rows.count)
+    }
+    return ImageInputs(source: .cached(out!), count: count)
+  }
+
   /// Noise images (bytes) for benchmarks that time training without a corpus.
   public static func noise(count: Int, size: Int, seed: UInt64) -> ImageInputs {
     var g = RandomGenerator(seed: seed)

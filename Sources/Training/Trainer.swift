@@ -15,6 +15,9 @@ public final class Trainer {
   public let model: CrossModalModel
   public let settings: TrainingSettings
   let images: ImageInputs
+  /// The part of the image tower that trains (all of it, or the layers above a frozen prefix whose
+  /// outputs `images` then holds).
+  let imageNetwork: Module
   let texts: TextInputs
   /// Multi-hot labels of the training pairs [n, L].
   let labels: Tensor
@@ -47,18 +50,22 @@ public final class Trainer {
     public var distinctImageCodes: Int, distinctTextCodes: Int
   }
 
-  public init(model: CrossModalModel, settings: TrainingSettings, images: ImageInputs, texts: TextInputs, labels: [[Int]]) {
+  /// `imageNetwork` is the trained part of the image tower when `images` are the outputs of a
+  /// frozen prefix (default: the whole tower on `images`).
+  public init(model: CrossModalModel, settings: TrainingSettings, images: ImageInputs, texts: TextInputs, labels: [[Int]],
+              imageNetwork: Module? = nil) {
     precondition(images.count == texts.count && texts.count == labels.count && !labels.isEmpty,
                  "Trainer: \(images.count) images, \(texts.count) texts and \(labels.count) label sets")
     self.model = model
     self.settings = settings
     self.images = images
+    self.imageNetwork = imageNetwork ?? model.image
     self.texts = texts
     count = labels.count
     let labelCount = model.spec.labels.count
     self.labels = Tensor(zeros: [count, labelCount])
     for (i, set) in labels.enumerated() { for l in set { self.labels.data[i * labelCount + l] = 1 } }
-    imageOptimizer = RMSprop(groups: [ParameterGroup(model.image.namedParameters(), learningRate: settings.imageLearningRate)])
+    imageOptimizer = RMSprop(groups: [ParameterGroup(self.imageNetwork.namedParameters(), learningRate: settings.imageLearningRate)])
     textOptimizer = RMSprop(groups: [ParameterGroup(model.text.namedParameters(), learningRate: settings.textLearningRate)])
     generator = RandomGenerator(seed: settings.seed &+ 0x5EED)
     let k = model.spec.bits
@@ -119,12 +126,12 @@ public final class Trainer {
 
   private func imageStep(_ rows: [Int]) -> BatchLoss {
     let flips = settings.flipImages ? rows.map { _ in generator.nextUniform() < 0.5 } : nil
-    model.image.setTraining(true)
-    let u = model.image.forward(images.batch(rows, flips: flips))
+    imageNetwork.setTraining(true)
+    let u = imageNetwork.forward(images.batch(rows, flips: flips))
     F.setRows(rows, u)
     let (loss, gradient) = objective(u, rows: rows, own: F, other: G)
     imageOptimizer.zeroGradients()
-    _ = model.image.backward(gradient)
+    _ = imageNetwork.backward(gradient)
     imageOptimizer.step()
     return loss
   }

@@ -38,7 +38,9 @@ public final class TrainingRun {
         throw TrainingError(description: "\(path): none of its tensors fits the \(spec.architecture.rawValue) image tower (\(pretrainedReport!.summary))")
       }
     }
-    trainer = Trainer(model: model, settings: settings, images: images, texts: texts, labels: trainingPairs.map { corpus.pairs[$0].labels })
+    let (inputs, trained) = Self.freeze(model.image, settings.trainLayers, images, progress: { progress($0, splits.train.count) })
+    trainer = Trainer(model: model, settings: settings, images: inputs, texts: texts, labels: trainingPairs.map { corpus.pairs[$0].labels },
+                      imageNetwork: trained)
   }
 
   /// Rebuilds the run a checkpoint was written by and restores it; `epochs` replaces the total.
@@ -52,6 +54,17 @@ public final class TrainingRun {
     settings.epochs = epochs ?? settings.epochs
     try self.init(corpus: corpus, spec: spec, settings: settings, loadPretrained: false, progress: progress)
     try trainer.resume(from: url)
+  }
+
+  /// Splits the tower at the first layer that trains: the frozen layers' parameters stop training
+  /// and their outputs for the training images are computed once.
+  static func freeze(_ tower: Module, _ layers: TrainLayers, _ images: ImageInputs, progress: (Int) -> Void) -> (ImageInputs, Module) {
+    guard let sequential = tower as? Sequential else { return (images, tower) }
+    let split = layers.firstTrained(sequential.layers.map(\.0))
+    guard split > 0 else { return (images, tower) }
+    let frozen = Sequential(named: Array(sequential.layers[..<split]))
+    for (_, p) in frozen.namedParameters() { p.isTrainable = false }
+    return (images.cached(through: frozen, progress: progress), Sequential(named: Array(sequential.layers[split...])))
   }
 
   public func saveCheckpoint(to url: URL) throws {

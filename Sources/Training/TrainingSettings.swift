@@ -5,6 +5,25 @@ public enum LossKind: String, Codable, CaseIterable, Sendable {
   case cauchy, dcmh
 }
 
+/// Which layers of the image tower train; the rest run in evaluation mode, and their outputs for
+/// the training images are computed once and cached.
+public enum TrainLayers: String, Codable, CaseIterable, Sendable {
+  /// Only the hash head (everything up to the pooled features is frozen).
+  case head
+  /// The last convolutional stage and the head (ResNet-34's layer4, compact10's conv5).
+  case layer4
+  case all
+
+  /// The first layer of `names` (a tower's top-level layers) that trains.
+  func firstTrained(_ names: [String]) -> Int {
+    switch self {
+    case .all: return 0
+    case .head: return names.firstIndex(of: "hash") ?? 0
+    case .layer4: return names.firstIndex(of: "layer4") ?? names.firstIndex(of: "conv5") ?? names.firstIndex(of: "hash") ?? 0
+    }
+  }
+}
+
 public struct TrainingSettings: Codable, Equatable, Sendable {
   public var loss = LossKind.cauchy
   /// Cauchy scale γ, quantization weight α, bit-balance weight η.
@@ -19,13 +38,14 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
   public var seed: UInt64 = 1
   /// The weight file the image tower started from, if any.
   public var pretrained: String?
+  public var trainLayers = TrainLayers.all
 
   public init() {}
 
   enum CodingKeys: String, CodingKey {
     case loss, gamma, alpha, eta, epochs, seed, pretrained
     case batchSize = "batch_size", imageLearningRate = "image_lr", textLearningRate = "text_lr"
-    case halveEvery = "halve_every", flipImages = "flip_images"
+    case halveEvery = "halve_every", flipImages = "flip_images", trainLayers = "train_layers"
   }
 }
 

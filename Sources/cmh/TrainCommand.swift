@@ -89,6 +89,7 @@ struct ModelOptions: ParsableArguments {
 
 extension ImageArchitecture: ExpressibleByArgument {}
 extension LossKind: ExpressibleByArgument {}
+extension TrainLayers: ExpressibleByArgument {}
 
 /// The options of the optimisation.
 struct TrainingOptions: ParsableArguments {
@@ -103,6 +104,8 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Halve the learning rates every N epochs.") var halveEvery = 15
   @Flag(help: "Do not mirror training images.") var noFlip = false
   @Option(help: "Seed for weights, orders and flips.") var seed: UInt64 = 1
+  @Option(help: "Image layers that train: head, layer4 or all. The others stay frozen in evaluation mode and their outputs are computed once (no flips then).")
+  var trainLayers = TrainLayers.all
   @Option(help: "Start the image tower from these weights (.pth from torch.save, e.g. torchvision's resnet34-b627a593.pth, or .safetensors), matched by name.")
   var pretrained: String?
 
@@ -116,6 +119,7 @@ struct TrainingOptions: ParsableArguments {
     s.loss = loss; s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.batchSize = batchSize
     s.imageLearningRate = imageLr; s.textLearningRate = textLr; s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed
     s.pretrained = pretrained.map { URL(fileURLWithPath: $0).path }
+    s.trainLayers = trainLayers
     return s
   }
 }

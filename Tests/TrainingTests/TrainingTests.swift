@@ -87,6 +87,20 @@ final class TrainingTests: XCTestCase {
     }
   }
 
+  func testFrozenLayersKeepTheirWeightsAndTheHeadTrains() throws {
+    let corpus = try Self.corpus(pairs: 60)
+    var settings = Self.settings(epochs: 1)
+    settings.trainLayers = .head
+    let run = try TrainingRun(corpus: corpus, spec: try Self.smallSpec(corpus), settings: settings)
+    let before = Dictionary(uniqueKeysWithValues: run.model.image.namedParameters().map { ($0.0, $0.1.value.scalars) })
+    let buffers = run.model.image.namedBuffers().map { $0.1.value.scalars }
+    XCTAssertTrue(run.trainer.run(epochs: 1))
+    for (name, p) in run.model.image.namedParameters() {
+      if name.hasPrefix("hash.") { XCTAssertNotEqual(p.value.scalars, before[name], name) } else { XCTAssertEqual(p.value.scalars, before[name], name) }
+    }
+    XCTAssertEqual(run.model.image.namedBuffers().map { $0.1.value.scalars }, buffers, "frozen BatchNorm statistics")
+  }
+
   func testCheckpointOfAnotherTrainingSetIsRefused() throws {
     let small = try Self.corpus(pairs: 60), other = try Self.corpus(pairs: 80)
     let run = try TrainingRun(corpus: small, spec: try Self.smallSpec(small), settings: Self.settings(epochs: 1))
