@@ -8,7 +8,7 @@ struct CorpusCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "corpus",
     abstract: "Make, import, validate, split and describe corpora.",
-    subcommands: [MakeShapesCommand.self, ImportCommand.self, ValidateCommand.self, SplitCommand.self, StatsCommand.self])
+    subcommands: [MakeShapesCommand.self, ImportCommand.self, ValidateCommand.self, SplitCommand.self, StatsCommand.self, LongTailCommand.self])
 }
 
 extension TextMode: ExpressibleByArgument {}
