@@ -36,7 +36,7 @@ let package = Package(
     .target(name: "CauchyLoss", dependencies: ["Tensor"]),
     .target(name: "TextNet", dependencies: ["Tensor", "Corpus"]),
     .target(name: "Augment", dependencies: ["Tensor", "Corpus"]),
-    .target(name: "Training", dependencies: ["Tensor", "ImageNet", "TextNet", "CauchyLoss", "Corpus", "Hashing"]),
+    .target(name: "Training", dependencies: ["Tensor", "ImageNet", "TextNet", "CauchyLoss", "Corpus", "Hashing", "Augment"]),
     .target(name: "CXML", dependencies: ["CLibXML2"]),
     .target(name: "Corpus", dependencies: ["CJPEG", "CLibZ", "CXML", "CHDF5"]),
 

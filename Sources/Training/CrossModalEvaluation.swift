@@ -8,6 +8,17 @@ public struct CodeSet: Sendable {
   public var image: BinaryCodes
   public var text: BinaryCodes
   public var labels: LabelSets
+
+  public init(image: BinaryCodes, text: BinaryCodes, labels: LabelSets) {
+    self.image = image
+    self.text = text
+    self.labels = labels
+  }
+
+  /// The items at `indices` (queries with a tail label, say).
+  public func subset(_ indices: [Int]) -> CodeSet {
+    CodeSet(image: image.subset(indices), text: text.subset(indices), labels: labels.subset(indices))
+  }
 }
 
 public enum Direction: String, CaseIterable, Sendable {

@@ -22,6 +22,17 @@ public final class ImageInputs: @unchecked Sendable {
     self.count = count
   }
 
+  /// Rows that enter the image tower above a frozen prefix (backbone features), [n, …].
+  public convenience init(features: Tensor) {
+    self.init(source: .cached(features), count: features.shape[0])
+  }
+
+  /// The rows when these inputs are backbone features.
+  public var features: Tensor? {
+    if case .cached(let t) = source { return t }
+    return nil
+  }
+
   /// The inputs of `pairs` (indices into the corpus) for a model with `spec`.
   public static func load(_ corpus: Corpus, pairs: [Int], spec: ModelSpec, progress: (Int) -> Void = { _ in }) throws -> ImageInputs {
     if spec.architecture == .mlp {

@@ -59,12 +59,19 @@ public final class TrainingRun {
   /// Splits the tower at the first layer that trains: the frozen layers' parameters stop training
   /// and their outputs for the training images are computed once.
   static func freeze(_ tower: Module, _ layers: TrainLayers, _ images: ImageInputs, progress: (Int) -> Void) -> (ImageInputs, Module) {
-    guard let sequential = tower as? Sequential else { return (images, tower) }
-    let split = layers.firstTrained(sequential.layers.map(\.0))
-    guard split > 0 else { return (images, tower) }
-    let frozen = Sequential(named: Array(sequential.layers[..<split]))
+    guard let (frozen, trained) = split(tower, layers) else { return (images, tower) }
+    return (images.cached(through: frozen, progress: progress), trained)
+  }
+
+  /// The tower's layers below the first that trains (their parameters marked frozen) and the rest;
+  /// nil when everything trains or the tower is not a sequence of named layers.
+  public static func split(_ tower: Module, _ layers: TrainLayers) -> (frozen: Sequential, trained: Sequential)? {
+    guard let sequential = tower as? Sequential else { return nil }
+    let index = layers.firstTrained(sequential.layers.map(\.0))
+    guard index > 0 else { return nil }
+    let frozen = Sequential(named: Array(sequential.layers[..<index]))
     for (_, p) in frozen.namedParameters() { p.isTrainable = false }
-    return (images.cached(through: frozen, progress: progress), Sequential(named: Array(sequential.layers[split...])))
+    return (frozen, Sequential(named: Array(sequential.layers[index...])))
   }
 
   public func saveCheckpoint(to url: URL) throws {

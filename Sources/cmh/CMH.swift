@@ -1,6 +1,7 @@
 // cmh: the command-line tool; one subcommand per job.
 
 import ArgumentParser
+import Foundation
 
 @main
 struct CMH: ParsableCommand {
@@ -10,11 +11,14 @@ struct CMH: ParsableCommand {
     commandName: "cmh",
     abstract: "Deep cross-modal hashing: image and text towers trained into one Hamming space.",
     version: version,
-    subcommands: [DemoCommand.self, CorpusCommand.self, TrainCommand.self, EncodeCommand.self, SearchCommand.self, EvalCommand.self, IndexCommand.self, BenchCommand.self])
+    subcommands: [DemoCommand.self, CorpusCommand.self, TrainCommand.self, EncodeCommand.self, SearchCommand.self, EvalCommand.self, IndexCommand.self, ExperimentCommand.self, BenchCommand.self])
 }
 
 /// Options that every long-running command shares.
 struct OutputOptions: ParsableArguments {
+  /// Line-buffered stdout, so that epoch lines reach a pipe (`| tee log`) as they are printed.
+  static func lineBuffered() { setvbuf(stdout, nil, _IOLBF, 0) }
+
   @Flag(name: .long, help: "Print one JSON object per line instead of a table.")
   var json = false
 

@@ -22,6 +22,7 @@ struct DemoCommand: ParsableCommand {
   @OptionGroup var output: OutputOptions
 
   func run() throws {
+    OutputOptions.lineBuffered()
     let started = Date()
     let folder = URL(fileURLWithPath: dir)
     let corpus = try ShapesRecipe.corpus(in: folder.appendingPathComponent("corpus"), seed: seed, quiet: output.quiet)

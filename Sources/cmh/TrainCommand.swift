@@ -28,6 +28,7 @@ struct TrainCommand: ParsableCommand {
   @OptionGroup var output: OutputOptions
 
   func run() throws {
+    OutputOptions.lineBuffered()
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let outURL = URL(fileURLWithPath: out)
     let checkpointURL = URL(fileURLWithPath: checkpoint ?? out + ".ckpt")

@@ -1,0 +1,132 @@
+// cmh experiment longtail: what the long tail costs and what augmentation wins back, on the built-in
+// corpus made long-tailed — MAP in both directions, over all queries and over queries with a tail
+// label, for balanced training, long-tailed training, long-tailed + oversampling and long-tailed +
+// diffusion augmentation, at each code length.
+
+import ArgumentParser
+import Augment
+import Corpus
+import Foundation
+import Hashing
+import Tensor
+import Training
+
+struct ExperimentCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "experiment",
+    abstract: "Reproducible experiments.",
+    subcommands: [LongTailExperiment.self])
+}
+
+struct LongTailExperiment: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "longtail",
+    abstract: "Balanced vs long-tailed training, and oversampling vs diffusion augmentation, on the shapes corpus.",
+    discussion: """
+      The long-tailed runs train on the training split thinned by `cmh corpus longtail`; oversampling and \
+      diffusion then start from the long-tailed model, keep its image backbone, and train the hash head and \
+      the text tower first on the synthetic pairs alone, then on synthetic and real pairs together.
+      """)
+
+  @Option(help: "Working directory (corpus, models).") var dir = "cmh-longtail"
+  @Option(help: "Head/tail ratio to aim for.") var imbalance = 48.0
+  @Option(help: "Code lengths, comma-separated.") var bits = "32,64"
+  @Option(help: "Epochs of the full trainings.") var epochs = ShapesRecipe.epochs
+  @Option(help: "Epochs on synthetic pairs alone, then on the mix.") var augmentEpochs = "5,10"
+  @Option(help: "Classifier-free guidance scale of the generator.") var guidance: Float = 2
+  @Option(help: "Seed.") var seed: UInt64 = 1
+  @OptionGroup var output: OutputOptions
+
+  func run() throws {
+    OutputOptions.lineBuffered()
+    let started = Date()
+    let folder = URL(fileURLWithPath: dir)
+    let balanced = try ShapesRecipe.corpus(in: folder.appendingPathComponent("corpus"), seed: seed, quiet: output.quiet)
+    let longTailed = try LongTail.subsample(balanced, imbalance: imbalance, seed: seed)
+    let labelCount = balanced.info.labels.count
+    let profile = LongTailProfile(longTailed.splits!.train.map { balanced.pairs[$0].labels }, labelCount: labelCount)
+    let tailQueries = balanced.splits!.query.indices.filter { balanced.pairs[balanced.splits!.query[$0]].labels.contains { profile.tail.contains($0) } }
+    say("long-tailed training split: \(longTailed.splits!.train.count) of \(balanced.splits!.train.count) pairs, "
+        + String(format: "imbalance %.1f; tail labels %@; %d of %d queries have a tail label",
+                 profile.imbalance, profile.tail.map { balanced.info.labels[$0] }.joined(separator: ", "), tailQueries.count, balanced.splits!.query.count))
+    let stages = try ModelOptions.sizes(augmentEpochs, "--augment-epochs")
+    var rows = [(String, Int, Direction, String, Double)]()
+    for k in try ModelOptions.sizes(bits, "--bits") {
+      let settings = ShapesRecipe.settings(epochs: epochs, loss: .cauchy, seed: seed)
+      let evaluate = { (name: String, model: CrossModalModel) throws in
+        for (direction, all, tail) in try self.maps(model, balanced, tailQueries: tailQueries) {
+          rows += [(name, k, direction, "all", all), (name, k, direction, "tail", tail)]
+          self.line(name, k, direction, all, tail)
+        }
+      }
+      try evaluate("balanced", try train(balanced, bits: k, settings: settings, label: "balanced \(k) bits"))
+      let ltModelURL = folder.appendingPathComponent("longtail-\(k).cmh")
+      let ltModel = try train(longTailed, bits: k, settings: settings, label: "long-tailed \(k) bits")
+      try ltModel.save(to: ltModelURL)
+      try evaluate("longtail", ltModel)
+      let real = try FeatureAugmentation.realPairs(ltModel, corpus: balanced, pairs: longTailed.splits!.train)
+      for method in [AugmentMethod.oversample, .diffusion] {
+        var diffusion = DiffusionSettings()
+        diffusion.guidance = guidance
+        diffusion.seed = seed
+        let bar = Progress(total: 1, label: method.rawValue, quiet: output.quiet)
+        let (synthetic, plan) = FeatureAugmentation.synthesize(real, labelCount: labelCount, method: method, settings: diffusion) { _, done, total in
+          bar.update(done * 1 / max(total, 1), detail: "")
+        }
+        bar.finish()
+        if method == .diffusion { say("  balance plan: \(plan.labelSets.count) synthetic pairs to bring every label to \(plan.target)") }
+        let model = try CrossModalModel.load(from: ltModelURL)
+        try FeatureAugmentation.train(model, on: synthetic, settings: settings, epochs: stages[0])
+        try FeatureAugmentation.train(model, on: real.appending(synthetic), settings: settings, epochs: stages.count > 1 ? stages[1] : stages[0])
+        try evaluate(method.rawValue, model)
+      }
+    }
+    if !output.json { summary(rows) }
+    say(String(format: "done in %@", Progress.clock(Date().timeIntervalSince(started))))
+  }
+
+  private func train(_ corpus: Corpus, bits: Int, settings: TrainingSettings, label: String) throws -> CrossModalModel {
+    let run = try TrainingRun(corpus: corpus, spec: try ShapesRecipe.spec(corpus, bits: bits), settings: settings)
+    let bar = Progress(total: settings.epochs, label: label, quiet: output.quiet)
+    run.trainer.run(epochs: settings.epochs, onEpoch: { bar.update($0.epoch) })
+    bar.finish()
+    return run.finishedModel()
+  }
+
+  /// MAP over all queries and over the tail-label queries, in both directions.
+  private func maps(_ model: CrossModalModel, _ corpus: Corpus, tailQueries: [Int]) throws -> [(Direction, Double, Double)] {
+    let q = try CrossModalEvaluation.codes(model, corpus: corpus, pairs: corpus.splits!.query)
+    let r = try CrossModalEvaluation.codes(model, corpus: corpus, pairs: corpus.splits!.retrieval)
+    let tail = q.subset(tailQueries)
+    let all = CrossModalEvaluation.evaluate(queries: q, retrieval: r, directions: [.i2t, .t2i])
+    let rare = CrossModalEvaluation.evaluate(queries: tail, retrieval: r, directions: [.i2t, .t2i])
+    return zip(all, rare).map { ($0.0, $0.1.map, $1.1.map) }
+  }
+
+  private func line(_ setting: String, _ bits: Int, _ direction: Direction, _ all: Double, _ tail: Double) {
+    if output.json {
+      for (subset, map) in [("all", all), ("tail", tail)] {
+        print(String(format: #"{"setting": "%@", "direction": "%@", "bits": %d, "subset": "%@", "map": %.4f}"#, setting, direction.rawValue, bits, subset, map))
+      }
+    } else {
+      print(String(format: "  %-10@ %3d bits  %@  MAP all %.4f  tail %.4f", setting, bits, direction.rawValue, all, tail))
+    }
+  }
+
+  /// The share of the MAP lost to the long tail that each augmentation wins back.
+  private func summary(_ rows: [(String, Int, Direction, String, Double)]) {
+    print("\nrecovered share of the MAP lost to the long tail ((augmented − long-tailed) / (balanced − long-tailed)):")
+    for k in Set(rows.map(\.1)).sorted() {
+      for d in [Direction.i2t, .t2i] {
+        for subset in ["all", "tail"] {
+          let value = { (s: String) in rows.first { $0.0 == s && $0.1 == k && $0.2 == d && $0.3 == subset }?.4 ?? 0 }
+          let lost = value("balanced") - value("longtail")
+          let share = { (s: String) in lost > 1e-9 ? String(format: "%5.0f%%", 100 * (value(s) - value("longtail")) / lost) : "  n/a" }
+          print(String(format: "  %3d bits %@ %-4@  lost %.4f   oversample %@   diffusion %@", k, d.rawValue, subset, lost, share("oversample"), share("diffusion")))
+        }
+      }
+    }
+  }
+
+  private func say(_ text: String) { if !output.json { print(text) } }
+}
