@@ -99,6 +99,7 @@ public enum FeatureAugmentation {
     }
     let trainer = Trainer(model: model, settings: settings, images: ImageInputs(features: pairs.features),
                           texts: TextInputs(rows: pairs.texts, coverage: nil), labels: pairs.labels, imageNetwork: head)
+    trainer.startFromModel()
     trainer.run(epochs: epochs, onEpoch: onEpoch)
     for (_, p) in model.image.namedParameters() { p.isTrainable = true }
     model.setTraining(false)

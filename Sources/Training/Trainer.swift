@@ -77,6 +77,20 @@ public final class Trainer {
 
   var batchCount: Int { (count + settings.batchSize - 1) / settings.batchSize }
 
+  /// Sets F and G to the towers' current outputs (evaluation mode) and B = sign(F + G), in place of
+  /// the random start: a model that is fine-tuned keeps what it has learnt instead of being pulled
+  /// towards random codes in its first epoch.
+  public func startFromModel() {
+    imageNetwork.setTraining(false)
+    model.text.setTraining(false)
+    for start in stride(from: 0, to: count, by: 256) {
+      let rows = Array(start..<min(start + 256, count))
+      F.setRows(rows, imageNetwork.forward(images.batch(rows)))
+      G.setRows(rows, model.text.forward(sparse: texts.batch(rows)))
+    }
+    B = Quantization.codes(F, G)
+  }
+
   // MARK: The loop
 
   /// Trains until `epochs` epochs are complete or `shouldStop()` says so between batches (then

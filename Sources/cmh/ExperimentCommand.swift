@@ -34,6 +34,8 @@ struct LongTailExperiment: ParsableCommand {
   @Option(help: "Epochs of the full trainings.") var epochs = ShapesRecipe.epochs
   @Option(help: "Epochs on synthetic pairs alone, then on the mix.") var augmentEpochs = "5,10"
   @Option(help: "Classifier-free guidance scale of the generator.") var guidance: Float = 2
+  @Option(help: "Pairs of the generated corpus (a tenth are queries, half of the rest train).") var pairs = 6000
+  @Option(help: "Iterations of the generator's training.") var generatorIterations = 3000
   @Option(help: "Seed.") var seed: UInt64 = 1
   @OptionGroup var output: OutputOptions
 
@@ -41,7 +43,7 @@ struct LongTailExperiment: ParsableCommand {
     OutputOptions.lineBuffered()
     let started = Date()
     let folder = URL(fileURLWithPath: dir)
-    let balanced = try ShapesRecipe.corpus(in: folder.appendingPathComponent("corpus"), seed: seed, quiet: output.quiet)
+    let balanced = try ShapesRecipe.corpus(in: folder.appendingPathComponent("corpus-\(pairs)"), pairs: pairs, seed: seed, quiet: output.quiet)
     let longTailed = try LongTail.subsample(balanced, imbalance: imbalance, seed: seed)
     let labelCount = balanced.info.labels.count
     let profile = LongTailProfile(longTailed.splits!.train.map { balanced.pairs[$0].labels }, labelCount: labelCount)
@@ -69,6 +71,7 @@ struct LongTailExperiment: ParsableCommand {
         var diffusion = DiffusionSettings()
         diffusion.guidance = guidance
         diffusion.seed = seed
+        diffusion.iterations = generatorIterations
         let bar = Progress(total: 1, label: method.rawValue, quiet: output.quiet)
         let (synthetic, plan) = FeatureAugmentation.synthesize(real, labelCount: labelCount, method: method, settings: diffusion) { _, done, total in
           bar.update(done * 1 / max(total, 1), detail: "")

@@ -7,6 +7,7 @@ import Hashing
 import Tensor
 import TextNet
 import Training
+import Augment
 import XCTest
 
 final class TrainingTests: XCTestCase {
@@ -142,5 +143,31 @@ final class TrainingLearnsTests: XCTestCase {
     for (direction, map) in zip(["i→t", "t→i"], trained) {
       XCTAssertGreaterThan(map, max(untrained.max()!, chance) + 0.06, "MAP \(direction)")
     }
+  }
+}
+
+final class FeatureAugmentationTests: XCTestCase {
+  func testOversamplingCopiesRealPairsOfThePlannedLabelSets() throws {
+    let corpus = try TrainingTests.corpus(pairs: 60)
+    var g = RandomGenerator(seed: 3)
+    let model = CrossModalModel(spec: try TrainingTests.smallSpec(corpus), generator: &g)
+    let train = corpus.splits!.train
+    let real = try FeatureAugmentation.realPairs(model, corpus: corpus, pairs: train)
+    XCTAssertEqual(real.features.shape, [train.count, 64])  // compact10 width 8: 64 pooled features
+    let (synthetic, plan) = FeatureAugmentation.synthesize(real, labelCount: 24, method: .oversample)
+    XCTAssertEqual(synthetic.count, plan.labelSets.count)
+    XCTAssertEqual(synthetic.labels, plan.labelSets)
+    for r in 0..<synthetic.count {
+      let source = real.labels.firstIndex(of: synthetic.labels[r])!
+      XCTAssertEqual(synthetic.labels[r], real.labels[source])
+    }
+    var diffusion = DiffusionSettings()
+    diffusion.iterations = 20
+    let (generated, _) = FeatureAugmentation.synthesize(real, labelCount: 24, method: .diffusion, settings: diffusion)
+    XCTAssertEqual(generated.features.shape, [plan.labelSets.count, 64])
+    XCTAssertEqual(generated.texts.columnCount, real.texts.columnCount)
+    let none = FeatureAugmentation.synthesize(real, labelCount: 24, method: .none).pairs
+    XCTAssertEqual(none.count, 0)
+    XCTAssertEqual(real.appending(synthetic).count, real.count + synthetic.count)
   }
 }

@@ -1,0 +1,36 @@
+// Tests of the long-tail commands through the binary: a long-tailed copy of a corpus, and the
+// experiment's JSON lines on a small corpus.
+
+import Foundation
+import XCTest
+
+final class LongTailCommandTests: XCTestCase {
+  static let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-longtail-cli-\(getpid())")
+  override class func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+  func testLongTailedCopyKeepsQueriesAndFindsItsImages() throws {
+    let corpus = Self.folder.appendingPathComponent("corpus").path, copy = Self.folder.appendingPathComponent("lt").path
+    XCTAssertEqual(try runCMH(["corpus", "make-shapes", "--out", corpus, "--pairs", "600", "--size", "16", "--quiet"]).0, 0)
+    let made = try runCMH(["corpus", "longtail", corpus, "--imbalance", "10", "--out", copy, "--json"])
+    XCTAssertEqual(made.0, 0, made.2)
+    let summary = try JSONSerialization.jsonObject(with: Data(made.1.utf8)) as! [String: Any]
+    XCTAssertGreaterThan(summary["imbalance"] as! Double, 4)
+    XCTAssertLessThan(summary["training_pairs"] as! Int, summary["training_pairs_before"] as! Int)
+    for split in ["query", "retrieval"] {
+      XCTAssertEqual(try String(contentsOfFile: corpus + "/splits/\(split).txt", encoding: .utf8),
+                     try String(contentsOfFile: copy + "/splits/\(split).txt", encoding: .utf8), split)
+    }
+    let validated = try runCMH(["corpus", "validate", copy])
+    XCTAssertEqual(validated.0, 0, validated.1 + validated.2)
+  }
+
+  func testExperimentPrintsOneLinePerResult() throws {
+    let run = try runCMH(["experiment", "longtail", "--dir", Self.folder.appendingPathComponent("exp").path, "--pairs", "400",
+                          "--bits", "16", "--epochs", "2", "--augment-epochs", "1,1", "--generator-iterations", "50", "--imbalance", "10", "--json", "--quiet"])
+    XCTAssertEqual(run.0, 0, run.2)
+    let rows = try run.1.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+    XCTAssertEqual(rows.count, 4 * 2 * 2)  // settings × directions × subsets
+    XCTAssertEqual(Set(rows.map { $0["setting"] as! String }), ["balanced", "longtail", "oversample", "diffusion"])
+    XCTAssertTrue(rows.allSatisfy { ($0["map"] as! Double) > 0 && ($0["map"] as! Double) <= 1 && $0["bits"] as! Int == 16 })
+  }
+}
