@@ -3,6 +3,8 @@
 // the label with the largest shortfall, draws one of the real training label sets that contain it
 // (a combination that exists, never an invented one), counts it for all its labels, and repeats.
 
+import Corpus
+
 public struct BalancePlan: Sendable {
   /// The label sets to generate, one entry per synthetic pair.
   public var labelSets: [[Int]]
@@ -20,13 +22,13 @@ public enum BalancePlanner {
     var containing = [[[Int]]](repeating: [], count: labelCount)
     for set in Set(labels.map { $0.sorted() }) { for l in set where l < labelCount { containing[l].append(set) } }
     for l in 0..<labelCount { containing[l].sort { $0.lexicographicallyPrecedes($1) } }
-    var g = SeededShuffle(seed: seed)
+    var g = SplitGenerator(seed: seed)
     var planned = [[Int]]()
     while planned.count < limit {
       let candidates = (0..<labelCount).filter { counts[$0] < goal && !containing[$0].isEmpty }
       guard let neediest = candidates.max(by: { goal - counts[$0] < goal - counts[$1] }) else { break }
       let choices = containing[neediest]
-      let set = choices[Int(g.next() % UInt64(choices.count))]
+      let set = choices[g.int(below: choices.count)]
       planned.append(set)
       for l in set { counts[l] += 1 }
     }

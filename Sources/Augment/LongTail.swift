@@ -49,7 +49,7 @@ public enum LongTail {
     // Labels take their place on the falling profile in a seeded random order: a balanced corpus
     // has no order of its own, and ranking by count would put labels that every pair carries one of
     // (a scene, say) together at the tail and cap the whole split.
-    var g = SeededShuffle(seed: seed)
+    var g = SplitGenerator(seed: seed)
     let top = Double(LongTailProfile(splits.train.map { corpus.pairs[$0].labels }, labelCount: labelCount).labelCounts.max() ?? 0)
     var target = [Double](repeating: 0, count: labelCount)
     for (r, label) in g.shuffled(Array(0..<labelCount)).enumerated() {
@@ -75,23 +75,5 @@ public enum LongTail {
     result.splits = splits
     result.info.source += " | cmh corpus longtail --imbalance \(imbalance) --seed \(seed)"
     return result
-  }
-}
-
-/// SplitMix64 shuffling, so the long-tailed split depends on the seed alone.
-struct SeededShuffle {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-  mutating func shuffled<T>(_ items: [T]) -> [T] {
-    var a = items
-    for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, Int(next() % UInt64(i + 1))) }
-    return a
   }
 }

@@ -73,20 +73,21 @@ public struct Splits: Equatable, Sendable {
   }
 }
 
-/// SplitMix64 for splits: the corpus module needs no engine to shuffle.
-struct SplitGenerator {
+/// SplitMix64 for splits and other seeded choices over a corpus (the corpus module needs no engine
+/// to shuffle): the same seed gives the same numbers on every machine.
+public struct SplitGenerator {
   var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
+  public init(seed: UInt64) { state = seed }
+  public mutating func next() -> UInt64 {
     state &+= 0x9E37_79B9_7F4A_7C15
     var z = state
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
     z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
     return z ^ (z >> 31)
   }
-  mutating func int(below n: Int) -> Int { Int(next() % UInt64(n)) }
-  mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
-  mutating func shuffled<T>(_ items: [T]) -> [T] {
+  public mutating func int(below n: Int) -> Int { Int(next() % UInt64(n)) }
+  public mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+  public mutating func shuffled<T>(_ items: [T]) -> [T] {
     var a = items
     for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, int(below: i + 1)) }
     return a
