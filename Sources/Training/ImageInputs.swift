@@ -10,6 +10,8 @@ import Tensor
 public final class ImageInputs: @unchecked Sendable {
   enum Source {
     case pixels(Preprocessing, [UInt8])
+    /// Rows of a corpus's pixel cache: item i is the cache's block `rows[i]`.
+    case cache(Preprocessing, PixelCache, rows: [Int])
     case features(FeatureMatrix)
     /// Outputs of a frozen part of the image tower, [n, …].
     case cached(Tensor)
@@ -45,40 +47,17 @@ public final class ImageInputs: @unchecked Sendable {
       progress(pairs.count)
       return ImageInputs(source: .features(features.subset(pairs)), count: pairs.count)
     }
-    let urls = try pairs.map { i -> URL in
-      guard let url = corpus.imageURL(corpus.pairs[i]) else {
-        throw TrainingError(description: "\(corpus.directory.path)/pairs.jsonl: pair \(corpus.pairs[i].id) has no image file, and the model's image tower reads pixels")
-      }
-      return url
+    for i in pairs where corpus.pairs[i].image == nil {
+      throw TrainingError(description: "\(corpus.directory.path)/pairs.jsonl: pair \(corpus.pairs[i].id) has no image file, and the model's image tower reads pixels")
     }
-    return try decode(urls, size: spec.inputSize, progress: progress)
+    let cache = try PixelCache.open(corpus, size: spec.inputSize) { done, total in progress(done * pairs.count / max(total, 1)) }
+    return ImageInputs(source: .cache(Preprocessing(size: spec.inputSize), cache, rows: pairs), count: pairs.count)
   }
 
-  /// Decodes image files on all threads; the first unreadable one stops with its name.
-  public static func decode(_ urls: [URL], size: Int, progress: (Int) -> Void = { _ in }) throws -> ImageInputs {
-    let preprocessing = Preprocessing(size: size), bytes = size * size * 3
-    var pixels = [UInt8](repeating: 0, count: urls.count * bytes)
-    let failures = FailureLog()
-    let chunk = 256
-    for start in stride(from: 0, to: urls.count, by: chunk) {
-      let end = min(start + chunk, urls.count)
-      pixels.withUnsafeMutableBufferPointer { out in
-        let base = out.baseAddress!
-        Threads.parallelFor(end - start) { j in
-          let i = start + j
-          do {
-            let image = try JPEG.decode(Data(contentsOf: urls[i]))
-            let cropped = preprocessing.evaluationPixels(image)
-            cropped.withUnsafeBufferPointer { (base + i * bytes).update(from: $0.baseAddress!, count: bytes) }
-          } catch {
-            failures.record("\(urls[i].path): \(error is JPEGError ? "\(error)" : "cannot read the image: \(error.localizedDescription)")")
-          }
-        }
-      }
-      if let first = failures.first { throw TrainingError(description: first) }
-      progress(end)
-    }
-    return ImageInputs(source: .pixels(preprocessing, pixels), count: urls.count)
+  /// Decodes image files on all threads (a query image); the first unreadable one stops with its name.
+  public static func decode(_ urls: [URL], size: Int) throws -> ImageInputs {
+    let pixels = try PixelCache.decode(urls, size: size) { _, _ in }
+    return ImageInputs(source: .pixels(Preprocessing(size: size), [UInt8](pixels)), count: urls.count)
   }
 
   /// The network input for the items at `rows`: [b, 3, s, s] normalised pixels (mirrored where
@@ -91,17 +70,21 @@ public final class ImageInputs: @unchecked Sendable {
       let itemShape = Array(t.shape.dropFirst())
       return t.reshaped([t.shape[0], t.itemCount]).rows(rows).reshaped([rows.count] + itemShape)
     case .pixels(let p, let pixels):
-      let s = p.size, bytes = s * s * 3
-      let out = Tensor(zeros: [rows.count, 3, s, s])
-      let data = out.data
-      pixels.withUnsafeBufferPointer { all in
-        let base = all.baseAddress!
-        Threads.parallelFor(rows.count) { i in
-          p.normalise(pixels: base + rows[i] * bytes, flip: flips?[i] ?? false, into: data + i * 3 * s * s)
-        }
-      }
-      return out
+      return pixels.withUnsafeBufferPointer { Self.normalised($0.baseAddress!, p, rows, flips) }
+    case .cache(let p, let cache, let blocks):
+      return cache.withPixels { Self.normalised($0, p, rows.map { blocks[$0] }, flips) }
     }
+  }
+
+  /// Blocks `rows` of `base` (size×size×3 bytes each) as a normalised batch [b, 3, s, s].
+  private static func normalised(_ base: UnsafePointer<UInt8>, _ p: Preprocessing, _ rows: [Int], _ flips: [Bool]?) -> Tensor {
+    let s = p.size, bytes = s * s * 3
+    let out = Tensor(zeros: [rows.count, 3, s, s])
+    let data = out.data
+    Threads.parallelFor(rows.count) { i in
+      p.normalise(pixels: base + rows[i] * bytes, flip: flips?[i] ?? false, into: data + i * 3 * s * s)
+    }
+    return out
   }
 }
 

@@ -171,3 +171,35 @@ final class FeatureAugmentationTests: XCTestCase {
     XCTAssertEqual(real.appending(synthetic).count, real.count + synthetic.count)
   }
 }
+
+final class PixelCacheTests: XCTestCase {
+  func testCacheIsWrittenOnceReusedAndRebuiltWhenAnImageChanges() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-pixels-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let corpus = try ShapesCorpus.generate(into: folder, settings: ShapesCorpusSettings(pairs: 20, size: 32, seed: 5))
+    var calls = 0
+    let first = try PixelCache.open(corpus, size: 32) { _, _ in calls += 1 }
+    XCTAssertEqual(first.url?.lastPathComponent, "pixels-32.cmhpix")
+    XCTAssertGreaterThan(calls, 0)
+    let spec = try TrainingTests.smallSpec({ var c = corpus; c.splits = Splits(query: [0], retrieval: Array(1..<20), train: Array(1..<20)); return c }())
+    let fresh = try ImageInputs.load(corpus, pairs: [3, 7], spec: spec).batch([0, 1])
+    // Reopening maps the file: the same pixels, no decoding (one progress call for the whole corpus).
+    calls = 0
+    _ = try PixelCache.open(corpus, size: 32) { done, total in calls += 1; XCTAssertEqual(done, total) }
+    XCTAssertEqual(calls, 1)
+    XCTAssertEqual(try ImageInputs.load(corpus, pairs: [3, 7], spec: spec).batch([0, 1]).scalars, fresh.scalars)
+    // The same pixels as decoding the files directly.
+    let direct = try ImageInputs.decode([3, 7].map { corpus.imageURL(corpus.pairs[$0])! }, size: 32).batch([0, 1])
+    XCTAssertEqual(direct.scalars, fresh.scalars)
+    // A replaced image (new contents and time) makes a new cache.
+    let image = corpus.imageURL(corpus.pairs[3])!
+    try FileManager.default.copyItem(at: corpus.imageURL(corpus.pairs[4])!, to: folder.appendingPathComponent("x.jpg"))
+    try FileManager.default.removeItem(at: image)
+    try FileManager.default.moveItem(at: folder.appendingPathComponent("x.jpg"), to: image)
+    try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: image.path)
+    calls = 0
+    _ = try PixelCache.open(corpus, size: 32) { _, _ in calls += 1 }
+    let rebuilt = try ImageInputs.load(corpus, pairs: [3, 4], spec: spec).batch([0, 1])
+    XCTAssertEqual(Array(rebuilt.scalars[0..<(3 * 32 * 32)]), Array(rebuilt.scalars[(3 * 32 * 32)...]))
+  }
+}

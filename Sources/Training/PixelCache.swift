@@ -1,0 +1,108 @@
+// PixelCache: the images of a whole corpus decoded, resized and center-cropped at one size, kept
+// as bytes in a file beside the corpus and memory-mapped by later runs, so only the first run of
+// train, encode or eval decodes JPEGs.
+//
+// File `<corpus>/cache/pixels-<size>.cmhpix`: magic "CMHPIXEL", version u32, size u32, pairs u64,
+// key u64 (a hash of every pair's id, image path, file size and modification time: a changed
+// corpus makes a new cache), zero padding to 64 bytes, then one size×size×3 HWC block per pair in
+// pairs.jsonl order (zeros for a pair without an image). Written to a temporary file and renamed.
+
+import Corpus
+import Foundation
+import ImageNet
+import Tensor
+
+public final class PixelCache: @unchecked Sendable {
+  public static let magic = Data("CMHPIXEL".utf8)
+  static let version: UInt32 = 1, headerSize = 64
+  public let size: Int
+  public let url: URL?
+  private let bytes: Data
+  var blockSize: Int { size * size * 3 }
+
+  private init(size: Int, url: URL?, bytes: Data) {
+    self.size = size
+    self.url = url
+    self.bytes = bytes
+  }
+
+  /// The cache of `corpus` at `size`: mapped from its file when the file matches the corpus,
+  /// otherwise built (every image decoded on all threads, `progress(done, total)`) and written.
+  /// Where the corpus folder cannot be written, the pixels stay in memory for this run.
+  public static func open(_ corpus: Corpus, size: Int, progress: (Int, Int) -> Void = { _, _ in }) throws -> PixelCache {
+    let url = corpus.directory.appendingPathComponent("cache/pixels-\(size).cmhpix")
+    let key = self.key(corpus)
+    if let mapped = try? Data(contentsOf: url, options: .alwaysMapped), valid(mapped, size: size, pairs: corpus.pairs.count, key: key) {
+      progress(corpus.pairs.count, corpus.pairs.count)
+      return PixelCache(size: size, url: url, bytes: mapped)
+    }
+    let urls = corpus.pairs.map { corpus.imageURL($0) }
+    var file = header(size: size, pairs: urls.count, key: key)
+    file.append(try decode(urls, size: size, progress: progress))
+    do {
+      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try AtomicFile.write(file, to: url)
+      return PixelCache(size: size, url: url, bytes: try Data(contentsOf: url, options: .alwaysMapped))
+    } catch {
+      return PixelCache(size: size, url: nil, bytes: file)
+    }
+  }
+
+  /// The block of pair `index` (HWC bytes).
+  func withPixels<R>(_ body: (UnsafePointer<UInt8>) -> R) -> R {
+    bytes.withUnsafeBytes { body($0.baseAddress!.assumingMemoryBound(to: UInt8.self) + Self.headerSize) }
+  }
+
+  /// size×size×3 bytes per URL (zeros for nil), decoded on all threads; the first unreadable
+  /// image stops with its name.
+  static func decode(_ urls: [URL?], size: Int, progress: (Int, Int) -> Void) throws -> Data {
+    let preprocessing = Preprocessing(size: size), block = size * size * 3
+    var pixels = Data(count: urls.count * block)
+    let failures = FailureLog()
+    for start in stride(from: 0, to: urls.count, by: 256) {
+      let end = min(start + 256, urls.count)
+      pixels.withUnsafeMutableBytes { raw in
+        let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        Threads.parallelFor(end - start) { j in
+          guard let url = urls[start + j] else { return }
+          do {
+            let cropped = preprocessing.evaluationPixels(try JPEG.decode(Data(contentsOf: url)))
+            cropped.withUnsafeBufferPointer { (base + (start + j) * block).update(from: $0.baseAddress!, count: block) }
+          } catch {
+            failures.record("\(url.path): \(error is JPEGError ? "\(error)" : "cannot read the image: \(error.localizedDescription)")")
+          }
+        }
+      }
+      if let first = failures.first { throw TrainingError(description: first) }
+      progress(end, urls.count)
+    }
+    return pixels
+  }
+
+  static func header(size: Int, pairs: Int, key: UInt64) -> Data {
+    var h = magic
+    withUnsafeBytes(of: version.littleEndian) { h.append(contentsOf: $0) }
+    withUnsafeBytes(of: UInt32(size).littleEndian) { h.append(contentsOf: $0) }
+    withUnsafeBytes(of: UInt64(pairs).littleEndian) { h.append(contentsOf: $0) }
+    withUnsafeBytes(of: key.littleEndian) { h.append(contentsOf: $0) }
+    h.append(Data(count: headerSize - h.count))
+    return h
+  }
+
+  static func valid(_ file: Data, size: Int, pairs: Int, key: UInt64) -> Bool {
+    file.count == headerSize + pairs * size * size * 3 && file.prefix(headerSize) == header(size: size, pairs: pairs, key: key)
+  }
+
+  /// FNV-1a over every pair's id, image path, file size and modification time.
+  static func key(_ corpus: Corpus) -> UInt64 {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    func mix(_ text: String) { for b in text.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01B3 } }
+    for pair in corpus.pairs {
+      mix(pair.id)
+      guard let url = corpus.imageURL(pair) else { mix("|-"); continue }
+      let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+      mix("|\(url.path)|\((attributes?[.size] as? Int) ?? -1)|\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)")
+    }
+    return hash
+  }
+}
