@@ -126,6 +126,35 @@ final class CorpusTests: XCTestCase {
     XCTAssertThrowsError(try FeatureMatrix.read(from: url)) { XCTAssertTrue("\($0)".contains("not a NumPy .npy file")) }
   }
 
+  func testJPEGDecodingHonoursExifOrientation() throws {
+    // 32 wide, 16 high: left half red, right half blue.
+    var pixels = [UInt8]()
+    for _ in 0..<16 { for x in 0..<32 { pixels += x < 16 ? [230, 20, 20] : [20, 20, 230] } }
+    let plain = try JPEG.encode(RGBImage(width: 32, height: 16, pixels: pixels))
+    func withOrientation(_ value: UInt8, bigEndian: Bool) -> Data {
+      let tiff: [UInt8] = bigEndian
+        ? [0x4D, 0x4D, 0, 0x2A, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, value, 0, 0, 0, 0, 0, 0]
+        : [0x49, 0x49, 0x2A, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, value, 0, 0, 0, 0, 0, 0, 0]
+      let segment: [UInt8] = [0xFF, 0xE1, 0, UInt8(2 + 6 + tiff.count)] + Array("Exif".utf8) + [0, 0] + tiff
+      return Data(plain.prefix(2)) + Data(segment) + Data(plain.dropFirst(2))
+    }
+    func red(_ image: RGBImage, _ x: Int, _ y: Int) -> Bool { image.pixels[(y * image.width + x) * 3] > 128 }
+    XCTAssertEqual(JPEG.exifOrientation(plain), 1)
+    let turned = try JPEG.decode(withOrientation(6, bigEndian: true))  // stored sideways, shown turned 90° clockwise
+    XCTAssertEqual(JPEG.exifOrientation(withOrientation(6, bigEndian: true)), 6)
+    XCTAssertEqual([turned.width, turned.height], [16, 32])
+    XCTAssertTrue(red(turned, 8, 4))    // the left (red) half is now on top
+    XCTAssertFalse(red(turned, 8, 28))
+    let back = try JPEG.decode(withOrientation(8, bigEndian: false))  // turned 90° counter-clockwise
+    XCTAssertEqual([back.width, back.height], [16, 32])
+    XCTAssertFalse(red(back, 8, 4))
+    XCTAssertTrue(red(back, 8, 28))
+    let mirrored = try JPEG.decode(withOrientation(2, bigEndian: false))
+    XCTAssertEqual([mirrored.width, mirrored.height], [32, 16])
+    XCTAssertFalse(red(mirrored, 4, 8))
+    XCTAssertTrue(red(mirrored, 28, 8))
+  }
+
   func testJPEGRoundTripAndCorruptFiles() throws {
     let pixels = (0..<(20 * 10 * 3)).map { UInt8(($0 * 7) % 256) }
     let image = RGBImage(width: 20, height: 10, pixels: pixels)
