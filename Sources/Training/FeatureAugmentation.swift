@@ -93,7 +93,7 @@ public enum FeatureAugmentation {
   /// Trains `model`'s hash head (above its backbone) and text tower on `pairs` for `epochs`.
   public static func train(_ model: CrossModalModel, on pairs: FeaturePairs, settings: TrainingSettings, epochs: Int,
                            onEpoch: (Trainer.EpochReport) -> Void = { _ in }) throws {
-    guard pairs.count > 0 else { return }
+    guard pairs.count > 0, epochs > 0 else { return }
     guard let (_, head) = TrainingRun.split(model.image, .head) else {
       throw TrainingError(description: "the image tower has no hash head to train above its backbone")
     }

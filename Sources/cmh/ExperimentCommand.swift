@@ -51,7 +51,10 @@ struct LongTailExperiment: ParsableCommand {
     say("long-tailed training split: \(longTailed.splits!.train.count) of \(balanced.splits!.train.count) pairs, "
         + String(format: "imbalance %.1f; tail labels %@; %d of %d queries have a tail label",
                  profile.imbalance, profile.tail.map { balanced.info.labels[$0] }.joined(separator: ", "), tailQueries.count, balanced.splits!.query.count))
-    let stages = try ModelOptions.sizes(augmentEpochs, "--augment-epochs")
+    let stages = augmentEpochs.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard stages.count == 2, stages.allSatisfy({ $0 >= 0 }) else {
+      throw ValidationError("--augment-epochs takes two epoch counts, synthetic alone then mixed, like 5,10 (0 skips a stage)")
+    }
     var rows = [(String, Int, Direction, String, Double)]()
     for k in try ModelOptions.sizes(bits, "--bits") {
       let settings = ShapesRecipe.settings(epochs: epochs, loss: .cauchy, seed: seed)
@@ -80,7 +83,7 @@ struct LongTailExperiment: ParsableCommand {
         if method == .diffusion { say("  balance plan: \(plan.labelSets.count) synthetic pairs to bring every label to \(plan.target)") }
         let model = try CrossModalModel.load(from: ltModelURL)
         try FeatureAugmentation.train(model, on: synthetic, settings: settings, epochs: stages[0])
-        try FeatureAugmentation.train(model, on: real.appending(synthetic), settings: settings, epochs: stages.count > 1 ? stages[1] : stages[0])
+        try FeatureAugmentation.train(model, on: real.appending(synthetic), settings: settings, epochs: stages[1])
         try evaluate(method.rawValue, model)
       }
     }
