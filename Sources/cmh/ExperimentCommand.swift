@@ -34,6 +34,8 @@ struct LongTailExperiment: ParsableCommand {
   @Option(help: "Epochs of the full trainings.") var epochs = ShapesRecipe.epochs
   @Option(help: "Epochs on synthetic pairs alone, then on the mix.") var augmentEpochs = "5,10"
   @Option(help: "Classifier-free guidance scale of the generator.") var guidance: Float = 2
+  @Option(help: "Learning rates of the augmented fine-tuning, as a share of the first training's (RMSprop's first steps are ten times the rate, which would shake a trained model).")
+  var finetuneRate: Float = 0.1
   @Option(help: "Pairs of the generated corpus (a tenth are queries, half of the rest train).") var pairs = 6000
   @Option(help: "Iterations of the generator's training.") var generatorIterations = 3000
   @Option(help: "Seed.") var seed: UInt64 = 1
@@ -82,8 +84,11 @@ struct LongTailExperiment: ParsableCommand {
         bar.finish()
         if method == .diffusion { say("  balance plan: \(plan.labelSets.count) synthetic pairs to bring every label to \(plan.target)") }
         let model = try CrossModalModel.load(from: ltModelURL)
-        try FeatureAugmentation.train(model, on: synthetic, settings: settings, epochs: stages[0])
-        try FeatureAugmentation.train(model, on: real.appending(synthetic), settings: settings, epochs: stages[1])
+        var tuning = settings
+        tuning.imageLearningRate *= finetuneRate
+        tuning.textLearningRate *= finetuneRate
+        try FeatureAugmentation.train(model, on: synthetic, settings: tuning, epochs: stages[0])
+        try FeatureAugmentation.train(model, on: real.appending(synthetic), settings: tuning, epochs: stages[1])
         try evaluate(method.rawValue, model)
       }
     }
