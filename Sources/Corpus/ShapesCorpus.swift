@@ -38,11 +38,16 @@ public enum ShapesCorpus {
       progress(n + 1)
     }
     let info = CorpusInfo(name: "shapes", labels: ShapesVocabulary.labels,
-                          source: "cmh corpus make-shapes --pairs \(s.pairs) --size \(s.size) --imbalance \(s.imbalance) --seed \(s.seed) --text \(s.textMode.rawValue)",
+                          source: source(s),
                           textMode: s.textMode)
     let corpus = Corpus(directory: directory, info: info, pairs: pairs)
     try corpus.write(to: directory)
     return corpus
+  }
+
+  /// The corpus description's `source`: the command that makes the same corpus again.
+  public static func source(_ s: ShapesCorpusSettings) -> String {
+    "cmh corpus make-shapes --pairs \(s.pairs) --size \(s.size) --imbalance \(s.imbalance) --seed \(s.seed) --text \(s.textMode.rawValue)"
   }
 
   /// An index drawn with probability proportional to its weight.

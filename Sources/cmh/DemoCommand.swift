@@ -87,14 +87,14 @@ enum ShapesRecipe {
   static let epochs = 15
 
   /// The generated corpus in `directory`, made unless one of the same size and seed is there.
-  static func corpus(in directory: URL, pairs: Int = 6000, seed: UInt64, quiet: Bool) throws -> Corpus {
-    if let existing = try? Corpus.load(directory), existing.splits != nil,
-       existing.info.source.hasPrefix("cmh corpus make-shapes --pairs \(pairs) "), existing.info.source.hasSuffix("--seed \(seed) --text sentences") {
+  static func corpus(in directory: URL, pairs: Int = 6000, imbalance: Double = 1, seed: UInt64, quiet: Bool) throws -> Corpus {
+    let settings = ShapesCorpusSettings(pairs: pairs, imbalance: imbalance, seed: seed)
+    if let existing = try? Corpus.load(directory), existing.splits != nil, existing.info.source == ShapesCorpus.source(settings) {
       return existing
     }
     let progress = Progress(total: pairs, label: "make-shapes", quiet: quiet)
     defer { progress.finish() }
-    var corpus = try ShapesCorpus.generate(into: directory, settings: ShapesCorpusSettings(pairs: pairs, seed: seed)) { progress.update($0) }
+    var corpus = try ShapesCorpus.generate(into: directory, settings: settings) { progress.update($0) }
     let sizes = Splits.protocolSizes(realPairs: corpus.pairs.count)
     corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: seed)
     try corpus.write(to: directory)

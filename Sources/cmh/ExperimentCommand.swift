@@ -18,18 +18,24 @@ struct ExperimentCommand: ParsableCommand {
     subcommands: [LongTailExperiment.self])
 }
 
+enum LongTailSource: String, ExpressibleByArgument, CaseIterable { case generate, subsample }
+
 struct LongTailExperiment: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "longtail",
     abstract: "Balanced vs long-tailed training, and oversampling vs diffusion augmentation, on the shapes corpus.",
     discussion: """
-      The long-tailed runs train on the training split thinned by `cmh corpus longtail`; oversampling and \
+      The long-tailed runs train on a shapes corpus generated with long-tailed label frequencies (or, with \
+      --source subsample, on the training split thinned by `cmh corpus longtail`); all runs are measured on the \
+      balanced corpus's query and retrieval sets. Oversampling and \
       diffusion then start from the long-tailed model, keep its image backbone, and train the hash head and \
       the text tower first on the synthetic pairs alone, then on synthetic and real pairs together.
       """)
 
   @Option(help: "Working directory (corpus, models).") var dir = "cmh-longtail"
   @Option(help: "Head/tail ratio to aim for.") var imbalance = 48.0
+  @Option(help: "generate: a corpus generated long-tailed, as large as the balanced one; subsample: the balanced corpus's training split thinned (`cmh corpus longtail`).")
+  var source = LongTailSource.generate
   @Option(help: "Code lengths, comma-separated.") var bits = "32,64"
   @Option(help: "Epochs of the full trainings.") var epochs = ShapesRecipe.epochs
   @Option(help: "Epochs on synthetic pairs alone, then on the mix.") var augmentEpochs = "5,10"
@@ -46,11 +52,13 @@ struct LongTailExperiment: ParsableCommand {
     let started = Date()
     let folder = URL(fileURLWithPath: dir)
     let balanced = try ShapesRecipe.corpus(in: folder.appendingPathComponent("corpus-\(pairs)"), pairs: pairs, seed: seed, quiet: output.quiet)
-    let longTailed = try LongTail.subsample(balanced, imbalance: imbalance, seed: seed)
+    let longTailed = source == .generate
+      ? try ShapesRecipe.corpus(in: folder.appendingPathComponent("corpus-\(pairs)-lt\(imbalance)"), pairs: pairs, imbalance: imbalance, seed: seed + 1, quiet: output.quiet)
+      : try LongTail.subsample(balanced, imbalance: imbalance, seed: seed)
     let labelCount = balanced.info.labels.count
-    let profile = LongTailProfile(longTailed.splits!.train.map { balanced.pairs[$0].labels }, labelCount: labelCount)
+    let profile = LongTailProfile(longTailed.splits!.train.map { longTailed.pairs[$0].labels }, labelCount: labelCount)
     let tailQueries = balanced.splits!.query.indices.filter { balanced.pairs[balanced.splits!.query[$0]].labels.contains { profile.tail.contains($0) } }
-    say("long-tailed training split: \(longTailed.splits!.train.count) of \(balanced.splits!.train.count) pairs, "
+    say("long-tailed training split: \(longTailed.splits!.train.count) pairs (balanced: \(balanced.splits!.train.count)), "
         + String(format: "imbalance %.1f; tail labels %@; %d of %d queries have a tail label",
                  profile.imbalance, profile.tail.map { balanced.info.labels[$0] }.joined(separator: ", "), tailQueries.count, balanced.splits!.query.count))
     let stages = augmentEpochs.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -71,7 +79,7 @@ struct LongTailExperiment: ParsableCommand {
       let ltModel = try train(longTailed, bits: k, settings: settings, label: "long-tailed \(k) bits")
       try ltModel.save(to: ltModelURL)
       try evaluate("longtail", ltModel)
-      let real = try FeatureAugmentation.realPairs(ltModel, corpus: balanced, pairs: longTailed.splits!.train)
+      let real = try FeatureAugmentation.realPairs(ltModel, corpus: longTailed, pairs: longTailed.splits!.train)
       for method in [AugmentMethod.oversample, .diffusion] {
         var diffusion = DiffusionSettings()
         diffusion.guidance = guidance
