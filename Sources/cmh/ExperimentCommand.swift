@@ -38,7 +38,8 @@ struct LongTailExperiment: ParsableCommand {
   var source = LongTailSource.generate
   @Option(help: "Code lengths, comma-separated.") var bits = "32,64"
   @Option(help: "Epochs of the full trainings.") var epochs = ShapesRecipe.epochs
-  @Option(help: "Epochs on synthetic pairs alone, then on the mix.") var augmentEpochs = "5,10"
+  @Option(help: "Epochs on synthetic pairs alone, then on the mix.") var augmentEpochs = "2,4"
+  @Option(help: "At most this many synthetic pairs (default: as many as real training pairs).") var maxSynthetic: Int?
   @Option(help: "Classifier-free guidance scale of the generator.") var guidance: Float = 2
   @Option(help: "Learning rates of the augmented fine-tuning, as a share of the first training's (RMSprop's first steps are ten times the rate, which would shake a trained model).")
   var finetuneRate: Float = 0.1
@@ -86,11 +87,15 @@ struct LongTailExperiment: ParsableCommand {
         diffusion.seed = seed
         diffusion.iterations = generatorIterations
         let bar = Progress(total: 1, label: method.rawValue, quiet: output.quiet)
-        let (synthetic, plan) = FeatureAugmentation.synthesize(real, labelCount: labelCount, method: method, settings: diffusion) { _, done, total in
+        let (synthetic, plan) = FeatureAugmentation.synthesize(real, labelCount: labelCount, method: method, settings: diffusion,
+                                                               limit: maxSynthetic ?? real.count) { _, done, total in
           bar.update(done * 1 / max(total, 1), detail: "")
         }
         bar.finish()
-        if method == .diffusion { say("  balance plan: \(plan.labelSets.count) synthetic pairs to bring every label to \(plan.target)") }
+        if method == .diffusion {
+          let short = plan.plannedCounts.enumerated().filter { $0.element < plan.target && plan.realCounts[$0.offset] > 0 }.count
+          say("  balance plan: \(plan.labelSets.count) synthetic pairs towards \(plan.target) a label" + (short > 0 ? " (\(short) labels stay short: capped by --max-synthetic)" : ""))
+        }
         let model = try CrossModalModel.load(from: ltModelURL)
         var tuning = settings
         tuning.imageLearningRate *= finetuneRate
