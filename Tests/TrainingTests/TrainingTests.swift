@@ -102,6 +102,30 @@ final class TrainingTests: XCTestCase {
     XCTAssertEqual(run.model.image.namedBuffers().map { $0.1.value.scalars }, buffers, "frozen BatchNorm statistics")
   }
 
+  func testFeatureRowCorporaTrainThroughTheMLPTowers() throws {
+    var corpus = try Self.corpus(pairs: 60)
+    var g = RandomGenerator(seed: 8)
+    // Image feature rows instead of pixels; the texts as a tag bag-of-words matrix with named columns.
+    corpus.imageFeatures = FeatureMatrix(rows: 60, columns: 12, values: g.normal([60, 12]).scalars)
+    let words = Vocabulary.build(corpus.pairs.compactMap(\.text), mode: .sentences)
+    corpus.textFeatures = FeatureMatrix(rows: 60, columns: words.count, values: words.encode(corpus.pairs.map { $0.text ?? "" }).rows.dense().scalars)
+    corpus.info.textVocabulary = words.words
+    for i in corpus.pairs.indices { corpus.pairs[i].image = nil }
+    let spec = try ModelSpec.make(for: corpus, training: corpus.splits!.train, bits: 16, imageHidden: [32], textHidden: [32])
+    XCTAssertEqual(spec.architecture, .mlp)
+    XCTAssertEqual(spec.imageFeatures, 12)
+    guard case .features(let columns, let vocabulary) = spec.text else { return XCTFail("text input \(spec.text)") }
+    XCTAssertEqual(columns, words.count)
+    XCTAssertEqual(vocabulary?.words, words.words)
+    let run = try TrainingRun(corpus: corpus, spec: spec, settings: Self.settings(epochs: 2))
+    XCTAssertTrue(run.trainer.run(epochs: 2))
+    let codes = try CrossModalEvaluation.codes(run.model, corpus: corpus, pairs: corpus.splits!.query)
+    XCTAssertEqual(codes.image.count, corpus.splits!.query.count)
+    XCTAssertThrowsError(try ModelSpec.make(for: corpus, training: corpus.splits!.train, bits: 16, architecture: .compact10)) {
+      XCTAssertTrue("\($0)".contains("choose mlp"), "\($0)")
+    }
+  }
+
   func testCheckpointOfAnotherTrainingSetIsRefused() throws {
     let small = try Self.corpus(pairs: 60), other = try Self.corpus(pairs: 80)
     let run = try TrainingRun(corpus: small, spec: try Self.smallSpec(small), settings: Self.settings(epochs: 1))
