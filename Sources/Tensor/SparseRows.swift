@@ -47,9 +47,12 @@ public struct SparseRows: Sendable {
 extension SparseRows {
   /// The rows at `indices`, in that order.
   public func rows(_ indices: [Int]) -> SparseRows {
-    SparseRows(columnCount: columnCount, rows: indices.map { r in
-      (rowStarts[r]..<rowStarts[r + 1]).map { (column: Int(columns[$0]), value: values[$0]) }
-    })
+    SparseRows(columnCount: columnCount, rows: indices.map(entries))
+  }
+
+  /// Row `r` as (column, value) pairs.
+  func entries(_ r: Int) -> [(column: Int, value: Float)] {
+    (rowStarts[r]..<rowStarts[r + 1]).map { (column: Int(columns[$0]), value: values[$0]) }
   }
 
   /// The sparse rows of a row-major matrix with `columnCount` columns (zeros dropped).
@@ -61,5 +64,13 @@ extension SparseRows {
         return x == 0 ? nil : (c, x)
       }
     })
+  }
+}
+
+extension SparseRows {
+  /// These rows followed by `other`'s (same column count).
+  public func appending(_ other: SparseRows) -> SparseRows {
+    precondition(other.columnCount == columnCount, "SparseRows.appending: \(columnCount) and \(other.columnCount) columns")
+    return SparseRows(columnCount: columnCount, rows: (0..<rowCount).map(entries) + (0..<other.rowCount).map(other.entries))
   }
 }

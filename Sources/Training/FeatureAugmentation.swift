@@ -32,9 +32,7 @@ public struct FeaturePairs {
     let c = features.shape[1], joined = Tensor(zeros: [count + other.count, c])
     joined.data.update(from: features.data, count: features.count)
     (joined.data + features.count).update(from: other.features.data, count: other.features.count)
-    let rows = (0..<count).map { r in (texts.rowStarts[r]..<texts.rowStarts[r + 1]).map { (column: Int(texts.columns[$0]), value: texts.values[$0]) } }
-      + (0..<other.count).map { r in (other.texts.rowStarts[r]..<other.texts.rowStarts[r + 1]).map { (column: Int(other.texts.columns[$0]), value: other.texts.values[$0]) } }
-    return FeaturePairs(features: joined, texts: SparseRows(columnCount: texts.columnCount, rows: rows), labels: labels + other.labels)
+    return FeaturePairs(features: joined, texts: texts.appending(other.texts), labels: labels + other.labels)
   }
 }
 

@@ -59,7 +59,7 @@ final class PretrainedWeightsTests: XCTestCase {
     _ = body.backward(expected["r"]!)
     let parameters = Dictionary(uniqueKeysWithValues: body.namedParameters())
     // The reference gradients are float64 ones; float32 (PyTorch's or ours) is within 1e-4 of the
-    // tensor's largest gradient (PyTorch's own float32 run: 1.4e-5).
+    // tensor's largest gradient (PyTorch's own float32 run: up to 2.2e-5, printed by the fixture script).
     for (key, gradient) in expected where key.hasPrefix("grad.") {
       let name = String(key.dropFirst(5)), ours = parameters[name]!.grad
       XCTAssertEqual(ours.shape, gradient.shape, name)
