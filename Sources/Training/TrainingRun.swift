@@ -45,7 +45,11 @@ public final class TrainingRun {
 
   /// Rebuilds the run a checkpoint was written by and restores it; `epochs` replaces the total.
   public convenience init(corpus: Corpus, resuming url: URL, epochs: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws {
-    let notes = try Checkpoint.position(at: url).notes
+    let position = try Checkpoint.position(at: url), notes = position.notes
+    if let epochs, epochs <= position.epoch {
+      throw TrainingError(description: "\(url.path): the checkpoint has already trained \(position.epoch) epochs; "
+                            + "ask for more than that with --epochs")
+    }
     guard let specJSON = notes["spec"], let settingsJSON = notes["settings"],
           let spec = try? JSONDecoder().decode(ModelSpec.self, from: Data(specJSON.utf8)),
           var settings = try? JSONDecoder().decode(TrainingSettings.self, from: Data(settingsJSON.utf8)) else {
