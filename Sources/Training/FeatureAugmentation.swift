@@ -38,11 +38,14 @@ public struct FeaturePairs {
 
 public enum FeatureAugmentation {
   /// The pairs' backbone features under `model` (its image layers below the hash head) and text rows.
-  public static func realPairs(_ model: CrossModalModel, corpus: Corpus, pairs: [Int]) throws -> FeaturePairs {
+  /// `progress` hears (stage, done, total) while images decode and the backbone runs.
+  public static func realPairs(_ model: CrossModalModel, corpus: Corpus, pairs: [Int],
+                               progress: (String, Int, Int) -> Void = { _, _, _ in }) throws -> FeaturePairs {
     guard let (frozen, _) = TrainingRun.split(model.image, .head) else {
       throw TrainingError(description: "the \(model.spec.architecture.rawValue) image tower has no backbone below a hash head to augment above")
     }
-    let images = try ImageInputs.load(corpus, pairs: pairs, spec: model.spec).cached(through: frozen)
+    let images = try ImageInputs.load(corpus, pairs: pairs, spec: model.spec) { progress("decoding", $0, pairs.count) }
+      .cached(through: frozen) { progress("backbone features", $0, pairs.count) }
     let features = images.features!
     let texts = try TextInputs.load(corpus, pairs: pairs, input: model.spec.text)
     return FeaturePairs(features: features.reshaped([pairs.count, features.itemCount]), texts: texts.rows,
@@ -87,6 +90,43 @@ public enum FeatureAugmentation {
       }
       return (FeaturePairs(features: Tensor(shape: [m, c], values: features), texts: SparseRows(columnCount: v, rows: texts), labels: plan.labelSets), plan)
     }
+  }
+
+  /// Pairs generated elsewhere (a corpus imported from a manifest) as tower inputs for `model`,
+  /// their labels renamed to the model's.
+  public static func imported(_ model: CrossModalModel, from corpus: Corpus, progress: (String, Int, Int) -> Void = { _, _, _ in }) throws -> FeaturePairs {
+    var pairs = try realPairs(model, corpus: corpus, pairs: Array(corpus.pairs.indices), progress: progress)
+    let index = Dictionary(uniqueKeysWithValues: model.spec.labels.enumerated().map { ($1, $0) })
+    pairs.labels = try pairs.labels.enumerated().map { n, set in
+      try set.map { l in
+        guard let i = index[corpus.info.labels[l]] else {
+          throw TrainingError(description: "pair \(n + 1) of the manifest has the label \"\(corpus.info.labels[l])\", which the model's corpus does not know "
+                                + "(its labels: \(model.spec.labels.joined(separator: ", ")))")
+        }
+        return i
+      }.sorted()
+    }
+    return pairs
+  }
+
+  /// The seed study's two stages, from `model` (the first, long-tailed training): its hash head and
+  /// text tower train on the synthetic pairs alone, then on real and synthetic pairs together, at
+  /// `rate` times the learning rates of `settings` (RMSprop's first steps are ten times the rate,
+  /// which would shake a trained model). The model's record says how it was trained.
+  public static func fineTune(_ model: CrossModalModel, real: FeaturePairs, synthetic: FeaturePairs, method: String, settings: TrainingSettings,
+                              epochs: (synthetic: Int, mixed: Int), rate: Float,
+                              onEpoch: (String, Trainer.EpochReport) -> Void = { _, _ in }) throws {
+    var tuning = settings
+    tuning.imageLearningRate *= rate
+    tuning.textLearningRate *= rate
+    try train(model, on: synthetic, settings: tuning, epochs: epochs.synthetic) { onEpoch("synthetic", $0) }
+    try train(model, on: real.appending(synthetic), settings: tuning, epochs: epochs.mixed) { onEpoch("mixed", $0) }
+    let first = model.record
+    model.record = TrainingRecord(
+      settings: tuning, corpus: first?.corpus ?? "", trainingPairs: real.count, syntheticPairs: synthetic.count,
+      epochsDone: (first?.epochsDone ?? 0) + epochs.synthetic + epochs.mixed,
+      augmentation: "\(method): from a \(first?.epochsDone ?? 0)-epoch model, \(epochs.synthetic) epochs on \(synthetic.count) synthetic pairs, "
+        + "then \(epochs.mixed) on them with \(real.count) real pairs; hash head and text tower at \(rate)× the learning rates")
   }
 
   /// Trains `model`'s hash head (above its backbone) and text tower on `pairs` for `epochs`.

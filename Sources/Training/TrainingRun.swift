@@ -87,10 +87,10 @@ public final class TrainingRun {
   }
 
   /// The model with the record of this run, in evaluation mode.
-  public func finishedModel(augmentation: String? = nil) -> CrossModalModel {
+  public func finishedModel() -> CrossModalModel {
     model.record = TrainingRecord(settings: trainer.settings, corpus: corpus.info.name + " (" + corpus.directory.path + ")",
                                   trainingPairs: trainingPairs.count, syntheticPairs: trainingPairs.filter { corpus.pairs[$0].synthetic }.count,
-                                  epochsDone: trainer.epoch, augmentation: augmentation)
+                                  epochsDone: trainer.epoch)
     model.setTraining(false)
     return model
   }

@@ -11,7 +11,7 @@ struct CMH: ParsableCommand {
     commandName: "cmh",
     abstract: "Deep cross-modal hashing: image and text towers trained into one Hamming space.",
     version: version,
-    subcommands: [DemoCommand.self, CorpusCommand.self, TrainCommand.self, EncodeCommand.self, SearchCommand.self, EvalCommand.self, IndexCommand.self, ExperimentCommand.self, BenchCommand.self])
+    subcommands: [DemoCommand.self, CorpusCommand.self, TrainCommand.self, AugmentCommand.self, EncodeCommand.self, SearchCommand.self, EvalCommand.self, IndexCommand.self, ExperimentCommand.self, BenchCommand.self])
 }
 
 /// Options that every long-running command shares.

@@ -62,14 +62,18 @@ struct EvalCommand: ParsableCommand {
         "\($0.model),\($0.bits),\($0.direction.rawValue),\(f($0.report.map)),\(f($0.report.precisionAtK.first ?? 0)),\(f($0.report.precisionWithinRadius))"
       }).joined(separator: "\n")
     }
-    let models = paths.dropLast().map { path in results.first { $0.model == path }!.bits }
-    let header = "task".padding(toLength: 14, withPad: " ", startingAt: 0) + models.map { Self.right("\($0) bits", 9) }.joined(separator: " ")
+    // Columns are named by code length, or by model file when two models share one.
+    let bits = paths.dropLast().map { path in results.first { $0.model == path }!.bits }
+    let names = Set(bits).count == bits.count ? bits.map { "\($0) bits" }
+      : paths.dropLast().map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+    let width = max(9, names.map(\.count).max() ?? 0)
+    let header = "task".padding(toLength: 14, withPad: " ", startingAt: 0) + names.map { Self.right($0, width) }.joined(separator: " ")
     var lines = ["\(corpus): \(results.first?.report.queries ?? 0) queries × \(results.first?.report.database ?? 0) items (ties: equal distance ranks by item position)"]
     for (title, value) in [("MAP@all", { (r: RetrievalReport) in r.map }), ("precision@\(k)", { $0.precisionAtK.first ?? 0 }),
                            ("precision within radius \(radius)", { $0.precisionWithinRadius })] {
       lines += ["", title, header]
       for d in Direction.allCases {
-        let row = results.filter { $0.direction == d }.map { Self.right(f(value($0.report)), 9) }
+        let row = results.filter { $0.direction == d }.map { Self.right(f(value($0.report)), width) }
         lines.append(d.title.padding(toLength: 14, withPad: " ", startingAt: 0) + row.joined(separator: " "))
       }
     }

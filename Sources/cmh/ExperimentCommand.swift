@@ -38,11 +38,9 @@ struct LongTailExperiment: ParsableCommand {
   var source = LongTailSource.generate
   @Option(help: "Code lengths, comma-separated.") var bits = "32,64"
   @Option(help: "Epochs of the full trainings.") var epochs = ShapesRecipe.epochs
-  @Option(help: "Epochs on synthetic pairs alone, then on the mix.") var augmentEpochs = "2,4"
   @Option(help: "At most this many synthetic pairs (default: as many as real training pairs).") var maxSynthetic: Int?
   @Option(help: "Classifier-free guidance scale of the generator.") var guidance: Float = 2
-  @Option(help: "Learning rates of the augmented fine-tuning, as a share of the first training's (RMSprop's first steps are ten times the rate, which would shake a trained model).")
-  var finetuneRate: Float = 0.1
+  @OptionGroup var fineTuning: FineTuneOptions
   @Option(help: "Pairs of the generated corpus (a tenth are queries, half of the rest train).") var pairs = 6000
   @Option(help: "Iterations of the generator's training.") var generatorIterations = 3000
   @Option(help: "Seed.") var seed: UInt64 = 1
@@ -62,10 +60,7 @@ struct LongTailExperiment: ParsableCommand {
     say("long-tailed training split: \(longTailed.splits!.train.count) pairs (balanced: \(balanced.splits!.train.count)), "
         + String(format: "imbalance %.1f; tail labels %@; %d of %d queries have a tail label",
                  profile.imbalance, profile.tail.map { balanced.info.labels[$0] }.joined(separator: ", "), tailQueries.count, balanced.splits!.query.count))
-    let stages = augmentEpochs.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard stages.count == 2, stages.allSatisfy({ $0 >= 0 }) else {
-      throw ValidationError("--augment-epochs takes two epoch counts, synthetic alone then mixed, like 5,10 (0 skips a stage)")
-    }
+    let stages = try fineTuning.stages()
     var rows = [(String, Int, Direction, String, Double)]()
     for k in try ModelOptions.sizes(bits, "--bits") {
       let settings = ShapesRecipe.settings(epochs: epochs, loss: .cauchy, seed: seed)
@@ -97,11 +92,8 @@ struct LongTailExperiment: ParsableCommand {
           say("  balance plan: \(plan.labelSets.count) synthetic pairs towards \(plan.target) a label" + (short > 0 ? " (\(short) labels stay short: capped by --max-synthetic)" : ""))
         }
         let model = try CrossModalModel.load(from: ltModelURL)
-        var tuning = settings
-        tuning.imageLearningRate *= finetuneRate
-        tuning.textLearningRate *= finetuneRate
-        try FeatureAugmentation.train(model, on: synthetic, settings: tuning, epochs: stages[0])
-        try FeatureAugmentation.train(model, on: real.appending(synthetic), settings: tuning, epochs: stages[1])
+        try FeatureAugmentation.fineTune(model, real: real, synthetic: synthetic, method: method.rawValue, settings: settings,
+                                         epochs: stages, rate: fineTuning.finetuneRate)
         try evaluate(method.rawValue, model)
       }
     }

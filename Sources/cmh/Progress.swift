@@ -40,3 +40,27 @@ final class Progress {
     return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
   }
 }
+
+/// One bar per stage of work reported as (stage, done, total); a new stage replaces the bar.
+final class StageProgress {
+  private let quiet: Bool
+  private var bar: Progress?
+  private var stage = ""
+
+  init(quiet: Bool) { self.quiet = quiet }
+
+  func update(_ stage: String, _ done: Int, _ total: Int) {
+    if stage != self.stage {
+      bar?.finish()
+      bar = Progress(total: total, label: stage, quiet: quiet)
+      self.stage = stage
+    }
+    bar?.update(done)
+  }
+
+  func finish() {
+    bar?.finish()
+    bar = nil
+    stage = ""
+  }
+}

@@ -15,7 +15,9 @@ struct TrainCommand: ParsableCommand {
     discussion: """
       Trains on the corpus's training split (see `cmh corpus split`). A checkpoint is written after every epoch \
       (OUT.ckpt) and when Ctrl-C stops the run; `--resume` continues from it with the settings it was started with. \
-      Epoch logs go to OUT.log.jsonl.
+      Epoch logs go to OUT.log.jsonl. With --augment DIR (from `cmh augment`), the folder's model is fine-tuned \
+      instead, as the long-tail seed study does: its hash head and text tower train on the synthetic pairs alone, \
+      then on them with the corpus's training pairs; the model options do not apply then.
       """)
 
   @Argument(help: "Corpus directory.") var corpus: String
@@ -25,7 +27,14 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Checkpoint file (default: OUT.ckpt).") var checkpoint: String?
   @Flag(help: "Continue from the checkpoint; the model and training settings come from it.") var resume = false
   @Option(help: "Validation MAP (query set against the retrieval set) every N epochs; 0 for none.") var validateEvery = 0
+  @Option(help: "An augmentation folder (`cmh augment`): fine-tune its model on its synthetic pairs and the corpus's training pairs.")
+  var augment: String?
+  @OptionGroup var fineTuning: FineTuneOptions
   @OptionGroup var output: OutputOptions
+
+  func validate() throws {
+    if augment != nil && resume { throw ValidationError("--resume does not apply to --augment (the fine-tuning is short and not checkpointed)") }
+  }
 
   func run() throws {
     OutputOptions.lineBuffered()
@@ -34,6 +43,13 @@ struct TrainCommand: ParsableCommand {
     let checkpointURL = URL(fileURLWithPath: checkpoint ?? out + ".ckpt")
     let session = TrainingSession(output: output, validateEvery: validateEvery, checkpoint: checkpointURL,
                                   log: URL(fileURLWithPath: out + ".log.jsonl"))
+    if let augment {
+      try? FileManager.default.removeItem(atPath: out + ".log.jsonl")
+      let model = try session.fineTune(loaded, folder: URL(fileURLWithPath: augment), settings: training.settings, options: fineTuning)
+      try model.save(to: outURL)
+      session.note("wrote \(outURL.path)")
+      return
+    }
     let run: TrainingRun
     if resume {
       guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
@@ -50,6 +66,26 @@ struct TrainCommand: ParsableCommand {
     try session.train(run)
     try run.finishedModel().save(to: outURL)
     session.note("wrote \(outURL.path)")
+  }
+}
+
+/// How an augmented fine-tuning runs (`cmh train --augment`, `cmh experiment longtail`).
+struct FineTuneOptions: ParsableArguments {
+  @Option(help: "Epochs on the synthetic pairs alone, then on synthetic and real pairs together.") var augmentEpochs = "2,4"
+  @Option(help: "Learning rates of the fine-tuning as a share of the first training's (RMSprop's first steps are ten times the rate, which would shake a trained model).")
+  var finetuneRate: Float = 0.1
+
+  func validate() throws {
+    _ = try stages()
+    guard finetuneRate > 0 else { throw ValidationError("--finetune-rate must be positive") }
+  }
+
+  func stages() throws -> (synthetic: Int, mixed: Int) {
+    let parts = augmentEpochs.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard parts.count == 2, parts.allSatisfy({ $0 >= 0 }) else {
+      throw ValidationError("--augment-epochs takes two epoch counts, synthetic alone then mixed, like 2,4 (0 skips a stage)")
+    }
+    return (parts[0], parts[1])
   }
 }
 

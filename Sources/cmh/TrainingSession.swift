@@ -47,9 +47,7 @@ final class TrainingSession {
     let trainer = run.trainer, settings = trainer.settings, spec = run.model.spec
     note("training \(spec.bits)-bit codes: \(spec.architecture.rawValue) image tower, \(spec.text.columns)-column text tower, "
          + "\(trainer.count) pairs, \(settings.loss.rawValue) loss, \(settings.epochs) epochs, batch \(settings.batchSize)")
-    if !output.json {
-      print("epoch   image sim   image q    text sim    text q   B flips   codes i/t     pairs/s   time" + (validateEvery > 0 ? "     MAP i→t   MAP t→i" : ""))
-    }
+    header(validation: validateEvery > 0)
     stop.install()
     defer { stop.uninstall() }
     var bar: Progress?
@@ -73,6 +71,37 @@ final class TrainingSession {
     }
   }
 
+  /// Fine-tunes an augmentation folder's model on its synthetic pairs and `corpus`'s training pairs,
+  /// with the settings the model was trained with (`fallback` when it has no record).
+  func fineTune(_ corpus: Corpus, folder: URL, settings fallback: TrainingSettings, options: FineTuneOptions) throws -> CrossModalModel {
+    let (set, model) = try AugmentationSet.read(from: folder)
+    guard set.summary.labels == corpus.info.labels else {
+      throw CommandError("\(folder.path): made for labels \(set.summary.labels.joined(separator: ", ")); \(corpus.directory.path) has \(corpus.info.labels.joined(separator: ", "))")
+    }
+    guard let train = corpus.splits?.train else {
+      throw CommandError("\(corpus.directory.path): no splits/ folder; make one with `cmh corpus split \(corpus.directory.path)`")
+    }
+    let bar = StageProgress(quiet: output.quiet)
+    let real = try FeatureAugmentation.realPairs(model, corpus: corpus, pairs: train, progress: bar.update)
+    bar.finish()
+    let synthetic = set.pairs, epochs = try options.stages()
+    note("fine-tuning the \(model.spec.bits)-bit model of \(folder.path) (\(set.summary.method)): \(epochs.synthetic) epochs on \(synthetic.count) "
+         + "synthetic pairs, then \(epochs.mixed) on them with \(real.count) real pairs")
+    header(validation: false)
+    try FeatureAugmentation.fineTune(model, real: real, synthetic: synthetic, method: set.summary.method, settings: model.record?.settings ?? fallback,
+                                     epochs: epochs, rate: options.finetuneRate) { stage, report in
+      if report.epoch == 1 && !output.json { print(stage == "synthetic" ? "synthetic pairs alone:" : "synthetic and real pairs:") }
+      epochLine(report, pairs: stage == "synthetic" ? synthetic.count : real.count + synthetic.count, validation: nil, stage: stage)
+    }
+    return model
+  }
+
+  private func header(validation: Bool) {
+    if !output.json {
+      print("epoch   image sim   image q    text sim    text q   B flips   codes i/t     pairs/s   time" + (validation ? "     MAP i→t   MAP t→i" : ""))
+    }
+  }
+
   private func validate(_ run: TrainingRun) -> (Double, Double)? {
     guard let splits = run.corpus.splits, !splits.query.isEmpty else { return nil }
     do {
@@ -86,12 +115,13 @@ final class TrainingSession {
     }
   }
 
-  private func epochLine(_ r: Trainer.EpochReport, pairs: Int, validation: (Double, Double)?) {
+  private func epochLine(_ r: Trainer.EpochReport, pairs: Int, validation: (Double, Double)?, stage: String? = nil) {
     let rate = Double(pairs) / max(r.seconds, 1e-9)
     var json = String(format: #"{"epoch": %d, "image_similarity": %.4f, "image_quantization": %.4f, "text_similarity": %.4f, "text_quantization": %.4f, "code_changes": %d, "distinct_image_codes": %d, "distinct_text_codes": %d, "pairs_per_second": %.1f, "seconds": %.2f, "image_lr": %g, "text_lr": %g"#,
                       r.epoch, r.image.similarity, r.image.quantization, r.text.similarity, r.text.quantization, r.codeChanges, r.distinctImageCodes, r.distinctTextCodes, rate, r.seconds,
                       r.imageLearningRate, r.textLearningRate)
     if let (i2t, t2i) = validation { json += String(format: #", "map_i2t": %.4f, "map_t2i": %.4f"#, i2t, t2i) }
+    if let stage { json += ", \"stage\": \"\(stage)\"" }
     json += "}"
     if let log, let line = (json + "\n").data(using: .utf8) {
       if let handle = try? FileHandle(forWritingTo: log) { handle.seekToEndOfFile(); handle.write(line); try? handle.close() }
