@@ -1,4 +1,5 @@
-// Conv2D: 2-D convolution by im2col + sgemm (a direct sgemm for 1×1 stride-1), forward and backward.
+// Conv2D: 2-D convolution by im2col + sgemm (a direct sgemm for 1×1 stride-1, Winograd for 3×3
+// stride-1 padding-1), forward and backward.
 // Shapes: input [N, C, H, W], weight [O, C, KH, KW], bias [O], output [N, O, Ho, Wo].
 
 import Foundation
@@ -14,6 +15,8 @@ public final class Conv2D: Module {
   /// How many floats of im2col columns one sgemm takes at most: 4 MB, so that the columns are
   /// still in cache when sgemm reads them (measured fastest for ResNet's 3×3 layers).
   nonisolated(unsafe) public static var columnBudget = 1 << 20
+  /// 3×3 stride-1 padding-1 layers go through Winograd's F(2×2, 3×3) (off: im2col, for comparison).
+  nonisolated(unsafe) public static var usesWinograd = true
 
   /// Kaiming-normal weights (fan-out, ReLU gain) as torchvision's ResNet initialises them; zero bias.
   public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
@@ -64,6 +67,9 @@ public final class Conv2D: Module {
   /// Chunks stay small enough for the columns to be read back from cache.
   static func convolve(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, weights: UnsafePointer<Float>,
                        outChannels oc: Int, into y: UnsafeMutablePointer<Float>) {
+    if usesWinograd && Winograd.applies(g) {
+      return Winograd.convolve(x, batch: n, g, weights: weights, outChannels: oc, into: y)
+    }
     let plane = g.outputPlane, nb = chunkSize(g, batch: n)
     Threads.splitWork(n) { worker, images in
       let columns = Scratch.shared.buffer(0, worker: worker, count: g.patchSize * nb * plane)
@@ -101,6 +107,9 @@ public final class Conv2D: Module {
   /// dW += dY·colsᵀ. Each worker sums its images into a private buffer; the buffers are added
   /// in worker order, so the result does not depend on scheduling.
   private func accumulateWeightGradient(_ x: Tensor, _ dy: Tensor, _ g: ConvGeometry) {
+    if Self.usesWinograd && Winograd.applies(g) {
+      return Winograd.accumulateWeightGradient(x.data, dy.data, batch: x.shape[0], g, outChannels: outChannels, into: weight.grad.data)
+    }
     let n = x.shape[0], plane = g.outputPlane, oc = outChannels, k = g.patchSize, nb = Self.chunkSize(g, batch: n)
     let workers = Threads.workers(for: n)
     let partial = (0..<workers).map { Scratch.shared.buffer(2, worker: $0, count: oc * k) }

@@ -8,7 +8,9 @@ import XCTest
 final class ConvolutionTests: XCTestCase {
   /// (batch, in, out, height, width, kernel, stride, padding, bias)
   let shapes: [(Int, Int, Int, Int, Int, Int, Int, Int, Bool)] = [
-    (2, 3, 4, 9, 9, 3, 1, 1, false),
+    (2, 3, 4, 9, 9, 3, 1, 1, false),   // 3×3 stride 1 padding 1: Winograd, odd sides
+    (3, 5, 2, 8, 6, 3, 1, 1, true),    // Winograd, even sides
+    (2, 2, 3, 1, 3, 3, 1, 1, false),   // Winograd on a 1-row image
     (2, 3, 5, 10, 8, 3, 2, 1, true),
     (3, 4, 6, 7, 7, 1, 1, 0, true),    // 1×1 stride 1: the direct sgemm path
     (2, 4, 3, 9, 9, 1, 2, 0, false),   // 1×1 stride 2: ResNet's downsampling
@@ -47,9 +49,26 @@ final class ConvolutionTests: XCTestCase {
     assertClose(Tensor(shape: reference.shape, values: Array(y.scalars.suffix(reference.count))), reference, tolerance: 1e-4, "last image")
   }
 
+  func testWinogradMatchesIm2colOnAResNetLayer() {
+    var g = RandomGenerator(seed: 15)
+    let conv = Conv2D(32, 48, kernelSize: 3, padding: 1, generator: &g)
+    let x = g.normal([5, 32, 14, 14]), dy = g.normal([5, 48, 14, 14])
+    func pass(_ winograd: Bool) -> (Tensor, Tensor, Tensor) {
+      Conv2D.usesWinograd = winograd
+      defer { Conv2D.usesWinograd = true }
+      conv.zeroGradients()
+      let y = conv.forward(x), dx = conv.backward(dy)
+      return (y, dx, Tensor(shape: conv.weight.grad.shape, values: conv.weight.grad.scalars))
+    }
+    let (fast, plain) = (pass(true), pass(false))
+    assertClose(fast.0, plain.0, tolerance: 1e-4, "forward")
+    assertClose(fast.1, plain.1, tolerance: 1e-4, "input gradient")
+    assertClose(fast.2, plain.2, tolerance: 1e-4, "weight gradient")
+  }
+
   func testGradients() {
     var g = RandomGenerator(seed: 13)
-    for (n, c, o, h, w, k, s, p, hasBias) in shapes.prefix(5) {
+    for (n, c, o, h, w, k, s, p, hasBias) in shapes.prefix(7) {
       let conv = Conv2D(c, o, kernelSize: k, stride: s, padding: p, bias: hasBias, generator: &g)
       GradientCheck.check(conv, input: g.normal([n, c, h, w]))
     }
