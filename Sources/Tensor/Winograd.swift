@@ -7,10 +7,11 @@
 // im2col's 9·O·C·H·W (2.25× fewer). The weight gradient is that map's adjoint: dU = dM·Vᵀ per
 // transformed position, dM = A dY Aᵀ, dg = Gᵀ dU G.
 //
-// Tiles are numbered row by row over a grid one column wider than needed (the extra column's
-// outputs are dropped, its output gradient is zero): the padded input is split by row and column
-// parity into four planes of that grid's shape, so the 16 inputs of every tile sit at fixed offsets
-// and the transforms run as 16-lane vector code over all tiles of an image at once.
+// The input transform runs on a tile grid one column wider than needed: the padded input is split
+// by row and column parity into four planes of that grid's shape, so the 16 inputs of every tile
+// sit at fixed offsets and the transform is 16-lane vector code over all tiles of an image at once;
+// the spare column is dropped when the tiles are stored. The output transforms are vector code over
+// the stored tiles.
 //
 //   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]   Aᵀ = [1 1 1 0; 0 1 −1 −1]
 
@@ -21,7 +22,8 @@ enum Winograd {
     g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padding == 1
   }
 
-  /// The tiling of one image plane: `rows` × `half` tiles of 2×2 outputs, the last column spare.
+  /// The tiling of one image plane: `rows` × `columns` tiles of 2×2 outputs, transformed on a grid
+  /// of `rows` × `half` (a spare column) and stored without the spare column.
   struct Tiling {
     let height: Int, width: Int, rows: Int, columns: Int
     init(_ g: ConvGeometry) {
@@ -29,12 +31,14 @@ enum Winograd {
       rows = (g.height + 1) / 2; columns = (g.width + 1) / 2
     }
     var half: Int { columns + 1 }
-    /// Tiles per image, the spare column included.
-    var tiles: Int { rows * half }
+    /// Tiles per image as stored and multiplied.
+    var tiles: Int { rows * columns }
+    /// Tiles per image on the transform grid, the spare column included.
+    var grid: Int { rows * half }
     /// Floats of one parity plane of the padded input: (rows + 1) × half, plus a vector of slack.
     var planeSize: Int { (rows + 1) * half + Lane.scalarCount }
-    /// Tiles rounded up to whole vectors.
-    var lanes: Int { (tiles + Lane.scalarCount - 1) / Lane.scalarCount * Lane.scalarCount }
+    /// Grid tiles rounded up to whole vectors.
+    var lanes: Int { (grid + Lane.scalarCount - 1) / Lane.scalarCount * Lane.scalarCount }
     /// Per-worker scratch floats for one (image, channel): four parity planes and 16 rows of tiles.
     var scratchSize: Int { 4 * planeSize + 16 * lanes }
   }
@@ -108,7 +112,7 @@ enum Winograd {
         splitPadded(x + (i * c + ci) * plane, t, into: parity)
         // d[a][b] of tile q is parity plane (a % 2, b % 2) at q + (a / 2)·half + b / 2.
         let p00 = UnsafePointer(parity), p01 = p00 + t.planeSize, p10 = p01 + t.planeSize, p11 = p10 + t.planeSize
-        for q in Swift.stride(from: 0, to: t.tiles, by: Lane.scalarCount) {
+        for q in Swift.stride(from: 0, to: t.grid, by: Lane.scalarCount) {
           let r0 = (load(p00 + q), load(p01 + q), load(p00 + q + 1), load(p01 + q + 1))
           let r1 = (load(p10 + q), load(p11 + q), load(p10 + q + 1), load(p11 + q + 1))
           let r2 = (load(p00 + q + half), load(p01 + q + half), load(p00 + q + half + 1), load(p01 + q + half + 1))
@@ -119,7 +123,10 @@ enum Winograd {
           columnTransform((r2.0 - r1.0, r2.1 - r1.1, r2.2 - r1.2, r2.3 - r1.3), rows + 8 * t.lanes + q, t.lanes)
           columnTransform((r1.0 - r3.0, r1.1 - r3.1, r1.2 - r3.2, r1.3 - r3.3), rows + 12 * t.lanes + q, t.lanes)
         }
-        for xi in 0..<16 { (v + (xi * c + ci) * tiles + i * t.tiles).update(from: rows + xi * t.lanes, count: t.tiles) }
+        for xi in 0..<16 {
+          let dst = v + (xi * c + ci) * tiles + i * t.tiles, src = rows + xi * t.lanes
+          for r in 0..<t.rows { (dst + r * t.columns).update(from: src + r * half, count: t.columns) }
+        }
       }
     }
   }
@@ -151,7 +158,7 @@ enum Winograd {
   /// column of an odd side dropped).
   static func transformOutputs(_ m: UnsafePointer<Float>, images: Int, outChannels oc: Int, _ t: Tiling,
                                scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-    let tiles = images * t.tiles, h = t.height, w = t.width, s = oc * tiles, half = t.half, lanes = t.lanes
+    let tiles = images * t.tiles, h = t.height, w = t.width, s = oc * tiles, lanes = t.lanes
     let corners = (scratch, scratch + lanes, scratch + 2 * lanes, scratch + 3 * lanes)
     for i in 0..<images {
       for o in 0..<oc {
@@ -171,7 +178,7 @@ enum Winograd {
         }
         let out = y + (i * oc + o) * h * w
         for r in 0..<t.rows {
-          let row = out + 2 * r * w, next = row + w, tile = r * half
+          let row = out + 2 * r * w, next = row + w, tile = r * t.columns
           for k in 0..<w / 2 {
             row[2 * k] = corners.0[tile + k]
             row[2 * k + 1] = corners.1[tile + k]
@@ -221,14 +228,14 @@ enum Winograd {
   /// Spare tiles and positions past an odd side get zero.
   static func transformOutputGradients(_ dy: UnsafePointer<Float>, images: Int, outChannels oc: Int, _ t: Tiling,
                                        scratch: UnsafeMutablePointer<Float>, into dm: UnsafeMutablePointer<Float>) {
-    let tiles = images * t.tiles, h = t.height, w = t.width, half = t.half, lanes = t.lanes
+    let tiles = images * t.tiles, h = t.height, w = t.width, lanes = t.lanes
     let corners = (scratch, scratch + lanes, scratch + 2 * lanes, scratch + 3 * lanes), rows = scratch + 4 * lanes
     for i in 0..<images {
       for o in 0..<oc {
         let plane = dy + (i * oc + o) * h * w
         scratch.initialize(repeating: 0, count: 4 * lanes)
         for r in 0..<t.rows {
-          let row = plane + 2 * r * w, tile = r * half
+          let row = plane + 2 * r * w, tile = r * t.columns
           for k in 0..<(w + 1) / 2 { corners.0[tile + k] = row[2 * k] }
           for k in 0..<w / 2 { corners.1[tile + k] = row[2 * k + 1] }
           guard 2 * r + 1 < h else { continue }
