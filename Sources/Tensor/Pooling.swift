@@ -18,30 +18,29 @@ public final class MaxPool2d: Module {
                         kernelWidth: kernelSize, stride: stride, padding: padding)
   }
 
-  /// y = the largest value of each window (padding never wins); its position is kept for backward.
+  /// y = the largest value of each window (padding never wins; ties go to the first in scan
+  /// order); its position is kept for backward.
   public func forward(_ x: Tensor) -> Tensor {
     let g = geometry(x), planes = x.shape[0] * x.shape[1], plane = g.height * g.width, out = g.outputPlane
     inputShape = x.shape
     let y = Tensor(uninitialized: [x.shape[0], x.shape[1], g.outputHeight, g.outputWidth])
-    var indices = [Int32](repeating: 0, count: planes * out)
+    var indices = [Int32](unsafeUninitializedCapacity: planes * out) { _, n in n = planes * out }
     indices.withUnsafeMutableBufferPointer { idx in
       Threads.parallelFor(planes) { j in
-        let src = x.data + j * plane, dst = y.data + j * out
+        let src = x.data + j * plane, dst = y.data + j * out, at = idx.baseAddress! + j * out
         for oh in 0..<g.outputHeight {
+          let top = oh * stride - padding, rows = max(0, top)..<min(g.height, top + kernelSize)
           for ow in 0..<g.outputWidth {
-            var best = -Float.infinity, at = -1
-            for ki in 0..<kernelSize {
-              let ih = oh * stride - padding + ki
-              guard ih >= 0 && ih < g.height else { continue }
-              for kj in 0..<kernelSize {
-                let iw = ow * stride - padding + kj
-                guard iw >= 0 && iw < g.width else { continue }
-                let v = src[ih * g.width + iw]
-                if v > best || at < 0 { best = v; at = ih * g.width + iw }
+            let left = ow * stride - padding, columns = max(0, left)..<min(g.width, left + kernelSize)
+            var position = rows.lowerBound * g.width + columns.lowerBound, best = src[position]
+            for ih in rows {
+              for iw in columns where src[ih * g.width + iw] > best {
+                best = src[ih * g.width + iw]
+                position = ih * g.width + iw
               }
             }
             dst[oh * g.outputWidth + ow] = best
-            idx[j * out + oh * g.outputWidth + ow] = Int32(at)
+            at[oh * g.outputWidth + ow] = Int32(position)
           }
         }
       }

@@ -125,7 +125,8 @@ enum Winograd {
         }
         for xi in 0..<16 {
           let dst = v + (xi * c + ci) * tiles + i * t.tiles, src = rows + xi * t.lanes
-          for r in 0..<t.rows { (dst + r * t.columns).update(from: src + r * half, count: t.columns) }
+          // Rows are short (2 to 28 tiles): a loop, not a memmove call each.
+          for r in 0..<t.rows { for k in 0..<t.columns { dst[r * t.columns + k] = src[r * half + k] } }
         }
       }
     }
