@@ -7,11 +7,11 @@
 // im2col's 9·O·C·H·W (2.25× fewer). The weight gradient is that map's adjoint: dU = dM·Vᵀ per
 // transformed position, dM = A dY Aᵀ, dg = Gᵀ dU G.
 //
-// The input transform runs on a tile grid one column wider than needed: the padded input is split
-// by row and column parity into four planes of that grid's shape, so the 16 inputs of every tile
-// sit at fixed offsets and the transform is 16-lane vector code over all tiles of an image at once;
-// the spare column is dropped when the tiles are stored. The output transforms are vector code over
-// the stored tiles.
+// For the input transform the padded input is split by row and column parity, and each parity
+// plane is kept twice, as is and shifted one column left, in the tiles' row-by-row layout: the 16
+// inputs of every tile then sit at fixed offsets of its own index, and the transform is 16-lane
+// vector code over all channels of an image at once. The output transforms are vector code over
+// the tiles too.
 //
 //   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]   Aᵀ = [1 1 1 0; 0 1 −1 −1]
 
@@ -22,25 +22,24 @@ enum Winograd {
     g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padding == 1
   }
 
-  /// The tiling of one image plane: `rows` × `columns` tiles of 2×2 outputs, transformed on a grid
-  /// of `rows` × `half` (a spare column) and stored without the spare column.
+  /// The tiling of one image plane: `rows` × `columns` tiles of 2×2 outputs.
   struct Tiling {
     let height: Int, width: Int, rows: Int, columns: Int
     init(_ g: ConvGeometry) {
       height = g.height; width = g.width
       rows = (g.height + 1) / 2; columns = (g.width + 1) / 2
     }
-    var half: Int { columns + 1 }
-    /// Tiles per image as stored and multiplied.
+    /// Tiles per image.
     var tiles: Int { rows * columns }
-    /// Tiles per image on the transform grid, the spare column included.
-    var grid: Int { rows * half }
-    /// Floats of one parity plane of the padded input: (rows + 1) × half, plus a vector of slack.
-    var planeSize: Int { (rows + 1) * half + Lane.scalarCount }
-    /// Grid tiles rounded up to whole vectors.
-    var lanes: Int { (grid + Lane.scalarCount - 1) / Lane.scalarCount * Lane.scalarCount }
-    /// Per-worker scratch floats for one (image, channel): four parity planes and 16 rows of tiles.
-    var scratchSize: Int { 4 * planeSize + 16 * lanes }
+    /// Floats of one channel in a split array: the tiles' rows and one more.
+    var plane: Int { (rows + 1) * columns }
+    var lanes: Int { Self.whole(tiles) }
+    static func whole(_ n: Int) -> Int { (n + Lane.scalarCount - 1) / Lane.scalarCount * Lane.scalarCount }
+    /// One split array of all channels of an image, with room for the last vector's reads.
+    func splitStride(channels c: Int) -> Int { c * plane + columns + Lane.scalarCount }
+    /// Per-worker scratch: the input transform's eight split arrays and 16 rows over all channels,
+    /// or the output transforms' four corner rows and 16 rows over the tiles.
+    func scratchSize(channels c: Int) -> Int { max(8 * splitStride(channels: c) + 16 * Self.whole(c * plane), 20 * lanes) }
   }
 
   typealias Lane = SIMD16<Float>
@@ -63,7 +62,7 @@ enum Winograd {
     Threads.splitWork(n) { worker, images in
       let v = Scratch.shared.buffer(3, worker: worker, count: 16 * c * nb * t.tiles)
       let m = Scratch.shared.buffer(4, worker: worker, count: 16 * oc * nb * t.tiles + Lane.scalarCount)
-      let split = Scratch.shared.buffer(5, worker: worker, count: t.scratchSize)
+      let split = Scratch.shared.buffer(5, worker: worker, count: t.scratchSize(channels: c))
       for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: nb) {
         let b = min(nb, images.upperBound - start), tiles = b * t.tiles
         transformInputs(x + start * g.imageSize, images: b, channels: c, t, split: split, into: v)
@@ -75,27 +74,31 @@ enum Winograd {
     }
   }
 
-  /// U = G g Gᵀ for every (o, c), laid out [16][O][C].
+  /// U = G g Gᵀ for every (o, c), laid out [16][O][C]: 16 input channels at a time, their nine
+  /// weights first gathered into vectors.
   static func transformWeights(_ w: UnsafePointer<Float>, outChannels oc: Int, channels c: Int) -> UnsafeMutablePointer<Float> {
-    let u = StoragePool.shared.allocate(16 * oc * c), s = oc * c
+    let u = StoragePool.shared.allocate(16 * oc * c), s = oc * c, n = Lane.scalarCount
     Threads.parallelFor(oc) { o in
-      var gg = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
-      for ci in 0..<c {
-        let g = w + (o * c + ci) * 9
-        withUnsafeMutableBytes(of: &gg) { raw in
-          let rows = raw.bindMemory(to: Float.self)  // G g: 4 rows of 3
-          for j in 0..<3 {
-            let (g0, g1, g2) = (g[j], g[3 + j], g[6 + j])
-            rows[j] = g0; rows[3 + j] = 0.5 * (g0 + g1 + g2); rows[6 + j] = 0.5 * (g0 - g1 + g2); rows[9 + j] = g2
-          }
-          let out = u + o * c + ci
-          for a in 0..<4 {
-            let (r0, r1, r2) = (rows[3 * a], rows[3 * a + 1], rows[3 * a + 2])
-            out[(4 * a) * s] = r0
-            out[(4 * a + 1) * s] = 0.5 * (r0 + r1 + r2)
-            out[(4 * a + 2) * s] = 0.5 * (r0 - r1 + r2)
-            out[(4 * a + 3) * s] = r2
-          }
+      var gathered = [Lane](repeating: Lane(), count: 9), out = [Lane](repeating: Lane(), count: 16)
+      for start in Swift.stride(from: 0, to: c, by: n) {
+        let count = min(n, c - start)
+        for j in 0..<9 {
+          var lane = Lane()
+          for l in 0..<count { lane[l] = w[(o * c + start + l) * 9 + j] }
+          gathered[j] = lane
+        }
+        for j in 0..<3 {  // G g, column j: g0, ½(g0 + g1 + g2), ½(g0 − g1 + g2), g2 → rows a of 3
+          let (g0, g1, g2) = (gathered[j], gathered[3 + j], gathered[6 + j])
+          out[j] = g0; out[3 + j] = 0.5 * (g0 + g1 + g2); out[6 + j] = 0.5 * (g0 - g1 + g2); out[9 + j] = g2
+        }
+        let rows = Array(out[0..<12])
+        for a in 0..<4 {  // (G g) Gᵀ along each row
+          let (r0, r1, r2) = (rows[3 * a], rows[3 * a + 1], rows[3 * a + 2])
+          out[4 * a] = r0; out[4 * a + 1] = 0.5 * (r0 + r1 + r2); out[4 * a + 2] = 0.5 * (r0 - r1 + r2); out[4 * a + 3] = r2
+        }
+        for xi in 0..<16 {
+          let dst = u + xi * s + o * c + start
+          if count == n { store(out[xi], dst) } else { for l in 0..<count { dst[l] = out[xi][l] } }
         }
       }
     }
@@ -105,31 +108,36 @@ enum Winograd {
   /// V = Bᵀ d B for every tile of every channel of `images` images, laid out [16][C][tiles].
   static func transformInputs(_ x: UnsafePointer<Float>, images: Int, channels c: Int, _ t: Tiling,
                               split: UnsafeMutablePointer<Float>, into v: UnsafeMutablePointer<Float>) {
-    let tiles = images * t.tiles, plane = t.height * t.width, half = t.half
-    let parity = split, rows = split + 4 * t.planeSize
+    let tiles = images * t.tiles, w = t.columns, plane = t.plane, stride = t.splitStride(channels: c)
+    let extent = Tiling.whole(c * plane), rows = split + 8 * stride
+    // d[a][b] of tile q: split array (a % 2, b % 2, shifted by b / 2) at q + (a / 2)·columns.
+    let e = UnsafePointer(split), o = e + stride, f = o + stride, g = f + stride  // even rows: even/odd columns, shifted
+    let e1 = g + stride, o1 = e1 + stride, f1 = o1 + stride, g1 = f1 + stride     // odd rows
     for i in 0..<images {
-      for ci in 0..<c {
-        splitPadded(x + (i * c + ci) * plane, t, into: parity)
-        // d[a][b] of tile q is parity plane (a % 2, b % 2) at q + (a / 2)·half + b / 2.
-        let p00 = UnsafePointer(parity), p01 = p00 + t.planeSize, p10 = p01 + t.planeSize, p11 = p10 + t.planeSize
-        for q in Swift.stride(from: 0, to: t.grid, by: Lane.scalarCount) {
-          let r0 = (load(p00 + q), load(p01 + q), load(p00 + q + 1), load(p01 + q + 1))
-          let r1 = (load(p10 + q), load(p11 + q), load(p10 + q + 1), load(p11 + q + 1))
-          let r2 = (load(p00 + q + half), load(p01 + q + half), load(p00 + q + half + 1), load(p01 + q + half + 1))
-          let r3 = (load(p10 + q + half), load(p11 + q + half), load(p10 + q + half + 1), load(p11 + q + half + 1))
-          // Bᵀ down the columns: rows r0 − r2, r1 + r2, r2 − r1, r1 − r3; then Bᵀ along each.
-          columnTransform((r0.0 - r2.0, r0.1 - r2.1, r0.2 - r2.2, r0.3 - r2.3), rows + q, t.lanes)
-          columnTransform((r1.0 + r2.0, r1.1 + r2.1, r1.2 + r2.2, r1.3 + r2.3), rows + 4 * t.lanes + q, t.lanes)
-          columnTransform((r2.0 - r1.0, r2.1 - r1.1, r2.2 - r1.2, r2.3 - r1.3), rows + 8 * t.lanes + q, t.lanes)
-          columnTransform((r1.0 - r3.0, r1.1 - r3.1, r1.2 - r3.2, r1.3 - r3.3), rows + 12 * t.lanes + q, t.lanes)
-        }
-        for xi in 0..<16 {
-          let dst = v + (xi * c + ci) * tiles + i * t.tiles, src = rows + xi * t.lanes
-          // Rows are short (2 to 28 tiles): a loop, not a memmove call each.
-          for r in 0..<t.rows { for k in 0..<t.columns { dst[r * t.columns + k] = src[r * half + k] } }
-        }
+      splitPadded(x + i * c * t.height * t.width, channels: c, t, into: split, stride: stride)
+      for q in Swift.stride(from: 0, to: c * plane, by: Lane.scalarCount) {
+        let r0 = (load(e + q), load(o + q), load(f + q), load(g + q))
+        let r1 = (load(e1 + q), load(o1 + q), load(f1 + q), load(g1 + q))
+        let r2 = (load(e + q + w), load(o + q + w), load(f + q + w), load(g + q + w))
+        let r3 = (load(e1 + q + w), load(o1 + q + w), load(f1 + q + w), load(g1 + q + w))
+        // Bᵀ down the columns: rows r0 − r2, r1 + r2, r2 − r1, r1 − r3; then Bᵀ along each.
+        columnTransform((r0.0 - r2.0, r0.1 - r2.1, r0.2 - r2.2, r0.3 - r2.3), rows + q, extent)
+        columnTransform((r1.0 + r2.0, r1.1 + r2.1, r1.2 + r2.2, r1.3 + r2.3), rows + 4 * extent + q, extent)
+        columnTransform((r2.0 - r1.0, r2.1 - r1.1, r2.2 - r1.2, r2.3 - r1.3), rows + 8 * extent + q, extent)
+        columnTransform((r1.0 - r3.0, r1.1 - r3.1, r1.2 - r3.2, r1.3 - r3.3), rows + 12 * extent + q, extent)
+      }
+      for xi in 0..<16 {
+        for ci in 0..<c { copy(rows + xi * extent + ci * plane, to: v + (xi * c + ci) * tiles + i * t.tiles, count: t.tiles) }
       }
     }
+  }
+
+  /// Copies runs that are often a few floats long (the tiles of a 4×4 plane), without a call.
+  @inline(__always)
+  private static func copy(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+    var k = 0
+    while k + Lane.scalarCount <= count { store(load(src + k), dst + k); k += Lane.scalarCount }
+    while k < count { dst[k] = src[k]; k += 1 }
   }
 
   /// Bᵀ along one row (d0, d1, d2, d3): d0 − d2, d1 + d2, d2 − d1, d1 − d3, stored `stride` apart.
@@ -141,17 +149,27 @@ enum Winograd {
     store(d.1 - d.3, out + 3 * stride)
   }
 
-  /// Splits the zero-padded plane (one row and column of zeros around it) by row and column parity:
-  /// plane (rp, cp) holds padded[2r + rp][2k + cp] at r·half + k.
-  private static func splitPadded(_ plane: UnsafePointer<Float>, _ t: Tiling, into parity: UnsafeMutablePointer<Float>) {
-    parity.initialize(repeating: 0, count: 4 * t.planeSize)
-    let half = t.half
-    for h in 0..<t.height {
-      // Padded row h + 1; padded column w + 1 is odd for even w (plane cp = 1, k = w / 2), even for odd w (cp = 0, k = (w + 1) / 2).
-      let src = plane + h * t.width, rp = (h + 1) % 2, base = parity + 2 * rp * t.planeSize + (h + 1) / 2 * half
-      let odd = base + t.planeSize
-      for k in 0..<(t.width + 1) / 2 { odd[k] = src[2 * k] }
-      for k in 0..<t.width / 2 { base[k + 1] = src[2 * k + 1] }
+  /// Splits each zero-padded channel (one row and column of zeros around it) by row and column
+  /// parity into the tiles' layout: array (rp, cp) holds padded[2r + rp][2k + cp] of channel ci at
+  /// ci·plane + r·columns + k, and its shifted twin padded[2r + rp][2k + 2 + cp] there.
+  private static func splitPadded(_ image: UnsafePointer<Float>, channels c: Int, _ t: Tiling,
+                                  into split: UnsafeMutablePointer<Float>, stride: Int) {
+    split.initialize(repeating: 0, count: 8 * stride)
+    let w = t.columns
+    for ci in 0..<c {
+      for h in 0..<t.height {
+        // Padded row h + 1 (odd rows: arrays 4…7); padded column x + 1 is odd for even x (cp = 1,
+        // k = x / 2) and even for odd x (cp = 0, k = (x + 1) / 2); the shifted twin sits at k − 1.
+        let src = image + (ci * t.height + h) * t.width
+        let even = split + 4 * ((h + 1) % 2) * stride + ci * t.plane + (h + 1) / 2 * w
+        let odd = even + stride, evenShifted = odd + stride, oddShifted = evenShifted + stride
+        for k in 0..<(t.width + 1) / 2 { odd[k] = src[2 * k] }
+        for k in 1..<(t.width + 1) / 2 { oddShifted[k - 1] = src[2 * k] }
+        for k in 0..<t.width / 2 {
+          if k + 1 < w { even[k + 1] = src[2 * k + 1] }
+          evenShifted[k] = src[2 * k + 1]
+        }
+      }
     }
   }
 
@@ -208,7 +226,7 @@ enum Winograd {
     Threads.splitWork(n) { worker, images in
       let v = Scratch.shared.buffer(3, worker: worker, count: 16 * c * nb * t.tiles)
       let dm = Scratch.shared.buffer(4, worker: worker, count: 16 * oc * nb * t.tiles)
-      let split = Scratch.shared.buffer(5, worker: worker, count: t.scratchSize)
+      let split = Scratch.shared.buffer(5, worker: worker, count: t.scratchSize(channels: c))
       var beta: Float = 0
       for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: nb) {
         let b = min(nb, images.upperBound - start), tiles = b * t.tiles
@@ -250,7 +268,7 @@ enum Winograd {
           expand(y00 - y10, y01 - y11, rows + 8 * lanes + q, lanes)
           expand(-y10, -y11, rows + 12 * lanes + q, lanes)
         }
-        for xi in 0..<16 { (dm + (xi * oc + o) * tiles + i * t.tiles).update(from: rows + xi * lanes, count: t.tiles) }
+        for xi in 0..<16 { copy(rows + xi * lanes, to: dm + (xi * oc + o) * tiles + i * t.tiles, count: t.tiles) }
       }
     }
   }

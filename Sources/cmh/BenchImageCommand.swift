@@ -15,6 +15,8 @@ struct BenchImageCommand: ParsableCommand {
   @Option(help: "Training batch size.") var batch = 32
   @Option(help: "Inference batch size.") var inferenceBatch = 64
   @Option(help: "Timed repetitions per figure (the median is reported).") var repeats = 3
+  @Option(help: "Image sides of the training step, comma-separated.") var sizes = "224,128"
+  @Flag(help: "Skip the inference figure.") var noInference = false
   @Flag(help: "Small sizes only: a quick check that every measurement runs.") var quick = false
   @OptionGroup var output: OutputOptions
 
@@ -23,8 +25,7 @@ struct BenchImageCommand: ParsableCommand {
     let model = ResNet.resnet34(bits: 64, generator: &g)
     let optimizer = RMSprop(groups: [ParameterGroup(model.namedParameters(), learningRate: 1e-4)])
     var results = [BenchResult]()
-    let sizes = quick ? [32] : [224, 128]
-    for side in sizes {
+    for side in quick ? [32] : try ModelOptions.sizes(sizes, "--sizes") {
       let n = quick ? 2 : batch
       let x = g.normal([n, 3, side, side])
       model.setTraining(true)
@@ -37,6 +38,7 @@ struct BenchImageCommand: ParsableCommand {
       results.append(result("resnet34.train_step", Double(n) / seconds, side: side, batch: n))
       progress(results.last!)
     }
+    if noInference { return BenchTiming.report(results, json: output.json) }
     let n = quick ? 2 : inferenceBatch, side = quick ? 32 : 224
     let x = g.normal([n, 3, side, side])
     model.setTraining(false)
