@@ -26,7 +26,11 @@ struct BenchResult {
 
 enum BenchTiming {
   /// The median of `repeats` timed runs after one warm-up run, in seconds.
-  static func median(repeats: Int, _ body: () -> Void) -> Double {
+  static func median(repeats: Int, _ body: () -> Void) -> Double { times(repeats: repeats, body).median }
+
+  /// The median and the fastest of `repeats` timed runs after one warm-up run, in seconds (on a
+  /// shared machine the fastest run is the steadier figure to compare).
+  static func times(repeats: Int, _ body: () -> Void) -> (median: Double, best: Double) {
     body()
     var times = [Double]()
     for _ in 0..<max(1, repeats) {
@@ -34,7 +38,8 @@ enum BenchTiming {
       body()
       times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
-    return times.sorted()[times.count / 2]
+    times.sort()
+    return (times[times.count / 2], times[0])
   }
 
   /// Prints results as JSON lines or as an aligned table.
