@@ -10,7 +10,7 @@
 // For the input transform the padded input is split by row and column parity, and each parity
 // plane is kept twice, as is and shifted one column left, in the tiles' row-by-row layout: the 16
 // inputs of every tile then sit at fixed offsets of its own index, and the transform is 16-lane
-// vector code over all channels of an image at once. The output transforms are vector code over
+// vector code over the tiles of each channel. The output transforms are vector code over
 // the tiles too.
 //
 //   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]   Aᵀ = [1 1 1 0; 0 1 −1 −1]
@@ -37,9 +37,9 @@ enum Winograd {
     static func whole(_ n: Int) -> Int { (n + Lane.scalarCount - 1) / Lane.scalarCount * Lane.scalarCount }
     /// One split array of all channels of an image, with room for the last vector's reads.
     func splitStride(channels c: Int) -> Int { c * plane + columns + Lane.scalarCount }
-    /// Per-worker scratch: the input transform's eight split arrays and 16 rows over all channels,
-    /// or the output transforms' four corner rows and 16 rows over the tiles.
-    func scratchSize(channels c: Int) -> Int { max(8 * splitStride(channels: c) + 16 * Self.whole(c * plane), 20 * lanes) }
+    /// Per-worker scratch: the input transform's eight split arrays, or the output transforms'
+    /// four corner rows and 16 rows over the tiles.
+    func scratchSize(channels c: Int) -> Int { max(8 * splitStride(channels: c), 20 * lanes) }
   }
 
   typealias Lane = SIMD16<Float>
@@ -60,14 +60,15 @@ enum Winograd {
     let u = transformWeights(weights, outChannels: oc, channels: c)
     defer { StoragePool.shared.release(u, count: 16 * oc * c) }
     Threads.splitWork(n) { worker, images in
-      let v = Scratch.shared.buffer(3, worker: worker, count: 16 * c * nb * t.tiles)
+      let v = Scratch.shared.buffer(3, worker: worker, count: 16 * c * (nb * t.tiles + Lane.scalarCount))
       let m = Scratch.shared.buffer(4, worker: worker, count: 16 * oc * nb * t.tiles + Lane.scalarCount)
       let split = Scratch.shared.buffer(5, worker: worker, count: t.scratchSize(channels: c))
       for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: nb) {
         let b = min(nb, images.upperBound - start), tiles = b * t.tiles
-        transformInputs(x + start * g.imageSize, images: b, channels: c, t, split: split, into: v)
+        let ldv = tiles + Lane.scalarCount
+        transformInputs(x + start * g.imageSize, images: b, channels: c, t, split: split, into: v, rowStride: ldv)
         for p in 0..<16 {
-          BLAS.gemm(m: oc, n: tiles, k: c, a: u + p * oc * c, lda: c, b: v + p * c * tiles, ldb: tiles, c: m + p * oc * tiles, ldc: tiles)
+          BLAS.gemm(m: oc, n: tiles, k: c, a: u + p * oc * c, lda: c, b: v + p * c * ldv, ldb: ldv, c: m + p * oc * tiles, ldc: tiles)
         }
         transformOutputs(m, images: b, outChannels: oc, t, scratch: split, into: y + start * oc * g.height * g.width)
       }
@@ -105,29 +106,31 @@ enum Winograd {
     return u
   }
 
-  /// V = Bᵀ d B for every tile of every channel of `images` images, laid out [16][C][tiles].
+  /// V = Bᵀ d B for every tile of every channel of `images` images, laid out [16][C][rowStride]
+  /// (image after image in a row). The last vector of a channel may write up to 15 floats past its
+  /// tiles: into the next image's, written later, or into the row's slack after the last image.
   static func transformInputs(_ x: UnsafePointer<Float>, images: Int, channels c: Int, _ t: Tiling,
-                              split: UnsafeMutablePointer<Float>, into v: UnsafeMutablePointer<Float>) {
-    let tiles = images * t.tiles, w = t.columns, plane = t.plane, stride = t.splitStride(channels: c)
-    let extent = Tiling.whole(c * plane), rows = split + 8 * stride
+                              split: UnsafeMutablePointer<Float>, into v: UnsafeMutablePointer<Float>, rowStride: Int) {
+    let w = t.columns, plane = t.plane, stride = t.splitStride(channels: c), xs = c * rowStride
     // d[a][b] of tile q: split array (a % 2, b % 2, shifted by b / 2) at q + (a / 2)·columns.
     let e = UnsafePointer(split), o = e + stride, f = o + stride, g = f + stride  // even rows: even/odd columns, shifted
     let e1 = g + stride, o1 = e1 + stride, f1 = o1 + stride, g1 = f1 + stride     // odd rows
     for i in 0..<images {
       splitPadded(x + i * c * t.height * t.width, channels: c, t, into: split, stride: stride)
-      for q in Swift.stride(from: 0, to: c * plane, by: Lane.scalarCount) {
-        let r0 = (load(e + q), load(o + q), load(f + q), load(g + q))
-        let r1 = (load(e1 + q), load(o1 + q), load(f1 + q), load(g1 + q))
-        let r2 = (load(e + q + w), load(o + q + w), load(f + q + w), load(g + q + w))
-        let r3 = (load(e1 + q + w), load(o1 + q + w), load(f1 + q + w), load(g1 + q + w))
-        // Bᵀ down the columns: rows r0 − r2, r1 + r2, r2 − r1, r1 − r3; then Bᵀ along each.
-        columnTransform((r0.0 - r2.0, r0.1 - r2.1, r0.2 - r2.2, r0.3 - r2.3), rows + q, extent)
-        columnTransform((r1.0 + r2.0, r1.1 + r2.1, r1.2 + r2.2, r1.3 + r2.3), rows + 4 * extent + q, extent)
-        columnTransform((r2.0 - r1.0, r2.1 - r1.1, r2.2 - r1.2, r2.3 - r1.3), rows + 8 * extent + q, extent)
-        columnTransform((r1.0 - r3.0, r1.1 - r3.1, r1.2 - r3.2, r1.3 - r3.3), rows + 12 * extent + q, extent)
-      }
-      for xi in 0..<16 {
-        for ci in 0..<c { copy(rows + xi * extent + ci * plane, to: v + (xi * c + ci) * tiles + i * t.tiles, count: t.tiles) }
+      for ci in 0..<c {
+        let out = v + ci * rowStride + i * t.tiles
+        for q in Swift.stride(from: ci * plane, to: ci * plane + t.tiles, by: Lane.scalarCount) {
+          let r0 = (load(e + q), load(o + q), load(f + q), load(g + q))
+          let r1 = (load(e1 + q), load(o1 + q), load(f1 + q), load(g1 + q))
+          let r2 = (load(e + q + w), load(o + q + w), load(f + q + w), load(g + q + w))
+          let r3 = (load(e1 + q + w), load(o1 + q + w), load(f1 + q + w), load(g1 + q + w))
+          // Bᵀ down the columns: rows r0 − r2, r1 + r2, r2 − r1, r1 − r3; then Bᵀ along each.
+          let at = out + q - ci * plane
+          columnTransform((r0.0 - r2.0, r0.1 - r2.1, r0.2 - r2.2, r0.3 - r2.3), at, xs)
+          columnTransform((r1.0 + r2.0, r1.1 + r2.1, r1.2 + r2.2, r1.3 + r2.3), at + 4 * xs, xs)
+          columnTransform((r2.0 - r1.0, r2.1 - r1.1, r2.2 - r1.2, r2.3 - r1.3), at + 8 * xs, xs)
+          columnTransform((r1.0 - r3.0, r1.1 - r3.1, r1.2 - r3.2, r1.3 - r3.3), at + 12 * xs, xs)
+        }
       }
     }
   }
@@ -224,16 +227,17 @@ enum Winograd {
     let workers = Threads.workers(for: n)
     let partial = (0..<workers).map { Scratch.shared.buffer(6, worker: $0, count: 16 * oc * c) }
     Threads.splitWork(n) { worker, images in
-      let v = Scratch.shared.buffer(3, worker: worker, count: 16 * c * nb * t.tiles)
+      let v = Scratch.shared.buffer(3, worker: worker, count: 16 * c * (nb * t.tiles + Lane.scalarCount))
       let dm = Scratch.shared.buffer(4, worker: worker, count: 16 * oc * nb * t.tiles)
       let split = Scratch.shared.buffer(5, worker: worker, count: t.scratchSize(channels: c))
       var beta: Float = 0
       for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: nb) {
         let b = min(nb, images.upperBound - start), tiles = b * t.tiles
-        transformInputs(x + start * g.imageSize, images: b, channels: c, t, split: split, into: v)
+        let ldv = tiles + Lane.scalarCount
+        transformInputs(x + start * g.imageSize, images: b, channels: c, t, split: split, into: v, rowStride: ldv)
         transformOutputGradients(dy + start * oc * g.height * g.width, images: b, outChannels: oc, t, scratch: split, into: dm)
         for p in 0..<16 {
-          BLAS.gemm(transposeB: true, m: oc, n: c, k: tiles, a: dm + p * oc * tiles, lda: tiles, b: v + p * c * tiles, ldb: tiles,
+          BLAS.gemm(transposeB: true, m: oc, n: c, k: tiles, a: dm + p * oc * tiles, lda: tiles, b: v + p * c * ldv, ldb: ldv,
                     beta: beta, c: partial[worker] + p * oc * c, ldc: c)
         }
         beta = 1
