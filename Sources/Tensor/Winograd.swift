@@ -135,14 +135,6 @@ enum Winograd {
     }
   }
 
-  /// Copies runs that are often a few floats long (the tiles of a 4×4 plane), without a call.
-  @inline(__always)
-  private static func copy(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
-    var k = 0
-    while k + Lane.scalarCount <= count { store(load(src + k), dst + k); k += Lane.scalarCount }
-    while k < count { dst[k] = src[k]; k += 1 }
-  }
-
   /// Bᵀ along one row (d0, d1, d2, d3): d0 − d2, d1 + d2, d2 − d1, d1 − d3, stored `stride` apart.
   @inline(__always)
   private static func columnTransform(_ d: (Lane, Lane, Lane, Lane), _ out: UnsafeMutablePointer<Float>, _ stride: Int) {
@@ -228,16 +220,16 @@ enum Winograd {
     let partial = (0..<workers).map { Scratch.shared.buffer(6, worker: $0, count: 16 * oc * c) }
     Threads.splitWork(n) { worker, images in
       let v = Scratch.shared.buffer(3, worker: worker, count: 16 * c * (nb * t.tiles + Lane.scalarCount))
-      let dm = Scratch.shared.buffer(4, worker: worker, count: 16 * oc * nb * t.tiles)
+      let dm = Scratch.shared.buffer(4, worker: worker, count: 16 * oc * (nb * t.tiles + Lane.scalarCount))
       let split = Scratch.shared.buffer(5, worker: worker, count: t.scratchSize(channels: c))
       var beta: Float = 0
       for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: nb) {
         let b = min(nb, images.upperBound - start), tiles = b * t.tiles
         let ldv = tiles + Lane.scalarCount
         transformInputs(x + start * g.imageSize, images: b, channels: c, t, split: split, into: v, rowStride: ldv)
-        transformOutputGradients(dy + start * oc * g.height * g.width, images: b, outChannels: oc, t, scratch: split, into: dm)
+        transformOutputGradients(dy + start * oc * g.height * g.width, images: b, outChannels: oc, t, scratch: split, into: dm, rowStride: ldv)
         for p in 0..<16 {
-          BLAS.gemm(transposeB: true, m: oc, n: c, k: tiles, a: dm + p * oc * tiles, lda: tiles, b: v + p * c * ldv, ldb: ldv,
+          BLAS.gemm(transposeB: true, m: oc, n: c, k: tiles, a: dm + p * oc * ldv, lda: ldv, b: v + p * c * ldv, ldb: ldv,
                     beta: beta, c: partial[worker] + p * oc * c, ldc: c)
         }
         beta = 1
@@ -247,12 +239,12 @@ enum Winograd {
     untransformWeights(partial[0], outChannels: oc, channels: c, into: dw)
   }
 
-  /// dM = A dY Aᵀ for every tile: A·(y0, y1) = (y0, y0 + y1, y0 − y1, −y1), down then along.
-  /// Spare tiles and positions past an odd side get zero.
+  /// dM = A dY Aᵀ for every tile: A·(y0, y1) = (y0, y0 + y1, y0 − y1, −y1), down then along;
+  /// positions past an odd side count as zero. Laid out [16][O][rowStride] as the input transform's.
   static func transformOutputGradients(_ dy: UnsafePointer<Float>, images: Int, outChannels oc: Int, _ t: Tiling,
-                                       scratch: UnsafeMutablePointer<Float>, into dm: UnsafeMutablePointer<Float>) {
-    let tiles = images * t.tiles, h = t.height, w = t.width, lanes = t.lanes
-    let corners = (scratch, scratch + lanes, scratch + 2 * lanes, scratch + 3 * lanes), rows = scratch + 4 * lanes
+                                       scratch: UnsafeMutablePointer<Float>, into dm: UnsafeMutablePointer<Float>, rowStride: Int) {
+    let h = t.height, w = t.width, lanes = t.lanes, xs = oc * rowStride
+    let corners = (scratch, scratch + lanes, scratch + 2 * lanes, scratch + 3 * lanes)
     for i in 0..<images {
       for o in 0..<oc {
         let plane = dy + (i * oc + o) * h * w
@@ -265,14 +257,14 @@ enum Winograd {
           for k in 0..<(w + 1) / 2 { corners.2[tile + k] = row[w + 2 * k] }
           for k in 0..<w / 2 { corners.3[tile + k] = row[w + 2 * k + 1] }
         }
+        let out = dm + o * rowStride + i * t.tiles  // the last vector may spill, as in transformInputs
         for q in Swift.stride(from: 0, to: t.tiles, by: Lane.scalarCount) {
           let (y00, y01, y10, y11) = (load(corners.0 + q), load(corners.1 + q), load(corners.2 + q), load(corners.3 + q))
-          expand(y00, y01, rows + q, lanes)
-          expand(y00 + y10, y01 + y11, rows + 4 * lanes + q, lanes)
-          expand(y00 - y10, y01 - y11, rows + 8 * lanes + q, lanes)
-          expand(-y10, -y11, rows + 12 * lanes + q, lanes)
+          expand(y00, y01, out + q, xs)
+          expand(y00 + y10, y01 + y11, out + 4 * xs + q, xs)
+          expand(y00 - y10, y01 - y11, out + 8 * xs + q, xs)
+          expand(-y10, -y11, out + 12 * xs + q, xs)
         }
-        for xi in 0..<16 { copy(rows + xi * lanes, to: dm + (xi * oc + o) * tiles + i * t.tiles, count: t.tiles) }
       }
     }
   }
