@@ -45,7 +45,9 @@ public struct TensorArchive {
       entries.append(Entry(name: name, shape: t.shape, offset: offset))
       offset = Self.aligned(offset + t.count * 4)
     }
-    let table = try JSONEncoder().encode(entries)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys  // the same tensors make the same bytes
+    let table = try encoder.encode(entries)
     var file = Data(magic.utf8)
     for word in [Self.version, UInt32(metadata.count), UInt32(table.count)] { withUnsafeBytes(of: word.littleEndian) { file.append(contentsOf: $0) } }
     file.append(metadata)

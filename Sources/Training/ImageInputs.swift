@@ -12,6 +12,8 @@ public final class ImageInputs: @unchecked Sendable {
     case pixels(Preprocessing, [UInt8])
     /// Rows of a corpus's pixel cache: item i is the cache's block `rows[i]`.
     case cache(Preprocessing, PixelCache, rows: [Int])
+    /// The same, while the cache is being decoded (the first training on a corpus).
+    case stream(Preprocessing, PixelStream, rows: [Int])
     case features(FeatureMatrix)
     /// Outputs of a frozen part of the image tower, [n, …].
     case cached(Tensor)
@@ -36,7 +38,10 @@ public final class ImageInputs: @unchecked Sendable {
   }
 
   /// The inputs of `pairs` (indices into the corpus) for a model with `spec`.
-  public static func load(_ corpus: Corpus, pairs: [Int], spec: ModelSpec, progress: (Int) -> Void = { _ in }) throws -> ImageInputs {
+  /// With `streaming`, a corpus without a pixel cache is decoded in the background while the
+  /// inputs are read (see PixelStream) instead of before they are returned.
+  public static func load(_ corpus: Corpus, pairs: [Int], spec: ModelSpec, streaming: Bool = false,
+                          progress: (Int) -> Void = { _ in }) throws -> ImageInputs {
     if spec.architecture == .mlp {
       guard let features = corpus.imageFeatures else {
         throw TrainingError(description: "\(corpus.directory.path): the model's image tower reads feature rows, and this corpus has no features/image.npy")
@@ -49,6 +54,10 @@ public final class ImageInputs: @unchecked Sendable {
     }
     for i in pairs where corpus.pairs[i].image == nil {
       throw TrainingError(description: "\(corpus.directory.path)/pairs.jsonl: pair \(corpus.pairs[i].id) has no image file, and the model's image tower reads pixels")
+    }
+    if streaming, PixelCache.mapped(corpus, size: spec.inputSize) == nil {
+      return ImageInputs(source: .stream(Preprocessing(size: spec.inputSize), PixelCache.stream(corpus, size: spec.inputSize), rows: pairs),
+                         count: pairs.count)
     }
     let cache = try PixelCache.open(corpus, size: spec.inputSize) { done, total in progress(done * pairs.count / max(total, 1)) }
     return ImageInputs(source: .cache(Preprocessing(size: spec.inputSize), cache, rows: pairs), count: pairs.count)
@@ -73,7 +82,26 @@ public final class ImageInputs: @unchecked Sendable {
       return pixels.withUnsafeBufferPointer { Self.normalised($0.baseAddress!, p, rows, flips) }
     case .cache(let p, let cache, let blocks):
       return cache.withPixels { Self.normalised($0, p, rows.map { blocks[$0] }, flips) }
+    case .stream(let p, let stream, let blocks):
+      let wanted = rows.map { blocks[$0] }
+      return stream.withBlocks(wanted) { Self.normalised($0, p, wanted, flips) }
     }
+  }
+
+  /// Tells a stream which items come next (the epoch's order), so it decodes them first.
+  public func announce(_ items: [Int]) {
+    if case .stream(_, let stream, let blocks) = source { stream.announce(items.map { blocks[$0] }) }
+  }
+
+  /// The first image a stream could not decode (its pixels read as zeros).
+  public var failure: String? {
+    if case .stream(_, let stream, _) = source { return stream.failure }
+    return nil
+  }
+
+  /// Waits for a stream to decode every image and writes its cache file; throws its failure.
+  public func finish() throws {
+    if case .stream(_, let stream, _) = source { try stream.finish() }
   }
 
   /// Blocks `rows` of `base` (size×size×3 bytes each) as a normalised batch [b, 3, s, s].

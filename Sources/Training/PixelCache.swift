@@ -30,12 +30,11 @@ public final class PixelCache: @unchecked Sendable {
   /// otherwise built (every image decoded on all threads, `progress(done, total)`) and written.
   /// Where the corpus folder cannot be written, the pixels stay in memory for this run.
   public static func open(_ corpus: Corpus, size: Int, progress: (Int, Int) -> Void = { _, _ in }) throws -> PixelCache {
-    let url = corpus.directory.appendingPathComponent("cache/pixels-\(size).cmhpix")
-    let key = self.key(corpus)
-    if let mapped = try? Data(contentsOf: url, options: .alwaysMapped), valid(mapped, size: size, pairs: corpus.pairs.count, key: key) {
+    if let cache = mapped(corpus, size: size) {
       progress(corpus.pairs.count, corpus.pairs.count)
-      return PixelCache(size: size, url: url, bytes: mapped)
+      return cache
     }
+    let url = location(corpus, size), key = self.key(corpus)
     let urls = corpus.pairs.map { corpus.imageURL($0) }
     var file = header(size: size, pairs: urls.count, key: key)
     file.append(try decode(urls, size: size, progress: progress))
@@ -46,6 +45,23 @@ public final class PixelCache: @unchecked Sendable {
     } catch {
       return PixelCache(size: size, url: nil, bytes: file)
     }
+  }
+
+  /// The cache file of `corpus` at `size`, mapped, when there is one that matches the corpus.
+  static func mapped(_ corpus: Corpus, size: Int) -> PixelCache? {
+    let url = location(corpus, size)
+    guard let bytes = try? Data(contentsOf: url, options: .alwaysMapped),
+          valid(bytes, size: size, pairs: corpus.pairs.count, key: key(corpus)) else { return nil }
+    return PixelCache(size: size, url: url, bytes: bytes)
+  }
+
+  /// Decoding in the background into what becomes the cache file (see PixelStream).
+  static func stream(_ corpus: Corpus, size: Int) -> PixelStream {
+    PixelStream(corpus, size: size, url: location(corpus, size), key: key(corpus))
+  }
+
+  static func location(_ corpus: Corpus, _ size: Int) -> URL {
+    corpus.directory.appendingPathComponent("cache/pixels-\(size).cmhpix")
   }
 
   /// The block of pair `index` (HWC bytes).

@@ -133,6 +133,7 @@ public final class Trainer {
   private func beginEpoch() {
     epochStart = generator
     orders = [generator.permutation(count), generator.permutation(count)]
+    images.announce(orders[0])
     let schedule = StepSchedule(stepSize: settings.halveEvery, gamma: 0.5)
     imageOptimizer.applySchedule(schedule, epoch: epoch)
     textOptimizer.applySchedule(schedule, epoch: epoch)

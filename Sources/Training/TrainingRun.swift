@@ -15,12 +15,16 @@ public final class TrainingRun {
   public var model: CrossModalModel { trainer.model }
   public var textCoverage: Vocabulary.Coverage? { texts.coverage }
   let texts: TextInputs
+  /// The training images as loaded (the trainer may read features computed from them instead).
+  let loadedImages: ImageInputs
   /// What loading the pretrained weights did, when the settings name a file.
   public private(set) var pretrainedReport: LoadReport?
 
   /// Prepares a run: decodes the training images (`progress(done, total)`), encodes the texts.
   /// `loadPretrained: false` skips the settings' weight file (a checkpoint replaces the weights).
-  public init(corpus: Corpus, spec: ModelSpec, settings: TrainingSettings, loadPretrained: Bool = true,
+  /// `streamImages`: a corpus without a pixel cache is decoded while training runs (PixelStream);
+  /// check `inputFailure` as it runs and call `finishInputs()` at the end.
+  public init(corpus: Corpus, spec: ModelSpec, settings: TrainingSettings, loadPretrained: Bool = true, streamImages: Bool = false,
               progress: (Int, Int) -> Void = { _, _ in }) throws {
     guard let splits = corpus.splits else {
       throw TrainingError(description: "\(corpus.directory.path): no splits/ folder; make one with `cmh corpus split \(corpus.directory.path)`")
@@ -28,7 +32,7 @@ public final class TrainingRun {
     guard !splits.train.isEmpty else { throw TrainingError(description: "\(corpus.directory.path)/splits/train.txt: no training pairs") }
     self.corpus = corpus
     trainingPairs = splits.train
-    let images = try ImageInputs.load(corpus, pairs: trainingPairs, spec: spec) { progress($0, splits.train.count) }
+    let images = try ImageInputs.load(corpus, pairs: trainingPairs, spec: spec, streaming: streamImages) { progress($0, splits.train.count) }
     texts = try TextInputs.load(corpus, pairs: trainingPairs, input: spec.text)
     var generator = RandomGenerator(seed: settings.seed)
     let model = CrossModalModel(spec: spec, generator: &generator)
@@ -39,12 +43,15 @@ public final class TrainingRun {
       }
     }
     let (inputs, trained) = Self.freeze(model.image, settings.trainLayers, images, progress: { progress($0, splits.train.count) })
+    if let failure = images.failure { throw UnreadableImage(description: failure) }
+    loadedImages = images
     trainer = Trainer(model: model, settings: settings, images: inputs, texts: texts, labels: trainingPairs.map { corpus.pairs[$0].labels },
                       imageNetwork: trained)
   }
 
   /// Rebuilds the run a checkpoint was written by and restores it; `epochs` replaces the total.
-  public convenience init(corpus: Corpus, resuming url: URL, epochs: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws {
+  public convenience init(corpus: Corpus, resuming url: URL, epochs: Int? = nil, streamImages: Bool = false,
+                          progress: (Int, Int) -> Void = { _, _ in }) throws {
     let position = try Checkpoint.position(at: url), notes = position.notes
     if let epochs, epochs <= position.epoch {
       throw TrainingError(description: "\(url.path): the checkpoint has already trained \(position.epoch) epochs; "
@@ -56,7 +63,7 @@ public final class TrainingRun {
       throw TrainingError(description: "\(url.path): the checkpoint does not say how its model was built; was it written by `cmh train`?")
     }
     settings.epochs = epochs ?? settings.epochs
-    try self.init(corpus: corpus, spec: spec, settings: settings, loadPretrained: false, progress: progress)
+    try self.init(corpus: corpus, spec: spec, settings: settings, loadPretrained: false, streamImages: streamImages, progress: progress)
     try trainer.resume(from: url)
   }
 
@@ -77,6 +84,12 @@ public final class TrainingRun {
     for (_, p) in frozen.namedParameters() { p.isTrainable = false }
     return (frozen, Sequential(named: Array(sequential.layers[index...])))
   }
+
+  /// The first training image that could not be decoded, when images are streamed.
+  public var inputFailure: String? { loadedImages.failure }
+
+  /// Waits for streamed images to be decoded and their cache written; throws a decoding failure.
+  public func finishInputs() throws { try loadedImages.finish() }
 
   public func saveCheckpoint(to url: URL) throws {
     let encoder = JSONEncoder()

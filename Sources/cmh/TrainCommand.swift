@@ -55,12 +55,12 @@ struct TrainCommand: ParsableCommand {
       guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
         throw CommandError("\(checkpointURL.path): no checkpoint to resume from (it is written after each epoch)")
       }
-      run = try session.prepare { try TrainingRun(corpus: loaded, resuming: checkpointURL, epochs: training.epochs, progress: $0) }
+      run = try session.prepare { try TrainingRun(corpus: loaded, resuming: checkpointURL, epochs: training.epochs, streamImages: true, progress: $0) }
       session.note("resuming at epoch \(run.trainer.epoch + 1) of \(run.trainer.settings.epochs) from \(checkpointURL.path)")
     } else {
       try? FileManager.default.removeItem(atPath: out + ".log.jsonl")
       let spec = try model.spec(for: loaded)
-      run = try session.prepare { try TrainingRun(corpus: loaded, spec: spec, settings: training.settings, progress: $0) }
+      run = try session.prepare { try TrainingRun(corpus: loaded, spec: spec, settings: training.settings, streamImages: true, progress: $0) }
       if let report = run.pretrainedReport { session.note("pretrained weights \(training.pretrained!): \(report.summary)") }
     }
     try session.train(run)

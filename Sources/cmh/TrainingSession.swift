@@ -30,11 +30,13 @@ final class TrainingSession {
   /// Builds the run with a progress bar over the image decoding.
   func prepare(_ make: ((Int, Int) -> Void) throws -> TrainingRun) throws -> TrainingRun {
     var bar: Progress?
-    let run = try make { done, total in
+    let made = Result { try make { done, total in
       if bar == nil { bar = Progress(total: total, label: "decoding", quiet: self.output.quiet) }
       bar?.update(done)
-    }
+    } }
     bar?.finish()
+    if case .failure(let error as UnreadableImage) = made { throw Self.unreadable(error.description) }
+    let run = try made.get()
     if let coverage = run.textCoverage, coverage.unknownTokens > 0 || coverage.textsWithoutKnownWords > 0 {
       note("text: \(coverage.unknownTokens) of \(coverage.tokens) words are outside the \(run.model.spec.text.columns)-word vocabulary"
            + (coverage.textsWithoutKnownWords > 0 ? "; \(coverage.textsWithoutKnownWords) texts have no known word" : ""))
@@ -51,7 +53,7 @@ final class TrainingSession {
     stop.install()
     defer { stop.uninstall() }
     var bar: Progress?
-    let finished = trainer.run(epochs: settings.epochs, shouldStop: { stop.isSet }, onBatch: { phase, done, loss in
+    let finished = trainer.run(epochs: settings.epochs, shouldStop: { stop.isSet || run.inputFailure != nil }, onBatch: { phase, done, loss in
       if done <= settings.batchSize || bar == nil {
         bar?.finish()
         bar = Progress(total: trainer.count, label: "epoch \(trainer.epoch + 1) \(phase == .image ? "θx" : "θy")", quiet: output.quiet)
@@ -65,10 +67,17 @@ final class TrainingSession {
       do { try run.saveCheckpoint(to: checkpoint) } catch { note("warning: \(error)") }
     })
     bar?.finish()
+    if let failure = run.inputFailure { throw Self.unreadable(failure) }
     if !finished {
       try run.saveCheckpoint(to: checkpoint)
       throw CommandError("interrupted in epoch \(trainer.epoch + 1); saved \(checkpoint.path) — continue with --resume")
     }
+    do { try run.finishInputs() } catch let error as UnreadableImage { throw Self.unreadable(error.description) }
+  }
+
+  /// An image of the corpus could not be decoded while the run read it.
+  private static func unreadable(_ failure: String) -> CommandError {
+    CommandError("\(failure)\nnothing was saved; mend or remove that image (`cmh corpus validate` lists every problem) and run again")
   }
 
   /// Fine-tunes an augmentation folder's model on its synthetic pairs and `corpus`'s training pairs,

@@ -227,3 +227,43 @@ final class PixelCacheTests: XCTestCase {
     XCTAssertEqual(Array(rebuilt.scalars[0..<(3 * 32 * 32)]), Array(rebuilt.scalars[(3 * 32 * 32)...]))
   }
 }
+
+final class PixelStreamTests: XCTestCase {
+  func testStreamedPixelsMatchTheCacheAndAreWrittenOnceDone() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-stream-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var corpus = try ShapesCorpus.generate(into: folder, settings: ShapesCorpusSettings(pairs: 60, size: 32, seed: 6))
+    corpus.splits = Splits(query: [0], retrieval: Array(1..<60), train: Array(1..<60))
+    let spec = try TrainingTests.smallSpec(corpus)
+    let cacheFile = folder.appendingPathComponent("cache/pixels-32.cmhpix")
+    let streamed = try ImageInputs.load(corpus, pairs: Array(1..<60), spec: spec, streaming: true)
+    // Batches in an announced order, then one outside it, as a trainer and a frozen backbone ask.
+    var g = RandomGenerator(seed: 1)
+    let order = g.permutation(59)
+    streamed.announce(order)
+    let batches = stride(from: 0, to: 59, by: 8).map { Array(order[$0..<min($0 + 8, 59)]) } + [[58, 0, 30]]
+    let seen = batches.map { streamed.batch($0).scalars }
+    try streamed.finish()
+    XCTAssertNil(streamed.failure)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: cacheFile.path), "the finished stream writes the cache")
+    let cached = try ImageInputs.load(corpus, pairs: Array(1..<60), spec: spec)
+    for (rows, pixels) in zip(batches, seen) { XCTAssertEqual(cached.batch(rows).scalars, pixels) }
+    // With a cache in place, streaming is not needed and the file is simply mapped.
+    XCTAssertNil(try ImageInputs.load(corpus, pairs: [1], spec: spec, streaming: true).failure)
+  }
+
+  func testAnImageThatCannotBeDecodedIsNamedAndNoCacheIsWritten() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-stream-bad-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var corpus = try ShapesCorpus.generate(into: folder, settings: ShapesCorpusSettings(pairs: 20, size: 32, seed: 7))
+    corpus.splits = Splits(query: [0], retrieval: Array(1..<20), train: Array(1..<20))
+    let bad = corpus.imageURL(corpus.pairs[5])!
+    let whole = try Data(contentsOf: bad)
+    try whole.prefix(whole.count / 3).write(to: bad)
+    let streamed = try ImageInputs.load(corpus, pairs: Array(1..<20), spec: try TrainingTests.smallSpec(corpus), streaming: true)
+    _ = streamed.batch(Array(0..<19))
+    XCTAssertTrue(streamed.failure?.contains(bad.path) ?? false, streamed.failure ?? "no failure")
+    XCTAssertThrowsError(try streamed.finish()) { XCTAssertTrue("\($0)".contains(bad.path), "\($0)") }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("cache/pixels-32.cmhpix").path))
+  }
+}

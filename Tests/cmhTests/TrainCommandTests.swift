@@ -86,6 +86,28 @@ final class TrainCommandTests: XCTestCase {
     XCTAssertTrue(wrong.2.contains("none of its tensors fits the compact10 image tower"), wrong.2)
   }
 
+  func testFirstRunDecodesWhileTrainingAndLaterRunsReadTheCache() throws {
+    let corpus = Self.folder.appendingPathComponent("streamed").path
+    XCTAssertEqual(try runCMH(["corpus", "make-shapes", "--out", corpus, "--pairs", "200", "--size", "32", "--quiet"]).0, 0)
+    let first = Self.folder.appendingPathComponent("streamed-1.cmh").path, second = Self.folder.appendingPathComponent("streamed-2.cmh").path
+    XCTAssertEqual(try runCMH(["train", corpus, "--epochs", "2", "--out", first] + Self.small).0, 0)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: corpus + "/cache/pixels-32.cmhpix"))
+    XCTAssertEqual(try runCMH(["train", corpus, "--epochs", "2", "--out", second] + Self.small).0, 0)
+    XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: first)), try Data(contentsOf: URL(fileURLWithPath: second)),
+                   "decoding while training must not change what is trained")
+    // An image that cannot be decoded stops the run with its name; nothing is written.
+    try FileManager.default.removeItem(atPath: corpus + "/cache")
+    let train = try String(contentsOfFile: corpus + "/splits/train.txt", encoding: .utf8).split(separator: "\n")[3]
+    let bad = URL(fileURLWithPath: corpus + "/images/\(train.dropFirst("shape".count)).jpg")
+    try Data("not a jpeg".utf8).write(to: bad)
+    let broken = Self.folder.appendingPathComponent("broken.cmh").path
+    let run = try runCMH(["train", corpus, "--epochs", "2", "--out", broken] + Self.small)
+    XCTAssertNotEqual(run.0, 0)
+    XCTAssertTrue(run.2.contains(bad.path) && run.2.contains("nothing was saved"), run.2)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: broken))
+    XCTAssertFalse(FileManager.default.fileExists(atPath: corpus + "/cache/pixels-32.cmhpix"))
+  }
+
   func testInterruptSavesACheckpointAndResumeFinishes() throws {
     let (corpus, _) = try trained()
     let model = Self.folder.appendingPathComponent("interrupted.cmh").path
