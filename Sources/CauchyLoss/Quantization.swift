@@ -2,8 +2,10 @@
 // code update.
 //   L_q = α ‖B − F‖²  (for the modality being trained; the other's term is constant then)
 //   L_b = η ‖Fᵀ1‖²    bit balance over all n rows (the batch's rows change the column sums)
+//   L_c = λ Σ_i log(1 + d(|f_i|, 1)/γ)   Deep Cauchy Hashing's quantization, d as in CauchyLoss
 //   B = sign(α(F + G)), ties to +1
 
+import Foundation
 import Tensor
 
 public enum Quantization {
@@ -26,6 +28,27 @@ public enum Quantization {
     let k = columnSums.count, g = Tensor(zeros: [batch, k])
     for i in 0..<batch { for t in 0..<k { g.data[i * k + t] = 2 * eta * columnSums[t] / Float(batch) } }
     return (eta * columnSums.reduce(0) { $0 + $1 * $1 } / Float(batch), g)
+  }
+
+  /// λ Σ_i log(1 + d(|f_i|, 1)/γ) / b with d(u, v) = (k/2)(1 − cos(u, v)): zero when every bit
+  /// of a row has the same magnitude, so it pulls a row towards a vertex of the cube in direction.
+  public static func cauchy(_ f: Tensor, gamma: Float, lambda: Float) -> (loss: Float, gradient: Tensor) {
+    let (b, k) = (f.shape[0], f.shape[1]), g = Tensor(zeros: f.shape), root = Float(k).squareRoot()
+    var loss = 0.0
+    for i in 0..<b {
+      let row = f.data + i * k
+      var sum: Float = 0, squares: Float = 0
+      for t in 0..<k { sum += abs(row[t]); squares += row[t] * row[t] }
+      let norm = max(squares.squareRoot(), 1e-12), cosine = sum / (norm * root), d = Float(k) / 2 * (1 - cosine)
+      loss += Double(logf(1 + d / gamma))
+      // dL/d|f_t| = λ/(γ + d) · (−k/2) · (1/(‖f‖√k) − Σ|f|·|f_t|/(‖f‖³√k)), then the sign of f_t.
+      let scale = lambda / (gamma + d) * (-Float(k) / 2) / Float(b)
+      for t in 0..<k {
+        let dCos = 1 / (norm * root) - sum * abs(row[t]) / (norm * norm * norm * root)
+        g.data[i * k + t] = scale * dCos * (row[t] >= 0 ? 1 : -1)
+      }
+    }
+    return (lambda * Float(loss) / Float(b), g)
   }
 
   /// B = sign(F + G) (α > 0 does not change the sign), 0 → +1.

@@ -171,6 +171,11 @@ public final class Trainer {
     let (quantization, gq) = Quantization.evaluate(u, codes: B.rows(rows), alpha: settings.alpha)
     gradient.add(gq)
     var total = quantization
+    if settings.lambda > 0 {
+      let (cauchy, gc) = Quantization.cauchy(u, gamma: settings.gamma, lambda: settings.lambda)
+      gradient.add(gc)
+      total += cauchy
+    }
     if settings.eta > 0 {
       let (balance, gb) = Quantization.balance(columnSums: Self.columnSums(own), batch: rows.count, eta: settings.eta)
       gradient.add(gb)

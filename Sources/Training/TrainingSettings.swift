@@ -26,8 +26,8 @@ public enum TrainLayers: String, Codable, CaseIterable, Sendable {
 
 public struct TrainingSettings: Codable, Equatable, Sendable {
   public var loss = LossKind.cauchy
-  /// Cauchy scale γ, quantization weight α, bit-balance weight η.
-  public var gamma: Float = 10, alpha: Float = 1, eta: Float = 0
+  /// Cauchy scale γ, quantization weight α, bit-balance weight η, Cauchy quantization weight λ.
+  public var gamma: Float = 10, alpha: Float = 1, eta: Float = 0, lambda: Float = 0
   public var epochs = 30
   public var batchSize = 128
   public var imageLearningRate: Float = 1e-4, textLearningRate: Float = 3e-4
@@ -44,8 +44,28 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case loss, gamma, alpha, eta, epochs, seed, pretrained
+    case lambda = "cauchy_quantization"
     case batchSize = "batch_size", imageLearningRate = "image_lr", textLearningRate = "text_lr"
     case halveEvery = "halve_every", flipImages = "flip_images", trainLayers = "train_layers"
+  }
+
+  /// Model files and checkpoints written before λ existed read as λ = 0.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    loss = try c.decode(LossKind.self, forKey: .loss)
+    gamma = try c.decode(Float.self, forKey: .gamma)
+    alpha = try c.decode(Float.self, forKey: .alpha)
+    eta = try c.decode(Float.self, forKey: .eta)
+    lambda = try c.decodeIfPresent(Float.self, forKey: .lambda) ?? 0
+    epochs = try c.decode(Int.self, forKey: .epochs)
+    batchSize = try c.decode(Int.self, forKey: .batchSize)
+    imageLearningRate = try c.decode(Float.self, forKey: .imageLearningRate)
+    textLearningRate = try c.decode(Float.self, forKey: .textLearningRate)
+    halveEvery = try c.decode(Int.self, forKey: .halveEvery)
+    flipImages = try c.decode(Bool.self, forKey: .flipImages)
+    seed = try c.decode(UInt64.self, forKey: .seed)
+    pretrained = try c.decodeIfPresent(String.self, forKey: .pretrained)
+    trainLayers = try c.decode(TrainLayers.self, forKey: .trainLayers)
   }
 }
 

@@ -135,6 +135,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Cauchy scale γ.") var gamma: Float = 10
   @Option(help: "Quantization weight α.") var alpha: Float = 1
   @Option(help: "Bit-balance weight η (0: off).") var eta: Float = 0
+  @Option(help: "Weight λ of Deep Cauchy Hashing's quantization term λ·log(1 + d(|f|, 1)/γ) (0: off).") var cauchyQuantization: Float = 0
   @Option(help: "Pairs per batch.") var batchSize = 128
   @Option(help: "RMSprop learning rate of the image tower.") var imageLr: Float = 1e-4
   @Option(help: "RMSprop learning rate of the text tower.") var textLr: Float = 3e-4
@@ -148,12 +149,14 @@ struct TrainingOptions: ParsableArguments {
 
   func validate() throws {
     guard epochs ?? 1 >= 1, batchSize >= 1, halveEvery >= 1 else { throw ValidationError("--epochs, --batch-size and --halve-every must be at least 1") }
-    guard gamma > 0, alpha >= 0, eta >= 0, imageLr > 0, textLr > 0 else { throw ValidationError("γ and the learning rates must be positive, α and η not negative") }
+    guard gamma > 0, alpha >= 0, eta >= 0, cauchyQuantization >= 0, imageLr > 0, textLr > 0 else {
+      throw ValidationError("γ and the learning rates must be positive, α, η and λ not negative")
+    }
   }
 
   var settings: TrainingSettings {
     var s = TrainingSettings()
-    s.loss = loss; s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.batchSize = batchSize
+    s.loss = loss; s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.lambda = cauchyQuantization; s.batchSize = batchSize
     s.imageLearningRate = imageLr; s.textLearningRate = textLr; s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed
     s.pretrained = pretrained.map { URL(fileURLWithPath: $0).path }
     s.trainLayers = trainLayers

@@ -83,6 +83,22 @@ final class CauchyLossTests: XCTestCase {
     XCTAssertEqual(Double(one.loss), log(1 + exp(1.0)) - 1, accuracy: 1e-6)
   }
 
+  func testCauchyQuantization() {
+    var g = RandomGenerator(seed: 5)
+    let f = g.uniform([3, 6], 0.2, 1)  // away from 0, where |f| has no derivative
+    for i in [1, 4, 9, 14] { f.data[i] = -f.data[i] }
+    let (_, gradient) = Quantization.cauchy(f, gamma: 4, lambda: 0.6)
+    checkGradient(f, gradient) { Quantization.cauchy(f, gamma: 4, lambda: 0.6).loss }
+    // A row whose bits all have one magnitude is at a vertex in direction: no loss, no pull.
+    let vertex = Tensor(shape: [1, 4], values: [0.5, -0.5, 0.5, 0.5])
+    let (zero, flat) = Quantization.cauchy(vertex, gamma: 4, lambda: 0.6)
+    XCTAssertEqual(zero, 0, accuracy: 1e-6)
+    XCTAssertLessThan(flat.scalars.map(abs).max()!, 1e-6)
+    // By hand: |f| = (1, 0), cos = 1/√2, d = 1 − 1/√2.
+    let (one, _) = Quantization.cauchy(Tensor(shape: [1, 2], values: [1, 0]), gamma: 2, lambda: 1)
+    XCTAssertEqual(Double(one), log(1 + (1 - 1 / 2.0.squareRoot()) / 2), accuracy: 1e-6)
+  }
+
   func testQuantizationAndBalance() {
     var g = RandomGenerator(seed: 4)
     let f = g.uniform([3, 4], -1, 1)
