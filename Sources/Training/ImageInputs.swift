@@ -93,6 +93,12 @@ public final class ImageInputs: @unchecked Sendable {
     if case .stream(_, let stream, let blocks) = source { stream.announce(items.map { blocks[$0] }) }
   }
 
+  /// Whether the images are being decoded in the background (a first run on the corpus).
+  public var isStreaming: Bool {
+    if case .stream = source { return true }
+    return false
+  }
+
   /// The first image a stream could not decode (its pixels read as zeros).
   public var failure: String? {
     if case .stream(_, let stream, _) = source { return stream.failure }

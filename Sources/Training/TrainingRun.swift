@@ -85,6 +85,9 @@ public final class TrainingRun {
     return (frozen, Sequential(named: Array(sequential.layers[index...])))
   }
 
+  /// Whether the corpus's images are being decoded while the run trains (no pixel cache yet).
+  public var streamsImages: Bool { loadedImages.isStreaming }
+
   /// The first training image that could not be decoded, when images are streamed.
   public var inputFailure: String? { loadedImages.failure }
 

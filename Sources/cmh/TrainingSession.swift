@@ -37,6 +37,9 @@ final class TrainingSession {
     bar?.finish()
     if case .failure(let error as UnreadableImage) = made { throw Self.unreadable(error.description) }
     let run = try made.get()
+    if run.streamsImages {
+      note("decoding the corpus's images in the background while training (first run; later runs map its pixel cache)")
+    }
     if let coverage = run.textCoverage, coverage.unknownTokens > 0 || coverage.textsWithoutKnownWords > 0 {
       note("text: \(coverage.unknownTokens) of \(coverage.tokens) words are outside the \(run.model.spec.text.columns)-word vocabulary"
            + (coverage.textsWithoutKnownWords > 0 ? "; \(coverage.textsWithoutKnownWords) texts have no known word" : ""))
