@@ -81,11 +81,9 @@ struct LongTailExperiment: ParsableCommand {
         diffusion.guidance = guidance
         diffusion.seed = seed
         diffusion.iterations = generatorIterations
-        let bar = Progress(total: 1, label: method.rawValue, quiet: output.quiet)
+        let bar = StageProgress(quiet: output.quiet)
         let (synthetic, plan) = FeatureAugmentation.synthesize(real, labelCount: labelCount, method: method, settings: diffusion,
-                                                               limit: maxSynthetic ?? real.count) { _, done, total in
-          bar.update(done * 1 / max(total, 1), detail: "")
-        }
+                                                               limit: maxSynthetic ?? real.count, progress: bar.update)
         bar.finish()
         if method == .diffusion {
           let short = plan.plannedCounts.enumerated().filter { $0.element < plan.target && plan.realCounts[$0.offset] > 0 }.count
