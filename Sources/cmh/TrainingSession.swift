@@ -117,6 +117,9 @@ final class TrainingSession {
   private func validate(_ run: TrainingRun) -> (Double, Double)? {
     guard let splits = run.corpus.splits, !splits.query.isEmpty else { return nil }
     do {
+      // A first run's background decoders finish the pixel cache, which the evaluation then maps
+      // (instead of decoding the corpus a second time beside them).
+      try run.finishInputs()
       let q = try CrossModalEvaluation.codes(run.model, corpus: run.corpus, pairs: splits.query)
       let r = try CrossModalEvaluation.codes(run.model, corpus: run.corpus, pairs: splits.retrieval)
       let reports = CrossModalEvaluation.evaluate(queries: q, retrieval: r, directions: [.i2t, .t2i])
