@@ -36,14 +36,32 @@ public final class PixelCache: @unchecked Sendable {
     }
     let url = location(corpus, size), key = self.key(corpus)
     let urls = corpus.pairs.map { corpus.imageURL($0) }
-    var file = header(size: size, pairs: urls.count, key: key)
-    file.append(try decode(urls, size: size, progress: progress))
+    let file = header(size: size, pairs: urls.count, key: key) + (try decode(urls, size: size, progress: progress))
+    guard store(file, at: url), let mapped = try? Data(contentsOf: url, options: .alwaysMapped) else {
+      return PixelCache(size: size, url: nil, bytes: file)
+    }
+    return PixelCache(size: size, url: url, bytes: mapped)
+  }
+
+  /// Writes a cache file atomically; false where the corpus folder cannot be written.
+  static func store(_ file: Data, at url: URL) -> Bool {
     do {
       try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
       try AtomicFile.write(file, to: url)
-      return PixelCache(size: size, url: url, bytes: try Data(contentsOf: url, options: .alwaysMapped))
+      return true
     } catch {
-      return PixelCache(size: size, url: nil, bytes: file)
+      return false
+    }
+  }
+
+  /// Decodes one image into its size×size×3 block; the problem, naming the file, when it cannot.
+  static func decode(_ url: URL, _ preprocessing: Preprocessing, into block: UnsafeMutablePointer<UInt8>) -> String? {
+    do {
+      let cropped = preprocessing.evaluationPixels(try JPEG.decode(Data(contentsOf: url)))
+      cropped.withUnsafeBufferPointer { block.update(from: $0.baseAddress!, count: $0.count) }
+      return nil
+    } catch {
+      return "\(url.path): \(error is JPEGError ? "\(error)" : "cannot read the image: \(error.localizedDescription)")"
     }
   }
 
@@ -81,12 +99,7 @@ public final class PixelCache: @unchecked Sendable {
         let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
         Threads.parallelFor(end - start) { j in
           guard let url = urls[start + j] else { return }
-          do {
-            let cropped = preprocessing.evaluationPixels(try JPEG.decode(Data(contentsOf: url)))
-            cropped.withUnsafeBufferPointer { (base + (start + j) * block).update(from: $0.baseAddress!, count: block) }
-          } catch {
-            failures.record("\(url.path): \(error is JPEGError ? "\(error)" : "cannot read the image: \(error.localizedDescription)")")
-          }
+          if let problem = decode(url, preprocessing, into: base + (start + j) * block) { failures.record(problem) }
         }
       }
       if let first = failures.first { throw TrainingError(description: first) }

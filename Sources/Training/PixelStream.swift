@@ -83,22 +83,14 @@ public final class PixelStream: @unchecked Sendable {
     condition.unlock()
     if let failure { throw UnreadableImage(description: failure) }
     guard !done else { return }
-    var file = PixelCache.header(size: size, pairs: urls.count, key: key)
-    file.append(UnsafeBufferPointer(start: pixels, count: urls.count * blockSize))
-    try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try? AtomicFile.write(file, to: url)  // a folder that cannot be written just keeps no cache
+    let file = PixelCache.header(size: size, pairs: urls.count, key: key) + Data(UnsafeBufferPointer(start: pixels, count: urls.count * blockSize))
+    _ = PixelCache.store(file, at: url)  // a folder that cannot be written just keeps no cache
   }
 
   private func decodeLoop() {
     let preprocessing = Preprocessing(size: size)
     while let b = take() {
-      var message: String?
-      do {
-        let cropped = preprocessing.evaluationPixels(try JPEG.decode(Data(contentsOf: urls[b]!)))
-        cropped.withUnsafeBufferPointer { (pixels + b * blockSize).update(from: $0.baseAddress!, count: blockSize) }
-      } catch {
-        message = "\(urls[b]!.path): \(error is JPEGError ? "\(error)" : "cannot read the image: \(error.localizedDescription)")"
-      }
+      let message = PixelCache.decode(urls[b]!, preprocessing, into: pixels + b * blockSize)
       condition.lock()
       ready[b] = true
       remaining -= 1

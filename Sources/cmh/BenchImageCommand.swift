@@ -74,8 +74,8 @@ struct BenchImageCommand: ParsableCommand {
       try JPEG.encode(RGBImage(width: w, height: h, pixels: pixels), quality: 90).write(to: url)
       return url
     }
+    _ = try ImageInputs.decode(urls, size: side)  // a decoding error surfaces here: the timing loop cannot throw
     let seconds = BenchTiming.times(repeats: repeats) { _ = try? ImageInputs.decode(urls, size: side) }
-    _ = try ImageInputs.decode(urls, size: side)  // surfaces a decoding error, which the timing loop cannot throw
     return result("jpeg.decode_preprocess", count, seconds, side: side)
   }
 
