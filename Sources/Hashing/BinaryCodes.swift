@@ -27,11 +27,10 @@ final class CodeMemory: @unchecked Sendable {
   private var split: UnsafeMutablePointer<UInt64>?
   private let lock = NSLock()
 
-  func halves(count: Int, build: Bool) -> UnsafePointer<UInt64>? {
+  func halves(count: Int) -> UnsafePointer<UInt64> {
     lock.lock()
     defer { lock.unlock() }
     if let split { return UnsafePointer(split) }
-    guard build else { return nil }
     let p = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * max(count, 1))
     for i in 0..<count { p[i] = words[2 * i]; p[count + i] = words[2 * i + 1] }
     split = p
@@ -132,10 +131,11 @@ public struct BinaryCodes: @unchecked Sendable {
     return result
   }
 
-  /// For two-word codes, the first and second words of all codes as two arrays (built and kept on
-  /// first request with `build`; nil otherwise). Searches read them in straight lines.
-  func halves(build: Bool) -> (UnsafePointer<UInt64>, UnsafePointer<UInt64>)? {
-    guard wordsPerCode == 2, let p = memory.halves(count: count, build: build) else { return nil }
+  /// For two-word codes, the first and second words of all codes as two arrays (built on first
+  /// request and kept; nil for other lengths). Scans read them eight codes to a vector.
+  func halves() -> (UnsafePointer<UInt64>, UnsafePointer<UInt64>)? {
+    guard wordsPerCode == 2 else { return nil }
+    let p = memory.halves(count: count)
     return (p, p + count)
   }
 

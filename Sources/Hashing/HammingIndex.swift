@@ -23,7 +23,7 @@ public final class HammingIndex: @unchecked Sendable {
   /// Two-word codes are split into their halves here, once, for every later scan.
   public init(_ codes: BinaryCodes) {
     self.codes = codes
-    _ = codes.halves(build: true)
+    _ = codes.halves()
   }
 
   /// The multi-index tables, built on first use.

@@ -1,6 +1,7 @@
-// HammingSearch: exact top-k and radius search by linear scan. Distances are small integers, so
-// results are kept in one bucket per distance behind a falling threshold: no sort, and equal
-// distances stay in item order. Threads split the queries, or the database for a single query.
+// HammingSearch: exact top-k and radius search by linear scan (the distance kernels are in
+// HammingScan). Distances are small integers, so results are kept in one bucket per distance
+// behind a falling threshold: no sort, and equal distances stay in item order. Threads split the
+// queries, or the database for a single query on a large database.
 
 import Dispatch
 import Foundation
@@ -63,9 +64,8 @@ struct CodeView {
   let words: UnsafePointer<UInt64>
   let wordsPerCode: Int
   let bits: Int
-  /// For two-word codes searched by many queries: the first words of all codes, then all the
-  /// second words, so that the distance loop reads both halves in straight lines (it vectorises
-  /// without shuffles). Nil when the codes are only in their row layout.
+  /// For two-word codes being scanned: the first words of all codes, then all the second words
+  /// (`BinaryCodes.halves`). Nil when the codes are only in their row layout.
   var halves: (UnsafePointer<UInt64>, UnsafePointer<UInt64>)?
   init(_ codes: BinaryCodes) { words = codes.words; wordsPerCode = codes.wordsPerCode; bits = codes.bits }
 }
@@ -87,9 +87,10 @@ public enum HammingSearch {
     }
   }
 
-  /// A single query splits the database over the threads only from this size on: below it, one
-  /// scan takes well under a millisecond and starting threads costs more than it saves (measured).
-  nonisolated(unsafe) static var singleQuerySplitMinimum = 4_000_000
+  /// A single query splits the database over the threads only from this many code words on (12 MB):
+  /// a million 128-bit codes scan 1.35x faster on two threads, a million 64-bit codes no faster
+  /// (one core nearly drains the cache there, and starting threads costs the rest).
+  nonisolated(unsafe) static var singleQuerySplitMinimum = 1_500_000
 
   public static var defaultThreads: Int { ProcessInfo.processInfo.environment["CMH_THREADS"].flatMap { Int($0) } ?? ProcessInfo.processInfo.activeProcessorCount }
 
@@ -103,10 +104,10 @@ public enum HammingSearch {
     let workers = max(1, threads)
     let limit = make().limit
     var view = CodeView(database)
-    // Two-word codes are split into halves once for a batch (one pass over the database) and the
-    // split is kept with the codes, so later single queries use it too.
-    view.halves = database.halves(build: queries.count >= 16)
-    if queries.count == 1 && workers > 1 && database.count >= singleQuerySplitMinimum {
+    // Two-word codes are split into halves on the first search (one pass over the database) and
+    // the split is kept with the codes.
+    view.halves = database.halves()
+    if queries.count == 1 && workers > 1 && database.count * database.wordsPerCode >= singleQuerySplitMinimum {
       var parts = [HitBuckets](repeating: make(), count: workers)
       let query = queries.words, n = database.count
       parts.withUnsafeMutableBufferPointer { p in
@@ -136,7 +137,7 @@ public enum HammingSearch {
   /// once for the whole block and then from cache.
   private static func scanBlock(_ queries: CodeView, _ range: Range<Int>, _ database: CodeView, count: Int, template: HitBuckets,
                                 into out: UnsafeMutableBufferPointer<[SearchHit]>) {
-    let tile = max(1024, 16_384 / database.wordsPerCode)
+    let tile = max(256, 2048 / database.wordsPerCode)  // 16 KB of codes: half the L1 cache
     for blockStart in stride(from: range.lowerBound, to: range.upperBound, by: queryBlock) {
       let block = blockStart..<min(blockStart + queryBlock, range.upperBound)
       var collectors = [HitBuckets](repeating: template, count: block.count)
@@ -150,81 +151,8 @@ public enum HammingSearch {
     }
   }
 
-  /// Distances from one query to the items in `range`, fed to the buckets. Distances are computed
-  /// for a stretch of items into a byte buffer first (a loop the compiler vectorises), then only
-  /// the stretches holding a distance within the threshold are looked at item by item.
-  /// Codes longer than 255 bits take a plain loop (their distances do not fit in a byte).
   @inline(__always)
   static func scan(_ query: UnsafePointer<UInt64>, _ database: CodeView, _ range: Range<Int>, into c: inout HitBuckets) {
-    guard database.bits <= 255 else {
-      for i in range {
-        let d = Hamming.distance(query, database.words + i * database.wordsPerCode, database.wordsPerCode)
-        if d <= c.threshold { c.add(i, d) }
-      }
-      return
-    }
-    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: stretch) { buffer in
-      let distances = buffer.baseAddress!
-      for start in stride(from: range.lowerBound, to: range.upperBound, by: stretch) {
-        let n = min(stretch, range.upperBound - start)
-        Distances.compute(query, database, from: start, count: n, into: distances)
-        report(distances, n, offset: start, bits: database.bits, into: &c)
-      }
-    }
-  }
-
-  static let stretch = 2048
-
-  /// Feeds the items of a stretch whose distance is within the threshold to the buckets, testing
-  /// 32 distances at a time: with every byte b ≤ 128, b + (127 − t) sets a byte's top bit exactly
-  /// when b > t, and no carry crosses into the next byte.
-  @inline(__always)
-  private static func report(_ distances: UnsafeMutablePointer<UInt8>, _ n: Int, offset: Int, bits: Int, into c: inout HitBuckets) {
-    var i = 0
-    if bits <= 128 {
-      let high: UInt64 = 0x8080_8080_8080_8080
-      var bias = biasWords(c.threshold)
-      while i &+ 32 <= n {
-        let p = UnsafeRawPointer(distances + i)
-        let a = p.loadUnaligned(as: UInt64.self) &+ bias, b = p.loadUnaligned(fromByteOffset: 8, as: UInt64.self) &+ bias
-        let e = p.loadUnaligned(fromByteOffset: 16, as: UInt64.self) &+ bias, f = p.loadUnaligned(fromByteOffset: 24, as: UInt64.self) &+ bias
-        if c.threshold >= 127 || a & b & e & f & high != high {
-          for j in i..<(i &+ 32) where Int(distances[j]) <= c.threshold { c.add(offset &+ j, Int(distances[j])) }
-          bias = biasWords(c.threshold)
-        }
-        i &+= 32
-      }
-    }
-    for j in i..<n where Int(distances[j]) <= c.threshold { c.add(offset + j, Int(distances[j])) }
-  }
-
-  /// 127 − t in every byte (0 once t ≥ 127, when every item is looked at anyway).
-  @inline(__always)
-  private static func biasWords(_ t: Int) -> UInt64 { 0x0101_0101_0101_0101 &* UInt64(truncatingIfNeeded: max(0, 127 - t)) }
-}
-
-/// Hamming distances of one query to a stretch of codes of at most 255 bits, as bytes.
-enum Distances {
-  @inline(__always)
-  static func compute(_ query: UnsafePointer<UInt64>, _ database: CodeView, from start: Int, count n: Int,
-                      into out: UnsafeMutablePointer<UInt8>) {
-    let words = database.wordsPerCode, codes = database.words + start * words
-    switch words {
-    case 1:
-      let q0 = query[0]
-      for i in 0..<n { out[i] = UInt8(truncatingIfNeeded: (codes[i] ^ q0).nonzeroBitCount) }
-    case 2:
-      let q0 = query[0], q1 = query[1]
-      if let (first, second) = database.halves {
-        let a = first + start, b = second + start
-        for i in 0..<n { out[i] = UInt8(truncatingIfNeeded: (a[i] ^ q0).nonzeroBitCount &+ (b[i] ^ q1).nonzeroBitCount) }
-      } else {
-        for i in 0..<n {
-          out[i] = UInt8(truncatingIfNeeded: (codes[2 * i] ^ q0).nonzeroBitCount &+ (codes[2 * i + 1] ^ q1).nonzeroBitCount)
-        }
-      }
-    default:
-      for i in 0..<n { out[i] = UInt8(truncatingIfNeeded: Hamming.distance(query, codes + i * words, words)) }
-    }
+    HammingScan.scan(query, database, range, into: &c)
   }
 }

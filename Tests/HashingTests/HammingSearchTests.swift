@@ -60,12 +60,25 @@ final class HammingSearchTests: XCTestCase {
     }
   }
 
-  func testTwoWordBatchesUseTheSplitLayout() {
-    // 16 queries or more split two-word codes into halves; the results must not change.
-    for bits in [65, 100, 128] {
-      let database = randomCodes(2500, bits: bits, seed: 50, clustered: true), queries = randomCodes(20, bits: bits, seed: 51, clustered: true)
-      XCTAssertEqual(HammingSearch.topK(queries, in: database, k: 30, threads: 2), SearchReference.topK(queries, in: database, k: 30), "bits \(bits)")
-      XCTAssertEqual(HammingSearch.radius(queries, in: database, radius: 6), SearchReference.radius(queries, in: database, radius: 6), "bits \(bits)")
+  func testVectorScanGroupsTailsAndUnalignedParts() {
+    // The scan tests 32 codes at a time; sizes around a group, and a single query split over
+    // three threads (parts start off a group boundary), must give the reference's answer.
+    let saved = HammingSearch.singleQuerySplitMinimum
+    HammingSearch.singleQuerySplitMinimum = 1
+    defer { HammingSearch.singleQuerySplitMinimum = saved }
+    for bits in [64, 100, 128] {
+      for n in [1, 31, 32, 33, 95, 1001] {
+        let database = randomCodes(n, bits: bits, seed: UInt64(n), clustered: true)
+        let queries = randomCodes(20, bits: bits, seed: UInt64(n) + 7, clustered: true)
+        for threads in [1, 3] {
+          XCTAssertEqual(HammingSearch.topK(queries, in: database, k: 7, threads: threads), SearchReference.topK(queries, in: database, k: 7),
+                         "bits \(bits) n \(n) threads \(threads)")
+          XCTAssertEqual(HammingSearch.topK(queries.subset([3]), in: database, k: 7, threads: threads),
+                         SearchReference.topK(queries.subset([3]), in: database, k: 7), "single, bits \(bits) n \(n) threads \(threads)")
+          XCTAssertEqual(HammingSearch.radius(queries, in: database, radius: bits / 8, threads: threads),
+                         SearchReference.radius(queries, in: database, radius: bits / 8), "radius, bits \(bits) n \(n)")
+        }
+      }
     }
   }
 
@@ -77,8 +90,9 @@ final class HammingSearchTests: XCTestCase {
   }
 
   func testSingleQuerySplitsTheDatabase() {
+    let saved = HammingSearch.singleQuerySplitMinimum
     HammingSearch.singleQuerySplitMinimum = 10_000
-    defer { HammingSearch.singleQuerySplitMinimum = 4_000_000 }
+    defer { HammingSearch.singleQuerySplitMinimum = saved }
     let database = randomCodes(70_000, bits: 32, seed: 7, clustered: true), query = randomCodes(1, bits: 32, seed: 8, clustered: true)
     XCTAssertEqual(HammingSearch.topK(query, in: database, k: 50, threads: 2), SearchReference.topK(query, in: database, k: 50))
     XCTAssertEqual(HammingSearch.radius(query, in: database, radius: 3, threads: 2), SearchReference.radius(query, in: database, radius: 3))
