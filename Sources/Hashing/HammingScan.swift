@@ -1,8 +1,8 @@
-// HammingScan: the distances from one query to a range of codes, handed to the buckets when they
+// HammingScan: the distances from one query to a range of codes, handed to the collector when they
 // are within the threshold. Most codes are not (the top-100 threshold of a million random 64-bit
 // codes falls to about 17 within the first few thousand), so distances are computed eight codes
-// to a vector and compared with the threshold there; only a group holding a hit is looked at code
-// by code. With AVX-512 this is one xor, one popcount, a min and a compare per eight codes.
+// to a vector and compared with the threshold there; only a group holding a hit is looked at
+// vector by vector and lane by lane. With AVX-512 this is one xor, one popcount, a min and a compare per eight codes.
 
 enum HammingScan {
   typealias Lanes = SIMD8<UInt64>
@@ -11,7 +11,8 @@ enum HammingScan {
   static let group = 32
 
   @inline(__always)
-  static func scan(_ query: UnsafePointer<UInt64>, _ database: CodeView, _ range: Range<Int>, into c: inout HitBuckets) {
+  static func scan(_ query: UnsafePointer<UInt64>, _ database: CodeView, _ range: Range<Int>, into c: inout HitCollector) {
+    guard c.accept >= 0 else { return }
     switch database.wordsPerCode {
     case 1: oneWord(query[0], database.words, range, into: &c)
     case 2:
@@ -23,11 +24,11 @@ enum HammingScan {
 
   /// The hits of codes `range` looked at one by one.
   @inline(__always)
-  static func plain(_ query: UnsafePointer<UInt64>, _ database: CodeView, _ range: Range<Int>, into c: inout HitBuckets) {
+  static func plain(_ query: UnsafePointer<UInt64>, _ database: CodeView, _ range: Range<Int>, into c: inout HitCollector) {
     let w = database.wordsPerCode
     for i in range {
       let d = Hamming.distance(query, database.words + i * w, w)
-      if d <= c.threshold { c.add(i, d) }
+      if d <= c.accept { c.add(i, d) }
     }
   }
 
@@ -35,16 +36,18 @@ enum HammingScan {
   private static func load(_ p: UnsafePointer<UInt64>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
 
   // A group with a hit is rare, so finding it is a loop of its own that makes no calls and keeps
-  // everything in registers; the hits are then handed over code by code, and the search resumes
-  // behind the group with the lowered threshold.
+  // everything in registers; the group's vectors that hold hits are then handed over lane by lane
+  // (the first thousands of codes, before the threshold has fallen, hit often), and the search
+  // resumes behind the group with the lowered threshold.
 
   @inline(__always)
-  private static func oneWord(_ q: UInt64, _ codes: UnsafePointer<UInt64>, _ range: Range<Int>, into c: inout HitBuckets) {
+  private static func oneWord(_ q: UInt64, _ codes: UnsafePointer<UInt64>, _ range: Range<Int>, into c: inout HitCollector) {
     var i = range.lowerBound
     while true {
-      i = nextGroup(q, codes, from: i, to: range.upperBound, threshold: c.threshold)
+      i = nextGroup(q, codes, from: i, to: range.upperBound, threshold: c.accept)
       guard i &+ group <= range.upperBound else { break }
-      for j in i..<(i &+ group) { oneWordHit(q, codes, j, into: &c) }
+      let qv = Lanes(repeating: q), p = codes + i
+      for v in 0..<(group / 8) { handOver((load(p + 8 &* v) ^ qv).nonzeroBitCount, at: i &+ 8 &* v, into: &c) }
       i &+= group
     }
     for j in i..<range.upperBound { oneWordHit(q, codes, j, into: &c) }
@@ -54,6 +57,7 @@ enum HammingScan {
   /// whole group before `end` ends.
   @inline(never)
   private static func nextGroup(_ q: UInt64, _ codes: UnsafePointer<UInt64>, from start: Int, to end: Int, threshold: Int) -> Int {
+    guard threshold >= 0 else { return end }
     let qv = Lanes(repeating: q), t = Lanes(repeating: UInt64(threshold))
     var i = start
     while i &+ group <= end {
@@ -67,22 +71,33 @@ enum HammingScan {
     return i
   }
 
+  /// The codes of one vector (distances `d`, the first at `base`) within the threshold, to the
+  /// collector; lanes are read one by one only when the vector holds a hit.
   @inline(__always)
-  private static func oneWordHit(_ q: UInt64, _ codes: UnsafePointer<UInt64>, _ j: Int, into c: inout HitBuckets) {
+  private static func handOver(_ d: Lanes, at base: Int, into c: inout HitCollector) {
+    guard c.accept >= 0, any(d .<= Lanes(repeating: UInt64(c.accept))) else { return }
+    for k in 0..<8 where Int(d[k]) <= c.accept { c.add(base &+ k, Int(d[k])) }
+  }
+
+  @inline(__always)
+  private static func oneWordHit(_ q: UInt64, _ codes: UnsafePointer<UInt64>, _ j: Int, into c: inout HitCollector) {
     let d = (codes[j] ^ q).nonzeroBitCount
-    if d <= c.threshold { c.add(j, d) }
+    if d <= c.accept { c.add(j, d) }
   }
 
   /// Two-word codes split into their first and second words (`BinaryCodes.halves`), so that a
   /// vector holds the same half of eight codes and no lanes need pairing.
   @inline(__always)
   private static func twoWords(_ q0: UInt64, _ q1: UInt64, _ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>, _ range: Range<Int>,
-                               into c: inout HitBuckets) {
+                               into c: inout HitCollector) {
     var i = range.lowerBound
     while true {
-      i = nextGroup(q0, q1, a, b, from: i, to: range.upperBound, threshold: c.threshold)
+      i = nextGroup(q0, q1, a, b, from: i, to: range.upperBound, threshold: c.accept)
       guard i &+ group <= range.upperBound else { break }
-      for j in i..<(i &+ group) { twoWordHit(q0, q1, a, b, j, into: &c) }
+      let qa = Lanes(repeating: q0), qb = Lanes(repeating: q1)
+      for v in stride(from: i, to: i &+ group, by: 8) {
+        handOver((load(a + v) ^ qa).nonzeroBitCount &+ (load(b + v) ^ qb).nonzeroBitCount, at: v, into: &c)
+      }
       i &+= group
     }
     for j in i..<range.upperBound { twoWordHit(q0, q1, a, b, j, into: &c) }
@@ -91,6 +106,7 @@ enum HammingScan {
   @inline(never)
   private static func nextGroup(_ q0: UInt64, _ q1: UInt64, _ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>,
                                 from start: Int, to end: Int, threshold: Int) -> Int {
+    guard threshold >= 0 else { return end }
     let qa = Lanes(repeating: q0), qb = Lanes(repeating: q1), t = Lanes(repeating: UInt64(threshold))
     var i = start
     while i &+ group <= end {
@@ -106,8 +122,8 @@ enum HammingScan {
 
   @inline(__always)
   private static func twoWordHit(_ q0: UInt64, _ q1: UInt64, _ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>, _ j: Int,
-                                 into c: inout HitBuckets) {
+                                 into c: inout HitCollector) {
     let d = (a[j] ^ q0).nonzeroBitCount &+ (b[j] ^ q1).nonzeroBitCount
-    if d <= c.threshold { c.add(j, d) }
+    if d <= c.accept { c.add(j, d) }
   }
 }

@@ -1,6 +1,6 @@
 // HammingSearch: exact top-k and radius search by linear scan (the distance kernels are in
-// HammingScan). Distances are small integers, so results are kept in one bucket per distance
-// behind a falling threshold: no sort, and equal distances stay in item order. Threads split the
+// HammingScan). Distances are small integers, so results are counted per distance behind a
+// falling threshold: no sort, and equal distances stay in item order. Threads split the
 // queries, or the database for a single query on a large database.
 
 import Dispatch
@@ -14,46 +14,72 @@ public struct SearchHit: Equatable, Sendable, CustomStringConvertible {
   public var description: String { "\(index)@\(distance)" }
 }
 
-/// The hits with distance ≤ threshold seen so far, by distance, each bucket in item order.
-struct HitBuckets {
-  var buckets: [[Int32]]
-  var threshold: Int
-  /// Items held in buckets below the threshold (the threshold's own bucket is counted apart).
+/// The hits seen so far that can still make the cut, as (distance << 32 | item) in the order they
+/// came, with a count per distance: adding one is an append and an increment. Distances are small
+/// integers, so the threshold follows the counts and the final order is a counting sort.
+struct HitCollector {
+  private var hits: [UInt64] = []
+  private var counts: [Int]
+  /// Hits farther than this are out for good (they stay in `hits` until the next compaction).
+  private(set) var threshold: Int
+  /// The largest distance a later item can still make the cut with: the threshold, or one less once
+  /// the threshold's count fills the limit (items come in order, so a later tie loses). −1 when
+  /// nothing more can enter.
+  private(set) var accept: Int
+  /// Hits strictly below the threshold.
   private var below = 0
   let limit: Int
 
   /// Keeps at most the `limit` best hits (limit = .max for radius search, which never lowers the threshold).
   init(bits: Int, threshold: Int, limit: Int) {
-    buckets = Array(repeating: [], count: bits + 1)
+    counts = Array(repeating: 0, count: bits + 1)
     self.threshold = threshold
+    accept = threshold
     self.limit = limit
+    if limit < .max { hits.reserveCapacity(compactionSize) }
   }
 
+  /// Dead entries are dropped when this many have piled up; the live ones never exceed 2 × limit.
+  private var compactionSize: Int { 4 * limit + 64 }
+
+  /// Adds item `index` at distance `d` ≤ `accept`; items must come in increasing order.
   @inline(__always)
   mutating func add(_ index: Int, _ d: Int) {
-    buckets[d].append(Int32(truncatingIfNeeded: index))
+    hits.append(UInt64(d) << 32 | UInt64(UInt32(truncatingIfNeeded: index)))
+    counts[d] += 1
     if d < threshold { below += 1 }
     // Once `limit` hits lie strictly below the threshold, nothing at the threshold can make the cut.
     while below >= limit && threshold > 0 {
-      buckets[threshold].removeAll(keepingCapacity: true)
+      counts[threshold] = 0
       threshold -= 1
-      below -= buckets[threshold].count
+      below -= counts[threshold]
     }
+    accept = below + counts[threshold] >= limit ? threshold - 1 : threshold
+    if limit < .max && hits.count >= compactionSize { compact() }
   }
 
-  /// The best hits of several bucket sets over consecutive item ranges, in (distance, item) order.
-  static func merge(_ parts: [HitBuckets], limit: Int) -> [SearchHit] {
-    var hits = [SearchHit]()
-    guard let first = parts.first else { return hits }
-    for d in 0..<first.buckets.count {
-      for part in parts where d <= part.threshold {
-        for i in part.buckets[d] {
-          if hits.count == limit { return hits }
-          hits.append(SearchHit(index: Int(i), distance: d))
-        }
+  private mutating func compact() {
+    let t = UInt64(threshold)
+    hits.removeAll { $0 >> 32 > t }
+  }
+
+  /// The best hits of several collectors over consecutive item ranges, in (distance, item) order.
+  static func merge(_ parts: [HitCollector], limit: Int) -> [SearchHit] {
+    guard let first = parts.first else { return [] }
+    // A stable counting sort by distance: each part's hits are in item order, the parts in range order.
+    var start = [Int](repeating: 0, count: first.counts.count + 1)
+    for part in parts { for h in part.hits where Int(h >> 32) <= part.threshold { start[Int(h >> 32) + 1] += 1 } }
+    for d in 1..<start.count { start[d] += start[d - 1] }
+    let total = start.last!
+    var sorted = [SearchHit](repeating: SearchHit(index: 0, distance: 0), count: total)
+    for part in parts {
+      for h in part.hits where Int(h >> 32) <= part.threshold {
+        let d = Int(h >> 32)
+        sorted[start[d]] = SearchHit(index: Int(h & 0xFFFF_FFFF), distance: d)
+        start[d] += 1
       }
     }
-    return hits
+    return total > limit ? Array(sorted.prefix(limit)) : sorted
   }
 }
 
@@ -75,7 +101,7 @@ public enum HammingSearch {
   public static func topK(_ queries: BinaryCodes, in database: BinaryCodes, k: Int, threads: Int = defaultThreads) -> [[SearchHit]] {
     check(queries, database)
     precondition(k >= 1, "topK: k must be at least 1, got \(k)")
-    return search(queries, database, threads: threads) { HitBuckets(bits: database.bits, threshold: database.bits, limit: k) }
+    return search(queries, database, threads: threads) { HitCollector(bits: database.bits, threshold: database.bits, limit: k) }
   }
 
   /// Every code of `database` within Hamming distance `radius` of each query, nearest first.
@@ -83,7 +109,7 @@ public enum HammingSearch {
     check(queries, database)
     precondition(radius >= 0, "radius search: negative radius \(radius)")
     return search(queries, database, threads: threads) {
-      HitBuckets(bits: database.bits, threshold: min(radius, database.bits), limit: .max)
+      HitCollector(bits: database.bits, threshold: min(radius, database.bits), limit: .max)
     }
   }
 
@@ -100,7 +126,7 @@ public enum HammingSearch {
   }
 
   /// Queries are split over the threads; a single query splits the database instead.
-  private static func search(_ queries: BinaryCodes, _ database: BinaryCodes, threads: Int, make: () -> HitBuckets) -> [[SearchHit]] {
+  private static func search(_ queries: BinaryCodes, _ database: BinaryCodes, threads: Int, make: () -> HitCollector) -> [[SearchHit]] {
     let workers = max(1, threads)
     let limit = make().limit
     var view = CodeView(database)
@@ -108,14 +134,14 @@ public enum HammingSearch {
     // the split is kept with the codes.
     view.halves = database.halves()
     if queries.count == 1 && workers > 1 && database.count * database.wordsPerCode >= singleQuerySplitMinimum {
-      var parts = [HitBuckets](repeating: make(), count: workers)
+      var parts = [HitCollector](repeating: make(), count: workers)
       let query = queries.words, n = database.count
       parts.withUnsafeMutableBufferPointer { p in
         DispatchQueue.concurrentPerform(iterations: workers) { w in
           scan(query, view, (n * w / workers)..<(n * (w + 1) / workers), into: &p[w])
         }
       }
-      return [HitBuckets.merge(parts, limit: limit)]
+      return [HitCollector.merge(parts, limit: limit)]
     }
     var results = [[SearchHit]](repeating: [], count: queries.count)
     let template = make(), queryView = CodeView(queries), n = database.count, m = queries.count
@@ -135,24 +161,24 @@ public enum HammingSearch {
 
   /// A block of queries against the database tile by tile, so that each tile is read from memory
   /// once for the whole block and then from cache.
-  private static func scanBlock(_ queries: CodeView, _ range: Range<Int>, _ database: CodeView, count: Int, template: HitBuckets,
+  private static func scanBlock(_ queries: CodeView, _ range: Range<Int>, _ database: CodeView, count: Int, template: HitCollector,
                                 into out: UnsafeMutableBufferPointer<[SearchHit]>) {
     let tile = max(256, 2048 / database.wordsPerCode)  // 16 KB of codes: half the L1 cache
     for blockStart in stride(from: range.lowerBound, to: range.upperBound, by: queryBlock) {
       let block = blockStart..<min(blockStart + queryBlock, range.upperBound)
-      var collectors = [HitBuckets](repeating: template, count: block.count)
+      var collectors = [HitCollector](repeating: template, count: block.count)
       for start in stride(from: 0, to: count, by: tile) {
         let items = start..<min(start + tile, count)
         for (j, q) in block.enumerated() {
           scan(queries.words + q * queries.wordsPerCode, database, items, into: &collectors[j])
         }
       }
-      for (j, q) in block.enumerated() { out[q] = HitBuckets.merge([collectors[j]], limit: template.limit) }
+      for (j, q) in block.enumerated() { out[q] = HitCollector.merge([collectors[j]], limit: template.limit) }
     }
   }
 
   @inline(__always)
-  static func scan(_ query: UnsafePointer<UInt64>, _ database: CodeView, _ range: Range<Int>, into c: inout HitBuckets) {
+  static func scan(_ query: UnsafePointer<UInt64>, _ database: CodeView, _ range: Range<Int>, into c: inout HitCollector) {
     HammingScan.scan(query, database, range, into: &c)
   }
 }
