@@ -82,6 +82,29 @@ final class HammingSearchTests: XCTestCase {
     }
   }
 
+  func testTiesAtTheThresholdKeepTheEarliestItems() {
+    // Every code at distance 0 or 1 from the query: once k ties fill the threshold, later ties are
+    // refused, and the answer must still be the first items by position, across split parts too.
+    let saved = HammingSearch.singleQuerySplitMinimum
+    HammingSearch.singleQuerySplitMinimum = 1
+    defer { HammingSearch.singleQuerySplitMinimum = saved }
+    for bits in [64, 128] {
+      let query = randomCodes(1, bits: bits, seed: 40)
+      var words = [UInt64]()
+      for i in 0..<500 {
+        var code = Array(UnsafeBufferPointer(start: query.words, count: query.wordsPerCode))
+        if i % 7 != 3 { code[0] ^= 1 << UInt64(i % 64) }  // every seventh item is an exact match
+        words += code
+      }
+      let database = BinaryCodes(words: words, bits: bits)
+      for (k, threads) in [(5, 1), (5, 3), (80, 1), (80, 3), (600, 2)] {
+        let hits = HammingSearch.topK(query, in: database, k: k, threads: threads)[0]
+        XCTAssertEqual(hits, SearchReference.topK(query, in: database, k: k)[0], "bits \(bits) k \(k) threads \(threads)")
+        XCTAssertEqual(hits.prefix(5).map(\.index), [3, 10, 17, 24, 31])
+      }
+    }
+  }
+
   func testKLargerThanDatabase() {
     let database = randomCodes(37, bits: 16, seed: 5, clustered: true), queries = randomCodes(3, bits: 16, seed: 6)
     let hits = HammingSearch.topK(queries, in: database, k: 100)
