@@ -18,6 +18,17 @@ struct BenchResult {
   let value: Double
   var parameters: [(String, String)] = []
 
+  init(name: String, unit: String, value: Double, parameters: [(String, String)] = []) {
+    self.name = name; self.unit = unit; self.value = value; self.parameters = parameters
+  }
+
+  /// A rate: `items` per second of the median run, and of the fastest run as the `best` parameter
+  /// (on a shared machine the fastest run is the steadier figure to compare).
+  init(rate name: String, unit: String, items: Int, seconds: (median: Double, best: Double), parameters: [(String, String)]) {
+    self.init(name: name, unit: unit, value: Double(items) / seconds.median,
+              parameters: [("best", String(format: "%.2f", Double(items) / seconds.best))] + parameters)
+  }
+
   var json: String {
     let extra = parameters.map { #", "\#($0.0)": \#($0.1)"# }.joined()
     return #"{"bench": "\#(name)", "unit": "\#(unit)", "value": \#(String(format: "%.2f", value))\#(extra)}"#

@@ -81,9 +81,8 @@ struct BenchImageCommand: ParsableCommand {
 
   /// Images/s of the median run; `best` is the rate of the fastest.
   private func result(_ name: String, _ batch: Int, _ seconds: (median: Double, best: Double), side: Int) -> BenchResult {
-    BenchResult(name: name, unit: "images/s", value: Double(batch) / seconds.median,
-                parameters: [("best", String(format: "%.2f", Double(batch) / seconds.best)), ("size", "\(side)"), ("batch", "\(batch)"),
-                             ("threads", "\(Threads.count)")])
+    BenchResult(rate: name, unit: "images/s", items: batch, seconds: seconds,
+                parameters: [("size", "\(side)"), ("batch", "\(batch)"), ("threads", "\(Threads.count)")])
   }
 
   private func progress(_ r: BenchResult) {
