@@ -2,7 +2,8 @@
 // are within the threshold. Most codes are not (the top-100 threshold of a million random 64-bit
 // codes falls to about 17 within the first few thousand), so distances are computed eight codes
 // to a vector and compared with the threshold there; only a group holding a hit is looked at
-// vector by vector and lane by lane. With AVX-512 this is one xor, one popcount, a min and a compare per eight codes.
+// vector by vector and lane by lane. With AVX-512 this is one xor, one popcount, a min and a
+// compare per eight codes.
 
 enum HammingScan {
   typealias Lanes = SIMD8<UInt64>
