@@ -20,11 +20,7 @@ public final class HammingIndex: @unchecked Sendable {
   /// How many queries of the last search multi-index hashing answered (the rest were scanned).
   public private(set) var lastMultiIndexCount = 0
 
-  /// Two-word codes are split into their halves here, once, for every later scan.
-  public init(_ codes: BinaryCodes) {
-    self.codes = codes
-    _ = codes.halves()
-  }
+  public init(_ codes: BinaryCodes) { self.codes = codes }
 
   /// The multi-index tables, built on first use.
   public var multiIndexTables: MultiIndexTables {

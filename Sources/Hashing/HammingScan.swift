@@ -2,7 +2,7 @@
 // are within the threshold. Most codes are not (the top-100 threshold of a million random 64-bit
 // codes falls to about 17 within the first few thousand), so distances are computed eight codes
 // to a vector and compared with the threshold there; only a group holding a hit is looked at
-// vector by vector and lane by lane. With AVX-512 this is one xor, one popcount, a min and a
+// code by code. With AVX-512 this is one xor, one popcount, a min and a
 // compare per eight codes.
 
 enum HammingScan {
@@ -37,9 +37,9 @@ enum HammingScan {
   private static func load(_ p: UnsafePointer<UInt64>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
 
   // A group with a hit is rare, so finding it is a loop of its own that makes no calls and keeps
-  // everything in registers; the group's vectors that hold hits are then handed over lane by lane
-  // (the first thousands of codes, before the threshold has fallen, hit often), and the search
-  // resumes behind the group with the lowered threshold.
+  // everything in registers; the group's codes are then handed over one by one (reading the
+  // vector lanes instead measured no faster), and the search resumes behind the group with the
+  // lowered threshold.
 
   @inline(__always)
   private static func oneWord(_ q: UInt64, _ codes: UnsafePointer<UInt64>, _ range: Range<Int>, into c: inout HitCollector) {
@@ -47,8 +47,7 @@ enum HammingScan {
     while true {
       i = nextGroup(q, codes, from: i, to: range.upperBound, threshold: c.accept)
       guard i &+ group <= range.upperBound else { break }
-      let qv = Lanes(repeating: q), p = codes + i
-      for v in 0..<(group / 8) { handOver((load(p + 8 &* v) ^ qv).nonzeroBitCount, at: i &+ 8 &* v, into: &c) }
+      for j in i..<(i &+ group) { oneWordHit(q, codes, j, into: &c) }
       i &+= group
     }
     for j in i..<range.upperBound { oneWordHit(q, codes, j, into: &c) }
@@ -72,14 +71,6 @@ enum HammingScan {
     return i
   }
 
-  /// The codes of one vector (distances `d`, the first at `base`) within the threshold, to the
-  /// collector; lanes are read one by one only when the vector holds a hit.
-  @inline(__always)
-  private static func handOver(_ d: Lanes, at base: Int, into c: inout HitCollector) {
-    guard c.accept >= 0, any(d .<= Lanes(repeating: UInt64(c.accept))) else { return }
-    for k in 0..<8 where Int(d[k]) <= c.accept { c.add(base &+ k, Int(d[k])) }
-  }
-
   @inline(__always)
   private static func oneWordHit(_ q: UInt64, _ codes: UnsafePointer<UInt64>, _ j: Int, into c: inout HitCollector) {
     let d = (codes[j] ^ q).nonzeroBitCount
@@ -95,10 +86,7 @@ enum HammingScan {
     while true {
       i = nextGroup(q0, q1, a, b, from: i, to: range.upperBound, threshold: c.accept)
       guard i &+ group <= range.upperBound else { break }
-      let qa = Lanes(repeating: q0), qb = Lanes(repeating: q1)
-      for v in stride(from: i, to: i &+ group, by: 8) {
-        handOver((load(a + v) ^ qa).nonzeroBitCount &+ (load(b + v) ^ qb).nonzeroBitCount, at: v, into: &c)
-      }
+      for j in i..<(i &+ group) { twoWordHit(q0, q1, a, b, j, into: &c) }
       i &+= group
     }
     for j in i..<range.upperBound { twoWordHit(q0, q1, a, b, j, into: &c) }
