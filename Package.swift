@@ -28,9 +28,10 @@ let package = Package(
     .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0"),
     .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
     .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+    .target(name: "COptimizer"),
 
     // MARK: - Modules
-    .target(name: "Tensor", dependencies: ["CBLAS"]),
+    .target(name: "Tensor", dependencies: ["CBLAS", "COptimizer"]),
     .target(name: "ImageNet", dependencies: ["Tensor", "Corpus", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     .target(name: "Hashing"),
     .target(name: "CauchyLoss", dependencies: ["Tensor"]),

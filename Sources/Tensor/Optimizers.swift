@@ -1,5 +1,6 @@
 // SGD with momentum, RMSprop and Adam with PyTorch's update rules (g includes weight decay).
 
+import COptimizer
 import Foundation
 
 /// buf = μ·buf + g (buf = g at the first step); w −= lr·buf.  Plain SGD when μ = 0.
@@ -34,24 +35,7 @@ public final class RMSprop: Optimizer {
 
   public override func update(weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int,
                               state: [UnsafeMutablePointer<Float>], step: Int, learningRate lr: Float) {
-    let v = state[0]
-    // Sixteen lanes at a time: the compiler does not vectorise the scalar loop (the pointers may
-    // alias), and square root and division then dominate a 4,096-wide MLP's step.
-    let wide = count / 16 * 16
-    let (a, b, rate, eps) = (SIMD16<Float>(repeating: alpha), SIMD16<Float>(repeating: 1 - alpha),
-                             SIMD16<Float>(repeating: lr), SIMD16<Float>(repeating: epsilon))
-    let wr = UnsafeMutableRawPointer(w), gr = UnsafeRawPointer(g), vr = UnsafeMutableRawPointer(v)
-    for i in stride(from: 0, to: wide, by: 16) {
-      let gi = gr.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-      let vi = a * vr.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) + b * gi * gi
-      vr.storeBytes(of: vi, toByteOffset: i * 4, as: SIMD16<Float>.self)
-      let wi = wr.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - rate * gi / (vi.squareRoot() + eps)
-      wr.storeBytes(of: wi, toByteOffset: i * 4, as: SIMD16<Float>.self)
-    }
-    for i in wide..<count {
-      v[i] = alpha * v[i] + (1 - alpha) * g[i] * g[i]
-      w[i] -= lr * g[i] / (v[i].squareRoot() + epsilon)
-    }
+    cmh_rmsprop_update(w, g, state[0], count, alpha, lr, epsilon)
   }
 }
 
@@ -68,13 +52,7 @@ public final class Adam: Optimizer {
 
   public override func update(weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int,
                               state: [UnsafeMutablePointer<Float>], step: Int, learningRate lr: Float) {
-    let m = state[0], v = state[1]
     let c1 = 1 - powf(beta1, Float(step)), c2 = (1 - powf(beta2, Float(step))).squareRoot()
-    let stepSize = lr / c1
-    for i in 0..<count {
-      m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-      v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-      w[i] -= stepSize * m[i] / (v[i].squareRoot() / c2 + epsilon)
-    }
+    cmh_adam_update(w, g, state[0], state[1], count, beta1, beta2, lr / c1, c2, epsilon)
   }
 }

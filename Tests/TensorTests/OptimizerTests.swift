@@ -43,6 +43,36 @@ final class OptimizerTests: XCTestCase {
     XCTAssertEqual(Double(p.value.scalars[0]), -0.01 - 0.01 * m / (v.squareRoot() + 1e-8), accuracy: 1e-6)
   }
 
+  /// Large parameters go through the 16-lane kernels in slices on all threads (with a scalar tail):
+  /// two steps of each against the update rule in Double.
+  func testVectorUpdatesMatchTheRuleOverLargeParameters() {
+    var g = RandomGenerator(seed: 4)
+    let n = (1 << 18) + 13, w0 = g.normal([n]), g1 = g.normal([n]), g2 = g.normal([n])
+    for (name, makeOptimizer) in [("rmsprop", { RMSprop(groups: [$0]) as Optimizer }), ("adam", { Adam(groups: [$0]) })] {
+      let p = Parameter(w0.copy())
+      let optimizer = makeOptimizer(ParameterGroup([("w", p)], learningRate: 1e-2))
+      var (w, m, v) = (w0.scalars.map(Double.init), [Double](repeating: 0, count: n), [Double](repeating: 0, count: n))
+      for (t, gradient) in [g1, g2].enumerated() {
+        p.grad.assign(gradient)
+        optimizer.step()
+        for i in 0..<n {
+          let gi = Double(gradient.data[i])
+          if name == "rmsprop" {
+            v[i] = 0.99 * v[i] + 0.01 * gi * gi
+            w[i] -= 1e-2 * gi / (v[i].squareRoot() + 1e-8)
+          } else {
+            m[i] = 0.9 * m[i] + 0.1 * gi
+            v[i] = 0.999 * v[i] + 0.001 * gi * gi
+            let c1 = 1 - pow(0.9, Double(t + 1)), c2 = (1 - pow(0.999, Double(t + 1))).squareRoot()
+            w[i] -= 1e-2 / c1 * m[i] / (v[i].squareRoot() / c2 + 1e-8)
+          }
+        }
+      }
+      let worst = (0..<n).map { abs(Double(p.value.data[$0]) - w[$0]) }.max()!
+      XCTAssertLessThan(worst, 1e-5, "\(name): largest difference from the rule \(worst)")
+    }
+  }
+
   func testWeightDecayAddsToTheGradient() {
     let p = parameter([2], gradient: [0])
     SGD(groups: [ParameterGroup([("w", p)], learningRate: 0.5, weightDecay: 0.1)]).step()
