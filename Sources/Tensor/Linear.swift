@@ -7,7 +7,7 @@ public final class Linear: Module {
   public let inputSize: Int, outputSize: Int
   public var isTraining = true
   private var input: Tensor?
-  private var sparseInput: (columns: [Int], compact: Tensor)?
+  private var sparseInput: SparseRows?
 
   /// PyTorch's default initialisation: weight and bias uniform in ±1/√I.
   public init(_ inputSize: Int, _ outputSize: Int, bias: Bool = true, generator: inout RandomGenerator) {
@@ -52,44 +52,54 @@ public final class Linear: Module {
 
   // MARK: Sparse input
 
-  /// Forward for sparse rows: only the columns some row uses are gathered, so the cost follows the
-  /// number of distinct words in the batch, not the vocabulary.
+  /// Outputs per unit of work in the sparse paths: 16 weight rows (88 KB for 1,386 words) stay in
+  /// cache while every row of the batch reads them.
+  private static let sparseTile = 16
+
+  /// Forward for sparse rows: y[r, o] = b[o] + Σ_j v_j·W[o, c_j] over the row's entries only, so
+  /// the cost follows the words of the batch (a few per row), not the vocabulary — a dense product
+  /// over the batch's used columns did 70 times the work for 1%-dense tag rows.
   public func forward(sparse x: SparseRows) -> Tensor {
     precondition(x.columnCount == inputSize, "Linear(\(inputSize)→\(outputSize)): sparse input has \(x.columnCount) columns")
-    let columns = x.usedColumns, u = columns.count, n = x.rowCount
-    var position = [Int32: Int]()
-    for (i, c) in columns.enumerated() { position[Int32(c)] = i }
-    let compact = Tensor(zeros: [n, u])
-    for r in 0..<n {
-      for j in x.rowStarts[r]..<x.rowStarts[r + 1] { compact.data[r * u + position[x.columns[j]]!] += x.values[j] }
-    }
-    let gathered = Tensor(zeros: [outputSize, u])
-    let w = weight.value.data, g = gathered.data
-    Threads.parallelFor(outputSize) { o in
-      for (i, c) in columns.enumerated() { g[o * u + i] = w[o * self.inputSize + c] }
-    }
-    sparseInput = (columns, compact)
+    sparseInput = x
     input = nil
-    let y = Tensor(zeros: [n, outputSize])
-    if u > 0 {
-      BLAS.gemm(transposeB: true, m: n, n: outputSize, k: u, a: compact.data, lda: u, b: g, ldb: u, c: y.data, ldc: outputSize)
+    let (n, o, width) = (x.rowCount, outputSize, inputSize)
+    let y = Tensor(zeros: [n, o])
+    let (w, out, bias) = (weight.value.data, y.data, self.bias?.value.data)
+    x.withEntries { starts, columns, values in
+      Threads.parallelFor((o + Self.sparseTile - 1) / Self.sparseTile) { tile in
+        let outputs = (tile * Self.sparseTile)..<min(o, (tile + 1) * Self.sparseTile)
+        for r in 0..<n {
+          for j in outputs {
+            let row = w + j * width
+            var sum = bias?[j] ?? 0
+            for e in starts[r]..<starts[r + 1] { sum += values[e] * row[Int(columns[e])] }
+            out[r * o + j] = sum
+          }
+        }
+      }
     }
-    addBias(y)
     return y
   }
 
-  /// Backward for sparse rows: accumulates parameter gradients; the input (data) has none.
+  /// Backward for sparse rows: dW[o, c_j] += dy[r, o]·v_j over the row's entries (and the bias);
+  /// the input (data) has no gradient.
   public func backwardSparse(_ dy: Tensor) {
-    guard let (columns, compact) = sparseInput else { preconditionFailure("Linear.backwardSparse called before forward(sparse:)") }
-    let n = compact.shape[0], u = columns.count
-    precondition(dy.shape == [n, outputSize], "Linear.backwardSparse: gradient \(dy.shape), expected \([n, outputSize])")
+    guard let x = sparseInput else { preconditionFailure("Linear.backwardSparse called before forward(sparse:)") }
+    let (n, o, width) = (x.rowCount, outputSize, inputSize)
+    precondition(dy.shape == [n, o], "Linear.backwardSparse: gradient \(dy.shape), expected \([n, o])")
     accumulateBiasGradient(dy)
-    guard u > 0 else { return }
-    let dCompact = Tensor(zeros: [outputSize, u])
-    BLAS.gemm(transposeA: true, m: outputSize, n: u, k: n, a: dy.data, lda: outputSize, b: compact.data, ldb: u, c: dCompact.data, ldc: u)
-    let dw = weight.grad.data, d = dCompact.data
-    Threads.parallelFor(outputSize) { o in
-      for (i, c) in columns.enumerated() { dw[o * self.inputSize + c] += d[o * u + i] }
+    let (dw, d) = (weight.grad.data, dy.data)
+    x.withEntries { starts, columns, values in
+      Threads.parallelFor((o + Self.sparseTile - 1) / Self.sparseTile) { tile in
+        for r in 0..<n {
+          for j in (tile * Self.sparseTile)..<min(o, (tile + 1) * Self.sparseTile) {
+            let (row, g) = (dw + j * width, d[r * o + j])
+            if g == 0 { continue }  // ReLU zeroes about half of these
+            for e in starts[r]..<starts[r + 1] { row[Int(columns[e])] += g * values[e] }
+          }
+        }
+      }
     }
   }
 

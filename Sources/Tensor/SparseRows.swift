@@ -40,8 +40,10 @@ public struct SparseRows: Sendable {
     return t
   }
 
-  /// The distinct columns used by any row, ascending.
-  public var usedColumns: [Int] { Array(Set(columns.map(Int.init))).sorted() }
+  /// Runs `body` with the row starts, columns and values as buffers (no bounds checks in hot loops).
+  func withEntries<R>(_ body: (UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Float>) -> R) -> R {
+    rowStarts.withUnsafeBufferPointer { s in columns.withUnsafeBufferPointer { c in values.withUnsafeBufferPointer { v in body(s, c, v) } } }
+  }
 }
 
 extension SparseRows {
