@@ -52,9 +52,10 @@ public final class Linear: Module {
 
   // MARK: Sparse input
 
-  /// Outputs per unit of work in the sparse paths: 16 weight rows (88 KB for 1,386 words) stay in
-  /// cache while every row of the batch reads them.
-  private static let sparseTile = 16
+  /// Outputs per unit of work in the sparse paths: eight weight rows (44 KB for 1,386 words) stay
+  /// in cache while every row of the batch reads them, and eight independent sums per entry keep
+  /// the loop from waiting on one chain of additions (which made it latency-bound, 4× slower).
+  private static let sparseGroup = 8
 
   /// Forward for sparse rows: y[r, o] = b[o] + Σ_j v_j·W[o, c_j] over the row's entries only, so
   /// the cost follows the words of the batch (a few per row), not the vocabulary — a dense product
@@ -65,20 +66,32 @@ public final class Linear: Module {
     input = nil
     let (n, o, width) = (x.rowCount, outputSize, inputSize)
     let y = Tensor(zeros: [n, o])
-    let (w, out, bias) = (weight.value.data, y.data, self.bias?.value.data)
+    let (w, out) = (weight.value.data, y.data)
     x.withEntries { starts, columns, values in
-      Threads.parallelFor((o + Self.sparseTile - 1) / Self.sparseTile) { tile in
-        let outputs = (tile * Self.sparseTile)..<min(o, (tile + 1) * Self.sparseTile)
-        for r in 0..<n {
-          for j in outputs {
-            let row = w + j * width
-            var sum = bias?[j] ?? 0
-            for e in starts[r]..<starts[r + 1] { sum += values[e] * row[Int(columns[e])] }
-            out[r * o + j] = sum
+      Threads.parallelFor((o + Self.sparseGroup - 1) / Self.sparseGroup) { group in
+        let j0 = group * Self.sparseGroup
+        guard j0 + Self.sparseGroup <= o else {  // the last, partial group
+          for r in 0..<n {
+            for j in j0..<o {
+              var sum: Float = 0
+              for e in starts[r]..<starts[r + 1] { sum += values[e] * w[j * width + Int(columns[e])] }
+              out[r * o + j] = sum
+            }
           }
+          return
+        }
+        let rows = (0..<8).map { w + (j0 + $0) * width }
+        for r in 0..<n {
+          var sum = SIMD8<Float>()
+          for e in starts[r]..<starts[r + 1] {
+            let c = Int(columns[e])
+            sum += values[e] * SIMD8(rows[0][c], rows[1][c], rows[2][c], rows[3][c], rows[4][c], rows[5][c], rows[6][c], rows[7][c])
+          }
+          UnsafeMutableRawPointer(out + r * o + j0).storeBytes(of: sum, as: SIMD8<Float>.self)
         }
       }
     }
+    addBias(y)
     return y
   }
 
@@ -91,12 +104,22 @@ public final class Linear: Module {
     accumulateBiasGradient(dy)
     let (dw, d) = (weight.grad.data, dy.data)
     x.withEntries { starts, columns, values in
-      Threads.parallelFor((o + Self.sparseTile - 1) / Self.sparseTile) { tile in
+      Threads.parallelFor((o + Self.sparseGroup - 1) / Self.sparseGroup) { group in
+        let j0 = group * Self.sparseGroup
+        guard j0 + Self.sparseGroup <= o else {  // the last, partial group
+          for r in 0..<n {
+            for j in j0..<o {
+              for e in starts[r]..<starts[r + 1] { dw[j * width + Int(columns[e])] += d[r * o + j] * values[e] }
+            }
+          }
+          return
+        }
+        let rows = (0..<8).map { dw + (j0 + $0) * width }
         for r in 0..<n {
-          for j in (tile * Self.sparseTile)..<min(o, (tile + 1) * Self.sparseTile) {
-            let (row, g) = (dw + j * width, d[r * o + j])
-            if g == 0 { continue }  // ReLU zeroes about half of these
-            for e in starts[r]..<starts[r + 1] { row[Int(columns[e])] += g * values[e] }
+          let g = UnsafeRawPointer(d + r * o + j0).loadUnaligned(as: SIMD8<Float>.self)
+          for e in starts[r]..<starts[r + 1] {
+            let (c, update) = (Int(columns[e]), g * values[e])
+            for t in 0..<8 { rows[t][c] += update[t] }
           }
         }
       }
