@@ -30,7 +30,10 @@ public enum MetricsReference {
         let hits = within.filter { gains[$0] > 0 }.count
         if !within.isEmpty { r.curvePrecision[radius] += Double(hits) / Double(within.count) }
         if relevant > 0 { r.curveRecall[radius] += Double(hits) / Double(relevant) }
-        if radius == options.radius && !within.isEmpty { r.precisionWithinRadius += Double(hits) / Double(within.count) }
+        if radius == options.radius && !within.isEmpty {
+          r.precisionWithinRadius += Double(hits) / Double(within.count)
+          r.mapWithinRadius += averagePrecision(gains, depth: within.count)
+        }
       }
       if let k = options.ndcgAtK {
         let dcg = zip(gains.prefix(k), 1...).reduce(0.0) { $0 + Double($1.0) / log2(Double($1.1 + 1)) }
@@ -42,6 +45,7 @@ public enum MetricsReference {
     if options.mapAtK != nil { r.mapAtK = mapAtK / n }
     if options.ndcgAtK != nil { r.ndcg = ndcg / n }
     r.precisionWithinRadius /= n
+    r.mapWithinRadius /= n
     r.precisionAtK = r.precisionAtK.map { $0 / n }
     r.recallAtK = r.recallAtK.map { $0 / Double(max(withRelevant, 1)) }
     r.curvePrecision = r.curvePrecision.map { $0 / n }

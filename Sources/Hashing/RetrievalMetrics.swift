@@ -1,5 +1,5 @@
-// RetrievalMetrics: MAP@all and MAP@k, precision@k and recall@k, precision within a Hamming
-// radius, the precision-recall curve over radius and NDCG@k, for codes with multi-label
+// RetrievalMetrics: MAP@all and MAP@k, precision@k and recall@k, precision and MAP within a
+// Hamming radius, the precision-recall curve over radius and NDCG@k, for codes with multi-label
 // relevance (an item is relevant when it shares a label with the query).
 //
 // Ranking: by Hamming distance, equal distances by item position. A query without any relevant
@@ -16,7 +16,7 @@ public struct EvaluationOptions: Sendable {
   public var cutoffs: [Int]
   /// NDCG at this depth, gain = number of shared labels, discount log2(rank + 1).
   public var ndcgAtK: Int?
-  /// Radius for "precision within Hamming radius" (2 by convention).
+  /// Radius for "precision and MAP within Hamming radius" (2 by convention).
   public var radius: Int
 
   public init(mapAtK: Int? = nil, cutoffs: [Int] = [], ndcgAtK: Int? = nil, radius: Int = 2) {
@@ -31,6 +31,9 @@ public struct RetrievalReport: Sendable {
   /// Precision and recall at each cut-off of the options.
   public var precisionAtK = [Double](), recallAtK = [Double]()
   public var precisionWithinRadius = 0.0
+  /// MAP over the items within the radius (Deep Cauchy Hashing's MAP@H≤2): each query's AP over
+  /// what a hash-table lookup returns, 0 when that holds nothing relevant.
+  public var mapWithinRadius = 0.0
   /// Mean precision and recall of the items within radius r, for r = 0...bits.
   public var curvePrecision = [Double](), curveRecall = [Double]()
   public var ndcg: Double?
@@ -59,7 +62,7 @@ public enum RetrievalMetrics {
 
   /// One query's figures before averaging.
   struct QueryScores {
-    var ap = 0.0, apAtK = 0.0, precisionRadius = 0.0, ndcg = 0.0
+    var ap = 0.0, apAtK = 0.0, precisionRadius = 0.0, apRadius = 0.0, ndcg = 0.0
     var relevant = 0
     var relevantWithinCutoff = [Int]()
     var cumulativeCount = [Int](), cumulativeRelevant = [Int]()
@@ -128,7 +131,8 @@ public enum RetrievalMetrics {
     let mapK = options.mapAtK ?? 0, ndcgK = options.ndcgAtK ?? 0
     let cutoffs = options.cutoffs, lastCutoff = cutoffs.last ?? 0
     var relevantAt = [Int](repeating: 0, count: cutoffs.count)  // relevant items by first cut-off reached
-    var apAtK = 0.0, relevantInTopK = 0, dcg = 0.0
+    var apAtK = 0.0, relevantInTopK = 0, dcg = 0.0, apRadius = 0.0, relevantInRadius = 0
+    let radius = options.radius
     var ap = 0.0
     for r in 0..<found {
       let i = Int(relevantItems[r]), d = Int(distance[i])
@@ -137,11 +141,13 @@ public enum RetrievalMetrics {
       let precision = Double(relevantBase[d] &+ relevantSeen[d]) / Double(rank)
       ap += precision
       if rank <= mapK { apAtK += precision; relevantInTopK += 1 }
+      if d <= radius { apRadius += precision; relevantInRadius += 1 }
       if rank <= lastCutoff { relevantAt[firstIndex(in: cutoffs, atLeast: rank)] += 1 }
       if rank <= ndcgK { dcg += Double(gains[i]) / log2(Double(rank + 1)) }
     }
     result.ap = result.relevant == 0 ? 0 : ap / Double(result.relevant)
     result.apAtK = relevantInTopK == 0 ? 0 : apAtK / Double(relevantInTopK)
+    result.apRadius = relevantInRadius == 0 ? 0 : apRadius / Double(relevantInRadius)
     for c in relevantAt.indices.dropFirst() { relevantAt[c] += relevantAt[c - 1] }
     result.relevantWithinCutoff = relevantAt
     if ndcgK > 0 { result.ndcg = dcg == 0 ? 0 : dcg / idealDCG(UnsafeBufferPointer(start: gains, count: n), k: ndcgK) }
@@ -221,6 +227,7 @@ public enum RetrievalMetrics {
     if options.mapAtK != nil { r.mapAtK = scores.reduce(0) { $0 + $1.apAtK } / n }
     if options.ndcgAtK != nil { r.ndcg = scores.reduce(0) { $0 + $1.ndcg } / n }
     r.precisionWithinRadius = scores.reduce(0) { $0 + $1.precisionRadius } / n
+    r.mapWithinRadius = scores.reduce(0) { $0 + $1.apRadius } / n
     r.queriesWithoutRelevant = scores.filter { $0.relevant == 0 }.count
     let withRelevant = max(1, queries - r.queriesWithoutRelevant)
     r.precisionAtK = options.cutoffs.indices.map { c in

@@ -54,12 +54,12 @@ struct EvalCommand: ParsableCommand {
     let f = { (x: Double) in String(format: "%.4f", x) }
     if output.json {
       return results.map { r in
-        #"{"direction": "\#(r.direction.rawValue)", "bits": \#(r.bits), "map": \#(f(r.report.map)), "precision_at_k": \#(f(r.report.precisionAtK.first ?? 0)), "k": \#(k), "precision_radius": \#(f(r.report.precisionWithinRadius)), "radius": \#(radius), "queries": \#(r.report.queries), "retrieval": \#(r.report.database), "queries_without_relevant": \#(r.report.queriesWithoutRelevant), "model": "\#(r.model)"}"#
+        #"{"direction": "\#(r.direction.rawValue)", "bits": \#(r.bits), "map": \#(f(r.report.map)), "precision_at_k": \#(f(r.report.precisionAtK.first ?? 0)), "k": \#(k), "precision_radius": \#(f(r.report.precisionWithinRadius)), "map_radius": \#(f(r.report.mapWithinRadius)), "radius": \#(radius), "queries": \#(r.report.queries), "retrieval": \#(r.report.database), "queries_without_relevant": \#(r.report.queriesWithoutRelevant), "model": "\#(r.model)"}"#
       }.joined(separator: "\n")
     }
     if csv {
-      return (["model,bits,direction,map,precision_at_\(k),precision_radius_\(radius)"] + results.map {
-        "\($0.model),\($0.bits),\($0.direction.rawValue),\(f($0.report.map)),\(f($0.report.precisionAtK.first ?? 0)),\(f($0.report.precisionWithinRadius))"
+      return (["model,bits,direction,map,precision_at_\(k),precision_radius_\(radius),map_radius_\(radius)"] + results.map {
+        "\($0.model),\($0.bits),\($0.direction.rawValue),\(f($0.report.map)),\(f($0.report.precisionAtK.first ?? 0)),\(f($0.report.precisionWithinRadius)),\(f($0.report.mapWithinRadius))"
       }).joined(separator: "\n")
     }
     // Columns are named by code length, or by model file when two models share one.
@@ -70,7 +70,8 @@ struct EvalCommand: ParsableCommand {
     let header = "task".padding(toLength: 14, withPad: " ", startingAt: 0) + names.map { Self.right($0, width) }.joined(separator: " ")
     var lines = ["\(corpus): \(results.first?.report.queries ?? 0) queries × \(results.first?.report.database ?? 0) items (ties: equal distance ranks by item position)"]
     for (title, value) in [("MAP@all", { (r: RetrievalReport) in r.map }), ("precision@\(k)", { $0.precisionAtK.first ?? 0 }),
-                           ("precision within radius \(radius)", { $0.precisionWithinRadius })] {
+                           ("precision within radius \(radius)", { $0.precisionWithinRadius }),
+                           ("MAP within radius \(radius)", { $0.mapWithinRadius })] {
       lines += ["", title, header]
       for d in Direction.allCases {
         let row = results.filter { $0.direction == d }.map { Self.right(f(value($0.report)), width) }

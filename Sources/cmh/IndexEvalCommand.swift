@@ -44,11 +44,11 @@ struct IndexEvalCommand: ParsableCommand {
     let f = { (x: Double) in String(format: "%.4f", x) }
     if output.json {
       let pk = zip(cutoffs, r.precisionAtK).map { #""\#($0)": \#(f($1))"# }.joined(separator: ", ")
-      return #"{"direction": "\#(direction)", "bits": \#(r.bits), "map": \#(f(r.map)), "map_at_k": \#(f(r.mapAtK ?? 0)), "k": \#(k), "ndcg_at_k": \#(f(r.ndcg ?? 0)), "precision_radius": \#(f(r.precisionWithinRadius)), "radius": \#(radius), "precision_at_k": {\#(pk)}, "queries": \#(r.queries), "retrieval": \#(r.database), "queries_without_relevant": \#(r.queriesWithoutRelevant), "ties": "equal distance ranks by item position"}"#
+      return #"{"direction": "\#(direction)", "bits": \#(r.bits), "map": \#(f(r.map)), "map_at_k": \#(f(r.mapAtK ?? 0)), "k": \#(k), "ndcg_at_k": \#(f(r.ndcg ?? 0)), "precision_radius": \#(f(r.precisionWithinRadius)), "map_radius": \#(f(r.mapWithinRadius)), "radius": \#(radius), "precision_at_k": {\#(pk)}, "queries": \#(r.queries), "retrieval": \#(r.database), "queries_without_relevant": \#(r.queriesWithoutRelevant), "ties": "equal distance ranks by item position"}"#
     }
     if csv {
       var lines = ["metric,k,value", "map,all,\(f(r.map))", "map,\(k),\(f(r.mapAtK ?? 0))", "ndcg,\(k),\(f(r.ndcg ?? 0))",
-                   "precision_within_radius,\(radius),\(f(r.precisionWithinRadius))"]
+                   "precision_within_radius,\(radius),\(f(r.precisionWithinRadius))", "map_within_radius,\(radius),\(f(r.mapWithinRadius))"]
       lines += zip(cutoffs, zip(r.precisionAtK, r.recallAtK)).flatMap { ["precision_at_k,\($0),\(f($1.0))", "recall_at_k,\($0),\(f($1.1))"] }
       lines += r.curvePrecision.indices.flatMap { ["pr_precision,\($0),\(f(r.curvePrecision[$0]))", "pr_recall,\($0),\(f(r.curveRecall[$0]))"] }
       return lines.joined(separator: "\n")
@@ -58,6 +58,7 @@ struct IndexEvalCommand: ParsableCommand {
                  "  MAP@\(k)".padding(toLength: 29, withPad: " ", startingAt: 0) + f(r.mapAtK ?? 0),
                  "  NDCG@\(k)".padding(toLength: 29, withPad: " ", startingAt: 0) + f(r.ndcg ?? 0),
                  "  precision within radius \(radius)  \(f(r.precisionWithinRadius))",
+                 "  MAP within radius \(radius)        \(f(r.mapWithinRadius))",
                  "  precision@k / recall@k"]
     lines += zip(cutoffs, zip(r.precisionAtK, r.recallAtK)).map { String(format: "    k = %-6d %.4f / %.4f", $0, $1.0, $1.1) }
     if r.queriesWithoutRelevant > 0 { lines.append("  \(r.queriesWithoutRelevant) queries have no relevant item (AP 0)") }

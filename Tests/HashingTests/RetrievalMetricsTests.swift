@@ -26,6 +26,7 @@ final class RetrievalMetricsTests: XCTestCase {
     XCTAssertEqual(report.precisionAtK, [1, 0.5, 0.75])
     XCTAssertEqual(report.recallAtK[2], 1, accuracy: 1e-12)
     XCTAssertEqual(report.precisionWithinRadius, 2.0 / 3, accuracy: 1e-12) // items at distance ≤ 2: 1, 0, 3
+    XCTAssertEqual(report.mapWithinRadius, (1 + 2.0 / 3) / 2, accuracy: 1e-12) // relevant among them at ranks 1 and 3
     // DCG@3 = 1/log2(2) + 0 + 1/log2(4); ideal = 2/log2(2) + 1/log2(3) + 1/log2(4)
     XCTAssertEqual(report.ndcg!, (1 + 0.5) / (2 + 1 / log2(3.0) + 0.5), accuracy: 1e-12)
     XCTAssertEqual(report.curvePrecision[0], 1)
@@ -55,6 +56,7 @@ final class RetrievalMetricsTests: XCTestCase {
       XCTAssertEqual(fast.mapAtK!, slow.mapAtK!, accuracy: 1e-12, label)
       XCTAssertEqual(fast.ndcg!, slow.ndcg!, accuracy: 1e-12, label)
       XCTAssertEqual(fast.precisionWithinRadius, slow.precisionWithinRadius, accuracy: 1e-12, label)
+      XCTAssertEqual(fast.mapWithinRadius, slow.mapWithinRadius, accuracy: 1e-12, label)
       XCTAssertEqual(fast.queriesWithoutRelevant, slow.queriesWithoutRelevant, label)
       for (a, b) in zip(fast.precisionAtK + fast.recallAtK + fast.curvePrecision + fast.curveRecall,
                         slow.precisionAtK + slow.recallAtK + slow.curvePrecision + slow.curveRecall) {
