@@ -66,8 +66,9 @@ public enum MatImporter {
     return (corpus, summary)
   }
 
+  /// The non-empty lines of a UTF-8 or (failing that) Latin-1 text file, trimmed.
   static func lines(_ url: URL) throws -> [String] {
-    guard let text = try? String(contentsOf: url, encoding: .utf8) ?? String(contentsOf: url, encoding: .isoLatin1) else {
+    guard let text = (try? String(contentsOf: url, encoding: .utf8)) ?? (try? String(contentsOf: url, encoding: .isoLatin1)) else {
       throw CorpusError(url.path, "cannot read")
     }
     return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -47,7 +47,7 @@ struct EvalCommand: ParsableCommand {
       }
     }
     print(render(results, corpus: corpus.info.name))
-    if let svg { try writeCurves(results) }
+    if svg != nil { try writeCurves(results) }
   }
 
   private func render(_ results: [Result], corpus: String) -> String {

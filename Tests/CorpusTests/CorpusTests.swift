@@ -166,6 +166,18 @@ final class CorpusTests: XCTestCase {
     XCTAssertThrowsError(try JPEG.decode(bytes.prefix(40))) { XCTAssertTrue("\($0)".contains("not a readable JPEG")) }
     XCTAssertThrowsError(try JPEG.decode(Data("GIF89a".utf8)))
   }
+
+  /// Vocabulary and label-name files: UTF-8, or Latin-1 when they are not valid UTF-8 (older tag lists).
+  func testListFilesReadUTF8AndLatin1() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-lines-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let utf8 = dir.appendingPathComponent("utf8.txt"), latin1 = dir.appendingPathComponent("latin1.txt")
+    try Data("café\n\n  naïve \n".utf8).write(to: utf8)
+    try Data([0x63, 0x61, 0x66, 0xE9, 0x0A, 0x6E, 0x61, 0xEF, 0x76, 0x65, 0x0A]).write(to: latin1)  // café, naïve in Latin-1
+    XCTAssertEqual(try MatImporter.lines(utf8), ["café", "naïve"])
+    XCTAssertEqual(try MatImporter.lines(latin1), ["café", "naïve"])
+  }
 }
 
 final class PairsReaderTests: XCTestCase {
