@@ -47,6 +47,7 @@ struct EvalCommand: ParsableCommand {
       }
     }
     print(render(results, corpus: corpus.info.name))
+    fflush(stdout)  // the table before the "wrote" lines on stderr, also when both go to one pipe
     if svg != nil { try writeCurves(results) }
   }
 

@@ -31,6 +31,7 @@ struct IndexEvalCommand: ParsableCommand {
                                            options: EvaluationOptions(mapAtK: k, cutoffs: cutoffs, ndcgAtK: k, radius: radius))
     let direction = "\(q.modality.description.prefix(1))2\(r.modality.description.prefix(1))"
     print(render(report, direction: direction, cutoffs: Array(Set(cutoffs)).sorted()))
+    fflush(stdout)  // the table before the "wrote" lines on stderr, also when both go to one pipe
     if let svg { try writeCurves(report, direction: direction, cutoffs: Array(Set(cutoffs)).sorted(), folder: svg) }
   }
 
