@@ -1,5 +1,6 @@
-// cmh bench engine: sgemm GFLOP/s, Conv2D forward/backward GFLOP/s on ResNet-34's shapes, and
-// BatchNorm+ReLU GB/s beside a plain memory copy.
+// cmh bench engine: sgemm GFLOP/s (square, and the text tower's 128 × 4,096 × 4,096), Conv2D
+// forward/backward GFLOP/s on ResNet-34's shapes, and BatchNorm+ReLU and the RMSprop update in GB/s
+// beside a plain memory copy.
 
 import ArgumentParser
 import Foundation
@@ -34,6 +35,9 @@ struct BenchEngineCommand: ParsableCommand {
       results.append(BenchResult(name: "sgemm", unit: "GFLOP/s", value: gflops, parameters: [("size", "\(n)"), threads]))
       progress(results.last!)
     }
+    let (m, n) = quick ? (16, 256) : (128, 4096)  // a text tower batch through a 4,096-wide layer
+    results.append(BenchResult(name: "sgemm", unit: "GFLOP/s", value: sgemm(m, n, n), parameters: [("size", "\"\(m)x\(n)x\(n)\""), threads]))
+    progress(results.last!)
     for (name, c, o, side, k, s, p) in Self.convolutions {
       let scale = quick ? 4 : 1
       let (forward, backward) = convolution(c, o, side: max(side / scale, k), kernel: k, stride: s, padding: p, first: c == 3)
@@ -51,11 +55,14 @@ struct BenchEngineCommand: ParsableCommand {
     FileHandle.standardError.write("measured \(r.name) …\n".data(using: .utf8)!)
   }
 
-  private func sgemm(_ n: Int) -> Double {
+  private func sgemm(_ n: Int) -> Double { sgemm(n, n, n) }
+
+  /// [m, k] × [k, n] in GFLOP/s.
+  private func sgemm(_ m: Int, _ n: Int, _ k: Int) -> Double {
     var g = RandomGenerator(seed: 1)
-    let a = g.normal([n, n]), b = g.normal([n, n])
+    let a = g.normal([m, k]), b = g.normal([k, n])
     let seconds = BenchTiming.median(repeats: repeats) { _ = BLAS.matmul(a, b) }
-    return 2 * pow(Double(n), 3) / seconds / 1e9
+    return 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
   }
 
   /// Forward and backward GFLOP/s of one convolution; the first layer computes no input gradient.
@@ -85,12 +92,22 @@ struct BenchEngineCommand: ParsableCommand {
     let dy = g.normal(shape)
     let backward = BenchTiming.median(repeats: repeats) { _ = bn.backward(relu.backward(dy)) }
     let label = ("shape", "\"\(shape.map(String.init).joined(separator: "x"))\"")
+    // RMSprop over the text tower's 22.7M weights: reads weights, gradient and square average,
+    // writes weights and square average.
+    let weights = quick ? 1 << 16 : 22_724_672
+    let p = Parameter(g.normal([weights]))
+    p.grad.assign(g.normal([weights]))
+    let rmsprop = RMSprop(groups: [ParameterGroup([("w", p)], learningRate: 1e-4)])
+    rmsprop.step()
+    let update = BenchTiming.median(repeats: repeats) { rmsprop.step() }
     // Minimal traffic: BN reads x twice (statistics, normalise) and writes y; ReLU reads y, writes z.
     // Backward: ReLU reads y, dy, writes d; BN reads x, d twice (sums, result) and writes dx.
     return [
       BenchResult(name: "memcpy", unit: "GB/s", value: 2 * bytes / memcpyTime / 1e9, parameters: [label]),
       BenchResult(name: "batchnorm_relu.forward", unit: "GB/s", value: 5 * bytes / forward / 1e9, parameters: [label]),
       BenchResult(name: "batchnorm_relu.backward", unit: "GB/s", value: 8 * bytes / backward / 1e9, parameters: [label]),
+      BenchResult(name: "rmsprop.update", unit: "GB/s", value: 5 * 4 * Double(weights) / update / 1e9,
+                  parameters: [("weights", "\(weights)"), ("ms", String(format: "%.2f", update * 1000))]),
     ]
   }
 }
