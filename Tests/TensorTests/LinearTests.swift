@@ -39,7 +39,7 @@ final class LinearTests: XCTestCase {
     }
     let sparse = SparseRows(columnCount: vocabulary, rows: rows)
     let dense = sparse.dense()
-    // 37 outputs: two full tiles of the sparse path and a partial one; rows may repeat a column.
+    // 37 outputs: four full groups of eight in the sparse path and a partial one; rows may repeat a column.
     let a = Linear(vocabulary, 37, generator: &g), b = Linear(vocabulary, 37, generator: &g)
     b.weight.value.assign(a.weight.value); b.bias!.value.assign(a.bias!.value)
     let ya = a.forward(sparse: sparse), yb = b.forward(dense)
