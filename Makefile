@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # units (AVX-512 popcount makes Hamming scans 1.4x faster than AVX2). CPU=x86-64 builds a
 # portable binary; CPU= (empty) leaves the compiler's default.
 CPU ?= $(shell sh scripts/target-cpu.sh)
-CPU_FLAGS := $(if $(CPU),-Xswiftc -target-cpu -Xswiftc $(CPU))
+CPU_FLAGS := $(if $(CPU),-Xswiftc -target-cpu -Xswiftc $(CPU) -Xswiftc -DCMH_TARGET_$(subst -,_,$(CPU)))
 RELEASE := -c release $(CPU_FLAGS)
 TEST_FLAGS := $(RELEASE) -Xswiftc -enable-testing
 

@@ -29,9 +29,10 @@ let package = Package(
     .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
     .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
     .target(name: "COptimizer"),
+    .target(name: "CCPUID"),
 
     // MARK: - Modules
-    .target(name: "Tensor", dependencies: ["CBLAS", "COptimizer"]),
+    .target(name: "Tensor", dependencies: ["CBLAS", "COptimizer", "CCPUID"]),
     .target(name: "ImageNet", dependencies: ["Tensor", "Corpus", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     .target(name: "Hashing"),
     .target(name: "CauchyLoss", dependencies: ["Tensor"]),

@@ -26,6 +26,7 @@ struct BenchEngineCommand: ParsableCommand {
   ]
 
   func run() throws {
+    MachineReport.printHeader(json: output.json)
     var results = [BenchResult]()
     let threads = ("threads", "\(Threads.count)")
     var peak = 0.0

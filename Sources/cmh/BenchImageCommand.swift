@@ -23,6 +23,7 @@ struct BenchImageCommand: ParsableCommand {
   @OptionGroup var output: OutputOptions
 
   func run() throws {
+    MachineReport.printHeader(json: output.json)
     var g = RandomGenerator(seed: 1)
     let model = ResNet.resnet34(bits: 64, generator: &g)
     let optimizer = RMSprop(groups: [ParameterGroup(model.namedParameters(), learningRate: 1e-4)])

@@ -18,6 +18,7 @@ struct BenchSearchCommand: ParsableCommand {
   @OptionGroup var output: OutputOptions
 
   func run() throws {
+    MachineReport.printHeader(json: output.json)
     var results = [BenchResult]()
     var random = RandomGenerator(seed: 1)
     for bits in [64, 128] {

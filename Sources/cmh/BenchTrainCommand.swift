@@ -19,6 +19,7 @@ struct BenchTrainCommand: ParsableCommand {
   @OptionGroup var output: OutputOptions
 
   func run() throws {
+    MachineReport.printHeader(json: output.json)
     var results = [textStep()]
     results.append(try shapesEpoch())
     if !quick { results.append(resnetPairs()) }

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import Tensor
 
 @main
 struct CMH: ParsableCommand {
@@ -11,7 +12,13 @@ struct CMH: ParsableCommand {
     commandName: "cmh",
     abstract: "Deep cross-modal hashing: image and text towers trained into one Hamming space.",
     version: version,
-    subcommands: [DemoCommand.self, CorpusCommand.self, TrainCommand.self, AugmentCommand.self, EncodeCommand.self, SearchCommand.self, EvalCommand.self, IndexCommand.self, ExperimentCommand.self, BenchCommand.self])
+    subcommands: [DemoCommand.self, InfoCommand.self, CorpusCommand.self, TrainCommand.self, AugmentCommand.self, EncodeCommand.self, SearchCommand.self, EvalCommand.self, IndexCommand.self, ExperimentCommand.self, BenchCommand.self])
+
+  /// Runs the BLAS kernel check (which may restart the process once) before anything multiplies.
+  static func main() {
+    BLASKernel.checkAtStart()
+    main(nil)
+  }
 }
 
 /// Options that every long-running command shares.

@@ -24,6 +24,7 @@ struct DemoCommand: ParsableCommand {
   func run() throws {
     OutputOptions.lineBuffered()
     let started = Date()
+    if !output.json { say(MachineReport.kernelLine(MachineInfo.current())) }
     let folder = URL(fileURLWithPath: dir)
     let corpus = try ShapesRecipe.corpus(in: folder.appendingPathComponent("corpus"), seed: seed, quiet: output.quiet)
     say("cmh demo: \(corpus.pairs.count) generated pairs in \(folder.path)/corpus — \(corpus.splits!.train.count) for training, "
