@@ -5,10 +5,12 @@
 //   loss_ij = w_ij [ log(γ + d) − S_ij log γ − (1 − S_ij) log d ]
 //   w = |S|/|S₁| for similar pairs, |S|/|S₀| for dissimilar pairs of the batch (Deep Cauchy Hashing)
 //
-// cos is capped at 0.99 (d ≥ k/200) so that log d stays finite. A capped pair keeps the gradient
-// it has at the cap: were it zero, codes that collapse onto one direction early in training
-// (the towers learn the common part of their targets first) would stay collapsed, with nothing
-// left to push dissimilar pairs apart.
+// cos is capped at 0.99 (d ≥ k/200) so that log d stays finite. Past the cap a dissimilar pair
+// keeps the push it has at the cap: were it zero, codes that collapse onto one direction early in
+// training (the towers learn the common part of their targets first) would stay collapsed, with
+// nothing left to push dissimilar pairs apart. A similar pair's pull stops there: it has reached
+// the closest distance the loss knows, and pulling on would drive the tanh outputs of whole
+// label groups into saturation together (the collapse the test bed showed on feature rows).
 // The sum runs over all n items for each batch row and is averaged over the batch only.
 
 import Foundation
@@ -41,7 +43,9 @@ public struct CauchyLoss: Sendable {
       let capped = c > Self.cosineCap
       let d = capped ? dMin : half * (1 - c)
       loss += Double(w * (logf(gamma + d) - sim * logGamma - (1 - sim) * logf(d)))
-      dCos.data[i] = -half * w * (1 / (gamma + d) - (1 - sim) / d)
+      // Past the cap the pull of similarity has reached its goal and stops; the push of
+      // dissimilarity goes on.
+      dCos.data[i] = -half * w * ((capped ? 0 : 1 / (gamma + d)) - (1 - sim) / d)
     }
     // dL/du_i = (1/|u_i|) [ Σ_j g_ij v̂_j − (Σ_j g_ij c_ij) û_i ],  g = dL/dcos
     let gradient = BLAS.matmul(dCos, vHat)

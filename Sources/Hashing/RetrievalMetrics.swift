@@ -37,6 +37,8 @@ public struct RetrievalReport: Sendable {
   /// Mean precision and recall of the items within radius r, for r = 0...bits.
   public var curvePrecision = [Double](), curveRecall = [Double]()
   public var ndcg: Double?
+  /// MAP@all of a random ranking of the same items (the mean of each query's expected AP).
+  public var mapChance = 0.0
   public var queriesWithoutRelevant = 0
 }
 
@@ -202,6 +204,18 @@ public enum RetrievalMetrics {
     }
   }
 
+  /// The expected AP of a uniformly random ranking of N items of which R are relevant:
+  /// E[AP] = (1/R) Σ_k P(rel at k)·E[precision@k | rel at k] = (1/N)[H_N + (R − 1)(N − H_N)/(N − 1)],
+  /// with H_N the N-th harmonic number; 0 without a relevant item (AP 0, as in DCMH's code).
+  public static func expectedAP(relevant r: Int, items n: Int, harmonic: Double? = nil) -> Double {
+    guard r > 0, n > 0 else { return 0 }
+    if n == 1 { return 1 }
+    let h = harmonic ?? harmonicNumber(n)
+    return (h + Double(r - 1) * (Double(n) - h) / Double(n - 1)) / Double(n)
+  }
+
+  static func harmonicNumber(_ n: Int) -> Double { n < 1 ? 0 : (1...n).reduce(0.0) { $0 + 1 / Double($1) } }
+
   /// The best possible DCG@k: the largest gains first (gains are small, so they are counted).
   static func idealDCG(_ gains: UnsafeBufferPointer<UInt8>, k: Int) -> Double {
     var histogram = [Int](repeating: 0, count: 256)
@@ -228,6 +242,8 @@ public enum RetrievalMetrics {
     if options.ndcgAtK != nil { r.ndcg = scores.reduce(0) { $0 + $1.ndcg } / n }
     r.precisionWithinRadius = scores.reduce(0) { $0 + $1.precisionRadius } / n
     r.mapWithinRadius = scores.reduce(0) { $0 + $1.apRadius } / n
+    let harmonic = harmonicNumber(database)
+    r.mapChance = scores.reduce(0) { $0 + expectedAP(relevant: $1.relevant, items: database, harmonic: harmonic) } / n
     r.queriesWithoutRelevant = scores.filter { $0.relevant == 0 }.count
     let withRelevant = max(1, queries - r.queriesWithoutRelevant)
     r.precisionAtK = options.cutoffs.indices.map { c in

@@ -37,7 +37,7 @@ public enum CrossModalEvaluation {
   /// Codes of both modalities for `pairs` of `corpus` (`progress` counts pairs decoded, then encoded).
   public static func codes(_ model: CrossModalModel, corpus: Corpus, pairs: [Int], progress: (Int) -> Void = { _ in }) throws -> CodeSet {
     let images = try ImageInputs.load(corpus, pairs: pairs, spec: model.spec) { progress($0 / 2) }
-    let texts = try TextInputs.load(corpus, pairs: pairs, input: model.spec.text)
+    let texts = try TextInputs.load(corpus, pairs: pairs, spec: model.spec)
     return codes(model, images: images, texts: texts, labels: labels(corpus, pairs)) { progress(pairs.count / 2 + $0 / 2) }
   }
 

@@ -47,7 +47,7 @@ public enum FeatureAugmentation {
     let images = try ImageInputs.load(corpus, pairs: pairs, spec: model.spec) { progress("decoding", $0, pairs.count) }
       .cached(through: frozen) { progress("backbone features", $0, pairs.count) }
     let features = images.features!
-    let texts = try TextInputs.load(corpus, pairs: pairs, input: model.spec.text)
+    let texts = try TextInputs.load(corpus, pairs: pairs, spec: model.spec)
     return FeaturePairs(features: features.reshaped([pairs.count, features.itemCount]), texts: texts.rows,
                         labels: pairs.map { corpus.pairs[$0].labels })
   }

@@ -50,7 +50,8 @@ public final class ImageInputs: @unchecked Sendable {
         throw TrainingError(description: "\(corpus.directory.path)/features/image.npy: \(features.columns) columns, the model expects \(spec.imageFeatures ?? 0)")
       }
       progress(pairs.count)
-      return ImageInputs(source: .features(features.subset(pairs)), count: pairs.count)
+      let rows = features.subset(pairs)
+      return ImageInputs(source: .features(spec.imageScaling?.apply(rows) ?? rows), count: pairs.count)
     }
     for i in pairs where corpus.pairs[i].image == nil {
       throw TrainingError(description: "\(corpus.directory.path)/pairs.jsonl: pair \(corpus.pairs[i].id) has no image file, and the model's image tower reads pixels")

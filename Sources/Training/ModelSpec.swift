@@ -51,6 +51,10 @@ public struct ModelSpec: Codable, Equatable, Sendable {
   public var text: TextInput
   public var textHidden: [Int]
   public var labels: [String]
+  /// Standardisation of dense image / text feature rows (nil: rows as they are, and every model
+  /// file written before scaling existed).
+  public var imageScaling: FeatureScaling?
+  public var textScaling: FeatureScaling?
 
   public init(bits: Int, architecture: ImageArchitecture, inputSize: Int, width: Int = 64, imageHidden: [Int],
               imageFeatures: Int? = nil, text: TextInput, textHidden: [Int] = [4096, 4096], labels: [String]) {
@@ -68,15 +72,17 @@ public struct ModelSpec: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case bits, architecture, width, text, labels
     case inputSize = "input_size", imageHidden = "image_hidden", imageFeatures = "image_features", textHidden = "text_hidden"
+    case imageScaling = "image_scaling", textScaling = "text_scaling"
   }
 }
 
 extension ModelSpec {
   /// The spec of a new model for `corpus`: the image tower reads pixels when the training pairs
   /// have image files (compact10 unless told), feature rows otherwise; the text input follows
-  /// `TextInputs.input(for:training:)`.
+  /// `TextInputs.input(for:training:)`; dense feature rows get the training split's scaling, and
+  /// hidden layers left unset follow TrainingDefaults for the input kinds.
   public static func make(for corpus: Corpus, training: [Int], bits: Int, architecture: ImageArchitecture? = nil,
-                          inputSize: Int? = nil, width: Int = 64, imageHidden: [Int]? = nil, textHidden: [Int] = [4096, 4096]) throws -> ModelSpec {
+                          inputSize: Int? = nil, width: Int = 64, imageHidden: [Int]? = nil, textHidden: [Int]? = nil) throws -> ModelSpec {
     let hasImages = training.allSatisfy { corpus.pairs[$0].image != nil }
     let chosen = architecture ?? (hasImages ? .compact10 : .mlp)
     if chosen == .mlp && corpus.imageFeatures == nil {
@@ -85,9 +91,13 @@ extension ModelSpec {
     if chosen != .mlp && !hasImages {
       throw TrainingError(description: "\(corpus.directory.path): some training pairs have no image file, so the \(chosen.rawValue) tower cannot read them\(corpus.imageFeatures != nil ? "; the corpus has feature rows: choose mlp" : "")")
     }
-    let hidden = imageHidden ?? (chosen == .resnet34 ? [] : [4096])
-    return ModelSpec(bits: bits, architecture: chosen, inputSize: inputSize ?? (chosen == .resnet34 ? 224 : 64), width: width,
-                     imageHidden: hidden, imageFeatures: chosen == .mlp ? corpus.imageFeatures?.columns : nil,
-                     text: TextInputs.input(for: corpus, training: training), textHidden: textHidden, labels: corpus.info.labels)
+    var spec = ModelSpec(bits: bits, architecture: chosen, inputSize: inputSize ?? (chosen == .resnet34 ? 224 : 64), width: width,
+                         imageHidden: imageHidden ?? TrainingDefaults.imageHidden(chosen),
+                         imageFeatures: chosen == .mlp ? corpus.imageFeatures?.columns : nil,
+                         text: TextInputs.input(for: corpus, training: training), textHidden: [], labels: corpus.info.labels)
+    if chosen == .mlp, let rows = corpus.imageFeatures?.subset(training) { spec.imageScaling = FeatureScaling.fit(rows) }
+    if case .features = spec.text, let rows = corpus.textFeatures?.subset(training) { spec.textScaling = FeatureScaling.forTraining(rows) }
+    spec.textHidden = textHidden ?? TrainingDefaults.textHidden(TrainingDefaults.textKind(spec))
+    return spec
   }
 }

@@ -17,7 +17,17 @@ public struct TextInputs: Sendable {
   public var count: Int { rows.rowCount }
   public func batch(_ indices: [Int]) -> SparseRows { rows.rows(indices) }
 
-  /// The rows of `pairs` (indices into the corpus) for a model whose text input is `input`.
+  /// The same rows standardised by a model's text scaling (nil: unchanged).
+  public func scaled(_ scaling: FeatureScaling?) -> TextInputs {
+    scaling.map { TextInputs(rows: $0.apply(rows), coverage: coverage) } ?? self
+  }
+
+  /// The rows of `pairs` (indices into the corpus) for a model with `spec`.
+  public static func load(_ corpus: Corpus, pairs: [Int], spec: ModelSpec) throws -> TextInputs {
+    try load(corpus, pairs: pairs, input: spec.text).scaled(spec.textScaling)
+  }
+
+  /// The rows of `pairs` (indices into the corpus) for a text input, unscaled.
   public static func load(_ corpus: Corpus, pairs: [Int], input: TextInput) throws -> TextInputs {
     switch input {
     case .words(let vocabulary):

@@ -31,6 +31,7 @@ public final class Trainer {
   /// The generator as the current epoch began (its orders are drawn from it).
   var epochStart: RandomGenerator
   var orders: [[Int]] = []
+  let collapseGuard: CollapseGuard
 
   public enum Phase: Int, Sendable { case image, text }
 
@@ -48,6 +49,12 @@ public final class Trainer {
     public var codeChanges: Int
     /// Distinct rows of F's and G's signs: near 1 means the codes collapsed to one.
     public var distinctImageCodes: Int, distinctTextCodes: Int
+    /// Collapses found after this epoch and what the guard did, one line each (empty: none).
+    public var collapseNotes: [String] = []
+    /// Fewer distinct codes than this counts as a collapse.
+    public var collapseFloor: Int
+    /// A tower is collapsed and the guard has no remedy left.
+    public var collapseUnresolved = false
   }
 
   /// `imageNetwork` is the trained part of the image tower when `images` are the outputs of a
@@ -73,6 +80,7 @@ public final class Trainer {
     G = generator.uniform([count, k], -1, 1)
     B = Quantization.codes(F, G)
     epochStart = generator
+    collapseGuard = CollapseGuard(labelSets: Set(labels).count, towers: [self.imageNetwork, model.text])
   }
 
   var batchCount: Int { (count + settings.batchSize - 1) / settings.batchSize }
@@ -81,12 +89,17 @@ public final class Trainer {
   /// the random start: a model that is fine-tuned keeps what it has learnt instead of being pulled
   /// towards random codes in its first epoch.
   public func startFromModel() {
+    refreshOutputs(image: true, text: true)
+  }
+
+  /// Recomputes F (image) and/or G (text) from the towers in evaluation mode, then B.
+  func refreshOutputs(image: Bool, text: Bool) {
     imageNetwork.setTraining(false)
     model.text.setTraining(false)
     for start in stride(from: 0, to: count, by: 256) {
       let rows = Array(start..<min(start + 256, count))
-      F.setRows(rows, imageNetwork.forward(images.batch(rows)))
-      G.setRows(rows, model.text.forward(sparse: texts.batch(rows)))
+      if image { F.setRows(rows, imageNetwork.forward(images.batch(rows))) }
+      if text { G.setRows(rows, model.text.forward(sparse: texts.batch(rows))) }
     }
     B = Quantization.codes(F, G)
   }
@@ -122,21 +135,49 @@ public final class Trainer {
       B = newB
       epoch += 1
       phase = 0
-      onEpoch(EpochReport(epoch: epoch, image: sums[0], text: sums[1], seconds: Date().timeIntervalSince(started),
-                          imageLearningRate: imageOptimizer.groups[0].learningRate, textLearningRate: textOptimizer.groups[0].learningRate,
-                          codeChanges: changes, distinctImageCodes: Self.distinctSigns(F), distinctTextCodes: Self.distinctSigns(G)))
+      var report = EpochReport(epoch: epoch, image: sums[0], text: sums[1], seconds: Date().timeIntervalSince(started),
+                               imageLearningRate: imageOptimizer.groups[0].learningRate, textLearningRate: textOptimizer.groups[0].learningRate,
+                               codeChanges: changes, distinctImageCodes: Self.distinctSigns(F), distinctTextCodes: Self.distinctSigns(G),
+                               collapseFloor: collapseGuard.floor)
+      (report.collapseNotes, report.collapseUnresolved) = guardTowers(report)
+      onEpoch(report)
     }
     return true
   }
 
-  /// Draws the epoch's two orders and sets the learning rates.
+  /// Draws the epoch's two orders and sets the learning rates (the schedule's, times the collapse
+  /// guard's factor for each tower).
   private func beginEpoch() {
     epochStart = generator
     orders = [generator.permutation(count), generator.permutation(count)]
     images.announce(orders[0])
     let schedule = StepSchedule(stepSize: settings.halveEvery, gamma: 0.5)
-    imageOptimizer.applySchedule(schedule, epoch: epoch)
-    textOptimizer.applySchedule(schedule, epoch: epoch)
+    for (t, optimizer) in [imageOptimizer, textOptimizer].enumerated() {
+      optimizer.applySchedule(schedule, epoch: epoch)
+      for g in optimizer.groups.indices { optimizer.groups[g].learningRate *= collapseGuard.rateScale[t] }
+    }
+  }
+
+  /// Runs the collapse guard on both towers after an epoch; a restored tower's outputs are
+  /// computed again. Returns one line per tower that collapsed.
+  private func guardTowers(_ report: EpochReport) -> (notes: [String], unresolved: Bool) {
+    var notes = [String](), restored = [false, false], unresolved = false
+    let towers: [(String, Module, Int, Optimizer)] = [("image", imageNetwork, report.distinctImageCodes, imageOptimizer),
+                                                      ("text", model.text, report.distinctTextCodes, textOptimizer)]
+    for (t, (name, tower, codes, optimizer)) in towers.enumerated() {
+      switch collapseGuard.check(t, tower: tower, codes: codes, optimizer: optimizer) {
+      case nil: continue
+      case .restored(_, let scale):
+        restored[t] = true
+        notes.append("\(name) codes collapsed (\(codes) distinct, fewer than \(collapseGuard.floor)): back to the weights of its last healthy epoch, \(name) rate × \(scale) from now on")
+      case .collapsed:
+        unresolved = true
+        notes.append("\(name) codes collapsed (\(codes) distinct, fewer than \(collapseGuard.floor)) after \(CollapseGuard.maximumRemedies) restarts at lower rates: "
+                     + "this model will not retrieve; try --\(name)-lr \(String(format: "%g", (t == 0 ? settings.imageLearningRate : settings.textLearningRate) / 10)) or narrower --\(name)-hidden layers")
+      }
+    }
+    if restored.contains(true) { refreshOutputs(image: restored[0], text: restored[1]) }
+    return (notes, unresolved)
   }
 
   private func imageStep(_ rows: [Int]) -> BatchLoss {
@@ -202,11 +243,11 @@ public final class Trainer {
 
   /// Saves the towers, both optimisers, F, G, B and the position.
   public func saveCheckpoint(to url: URL, notes: [String: String] = [:]) throws {
-    var allNotes = notes
+    var allNotes = notes.merging(collapseGuard.notes) { a, _ in a }
     allNotes["phase"] = String(phase)
     let position = TrainingPosition(epoch: epoch, step: nextBatch, generators: ["current": generator, "epoch_start": epochStart], notes: allNotes)
     try Checkpoint.save(to: url, model: model, optimizers: [("image", imageOptimizer), ("text", textOptimizer)], position: position,
-                        extra: [("F", F), ("G", G), ("B", B)])
+                        extra: [("F", F), ("G", G), ("B", B)] + collapseGuard.tensors)
   }
 
   /// Restores a checkpoint written by `saveCheckpoint` for this model and training set.
@@ -221,6 +262,7 @@ public final class Trainer {
     guard let current = position.generator("current"), let start = position.generator("epoch_start") else {
       throw TrainingError(description: "\(url.path): the checkpoint has no trainer position; was it written by `cmh train`?")
     }
+    collapseGuard.restore(notes: position.notes, tensors: extra, towers: [imageNetwork, model.text])
     epoch = position.epoch
     phase = Int(position.notes["phase"] ?? "0") ?? 0
     nextBatch = position.step

@@ -33,7 +33,7 @@ public final class TrainingRun {
     self.corpus = corpus
     trainingPairs = splits.train
     let images = try ImageInputs.load(corpus, pairs: trainingPairs, spec: spec, streaming: streamImages) { progress($0, splits.train.count) }
-    texts = try TextInputs.load(corpus, pairs: trainingPairs, input: spec.text)
+    texts = try TextInputs.load(corpus, pairs: trainingPairs, spec: spec)
     var generator = RandomGenerator(seed: settings.seed)
     let model = CrossModalModel(spec: spec, generator: &generator)
     if let path = settings.pretrained, loadPretrained {

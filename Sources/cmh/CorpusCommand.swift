@@ -8,7 +8,7 @@ struct CorpusCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "corpus",
     abstract: "Make, import, validate, split and describe corpora.",
-    subcommands: [MakeShapesCommand.self, ImportCommand.self, ValidateCommand.self, SplitCommand.self, StatsCommand.self, LongTailCommand.self])
+    subcommands: [MakeShapesCommand.self, MakeFeaturesCommand.self, ImportCommand.self, ValidateCommand.self, SplitCommand.self, StatsCommand.self, LongTailCommand.self])
 }
 
 extension TextMode: ExpressibleByArgument {}
@@ -44,6 +44,33 @@ struct MakeShapesCommand: ParsableCommand {
     try corpus.write(to: directory)
     if !quiet {
       print("wrote \(pairs) pairs (\(size)×\(size) JPEG, \(text.rawValue)) to \(out), seed \(seed)")
+      print("splits: \(corpus.splits!.query.count) queries, \(corpus.splits!.retrieval.count) retrieval, \(corpus.splits!.train.count) training")
+    }
+  }
+}
+
+extension FeatureCorpusKind: ExpressibleByArgument {}
+
+struct MakeFeaturesCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "make-features",
+    abstract: "Generate a corpus of feature rows: Wikipedia-like (one label, weak image rows, topic texts) or MIRFlickr-like (many labels, tag texts).",
+    discussion: "Example: cmh corpus make-features --like wikipedia --out corpora/wiki-like")
+
+  @Option(help: "Output corpus directory.") var out: String
+  @Option(help: "wikipedia or mirflickr.") var like: FeatureCorpusKind
+  @Option(help: "Number of pairs (default: 2866 for wikipedia, 6000 for mirflickr).") var pairs: Int?
+  @Option(help: "Seed for everything generated.") var seed: UInt64 = 1
+  @Flag(help: "No summary output.") var quiet = false
+
+  func validate() throws {
+    guard (pairs ?? 100) >= 20 else { throw ValidationError("--pairs must be at least 20") }
+  }
+
+  func run() throws {
+    let corpus = try FeatureCorpus.generate(into: URL(fileURLWithPath: out), settings: FeatureCorpusSettings(kind: like, pairs: pairs, seed: seed))
+    if !quiet {
+      print("wrote \(corpus.pairs.count) \(like.rawValue)-like pairs to \(out): image rows \(corpus.imageFeatures!.columns)-d, text rows \(corpus.textFeatures!.columns)-d, seed \(seed)")
       print("splits: \(corpus.splits!.query.count) queries, \(corpus.splits!.retrieval.count) retrieval, \(corpus.splits!.train.count) training")
     }
   }

@@ -1,5 +1,6 @@
-// cmh eval: the paper-style table of one or more models on a corpus — MAP@all for Image→Text,
-// Text→Image, Image→Image and Text→Text, precision@k and precision within radius 2, one column
+// cmh eval: the paper-style table of one or more models on a corpus — MAP@all (beside the MAP of a
+// random ranking) for Image→Text, Text→Image, Image→Image and Text→Text, NDCG@k, precision@k and
+// precision and MAP within radius 2, one column
 // per model (16/32/64 bits side by side); --json, --csv, and SVG precision-recall curves.
 
 import ArgumentParser
@@ -15,7 +16,7 @@ struct EvalCommand: ParsableCommand {
     discussion: "Usage: cmh eval MODEL [MODEL ...] CORPUS. Relevance: query and item share a label. Ranking by Hamming distance, equal distances by item position; a query without a relevant item counts with AP 0.")
 
   @Argument(help: "Model files, then the corpus directory.") var paths: [String]
-  @Option(help: "Depth of precision@k.") var k = 100
+  @Option(help: "Depth of precision@k and NDCG@k.") var k = 100
   @Option(help: "Hamming radius of the precision within radius.") var radius = 2
   @Option(help: "Write precision-recall curves as SVG files into this folder.") var svg: String?
   @Flag(help: "Comma-separated values instead of a table.") var csv = false
@@ -41,7 +42,7 @@ struct EvalCommand: ParsableCommand {
       }
       let q = try ModelInputs.codes(model, corpus: corpus, pairs: splits.query, label: "encoding queries", quiet: output.quiet)
       let r = try ModelInputs.codes(model, corpus: corpus, pairs: splits.retrieval, label: "encoding retrieval set", quiet: output.quiet)
-      let options = EvaluationOptions(cutoffs: [k], radius: radius)
+      let options = EvaluationOptions(cutoffs: [k], ndcgAtK: k, radius: radius)
       for (direction, report) in CrossModalEvaluation.evaluate(queries: q, retrieval: r, options: options) {
         results.append(Result(model: path, bits: model.spec.bits, direction: direction, report: report))
       }
@@ -55,12 +56,12 @@ struct EvalCommand: ParsableCommand {
     let f = { (x: Double) in String(format: "%.4f", x) }
     if output.json {
       return results.map { r in
-        #"{"direction": "\#(r.direction.rawValue)", "bits": \#(r.bits), "map": \#(f(r.report.map)), "precision_at_k": \#(f(r.report.precisionAtK.first ?? 0)), "k": \#(k), "precision_radius": \#(f(r.report.precisionWithinRadius)), "map_radius": \#(f(r.report.mapWithinRadius)), "radius": \#(radius), "queries": \#(r.report.queries), "retrieval": \#(r.report.database), "queries_without_relevant": \#(r.report.queriesWithoutRelevant), "model": "\#(r.model)"}"#
+        #"{"direction": "\#(r.direction.rawValue)", "bits": \#(r.bits), "map": \#(f(r.report.map)), "map_chance": \#(f(r.report.mapChance)), "ndcg_at_k": \#(f(r.report.ndcg ?? 0)), "precision_at_k": \#(f(r.report.precisionAtK.first ?? 0)), "k": \#(k), "precision_radius": \#(f(r.report.precisionWithinRadius)), "map_radius": \#(f(r.report.mapWithinRadius)), "radius": \#(radius), "queries": \#(r.report.queries), "retrieval": \#(r.report.database), "queries_without_relevant": \#(r.report.queriesWithoutRelevant), "model": "\#(r.model)"}"#
       }.joined(separator: "\n")
     }
     if csv {
-      return (["model,bits,direction,map,precision_at_\(k),precision_radius_\(radius),map_radius_\(radius)"] + results.map {
-        "\($0.model),\($0.bits),\($0.direction.rawValue),\(f($0.report.map)),\(f($0.report.precisionAtK.first ?? 0)),\(f($0.report.precisionWithinRadius)),\(f($0.report.mapWithinRadius))"
+      return (["model,bits,direction,map,map_chance,ndcg_at_\(k),precision_at_\(k),precision_radius_\(radius),map_radius_\(radius)"] + results.map {
+        "\($0.model),\($0.bits),\($0.direction.rawValue),\(f($0.report.map)),\(f($0.report.mapChance)),\(f($0.report.ndcg ?? 0)),\(f($0.report.precisionAtK.first ?? 0)),\(f($0.report.precisionWithinRadius)),\(f($0.report.mapWithinRadius))"
       }).joined(separator: "\n")
     }
     // Columns are named by code length, or by model file when two models share one.
@@ -70,13 +71,17 @@ struct EvalCommand: ParsableCommand {
     let width = max(9, names.map(\.count).max() ?? 0)
     let header = "task".padding(toLength: 14, withPad: " ", startingAt: 0) + names.map { Self.right($0, width) }.joined(separator: " ")
     var lines = ["\(corpus): \(results.first?.report.queries ?? 0) queries × \(results.first?.report.database ?? 0) items (ties: equal distance ranks by item position)"]
-    for (title, value) in [("MAP@all", { (r: RetrievalReport) in r.map }), ("precision@\(k)", { $0.precisionAtK.first ?? 0 }),
+    for (title, value) in [("MAP@all", { (r: RetrievalReport) in r.map }), ("NDCG@\(k) (gain: shared labels)", { $0.ndcg ?? 0 }),
+                           ("precision@\(k)", { $0.precisionAtK.first ?? 0 }),
                            ("precision within radius \(radius)", { $0.precisionWithinRadius }),
                            ("MAP within radius \(radius)", { $0.mapWithinRadius })] {
-      lines += ["", title, header]
+      // MAP@all stands beside its chance level: the MAP of a random ranking of the same items.
+      let chance = title == "MAP@all"
+      lines += ["", title, header + (chance ? " " + Self.right("chance", width) : "")]
       for d in Direction.allCases {
-        let row = results.filter { $0.direction == d }.map { Self.right(f(value($0.report)), width) }
-        lines.append(d.title.padding(toLength: 14, withPad: " ", startingAt: 0) + row.joined(separator: " "))
+        let row = results.filter { $0.direction == d }
+        let cells = row.map { Self.right(f(value($0.report)), width) } + (chance ? [Self.right(f(row.first?.report.mapChance ?? 0), width)] : [])
+        lines.append(d.title.padding(toLength: 14, withPad: " ", startingAt: 0) + cells.joined(separator: " "))
       }
     }
     let missing = results.map(\.report.queriesWithoutRelevant).max() ?? 0

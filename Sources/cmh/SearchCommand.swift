@@ -35,7 +35,7 @@ struct SearchCommand: ParsableCommand {
       if coverage.unknownTokens > 0, !options.output.quiet {
         FileHandle.standardError.write("not in the vocabulary, ignored: \(coverage.unknownExamples.joined(separator: ", "))\n".data(using: .utf8)!)
       }
-      let codes = trained.textCodes(TextInputs(rows: rows, coverage: coverage))
+      let codes = trained.textCodes(TextInputs(rows: rows, coverage: coverage).scaled(trained.spec.textScaling))
       try options.show(query: .text(query), codes: codes, in: target)
     }
   }

@@ -45,7 +45,7 @@ struct TrainCommand: ParsableCommand {
                                   log: URL(fileURLWithPath: out + ".log.jsonl"))
     if let augment {
       try? FileManager.default.removeItem(atPath: out + ".log.jsonl")
-      let model = try session.fineTune(loaded, folder: URL(fileURLWithPath: augment), settings: training.settings, options: fineTuning)
+      let model = try session.fineTune(loaded, folder: URL(fileURLWithPath: augment), settings: training.common, options: fineTuning)
       try model.save(to: outURL)
       session.note("wrote \(outURL.path)")
       return
@@ -60,7 +60,9 @@ struct TrainCommand: ParsableCommand {
     } else {
       try? FileManager.default.removeItem(atPath: out + ".log.jsonl")
       let spec = try model.spec(for: loaded)
-      run = try session.prepare { try TrainingRun(corpus: loaded, spec: spec, settings: training.settings, streamImages: true, progress: $0) }
+      let settings = training.settings(for: spec)
+      session.note("training: " + TrainingDefaults.summary(spec, settings))
+      run = try session.prepare { try TrainingRun(corpus: loaded, spec: spec, settings: settings, streamImages: true, progress: $0) }
       if let report = run.pretrainedReport { session.note("pretrained weights \(training.pretrained!): \(report.summary)") }
     }
     try session.train(run)
@@ -96,15 +98,16 @@ struct ModelOptions: ParsableArguments {
   var arch: ImageArchitecture?
   @Option(help: "Image side the tower reads (default 224 for resnet34, 64 for compact10).") var inputSize: Int?
   @Option(help: "Channels of the first convolutional stage (64 as in torchvision).") var width = 64
-  @Option(help: "Hidden units before the image hash layer, comma-separated (default 4096 for compact10 and mlp, none for resnet34).")
+  @Option(help: "Hidden units before the image hash layer, comma-separated (default: 4096 for compact10, 1024,1024 for mlp, none for resnet34).")
   var imageHidden: String?
-  @Option(help: "Hidden layers of the text tower, comma-separated.") var textHidden = "4096,4096"
+  @Option(help: "Hidden layers of the text tower, comma-separated (default: 4096,4096 on words and tags, 1024,1024 on dense feature rows).")
+  var textHidden: String?
 
   func validate() throws {
     guard BinaryCodes.supportedBits.contains(bits) else { throw ValidationError("--bits must be in 8...1024") }
     guard inputSize.map({ $0 >= 32 }) ?? true else { throw ValidationError("--input-size must be at least 32") }
     guard width >= 4 else { throw ValidationError("--width must be at least 4") }
-    _ = try Self.sizes(textHidden, "--text-hidden")
+    if let textHidden { _ = try Self.sizes(textHidden, "--text-hidden") }
     if let imageHidden { _ = try Self.sizes(imageHidden, "--image-hidden") }
   }
 
@@ -120,7 +123,7 @@ struct ModelOptions: ParsableArguments {
     }
     return try ModelSpec.make(for: corpus, training: train, bits: bits, architecture: arch, inputSize: inputSize, width: width,
                               imageHidden: try imageHidden.map { try Self.sizes($0, "--image-hidden") },
-                              textHidden: try Self.sizes(textHidden, "--text-hidden"))
+                              textHidden: try textHidden.map { try Self.sizes($0, "--text-hidden") })
   }
 }
 
@@ -131,14 +134,14 @@ extension TrainLayers: ExpressibleByArgument {}
 /// The options of the optimisation.
 struct TrainingOptions: ParsableArguments {
   @Option(help: "Similarity loss: cauchy or dcmh.") var loss = LossKind.cauchy
-  @Option(help: "Epochs (one θx pass, one θy pass and a B update each; default 30). With --resume, the new total.") var epochs: Int?
+  @Option(help: "Epochs (one image pass, one text pass and a code update each; default: 30 on pixels, 60 on feature rows). With --resume, the new total.") var epochs: Int?
   @Option(help: "Cauchy scale γ.") var gamma: Float = 10
   @Option(help: "Quantization weight α.") var alpha: Float = 1
   @Option(help: "Bit-balance weight η (0: off).") var eta: Float = 0
   @Option(help: "Weight λ of Deep Cauchy Hashing's quantization term λ·log(1 + d(|f|, 1)/γ) (0: off).") var cauchyQuantization: Float = 0
-  @Option(help: "Pairs per batch.") var batchSize = 128
-  @Option(help: "RMSprop learning rate of the image tower.") var imageLr: Float = 1e-4
-  @Option(help: "RMSprop learning rate of the text tower.") var textLr: Float = 3e-4
+  @Option(help: "Pairs per batch (default: 64 on pixels, 128 on feature rows).") var batchSize: Int?
+  @Option(help: "RMSprop learning rate of the image tower (default: 1e-4 on pixels, 3e-4 on feature rows).") var imageLr: Float?
+  @Option(help: "RMSprop learning rate of the text tower (default: 1e-4 on words and tags, 3e-4 on dense feature rows).") var textLr: Float?
   @Option(help: "Halve the learning rates every N epochs.") var halveEvery = 15
   @Flag(help: "Do not mirror training images.") var noFlip = false
   @Option(help: "Seed for weights, orders and flips.") var seed: UInt64 = 1
@@ -148,16 +151,23 @@ struct TrainingOptions: ParsableArguments {
   var pretrained: String?
 
   func validate() throws {
-    guard epochs ?? 1 >= 1, batchSize >= 1, halveEvery >= 1 else { throw ValidationError("--epochs, --batch-size and --halve-every must be at least 1") }
-    guard gamma > 0, alpha >= 0, eta >= 0, cauchyQuantization >= 0, imageLr > 0, textLr > 0 else {
+    guard epochs ?? 1 >= 1, batchSize ?? 1 >= 1, halveEvery >= 1 else { throw ValidationError("--epochs, --batch-size and --halve-every must be at least 1") }
+    guard gamma > 0, alpha >= 0, eta >= 0, cauchyQuantization >= 0, imageLr ?? 1 > 0, textLr ?? 1 > 0 else {
       throw ValidationError("γ and the learning rates must be positive, α, η and λ not negative")
     }
   }
 
-  var settings: TrainingSettings {
+  /// The settings for a new model: what the user set, the rest from the input kinds of `spec`.
+  func settings(for spec: ModelSpec) -> TrainingSettings {
+    TrainingDefaults.settings(for: spec, base: common, epochs: epochs, batchSize: batchSize, imageLearningRate: imageLr, textLearningRate: textLr)
+  }
+
+  /// The settings for a fine-tuning (its rates and epochs come from the folder's model).
+  var common: TrainingSettings {
     var s = TrainingSettings()
-    s.loss = loss; s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.lambda = cauchyQuantization; s.batchSize = batchSize
-    s.imageLearningRate = imageLr; s.textLearningRate = textLr; s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed
+    s.loss = loss; s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.lambda = cauchyQuantization
+    s.batchSize = batchSize ?? s.batchSize; s.imageLearningRate = imageLr ?? s.imageLearningRate; s.textLearningRate = textLr ?? s.textLearningRate
+    s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed
     s.pretrained = pretrained.map { URL(fileURLWithPath: $0).path }
     s.trainLayers = trainLayers
     return s

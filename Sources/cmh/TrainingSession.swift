@@ -56,6 +56,7 @@ final class TrainingSession {
     stop.install()
     defer { stop.uninstall() }
     var bar: Progress?
+    var lastReport: Trainer.EpochReport?
     let finished = trainer.run(epochs: settings.epochs, shouldStop: { stop.isSet || run.inputFailure != nil }, onBatch: { phase, done, loss in
       if done <= settings.batchSize || bar == nil {
         bar?.finish()
@@ -65,11 +66,15 @@ final class TrainingSession {
     }, onEpoch: { report in
       bar?.finish()
       bar = nil
+      lastReport = report
       let validation = validateEvery > 0 && report.epoch % validateEvery == 0 ? validate(run) : nil
       epochLine(report, pairs: trainer.count, validation: validation)
       do { try run.saveCheckpoint(to: checkpoint) } catch { note("warning: \(error)") }
     })
     bar?.finish()
+    if let last = lastReport, last.collapseUnresolved {
+      FileHandle.standardError.write(Data(("warning: the model ends collapsed: " + last.collapseNotes.joined(separator: "; ") + "\n").utf8))
+    }
     if let failure = run.inputFailure { throw Self.unreadable(failure) }
     if !finished {
       try run.saveCheckpoint(to: checkpoint)
@@ -137,6 +142,9 @@ final class TrainingSession {
                       r.imageLearningRate, r.textLearningRate)
     if let (i2t, t2i) = validation { json += String(format: #", "map_i2t": %.4f, "map_t2i": %.4f"#, i2t, t2i) }
     if let stage { json += ", \"stage\": \"\(stage)\"" }
+    if !r.collapseNotes.isEmpty {
+      json += ", \"collapse\": [" + r.collapseNotes.map { "\"\($0.replacingOccurrences(of: "\"", with: "'"))\"" }.joined(separator: ", ") + "]"
+    }
     json += "}"
     if let log, let line = (json + "\n").data(using: .utf8) {
       if let handle = try? FileHandle(forWritingTo: log) { handle.seekToEndOfFile(); handle.write(line); try? handle.close() }
@@ -147,6 +155,7 @@ final class TrainingSession {
                        r.text.similarity, r.text.quantization, r.codeChanges, r.distinctImageCodes, r.distinctTextCodes, rate, Progress.clock(r.seconds))
       if let (i2t, t2i) = validation { row += String(format: "   %9.4f   %7.4f", i2t, t2i) }
       print(row)
+      for note in r.collapseNotes { print("        ! " + note) }
     }
   }
 }

@@ -65,3 +65,36 @@ final class RetrievalMetricsTests: XCTestCase {
     }
   }
 }
+
+final class ChanceMAPTests: XCTestCase {
+  /// The closed form of a random ranking's expected AP against the average over every ranking.
+  func testExpectedAPMatchesEveryPermutation() {
+    func permutations(_ items: [Int]) -> [[Int]] {
+      items.count <= 1 ? [items] : items.indices.flatMap { i -> [[Int]] in
+        var rest = items
+        let first = rest.remove(at: i)
+        return permutations(rest).map { [first] + $0 }
+      }
+    }
+    for (n, r) in [(1, 1), (4, 1), (5, 2), (6, 3), (6, 6)] {
+      let all = permutations(Array(0..<n))
+      let mean = all.map { order -> Double in
+        var found = 0, sum = 0.0
+        for (rank, item) in order.enumerated() where item < r { found += 1; sum += Double(found) / Double(rank + 1) }
+        return sum / Double(r)
+      }.reduce(0, +) / Double(all.count)
+      XCTAssertEqual(RetrievalMetrics.expectedAP(relevant: r, items: n), mean, accuracy: 1e-12, "n \(n), r \(r)")
+    }
+    XCTAssertEqual(RetrievalMetrics.expectedAP(relevant: 0, items: 10), 0)
+  }
+
+  func testReportCarriesTheChanceLevel() {
+    // Two queries over four items: one with two relevant items, one with none (AP 0 either way).
+    let pattern: [Float] = [1, 1, -1, 1, 1, -1, -1, -1]
+    let codes = BinaryCodes(signs: pattern.flatMap { [Float](repeating: $0, count: 4) }, count: 4, bits: 8)
+    let queries = BinaryCodes(signs: [Float](repeating: 1, count: 8) + [Float](repeating: -1, count: 8), count: 2, bits: 8)
+    let report = RetrievalMetrics.evaluate(queries: queries, queryLabels: LabelSets([[0], [2]], labelCount: 3),
+                                           database: codes, databaseLabels: LabelSets([[0], [1], [0, 1], [1]], labelCount: 3))
+    XCTAssertEqual(report.mapChance, RetrievalMetrics.expectedAP(relevant: 2, items: 4) / 2, accuracy: 1e-12)
+  }
+}

@@ -1,0 +1,62 @@
+// TrainingDefaults: the tower shapes and optimisation settings a new run gets for its kinds of
+// input, chosen by measurement over the test bed of corpus kinds (docs/training-defaults.md):
+// pixels, dense feature rows (standardised) and bag-of-words rows train best with different
+// widths and rates, and one setting for all of them collapsed codes on some.
+
+public enum InputKind: String, Codable, Sendable {
+  case pixels
+  /// Dense rows (CNN or SIFT features, topic proportions), standardised.
+  case featureRows = "feature rows"
+  /// Word or tag counts over a vocabulary, kept as they are.
+  case bagOfWords = "bag of words"
+}
+
+public enum TrainingDefaults {
+  public static func imageKind(_ architecture: ImageArchitecture) -> InputKind { architecture == .mlp ? .featureRows : .pixels }
+
+  /// Dense text feature rows are the ones that carry a scaling; words and tag counts do not.
+  public static func textKind(_ spec: ModelSpec) -> InputKind { spec.textScaling == nil ? .bagOfWords : .featureRows }
+
+  /// Hidden layers before the image hash layer.
+  public static func imageHidden(_ architecture: ImageArchitecture) -> [Int] {
+    switch architecture {
+    case .resnet34: return []
+    case .compact10: return [4096]
+    case .mlp: return [1024, 1024]
+    }
+  }
+
+  /// Hidden layers of the text tower.
+  public static func textHidden(_ kind: InputKind) -> [Int] { kind == .featureRows ? [1024, 1024] : [4096, 4096] }
+
+  /// RMSprop rates: a tower on feature rows takes 3e-4; a convolutional tower and a text tower
+  /// on a wide bag of words take 1e-4 (at 3e-4 the text codes of the shapes corpus collapsed
+  /// onto a few patterns).
+  public static func learningRate(_ kind: InputKind) -> Float { kind == .featureRows ? 3e-4 : 1e-4 }
+
+  /// Feature-row towers are cheap and keep improving to 60 epochs; pixel towers get 30.
+  public static func epochs(imageKind: InputKind) -> Int { imageKind == .pixels ? 30 : 60 }
+
+  /// Pixel towers learn more from more, smaller steps (64); feature rows take 128.
+  public static func batchSize(imageKind: InputKind) -> Int { imageKind == .pixels ? 64 : 128 }
+
+  /// The settings for a spec: every value the user left unset (nil) from the input kinds.
+  public static func settings(for spec: ModelSpec, base: TrainingSettings = TrainingSettings(), epochs: Int? = nil, batchSize: Int? = nil,
+                              imageLearningRate: Float? = nil, textLearningRate: Float? = nil) -> TrainingSettings {
+    let image = imageKind(spec.architecture), text = textKind(spec)
+    var s = base
+    s.epochs = epochs ?? Self.epochs(imageKind: image)
+    s.batchSize = batchSize ?? Self.batchSize(imageKind: image)
+    s.imageLearningRate = imageLearningRate ?? learningRate(image)
+    s.textLearningRate = textLearningRate ?? learningRate(text)
+    return s
+  }
+
+  /// One line saying what a run was given: input kinds, tower shapes, rates, epochs, batch.
+  public static func summary(_ spec: ModelSpec, _ s: TrainingSettings) -> String {
+    let widths = { (h: [Int]) in h.isEmpty ? "no hidden layer" : h.map(String.init).joined(separator: ",") }
+    return "image tower \(spec.architecture.rawValue) on \(imageKind(spec.architecture).rawValue) (\(widths(spec.imageHidden)), rate \(s.imageLearningRate)); "
+      + "text tower on \(textKind(spec).rawValue) (\(widths(spec.textHidden)), rate \(s.textLearningRate)); "
+      + "\(s.epochs) epochs, batch \(s.batchSize), \(s.loss.rawValue) loss"
+  }
+}

@@ -1,0 +1,67 @@
+// Tests of the defaults for each input kind and of the collapse guard: a generated Wikipedia-like
+// corpus (on which the defaults of earlier versions collapsed the text codes to 1-8 patterns)
+// trains with the defaults into codes that retrieve far above chance.
+
+import Corpus
+import Foundation
+import Hashing
+import Tensor
+@testable import Training
+import XCTest
+
+final class TrainingDefaultsTests: XCTestCase {
+  let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-defaults-\(getpid())")
+  override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+  func testDefaultsFollowTheInputKinds() throws {
+    let wiki = try FeatureCorpus.generate(into: folder.appendingPathComponent("w"), settings: FeatureCorpusSettings(kind: .wikipedia, pairs: 100))
+    let spec = try ModelSpec.make(for: wiki, training: wiki.splits!.train, bits: 16)
+    XCTAssertEqual(spec.imageHidden, [1024, 1024])
+    XCTAssertEqual(spec.textHidden, [1024, 1024], "topic rows are dense feature rows")
+    let settings = TrainingDefaults.settings(for: spec, textLearningRate: 1e-5)
+    XCTAssertEqual([settings.imageLearningRate, settings.textLearningRate], [3e-4, 1e-5], "what the user sets stands")
+    XCTAssertEqual(settings.epochs, 60)
+    let flickr = try FeatureCorpus.generate(into: folder.appendingPathComponent("f"), settings: FeatureCorpusSettings(kind: .mirflickr, pairs: 100))
+    let tags = try ModelSpec.make(for: flickr, training: flickr.splits!.train, bits: 16)
+    XCTAssertNil(tags.textScaling, "tag rows are a bag of words")
+    XCTAssertEqual(TrainingDefaults.textKind(tags), .bagOfWords)
+  }
+
+  func testWikipediaLikeCorpusTrainsWithoutCollapse() throws {
+    let corpus = try FeatureCorpus.generate(into: folder.appendingPathComponent("wiki"), settings: FeatureCorpusSettings(kind: .wikipedia, pairs: 900, seed: 2))
+    let spec = try ModelSpec.make(for: corpus, training: corpus.splits!.train, bits: 32)
+    let settings = TrainingDefaults.settings(for: spec, epochs: 20)
+    let run = try TrainingRun(corpus: corpus, spec: spec, settings: settings)
+    var last: Trainer.EpochReport?
+    XCTAssertTrue(run.trainer.run(epochs: settings.epochs, onEpoch: { last = $0 }))
+    let report = try XCTUnwrap(last)
+    XCTAssertGreaterThanOrEqual(min(report.distinctImageCodes, report.distinctTextCodes), report.collapseFloor)
+    XCTAssertFalse(report.collapseUnresolved)
+    let q = try CrossModalEvaluation.codes(run.model, corpus: corpus, pairs: corpus.splits!.query)
+    let r = try CrossModalEvaluation.codes(run.model, corpus: corpus, pairs: corpus.splits!.retrieval)
+    for (direction, result) in CrossModalEvaluation.evaluate(queries: q, retrieval: r, directions: [.i2t, .t2i]) {
+      print("\(direction.title): MAP \(result.map), chance \(result.mapChance)")
+      XCTAssertGreaterThan(result.map, result.mapChance + 0.15, direction.title)
+    }
+  }
+
+  /// A tower that collapses is put back to its last healthy weights at half the rate, three times
+  /// at most; a healthy epoch moves the snapshot forward.
+  func testGuardRestoresTheLastHealthyWeights() {
+    var g = RandomGenerator(seed: 1)
+    let tower = Linear(3, 2, generator: &g)
+    let optimizer = RMSprop(groups: [ParameterGroup(tower.namedParameters(), learningRate: 1e-3)])
+    let guardian = CollapseGuard(labelSets: 10, towers: [tower, tower])
+    XCTAssertEqual(guardian.floor, 5)
+    tower.weight.value.data[0] = 7
+    XCTAssertNil(guardian.check(0, tower: tower, codes: 40, optimizer: optimizer), "healthy: the snapshot takes these weights")
+    tower.weight.value.data[0] = 99
+    XCTAssertEqual(guardian.check(0, tower: tower, codes: 1, optimizer: optimizer), .restored(codes: 1, rateScale: 0.5))
+    XCTAssertEqual(tower.weight.value.data[0], 7)
+    _ = guardian.check(0, tower: tower, codes: 1, optimizer: optimizer)
+    _ = guardian.check(0, tower: tower, codes: 1, optimizer: optimizer)
+    XCTAssertEqual(guardian.rateScale[0], 0.125)
+    XCTAssertEqual(guardian.check(0, tower: tower, codes: 1, optimizer: optimizer), .collapsed(codes: 1))
+    XCTAssertEqual(guardian.rateScale[1], 1, "the other tower is untouched")
+  }
+}
