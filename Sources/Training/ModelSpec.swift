@@ -97,7 +97,7 @@ extension ModelSpec {
                          text: TextInputs.input(for: corpus, training: training), textHidden: [], labels: corpus.info.labels)
     if chosen == .mlp, let rows = corpus.imageFeatures?.subset(training) { spec.imageScaling = FeatureScaling.fit(rows) }
     if case .features = spec.text, let rows = corpus.textFeatures?.subset(training) { spec.textScaling = FeatureScaling.forTraining(rows) }
-    spec.textHidden = textHidden ?? TrainingDefaults.textHidden(TrainingDefaults.textKind(spec))
+    spec.textHidden = textHidden ?? TrainingDefaults.textHidden(imageKind: TrainingDefaults.imageKind(chosen), textKind: TrainingDefaults.textKind(spec))
     return spec
   }
 }

@@ -43,14 +43,15 @@ struct DemoCommand: ParsableCommand {
     let splits = corpus.splits!
     let q = try ModelInputs.codes(model, corpus: corpus, pairs: splits.query, label: "encoding queries", quiet: output.quiet)
     let r = try ModelInputs.codes(model, corpus: corpus, pairs: splits.retrieval, label: "encoding retrieval set", quiet: output.quiet)
-    let reports = CrossModalEvaluation.evaluate(queries: q, retrieval: r, options: EvaluationOptions(cutoffs: [100]))
+    let reports = CrossModalEvaluation.evaluate(queries: q, retrieval: r, options: EvaluationOptions(cutoffs: [100], ndcgAtK: 100))
     say("\nMAP@all, \(splits.query.count) queries × \(splits.retrieval.count) items, \(bits) bits (ties rank by item position):")
     for (direction, report) in reports {
       if output.json {
-        print(String(format: #"{"direction": "%@", "bits": %d, "map": %.4f, "precision_at_k": %.4f, "k": 100, "queries": %d, "retrieval": %d}"#,
-                     direction.rawValue, bits, report.map, report.precisionAtK[0], report.queries, report.database))
+        print(String(format: #"{"direction": "%@", "bits": %d, "map": %.4f, "map_chance": %.4f, "ndcg_at_k": %.4f, "precision_at_k": %.4f, "k": 100, "queries": %d, "retrieval": %d}"#,
+                     direction.rawValue, bits, report.map, report.mapChance, report.ndcg ?? 0, report.precisionAtK[0], report.queries, report.database))
       } else {
-        print(String(format: "  %@  %.4f   (precision@100 %.4f)", direction.title.padding(toLength: 12, withPad: " ", startingAt: 0), report.map, report.precisionAtK[0]))
+        print(String(format: "  %@  %.4f   (chance %.4f; NDCG@100 %.4f, precision@100 %.4f)", direction.title.padding(toLength: 12, withPad: " ", startingAt: 0),
+                     report.map, report.mapChance, report.ndcg ?? 0, report.precisionAtK[0]))
       }
     }
 

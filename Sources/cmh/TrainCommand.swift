@@ -100,7 +100,7 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Channels of the first convolutional stage (64 as in torchvision).") var width = 64
   @Option(help: "Hidden units before the image hash layer, comma-separated (default: 4096 for compact10, 1024,1024 for mlp, none for resnet34).")
   var imageHidden: String?
-  @Option(help: "Hidden layers of the text tower, comma-separated (default: 4096,4096 on words and tags, 1024,1024 on dense feature rows).")
+  @Option(help: "Hidden layers of the text tower, comma-separated (default: 1024,1024 on a corpus of feature rows, 4096,4096 beside a pixel tower).")
   var textHidden: String?
 
   func validate() throws {
