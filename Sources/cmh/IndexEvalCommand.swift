@@ -45,17 +45,17 @@ struct IndexEvalCommand: ParsableCommand {
     let f = { (x: Double) in String(format: "%.4f", x) }
     if output.json {
       let pk = zip(cutoffs, r.precisionAtK).map { #""\#($0)": \#(f($1))"# }.joined(separator: ", ")
-      return #"{"direction": "\#(direction)", "bits": \#(r.bits), "map": \#(f(r.map)), "map_at_k": \#(f(r.mapAtK ?? 0)), "k": \#(k), "ndcg_at_k": \#(f(r.ndcg ?? 0)), "precision_radius": \#(f(r.precisionWithinRadius)), "map_radius": \#(f(r.mapWithinRadius)), "radius": \#(radius), "precision_at_k": {\#(pk)}, "queries": \#(r.queries), "retrieval": \#(r.database), "queries_without_relevant": \#(r.queriesWithoutRelevant), "ties": "equal distance ranks by item position"}"#
+      return #"{"direction": "\#(direction)", "bits": \#(r.bits), "map": \#(f(r.map)), "map_chance": \#(f(r.mapChance)), "map_at_k": \#(f(r.mapAtK ?? 0)), "k": \#(k), "ndcg_at_k": \#(f(r.ndcg ?? 0)), "precision_radius": \#(f(r.precisionWithinRadius)), "map_radius": \#(f(r.mapWithinRadius)), "radius": \#(radius), "precision_at_k": {\#(pk)}, "queries": \#(r.queries), "retrieval": \#(r.database), "queries_without_relevant": \#(r.queriesWithoutRelevant), "ties": "equal distance ranks by item position"}"#
     }
     if csv {
-      var lines = ["metric,k,value", "map,all,\(f(r.map))", "map,\(k),\(f(r.mapAtK ?? 0))", "ndcg,\(k),\(f(r.ndcg ?? 0))",
+      var lines = ["metric,k,value", "map,all,\(f(r.map))", "map_chance,all,\(f(r.mapChance))", "map,\(k),\(f(r.mapAtK ?? 0))", "ndcg,\(k),\(f(r.ndcg ?? 0))",
                    "precision_within_radius,\(radius),\(f(r.precisionWithinRadius))", "map_within_radius,\(radius),\(f(r.mapWithinRadius))"]
       lines += zip(cutoffs, zip(r.precisionAtK, r.recallAtK)).flatMap { ["precision_at_k,\($0),\(f($1.0))", "recall_at_k,\($0),\(f($1.1))"] }
       lines += r.curvePrecision.indices.flatMap { ["pr_precision,\($0),\(f(r.curvePrecision[$0]))", "pr_recall,\($0),\(f(r.curveRecall[$0]))"] }
       return lines.joined(separator: "\n")
     }
     var lines = ["\(direction)  \(r.queries) queries × \(r.database) items, \(r.bits) bits (ties: equal distance ranks by item position)",
-                 "  MAP@all                    \(f(r.map))",
+                 "  MAP@all                    \(f(r.map))   (chance: \(f(r.mapChance)))",
                  "  MAP@\(k)".padding(toLength: 29, withPad: " ", startingAt: 0) + f(r.mapAtK ?? 0),
                  "  NDCG@\(k)".padding(toLength: 29, withPad: " ", startingAt: 0) + f(r.ndcg ?? 0),
                  "  precision within radius \(radius)  \(f(r.precisionWithinRadius))",
