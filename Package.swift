@@ -52,6 +52,7 @@ let package = Package(
         "Corpus",
         "TextNet",
         "Training",
+        "CauchyLoss",
         "Augment",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),

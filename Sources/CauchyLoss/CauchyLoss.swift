@@ -2,8 +2,9 @@
 // modality's outputs, for a batch of rows U [b, k] against the other modality's rows V [n, k].
 //
 //   d(u, v) = (k/2)(1 − cos(u, v))                 a smooth Hamming distance, 0…k
-//   loss_ij = w_ij [ log(γ + d) − S_ij log γ − (1 − S_ij) log d ]
-//   w = |S|/|S₁| for similar pairs, |S|/|S₀| for dissimilar pairs of the batch (Deep Cauchy Hashing)
+//   loss_ij = w₁ S_ij [log(γ + d) − log γ] + w₀ (1 − S_ij) [log(γ + d) − log d]
+//   w₁ = |S|/ΣS, w₀ = |S|/Σ(1 − S) over the batch (Deep Cauchy Hashing's balance of similar and
+//   dissimilar pairs; for a 0/1 target, w_ij [log(γ + d) − S log γ − (1 − S) log d])
 //
 // cos is capped at 0.99 (d ≥ k/200) so that log d stays finite. Past the cap a dissimilar pair
 // keeps the push it has at the cap: were it zero, codes that collapse onto one direction early in
@@ -31,6 +32,8 @@ public struct CauchyLoss: Sendable {
     precondition(v.shape[1] == k && s.shape == [b, n], "CauchyLoss: U \(u.shape), V \(v.shape), S \(s.shape)")
     let (uHat, uNorm) = Self.normalised(u), (vHat, _) = Self.normalised(v)
     let cosine = BLAS.matmul(uHat, vHat, transposeB: true)  // [b, n]
+    // Soft targets s ∈ [0, 1]: the similar part weighs s, the dissimilar part 1 − s; the weights
+    // balance their totals as Deep Cauchy Hashing balances the pair counts of a 0/1 target.
     var similar = 0.0
     for i in 0..<s.count { similar += Double(s.data[i]) }
     let total = Double(b * n)
@@ -39,13 +42,16 @@ public struct CauchyLoss: Sendable {
     var loss = 0.0
     let dCos = Tensor(zeros: [b, n])  // dL/dcos
     for i in 0..<(b * n) {
-      let c = cosine.data[i], sim = s.data[i], w = sim > 0.5 ? wSimilar : wDissimilar
+      // w = w₁s + w₀(1 − s); the pair's loss is w [log(γ + d) − a log γ − (1 − a) log d] with a the
+      // similar part's share of w (a = s for a 0/1 target).
+      let c = cosine.data[i], pull = wSimilar * s.data[i], push = wDissimilar * (1 - s.data[i])
+      let w = pull + push, similarShare = w > 0 ? pull / w : 0, dissimilarShare = w > 0 ? push / w : 0
       let capped = c > Self.cosineCap
       let d = capped ? dMin : half * (1 - c)
-      loss += Double(w * (logf(gamma + d) - sim * logGamma - (1 - sim) * logf(d)))
+      loss += Double(w * (logf(gamma + d) - similarShare * logGamma - dissimilarShare * logf(d)))
       // Past the cap the pull of similarity has reached its goal and stops; the push of
       // dissimilarity goes on.
-      dCos.data[i] = -half * w * ((capped ? 0 : 1 / (gamma + d)) - (1 - sim) / d)
+      dCos.data[i] = -half * w * ((capped ? 0 : 1 / (gamma + d)) - dissimilarShare / d)
     }
     // dL/du_i = (1/|u_i|) [ Σ_j g_ij v̂_j − (Σ_j g_ij c_ij) û_i ],  g = dL/dcos
     let gradient = BLAS.matmul(dCos, vHat)

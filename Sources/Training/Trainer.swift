@@ -205,7 +205,7 @@ public final class Trainer {
 
   /// The batch's loss and its gradient with respect to the batch outputs `u`.
   func objective(_ u: Tensor, rows: [Int], own: Tensor, other: Tensor) -> (BatchLoss, Tensor) {
-    let s = Similarity.matrix(labels.rows(rows), labels)
+    let s = Similarity.matrix(labels.rows(rows), labels, kind: settings.similarity)
     let (similarity, gradient) = settings.loss == .cauchy
       ? CauchyLoss(gamma: settings.gamma).evaluate(u, other, similarity: s)
       : DCMHLoss().evaluate(u, other, similarity: s)

@@ -61,6 +61,6 @@ public enum TrainingDefaults {
     let widths = { (h: [Int]) in h.isEmpty ? "no hidden layer" : h.map(String.init).joined(separator: ",") }
     return "image tower \(spec.architecture.rawValue) on \(imageKind(spec.architecture).rawValue) (\(widths(spec.imageHidden)), rate \(s.imageLearningRate)); "
       + "text tower on \(textKind(spec).rawValue) (\(widths(spec.textHidden)), rate \(s.textLearningRate)); "
-      + "\(s.epochs) epochs, batch \(s.batchSize), \(s.loss.rawValue) loss"
+      + "\(s.epochs) epochs, batch \(s.batchSize), \(s.loss.rawValue) loss, similarity \(s.similarity.rawValue)"
   }
 }

@@ -1,6 +1,8 @@
 // TrainingSettings: the options of one training run (DESIGN.md's defaults), and the record of a
 // finished run that the model file keeps.
 
+import CauchyLoss
+
 public enum LossKind: String, Codable, CaseIterable, Sendable {
   case cauchy, dcmh
 }
@@ -26,6 +28,9 @@ public enum TrainLayers: String, Codable, CaseIterable, Sendable {
 
 public struct TrainingSettings: Codable, Equatable, Sendable {
   public var loss = LossKind.cauchy
+  /// The training target: any shared label (0/1), or graded by the cosine or Jaccard index of the
+  /// label sets.
+  public var similarity = SimilarityKind.any
   /// Cauchy scale γ, quantization weight α, bit-balance weight η, Cauchy quantization weight λ.
   public var gamma: Float = 10, alpha: Float = 1, eta: Float = 0, lambda: Float = 0
   public var epochs = 30
@@ -43,16 +48,18 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
   public init() {}
 
   enum CodingKeys: String, CodingKey {
-    case loss, gamma, alpha, eta, epochs, seed, pretrained
+    case loss, similarity, gamma, alpha, eta, epochs, seed, pretrained
     case lambda = "cauchy_quantization"
     case batchSize = "batch_size", imageLearningRate = "image_lr", textLearningRate = "text_lr"
     case halveEvery = "halve_every", flipImages = "flip_images", trainLayers = "train_layers"
   }
 
-  /// Model files and checkpoints written before λ existed read as λ = 0.
+  /// Model files and checkpoints written before λ or graded similarity existed read as λ = 0 and
+  /// "any shared label".
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     loss = try c.decode(LossKind.self, forKey: .loss)
+    similarity = try c.decodeIfPresent(SimilarityKind.self, forKey: .similarity) ?? .any
     gamma = try c.decode(Float.self, forKey: .gamma)
     alpha = try c.decode(Float.self, forKey: .alpha)
     eta = try c.decode(Float.self, forKey: .eta)

@@ -39,6 +39,29 @@ final class CauchyLossTests: XCTestCase {
     }
   }
 
+  func testGradedSimilarity() {
+    let batch = labels([[1, 1, 0], [0, 0, 0]]), all = labels([[1, 0, 0], [1, 1, 1], [0, 0, 1]])
+    XCTAssertEqual(Similarity.matrix(batch, all, kind: .any).scalars, [1, 1, 0, 0, 0, 0])
+    let cosine = Similarity.matrix(batch, all, kind: .cosine).scalars
+    for (x, y) in zip(cosine, [1 / Float(2).squareRoot(), 2 / Float(6).squareRoot(), 0, 0, 0, 0]) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+    let jaccard = Similarity.matrix(batch, all, kind: .jaccard).scalars
+    for (x, y) in zip(jaccard, [0.5, Float(2) / 3, 0, 0, 0, 0]) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+  }
+
+  /// Soft targets: the gradients of both losses by finite differences, and a 0/1 target gives the
+  /// loss of the 0/1 form.
+  func testSoftTargetGradients() {
+    var g = RandomGenerator(seed: 3)
+    let u = g.normal([4, 8]), v = g.normal([7, 8])
+    let a = g.uniform([4, 5], 0, 1).mapBinary(), b = g.uniform([7, 5], 0, 1).mapBinary()
+    for kind in [SimilarityKind.cosine, .jaccard] {
+      let s = Similarity.matrix(a, b, kind: kind)
+      let cauchy = CauchyLoss(gamma: 4)
+      checkGradient(u, cauchy.evaluate(u, v, similarity: s).gradient) { cauchy.evaluate(u, v, similarity: s).loss }
+      checkGradient(u, DCMHLoss().evaluate(u, v, similarity: s).gradient) { DCMHLoss().evaluate(u, v, similarity: s).loss }
+    }
+  }
+
   func testCauchyValueByHand() {
     // k = 2, one similar pair at 90° (cos 0, d = 1) and one dissimilar pair at 180° (cos −1, d = 2).
     let u = Tensor(shape: [1, 2], values: [1, 0]), v = Tensor(shape: [2, 2], values: [0, 3, -2, 0])
