@@ -66,7 +66,7 @@ let package = Package(
     .testTarget(name: "CauchyLossTests", dependencies: ["CauchyLoss", "Tensor"]),
     .testTarget(name: "TextNetTests", dependencies: ["TextNet", "Tensor", "Corpus", "TestSupport"]),
     .testTarget(name: "AugmentTests", dependencies: ["Augment", "Tensor", "Corpus"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training", "TextNet", "Tensor", "Corpus", "Hashing", "Augment"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "TextNet", "Tensor", "Corpus", "Hashing", "Augment", "CauchyLoss"]),
     .testTarget(name: "CorpusTests", dependencies: ["Corpus", "CHDF5"]),
     .testTarget(name: "cmhTests", dependencies: ["Hashing", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
   ],

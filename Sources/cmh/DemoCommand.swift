@@ -111,6 +111,7 @@ enum ShapesRecipe {
     var s = TrainingSettings()
     s.epochs = epochs
     s.loss = loss
+    s.similarity = TrainingDefaults.similarity(for: loss)
     s.seed = seed
     s.batchSize = 64
     s.textLearningRate = 1e-4

@@ -136,8 +136,8 @@ extension TrainLayers: ExpressibleByArgument {}
 /// The options of the optimisation.
 struct TrainingOptions: ParsableArguments {
   @Option(help: "Similarity loss: cauchy or dcmh.") var loss = LossKind.cauchy
-  @Option(help: "Training target: any (a shared label makes a pair similar), or graded by the cosine or jaccard of the label sets.")
-  var similarity = SimilarityKind.any
+  @Option(help: "Training target: any (a shared label makes a pair similar), or graded by the cosine or jaccard of the label sets (default: jaccard for cauchy, any for dcmh).")
+  var similarity: SimilarityKind?
   @Option(help: "Epochs (one image pass, one text pass and a code update each; default: 30 on pixels, 60 on feature rows). With --resume, the new total.") var epochs: Int?
   @Option(help: "Cauchy scale γ.") var gamma: Float = 10
   @Option(help: "Quantization weight α.") var alpha: Float = 1
@@ -163,13 +163,13 @@ struct TrainingOptions: ParsableArguments {
 
   /// The settings for a new model: what the user set, the rest from the input kinds of `spec`.
   func settings(for spec: ModelSpec) -> TrainingSettings {
-    TrainingDefaults.settings(for: spec, base: common, epochs: epochs, batchSize: batchSize, imageLearningRate: imageLr, textLearningRate: textLr)
+    TrainingDefaults.settings(for: spec, base: common, similarity: similarity, epochs: epochs, batchSize: batchSize, imageLearningRate: imageLr, textLearningRate: textLr)
   }
 
   /// The settings for a fine-tuning (its rates and epochs come from the folder's model).
   var common: TrainingSettings {
     var s = TrainingSettings()
-    s.loss = loss; s.similarity = similarity; s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.lambda = cauchyQuantization
+    s.loss = loss; s.similarity = similarity ?? TrainingDefaults.similarity(for: loss); s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.lambda = cauchyQuantization
     s.batchSize = batchSize ?? s.batchSize; s.imageLearningRate = imageLr ?? s.imageLearningRate; s.textLearningRate = textLr ?? s.textLearningRate
     s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed
     s.pretrained = pretrained.map { URL(fileURLWithPath: $0).path }

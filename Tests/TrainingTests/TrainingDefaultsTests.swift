@@ -2,6 +2,7 @@
 // corpus (on which the defaults of earlier versions collapsed the text codes to 1-8 patterns)
 // trains with the defaults into codes that retrieve far above chance.
 
+import CauchyLoss
 import Corpus
 import Foundation
 import Hashing
@@ -21,6 +22,11 @@ final class TrainingDefaultsTests: XCTestCase {
     let settings = TrainingDefaults.settings(for: spec, textLearningRate: 1e-5)
     XCTAssertEqual([settings.imageLearningRate, settings.textLearningRate], [3e-4, 1e-5], "what the user sets stands")
     XCTAssertEqual(settings.epochs, 60)
+    XCTAssertEqual(settings.similarity, .jaccard, "the Cauchy loss learns graded similarity")
+    var dcmh = TrainingSettings()
+    dcmh.loss = .dcmh
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, base: dcmh).similarity, .any)
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, similarity: .cosine).similarity, .cosine)
     let flickr = try FeatureCorpus.generate(into: folder.appendingPathComponent("f"), settings: FeatureCorpusSettings(kind: .mirflickr, pairs: 100))
     let tags = try ModelSpec.make(for: flickr, training: flickr.splits!.train, bits: 16)
     XCTAssertNil(tags.textScaling, "tag rows are a bag of words")
