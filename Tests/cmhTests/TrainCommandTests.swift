@@ -52,6 +52,11 @@ final class TrainCommandTests: XCTestCase {
     XCTAssertEqual(rows.map { $0["direction"] as? String }, ["i2t", "t2i", "i2i", "t2t"])
     XCTAssertEqual(rows[0]["bits"] as? Int, 16)
     XCTAssertEqual(rows[0]["queries"] as? Int, 12)
+    // MAP beside its chance level, and NDCG@k.
+    XCTAssertGreaterThan(rows[0]["map_chance"] as? Double ?? 0, 0)
+    XCTAssertNotNil(rows[0]["ndcg_at_k"] as? Double)
+    let table = try runCMH(["eval", model, corpus, "--quiet"])
+    XCTAssertTrue(table.1.contains("chance") && table.1.contains("NDCG@100"), table.1)
   }
 
   func testBadInputGetsClearMessages() throws {
