@@ -113,6 +113,19 @@ public enum HammingSearch {
     }
   }
 
+  /// How many codes of `database` lie at each distance 0…`maxDistance` from query `q`: the size of
+  /// each tie group a ranked list shows (equal distances rank by item position).
+  public static func distanceCounts(_ queries: BinaryCodes, _ q: Int, in database: BinaryCodes, upTo maxDistance: Int) -> [Int] {
+    check(queries, database)
+    precondition(maxDistance >= 0, "distanceCounts: negative distance \(maxDistance)")
+    var counts = [Int](repeating: 0, count: min(maxDistance, database.bits) + 1)
+    for i in 0..<database.count {
+      let d = database.distance(i, to: queries, q)
+      if d < counts.count { counts[d] += 1 }
+    }
+    return counts
+  }
+
   /// A single query splits the database over the threads only from this many code words on (12 MB):
   /// a million 128-bit codes scan 1.35x faster on two threads, a million 64-bit codes no faster
   /// (one core nearly drains the cache there, and starting threads costs the rest).

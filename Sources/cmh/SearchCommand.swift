@@ -85,17 +85,25 @@ struct SearchOptions: ParsableArguments {
     let hits = HammingIndex(index.codes).topK(codes, k: min(k, index.count))[0]
     let rows = hits.enumerated().map { (rank: $0 + 1, distance: $1.distance, item: index.item($1.index)) }
     let key = index.modality == .image ? "image" : "text"
+    // Tie groups: how many items of the index share each distance shown.
+    let tied = HammingSearch.distanceCounts(codes, 0, in: index.codes, upTo: hits.last?.distance ?? 0)
+    if !output.json { print("rank  dist  id  \(key)  [labels]") }
     for r in rows {
       if output.json {
-        let object: [String: Any] = ["rank": r.rank, "id": r.item.id, "distance": r.distance, key: r.item.display,
+        let object: [String: Any] = ["rank": r.rank, "id": r.item.id, "distance": r.distance, "tied": tied[r.distance], key: r.item.display,
                                      "labels": r.item.labels.split(separator: ",").map(String.init)]
         print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
       } else {
         print(String(format: "%4d  %3d  ", r.rank, r.distance) + "\(r.item.id)  \(r.item.display)" + (r.item.labels.isEmpty ? "" : "  [\(r.item.labels)]"))
       }
     }
+    if !output.json && !rows.isEmpty {
+      let groups = Set(rows.map(\.distance)).sorted().map { "\(tied[$0]) at distance \($0)" }
+      print("ties: " + groups.joined(separator: ", ") + " in the index (equal distances rank by item position)")
+    }
+    fflush(stdout)  // the results before the "wrote" line, also when both streams go to one pipe
     if let html {
-      try Data(SearchPage.render(query: query, rows: rows.map { ($0.rank, $0.distance, $0.item) }, modality: index.modality).utf8)
+      try Data(SearchPage.render(query: query, rows: rows.map { ($0.rank, $0.distance, $0.item) }, tied: tied, modality: index.modality).utf8)
         .write(to: URL(fileURLWithPath: html), options: .atomic)
       if !output.quiet { FileHandle.standardError.write("wrote \(html)\n".data(using: .utf8)!) }
     }
@@ -104,7 +112,7 @@ struct SearchOptions: ParsableArguments {
 
 /// The HTML page of one search: the query, then the results with thumbnails or texts.
 enum SearchPage {
-  static func render(query: SearchQuery, rows: [(Int, Int, IndexItem)], modality: Modality) -> String {
+  static func render(query: SearchQuery, rows: [(Int, Int, IndexItem)], tied: [Int], modality: Modality) -> String {
     var page = "<!doctype html>\n<meta charset=\"utf-8\"><title>cmh search</title>\n"
     page += "<style>body{font-family:sans-serif;margin:2em}figure{display:inline-block;width:180px;margin:8px;vertical-align:top}"
     page += "img{width:160px;image-rendering:pixelated;border:1px solid #ccc}li{margin:6px 0}.d{color:#666}</style>\n"
@@ -114,12 +122,12 @@ enum SearchPage {
     }
     if modality == .image {
       for (rank, distance, item) in rows {
-        page += "<figure><img src=\"\(escape(fileURL(item.display)))\"><figcaption>\(rank). \(escape(item.id)) <span class=d>distance \(distance)</span><br>\(escape(item.labels))</figcaption></figure>\n"
+        page += "<figure><img src=\"\(escape(fileURL(item.display)))\"><figcaption>\(rank). \(escape(item.id)) <span class=d>distance \(distance) (\(tied[distance]) tied)</span><br>\(escape(item.labels))</figcaption></figure>\n"
       }
     } else {
       page += "<ol>\n"
       for (_, distance, item) in rows {
-        page += "<li>\(escape(item.display)) <span class=d>(\(escape(item.id)), distance \(distance); \(escape(item.labels)))</span></li>\n"
+        page += "<li>\(escape(item.display)) <span class=d>(\(escape(item.id)), distance \(distance), \(tied[distance]) tied; \(escape(item.labels)))</span></li>\n"
       }
       page += "</ol>\n"
     }

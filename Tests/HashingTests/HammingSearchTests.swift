@@ -168,4 +168,15 @@ final class MultiIndexTests: XCTestCase {
     XCTAssertEqual(index.lastMultiIndexCount, 70)
     XCTAssertEqual(near, HammingSearch.radius(queries, in: database, radius: 2))
   }
+
+  /// Tie-group sizes against the radius search's hits counted by distance.
+  func testDistanceCountsMatchRadiusSearch() {
+    let database = randomCodes(300, bits: 16, seed: 5, clustered: true)
+    let queries = database.subset([0, 7])
+    for q in 0..<2 {
+      let hits = HammingSearch.radius(queries, in: database, radius: 5)[q]
+      let expected = (0...5).map { d in hits.filter { $0.distance == d }.count }
+      XCTAssertEqual(HammingSearch.distanceCounts(queries, q, in: database, upTo: 5), expected)
+    }
+  }
 }

@@ -38,13 +38,17 @@ final class TrainCommandTests: XCTestCase {
     XCTAssertEqual(lines.count, 3)
     let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
     XCTAssertEqual(first["rank"] as? Int, 1)
+    XCTAssertGreaterThanOrEqual(first["tied"] as? Int ?? 0, 1, "the tie group of the first result holds it")
     XCTAssertTrue((first["image"] as? String ?? "").hasSuffix(".jpg"))
     XCTAssertTrue(try String(contentsOfFile: page, encoding: .utf8).contains("<img src=\"file://"))
 
     let image = corpus + "/images/000000.jpg"
     let i2t = try runCMH(["search", "image2text", model, index + "/text.cmhindex", image, "-k", "2"])
     XCTAssertEqual(i2t.0, 0, i2t.2)
-    XCTAssertEqual(i2t.1.split(separator: "\n").count, 2)
+    let lines2 = i2t.1.split(separator: "\n")
+    XCTAssertEqual(lines2.count, 4, i2t.1)
+    XCTAssertEqual(lines2.first, "rank  dist  id  text  [labels]")
+    XCTAssertTrue(lines2.last?.hasPrefix("ties: ") == true && lines2.last!.contains("at distance"), i2t.1)
 
     let eval = try runCMH(["eval", model, corpus, "--json", "--quiet"])
     XCTAssertEqual(eval.0, 0, eval.2)
