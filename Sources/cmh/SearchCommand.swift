@@ -64,11 +64,14 @@ enum SearchQuery {
 }
 
 struct SearchOptions: ParsableArguments {
-  @Option(name: .short, help: "Results to show.") var k = 10
+  @Option(name: .short, help: "Results to show (default: 10, or 20 with --html).") var k: Int?
   @Option(help: "Write an HTML page with the results (thumbnails for images) to this file.") var html: String?
   @OptionGroup var output: OutputOptions
 
-  func validate() throws { guard k >= 1 else { throw ValidationError("-k must be at least 1") } }
+  func validate() throws { guard (k ?? 1) >= 1 else { throw ValidationError("-k must be at least 1") } }
+
+  /// How many results: what -k says, else 10 on the terminal and 20 on a page.
+  var count: Int { k ?? (html == nil ? 10 : 20) }
 
   func open(_ path: String, modality: Modality, model: CrossModalModel) throws -> IndexFile {
     let index = try IndexFile(contentsOf: URL(fileURLWithPath: path))
@@ -82,7 +85,7 @@ struct SearchOptions: ParsableArguments {
   }
 
   func show(query: SearchQuery, codes: BinaryCodes, in index: IndexFile) throws {
-    let hits = HammingIndex(index.codes).topK(codes, k: min(k, index.count))[0]
+    let hits = HammingIndex(index.codes).topK(codes, k: min(count, index.count))[0]
     let rows = hits.enumerated().map { (rank: $0 + 1, distance: $1.distance, item: index.item($1.index)) }
     let key = index.modality == .image ? "image" : "text"
     // Tie groups: how many items of the index share each distance shown.
