@@ -9,9 +9,8 @@
 // cos is capped at 0.99 (d ≥ k/200) so that log d stays finite. Past the cap a dissimilar pair
 // keeps the push it has at the cap: were it zero, codes that collapse onto one direction early in
 // training (the towers learn the common part of their targets first) would stay collapsed, with
-// nothing left to push dissimilar pairs apart. A similar pair's pull stops there: it has reached
-// the closest distance the loss knows, and pulling on would drive the tanh outputs of whole
-// label groups into saturation together (the collapse the test bed showed on feature rows).
+// nothing left to push dissimilar pairs apart. A similar pair's pull stops there, as the capped
+// loss's own derivative does: it has reached the closest distance the loss knows.
 // The sum runs over all n items for each batch row and is averaged over the batch only.
 
 import Foundation

@@ -10,26 +10,44 @@ public enum SimilarityKind: String, Codable, CaseIterable, Sendable {
   case any, cosine, jaccard
 }
 
-public enum Similarity {
-  /// S [b, n] for label rows `batch` [b, L] against `all` [n, L] (multi-hot, 0/1).
-  public static func matrix(_ batch: Tensor, _ all: Tensor, kind: SimilarityKind = .any) -> Tensor {
-    precondition(batch.rank == 2 && all.rank == 2 && batch.shape[1] == all.shape[1],
+/// The target against a fixed set of items (the training pairs): their label rows and label-set
+/// sizes are taken once, and each batch's rows are compared with all of them.
+public struct Similarity {
+  public let kind: SimilarityKind
+  let all: Tensor
+  /// |l_j| of every item, for the graded kinds.
+  let sizes: [Float]
+
+  /// `all` [n, L]: multi-hot (0/1) label rows of the items.
+  public init(_ all: Tensor, kind: SimilarityKind = .any) {
+    precondition(all.rank == 2, "Similarity: label rows must be a matrix, got \(all.shape)")
+    self.all = all
+    self.kind = kind
+    sizes = kind == .any ? [] : Self.rowSums(all)
+  }
+
+  /// S [b, n] for label rows `batch` [b, L] against the items.
+  public func matrix(_ batch: Tensor) -> Tensor {
+    precondition(batch.rank == 2 && batch.shape[1] == all.shape[1],
                  "Similarity: label rows \(batch.shape) and \(all.shape) must have the same label count")
     let s = BLAS.matmul(batch, all, transposeB: true)  // shared label counts
-    let (b, n) = (batch.shape[0], all.shape[0])
     if kind == .any {
       for i in 0..<s.count { s.data[i] = s.data[i] > 0.5 ? 1 : 0 }
       return s
     }
-    let rowSize = { (m: Tensor, r: Int) -> Float in (0..<m.shape[1]).reduce(0) { $0 + m.data[r * m.shape[1] + $1] } }
-    let a = (0..<b).map { rowSize(batch, $0) }, c = (0..<n).map { rowSize(all, $0) }
+    let (b, n) = (batch.shape[0], all.shape[0]), a = Self.rowSums(batch)
     for i in 0..<b {
       for j in 0..<n {
         let shared = s.data[i * n + j]
-        let denominator = kind == .cosine ? (a[i] * c[j]).squareRoot() : a[i] + c[j] - shared
+        let denominator = kind == .cosine ? (a[i] * sizes[j]).squareRoot() : a[i] + sizes[j] - shared
         s.data[i * n + j] = denominator > 0 ? shared / denominator : 0
       }
     }
     return s
+  }
+
+  static func rowSums(_ m: Tensor) -> [Float] {
+    let (rows, columns) = (m.shape[0], m.shape[1])
+    return (0..<rows).map { r in (0..<columns).reduce(0) { $0 + m.data[r * columns + $1] } }
   }
 }

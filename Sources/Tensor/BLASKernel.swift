@@ -19,8 +19,8 @@ public enum BLASKernel {
     return table
   }()
 
-  /// The kernel to ask for at each level, best first; a level's list ends with the levels below.
-  static let preferred: [VectorLevel: String] = [.avx512: "SkylakeX", .avx2: "Haswell", .avx: "Sandybridge", .sse4: "Nehalem"]
+  /// The kernel to ask for at each level, best level first.
+  static let preferred: [(VectorLevel, String)] = [(.avx512, "SkylakeX"), (.avx2, "Haswell"), (.avx, "Sandybridge"), (.sse4, "Nehalem")]
 
   /// The level a kernel name needs, nil for a name this table does not know (never judged).
   public static func level(of kernel: String) -> VectorLevel? { levels[kernel.lowercased()] }
@@ -44,11 +44,11 @@ public enum BLASKernel {
                             has: (String) -> Bool) -> Decision {
     if let user = userSetting, !restarted { return .userChoice(user) }
     guard cpu.isX86, let current = level(of: kernel), current < cpu.level else { return .keep }
-    let choices = VectorLevel.allBelow(cpu.level).filter { $0 > current }.compactMap { preferred[$0] }
     let cost = current == .baseline ? "4-7×" : "up to 2×"
     if restarted {
       return .warn("OpenBLAS still runs its \(kernel) kernel after cmh asked for a better one on this \(cpu.level) processor: matrix products run \(cost) slower than they could")
     }
+    let choices = preferred.filter { $0.0 <= cpu.level && $0.0 > current }.map(\.1)
     guard let best = choices.first(where: has) else {
       return .warn("OpenBLAS runs its \(kernel) kernel on this \(cpu.level) processor and has no better one: matrix products run \(cost) slower than they could (a build of OpenBLAS that knows this processor fixes it)")
     }
@@ -77,6 +77,11 @@ public enum BLASKernel {
     return dlsym(handle, "gotoblas_" + kernel.uppercased()) != nil
   }
 
+  /// The user's `OPENBLAS_CORETYPE` (nil when unset or empty).
+  public static var userSetting: String? {
+    ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].flatMap { $0.isEmpty ? nil : $0 }
+  }
+
   /// The kernel OpenBLAS chose before cmh restarted with a better one, nil when it did not.
   public static var replaced: String? { ProcessInfo.processInfo.environment[restartMarker] }
 
@@ -85,8 +90,7 @@ public enum BLASKernel {
   public static func checkAtStart() {
     let env = ProcessInfo.processInfo.environment
     let seen = env[testKernel] ?? current
-    let user = env["OPENBLAS_CORETYPE"].flatMap { $0.isEmpty ? nil : $0 }
-    let decision = decide(cpu: .current, kernel: seen, userSetting: user,
+    let decision = decide(cpu: .current, kernel: seen, userSetting: userSetting,
                           restarted: env[restartMarker] != nil, has: has)
     switch decision {
     case .keep, .userChoice: return
@@ -109,12 +113,5 @@ public enum BLASKernel {
     #endif
     fflush(stdout); fflush(stderr)
     execv(program, CommandLine.unsafeArgv)
-  }
-}
-
-extension VectorLevel {
-  /// The levels from `top` down to SSE4, best first.
-  static func allBelow(_ top: VectorLevel) -> [VectorLevel] {
-    [.avx512, .avx2, .avx, .sse4].filter { $0 <= top }
   }
 }

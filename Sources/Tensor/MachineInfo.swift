@@ -35,8 +35,7 @@ public struct MachineInfo: Codable, Sendable {
   /// This process's machine, as it runs now.
   public static func current() -> MachineInfo {
     let cpu = CPUFeatures.current, kernel = BLASKernel.current
-    let env = ProcessInfo.processInfo.environment
-    let chosenBy = BLASKernel.replaced != nil ? "cmh" : (env["OPENBLAS_CORETYPE"]?.isEmpty == false ? "user" : "openblas")
+    let chosenBy = BLASKernel.replaced != nil ? "cmh" : BLASKernel.userSetting != nil ? "user" : "openblas"
     return MachineInfo(
       processor: cpu.brand.isEmpty ? "unknown" : cpu.brand, vendor: cpu.vendor, family: cpu.family, model: cpu.model,
       vectorLevel: cpu.level.description, features: cpu.features, cores: ProcessInfo.processInfo.activeProcessorCount,
@@ -61,19 +60,22 @@ public struct MachineInfo: Codable, Sendable {
     #endif
   }
 
+  /// The kernel and how it came to run.
+  public var kernelDescription: String {
+    switch kernelChosenBy {
+    case "cmh": return kernel + " (cmh chose it: OpenBLAS had picked \(kernelReplaced ?? "?"))"
+    case "user": return kernel + " (OPENBLAS_CORETYPE)"
+    default: return kernel + (kernelFitsProcessor ? "" : " (below what this processor offers)")
+    }
+  }
+
   /// The lines people read: one fact a line, name and value.
   public var lines: [(String, String)] {
-    let kernelNote: String
-    switch kernelChosenBy {
-    case "cmh": kernelNote = " (cmh chose it: OpenBLAS had picked \(kernelReplaced ?? "?"))"
-    case "user": kernelNote = " (OPENBLAS_CORETYPE)"
-    default: kernelNote = kernelFitsProcessor ? "" : " (below what this processor offers)"
-    }
-    return [
+    [
       ("processor", "\(processor) (\(vendor), family \(family), model \(model)), \(cores) cores"),
       ("vector units", "\(vectorLevel): \(features.joined(separator: " "))"),
       ("BLAS", blas + (blasPackage.map { " (Debian \($0))" } ?? "")),
-      ("BLAS kernel", kernel + kernelNote),
+      ("BLAS kernel", kernelDescription),
       ("threads", "\(threads) engine, \(blasThreads) OpenBLAS (CMH_THREADS)"),
       ("built for", buildTarget),
     ]

@@ -22,14 +22,10 @@ public struct TextInputs: Sendable {
     scaling.map { TextInputs(rows: $0.apply(rows), coverage: coverage) } ?? self
   }
 
-  /// The rows of `pairs` (indices into the corpus) for a model with `spec`.
+  /// The rows of `pairs` (indices into the corpus) for a model with `spec`; feature rows are
+  /// standardised by its text scaling (words never have one).
   public static func load(_ corpus: Corpus, pairs: [Int], spec: ModelSpec) throws -> TextInputs {
-    try load(corpus, pairs: pairs, input: spec.text).scaled(spec.textScaling)
-  }
-
-  /// The rows of `pairs` (indices into the corpus) for a text input, unscaled.
-  public static func load(_ corpus: Corpus, pairs: [Int], input: TextInput) throws -> TextInputs {
-    switch input {
+    switch spec.text {
     case .words(let vocabulary):
       let texts = try pairs.map { i -> String in
         guard let text = corpus.pairs[i].text else {
@@ -46,7 +42,8 @@ public struct TextInputs: Sendable {
       guard features.columns == columns else {
         throw TrainingError(description: "\(corpus.directory.path)/features/text.npy: \(features.columns) columns, the model expects \(columns)")
       }
-      return TextInputs(rows: SparseRows(rowMajor: features.subset(pairs).values, columnCount: columns), coverage: nil)
+      let rows = features.subset(pairs)
+      return TextInputs(rows: SparseRows(rowMajor: (spec.textScaling?.apply(rows) ?? rows).values, columnCount: columns), coverage: nil)
     }
   }
 

@@ -32,6 +32,8 @@ public final class Trainer {
   var epochStart: RandomGenerator
   var orders: [[Int]] = []
   let collapseGuard: CollapseGuard
+  /// The training target against all n pairs (label-set sizes taken once).
+  let target: Similarity
 
   public enum Phase: Int, Sendable { case image, text }
 
@@ -80,6 +82,7 @@ public final class Trainer {
     G = generator.uniform([count, k], -1, 1)
     B = Quantization.codes(F, G)
     epochStart = generator
+    target = Similarity(self.labels, kind: settings.similarity)
     collapseGuard = CollapseGuard(labelSets: Set(labels).count, towers: [self.imageNetwork, model.text])
   }
 
@@ -205,7 +208,7 @@ public final class Trainer {
 
   /// The batch's loss and its gradient with respect to the batch outputs `u`.
   func objective(_ u: Tensor, rows: [Int], own: Tensor, other: Tensor) -> (BatchLoss, Tensor) {
-    let s = Similarity.matrix(labels.rows(rows), labels, kind: settings.similarity)
+    let s = target.matrix(labels.rows(rows))
     let (similarity, gradient) = settings.loss == .cauchy
       ? CauchyLoss(gamma: settings.gamma).evaluate(u, other, similarity: s)
       : DCMHLoss().evaluate(u, other, similarity: s)

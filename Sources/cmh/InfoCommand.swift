@@ -39,8 +39,7 @@ enum MachineReport {
 
   /// One line for the start of a long run: the processor and the BLAS kernel.
   static func kernelLine(_ info: MachineInfo) -> String {
-    let kernel = info.lines.first { $0.0 == "BLAS kernel" }!.1
-    return "\(info.processor), \(info.vectorLevel); OpenBLAS kernel \(kernel); \(info.threads) threads"
+    "\(info.processor), \(info.vectorLevel); OpenBLAS kernel \(info.kernelDescription); \(info.threads) threads"
   }
 
   /// The machine's lines ahead of a benchmark's figures: `{"machine": {...}}` with --json.

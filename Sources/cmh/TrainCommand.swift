@@ -169,7 +169,7 @@ struct TrainingOptions: ParsableArguments {
   /// The settings for a fine-tuning (its rates and epochs come from the folder's model).
   var common: TrainingSettings {
     var s = TrainingSettings()
-    s.loss = loss; s.similarity = similarity ?? TrainingDefaults.similarity(for: loss); s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.lambda = cauchyQuantization
+    s.loss = loss; s.similarity = similarity ?? s.similarity; s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.lambda = cauchyQuantization
     s.batchSize = batchSize ?? s.batchSize; s.imageLearningRate = imageLr ?? s.imageLearningRate; s.textLearningRate = textLr ?? s.textLearningRate
     s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed
     s.pretrained = pretrained.map { URL(fileURLWithPath: $0).path }

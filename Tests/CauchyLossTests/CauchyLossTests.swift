@@ -24,14 +24,15 @@ final class CauchyLossTests: XCTestCase {
   func labels(_ rows: [[Float]]) -> Tensor { Tensor(shape: [rows.count, rows[0].count], values: rows.flatMap { $0 }) }
 
   func testSimilarity() {
-    let s = Similarity.matrix(labels([[1, 0, 1], [0, 1, 0]]), labels([[0, 0, 1], [1, 1, 0], [0, 0, 0]]))
+    let s = Similarity(labels([[0, 0, 1], [1, 1, 0], [0, 0, 0]])).matrix(labels([[1, 0, 1], [0, 1, 0]]))
     XCTAssertEqual(s.scalars, [1, 1, 0, 0, 1, 0])
   }
 
   func testCauchyGradient() {
     var g = RandomGenerator(seed: 1)
     let u = g.normal([4, 8]), v = g.normal([7, 8])
-    let s = Similarity.matrix(g.uniform([4, 3], 0, 1).mapBinary(), g.uniform([7, 3], 0, 1).mapBinary())
+    let batch = g.uniform([4, 3], 0, 1).mapBinary()
+    let s = Similarity(g.uniform([7, 3], 0, 1).mapBinary()).matrix(batch)
     for gamma: Float in [10, 2] {
       let loss = CauchyLoss(gamma: gamma)
       let (_, gradient) = loss.evaluate(u, v, similarity: s)
@@ -41,10 +42,10 @@ final class CauchyLossTests: XCTestCase {
 
   func testGradedSimilarity() {
     let batch = labels([[1, 1, 0], [0, 0, 0]]), all = labels([[1, 0, 0], [1, 1, 1], [0, 0, 1]])
-    XCTAssertEqual(Similarity.matrix(batch, all, kind: .any).scalars, [1, 1, 0, 0, 0, 0])
-    let cosine = Similarity.matrix(batch, all, kind: .cosine).scalars
+    XCTAssertEqual(Similarity(all, kind: .any).matrix(batch).scalars, [1, 1, 0, 0, 0, 0])
+    let cosine = Similarity(all, kind: .cosine).matrix(batch).scalars
     for (x, y) in zip(cosine, [1 / Float(2).squareRoot(), 2 / Float(6).squareRoot(), 0, 0, 0, 0]) { XCTAssertEqual(x, y, accuracy: 1e-6) }
-    let jaccard = Similarity.matrix(batch, all, kind: .jaccard).scalars
+    let jaccard = Similarity(all, kind: .jaccard).matrix(batch).scalars
     for (x, y) in zip(jaccard, [0.5, Float(2) / 3, 0, 0, 0, 0]) { XCTAssertEqual(x, y, accuracy: 1e-6) }
   }
 
@@ -55,7 +56,7 @@ final class CauchyLossTests: XCTestCase {
     let u = g.normal([4, 8]), v = g.normal([7, 8])
     let a = g.uniform([4, 5], 0, 1).mapBinary(), b = g.uniform([7, 5], 0, 1).mapBinary()
     for kind in [SimilarityKind.cosine, .jaccard] {
-      let s = Similarity.matrix(a, b, kind: kind)
+      let s = Similarity(b, kind: kind).matrix(a)
       let cauchy = CauchyLoss(gamma: 4)
       checkGradient(u, cauchy.evaluate(u, v, similarity: s).gradient) { cauchy.evaluate(u, v, similarity: s).loss }
       checkGradient(u, DCMHLoss().evaluate(u, v, similarity: s).gradient) { DCMHLoss().evaluate(u, v, similarity: s).loss }
@@ -99,7 +100,8 @@ final class CauchyLossTests: XCTestCase {
   func testDCMHGradientAndValue() {
     var g = RandomGenerator(seed: 3)
     let u = g.uniform([3, 6], -1, 1), v = g.uniform([5, 6], -1, 1)
-    let s = Similarity.matrix(g.uniform([3, 2], 0, 1).mapBinary(), g.uniform([5, 2], 0, 1).mapBinary())
+    let batch = g.uniform([3, 2], 0, 1).mapBinary()
+    let s = Similarity(g.uniform([5, 2], 0, 1).mapBinary()).matrix(batch)
     let (_, gradient) = DCMHLoss().evaluate(u, v, similarity: s)
     checkGradient(u, gradient) { DCMHLoss().evaluate(u, v, similarity: s).loss }
     let one = DCMHLoss().evaluate(Tensor(shape: [1, 1], values: [2]), Tensor(shape: [1, 1], values: [1]), similarity: Tensor(shape: [1, 1], values: [1]))

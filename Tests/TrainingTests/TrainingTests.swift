@@ -47,7 +47,7 @@ final class TrainingTests: XCTestCase {
     try model.save(to: url)
     let loaded = try CrossModalModel.load(from: url)
     XCTAssertEqual(loaded.spec, model.spec)
-    let texts = try TextInputs.load(corpus, pairs: [0, 1, 2], input: model.spec.text)
+    let texts = try TextInputs.load(corpus, pairs: [0, 1, 2], spec: model.spec)
     XCTAssertEqual(loaded.textOutputs(texts).scalars, model.textOutputs(texts).scalars)
     let images = try ImageInputs.load(corpus, pairs: [0, 1, 2], spec: model.spec)
     XCTAssertEqual(loaded.imageOutputs(images).scalars, model.imageOutputs(images).scalars)
