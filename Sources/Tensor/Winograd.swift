@@ -1,19 +1,24 @@
-// Winograd: 3×3 stride-1 padding-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin &
+// Winograd: 3×3 stride-1 padding-1 convolution by Winograd's minimal filtering F(4×4, 3×3) (Lavin &
 // Gray, 2016), forward and weight gradient; the input gradient of such a layer is itself one (the
 // flipped kernel, see Conv2D), so all three passes of ResNet's 3×3 layers go through here.
 //
-// Each 2×2 output tile is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A for the 4×4 input patch d around it: the 16
-// products become 16 sgemms of depth C over all tiles, 16·O·C·(H·W/4) multiply-adds instead of
-// im2col's 9·O·C·H·W (2.25× fewer). The weight gradient is that map's adjoint: dU = dM·Vᵀ per
-// transformed position, dM = A dY Aᵀ, dg = Gᵀ dU G.
+// Each 4×4 output tile is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A for the 6×6 input patch d around it: 36 products
+// per 16 outputs, so 36 sgemms of depth C over all tiles do 36·O·C·(H·W/16) multiply-adds, 4× fewer
+// than im2col's 9·O·C·H·W (F(2×2, 3×3) does 2.25× fewer and transforms 1.8× more values per output).
+// The weight gradient is that map's adjoint: dU = dM·Vᵀ per position, dM = A dY Aᵀ, dg = Gᵀ dU G.
 //
-// For the input transform the padded input is split by row and column parity, and each parity
-// plane is kept twice, as is and shifted one column left, in the tiles' row-by-row layout: the 16
-// inputs of every tile then sit at fixed offsets of its own index, and the transform is 16-lane
-// vector code over the tiles of each channel. The output transforms are vector code over
-// the tiles too.
+// A chunk of images goes through three phases, each spread over the workers: the input transforms
+// (by channel), the 36 sgemms (by position, so that each worker packs only its own positions'
+// weights and every product spans all tiles of the chunk: the 4×4 maps of a 128² image's last
+// layers have one tile per image), and the output transforms (by output channel).
 //
-//   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]   Aᵀ = [1 1 1 0; 0 1 −1 −1]
+// The transforms are 16-lane vector code over the tiles of all images of a chunk (one image of a
+// 4×4 map has a single tile): the input patches are gathered into the rows of the sgemm's operand
+// and transformed in place; outputs are transformed into rows of corners, then scattered.
+//
+//   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
+//   G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙; 1/24 −1/12 ⅙; 0 0 1]
+//   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
 
 import Foundation
 
@@ -22,33 +27,42 @@ enum Winograd {
     g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padding == 1
   }
 
-  /// The tiling of one image plane: `rows` × `columns` tiles of 2×2 outputs.
+  /// Positions of a transformed 6×6 tile: one sgemm each.
+  static let positions = 36
+
+  typealias Lane = SIMD16<Float>
+  static let lane = Lane.scalarCount
+  @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Lane { UnsafeRawPointer(p).loadUnaligned(as: Lane.self) }
+  @inline(__always) static func store(_ v: Lane, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lane.self) }
+
+  /// The tiling of one image plane: `rows` × `columns` tiles of 4×4 outputs.
   struct Tiling {
     let height: Int, width: Int, rows: Int, columns: Int
     init(_ g: ConvGeometry) {
       height = g.height; width = g.width
-      rows = (g.height + 1) / 2; columns = (g.width + 1) / 2
+      rows = (g.height + 3) / 4; columns = (g.width + 3) / 4
     }
-    /// Tiles per image.
     var tiles: Int { rows * columns }
-    /// Floats of one channel in a split array: the tiles' rows and one more.
-    var plane: Int { (rows + 1) * columns }
-    var lanes: Int { Self.whole(tiles) }
-    static func whole(_ n: Int) -> Int { (n + Lane.scalarCount - 1) / Lane.scalarCount * Lane.scalarCount }
-    /// One split array of all channels of an image, with room for the last vector's reads.
-    func splitStride(channels c: Int) -> Int { c * plane + columns + Lane.scalarCount }
-    /// Per-worker scratch: the input transform's eight split arrays, or the output transforms'
-    /// four corner rows and 16 rows over the tiles.
-    func scratchSize(channels c: Int) -> Int { max(8 * splitStride(channels: c), 20 * lanes) }
+    /// Images whose patches are gathered and transformed together: 64 tiles or more.
+    func imagesPerBlock(_ images: Int) -> Int { max(1, min(images, 64 / tiles)) }
+    /// Floats between two positions' rows of gathered patches.
+    func patchStride(_ images: Int) -> Int { whole(imagesPerBlock(images) * tiles) + lane }
+    /// Floats of one split array: the tiles' rows and one more, and room for the last vector's reads.
+    var splitPlane: Int { (rows + 1) * columns + lane }
+    /// Per-worker scratch: the split arrays of an image, the gathered patches of a block, or 16
+    /// rows of corners over the tiles of `images` images; and 36 vectors of partial sums.
+    func scratchSize(images: Int) -> Int {
+      max(24 * splitPlane, positions * patchStride(images), 16 * whole(images * tiles)) + positions * lane
+    }
   }
 
-  typealias Lane = SIMD16<Float>
-  @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Lane { UnsafeRawPointer(p).loadUnaligned(as: Lane.self) }
-  @inline(__always) static func store(_ v: Lane, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lane.self) }
+  /// n rounded up to whole vectors.
+  static func whole(_ n: Int) -> Int { (n + lane - 1) / lane * lane }
 
-  /// Images per chunk so that the transformed inputs and products stay within the column budget.
+  /// Images per chunk: the transformed inputs (or outputs) of a chunk stay within twice the
+  /// column budget, in the shared cache while the sgemms read them.
   static func chunkSize(_ t: Tiling, channels: Int, outChannels: Int, batch: Int) -> Int {
-    max(1, min(batch, Conv2D.columnBudget / max(1, 16 * max(channels, outChannels) * t.tiles)))
+    max(1, min(batch, 2 * Conv2D.columnBudget / max(1, positions * max(channels, outChannels) * t.tiles)))
   }
 
   // MARK: Forward
@@ -58,152 +72,172 @@ enum Winograd {
                        outChannels oc: Int, into y: UnsafeMutablePointer<Float>) {
     let t = Tiling(g), c = g.channels, nb = chunkSize(t, channels: c, outChannels: oc, batch: n)
     let u = transformWeights(weights, outChannels: oc, channels: c)
-    defer { StoragePool.shared.release(u, count: 16 * oc * c) }
-    Threads.splitWork(n) { worker, images in
-      let v = Scratch.shared.buffer(3, worker: worker, count: 16 * c * (nb * t.tiles + Lane.scalarCount))
-      let m = Scratch.shared.buffer(4, worker: worker, count: 16 * oc * nb * t.tiles + Lane.scalarCount)
-      let split = Scratch.shared.buffer(5, worker: worker, count: t.scratchSize(channels: c))
-      for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: nb) {
-        let b = min(nb, images.upperBound - start), tiles = b * t.tiles
-        let ldv = tiles + Lane.scalarCount
-        transformInputs(x + start * g.imageSize, images: b, channels: c, t, split: split, into: v, rowStride: ldv)
-        for p in 0..<16 {
-          BLAS.gemm(m: oc, n: tiles, k: c, a: u + p * oc * c, lda: c, b: v + p * c * ldv, ldb: ldv, c: m + p * oc * tiles, ldc: tiles)
+    defer { StoragePool.shared.release(u, count: positions * oc * c + lane) }
+    let most = nb * t.tiles + lane
+    let v = Scratch.shared.buffer(3, count: positions * c * most), m = Scratch.shared.buffer(4, count: positions * oc * most)
+    for start in stride(from: 0, to: n, by: nb) {
+      let b = min(nb, n - start), tiles = b * t.tiles, ld = tiles + lane
+      transformInputs(x + start * g.imageSize, images: b, channels: c, t, into: v, rowStride: ld)
+      Threads.splitWork(positions) { _, range in
+        for p in range {
+          BLAS.gemm(m: oc, n: tiles, k: c, a: u + p * oc * c, lda: c, b: v + p * c * ld, ldb: ld, c: m + p * oc * ld, ldc: ld)
         }
-        transformOutputs(m, images: b, outChannels: oc, t, scratch: split, into: y + start * oc * g.height * g.width)
       }
+      transformOutputs(m, images: b, outChannels: oc, t, rowStride: ld, into: y + start * oc * g.height * g.width)
     }
   }
 
-  /// U = G g Gᵀ for every (o, c), laid out [16][O][C]: 16 input channels at a time, their nine
-  /// weights first gathered into vectors.
+  /// U = G g Gᵀ for every (o, c), laid out [36][O][C] (with a vector of slack): 16 input channels
+  /// at a time, their nine weights first gathered into vectors.
   static func transformWeights(_ w: UnsafePointer<Float>, outChannels oc: Int, channels c: Int) -> UnsafeMutablePointer<Float> {
-    let u = StoragePool.shared.allocate(16 * oc * c), s = oc * c, n = Lane.scalarCount
+    let u = StoragePool.shared.allocate(positions * oc * c + lane), s = oc * c
     Threads.parallelFor(oc) { o in
-      var gathered = [Lane](repeating: Lane(), count: 9), out = [Lane](repeating: Lane(), count: 16)
-      for start in Swift.stride(from: 0, to: c, by: n) {
-        let count = min(n, c - start)
-        for j in 0..<9 {
-          var lane = Lane()
-          for l in 0..<count { lane[l] = w[(o * c + start + l) * 9 + j] }
-          gathered[j] = lane
-        }
-        for j in 0..<3 {  // G g, column j: g0, ½(g0 + g1 + g2), ½(g0 − g1 + g2), g2 → rows a of 3
-          let (g0, g1, g2) = (gathered[j], gathered[3 + j], gathered[6 + j])
-          out[j] = g0; out[3 + j] = 0.5 * (g0 + g1 + g2); out[6 + j] = 0.5 * (g0 - g1 + g2); out[9 + j] = g2
-        }
-        let rows = Array(out[0..<12])
-        for a in 0..<4 {  // (G g) Gᵀ along each row
-          let (r0, r1, r2) = (rows[3 * a], rows[3 * a + 1], rows[3 * a + 2])
-          out[4 * a] = r0; out[4 * a + 1] = 0.5 * (r0 + r1 + r2); out[4 * a + 2] = 0.5 * (r0 - r1 + r2); out[4 * a + 3] = r2
-        }
-        for xi in 0..<16 {
-          let dst = u + xi * s + o * c + start
-          if count == n { store(out[xi], dst) } else { for l in 0..<count { dst[l] = out[xi][l] } }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 18 * lane) { buffer in
+        let partial = buffer.baseAddress!
+        for start in stride(from: 0, to: c, by: lane) {
+          let count = min(lane, c - start)
+          func weight(_ j: Int) -> Lane {
+            var v = Lane()
+            for l in 0..<count { v[l] = w[(o * c + start + l) * 9 + j] }
+            return v
+          }
+          for j in 0..<3 {  // G down each column j, into row a of [6][3]…
+            store(filterTransform((weight(j), weight(3 + j), weight(6 + j))), partial + j * lane, stride: 3 * lane)
+          }
+          for a in 0..<6 {  // …then G along each row.
+            store(filterTransform(load3(partial + 3 * a * lane, stride: lane)), u + 6 * a * s + o * c + start, stride: s, count: count)
+          }
         }
       }
     }
     return u
   }
 
-  /// V = Bᵀ d B for every tile of every channel of `images` images, laid out [16][C][rowStride]
-  /// (image after image in a row). The last vector of a channel may write up to 15 floats past its
-  /// tiles: into the next image's, written later, or into the row's slack after the last image.
+  /// V = Bᵀ d B for every tile of every channel, laid out [36][C][rowStride] (image after image in
+  /// a row), channels spread over the workers. An image with a vector of tiles or more is split
+  /// into rows and columns mod 4 (`splitPadded`), whose arrays hold its patches at fixed offsets:
+  /// half the writes of gathering the patches. Smaller maps are gathered in blocks of images of 64
+  /// tiles or more, so that the vectors are full.
   static func transformInputs(_ x: UnsafePointer<Float>, images: Int, channels c: Int, _ t: Tiling,
-                              split: UnsafeMutablePointer<Float>, into v: UnsafeMutablePointer<Float>, rowStride: Int) {
-    let w = t.columns, plane = t.plane, stride = t.splitStride(channels: c), xs = c * rowStride
-    // d[a][b] of tile q: split array (a % 2, b % 2, shifted by b / 2) at q + (a / 2)·columns.
-    let e = UnsafePointer(split), o = e + stride, f = o + stride, g = f + stride  // even rows: even/odd columns, shifted
-    let e1 = g + stride, o1 = e1 + stride, f1 = o1 + stride, g1 = f1 + stride     // odd rows
-    for i in 0..<images {
-      splitPadded(x + i * c * t.height * t.width, channels: c, t, into: split, stride: stride)
-      for ci in 0..<c {
-        let out = v + ci * rowStride + i * t.tiles
-        for q in Swift.stride(from: ci * plane, to: ci * plane + t.tiles, by: Lane.scalarCount) {
-          let r0 = (load(e + q), load(o + q), load(f + q), load(g + q))
-          let r1 = (load(e1 + q), load(o1 + q), load(f1 + q), load(g1 + q))
-          let r2 = (load(e + q + w), load(o + q + w), load(f + q + w), load(g + q + w))
-          let r3 = (load(e1 + q + w), load(o1 + q + w), load(f1 + q + w), load(g1 + q + w))
-          // Bᵀ down the columns: rows r0 − r2, r1 + r2, r2 − r1, r1 − r3; then Bᵀ along each.
-          let at = out + q - ci * plane
-          columnTransform((r0.0 - r2.0, r0.1 - r2.1, r0.2 - r2.2, r0.3 - r2.3), at, xs)
-          columnTransform((r1.0 + r2.0, r1.1 + r2.1, r1.2 + r2.2, r1.3 + r2.3), at + 4 * xs, xs)
-          columnTransform((r2.0 - r1.0, r2.1 - r1.1, r2.2 - r1.2, r2.3 - r1.3), at + 8 * xs, xs)
-          columnTransform((r1.0 - r3.0, r1.1 - r3.1, r1.2 - r3.2, r1.3 - r3.3), at + 12 * xs, xs)
+                              into v: UnsafeMutablePointer<Float>, rowStride: Int) {
+    let xs = c * rowStride, plane = t.height * t.width
+    Threads.splitWork(c) { worker, channels in
+      let scratch = Scratch.shared.buffer(5, worker: worker, count: t.scratchSize(images: images))
+      for ci in channels {
+        let row = v + ci * rowStride
+        if t.tiles >= lane {
+          for i in 0..<images { transformSplit(x + (i * c + ci) * plane, t, scratch: scratch, into: row + i * t.tiles, positionStride: xs) }
+        } else {
+          transformGathered(x + ci * plane, images: images, imageStride: c * plane, t, scratch: scratch, into: row, positionStride: xs)
         }
       }
     }
   }
 
-  /// Bᵀ along one row (d0, d1, d2, d3): d0 − d2, d1 + d2, d2 − d1, d1 − d3, stored `stride` apart.
-  @inline(__always)
-  private static func columnTransform(_ d: (Lane, Lane, Lane, Lane), _ out: UnsafeMutablePointer<Float>, _ stride: Int) {
-    store(d.0 - d.2, out)
-    store(d.1 + d.2, out + stride)
-    store(d.2 - d.1, out + 2 * stride)
-    store(d.1 - d.3, out + 3 * stride)
+  /// The input transform of one channel of one image. Its last vector may write up to 15 floats
+  /// past the image's tiles: into the next image's, which the same worker writes later, or into
+  /// the row's slack.
+  private static func transformSplit(_ image: UnsafePointer<Float>, _ t: Tiling, scratch: UnsafeMutablePointer<Float>,
+                                     into out: UnsafeMutablePointer<Float>, positionStride xs: Int) {
+    splitPadded(image, t, into: scratch)
+    let plane = t.splitPlane, w = t.columns, partial = scratch + 24 * plane
+    for q in stride(from: 0, to: t.tiles, by: lane) {
+      for b in 0..<6 {  // d[a][b] is split array (a mod 4, b) at q + (a / 4)·columns; Bᵀ down each column…
+        let s = UnsafePointer(scratch + b * plane + q)
+        let d = (load(s), load(s + 6 * plane), load(s + 12 * plane), load(s + 18 * plane), load(s + w), load(s + 6 * plane + w))
+        store(inputTransform(d), partial + b * lane, stride: 6 * lane)
+      }
+      for a in 0..<6 {  // …then along each row.
+        store(inputTransform(load6(partial + 6 * a * lane, stride: lane)), out + q + 6 * a * xs, stride: xs)
+      }
+    }
   }
 
-  /// Splits each zero-padded channel (one row and column of zeros around it) by row and column
-  /// parity into the tiles' layout: array (rp, cp) holds padded[2r + rp][2k + cp] of channel ci at
-  /// ci·plane + r·columns + k, and its shifted twin padded[2r + rp][2k + 2 + cp] there.
-  private static func splitPadded(_ image: UnsafePointer<Float>, channels c: Int, _ t: Tiling,
-                                  into split: UnsafeMutablePointer<Float>, stride: Int) {
-    split.initialize(repeating: 0, count: 8 * stride)
-    let w = t.columns
-    for ci in 0..<c {
-      for h in 0..<t.height {
-        // Padded row h + 1 (odd rows: arrays 4…7); padded column x + 1 is odd for even x (cp = 1,
-        // k = x / 2) and even for odd x (cp = 0, k = (x + 1) / 2); the shifted twin sits at k − 1.
-        let src = image + (ci * t.height + h) * t.width
-        let even = split + 4 * ((h + 1) % 2) * stride + ci * t.plane + (h + 1) / 2 * w
-        let odd = even + stride, evenShifted = odd + stride, oddShifted = evenShifted + stride
-        for k in 0..<(t.width + 1) / 2 { odd[k] = src[2 * k] }
-        for k in 1..<(t.width + 1) / 2 { oddShifted[k - 1] = src[2 * k] }
-        for k in 0..<t.width / 2 {
-          if k + 1 < w { even[k + 1] = src[2 * k + 1] }
-          evenShifted[k] = src[2 * k + 1]
+  /// Splits a zero-padded channel (one row and column of zeros around it) into 24 arrays: (ρ, b)
+  /// holds padded[4r + ρ][4k + b] at r·columns + k, for ρ < 4 and b < 6.
+  private static func splitPadded(_ image: UnsafePointer<Float>, _ t: Tiling, into split: UnsafeMutablePointer<Float>) {
+    split.initialize(repeating: 0, count: 24 * t.splitPlane)
+    for h in 0..<t.height {
+      let padded = h + 1, src = image + h * t.width
+      let row = split + (padded % 4) * 6 * t.splitPlane + padded / 4 * t.columns
+      for b in 0..<6 {  // padded column 4k + b is image column 4k + b − 1
+        let dst = row + b * t.splitPlane
+        let first = b == 0 ? 1 : 0, end = min(t.columns, (t.width + 4 - b) / 4)
+        if first < end { for k in first..<end { dst[k] = src[4 * k + b - 1] } }
+      }
+    }
+  }
+
+  /// The input transform of one channel of all images, gathered and transformed a block at a time.
+  private static func transformGathered(_ x: UnsafePointer<Float>, images: Int, imageStride: Int, _ t: Tiling,
+                                        scratch patches: UnsafeMutablePointer<Float>, into row: UnsafeMutablePointer<Float>,
+                                        positionStride xs: Int) {
+    let block = t.imagesPerBlock(images), ps = t.patchStride(images), partial = patches + positions * ps
+    for first in stride(from: 0, to: images, by: block) {
+      let count = min(block, images - first), out = row + first * t.tiles
+      for j in 0..<count { gatherPatches(x + (first + j) * imageStride, t, into: patches + j * t.tiles, positionStride: ps) }
+      // The last vector may write up to 15 floats past the block: into the next block's tiles,
+      // written later by this worker, or into the row's slack.
+      for q in stride(from: 0, to: count * t.tiles, by: lane) {
+        for b in 0..<6 {  // Bᵀ down each column of the patches, then along each row
+          store(inputTransform(load6(patches + q + b * ps, stride: 6 * ps)), partial + b * lane, stride: 6 * lane)
+        }
+        for a in 0..<6 {
+          store(inputTransform(load6(partial + 6 * a * lane, stride: lane)), out + q + 6 * a * xs, stride: xs)
         }
       }
     }
   }
 
-  /// Y = Aᵀ M A for every tile, written into [images, O, H, W] (spare tiles and the far row or
-  /// column of an odd side dropped).
-  static func transformOutputs(_ m: UnsafePointer<Float>, images: Int, outChannels oc: Int, _ t: Tiling,
-                               scratch: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-    let tiles = images * t.tiles, h = t.height, w = t.width, s = oc * tiles, lanes = t.lanes
-    let corners = (scratch, scratch + lanes, scratch + 2 * lanes, scratch + 3 * lanes)
-    for i in 0..<images {
-      for o in 0..<oc {
-        let p = m + o * tiles + i * t.tiles  // position ξ of tile q at p[ξ·s + q]
-        for q in Swift.stride(from: 0, to: t.tiles, by: Lane.scalarCount) {
-          let a = p + q
-          // Aᵀ down the columns: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows of the 4×4), then along each.
-          let m1 = (load(a + 4 * s), load(a + 5 * s), load(a + 6 * s), load(a + 7 * s))
-          let m2 = (load(a + 8 * s), load(a + 9 * s), load(a + 10 * s), load(a + 11 * s))
-          let top = (load(a) + m1.0 + m2.0, load(a + s) + m1.1 + m2.1, load(a + 2 * s) + m1.2 + m2.2, load(a + 3 * s) + m1.3 + m2.3)
-          let bottom = (m1.0 - m2.0 - load(a + 12 * s), m1.1 - m2.1 - load(a + 13 * s),
-                        m1.2 - m2.2 - load(a + 14 * s), m1.3 - m2.3 - load(a + 15 * s))
-          store(top.0 + top.1 + top.2, corners.0 + q)
-          store(top.1 - top.2 - top.3, corners.1 + q)
-          store(bottom.0 + bottom.1 + bottom.2, corners.2 + q)
-          store(bottom.1 - bottom.2 - bottom.3, corners.3 + q)
+  /// d[a][b] of tile (r, k), the zero-padded plane at (4r + a − 1, 4k + b − 1), to out[(6a + b)·xs + r·columns + k].
+  private static func gatherPatches(_ plane: UnsafePointer<Float>, _ t: Tiling, into out: UnsafeMutablePointer<Float>,
+                                    positionStride xs: Int) {
+    for a in 0..<6 {
+      for r in 0..<t.rows {
+        let y = 4 * r + a - 1
+        for b in 0..<6 {
+          let dst = out + (6 * a + b) * xs + r * t.columns
+          guard y >= 0 && y < t.height else { dst.initialize(repeating: 0, count: t.columns); continue }
+          // Columns 4k + b − 1 within the plane: k from `first` to `end`.
+          let src = plane + y * t.width, first = b == 0 ? 1 : 0, end = max(first, min(t.columns, (t.width + 4 - b) / 4))
+          if first > 0 { dst[0] = 0 }
+          for k in first..<end { dst[k] = src[4 * k + b - 1] }
+          for k in end..<t.columns { dst[k] = 0 }
         }
-        let out = y + (i * oc + o) * h * w
-        for r in 0..<t.rows {
-          let row = out + 2 * r * w, next = row + w, tile = r * t.columns
-          for k in 0..<w / 2 {
-            row[2 * k] = corners.0[tile + k]
-            row[2 * k + 1] = corners.1[tile + k]
+      }
+    }
+  }
+
+  /// Y = Aᵀ M A for every tile, written into [images, O, H, W] (the spare rows and columns of the
+  /// last tiles dropped), output channels spread over the workers, 16 tiles at a time across the images.
+  static func transformOutputs(_ m: UnsafePointer<Float>, images: Int, outChannels oc: Int, _ t: Tiling, rowStride: Int,
+                               into y: UnsafeMutablePointer<Float>) {
+    let xs = oc * rowStride, tiles = images * t.tiles, lanes = whole(tiles), plane = t.height * t.width
+    Threads.splitWork(oc) { worker, channels in
+      let corners = Scratch.shared.buffer(5, worker: worker, count: t.scratchSize(images: images)), partial = corners + 16 * lanes
+      for o in channels {
+        let p = m + o * rowStride
+        for q in stride(from: 0, to: tiles, by: lane) {
+          for b in 0..<6 {  // Aᵀ down each column, then along each of the four rows
+            store(outputTransform(load6(p + q + b * xs, stride: 6 * xs)), partial + b * lane, stride: 6 * lane)
           }
-          if w % 2 == 1 { row[w - 1] = corners.0[tile + w / 2] }
-          guard 2 * r + 1 < h else { continue }
-          for k in 0..<w / 2 {
-            next[2 * k] = corners.2[tile + k]
-            next[2 * k + 1] = corners.3[tile + k]
+          for k in 0..<4 {
+            store(outputTransform(load6(partial + 6 * k * lane, stride: lane)), corners + 4 * k * lanes + q, stride: lanes)
           }
-          if w % 2 == 1 { next[w - 1] = corners.2[tile + w / 2] }
+        }
+        for i in 0..<images { scatter(corners + i * t.tiles, rowStride: lanes, t, into: y + (i * oc + o) * plane) }
+      }
+    }
+  }
+
+  /// Output (4r + k, 4col + j) of the plane is corner row 4k + j at tile r·columns + col.
+  private static func scatter(_ corners: UnsafePointer<Float>, rowStride lanes: Int, _ t: Tiling, into plane: UnsafeMutablePointer<Float>) {
+    for r in 0..<t.rows {
+      for k in 0..<min(4, t.height - 4 * r) {
+        let dst = plane + (4 * r + k) * t.width
+        for j in 0..<min(4, t.width) {
+          let src = corners + (4 * k + j) * lanes + r * t.columns
+          for col in 0..<(t.width - j + 3) / 4 { dst[4 * col + j] = src[col] }
         }
       }
     }
@@ -211,94 +245,148 @@ enum Winograd {
 
   // MARK: Weight gradient
 
-  /// dW += the weight gradient of `convolve` for input x and output gradient dy. Each worker sums
-  /// its images' dU into a private buffer; the buffers are added in worker order (deterministic).
+  /// dW += the weight gradient of `convolve` for input x and output gradient dy. Each position's
+  /// dU is summed over the chunks by the one worker that owns it, in chunk order (deterministic).
   static func accumulateWeightGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry,
                                        outChannels oc: Int, into dw: UnsafeMutablePointer<Float>) {
     let t = Tiling(g), c = g.channels, nb = chunkSize(t, channels: c, outChannels: oc, batch: n)
-    let workers = Threads.workers(for: n)
-    let partial = (0..<workers).map { Scratch.shared.buffer(6, worker: $0, count: 16 * oc * c) }
-    Threads.splitWork(n) { worker, images in
-      let v = Scratch.shared.buffer(3, worker: worker, count: 16 * c * (nb * t.tiles + Lane.scalarCount))
-      let dm = Scratch.shared.buffer(4, worker: worker, count: 16 * oc * (nb * t.tiles + Lane.scalarCount))
-      let split = Scratch.shared.buffer(5, worker: worker, count: t.scratchSize(channels: c))
-      var beta: Float = 0
-      for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: nb) {
-        let b = min(nb, images.upperBound - start), tiles = b * t.tiles
-        let ldv = tiles + Lane.scalarCount
-        transformInputs(x + start * g.imageSize, images: b, channels: c, t, split: split, into: v, rowStride: ldv)
-        transformOutputGradients(dy + start * oc * g.height * g.width, images: b, outChannels: oc, t, scratch: split, into: dm, rowStride: ldv)
-        for p in 0..<16 {
-          BLAS.gemm(transposeB: true, m: oc, n: c, k: tiles, a: dm + p * oc * ldv, lda: ldv, b: v + p * c * ldv, ldb: ldv,
-                    beta: beta, c: partial[worker] + p * oc * c, ldc: c)
+    let most = nb * t.tiles + lane
+    let v = Scratch.shared.buffer(3, count: positions * c * most), dm = Scratch.shared.buffer(4, count: positions * oc * most)
+    let du = Scratch.shared.buffer(6, count: positions * oc * c + lane)
+    for start in stride(from: 0, to: n, by: nb) {
+      let b = min(nb, n - start), tiles = b * t.tiles, ld = tiles + lane
+      transformInputs(x + start * g.imageSize, images: b, channels: c, t, into: v, rowStride: ld)
+      transformOutputGradients(dy + start * oc * g.height * g.width, images: b, outChannels: oc, t, into: dm, rowStride: ld)
+      Threads.splitWork(positions) { _, range in
+        for p in range {
+          BLAS.gemm(transposeB: true, m: oc, n: c, k: tiles, a: dm + p * oc * ld, lda: ld, b: v + p * c * ld, ldb: ld,
+                    beta: start == 0 ? 0 : 1, c: du + p * oc * c, ldc: c)
         }
-        beta = 1
       }
     }
-    for worker in 1..<max(workers, 1) { for i in 0..<16 * oc * c { partial[0][i] += partial[worker][i] } }
-    untransformWeights(partial[0], outChannels: oc, channels: c, into: dw)
+    untransformWeights(du, outChannels: oc, channels: c, into: dw)
   }
 
-  /// dM = A dY Aᵀ for every tile: A·(y0, y1) = (y0, y0 + y1, y0 − y1, −y1), down then along;
-  /// positions past an odd side count as zero. Laid out [16][O][rowStride] as the input transform's.
+  /// dM = A dY Aᵀ for every tile, laid out [36][O][rowStride] as the input transform's; positions
+  /// past an odd side count as zero.
   static func transformOutputGradients(_ dy: UnsafePointer<Float>, images: Int, outChannels oc: Int, _ t: Tiling,
-                                       scratch: UnsafeMutablePointer<Float>, into dm: UnsafeMutablePointer<Float>, rowStride: Int) {
-    let h = t.height, w = t.width, lanes = t.lanes, xs = oc * rowStride
-    let corners = (scratch, scratch + lanes, scratch + 2 * lanes, scratch + 3 * lanes)
-    for i in 0..<images {
-      for o in 0..<oc {
-        let plane = dy + (i * oc + o) * h * w
-        scratch.initialize(repeating: 0, count: 4 * lanes)
-        for r in 0..<t.rows {
-          let row = plane + 2 * r * w, tile = r * t.columns
-          for k in 0..<(w + 1) / 2 { corners.0[tile + k] = row[2 * k] }
-          for k in 0..<w / 2 { corners.1[tile + k] = row[2 * k + 1] }
-          guard 2 * r + 1 < h else { continue }
-          for k in 0..<(w + 1) / 2 { corners.2[tile + k] = row[w + 2 * k] }
-          for k in 0..<w / 2 { corners.3[tile + k] = row[w + 2 * k + 1] }
-        }
-        let out = dm + o * rowStride + i * t.tiles  // the last vector may spill, as in transformInputs
-        for q in Swift.stride(from: 0, to: t.tiles, by: Lane.scalarCount) {
-          let (y00, y01, y10, y11) = (load(corners.0 + q), load(corners.1 + q), load(corners.2 + q), load(corners.3 + q))
-          expand(y00, y01, out + q, xs)
-          expand(y00 + y10, y01 + y11, out + 4 * xs + q, xs)
-          expand(y00 - y10, y01 - y11, out + 8 * xs + q, xs)
-          expand(-y10, -y11, out + 12 * xs + q, xs)
-        }
-      }
-    }
-  }
-
-  /// A·(c0, c1) along a row: c0, c0 + c1, c0 − c1, −c1, stored `stride` apart.
-  @inline(__always)
-  private static func expand(_ c0: Lane, _ c1: Lane, _ out: UnsafeMutablePointer<Float>, _ stride: Int) {
-    store(c0, out)
-    store(c0 + c1, out + stride)
-    store(c0 - c1, out + 2 * stride)
-    store(-c1, out + 3 * stride)
-  }
-
-  /// dW[o, c] += Gᵀ dU G: Gᵀ·(u0, u1, u2, u3) = (u0 + ½u1 + ½u2, ½u1 − ½u2, ½u1 + ½u2 + u3).
-  static func untransformWeights(_ du: UnsafePointer<Float>, outChannels oc: Int, channels c: Int, into dw: UnsafeMutablePointer<Float>) {
-    let s = oc * c
-    Threads.parallelFor(oc) { o in
-      for ci in 0..<c {
-        let u = du + o * c + ci, out = dw + (o * c + ci) * 9
-        for j in 0..<3 {
-          // Column j of dU·G for each of the four rows, then Gᵀ down the column.
-          var q = (Float(0), Float(0), Float(0), Float(0))
-          withUnsafeMutableBytes(of: &q) { raw in
-            let col = raw.bindMemory(to: Float.self)
-            for a in 0..<4 {
-              let (u0, u1, u2, u3) = (u[(4 * a) * s], u[(4 * a + 1) * s], u[(4 * a + 2) * s], u[(4 * a + 3) * s])
-              col[a] = j == 0 ? u0 + 0.5 * (u1 + u2) : j == 1 ? 0.5 * (u1 - u2) : 0.5 * (u1 + u2) + u3
-            }
-            out[j] += col[0] + 0.5 * (col[1] + col[2])
-            out[3 + j] += 0.5 * (col[1] - col[2])
-            out[6 + j] += 0.5 * (col[1] + col[2]) + col[3]
+                                       into dm: UnsafeMutablePointer<Float>, rowStride: Int) {
+    let xs = oc * rowStride, tiles = images * t.tiles, lanes = whole(tiles), plane = t.height * t.width
+    Threads.splitWork(oc) { worker, channels in
+      let corners = Scratch.shared.buffer(5, worker: worker, count: t.scratchSize(images: images)), partial = corners + 16 * lanes
+      for o in channels {
+        corners.initialize(repeating: 0, count: 16 * lanes)
+        for i in 0..<images { gather(dy + (i * oc + o) * plane, t, into: corners + i * t.tiles, rowStride: lanes) }
+        let out = dm + o * rowStride
+        for q in stride(from: 0, to: tiles, by: lane) {
+          for k in 0..<4 {  // A along each of the four rows, then down each of the six columns
+            store(gradientTransform(load4(corners + 4 * k * lanes + q, stride: lanes)), partial + 6 * k * lane, stride: lane)
+          }
+          for b in 0..<6 {
+            store(gradientTransform(load4(partial + b * lane, stride: 6 * lane)), out + q + b * xs, stride: 6 * xs)
           }
         }
       }
     }
+  }
+
+  /// The inverse of `scatter` (positions past the plane are left as they are: zero).
+  private static func gather(_ plane: UnsafePointer<Float>, _ t: Tiling, into corners: UnsafeMutablePointer<Float>, rowStride lanes: Int) {
+    for r in 0..<t.rows {
+      for k in 0..<min(4, t.height - 4 * r) {
+        let src = plane + (4 * r + k) * t.width
+        for j in 0..<min(4, t.width) {
+          let dst = corners + (4 * k + j) * lanes + r * t.columns
+          for col in 0..<(t.width - j + 3) / 4 { dst[col] = src[4 * col + j] }
+        }
+      }
+    }
+  }
+
+  /// dW[o, c] += Gᵀ dU G, 16 input channels at a time.
+  static func untransformWeights(_ du: UnsafePointer<Float>, outChannels oc: Int, channels c: Int, into dw: UnsafeMutablePointer<Float>) {
+    let s = oc * c
+    Threads.parallelFor(oc) { o in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 27 * lane) { buffer in
+        let partial = buffer.baseAddress!, result = partial + 18 * lane
+        for start in stride(from: 0, to: c, by: lane) {
+          let at = du + o * c + start
+          for a in 0..<6 {  // Gᵀ along each of the six rows, into [6][3]…
+            store(filterGradient(load6(at + 6 * a * s, stride: s)), partial + 3 * a * lane, stride: lane)
+          }
+          for j in 0..<3 {  // …then down each of the three columns, into [3][3].
+            store(filterGradient(load6(partial + j * lane, stride: 3 * lane)), result + j * lane, stride: 3 * lane)
+          }
+          for l in 0..<min(lane, c - start) {
+            let out = dw + (o * c + start + l) * 9
+            for k in 0..<9 { out[k] += result[k * lane + l] }
+          }
+        }
+      }
+    }
+  }
+
+  // MARK: The transform matrices, applied to six (three, four) vectors
+
+  typealias Three = (Lane, Lane, Lane)
+  typealias Four = (Lane, Lane, Lane, Lane)
+  typealias Six = (Lane, Lane, Lane, Lane, Lane, Lane)
+
+  /// Bᵀ·d.
+  @inline(__always)
+  static func inputTransform(_ d: Six) -> Six {
+    (4 * d.0 - 5 * d.2 + d.4, d.3 + d.4 - 4 * (d.1 + d.2), 4 * (d.1 - d.2) - d.3 + d.4,
+     2 * (d.3 - d.1) - d.2 + d.4, 2 * (d.1 - d.3) - d.2 + d.4, 4 * d.1 - 5 * d.3 + d.5)
+  }
+
+  /// Aᵀ·m.
+  @inline(__always)
+  static func outputTransform(_ m: Six) -> Four {
+    let (sum12, diff12, sum34, diff34) = (m.1 + m.2, m.1 - m.2, m.3 + m.4, m.3 - m.4)
+    return (m.0 + sum12 + sum34, diff12 + 2 * diff34, sum12 + 4 * sum34, diff12 + 8 * diff34 + m.5)
+  }
+
+  /// A·c, the adjoint of `outputTransform`.
+  @inline(__always)
+  static func gradientTransform(_ c: Four) -> Six {
+    let (even, odd, even4, odd2) = (c.0 + c.2, c.1 + c.3, c.0 + 4 * c.2, 2 * c.1 + 8 * c.3)
+    return (c.0, even + odd, even - odd, even4 + odd2, even4 - odd2, c.3)
+  }
+
+  /// G·g.
+  @inline(__always)
+  static func filterTransform(_ g: Three) -> Six {
+    let outer = g.0 + g.2
+    return (0.25 * g.0, -(outer + g.1) / 6, (g.1 - outer) / 6,
+            g.0 / 24 + g.1 / 12 + g.2 / 6, g.0 / 24 - g.1 / 12 + g.2 / 6, g.2)
+  }
+
+  /// Gᵀ·u, the adjoint of `filterTransform`.
+  @inline(__always)
+  static func filterGradient(_ u: Six) -> Three {
+    let (sum12, sum34) = (u.1 + u.2, u.3 + u.4)
+    return (0.25 * u.0 - sum12 / 6 + sum34 / 24, (u.2 - u.1) / 6 + (u.3 - u.4) / 12, (sum34 - sum12) / 6 + u.5)
+  }
+
+  // MARK: Vectors `stride` floats apart
+
+  @inline(__always) static func load3(_ p: UnsafePointer<Float>, stride s: Int) -> Three { (load(p), load(p + s), load(p + 2 * s)) }
+  @inline(__always) static func load4(_ p: UnsafePointer<Float>, stride s: Int) -> Four { (load(p), load(p + s), load(p + 2 * s), load(p + 3 * s)) }
+  @inline(__always) static func load6(_ p: UnsafePointer<Float>, stride s: Int) -> Six {
+    (load(p), load(p + s), load(p + 2 * s), load(p + 3 * s), load(p + 4 * s), load(p + 5 * s))
+  }
+  @inline(__always) static func store(_ v: Three, _ p: UnsafeMutablePointer<Float>, stride s: Int) {
+    store(v.0, p); store(v.1, p + s); store(v.2, p + 2 * s)
+  }
+  @inline(__always) static func store(_ v: Four, _ p: UnsafeMutablePointer<Float>, stride s: Int) {
+    store(v.0, p); store(v.1, p + s); store(v.2, p + 2 * s); store(v.3, p + 3 * s)
+  }
+  @inline(__always) static func store(_ v: Six, _ p: UnsafeMutablePointer<Float>, stride s: Int) {
+    store(v.0, p); store(v.1, p + s); store(v.2, p + 2 * s); store(v.3, p + 3 * s); store(v.4, p + 4 * s); store(v.5, p + 5 * s)
+  }
+  /// The first `count` floats of each vector (all of them without spilling when count is 16).
+  static func store(_ v: Six, _ p: UnsafeMutablePointer<Float>, stride s: Int, count: Int) {
+    if count == lane { return store(v, p, stride: s) }
+    for (i, x) in [v.0, v.1, v.2, v.3, v.4, v.5].enumerated() { for l in 0..<count { p[i * s + l] = x[l] } }
   }
 }

@@ -23,6 +23,10 @@ struct BenchEngineCommand: ParsableCommand {
     ("3×3 128 @28", 128, 128, 28, 3, 1, 1),
     ("3×3 256 @14", 256, 256, 14, 3, 1, 1),
     ("3×3 512 @7", 512, 512, 7, 3, 1, 1),
+    ("3×3 64 @32", 64, 64, 32, 3, 1, 1),   // the same layers of a 128² image
+    ("3×3 128 @16", 128, 128, 16, 3, 1, 1),
+    ("3×3 256 @8", 256, 256, 8, 3, 1, 1),
+    ("3×3 512 @4", 512, 512, 4, 3, 1, 1),
   ]
 
   func run() throws {
@@ -41,11 +45,18 @@ struct BenchEngineCommand: ParsableCommand {
     progress(results.last!)
     for (name, c, o, side, k, s, p) in Self.convolutions {
       let scale = quick ? 4 : 1
-      let (forward, backward) = convolution(c, o, side: max(side / scale, k), kernel: k, stride: s, padding: p, first: c == 3)
-      let params = [("shape", "\"\(name)\""), ("batch", "\(quick ? 2 : batch)"), threads]
-      results.append(BenchResult(name: "conv2d.forward", unit: "GFLOP/s", value: forward, parameters: params + [("of_sgemm", String(format: "%.2f", forward / peak))]))
-      results.append(BenchResult(name: "conv2d.backward", unit: "GFLOP/s", value: backward, parameters: params + [("of_sgemm", String(format: "%.2f", backward / peak))]))
-      progress(results.last!)
+      // 3×3 stride-1 layers are measured on both paths: the figures behind Winograd's use.
+      for path in k == 3 && s == 1 ? ["winograd", "im2col"] : ["im2col"] {
+        Conv2D.usesWinograd = path == "winograd"
+        defer { Conv2D.usesWinograd = true }
+        let (forward, backward) = convolution(c, o, side: max(side / scale, k), kernel: k, stride: s, padding: p, first: c == 3)
+        let params = [("shape", "\"\(name)\""), ("path", path), ("batch", "\(quick ? 2 : batch)"), threads]
+        for (pass, rate) in [("forward", forward), ("backward", backward)] {
+          results.append(BenchResult(name: "conv2d.\(pass)", unit: "GFLOP/s", value: rate.median,
+                                     parameters: [("best", String(format: "%.1f", rate.best))] + params + [("of_sgemm", String(format: "%.2f", rate.median / peak))]))
+        }
+        progress(results.last!)
+      }
     }
     results += bandwidth()
     results.append(rmspropUpdate())
@@ -67,8 +78,10 @@ struct BenchEngineCommand: ParsableCommand {
     return 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
   }
 
-  /// Forward and backward GFLOP/s of one convolution; the first layer computes no input gradient.
-  private func convolution(_ c: Int, _ o: Int, side: Int, kernel: Int, stride: Int, padding: Int, first: Bool) -> (Double, Double) {
+  /// Forward and backward GFLOP/s of one convolution, counted as the direct convolution's multiply-adds
+  /// (Winograd does fewer, so its figure is an effective rate); the first layer computes no input gradient.
+  private func convolution(_ c: Int, _ o: Int, side: Int, kernel: Int, stride: Int, padding: Int, first: Bool)
+    -> (forward: (median: Double, best: Double), backward: (median: Double, best: Double)) {
     var g = RandomGenerator(seed: 2)
     let n = quick ? 2 : batch
     let conv = Conv2D(c, o, kernelSize: kernel, stride: stride, padding: padding, generator: &g)
@@ -77,9 +90,11 @@ struct BenchEngineCommand: ParsableCommand {
     let y = conv.forward(x)
     let dy = g.normal(y.shape)
     let flops = 2.0 * Double(n * o * c * kernel * kernel * y.shape[2] * y.shape[3])
-    let forward = BenchTiming.median(repeats: repeats) { _ = conv.forward(x) }
-    let backward = BenchTiming.median(repeats: repeats) { _ = conv.backward(dy) }
-    return (flops / forward / 1e9, flops * (first ? 1 : 2) / backward / 1e9)
+    let forward = BenchTiming.times(repeats: repeats) { _ = conv.forward(x) }
+    let backward = BenchTiming.times(repeats: repeats) { _ = conv.backward(dy) }
+    let backwardFlops = flops * (first ? 1 : 2)
+    return ((flops / forward.median / 1e9, flops / forward.best / 1e9),
+            (backwardFlops / backward.median / 1e9, backwardFlops / backward.best / 1e9))
   }
 
   /// BatchNorm+ReLU forward and backward as GB/s of the minimal traffic, beside memcpy.
