@@ -52,8 +52,11 @@ enum Winograd {
     /// Per-worker scratch: the split arrays of an image, the gathered patches of a block, or 16
     /// rows of corners over the tiles of `images` images; and 36 vectors of partial sums.
     func scratchSize(images: Int) -> Int {
-      max(24 * splitPlane, positions * patchStride(images), 16 * whole(images * tiles)) + positions * lane
+      max(24 * splitPlane, positions * patchStride(images) + paddedSize, 16 * whole(images * tiles)) + positions * lane
     }
+    /// A plane in a zero border reaching the last tiles' patches.
+    var paddedWidth: Int { 4 * columns + 2 }
+    var paddedSize: Int { (4 * rows + 2) * paddedWidth }
   }
 
   /// n rounded up to whole vectors.
@@ -92,17 +95,13 @@ enum Winograd {
   static func transformWeights(_ w: UnsafePointer<Float>, outChannels oc: Int, channels c: Int) -> UnsafeMutablePointer<Float> {
     let u = StoragePool.shared.allocate(positions * oc * c + lane), s = oc * c
     Threads.parallelFor(oc) { o in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 18 * lane) { buffer in
-        let partial = buffer.baseAddress!
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 27 * lane) { buffer in
+        let partial = buffer.baseAddress!, weights = partial + 18 * lane
         for start in stride(from: 0, to: c, by: lane) {
-          let count = min(lane, c - start)
-          func weight(_ j: Int) -> Lane {
-            var v = Lane()
-            for l in 0..<count { v[l] = w[(o * c + start + l) * 9 + j] }
-            return v
-          }
+          let count = min(lane, c - start), from = w + (o * c + start) * 9
+          for l in 0..<count { for j in 0..<9 { weights[j * lane + l] = from[l * 9 + j] } }  // [16][9] → [9][16]
           for j in 0..<3 {  // G down each column j, into row a of [6][3]…
-            store(filterTransform((weight(j), weight(3 + j), weight(6 + j))), partial + j * lane, stride: 3 * lane)
+            store(filterTransform(load3(weights + j * lane, stride: 3 * lane)), partial + j * lane, stride: 3 * lane)
           }
           for a in 0..<6 {  // …then G along each row.
             store(filterTransform(load3(partial + 3 * a * lane, stride: lane)), u + 6 * a * s + o * c + start, stride: s, count: count)
@@ -172,10 +171,13 @@ enum Winograd {
   private static func transformGathered(_ x: UnsafePointer<Float>, images: Int, imageStride: Int, _ t: Tiling,
                                         scratch patches: UnsafeMutablePointer<Float>, into row: UnsafeMutablePointer<Float>,
                                         positionStride xs: Int) {
-    let block = t.imagesPerBlock(images), ps = t.patchStride(images), partial = patches + positions * ps
+    let block = t.imagesPerBlock(images), ps = t.patchStride(images)
+    let partial = patches + positions * ps, padded = partial + positions * lane
     for first in stride(from: 0, to: images, by: block) {
       let count = min(block, images - first), out = row + first * t.tiles
-      for j in 0..<count { gatherPatches(x + (first + j) * imageStride, t, into: patches + j * t.tiles, positionStride: ps) }
+      for j in 0..<count {
+        gatherPatches(x + (first + j) * imageStride, t, padded: padded, into: patches + j * t.tiles, positionStride: ps)
+      }
       // The last vector may write up to 15 floats past the block: into the next block's tiles,
       // written later by this worker, or into the row's slack.
       for q in stride(from: 0, to: count * t.tiles, by: lane) {
@@ -189,21 +191,18 @@ enum Winograd {
     }
   }
 
-  /// d[a][b] of tile (r, k), the zero-padded plane at (4r + a − 1, 4k + b − 1), to out[(6a + b)·xs + r·columns + k].
-  private static func gatherPatches(_ plane: UnsafePointer<Float>, _ t: Tiling, into out: UnsafeMutablePointer<Float>,
-                                    positionStride xs: Int) {
-    for a in 0..<6 {
-      for r in 0..<t.rows {
-        let y = 4 * r + a - 1
-        for b in 0..<6 {
-          let dst = out + (6 * a + b) * xs + r * t.columns
-          guard y >= 0 && y < t.height else { dst.initialize(repeating: 0, count: t.columns); continue }
-          // Columns 4k + b − 1 within the plane: k from `first` to `end`.
-          let src = plane + y * t.width, first = b == 0 ? 1 : 0, end = max(first, min(t.columns, (t.width + 4 - b) / 4))
-          if first > 0 { dst[0] = 0 }
-          for k in first..<end { dst[k] = src[4 * k + b - 1] }
-          for k in end..<t.columns { dst[k] = 0 }
-        }
+  /// d[a][b] of tile (r, k), the zero-padded plane at (4r + a − 1, 4k + b − 1), to out[(6a + b)·xs + r·columns + k]:
+  /// the plane is first copied into a zero border as wide as the tiles reach, so that every patch
+  /// is six runs of six floats.
+  private static func gatherPatches(_ plane: UnsafePointer<Float>, _ t: Tiling, padded: UnsafeMutablePointer<Float>,
+                                    into out: UnsafeMutablePointer<Float>, positionStride xs: Int) {
+    let pw = t.paddedWidth
+    padded.initialize(repeating: 0, count: t.paddedSize)
+    for y in 0..<t.height { (padded + (y + 1) * pw + 1).update(from: plane + y * t.width, count: t.width) }
+    for r in 0..<t.rows {
+      for k in 0..<t.columns {
+        let patch = padded + 4 * r * pw + 4 * k, dst = out + r * t.columns + k
+        for a in 0..<6 { for b in 0..<6 { dst[(6 * a + b) * xs] = patch[a * pw + b] } }
       }
     }
   }
@@ -232,13 +231,32 @@ enum Winograd {
 
   /// Output (4r + k, 4col + j) of the plane is corner row 4k + j at tile r·columns + col.
   private static func scatter(_ corners: UnsafePointer<Float>, rowStride lanes: Int, _ t: Tiling, into plane: UnsafeMutablePointer<Float>) {
+    forEachTile(t) { tile, at, height, width in
+      if height == 4 && width == 4 {
+        for k in 0..<4 { for j in 0..<4 { plane[at + k * t.width + j] = corners[(4 * k + j) * lanes + tile] } }
+      } else {
+        for k in 0..<height { for j in 0..<width { plane[at + k * t.width + j] = corners[(4 * k + j) * lanes + tile] } }
+      }
+    }
+  }
+
+  /// The inverse of `scatter` (positions past the plane are left as they are: zero).
+  private static func gather(_ plane: UnsafePointer<Float>, _ t: Tiling, into corners: UnsafeMutablePointer<Float>, rowStride lanes: Int) {
+    forEachTile(t) { tile, at, height, width in
+      if height == 4 && width == 4 {
+        for k in 0..<4 { for j in 0..<4 { corners[(4 * k + j) * lanes + tile] = plane[at + k * t.width + j] } }
+      } else {
+        for k in 0..<height { for j in 0..<width { corners[(4 * k + j) * lanes + tile] = plane[at + k * t.width + j] } }
+      }
+    }
+  }
+
+  /// body(tile, offset of its first output in the plane, its rows and columns within the plane).
+  @inline(__always)
+  private static func forEachTile(_ t: Tiling, _ body: (Int, Int, Int, Int) -> Void) {
     for r in 0..<t.rows {
-      for k in 0..<min(4, t.height - 4 * r) {
-        let dst = plane + (4 * r + k) * t.width
-        for j in 0..<min(4, t.width) {
-          let src = corners + (4 * k + j) * lanes + r * t.columns
-          for col in 0..<(t.width - j + 3) / 4 { dst[4 * col + j] = src[col] }
-        }
+      for col in 0..<t.columns {
+        body(r * t.columns + col, 4 * r * t.width + 4 * col, min(4, t.height - 4 * r), min(4, t.width - 4 * col))
       }
     }
   }
@@ -285,19 +303,6 @@ enum Winograd {
           for b in 0..<6 {
             store(gradientTransform(load4(partial + b * lane, stride: 6 * lane)), out + q + b * xs, stride: 6 * xs)
           }
-        }
-      }
-    }
-  }
-
-  /// The inverse of `scatter` (positions past the plane are left as they are: zero).
-  private static func gather(_ plane: UnsafePointer<Float>, _ t: Tiling, into corners: UnsafeMutablePointer<Float>, rowStride lanes: Int) {
-    for r in 0..<t.rows {
-      for k in 0..<min(4, t.height - 4 * r) {
-        let src = plane + (4 * r + k) * t.width
-        for j in 0..<min(4, t.width) {
-          let dst = corners + (4 * k + j) * lanes + r * t.columns
-          for col in 0..<(t.width - j + 3) / 4 { dst[col] = src[4 * col + j] }
         }
       }
     }
