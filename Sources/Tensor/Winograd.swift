@@ -10,7 +10,8 @@
 // A chunk of images goes through three phases, each spread over the workers: the input transforms
 // (by channel), the 36 sgemms (by position, so that each worker packs only its own positions'
 // weights and every product spans all tiles of the chunk: the 4×4 maps of a 128² image's last
-// layers have one tile per image), and the output transforms (by output channel).
+// layers have one tile per image), and the output transforms (by output channel). Wide layers
+// transform their weights a block of output channels at a time, so that they stay in cache.
 //
 // The transforms are 16-lane vector code over the tiles of all images of a chunk (one image of a
 // 4×4 map has a single tile): the input patches are gathered into the rows of the sgemm's operand
@@ -74,26 +75,39 @@ enum Winograd {
   static func convolve(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, weights: UnsafePointer<Float>,
                        outChannels oc: Int, into y: UnsafeMutablePointer<Float>) {
     let t = Tiling(g), c = g.channels, nb = chunkSize(t, channels: c, outChannels: oc, batch: n)
-    let u = transformWeights(weights, outChannels: oc, channels: c)
-    defer { StoragePool.shared.release(u, count: positions * oc * c + lane) }
-    let most = nb * t.tiles + lane
+    let block = outputBlock(outChannels: oc, channels: c), most = nb * t.tiles + lane
     let v = Scratch.shared.buffer(3, count: positions * c * most), m = Scratch.shared.buffer(4, count: positions * oc * most)
+    let u = Scratch.shared.buffer(7, count: positions * block * c + lane)
+    if block == oc { transformWeights(weights, outChannels: oc, channels: c, into: u) }
     for start in stride(from: 0, to: n, by: nb) {
       let b = min(nb, n - start), tiles = b * t.tiles, ld = tiles + lane
       transformInputs(x + start * g.imageSize, images: b, channels: c, t, into: v, rowStride: ld)
-      Threads.splitWork(positions) { _, range in
-        for p in range {
-          BLAS.gemm(m: oc, n: tiles, k: c, a: u + p * oc * c, lda: c, b: v + p * c * ld, ldb: ld, c: m + p * oc * ld, ldc: ld)
+      for first in stride(from: 0, to: oc, by: block) {
+        let rows = min(block, oc - first)
+        if block < oc { transformWeights(weights + first * c * 9, outChannels: rows, channels: c, into: u) }
+        Threads.splitWork(positions) { _, range in
+          for p in range {
+            BLAS.gemm(m: rows, n: tiles, k: c, a: u + p * rows * c, lda: c, b: v + p * c * ld, ldb: ld,
+                      c: m + (p * oc + first) * ld, ldc: ld)
+          }
         }
       }
       transformOutputs(m, images: b, outChannels: oc, t, rowStride: ld, into: y + start * oc * g.height * g.width)
     }
   }
 
-  /// U = G g Gᵀ for every (o, c), laid out [36][O][C] (with a vector of slack): 16 input channels
-  /// at a time, their nine weights first gathered into vectors.
-  static func transformWeights(_ w: UnsafePointer<Float>, outChannels oc: Int, channels c: Int) -> UnsafeMutablePointer<Float> {
-    let u = StoragePool.shared.allocate(positions * oc * c + lane), s = oc * c
+  /// Output channels whose transformed weights are made and used at a time: all of them when
+  /// they fit in the column budget, else a block that does, so that sgemm packs them from cache
+  /// (a 512-channel layer's 36 × 512² would otherwise go to memory and back every pass).
+  static func outputBlock(outChannels oc: Int, channels c: Int) -> Int {
+    let fits = Conv2D.columnBudget / max(1, positions * c)
+    return fits >= oc ? oc : max(lane, fits / lane * lane)
+  }
+
+  /// U = G g Gᵀ for every (o, c), laid out [36][O][C]: 16 input channels at a time, their nine
+  /// weights first gathered into vectors.
+  static func transformWeights(_ w: UnsafePointer<Float>, outChannels oc: Int, channels c: Int, into u: UnsafeMutablePointer<Float>) {
+    let s = oc * c
     Threads.parallelFor(oc) { o in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 27 * lane) { buffer in
         let partial = buffer.baseAddress!, weights = partial + 18 * lane
@@ -109,7 +123,6 @@ enum Winograd {
         }
       }
     }
-    return u
   }
 
   /// V = Bᵀ d B for every tile of every channel, laid out [36][C][rowStride] (image after image in
