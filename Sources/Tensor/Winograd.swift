@@ -75,7 +75,8 @@ enum Winograd {
   static func convolve(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, weights: UnsafePointer<Float>,
                        outChannels oc: Int, into y: UnsafeMutablePointer<Float>) {
     let t = Tiling(g), c = g.channels, nb = chunkSize(t, channels: c, outChannels: oc, batch: n)
-    let block = outputBlock(outChannels: oc, channels: c), most = nb * t.tiles + lane
+    // Blocks only for a batch of one chunk: the blocks' transforms would be repeated for every chunk.
+    let block = nb < n ? oc : outputBlock(outChannels: oc, channels: c), most = nb * t.tiles + lane
     let v = Scratch.shared.buffer(3, count: positions * c * most), m = Scratch.shared.buffer(4, count: positions * oc * most)
     let u = Scratch.shared.buffer(7, count: positions * block * c + lane)
     if block == oc { transformWeights(weights, outChannels: oc, channels: c, into: u) }
@@ -371,19 +372,19 @@ enum Winograd {
     return (c.0, even + odd, even - odd, even4 + odd2, even4 - odd2, c.3)
   }
 
-  /// G·g.
+  /// G·g (reciprocals multiplied: a vector division takes several times as long).
   @inline(__always)
   static func filterTransform(_ g: Three) -> Six {
-    let outer = g.0 + g.2
-    return (0.25 * g.0, -(outer + g.1) / 6, (g.1 - outer) / 6,
-            g.0 / 24 + g.1 / 12 + g.2 / 6, g.0 / 24 - g.1 / 12 + g.2 / 6, g.2)
+    let outer = g.0 + g.2, (sixth, twelfth, twentyFourth): (Float, Float, Float) = (1.0 / 6, 1.0 / 12, 1.0 / 24)
+    let even = twentyFourth * g.0 + sixth * g.2, odd = twelfth * g.1
+    return (0.25 * g.0, -sixth * (outer + g.1), sixth * (g.1 - outer), even + odd, even - odd, g.2)
   }
 
   /// Gᵀ·u, the adjoint of `filterTransform`.
   @inline(__always)
   static func filterGradient(_ u: Six) -> Three {
-    let (sum12, sum34) = (u.1 + u.2, u.3 + u.4)
-    return (0.25 * u.0 - sum12 / 6 + sum34 / 24, (u.2 - u.1) / 6 + (u.3 - u.4) / 12, (sum34 - sum12) / 6 + u.5)
+    let (sum12, sum34) = (u.1 + u.2, u.3 + u.4), (sixth, twelfth, twentyFourth): (Float, Float, Float) = (1.0 / 6, 1.0 / 12, 1.0 / 24)
+    return (0.25 * u.0 - sixth * sum12 + twentyFourth * sum34, sixth * (u.2 - u.1) + twelfth * (u.3 - u.4), sixth * (sum34 - sum12) + u.5)
   }
 
   // MARK: Vectors `stride` floats apart
