@@ -68,6 +68,28 @@ final class ConvolutionTests: XCTestCase {
     assertClose(fast.2, plain.2, tolerance: 1e-3, "weight gradient")
   }
 
+  func testWinogradChunksBlocksAndGatheredMapsMatchReference() {
+    // A small column budget forces what ResNet's layers reach at full size: weights transformed a
+    // block of output channels at a time (4×4 maps, one tile per image, gathered across images),
+    // a batch in several chunks (9×9 maps, gathered; 17×17 maps, split).
+    let saved = Conv2D.columnBudget
+    Conv2D.columnBudget = 36 * 20 * 16
+    defer { Conv2D.columnBudget = saved }
+    var g = RandomGenerator(seed: 16)
+    for (n, c, o, side) in [(5, 20, 40, 4), (3, 20, 40, 9), (2, 8, 24, 17)] {
+      let conv = Conv2D(c, o, kernelSize: 3, padding: 1, generator: &g)
+      let x = g.normal([n, c, side, side]), dy = g.normal([n, o, side, side])
+      let y = conv.forward(x)
+      conv.zeroGradients()
+      let dx = conv.backward(dy)
+      let reference = ConvolutionReference.backward(x, weight: conv.weight.value, outputGradient: dy, stride: 1, padding: 1)
+      let label = "n\(n) c\(c) o\(o) \(side)²"
+      assertClose(y, ConvolutionReference.forward(x, weight: conv.weight.value, bias: nil, stride: 1, padding: 1), tolerance: 1e-4, "forward \(label)")
+      assertClose(dx, reference.dx, tolerance: 1e-4, "input gradient \(label)")
+      assertClose(conv.weight.grad, reference.dw, tolerance: 1e-3, "weight gradient \(label)")
+    }
+  }
+
   func testGradients() {
     var g = RandomGenerator(seed: 13)
     for (n, c, o, h, w, k, s, p, hasBias) in shapes.prefix(7) {
