@@ -15,7 +15,7 @@ public final class Conv2D: Module {
   /// How many floats of im2col columns one sgemm takes at most: 4 MB, so that the columns are
   /// still in cache when sgemm reads them (measured fastest for ResNet's 3×3 layers).
   nonisolated(unsafe) public static var columnBudget = 1 << 20
-  /// 3×3 stride-1 padding-1 layers go through Winograd's F(2×2, 3×3) (off: im2col, for comparison).
+  /// 3×3 stride-1 padding-1 layers go through Winograd's F(4×4, 3×3) (off: im2col, for comparison).
   nonisolated(unsafe) public static var usesWinograd = true
 
   /// Kaiming-normal weights (fan-out, ReLU gain) as torchvision's ResNet initialises them; zero bias.
