@@ -12,7 +12,7 @@ CPU_FLAGS := $(if $(CPU),-Xswiftc -target-cpu -Xswiftc $(CPU) -Xswiftc -DCMH_TAR
 RELEASE := -c release $(CPU_FLAGS)
 TEST_FLAGS := $(RELEASE) -Xswiftc -enable-testing
 
-.PHONY: demo test bench bench-reference deps build clean
+.PHONY: demo test bench bench-reference deps build install clean
 
 # Installs the Debian packages that are missing (nothing when all are there).
 deps:
@@ -47,5 +47,13 @@ bench-reference:
 	bash ../shared/bench/run_map.sh
 	ITERS=5 bash ../shared/bench/run_torch.sh --only resnet34_224_train,resnet34_128_train,resnet34_224_infer,mlp4096x2_train
 
+# Installs cmh into $(PREFIX)/bin (DESTDIR for staging), built with the Swift runtime linked in so
+# that it runs from anywhere; its own build folder leaves the demo's build alone.
+PREFIX ?= /usr/local
+install: deps
+	$(SWIFT) build $(RELEASE) --static-swift-stdlib --scratch-path .build-install --product cmh
+	$(SUDO) install -D -m 755 .build-install/release/cmh $(DESTDIR)$(PREFIX)/bin/cmh
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/cmh"
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-install
