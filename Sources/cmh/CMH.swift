@@ -14,8 +14,13 @@ struct CMH: ParsableCommand {
     version: version,
     subcommands: [DemoCommand.self, InfoCommand.self, CorpusCommand.self, TrainCommand.self, AugmentCommand.self, EncodeCommand.self, SearchCommand.self, EvalCommand.self, IndexCommand.self, ExperimentCommand.self, BenchCommand.self])
 
-  /// Runs the BLAS kernel check (which may restart the process once) before anything multiplies.
+  /// Runs the BLAS kernel check (which may restart the process once) before anything multiplies;
+  /// a mistyped command gets "did you mean" and the usage exit code.
   static func main() {
+    if let problem = CommandSuggestion.problem(Array(CommandLine.arguments.dropFirst()), root: CMH.self) {
+      FileHandle.standardError.write(Data("Error: \(problem)\n".utf8))
+      Foundation.exit(ExitCode.validationFailure.rawValue)
+    }
     BLASKernel.checkAtStart()
     main(nil)
   }
