@@ -32,7 +32,10 @@ public struct Corpus: Sendable {
 
   // MARK: Loading
 
-  public static func load(_ directory: URL) throws -> Corpus {
+  /// Reads a corpus directory. Unless `checked` is false (for `cmh corpus validate`, which lists
+  /// every problem), the first structural problem is thrown: a label index outside the label list
+  /// or a repeated id would otherwise trap or mix pairs up later.
+  public static func load(_ directory: URL, checked: Bool = true) throws -> Corpus {
     let infoURL = directory.appendingPathComponent("corpus.json")
     guard let infoData = try? Data(contentsOf: infoURL) else {
       throw CorpusError(infoURL.path, "missing: is \(directory.path) a corpus directory? (`cmh corpus make-shapes` or `cmh corpus import` make one)")
@@ -50,6 +53,10 @@ public struct Corpus: Sendable {
       let matrix = try FeatureMatrix.read(from: url)
       guard matrix.rows == pairs.count else { throw CorpusError(url.path, "\(matrix.rows) rows for \(pairs.count) pairs: one row per pair, in pairs.jsonl order") }
       corpus[keyPath: keyPath] = matrix
+    }
+    if checked, let problem = corpus.structuralProblems().first {
+      let others = corpus.structuralProblems().count - 1
+      throw CorpusError(problem.path, line: problem.line, problem.problem + (others > 0 ? " (and \(others) more: `cmh corpus validate` lists them)" : ""))
     }
     return corpus
   }

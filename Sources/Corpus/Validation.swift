@@ -5,10 +5,8 @@ import Foundation
 extension Corpus {
   /// Problems found; empty when the corpus is sound. `checkImages` also opens every image file.
   public func validate(checkImages: Bool = true) -> [CorpusError] {
-    var problems = [CorpusError]()
+    var problems = structuralProblems()
     let pairsPath = directory.appendingPathComponent("pairs.jsonl").path
-    var seen = [String: Int]()
-    if info.labels.isEmpty { problems.append(CorpusError(directory.appendingPathComponent("corpus.json").path, "the label list is empty")) }
     // A modality missing from every pair is one problem of the corpus, not one per pair.
     let noImages = imageFeatures == nil && pairs.allSatisfy { $0.image == nil }
     let noTexts = textFeatures == nil && pairs.allSatisfy { $0.text == nil }
@@ -17,9 +15,6 @@ extension Corpus {
     for (i, pair) in pairs.enumerated() {
       let line = i + 1
       func problem(_ text: String) { problems.append(CorpusError(pairsPath, line: line, text)) }
-      if pair.id.isEmpty { problem("empty id") }
-      if let first = seen[pair.id] { problem("id \"\(pair.id)\" also on line \(first)") } else { seen[pair.id] = line }
-      for l in pair.labels where l < 0 || l >= info.labels.count { problem("label \(l) outside 0..<\(info.labels.count)") }
       if pair.labels.isEmpty { problem("pair \"\(pair.id)\" has no label") }
       if pair.image == nil && imageFeatures == nil && !noImages { problem("pair \"\(pair.id)\" has neither an image nor an image feature row") }
       if pair.text == nil && textFeatures == nil && !noTexts { problem("pair \"\(pair.id)\" has neither a text nor a text feature row") }
@@ -30,6 +25,23 @@ extension Corpus {
       }
     }
     problems += splitProblems()
+    return problems
+  }
+
+  /// What no command can work with, checked whenever a corpus is loaded: no labels, empty or
+  /// repeated ids, label indices outside the label list.
+  public func structuralProblems() -> [CorpusError] {
+    var problems = [CorpusError](), seen = [String: Int]()
+    let pairsPath = directory.appendingPathComponent("pairs.jsonl").path
+    if info.labels.isEmpty { problems.append(CorpusError(directory.appendingPathComponent("corpus.json").path, "the label list is empty")) }
+    for (i, pair) in pairs.enumerated() {
+      let line = i + 1
+      if pair.id.isEmpty { problems.append(CorpusError(pairsPath, line: line, "empty id")) }
+      if let first = seen[pair.id] { problems.append(CorpusError(pairsPath, line: line, "id \"\(pair.id)\" also on line \(first)")) } else { seen[pair.id] = line }
+      for l in pair.labels where l < 0 || l >= info.labels.count {
+        problems.append(CorpusError(pairsPath, line: line, "label \(l) outside 0..<\(info.labels.count) (the labels of corpus.json)"))
+      }
+    }
     return problems
   }
 

@@ -19,6 +19,10 @@ struct IndexEvalCommand: ParsableCommand {
   @Flag(help: "Comma-separated values instead of a table.") var csv = false
   @OptionGroup var output: OutputOptions
 
+  func validate() throws {
+    guard k >= 1, radius >= 0 else { throw ValidationError("--k must be at least 1 and --radius not negative") }
+  }
+
   func run() throws {
     let (q, r) = try (open(queries), open(retrieval))
     try r.checkQueryBits(q.bits)

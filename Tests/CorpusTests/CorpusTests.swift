@@ -78,6 +78,21 @@ final class CorpusTests: XCTestCase {
     XCTAssertThrowsError(try Corpus.load(directory.appendingPathComponent("nothing"))) { XCTAssertTrue("\($0)".contains("corpus.json: missing")) }
   }
 
+  func testLoadingRefusesLabelsOutOfRangeAndRepeatedIDs() throws {
+    var corpus = try small()
+    corpus.pairs[1].labels = [30]
+    corpus.pairs[2].labels = [-1]
+    try corpus.write(to: corpus.directory)
+    XCTAssertThrowsError(try Corpus.load(corpus.directory)) {
+      XCTAssertTrue("\($0)".hasSuffix("pairs.jsonl:2: label 30 outside 0..<24 (the labels of corpus.json) (and 1 more: `cmh corpus validate` lists them)"), "\($0)")
+    }
+    XCTAssertEqual(try Corpus.load(corpus.directory, checked: false).validate(checkImages: false).filter { $0.problem.hasPrefix("label") }.count, 2)
+    corpus = try small()
+    corpus.pairs[3].id = corpus.pairs[1].id
+    try corpus.write(to: corpus.directory)
+    XCTAssertThrowsError(try Corpus.load(corpus.directory)) { XCTAssertTrue("\($0)".hasSuffix("pairs.jsonl:4: id \"\(corpus.pairs[1].id)\" also on line 2"), "\($0)") }
+  }
+
   func testValidationFindsEachProblem() throws {
     var corpus = try small()
     corpus.pairs[1].labels = [30]
