@@ -43,6 +43,7 @@ struct AugmentCommand: ParsableCommand {
 
   func run() throws {
     OutputOptions.lineBuffered()
+    try OutputCheck.file(out, option: "--out")  // the folder is staged beside it, then renamed
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let start = try ModelInputs.model(model)
     guard start.spec.labels == loaded.info.labels else {

@@ -19,6 +19,7 @@ struct EncodeCommand: ParsableCommand {
   @OptionGroup var output: OutputOptions
 
   func run() throws {
+    try OutputCheck.folder(out, option: "--out")
     let trained = try ModelInputs.model(model)
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let splits = try ModelInputs.splits(loaded)

@@ -32,6 +32,7 @@ struct EvalCommand: ParsableCommand {
   }
 
   func run() throws {
+    if let svg { try OutputCheck.folder(svg, option: "--svg") }
     let corpus = try Corpus.load(URL(fileURLWithPath: paths.last!))
     let splits = try ModelInputs.splits(corpus)
     var results = [Result]()

@@ -39,6 +39,7 @@ struct TrainCommand: ParsableCommand {
 
   func run() throws {
     OutputOptions.lineBuffered()
+    try OutputCheck.file(out, option: "--out")
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let outURL = URL(fileURLWithPath: out)
     let checkpointURL = URL(fileURLWithPath: checkpoint ?? out + ".ckpt")

@@ -81,6 +81,27 @@ final class TrainCommandTests: XCTestCase {
     XCTAssertTrue(train.2.contains("cmh corpus split"), train.2)
   }
 
+  func testOutputsThatCannotBeWrittenFailBeforeAnyWork() throws {
+    // Once, `train` ran every epoch and then could not save. A file where a folder must be stands
+    // for a read-only one (the tests run as root, whom permissions do not stop).
+    let (corpus, model) = try trained()
+    let blocker = Self.folder.appendingPathComponent("a-file").path
+    try Data("x".utf8).write(to: URL(fileURLWithPath: blocker))
+    let train = try runCMH(["train", corpus, "--epochs", "1", "--out", blocker + "/m.cmh"] + Self.small)
+    XCTAssertNotEqual(train.0, 0)
+    XCTAssertTrue(train.2.contains("--out") && train.2.contains("a-file"), train.2)
+    XCTAssertFalse(train.1.contains("epoch"), train.1)
+    for arguments in [["encode", model, corpus, "--out", blocker, "--quiet"], ["eval", model, corpus, "--svg", blocker + "/curves"]] {
+      let (status, _, stderr) = try runCMH(arguments)
+      XCTAssertNotEqual(status, 0, arguments.joined(separator: " "))
+      XCTAssertTrue(stderr.contains("a-file"), stderr)
+    }
+    // A missing folder is made.
+    let nested = Self.folder.appendingPathComponent("new/deeper").path
+    XCTAssertEqual(try runCMH(["encode", model, corpus, "--out", nested, "--quiet"]).0, 0)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: nested + "/image.cmhindex"))
+  }
+
   func testPretrainedWeightsAreLoadedByNameWithAReport() throws {
     let (corpus, _) = try trained()
     let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
