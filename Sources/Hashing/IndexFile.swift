@@ -89,15 +89,20 @@ public struct IndexFile: @unchecked Sendable {
     path = url.path
     file = try MappedFile(path: path)
     func fail(_ problem: String) -> IndexFileError { IndexFileError(path: url.path, problem: problem) }
-    guard file.size >= Self.headerSize, Data(bytes: file.bytes, count: 8) == Self.magic else {
+    guard file.size >= Self.headerSize else {
+      throw fail("\(file.size) bytes: shorter than an index header (\(Self.headerSize) bytes), so not a whole cmh index file; write one with `cmh encode`")
+    }
+    guard Data(bytes: file.bytes, count: 8) == Self.magic else {
       throw fail("not a cmh index file (it does not start with CMHINDEX); write one with `cmh encode`")
     }
-    let version: UInt32 = file.load(8), bits = Int(file.load(12) as UInt32), count = Int(file.load(16) as UInt64)
+    // 64-bit fields are read as Int by truncation: a damaged one turns negative and fails the
+    // range checks below instead of trapping in a conversion.
+    let version: UInt32 = file.load(8), bits = Int(file.load(12) as UInt32), count = file.offset(16)
     guard version == Self.version else { throw fail("index format version \(version), this cmh reads version \(Self.version); re-encode the corpus") }
     guard BinaryCodes.supportedBits.contains(bits) else { throw fail("\(bits) bits per code, expected 8 to 1024") }
     guard let modality = Modality(rawValue: file.load(24)) else { throw fail("unknown modality \(file.load(24) as UInt32)") }
     guard Int(file.load(28) as UInt32) == Self.fields else { throw fail("\(file.load(28) as UInt32) fields per item, expected \(Self.fields)") }
-    let codesOffset = Int(file.load(32) as UInt64), strings = Int(file.load(40) as UInt64), size = Int(file.load(48) as UInt64)
+    let codesOffset = file.offset(32), strings = file.offset(40), size = file.offset(48)
     guard size == file.size else { throw fail("truncated or padded: the header says \(size) bytes, the file has \(file.size)") }
     let words = (bits + 63) / 64
     guard codesOffset == Self.headerSize, count >= 0, count < Int(Int32.max), strings == codesOffset + count * words * 8,
@@ -105,7 +110,7 @@ public struct IndexFile: @unchecked Sendable {
       throw fail("the header's sizes do not fit: \(count) codes of \(bits) bits need \(strings) bytes before the item table")
     }
     let blobSize = size - strings - (count * Self.fields + 1) * 8
-    guard Int(file.load(strings + count * Self.fields * 8) as UInt64) == blobSize else {
+    guard file.offset(strings + count * Self.fields * 8) == blobSize else {
       throw fail("the item table does not end where the file does")
     }
     self.modality = modality
@@ -120,8 +125,8 @@ public struct IndexFile: @unchecked Sendable {
     let table = stringsOffset, blob = stringsOffset + (count * Self.fields + 1) * 8
     func field(_ f: Int) -> String {
       let k = i * Self.fields + f
-      let lo = Int(file.load(table + k * 8) as UInt64), hi = Int(file.load(table + (k + 1) * 8) as UInt64)
-      guard lo <= hi, blob + hi <= file.size else { return "" }
+      let lo = file.offset(table + k * 8), hi = file.offset(table + (k + 1) * 8)
+      guard lo >= 0, lo <= hi, hi <= file.size - blob else { return "" }
       return String(decoding: UnsafeRawBufferPointer(start: file.bytes + blob + lo, count: hi - lo), as: UTF8.self)
     }
     return IndexItem(id: field(0), display: field(1), labels: field(2))
@@ -146,6 +151,9 @@ final class MappedFile: @unchecked Sendable {
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw IndexFileError(path: path, problem: "cannot stat: \(String(cString: strerror(errno)))") }
+    guard info.st_mode & S_IFMT != S_IFDIR else {
+      throw IndexFileError(path: path, problem: "a folder, not an index file (`cmh encode` writes image.cmhindex, text.cmhindex, query-image.cmhindex and query-text.cmhindex into it)")
+    }
     size = Int(info.st_size)
     if size == 0 { bytes = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 64)); return }
     guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
@@ -155,6 +163,9 @@ final class MappedFile: @unchecked Sendable {
   }
 
   func load<T: FixedWidthInteger>(_ offset: Int) -> T { T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+
+  /// A 64-bit size or offset field as Int; one with the top bit set comes out negative.
+  func offset(_ at: Int) -> Int { Int(truncatingIfNeeded: load(at) as UInt64) }
 
   deinit {
     if size == 0 { UnsafeMutableRawPointer(mutating: bytes).deallocate() } else { munmap(UnsafeMutableRawPointer(mutating: bytes), size) }

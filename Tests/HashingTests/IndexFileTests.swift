@@ -52,17 +52,34 @@ final class IndexFileTests: XCTestCase {
         XCTAssertTrue("\(error)".contains(bad.path) && "\(error)".contains(words), "\(error)", file: file, line: line)
       }
     }
-    try expect(Data("just some text, not an index at all, long enough for a header".utf8), "not a cmh index")
+    try expect(Data("just some text, not an index at all, long enough for a header of 64 bytes".utf8), "not a cmh index")
     try expect(bytes.prefix(bytes.count - 7), "truncated")
-    try expect(bytes.prefix(40), "not a cmh index")
+    try expect(bytes.prefix(40), "40 bytes: shorter than an index header")
+    // Size and offset fields with the top bit set once trapped in a conversion.
+    for field in [16, 32, 40, 48] {
+      var damaged = bytes
+      damaged[field + 7] |= 0x80
+      try expect(damaged, field == 48 ? "truncated" : "do not fit")
+    }
     var version = bytes; version[8] = 2
     try expect(version, "version 2")
     var bits = bytes; bits[12] = 3; bits[13] = 0
     try expect(bits, "3 bits")
+    XCTAssertThrowsError(try IndexFile(contentsOf: directory)) { XCTAssertTrue("\($0)".contains("a folder, not an index file"), "\($0)") }
     XCTAssertThrowsError(try IndexFile(contentsOf: directory.appendingPathComponent("missing.cmhindex"))) {
       XCTAssertTrue("\($0)".contains("missing.cmhindex"))
     }
+    // A damaged item table shows an empty field instead of trapping.
     let index = try IndexFile(contentsOf: url)
+    var table = bytes
+    let itemTable = 64 + 50 * 2 * 8  // the header, then 50 codes of two words
+    table[itemTable + 8 + 7] |= 0x80  // the end of item 0's id, the start of its display
+    let damaged = directory.appendingPathComponent("table.cmhindex")
+    try table.write(to: damaged)
+    let opened = try IndexFile(contentsOf: damaged)
+    XCTAssertEqual(opened.item(0).id, "")
+    XCTAssertEqual(opened.item(0).display, "")
+    XCTAssertEqual(opened.item(1).id, "pair-1")
     XCTAssertThrowsError(try index.checkQueryBits(64)) { XCTAssertTrue("\($0)".contains("72-bit codes but the query has 64 bits")) }
   }
 }

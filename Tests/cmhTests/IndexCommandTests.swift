@@ -91,7 +91,7 @@ final class IndexCommandTests: XCTestCase {
     try Data("not an index".utf8).write(to: bad)
     let (badStatus, _, error) = try cmh(["index", "info", bad.path])
     XCTAssertNotEqual(badStatus, 0)
-    XCTAssertTrue(error.contains(bad.path) && error.contains("not a cmh index"), error)
+    XCTAssertTrue(error.contains(bad.path) && error.contains("not a whole cmh index file"), error)
   }
 }
 
