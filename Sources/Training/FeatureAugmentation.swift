@@ -95,6 +95,7 @@ public enum FeatureAugmentation {
   /// Pairs generated elsewhere (a corpus imported from a manifest) as tower inputs for `model`,
   /// their labels renamed to the model's.
   public static func imported(_ model: CrossModalModel, from corpus: Corpus, progress: (String, Int, Int) -> Void = { _, _, _ in }) throws -> FeaturePairs {
+    guard !corpus.pairs.isEmpty else { throw TrainingError(description: "the manifest has no pairs: one JSON line per generated image, {\"image\", \"text\", \"labels\": [names]}") }
     var pairs = try realPairs(model, corpus: corpus, pairs: Array(corpus.pairs.indices), progress: progress)
     let index = Dictionary(uniqueKeysWithValues: model.spec.labels.enumerated().map { ($1, $0) })
     pairs.labels = try pairs.labels.enumerated().map { n, set in

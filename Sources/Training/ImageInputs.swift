@@ -139,6 +139,7 @@ extension ImageInputs {
   /// input of the layers that train when the lower ones do not.
   public func cached(through frozen: Module, batchSize: Int = 64, progress: (Int) -> Void = { _ in }) -> ImageInputs {
     frozen.setTraining(false)
+    guard count > 0 else { return self }
     var out: Tensor?
     for start in stride(from: 0, to: count, by: batchSize) {
       let rows = Array(start..<min(start + batchSize, count))

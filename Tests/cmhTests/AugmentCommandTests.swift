@@ -92,6 +92,10 @@ final class AugmentCommandTests: XCTestCase {
     let unknown = try runCMH(["augment", corpus, "--model", model, "--manifest", manifest.path, "--out", out, "--quiet"])
     XCTAssertNotEqual(unknown.0, 0)
     XCTAssertTrue(unknown.2.contains("pair 1 of the manifest has the label \"zebra\""), unknown.2)
+    try "".write(to: manifest, atomically: true, encoding: .utf8)  // once a nil unwrap
+    let empty = try runCMH(["augment", corpus, "--model", model, "--manifest", manifest.path, "--out", out, "--quiet"])
+    XCTAssertNotEqual(empty.0, 0)
+    XCTAssertTrue(empty.2.contains("generated.jsonl") && empty.2.contains("no pairs"), empty.2)
     XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/synthetic.cmhaug"), "a failed run must leave the last folder intact")
   }
 }
