@@ -104,7 +104,7 @@ public struct TensorArchive {
 /// Writes a file so that readers see the old contents or the new, never half of it.
 public enum AtomicFile {
   public static func write(_ data: Data, to url: URL) throws {
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    let temporary = temporaryURL(for: url)
     do {
       try data.write(to: temporary)
       if rename(temporary.path, url.path) != 0 {
@@ -115,5 +115,24 @@ public enum AtomicFile {
       if error is ArchiveError { throw error }
       throw ArchiveError(path: url.path, problem: "cannot write: \(error.localizedDescription)")
     }
+  }
+
+  /// Where this process writes `url` before renaming it into place.
+  public static func temporaryURL(for url: URL) -> URL {
+    url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+  }
+
+  /// Removes the temporary files of `url` left by processes that no longer run (a killed run's
+  /// half-written checkpoint); returns how many.
+  @discardableResult
+  public static func removeStaleTemporaries(of url: URL) -> Int {
+    let folder = url.deletingLastPathComponent(), prefix = ".\(url.lastPathComponent).tmp-"
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    var removed = 0
+    for name in names where name.hasPrefix(prefix) {
+      guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+      if (try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))) != nil { removed += 1 }
+    }
+    return removed
   }
 }

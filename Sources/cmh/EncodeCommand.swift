@@ -5,6 +5,7 @@ import ArgumentParser
 import Corpus
 import Foundation
 import Hashing
+import Tensor
 import Training
 
 struct EncodeCommand: ParsableCommand {
@@ -30,6 +31,7 @@ struct EncodeCommand: ParsableCommand {
       let codes = try ModelInputs.codes(trained, corpus: loaded, pairs: pairs, label: "encoding \(set)", quiet: output.quiet)
       for (modality, binary) in [(Modality.image, codes.image), (.text, codes.text)] {
         let url = folder.appendingPathComponent("\(prefix)\(modality).cmhindex")
+        AtomicFile.removeStaleTemporaries(of: url)
         try IndexFile.write(codes: binary, modality: modality, items: ModelInputs.items(loaded, pairs, modality: modality), to: url)
         let seconds = Date().timeIntervalSince(started)
         if output.json {

@@ -43,6 +43,7 @@ struct TrainCommand: ParsableCommand {
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let outURL = URL(fileURLWithPath: out)
     let checkpointURL = URL(fileURLWithPath: checkpoint ?? out + ".ckpt")
+    for url in [outURL, checkpointURL] { AtomicFile.removeStaleTemporaries(of: url) }  // a killed run's half-written files
     let session = TrainingSession(output: output, validateEvery: validateEvery, checkpoint: checkpointURL,
                                   log: URL(fileURLWithPath: out + ".log.jsonl"))
     if let augment {

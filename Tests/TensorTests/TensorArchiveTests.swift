@@ -21,6 +21,23 @@ final class TensorArchiveTests: XCTestCase {
     XCTAssertEqual(leftovers, [])
   }
 
+  func testStaleTemporariesOfDeadProcessesAreRemoved() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stale-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let target = folder.appendingPathComponent("model.cmh.ckpt")
+    let finished = Process()  // a process id that no longer runs
+    finished.executableURL = URL(fileURLWithPath: "/bin/true")
+    try finished.run()
+    finished.waitUntilExit()
+    let names = [".model.cmh.ckpt.tmp-\(finished.processIdentifier)", ".model.cmh.ckpt.tmp-1", ".model.cmh.ckpt.tmp-\(getpid())",
+                 ".model.cmh.tmp-\(finished.processIdentifier)", ".model.cmh.ckpt.tmp-notapid"]
+    for name in names { try Data("x".utf8).write(to: folder.appendingPathComponent(name)) }
+    XCTAssertEqual(AtomicFile.removeStaleTemporaries(of: target), 1)
+    let left = Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
+    XCTAssertEqual(left, Set(names.dropFirst()), "only the dead process's temporary of this file goes; a running one's (pid 1, this one) stays")
+  }
+
   func testMissingFileNamesThePath() {
     XCTAssertThrowsError(try TensorArchive.read(from: URL(fileURLWithPath: "/nonexistent/x.ckpt"), magic: Checkpoint.magic, what: "checkpoint")) {
       XCTAssertTrue("\($0)".contains("/nonexistent/x.ckpt"))
