@@ -12,21 +12,27 @@ struct EncodeCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "encode",
     abstract: "Write index files of a corpus's retrieval set (and query set) for both modalities.",
-    discussion: "Writes DIR/image.cmhindex and DIR/text.cmhindex for the retrieval set, DIR/query-image.cmhindex and DIR/query-text.cmhindex for the queries.")
+    discussion: """
+      Writes DIR/image.cmhindex and DIR/text.cmhindex for the retrieval set, DIR/query-image.cmhindex and \
+      DIR/query-text.cmhindex for the queries. With --all, DIR/image.cmhindex and DIR/text.cmhindex hold \
+      every pair of the corpus (queries included, generated pairs left out) and no query files are written.
+
+      Example: cmh encode model.cmh photos-corpus --out index --all
+      """)
 
   @Argument(help: "Model file written by `cmh train`.") var model: String
-  @Argument(help: "Corpus directory with splits.") var corpus: String
+  @Argument(help: "Corpus directory (with splits, unless --all).") var corpus: String
   @Option(help: "Output directory.") var out: String
+  @Flag(help: "Index every pair, queries included, and write no query files: for searching a whole collection (needs no splits).")
+  var all = false
   @OptionGroup var output: OutputOptions
 
   func run() throws {
     try OutputCheck.folder(out, option: "--out")
     let trained = try ModelInputs.model(model)
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
-    let splits = try ModelInputs.splits(loaded)
     let folder = URL(fileURLWithPath: out)
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    for (set, pairs, prefix) in [("retrieval", splits.retrieval, ""), ("query", splits.query, "query-")] {
+    for (set, pairs, prefix) in try sets(loaded) {
       let started = Date()
       let codes = try ModelInputs.codes(trained, corpus: loaded, pairs: pairs, label: "encoding \(set)", quiet: output.quiet)
       for (modality, binary) in [(Modality.image, codes.image), (.text, codes.text)] {
@@ -37,9 +43,16 @@ struct EncodeCommand: ParsableCommand {
         if output.json {
           print(#"{"file": "\#(url.path)", "set": "\#(set)", "modality": "\#(modality)", "count": \#(pairs.count), "bits": \#(trained.spec.bits), "pairs_per_second": \#(String(format: "%.1f", Double(pairs.count) / seconds))}"#)
         } else {
-          print("wrote \(url.path): \(pairs.count) \(set) \(modality) codes, \(trained.spec.bits) bits")
+          print("wrote \(url.path): \(pairs.count) \(set == "all" ? "" : set + " ")\(modality) codes, \(trained.spec.bits) bits")
         }
       }
     }
+  }
+
+  /// (name, pairs, file prefix) of each set to write.
+  private func sets(_ corpus: Corpus) throws -> [(String, [Int], String)] {
+    if all { return [("all", corpus.pairs.indices.filter { !corpus.pairs[$0].synthetic }, "")] }
+    let splits = try ModelInputs.splits(corpus)
+    return [("retrieval", splits.retrieval, ""), ("query", splits.query, "query-")]
   }
 }

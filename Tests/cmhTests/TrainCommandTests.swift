@@ -96,6 +96,12 @@ final class TrainCommandTests: XCTestCase {
       XCTAssertNotEqual(status, 0, arguments.joined(separator: " "))
       XCTAssertTrue(stderr.contains("a-file"), stderr)
     }
+    // --all indexes every pair and writes no query files.
+    let whole = Self.folder.appendingPathComponent("index-all").path
+    XCTAssertEqual(try runCMH(["encode", model, corpus, "--out", whole, "--all", "--quiet"]).0, 0)
+    let info = try runCMH(["index", "info", whole + "/image.cmhindex"])
+    XCTAssertTrue(info.1.contains("120 × 16 bits"), info.1)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: whole + "/query-image.cmhindex"))
     // A missing folder is made.
     let nested = Self.folder.appendingPathComponent("new/deeper").path
     XCTAssertEqual(try runCMH(["encode", model, corpus, "--out", nested, "--quiet"]).0, 0)
