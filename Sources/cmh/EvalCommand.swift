@@ -16,7 +16,7 @@ struct EvalCommand: ParsableCommand {
     discussion: "Usage: cmh eval MODEL [MODEL ...] CORPUS. Relevance: query and item share a label. Ranking by Hamming distance, equal distances by item position; a query without a relevant item counts with AP 0.")
 
   @Argument(help: "Model files, then the corpus directory.") var paths: [String]
-  @Option(help: "Depth of precision@k and NDCG@k.") var k = 100
+  @Option(name: [.short, .long], help: "Depth of precision@k and NDCG@k.") var k = 100
   @Option(help: "Hamming radius of the precision within radius.") var radius = 2
   @Option(help: "Write precision-recall curves as SVG files into this folder.") var svg: String?
   @Flag(help: "Comma-separated values instead of a table.") var csv = false

@@ -13,7 +13,7 @@ struct IndexEvalCommand: ParsableCommand {
 
   @Argument(help: "Index of the queries (its items' labels are used).") var queries: String
   @Argument(help: "Index searched (its items' labels are used).") var retrieval: String
-  @Option(help: "Depth for MAP@k and NDCG@k.") var k = 100
+  @Option(name: [.short, .long], help: "Depth for MAP@k and NDCG@k.") var k = 100
   @Option(help: "Hamming radius for the precision within radius.") var radius = 2
   @Option(help: "Write the precision-recall and precision@k curves as SVG files into this folder.") var svg: String?
   @Flag(help: "Comma-separated values instead of a table.") var csv = false

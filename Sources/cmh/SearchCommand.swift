@@ -64,11 +64,11 @@ enum SearchQuery {
 }
 
 struct SearchOptions: ParsableArguments {
-  @Option(name: .short, help: "Results to show (default: 10, or 20 with --html).") var k: Int?
+  @Option(name: [.short, .long], help: "Results to show (default: 10, or 20 with --html).") var k: Int?
   @Option(help: "Write an HTML page with the results (thumbnails for images) to this file.") var html: String?
   @OptionGroup var output: OutputOptions
 
-  func validate() throws { guard (k ?? 1) >= 1 else { throw ValidationError("-k must be at least 1") } }
+  func validate() throws { guard (k ?? 1) >= 1 else { throw ValidationError("-k/--k must be at least 1") } }
 
   /// How many results: what -k says, else 10 on the terminal and 20 on a page.
   var count: Int { k ?? (html == nil ? 10 : 20) }

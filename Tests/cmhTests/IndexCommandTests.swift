@@ -75,6 +75,7 @@ final class IndexCommandTests: XCTestCase {
     XCTAssertEqual(tableStatus, 0)
     XCTAssertTrue(table.contains("MAP@all"), table)
     XCTAssertTrue(try String(contentsOf: svg.appendingPathComponent("pr-i2t.svg"), encoding: .utf8).hasPrefix("<svg"))
+    XCTAssertEqual(try cmh(["index", "eval", q.path, r.path, "-k", "5", "--quiet"]).0, 0)  // -k and --k alike, as in search
     for bad in [["--radius=-1"], ["--k=-1"], ["--k", "0"]] {  // once a trap and "MAP@-1 0.0000"
       let (badStatus, _, stderr) = try cmh(["index", "eval", q.path, r.path] + bad)
       XCTAssertEqual(badStatus, 64, bad.joined(separator: " "))

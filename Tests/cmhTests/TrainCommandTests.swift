@@ -43,7 +43,7 @@ final class TrainCommandTests: XCTestCase {
     XCTAssertTrue(try String(contentsOfFile: page, encoding: .utf8).contains("<img src=\"file://"))
 
     let image = corpus + "/images/000000.jpg"
-    let i2t = try runCMH(["search", "image2text", model, index + "/text.cmhindex", image, "-k", "2"])
+    let i2t = try runCMH(["search", "image2text", model, index + "/text.cmhindex", image, "--k", "2"])  // --k as in eval
     XCTAssertEqual(i2t.0, 0, i2t.2)
     let lines2 = i2t.1.split(separator: "\n")
     XCTAssertEqual(lines2.count, 4, i2t.1)
