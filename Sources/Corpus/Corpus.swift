@@ -54,9 +54,12 @@ public struct Corpus: Sendable {
       guard matrix.rows == pairs.count else { throw CorpusError(url.path, "\(matrix.rows) rows for \(pairs.count) pairs: one row per pair, in pairs.jsonl order") }
       corpus[keyPath: keyPath] = matrix
     }
-    if checked, let problem = corpus.structuralProblems().first {
-      let others = corpus.structuralProblems().count - 1
-      throw CorpusError(problem.path, line: problem.line, problem.problem + (others > 0 ? " (and \(others) more: `cmh corpus validate` lists them)" : ""))
+    if checked {
+      let problems = corpus.structuralProblems()
+      if let first = problems.first {
+        let more = problems.count > 1 ? " (and \(problems.count - 1) more: `cmh corpus validate` lists them)" : ""
+        throw CorpusError(first.path, line: first.line, first.problem + more)
+      }
     }
     return corpus
   }

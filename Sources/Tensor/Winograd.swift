@@ -13,9 +13,11 @@
 // layers have one tile per image), and the output transforms (by output channel). Wide layers
 // transform their weights a block of output channels at a time, so that they stay in cache.
 //
-// The transforms are 16-lane vector code over the tiles of all images of a chunk (one image of a
-// 4×4 map has a single tile): the input patches are gathered into the rows of the sgemm's operand
-// and transformed in place; outputs are transformed into rows of corners, then scattered.
+// The transforms are 16-lane vector code over the tiles. A plane of 16 tiles or more is split by
+// row and column mod 4, so that every tile's 36 inputs sit at fixed offsets of its index; smaller
+// planes (one tile per image of a 4×4 map) have their patches gathered in blocks of images, so that
+// the vectors span images. Outputs are transformed into rows of corners over the chunk's tiles,
+// then scattered.
 //
 //   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
 //   G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙; 1/24 −1/12 ⅙; 0 0 1]

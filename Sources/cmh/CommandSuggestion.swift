@@ -18,7 +18,8 @@ enum CommandSuggestion {
       guard let next = subcommands.first(where: { $0._commandName == word }) else {
         let names = subcommands.map { $0._commandName }
         let what = isHelp ? "no help topic '\(word)'" : "'\(word)' is not a command of '\(path.joined(separator: " "))'"
-        let nearest = names.min { distance(word, $0) < distance(word, $1) }.flatMap { distance(word, $0) <= max(2, word.count / 3) ? $0 : nil }
+        let nearest = names.map { (name: $0, distance: distance(word, $0)) }.min { $0.distance < $1.distance }
+          .flatMap { $0.distance <= max(2, word.count / 3) ? $0.name : nil }
         return what + (nearest.map { ". Did you mean '\($0)'?" } ?? ".") + " Commands: \(names.joined(separator: ", "))."
       }
       command = next
@@ -30,16 +31,16 @@ enum CommandSuggestion {
   /// Levenshtein distance: insertions, deletions and substitutions.
   static func distance(_ a: String, _ b: String) -> Int {
     let a = Array(a), b = Array(b)
-    var row = Array(0...b.count)
-    for i in 1...max(1, a.count) where !a.isEmpty {
-      var previous = row[0]
-      row[0] = i
-      for j in stride(from: 1, through: b.count, by: 1) {
-        let substitution = previous + (a[i - 1] == b[j - 1] ? 0 : 1)
-        previous = row[j]
-        row[j] = min(substitution, row[j] + 1, row[j - 1] + 1)
+    var row = Array(0...b.count)  // distances from a's prefix so far to each prefix of b
+    for (i, x) in a.enumerated() {
+      var diagonal = row[0]
+      row[0] = i + 1
+      for (j, y) in b.enumerated() {
+        let substitution = diagonal + (x == y ? 0 : 1)
+        diagonal = row[j + 1]
+        row[j + 1] = min(substitution, row[j + 1] + 1, row[j] + 1)
       }
     }
-    return a.isEmpty ? b.count : row[b.count]
+    return row[b.count]
   }
 }

@@ -16,16 +16,17 @@ struct EvalCommand: ParsableCommand {
     discussion: "Usage: cmh eval MODEL [MODEL ...] CORPUS. Relevance: query and item share a label. Ranking by Hamming distance, equal distances by item position; a query without a relevant item counts with AP 0.")
 
   @Argument(help: "Model files, then the corpus directory.") var paths: [String]
-  @Option(name: [.short, .long], help: "Depth of precision@k and NDCG@k.") var k = 100
-  @Option(help: "Hamming radius of the precision within radius.") var radius = 2
+  @OptionGroup var ranking: RankingOptions
   @Option(help: "Write precision-recall curves as SVG files into this folder.") var svg: String?
   @Flag(help: "Comma-separated values instead of a table.") var csv = false
   @OptionGroup var output: OutputOptions
 
   func validate() throws {
     guard paths.count >= 2 else { throw ValidationError("give at least one model file and the corpus directory") }
-    guard k >= 1, radius >= 0 else { throw ValidationError("--k must be at least 1 and --radius not negative") }
   }
+
+  var k: Int { ranking.k }
+  var radius: Int { ranking.radius }
 
   struct Result {
     let model: String, bits: Int, direction: Direction, report: RetrievalReport

@@ -13,15 +13,13 @@ struct IndexEvalCommand: ParsableCommand {
 
   @Argument(help: "Index of the queries (its items' labels are used).") var queries: String
   @Argument(help: "Index searched (its items' labels are used).") var retrieval: String
-  @Option(name: [.short, .long], help: "Depth for MAP@k and NDCG@k.") var k = 100
-  @Option(help: "Hamming radius for the precision within radius.") var radius = 2
+  @OptionGroup var ranking: RankingOptions
   @Option(help: "Write the precision-recall and precision@k curves as SVG files into this folder.") var svg: String?
   @Flag(help: "Comma-separated values instead of a table.") var csv = false
   @OptionGroup var output: OutputOptions
 
-  func validate() throws {
-    guard k >= 1, radius >= 0 else { throw ValidationError("--k must be at least 1 and --radius not negative") }
-  }
+  var k: Int { ranking.k }
+  var radius: Int { ranking.radius }
 
   func run() throws {
     let (q, r) = try (open(queries), open(retrieval))
