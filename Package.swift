@@ -27,6 +27,8 @@ let package = Package(
     .systemLibrary(name: "CLibZ", path: "Sources/CLibZ"),
     .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0"),
     .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5"),
+    .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
+    .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebp"),
     .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
     .target(name: "COptimizer"),
     .target(name: "CCPUID"),
@@ -40,7 +42,7 @@ let package = Package(
     .target(name: "Augment", dependencies: ["Tensor", "Corpus"]),
     .target(name: "Training", dependencies: ["Tensor", "ImageNet", "TextNet", "CauchyLoss", "Corpus", "Hashing", "Augment"]),
     .target(name: "CXML", dependencies: ["CLibXML2"]),
-    .target(name: "Corpus", dependencies: ["CJPEG", "CLibZ", "CXML", "CHDF5"]),
+    .target(name: "Corpus", dependencies: ["CJPEG", "CPNG", "CWebP", "CLibZ", "CXML", "CHDF5"]),
 
     // MARK: - Command line
     .executableTarget(
@@ -68,7 +70,7 @@ let package = Package(
     .testTarget(name: "AugmentTests", dependencies: ["Augment", "Tensor", "Corpus"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TextNet", "Tensor", "Corpus", "Hashing", "Augment", "CauchyLoss"]),
     .testTarget(name: "CorpusTests", dependencies: ["Corpus", "CHDF5"]),
-    .testTarget(name: "cmhTests", dependencies: ["Hashing", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+    .testTarget(name: "cmhTests", dependencies: ["Hashing", "Corpus", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -1,7 +1,9 @@
 // libjpeg's errors longjmp back here, so that a corrupt file is an error message, not an exit().
+// A file that ends before its image data does is an error too: libjpeg only warns and pads it.
 #include "cmh_jpeg.h"
 #include <stdio.h>  /* before jpeglib.h, which uses FILE */
 #include <jpeglib.h>
+#include <jerror.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@ struct cmh_error {
   struct jpeg_error_mgr base;
   jmp_buf jump;
   char *message;
+  int ended_early;
 };
 
 static void cmh_error_exit(j_common_ptr info) {
@@ -18,7 +21,11 @@ static void cmh_error_exit(j_common_ptr info) {
   longjmp(e->jump, 1);
 }
 
-static void cmh_quiet(j_common_ptr info, int level) { (void)info; (void)level; }
+/* Warnings stay quiet; the one that says the data ran out is remembered. */
+static void cmh_quiet(j_common_ptr info, int level) {
+  struct cmh_error *e = (struct cmh_error *)info->err;
+  if (level < 0 && info->err->msg_code == JWRN_JPEG_EOF) e->ended_early = 1;
+}
 
 int cmh_jpeg_encode(const unsigned char *rgb, int width, int height, int quality,
                     unsigned char **out, size_t *out_size, char error[200]) {
@@ -63,6 +70,7 @@ int cmh_jpeg_decode(const unsigned char *data, size_t size, unsigned char **rgb,
   e.base.error_exit = cmh_error_exit;
   e.base.emit_message = cmh_quiet;
   e.message = error;
+  e.ended_early = 0;
   if (setjmp(e.jump)) {
     jpeg_destroy_decompress(&d);
     free(*rgb);
@@ -93,5 +101,11 @@ int cmh_jpeg_decode(const unsigned char *data, size_t size, unsigned char **rgb,
   }
   jpeg_finish_decompress(&d);
   jpeg_destroy_decompress(&d);
+  if (e.ended_early) {
+    snprintf(error, 200, "the file ends before its image data does (%zu bytes: cut short?)", size);
+    free(*rgb);
+    *rgb = NULL;
+    return -1;
+  }
   return 0;
 }

@@ -1,46 +1,139 @@
-// FolderImporter: a user's own photos — images in folders named by their label, each with an
-// optional sidecar caption (photo.jpg + photo.txt) — or a JSON-lines manifest of
+// FolderImporter: a user's own photos — in folders named by their label, or in one folder with
+// labels from a labels file or from their captions, each with an optional sidecar caption
+// (photo.jpg + photo.txt) — or a JSON-lines manifest of
 // {"image", "text", "labels": [names]} (the manifest also imports images generated elsewhere,
 // marked synthetic with --synthetic).
 
 import Foundation
 
-public enum FolderImporter {
-  static let imageExtensions: Set<String> = ["jpg", "jpeg", "png"]
+/// Where the labels of a folder of photos come from.
+public enum LabelSource: Sendable, Equatable {
+  /// The label folders when the photos are in any, else the captions' most common words.
+  case automatic
+  /// The folder a photo is in is its label (a file name found in several folders gets them all).
+  case folders
+  /// A file of lines "<photo file name><TAB><label>, <label>, …".
+  case file(URL)
+  /// The N content words that the most captions use (`CaptionLabels`).
+  case captions(Int)
 
-  /// Images below `root`: the folder an image is in is its label; an image found under several
-  /// folders (same file name) gets all their labels.
-  public static func importFolders(_ root: URL, into directory: URL) throws -> (Corpus, ImportSummary) {
+  public static let defaultCaptionWords = 30
+}
+
+public enum FolderImporter {
+  /// A photo found below the root: its folder (nil directly in the root) and sidecar caption.
+  struct Photo {
+    let url: URL, relativePath: String, folder: String?, caption: String?
+    var fileName: String { url.lastPathComponent }
+  }
+
+  /// The photos below `root` (JPEG, PNG or WebP, any depth) with `<photo>.txt` captions, labelled
+  /// as `source` says.
+  public static func importFolders(_ root: URL, labels source: LabelSource = .automatic, into directory: URL) throws -> (Corpus, ImportSummary) {
+    let photos = try findPhotos(root)
+    guard !photos.isEmpty else {
+      throw CorpusError(root.path, "no photos below this folder (expected \(ImageFile.extensions.sorted().map { "." + $0 }.joined(separator: ", ")) files)")
+    }
+    var summary = ImportSummary()
+    let labelled: (names: [String], pairs: [Pair])
+    switch source {
+    case .automatic where photos.contains { $0.folder != nil }, .folders: labelled = try byFolder(photos, root, &summary)
+    case .automatic: labelled = try byCaption(photos, words: LabelSource.defaultCaptionWords, root, &summary)
+    case .captions(let words): labelled = try byCaption(photos, words: words, root, &summary)
+    case .file(let url): labelled = try byFile(photos, LabelsFile.read(url), &summary)
+    }
+    summary.kept = labelled.pairs.count
+    let corpus = Corpus(directory: directory, info: CorpusInfo(name: directory.lastPathComponent, labels: labelled.names,
+                                                               source: "cmh corpus import folder \(root.path)", textMode: .sentences), pairs: labelled.pairs)
+    return (corpus, summary)
+  }
+
+  static func findPhotos(_ root: URL) throws -> [Photo] {
     guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
       throw CorpusError(root.path, "cannot list the folder")
     }
-    var byName = [String: (path: String, labels: Set<String>, text: String?)](), summary = ImportSummary()
-    for case let url as URL in walker where imageExtensions.contains(url.pathExtension.lowercased()) {
-      let label = url.deletingLastPathComponent().lastPathComponent
-      guard url.deletingLastPathComponent().standardizedFileURL != root.standardizedFileURL else {
+    let base = root.standardizedFileURL.path
+    var photos = [Photo]()
+    for case let url as URL in walker where ImageFile.extensions.contains(url.pathExtension.lowercased()) {
+      let path = url.standardizedFileURL.path, parent = url.deletingLastPathComponent().standardizedFileURL.path
+      let sidecar = url.deletingPathExtension().appendingPathExtension("txt")
+      let caption = (try? String(contentsOf: sidecar, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+      photos.append(Photo(url: url.standardizedFileURL, relativePath: String(path.dropFirst(base.count + 1)),
+                          folder: parent == base ? nil : url.deletingLastPathComponent().lastPathComponent, caption: caption))
+    }
+    return photos.sorted { $0.relativePath < $1.relativePath }
+  }
+
+  /// Labels from folders; photos directly in the root have none and are left out.
+  static func byFolder(_ photos: [Photo], _ root: URL, _ summary: inout ImportSummary) throws -> ([String], [Pair]) {
+    var byName = [String: (path: String, labels: Set<String>, text: String?)]()
+    for photo in photos {
+      guard let label = photo.folder else {
         summary.dropped["directly in the root folder (no label folder)", default: 0] += 1
         continue
       }
-      let sidecar = url.deletingPathExtension().appendingPathExtension("txt")
-      let text = (try? String(contentsOf: sidecar, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-      var entry = byName[url.lastPathComponent] ?? (url.standardizedFileURL.path, [], nil)
+      var entry = byName[photo.fileName] ?? (photo.url.path, [], nil)
       entry.labels.insert(label)
-      entry.text = entry.text ?? text
-      byName[url.lastPathComponent] = entry
+      entry.text = entry.text ?? photo.caption
+      byName[photo.fileName] = entry
     }
-    let names = Array(Set(byName.values.flatMap(\.labels))).sorted()
-    guard !names.isEmpty else { throw CorpusError(root.path, "no images in label folders (expected ROOT/<label>/<image>.jpg)") }
+    let names = Set(byName.values.flatMap(\.labels)).sorted()
+    guard !names.isEmpty else { throw CorpusError(root.path, "no photos in label folders (expected ROOT/<label>/<photo>.jpg)") }
     let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-    var pairs = [Pair]()
-    for (file, entry) in byName.sorted(by: { $0.key < $1.key }) {
-      // Without a caption, the text is the label names: it keeps the pair usable, and says so.
-      let text = entry.text.flatMap { $0.isEmpty ? nil : $0 } ?? entry.labels.sorted().joined(separator: " ")
-      pairs.append(Pair(id: (file as NSString).deletingPathExtension, image: entry.path, text: text, labels: entry.labels.map { index[$0]! }.sorted()))
+    let files = byName.keys.sorted(), ids = uniqueIDs(files)
+    let pairs = files.enumerated().map { n, file in
+      let entry = byName[file]!
+      return Pair(id: ids[n], image: entry.path, text: captionOrLabels(entry.text, entry.labels.sorted()), labels: entry.labels.map { index[$0]! }.sorted())
     }
-    summary.kept = pairs.count
-    let corpus = Corpus(directory: directory, info: CorpusInfo(name: directory.lastPathComponent, labels: names,
-                                                               source: "cmh corpus import folder \(root.path)", textMode: .sentences), pairs: pairs)
-    return (corpus, summary)
+    return (names, pairs)
+  }
+
+  /// Labels from the captions' most common words.
+  static func byCaption(_ photos: [Photo], words: Int, _ root: URL, _ summary: inout ImportSummary) throws -> ([String], [Pair]) {
+    guard photos.contains(where: { !($0.caption ?? "").isEmpty }) else {
+      throw CorpusError(root.path, "the photos have no captions (<photo>.txt beside each) and are in no label folders: add either, or give --labels FILE")
+    }
+    let (names, sets) = CaptionLabels.labels(photos.map { $0.caption ?? "" }, count: words)
+    guard !names.isEmpty else { throw CorpusError(root.path, "no caption word is used by two photos or more, so there are no labels: give --labels FILE") }
+    summary.notes.append("labels: the \(names.count) words the captions use most (\(names.prefix(8).joined(separator: ", "))\(names.count > 8 ? ", …" : ""))")
+    let unlabelled = sets.filter(\.isEmpty).count
+    if unlabelled > 0 { summary.notes.append("\(unlabelled) photos have none of the \(names.count) label words in their caption") }
+    let ids = uniqueIDs(photos.map(\.relativePath))
+    return (names, photos.indices.map { Pair(id: ids[$0], image: photos[$0].url.path, text: photos[$0].caption ?? "", labels: sets[$0]) })
+  }
+
+  /// Labels from a labels file; photos it does not name are left out.
+  static func byFile(_ photos: [Photo], _ file: LabelsFile, _ summary: inout ImportSummary) throws -> ([String], [Pair]) {
+    let names = Set(file.entries.values.joined()).sorted()
+    let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+    var kept = [(Photo, [String])]()
+    for photo in photos {
+      guard let labels = file.labels(of: photo) else {
+        summary.dropped["not in the labels file", default: 0] += 1
+        continue
+      }
+      kept.append((photo, labels))
+    }
+    guard !kept.isEmpty else { throw CorpusError(file.path, "names none of the photos (expected lines \"<photo file name><TAB><label>, <label>\")") }
+    let ids = uniqueIDs(kept.map(\.0.relativePath))
+    let pairs = kept.enumerated().map { n, entry in
+      Pair(id: ids[n], image: entry.0.url.path, text: captionOrLabels(entry.0.caption, entry.1), labels: Set(entry.1.map { index[$0]! }).sorted())
+    }
+    return (names, pairs)
+  }
+
+  /// Without a caption, the text is the label names: it keeps the pair usable, and says so.
+  static func captionOrLabels(_ caption: String?, _ labels: [String]) -> String {
+    caption.flatMap { $0.isEmpty ? nil : $0 } ?? labels.sorted().joined(separator: " ")
+  }
+
+  /// Ids from file names without their extension, or the whole path where two would be equal
+  /// (photo.jpg and photo.png, or the same name in two folders).
+  static func uniqueIDs(_ paths: [String]) -> [String] {
+    let stems = paths.map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension }
+    var counts = [String: Int]()
+    for stem in stems { counts[stem, default: 0] += 1 }
+    return paths.indices.map { counts[stems[$0]]! == 1 ? stems[$0] : paths[$0] }
   }
 
   /// A manifest of JSON lines {"image": path, "text": caption, "labels": [names]}; relative image

@@ -1,23 +1,9 @@
-// JPEG: encoding and decoding RGB images through libjpeg (errors come back as messages); decoding
-// turns the image upright as its EXIF orientation says (phone photos are stored sideways).
+// JPEG: encoding and decoding RGB images through libjpeg (errors come back as messages, a file that
+// ends early is one); decoding turns the image upright as its EXIF orientation says (phone photos
+// are stored sideways).
 
 import CJPEG
 import Foundation
-
-public struct RGBImage: Equatable, Sendable {
-  public let width: Int, height: Int
-  /// height × width × 3 bytes, row-major.
-  public var pixels: [UInt8]
-
-  public init(width: Int, height: Int, pixels: [UInt8]) {
-    precondition(pixels.count == width * height * 3, "RGBImage: \(pixels.count) bytes for \(width)×\(height)")
-    self.width = width; self.height = height; self.pixels = pixels
-  }
-}
-
-public struct JPEGError: Error, CustomStringConvertible {
-  public let description: String
-}
 
 public enum JPEG {
   public static func encode(_ image: RGBImage, quality: Int = 90) throws -> Data {
@@ -27,7 +13,7 @@ public enum JPEG {
     let status = image.pixels.withUnsafeBufferPointer { p in
       cmh_jpeg_encode(p.baseAddress, Int32(image.width), Int32(image.height), Int32(quality), &out, &size, &message)
     }
-    guard status == 0, let out else { throw JPEGError(description: String(cString: message)) }
+    guard status == 0, let out else { throw ImageError(description: String(cString: message)) }
     defer { free(out) }
     return Data(bytes: out, count: size)
   }
@@ -39,7 +25,7 @@ public enum JPEG {
     let status = data.withUnsafeBytes { raw in
       cmh_jpeg_decode(raw.bindMemory(to: UInt8.self).baseAddress, data.count, &rgb, &width, &height, &message)
     }
-    guard status == 0, let rgb else { throw JPEGError(description: "not a readable JPEG: \(String(cString: message))") }
+    guard status == 0, let rgb else { throw ImageError(description: "not a readable JPEG: \(String(cString: message))") }
     defer { free(rgb) }
     let stored = RGBImage(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: rgb, count: Int(width * height * 3))))
     return stored.oriented(exifOrientation(data))
@@ -67,32 +53,5 @@ public enum JPEG {
       p += 2 + length
     }
     return 1
-  }
-}
-
-extension RGBImage {
-  /// The image as shown for EXIF orientation 1–8 (mirrored and/or turned by quarter turns).
-  public func oriented(_ orientation: Int) -> RGBImage {
-    guard orientation != 1 else { return self }
-    let (w, h) = (width, height), swaps = orientation >= 5
-    let (outW, outH) = swaps ? (h, w) : (w, h)
-    var out = [UInt8](repeating: 0, count: pixels.count)
-    for y in 0..<outH {
-      for x in 0..<outW {
-        // Where the shown pixel (x, y) is stored.
-        let (sx, sy): (Int, Int)
-        switch orientation {
-        case 2: (sx, sy) = (w - 1 - x, y)
-        case 3: (sx, sy) = (w - 1 - x, h - 1 - y)
-        case 4: (sx, sy) = (x, h - 1 - y)
-        case 5: (sx, sy) = (y, x)
-        case 6: (sx, sy) = (y, h - 1 - x)
-        case 7: (sx, sy) = (w - 1 - y, h - 1 - x)
-        default: (sx, sy) = (w - 1 - y, x)
-        }
-        for c in 0..<3 { out[(y * outW + x) * 3 + c] = pixels[(sy * w + sx) * 3 + c] }
-      }
-    }
-    return RGBImage(width: outW, height: outH, pixels: out)
   }
 }

@@ -20,9 +20,12 @@ public struct MatImportSettings: Sendable {
 public struct ImportSummary: Sendable, CustomStringConvertible {
   public var kept = 0
   public var dropped: [String: Int] = [:]
+  /// What else a user should know about the import.
+  public var notes = [String]()
   public var description: String {
     let reasons = dropped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
     return "kept \(kept) pairs" + (reasons.isEmpty ? ", dropped none" : ", dropped " + reasons.joined(separator: ", "))
+      + notes.map { "; " + $0 }.joined()
   }
 }
 

@@ -81,13 +81,10 @@ extension Corpus {
   }
 }
 
-/// Opens an image just far enough to know it can be decoded.
+/// Decodes an image, as training will, to know that it can be.
 enum ImageCheck {
   static func problem(_ url: URL) -> String? {
-    guard let data = try? Data(contentsOf: url) else { return "cannot be read" }
-    if url.pathExtension.lowercased() == "jpg" || url.pathExtension.lowercased() == "jpeg" {
-      do { _ = try JPEG.decode(data) } catch { return "\(error)" }
-    }
+    do { _ = try ImageFile.read(url) } catch { return "\(error)" }
     return nil
   }
 }

@@ -47,18 +47,33 @@ public final class Conv2D: Module {
   // MARK: Forward
 
   public func forward(_ x: Tensor) -> Tensor {
-    let g = geometry(x), n = x.shape[0]
     input = x
-    let y = Tensor(uninitialized: [n, outChannels, g.outputHeight, g.outputWidth])
-    if isPointwise {
-      for i in 0..<n {
-        BLAS.gemm(m: outChannels, n: g.outputPlane, k: inChannels, a: weight.value.data, lda: inChannels,
-                  b: x.data + i * g.imageSize, ldb: g.outputPlane, c: y.data + i * outChannels * g.outputPlane, ldc: g.outputPlane)
-      }
-    } else {
-      Self.convolve(x.data, batch: n, g, weights: weight.value.data, outChannels: outChannels, into: y.data)
+    return output(x, then: bias.map { ChannelAffine(bias: $0.value.scalars) })
+  }
+
+  /// The convolution in evaluation mode, with nothing kept for a backward.
+  public func infer(_ x: Tensor) -> Tensor { infer(x, then: nil) }
+
+  /// The convolution followed by `after` (a folded evaluation-mode BatchNorm and ReLU), applied as
+  /// the outputs are written.
+  public func infer(_ x: Tensor, then after: ChannelAffine?) -> Tensor {
+    guard let bias else { return output(x, then: after) }
+    let b = bias.value.scalars
+    return output(x, then: after?.afterBias(b) ?? ChannelAffine(bias: b))
+  }
+
+  private func output(_ x: Tensor, then affine: ChannelAffine?) -> Tensor {
+    let g = geometry(x), n = x.shape[0], oc = outChannels, plane = g.outputPlane
+    let y = Tensor(uninitialized: [n, oc, g.outputHeight, g.outputWidth])
+    guard isPointwise else {
+      Self.convolve(x.data, batch: n, g, weights: weight.value.data, outChannels: oc, into: y.data, then: affine)
+      return y
     }
-    if let bias { addBias(bias.value, to: y) }
+    for i in 0..<n {
+      BLAS.gemm(m: oc, n: plane, k: inChannels, a: weight.value.data, lda: inChannels,
+                b: x.data + i * g.imageSize, ldb: plane, c: y.data + i * oc * plane, ldc: plane)
+    }
+    if let affine { Threads.parallelFor(n * oc) { j in affine.apply(y.data + j * plane, count: plane, channel: j % oc) } }
     return y
   }
 
@@ -66,9 +81,9 @@ public final class Conv2D: Module {
   /// im2col, one single-threaded sgemm, and lays the product [O, b·plane] out as [b, O, plane].
   /// Chunks stay small enough for the columns to be read back from cache.
   static func convolve(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, weights: UnsafePointer<Float>,
-                       outChannels oc: Int, into y: UnsafeMutablePointer<Float>) {
+                       outChannels oc: Int, into y: UnsafeMutablePointer<Float>, then affine: ChannelAffine? = nil) {
     if usesWinograd && Winograd.applies(g) {
-      return Winograd.convolve(x, batch: n, g, weights: weights, outChannels: oc, into: y)
+      return Winograd.convolve(x, batch: n, g, weights: weights, outChannels: oc, into: y, then: affine)
     }
     let plane = g.outputPlane, nb = chunkSize(g, batch: n)
     Threads.splitWork(n) { worker, images in
@@ -79,7 +94,10 @@ public final class Conv2D: Module {
         for i in 0..<b { Im2col.unfold(x + (start + i) * g.imageSize, g, into: columns, rowStride: l, offset: i * plane) }
         BLAS.gemm(m: oc, n: l, k: g.patchSize, a: weights, lda: g.patchSize, b: columns, ldb: l, c: product, ldc: l)
         let out = y + start * oc * plane
-        for j in 0..<b * oc { (out + j * plane).update(from: product + (j % oc) * l + (j / oc) * plane, count: plane) }
+        for j in 0..<b * oc {
+          (out + j * plane).update(from: product + (j % oc) * l + (j / oc) * plane, count: plane)
+          affine?.apply(out + j * plane, count: plane, channel: j % oc)
+        }
       }
     }
   }
@@ -186,14 +204,6 @@ public final class Conv2D: Module {
   }
 
   // MARK: Bias
-
-  private func addBias(_ b: Tensor, to y: Tensor) {
-    let plane = y.shape[2] * y.shape[3], oc = outChannels
-    Threads.parallelFor(y.shape[0] * oc) { j in
-      let v = b.data[j % oc], p = y.data + j * plane
-      for q in 0..<plane { p[q] += v }
-    }
-  }
 
   private func accumulateBiasGradient(_ dy: Tensor, into db: Tensor) {
     let plane = dy.shape[2] * dy.shape[3], oc = outChannels

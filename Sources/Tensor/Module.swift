@@ -27,6 +27,9 @@ public final class Buffer {
 public protocol Module: AnyObject {
   func forward(_ input: Tensor) -> Tensor
   func backward(_ outputGradient: Tensor) -> Tensor
+  /// `forward` in evaluation mode with no backward to follow, so that layers may be fused
+  /// (a convolution with the BatchNorm and ReLU after it) and keep nothing.
+  func infer(_ input: Tensor) -> Tensor
   /// Parameters owned directly by this module, named as in PyTorch (`weight`, `bias`).
   var ownParameters: [(String, Parameter)] { get }
   /// Buffers owned directly by this module (`running_mean`, ...).
@@ -41,6 +44,8 @@ extension Module {
   public var ownParameters: [(String, Parameter)] { [] }
   public var ownBuffers: [(String, Buffer)] { [] }
   public var children: [(String, Module)] { [] }
+
+  public func infer(_ input: Tensor) -> Tensor { forward(input) }
 
   public func callAsFunction(_ input: Tensor) -> Tensor { forward(input) }
 

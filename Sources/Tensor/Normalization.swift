@@ -89,6 +89,14 @@ public final class BatchNorm: Module {
     batchesTracked.value.data[0] += 1
   }
 
+  /// Evaluation mode as a per-channel map (scale = γ/√(var + ε), shift = β − mean·scale), for a
+  /// convolution to apply as it writes its outputs; with `relu`, a following ReLU too.
+  public func runningAffine(relu: Bool) -> ChannelAffine {
+    let g = weight.value.scalars, b = bias.value.scalars, mu = runningMean.value.scalars, v = runningVar.value.scalars
+    let scale = (0..<channels).map { g[$0] / (v[$0] + epsilon).squareRoot() }
+    return ChannelAffine(scale: scale, shift: (0..<channels).map { b[$0] - mu[$0] * scale[$0] }, relu: relu)
+  }
+
   private func useRunningStatistics() {
     mean = runningMean.value.scalars
     inverseStd = runningVar.value.scalars.map { 1 / ($0 + epsilon).squareRoot() }

@@ -26,6 +26,18 @@ public final class Residual: Module {
     return after?.forward(sum) ?? sum
   }
 
+  /// The sum and a ReLU after it in one pass.
+  public func infer(_ x: Tensor) -> Tensor {
+    let a = body.infer(x), s = shortcut?.1.infer(x) ?? x
+    precondition(a.shape == s.shape, "Residual: body gives \(a.shape) but the shortcut gives \(s.shape)")
+    let relu = after is ReLU
+    let sum = Tensor(uninitialized: a.shape), pa = a.data, ps = s.data, out = sum.data
+    Elementwise.apply(sum.count) { range in
+      if relu { for i in range { let v = pa[i] + ps[i]; out[i] = v < 0 ? 0 : v } } else { for i in range { out[i] = pa[i] + ps[i] } }
+    }
+    return relu ? sum : after?.infer(sum) ?? sum
+  }
+
   /// The gradient of the sum reaches both branches unchanged; their input gradients add.
   public func backward(_ dy: Tensor) -> Tensor {
     let d = after?.backward(dy) ?? dy

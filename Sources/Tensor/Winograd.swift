@@ -73,9 +73,10 @@ enum Winograd {
 
   // MARK: Forward
 
-  /// y = W ⋆ x for 3×3 stride-1 padding-1 weights [O, C, 3, 3] over a batch [N, C, H, W].
+  /// y = W ⋆ x for 3×3 stride-1 padding-1 weights [O, C, 3, 3] over a batch [N, C, H, W], then
+  /// `affine` if given.
   static func convolve(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, weights: UnsafePointer<Float>,
-                       outChannels oc: Int, into y: UnsafeMutablePointer<Float>) {
+                       outChannels oc: Int, into y: UnsafeMutablePointer<Float>, then affine: ChannelAffine? = nil) {
     let t = Tiling(g), c = g.channels, nb = chunkSize(t, channels: c, outChannels: oc, batch: n)
     // Blocks only for a batch of one chunk: the blocks' transforms would be repeated for every chunk.
     let block = nb < n ? oc : outputBlock(outChannels: oc, channels: c), most = nb * t.tiles + lane
@@ -95,7 +96,7 @@ enum Winograd {
           }
         }
       }
-      transformOutputs(m, images: b, outChannels: oc, t, rowStride: ld, into: y + start * oc * g.height * g.width)
+      transformOutputs(m, images: b, outChannels: oc, t, rowStride: ld, into: y + start * oc * g.height * g.width, then: affine)
     }
   }
 
@@ -224,9 +225,10 @@ enum Winograd {
   }
 
   /// Y = Aᵀ M A for every tile, written into [images, O, H, W] (the spare rows and columns of the
-  /// last tiles dropped), output channels spread over the workers, 16 tiles at a time across the images.
+  /// last tiles dropped) through `affine`, output channels spread over the workers, 16 tiles at a
+  /// time across the images.
   static func transformOutputs(_ m: UnsafePointer<Float>, images: Int, outChannels oc: Int, _ t: Tiling, rowStride: Int,
-                               into y: UnsafeMutablePointer<Float>) {
+                               into y: UnsafeMutablePointer<Float>, then affine: ChannelAffine?) {
     let xs = oc * rowStride, tiles = images * t.tiles, lanes = whole(tiles), plane = t.height * t.width
     Threads.splitWork(oc) { worker, channels in
       let corners = Scratch.shared.buffer(5, worker: worker, count: t.scratchSize(images: images)), partial = corners + 16 * lanes
@@ -240,18 +242,26 @@ enum Winograd {
             store(outputTransform(load6(partial + 6 * k * lane, stride: lane)), corners + 4 * k * lanes + q, stride: lanes)
           }
         }
-        for i in 0..<images { scatter(corners + i * t.tiles, rowStride: lanes, t, into: y + (i * oc + o) * plane) }
+        let map = affine.map { ($0.scale[o], $0.shift[o], $0.floor) } ?? (1, 0, -.infinity)
+        for i in 0..<images { scatter(corners + i * t.tiles, rowStride: lanes, t, through: map, into: y + (i * oc + o) * plane) }
       }
     }
   }
 
-  /// Output (4r + k, 4col + j) of the plane is corner row 4k + j at tile r·columns + col.
-  private static func scatter(_ corners: UnsafePointer<Float>, rowStride lanes: Int, _ t: Tiling, into plane: UnsafeMutablePointer<Float>) {
+  /// Output (4r + k, 4col + j) of the plane is corner row 4k + j at tile r·columns + col, mapped by
+  /// (scale, shift, floor) as `ChannelAffine` does.
+  private static func scatter(_ corners: UnsafePointer<Float>, rowStride lanes: Int, _ t: Tiling,
+                              through map: (Float, Float, Float), into plane: UnsafeMutablePointer<Float>) {
+    let (s, shift, f) = map
     forEachTile(t) { tile, at, height, width in
       if height == 4 && width == 4 {
-        for k in 0..<4 { for j in 0..<4 { plane[at + k * t.width + j] = corners[(4 * k + j) * lanes + tile] } }
+        for k in 0..<4 { for j in 0..<4 {
+          plane[at + k * t.width + j] = ChannelAffine.map(corners[(4 * k + j) * lanes + tile], s, shift, f)
+        } }
       } else {
-        for k in 0..<height { for j in 0..<width { plane[at + k * t.width + j] = corners[(4 * k + j) * lanes + tile] } }
+        for k in 0..<height { for j in 0..<width {
+          plane[at + k * t.width + j] = ChannelAffine.map(corners[(4 * k + j) * lanes + tile], s, shift, f)
+        } }
       }
     }
   }

@@ -8,7 +8,7 @@ extension CrossModalModel {
   /// Outputs [n, k] of the image tower for every item of `inputs`.
   public func imageOutputs(_ inputs: ImageInputs, batchSize: Int = 64, progress: (Int) -> Void = { _ in }) -> Tensor {
     image.setTraining(false)
-    return Self.stacked(inputs.count, bits: spec.bits, batchSize: batchSize, progress: progress) { rows in image.forward(inputs.batch(rows)) }
+    return Self.stacked(inputs.count, bits: spec.bits, batchSize: batchSize, progress: progress) { rows in image.infer(inputs.batch(rows)) }
   }
 
   /// Outputs [n, k] of the text tower for every row of `inputs`.

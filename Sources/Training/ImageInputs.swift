@@ -143,7 +143,7 @@ extension ImageInputs {
     var out: Tensor?
     for start in stride(from: 0, to: count, by: batchSize) {
       let rows = Array(start..<min(start + batchSize, count))
-      let y = frozen.forward(batch(rows))
+      let y = frozen.infer(batch(rows))
       if out == nil { out = Tensor(zeros: [count] + Array(y.shape.dropFirst())) }
       (out!.data + start * y.itemCount).update(from: y.data, count: y.count)
       progress(start + rows.count)

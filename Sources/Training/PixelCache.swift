@@ -57,11 +57,11 @@ public final class PixelCache: @unchecked Sendable {
   /// Decodes one image into its size×size×3 block; the problem, naming the file, when it cannot.
   static func decode(_ url: URL, _ preprocessing: Preprocessing, into block: UnsafeMutablePointer<UInt8>) -> String? {
     do {
-      let cropped = preprocessing.evaluationPixels(try JPEG.decode(Data(contentsOf: url)))
+      let cropped = preprocessing.evaluationPixels(try ImageFile.read(url))
       cropped.withUnsafeBufferPointer { block.update(from: $0.baseAddress!, count: $0.count) }
       return nil
     } catch {
-      return "\(url.path): \(error is JPEGError ? "\(error)" : "cannot read the image: \(error.localizedDescription)")"
+      return "\(url.path): \(error)"
     }
   }
 

@@ -101,7 +101,7 @@ public final class Trainer {
     model.text.setTraining(false)
     for start in stride(from: 0, to: count, by: 256) {
       let rows = Array(start..<min(start + 256, count))
-      if image { F.setRows(rows, imageNetwork.forward(images.batch(rows))) }
+      if image { F.setRows(rows, imageNetwork.infer(images.batch(rows))) }
       if text { G.setRows(rows, model.text.forward(sparse: texts.batch(rows))) }
     }
     B = Quantization.codes(F, G)

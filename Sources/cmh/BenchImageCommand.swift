@@ -46,7 +46,7 @@ struct BenchImageCommand: ParsableCommand {
     let n = quick ? 2 : inferenceBatch, side = quick ? 32 : 224
     let x = g.normal([n, 3, side, side])
     model.setTraining(false)
-    let seconds = BenchTiming.times(repeats: repeats) { _ = model.forward(x) }
+    let seconds = BenchTiming.times(repeats: repeats) { _ = model.infer(x) }
     results.append(result("resnet34.inference", n, seconds, side: side))
     BenchTiming.report(results, json: output.json)
   }

@@ -68,21 +68,40 @@ struct ImportCocoCommand: ParsableCommand {
 struct ImportFolderCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "folder",
-    abstract: "Import your own photos: ROOT/<label>/<image>.jpg with optional <image>.txt captions, or a JSON-lines manifest.")
+    abstract: "Import your own photos (JPEG, PNG, WebP) with optional <photo>.txt captions: label folders, one folder, or a JSON-lines manifest.",
+    discussion: """
+      Labels come from the folders the photos are in (ROOT/<label>/<photo>.jpg); when the photos are in \
+      no label folders, from the \(LabelSource.defaultCaptionWords) words their captions use most (--labels-from-text N to change that \
+      number); or from a labels file (--labels FILE: lines "<photo file name><TAB><label>, <label>").
 
-  @Argument(help: "The root folder (label folders inside).") var root: String?
-  @Option(help: "A JSON-lines manifest of {\"image\", \"text\", \"labels\": [names]} instead of folders.") var manifest: String?
+      Examples:
+        cmh corpus import folder ~/Pictures/holiday --out corpora/holiday
+        cmh corpus import folder photos --labels labels.tsv --out corpora/mine
+      """)
+
+  @Argument(help: "The folder of photos (any depth).") var root: String?
+  @Option(help: "A JSON-lines manifest of {\"image\", \"text\", \"labels\": [names]} instead of a folder.") var manifest: String?
   @Flag(help: "Mark the manifest's pairs as synthetic (generated elsewhere; used for training only).") var synthetic = false
+  @Option(help: "Labels from a file of lines \"<photo file name><TAB><label>, <label>\" instead of label folders.") var labels: String?
+  @Option(help: "Labels from the N words the captions use most (default for photos in no label folders: \(LabelSource.defaultCaptionWords)).")
+  var labelsFromText: Int?
   @OptionGroup var target: ImportCommand.ImportTarget
 
   func validate() throws {
-    guard (root == nil) != (manifest == nil) else { throw ValidationError("give either a root folder or --manifest") }
+    guard (root == nil) != (manifest == nil) else { throw ValidationError("give either a folder of photos or --manifest") }
+    guard labels == nil || labelsFromText == nil else { throw ValidationError("give --labels or --labels-from-text, not both") }
+    guard manifest == nil || (labels == nil && labelsFromText == nil) else { throw ValidationError("a manifest names its own labels; --labels and --labels-from-text apply to a folder") }
+    if let n = labelsFromText, n < 1 { throw ValidationError("--labels-from-text must be at least 1, got \(n)") }
   }
 
   func run() throws {
     let directory = URL(fileURLWithPath: target.out)
-    let (corpus, summary) = try manifest.map { try FolderImporter.importManifest(URL(fileURLWithPath: $0), synthetic: synthetic, into: directory) }
-      ?? FolderImporter.importFolders(URL(fileURLWithPath: root!), into: directory)
+    if let manifest {
+      let (corpus, summary) = try FolderImporter.importManifest(URL(fileURLWithPath: manifest), synthetic: synthetic, into: directory)
+      return try ImportCommand.finish(corpus, summary, target)
+    }
+    let source: LabelSource = labels.map { .file(URL(fileURLWithPath: $0)) } ?? labelsFromText.map { .captions($0) } ?? .automatic
+    let (corpus, summary) = try FolderImporter.importFolders(URL(fileURLWithPath: root!), labels: source, into: directory)
     try ImportCommand.finish(corpus, summary, target)
   }
 }

@@ -100,13 +100,16 @@ final class CorpusTests: XCTestCase {
     corpus.pairs[4].text = "  "
     corpus.pairs[5].image = "images/missing.jpg"
     try Data("not a jpeg".utf8).write(to: corpus.imageURL(corpus.pairs[6])!)
+    let whole = try Data(contentsOf: corpus.imageURL(corpus.pairs[8])!)
+    try whole.prefix(whole.count * 7 / 10).write(to: corpus.imageURL(corpus.pairs[8])!)  // cut short: train would refuse it
     corpus.pairs[7].synthetic = true
     corpus.splits!.query.append(7)
     corpus.splits!.retrieval.removeAll { $0 == 7 }
     let problems = corpus.validate().map(\.description)
     let expected = ["pairs.jsonl:2: label 30 outside 0..<24", "pairs.jsonl:4: id \"shape000003\" also on line 3",
                     "pairs.jsonl:5: pair \"shape000004\" has an empty text", "pairs.jsonl:6: image images/missing.jpg is missing",
-                    "pairs.jsonl:7: image images/000006.jpg: not a readable JPEG", "query.txt: synthetic pair \"shape000007\" must be used for training only"]
+                    "pairs.jsonl:7: image images/000006.jpg: not a JPEG, PNG or WebP image",
+                    "pairs.jsonl:9: image images/000008.jpg: not a readable JPEG: the file ends before its image data does", "query.txt: synthetic pair \"shape000007\" must be used for training only"]
     for e in expected { XCTAssertTrue(problems.contains { $0.contains(e) }, "expected a problem like \(e) in \(problems)") }
   }
 

@@ -59,6 +59,51 @@ final class ImporterTests: XCTestCase {
     }
   }
 
+  func testFlatFolderTakesLabelsFromCaptions() throws {
+    let captions = ["a dog on the beach", "the dog in snow", "sunset over the beach", "a cat asleep", "snow on the hills"]
+    for (n, caption) in captions.enumerated() {
+      _ = try image("flat/\(n).\(n % 2 == 0 ? "jpg" : "png")")
+      _ = try file("flat/\(n).txt", caption)
+    }
+    _ = try image("flat/5.png")  // two files of one stem, without a caption
+    _ = try image("flat/5.jpg")
+    let (corpus, summary) = try FolderImporter.importFolders(directory.appendingPathComponent("flat"), into: directory.appendingPathComponent("c"))
+    XCTAssertEqual(corpus.info.labels, ["beach", "dog", "snow"], "words at least two captions use, stop words left out")
+    XCTAssertEqual(corpus.pairs.map(\.id), ["0", "1", "2", "3", "4", "5.jpg", "5.png"], "ids unique where two files share a stem")
+    XCTAssertEqual(corpus.pairs.map(\.labels), [[0, 1], [1, 2], [0], [], [2], [], []])
+    XCTAssertEqual(corpus.pairs[6].text, "", "no caption, no labels: still searchable by its image")
+    XCTAssertTrue(summary.description.contains("3 photos have none of the 3 label words"), summary.description)
+    let limited = try FolderImporter.importFolders(directory.appendingPathComponent("flat"), labels: .captions(1), into: directory)
+    XCTAssertEqual(limited.0.info.labels, ["beach"], "ties between equally common words go by the word")
+
+    _ = try image("bare/x.jpg")
+    XCTAssertThrowsError(try FolderImporter.importFolders(directory.appendingPathComponent("bare"), into: directory)) {
+      XCTAssertTrue("\($0)".contains("no captions"), "\($0)")
+    }
+    try FileManager.default.createDirectory(at: directory.appendingPathComponent("empty"), withIntermediateDirectories: true)
+    XCTAssertThrowsError(try FolderImporter.importFolders(directory.appendingPathComponent("empty"), into: directory)) {
+      XCTAssertTrue("\($0)".contains("no photos below this folder"), "\($0)")
+    }
+  }
+
+  func testLabelsFile() throws {
+    _ = try image("p/a.jpg"); _ = try image("p/sub/b.png"); _ = try image("p/c.jpg")
+    let labels = try file("labels.tsv", "# name, tab, labels\na.jpg\tdog, beach\nb\tcat\n\nnobody.jpg\tx\n")
+    let (corpus, summary) = try FolderImporter.importFolders(directory.appendingPathComponent("p"), labels: .file(labels), into: directory)
+    XCTAssertEqual(corpus.info.labels, ["beach", "cat", "dog", "x"])
+    XCTAssertEqual(corpus.pairs.map(\.id), ["a", "b"])
+    XCTAssertEqual(corpus.pairs.map(\.labels), [[0, 2], [1]])
+    XCTAssertEqual(corpus.pairs[0].text, "beach dog", "without a caption the text is the labels")
+    XCTAssertEqual(summary.dropped, ["not in the labels file": 1])
+    for (text, expected) in [("a.jpg dog\n", "labels.tsv:1: expected \"<photo file name><TAB>"), ("a.jpg\t \n", "labels.tsv:1: no labels after the tab"),
+                             ("a.jpg\tx\na.jpg\ty\n", "labels.tsv:2: \"a.jpg\" is also on line 1"), ("\n# only\n", "the labels file has no lines")] {
+      let bad = try file("labels.tsv", text)
+      XCTAssertThrowsError(try FolderImporter.importFolders(directory.appendingPathComponent("p"), labels: .file(bad), into: directory)) {
+        XCTAssertTrue("\($0)".contains(expected), "\($0)")
+      }
+    }
+  }
+
   func testFoldersAndManifest() throws {
     _ = try image("photos/dogs/rex.jpg")
     _ = try file("photos/dogs/rex.txt", "Rex on the sofa\n")
@@ -75,9 +120,10 @@ final class ImporterTests: XCTestCase {
     try Data("broken".utf8).write(to: directory.appendingPathComponent("photos/beach/sea.png"))
     try Data("not a jpeg".utf8).write(to: URL(fileURLWithPath: corpus.pairs[0].image!))
     let (checked, problems) = corpus.checkingImages()
-    XCTAssertEqual(checked.pairs.map(\.id), ["sea"], "PNG files are not decoded, so only the broken JPEG is caught")
-    XCTAssertEqual(problems.count, 1)
-    XCTAssertTrue(problems[0].description.contains("image of pair \"rex\": not a readable JPEG"), problems[0].description)
+    XCTAssertEqual(checked.pairs.map(\.id), [], "every image is decoded, whatever its name")
+    XCTAssertEqual(problems.count, 2)
+    XCTAssertTrue(problems[0].description.contains("image of pair \"rex\": not a JPEG, PNG or WebP image (it starts with 0x6E 0x6F"), problems[0].description)
+    XCTAssertTrue(problems[1].description.contains("image of pair \"sea\": not a JPEG, PNG or WebP image"), problems[1].description)
 
     let manifest = try file("gen/manifest.jsonl", """
     {"image": "img/1.jpg", "text": "a dog at night", "labels": ["dog", "night"]}

@@ -35,6 +35,26 @@ final class ResNetTests: XCTestCase {
     XCTAssertEqual(mlp.namedParameters().map(\.0), ["fc1.weight", "fc1.bias", "hash.hidden.weight", "hash.hidden.bias", "hash.code.weight", "hash.code.bias"])
   }
 
+  func testInferenceWithFoldedBatchNormsMatchesForward() {
+    // `infer` folds every BatchNorm (and ReLU) into the convolution before it, and the residual
+    // ReLU into the sum: the same outputs as the layer-by-layer forward, with non-trivial statistics.
+    var g = RandomGenerator(seed: 4)
+    let x = g.normal([3, 3, 44, 36])
+    for tower in [Sequential(named: ResNet.body34(width: 8, generator: &g)), Compact10.network(bits: 16, width: 8, hidden: 32, generator: &g)] {
+      for (name, buffer) in tower.namedBuffers() where name.hasSuffix("running_mean") { buffer.value.assign(g.normal(buffer.value.shape, std: 0.2)) }
+      for (name, buffer) in tower.namedBuffers() where name.hasSuffix("running_var") {
+        buffer.value.assign(Tensor(shape: buffer.value.shape, values: g.normal(buffer.value.shape).scalars.map { 0.5 + abs($0) }))
+      }
+      for (name, p) in tower.namedParameters() where name.contains("bn") { p.value.assign(g.normal(p.value.shape, std: 0.5)) }
+      tower.setTraining(false)
+      let expected = tower.forward(x), actual = tower.infer(x)
+      XCTAssertEqual(actual.shape, expected.shape)
+      let scale = expected.scalars.map(abs).max() ?? 1
+      let worst = zip(actual.scalars, expected.scalars).map { abs($0 - $1) }.max() ?? 0
+      XCTAssertLessThan(worst, 1e-4 * max(1, scale), "largest difference \(worst) of outputs up to \(scale)")
+    }
+  }
+
   func testFewStepsFitASmallBatch() {
     var g = RandomGenerator(seed: 3)
     let tower = Compact10.network(bits: 8, width: 8, hidden: 64, generator: &g)

@@ -38,6 +38,29 @@ final class ConvolutionTests: XCTestCase {
     }
   }
 
+  func testInferenceAppliesTheChannelMapOnEveryPath() {
+    // Conv2D.infer(x, then:) against the reference convolution followed by the map, with and
+    // without a ReLU, through the Winograd, im2col and 1×1 paths.
+    var g = RandomGenerator(seed: 16)
+    for (n, c, o, h, w, k, s, p, hasBias) in shapes {
+      let conv = Conv2D(c, o, kernelSize: k, stride: s, padding: p, bias: hasBias, generator: &g)
+      if let bias = conv.bias { bias.value.assign(g.normal([o])) }
+      let x = g.normal([n, c, h, w])
+      let reference = ConvolutionReference.forward(x, weight: conv.weight.value, bias: conv.bias?.value, stride: s, padding: p)
+      XCTAssertEqual(conv.infer(x).scalars, conv.forward(x).scalars, "plain inference is the forward")
+      for relu in [false, true] {
+        let scale = g.normal([o]).scalars.map { 0.5 + abs($0) }, shift = g.normal([o]).scalars
+        let plane = reference.count / (n * o)
+        let expected = Tensor(shape: reference.shape, values: reference.scalars.enumerated().map { i, v in
+          let y = v * scale[i / plane % o] + shift[i / plane % o]
+          return relu ? max(0, y) : y
+        })
+        assertClose(conv.infer(x, then: ChannelAffine(scale: scale, shift: shift, relu: relu)), expected, tolerance: 1e-4,
+                    "n\(n) c\(c) o\(o) \(h)×\(w) k\(k) s\(s) p\(p) relu \(relu)")
+      }
+    }
+  }
+
   func testChunkedBatchMatchesReference() {
     // A batch large enough to be split into several sgemm chunks is still exact.
     var g = RandomGenerator(seed: 12)

@@ -1,0 +1,2 @@
+// libpng's simplified API (Debian: libpng-dev): whole images read from memory, errors as messages.
+#include <png.h>

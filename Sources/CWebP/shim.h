@@ -1,0 +1,2 @@
+// libwebp's decoder (Debian: libwebp-dev).
+#include <webp/decode.h>
