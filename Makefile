@@ -12,7 +12,7 @@ CPU_FLAGS := $(if $(CPU),-Xswiftc -target-cpu -Xswiftc $(CPU) -Xswiftc -DCMH_TAR
 RELEASE := -c release $(CPU_FLAGS)
 TEST_FLAGS := $(RELEASE) -Xswiftc -enable-testing
 
-.PHONY: demo test bench bench-reference deps build install clean
+.PHONY: demo test bench bench-reference fuzz deps build install clean
 
 # Installs the Debian packages that are missing (nothing when all are there).
 deps:
@@ -31,6 +31,14 @@ demo: build
 test: deps
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	$(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing
+
+# Damaged files against every reader, through the binary (Tests/cmhTests/FuzzTests.swift): `make
+# test` runs 12 mutations per reader; this runs FUZZ_ITERATIONS (seed FUZZ_SEED).
+FUZZ_ITERATIONS ?= 10000
+FUZZ_SEED ?= 1
+fuzz: deps
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	CMH_FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) CMH_FUZZ_SEED=$(FUZZ_SEED) $(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing --filter FuzzTests
 
 bench: build
 	$(SWIFT) run $(RELEASE) cmh bench engine --json

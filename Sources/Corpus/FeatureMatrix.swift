@@ -43,9 +43,9 @@ public struct FeatureMatrix: Equatable, Sendable {
     guard data.count >= 10, data.prefix(6) == Data([0x93] + Array("NUMPY".utf8)) else {
       throw CorpusError(path, "not a NumPy .npy file (write features with numpy.save)")
     }
-    let major = data[6]
+    let major = data[6], start = major == 1 ? 10 : 12
+    guard data.count >= start else { throw CorpusError(path, "truncated .npy header") }
     let headerLength = major == 1 ? Int(data[8]) | Int(data[9]) << 8 : Int(data[8]) | Int(data[9]) << 8 | Int(data[10]) << 16 | Int(data[11]) << 24
-    let start = major == 1 ? 10 : 12
     guard start + headerLength <= data.count, let header = String(data: data[start..<(start + headerLength)], encoding: .utf8) else {
       throw CorpusError(path, "truncated .npy header")
     }
@@ -54,8 +54,8 @@ public struct FeatureMatrix: Equatable, Sendable {
     guard let shapeText = header.range(of: #"\(([0-9]+), *([0-9]+),? *\)"#, options: .regularExpression).map({ String(header[$0]) }) else {
       throw CorpusError(path, "expected a 2-D array (rows, columns), header says \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
     }
-    let dims = shapeText.filter { "0123456789,".contains($0) }.split(separator: ",").compactMap { Int($0) }
-    let (rows, columns) = (dims[0], dims[1])
+    let dims = shapeText.filter { "0123456789,".contains($0) }.split(separator: ",").map { Int($0) }
+    guard dims.count == 2, let rows = dims[0], let columns = dims[1] else { throw CorpusError(path, "the shape in the header, \(shapeText), is not two sizes") }
     let body = data.dropFirst(start + headerLength)
     let width: Int
     switch descr {
@@ -64,8 +64,10 @@ public struct FeatureMatrix: Equatable, Sendable {
     case "|u1": width = 1
     default: throw CorpusError(path, "dtype \(descr ?? "?") is not supported (float32, float64 or uint8)")
     }
-    guard body.count >= rows * columns * width else {
-      throw CorpusError(path, "truncated: \(rows)×\(columns) values need \(rows * columns * width) bytes, the file has \(body.count)")
+    let (count, countOverflow) = rows.multipliedReportingOverflow(by: columns)
+    let (bytes, bytesOverflow) = count.multipliedReportingOverflow(by: width)
+    guard !countOverflow, !bytesOverflow, body.count >= bytes else {
+      throw CorpusError(path, "truncated: \(rows)×\(columns) values of \(width) bytes, the file has \(body.count) bytes of data")
     }
     var values = [Float](repeating: 0, count: rows * columns)
     body.withUnsafeBytes { raw in

@@ -105,6 +105,10 @@ open class Optimizer {
     for group in groups {
       for (name, p) in group.parameters {
         guard let step = tensors["\(name).step"] else { continue }
+        // The step count becomes an Int in every update: a whole number of sane size.
+        guard step.count == 1, let n = step.scalars.first, n >= 0, n < 1e12, n == n.rounded() else {
+          throw CheckpointError.invalid("optimizer step of \(name) is \(step.scalars.prefix(2)), expected one whole number ≥ 0")
+        }
         var s = [step.copy()]
         for stateName in stateNames {
           guard let t = tensors["\(name).\(stateName)"], t.shape == p.value.shape else {

@@ -142,6 +142,18 @@ final class CorpusTests: XCTestCase {
     XCTAssertEqual(try FeatureMatrix.read(from: url).values, [0.25, -2])
     try Data("plain text".utf8).write(to: url)
     XCTAssertThrowsError(try FeatureMatrix.read(from: url)) { XCTAssertTrue("\($0)".contains("not a NumPy .npy file")) }
+    // Damaged headers found by the fuzzer: a size past Int (trapped when multiplied), a version-2
+    // header cut inside its length field (trapped on reading it).
+    var huge = "{'descr': '<f4', 'fortran_order': False, 'shape': (60, 18446744073709551616), }"
+    huge += String(repeating: " ", count: 118 - huge.count) + "\n"
+    try (Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(huge.count), 0]) + Data(huge.utf8)).write(to: url)
+    XCTAssertThrowsError(try FeatureMatrix.read(from: url)) { XCTAssertTrue("\($0)".contains("is not two sizes"), "\($0)") }
+    var wide = "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }"
+    wide += String(repeating: " ", count: 118 - wide.count) + "\n"
+    try (Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(wide.count), 0]) + Data(wide.utf8)).write(to: url)
+    XCTAssertThrowsError(try FeatureMatrix.read(from: url)) { XCTAssertTrue("\($0)".contains("truncated"), "\($0)") }
+    try Data([0x93] + Array("NUMPY".utf8) + [2, 0, 0x76, 0]).write(to: url)
+    XCTAssertThrowsError(try FeatureMatrix.read(from: url)) { XCTAssertTrue("\($0)".contains("truncated .npy header"), "\($0)") }
   }
 
   func testJPEGDecodingHonoursExifOrientation() throws {

@@ -31,6 +31,18 @@ final class OptimizerTests: XCTestCase {
     XCTAssertEqual(p.value.scalars[1], 1e-2, accuracy: 1e-7)
   }
 
+  func testDamagedStepCountsInAStateAreRefused() {
+    // Found by the fuzzer: a step count that is not a whole number of sane size trapped when the
+    // next update turned it into an Int.
+    let p = parameter([0, 0], gradient: [1, 1])
+    let rms = RMSprop(groups: [ParameterGroup([("w", p)], learningRate: 1e-3)])
+    for bad: Float in [10.45, -1, -1.8e12, 1e30, .nan, .infinity] {
+      let state = ["w.step": Tensor(shape: [1], values: [bad]), "w.square_avg": Tensor(zeros: [2])]
+      XCTAssertThrowsError(try rms.loadState(state), "step \(bad)")
+    }
+    XCTAssertNoThrow(try rms.loadState(["w.step": Tensor(shape: [1], values: [7]), "w.square_avg": Tensor(zeros: [2])]))
+  }
+
   func testAdamBiasCorrection() {
     // After bias correction the first step is lr·g/|g|, the second lr·m̂/√v̂.
     let p = parameter([0], gradient: [2])

@@ -6,25 +6,6 @@ import Hashing
 import ZIPFoundation
 import XCTest
 
-/// Runs the cmh binary built beside this test bundle; returns (exit status, stdout, stderr).
-func runCMH(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
-  let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cmh")
-  guard FileManager.default.fileExists(atPath: binary.path) else { throw XCTSkip("cmh is not built at \(binary.path)") }
-  let process = Process(), out = Pipe(), err = Pipe()
-  process.executableURL = binary
-  process.arguments = arguments
-  if !environment.isEmpty {
-    // An empty value removes the variable.
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.filter { !$0.value.isEmpty }
-  }
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-}
-
 final class IndexCommandTests: XCTestCase {
   var directory: URL!
 

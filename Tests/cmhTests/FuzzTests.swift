@@ -1,0 +1,170 @@
+// Seeded mutation fuzzing of every file reader, through the binary as a user would meet a damaged
+// file: each mutation is written where a command reads it, and the command must end with a
+// message, never a trap or a hang. `make test` runs a few mutations per reader with a fixed seed;
+// `make fuzz` runs CMH_FUZZ_ITERATIONS of them (CMH_FUZZ_SEED for another sequence). A file that
+// crashed is kept in $TMPDIR/cmh-fuzz-crashes, and its name printed, to become a test.
+
+import Foundation
+import XCTest
+
+final class FuzzTests: XCTestCase {
+  static let iterations = Int(ProcessInfo.processInfo.environment["CMH_FUZZ_ITERATIONS"] ?? "") ?? 12
+  static let seed = UInt64(ProcessInfo.processInfo.environment["CMH_FUZZ_SEED"] ?? "") ?? 1
+  static let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-fuzz-\(getpid())")
+  static let crashes = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-fuzz-crashes")
+  static let small = ["--bits", "16", "--arch", "compact10", "--input-size", "32", "--width", "8", "--image-hidden", "32",
+                      "--text-hidden", "32", "--batch-size", "16", "--quiet"]
+
+  override class func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+  func path(_ name: String) -> String { Self.folder.appendingPathComponent(name).path }
+
+  /// A 40-pair pixel corpus, a model trained on it for one epoch with its checkpoint, its indexes,
+  /// and a feature corpus: the seeds of the mutations, made once.
+  func seeds() throws {
+    if FileManager.default.fileExists(atPath: path("index/text.cmhindex")) { return }
+    for command in [["corpus", "make-shapes", "--out", path("corpus"), "--pairs", "40", "--size", "32", "--quiet"],
+                    ["train", path("corpus"), "--epochs", "1", "--out", path("model.cmh")] + Self.small,
+                    ["encode", path("model.cmh"), path("corpus"), "--all", "--out", path("index"), "--quiet"],
+                    ["corpus", "make-features", "--like", "wikipedia", "--pairs", "60", "--out", path("features"), "--quiet"]] {
+      let run = try launchCMH(command)
+      XCTAssertEqual(run.status, 0, "\(command): \(run.stderr)")
+    }
+  }
+
+  func testIndexFiles() throws {
+    try seeds()
+    try fuzz("index", seed: path("index/image.cmhindex"), at: path("mutated.cmhindex")) {
+      ["index", "eval", self.path("mutated.cmhindex"), self.path("index/text.cmhindex"), "--k", "5"]
+    }
+  }
+
+  func testModelFiles() throws {
+    try seeds()
+    try fuzz("model", seed: path("model.cmh"), at: path("mutated.cmh")) {
+      ["search", "text2image", self.path("mutated.cmh"), self.path("index/image.cmhindex"), "a red circle", "--quiet"]
+    }
+  }
+
+  func testCheckpoints() throws {
+    try seeds()
+    try fuzz("checkpoint", seed: path("model.cmh.ckpt"), at: path("resumed.cmh.ckpt"), iterations: max(2, Self.iterations / 4)) {
+      ["train", self.path("corpus"), "--resume", "--epochs", "2", "--out", self.path("resumed.cmh"), "--quiet"]
+    }
+  }
+
+  func testImages() throws {
+    try seeds()
+    try fuzz("image", seed: path("corpus/images/000000.jpg"), at: path("mutated.jpg")) {
+      ["search", "image2text", self.path("model.cmh"), self.path("index/text.cmhindex"), self.path("mutated.jpg"), "--quiet"]
+    }
+  }
+
+  func testPairsFiles() throws {
+    try seeds()
+    let copy = Self.folder.appendingPathComponent("copy")
+    try? FileManager.default.removeItem(at: copy)
+    try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+    for name in ["corpus.json", "splits"] { try FileManager.default.copyItem(atPath: path("corpus/\(name)"), toPath: copy.appendingPathComponent(name).path) }
+    try FileManager.default.createSymbolicLink(atPath: copy.appendingPathComponent("images").path, withDestinationPath: path("corpus/images"))
+    try fuzz("pairs.jsonl", seed: path("corpus/pairs.jsonl"), at: copy.appendingPathComponent("pairs.jsonl").path) { ["corpus", "validate", copy.path] }
+  }
+
+  func testFeatureMatrices() throws {
+    try seeds()
+    let copy = Self.folder.appendingPathComponent("features-copy")
+    try? FileManager.default.removeItem(at: copy)
+    try FileManager.default.copyItem(atPath: path("features"), toPath: copy.path)
+    try fuzz(".npy", seed: path("features/features/image.npy"), at: copy.appendingPathComponent("features/image.npy").path) { ["corpus", "validate", copy.path] }
+  }
+
+  func testManifests() throws {
+    try seeds()
+    let manifest = Self.folder.appendingPathComponent("manifest.jsonl")
+    try """
+    {"image": "corpus/images/000000.jpg", "text": "a red circle", "labels": ["red", "circle"]}
+    {"image": "corpus/images/000001.jpg", "text": "a blue star", "labels": ["blue", "star"]}
+    """.write(to: manifest, atomically: true, encoding: .utf8)
+    try fuzz("manifest", seed: manifest.path, at: path("mutated-manifest.jsonl")) {
+      ["corpus", "import", "folder", "--manifest", self.path("mutated-manifest.jsonl"), "--out", self.path("imported")]
+    }
+  }
+
+  /// Writes `iterations` mutations of `seed` to `target`, runs `command` on each, and fails on a
+  /// crash or a hang (a crashing file is kept in `crashes`).
+  func fuzz(_ reader: String, seed: String, at target: String, iterations: Int = FuzzTests.iterations, command: () -> [String]) throws {
+    let original = try Data(contentsOf: URL(fileURLWithPath: seed))
+    // Each reader its own sequence, the same on every run.
+    var g = Mutator(seed: Self.seed &+ reader.utf8.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) })
+    var failures = 0
+    for i in 0..<iterations {
+      let mutated = g.mutate(original)
+      try mutated.write(to: URL(fileURLWithPath: target))
+      let run = try launchCMH(command(), timeLimit: 120)
+      guard run.crashed || run.timedOut else { continue }
+      failures += 1
+      let kept = Self.crashes.appendingPathComponent("\(reader)-\(Self.seed)-\(i)-\(run.timedOut ? "hang" : "crash")").path
+      try? FileManager.default.createDirectory(at: Self.crashes, withIntermediateDirectories: true)
+      try? FileManager.default.removeItem(atPath: kept)
+      try? FileManager.default.copyItem(atPath: target, toPath: kept)
+      XCTFail("\(reader) mutation \(i) (seed \(Self.seed)) \(run.timedOut ? "hung" : "crashed"): kept as \(kept)\n\(run.stderr.suffix(400))")
+    }
+    print("fuzz \(reader): \(iterations) mutations, \(failures) crashes or hangs")
+  }
+}
+
+/// Byte-level mutations: bit flips, boundary values written over 1–8 bytes, cuts, repeated or
+/// removed runs, and for text, numbers replaced by boundary numbers.
+struct Mutator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
+
+  mutating func next() -> UInt64 {  // SplitMix64
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
+  mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
+
+  mutating func mutate(_ data: Data) -> Data {
+    var b = [UInt8](data)
+    guard !b.isEmpty else { return Data([0]) }
+    for _ in 0...below(3) {
+      switch below(6) {
+      case 0:
+        for _ in 0...below(8) { b[below(b.count)] ^= UInt8(1 << below(8)) }
+      case 1:
+        let values: [[UInt8]] = [[0], [0xFF], [0x7F], [0x80], [0xFF, 0xFF, 0xFF, 0xFF], [0, 0, 0, 0x80], [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F],
+                                 [0, 0, 0, 0, 0, 0, 0, 0x80], [1, 0, 0, 0], [0, 0, 0, 0]]
+        let v = values[below(values.count)], at = below(b.count)
+        for (j, byte) in v.enumerated() where at + j < b.count { b[at + j] = byte }
+      case 2:
+        b.removeLast(below(b.count))
+      case 3:
+        let at = below(b.count), length = min(b.count - at, 1 + below(64))
+        b.insert(contentsOf: b[at..<(at + length)], at: below(b.count))
+      case 4:
+        let at = below(b.count)
+        b.removeSubrange(at..<min(b.count, at + 1 + below(64)))
+      default:
+        replaceNumber(&b)
+      }
+      if b.isEmpty { b = [0] }
+    }
+    return Data(b)
+  }
+
+  /// A run of ASCII digits (with its sign) replaced by a boundary number.
+  mutating func replaceNumber(_ b: inout [UInt8]) {
+    let starts = b.indices.filter { (0x30...0x39).contains(b[$0]) && ($0 == 0 || !(0x30...0x39).contains(b[$0 - 1])) }
+    guard !starts.isEmpty else { return }
+    let start = starts[below(starts.count)]
+    var end = start
+    while end < b.count && (0x30...0x39).contains(b[end]) { end += 1 }
+    let numbers = ["0", "-1", "-2147483649", "2147483648", "9223372036854775807", "18446744073709551616", "1e308", "-0", "NaN", "3"]
+    b.replaceSubrange(start..<end, with: Array(numbers[below(numbers.count)].utf8))
+  }
+}
