@@ -32,21 +32,23 @@ struct EncodeCommand: ParsableCommand {
     let trained = try ModelInputs.model(model)
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let folder = URL(fileURLWithPath: out)
-    for (set, pairs, prefix) in try sets(loaded) {
-      let started = Date()
-      let codes = try ModelInputs.codes(trained, corpus: loaded, pairs: pairs, label: "encoding \(set)", quiet: output.quiet)
-      for (modality, binary) in [(Modality.image, codes.image), (.text, codes.text)] {
-        let url = folder.appendingPathComponent("\(prefix)\(modality).cmhindex")
-        AtomicFile.removeStaleTemporaries(of: url)
-        try IndexFile.write(codes: binary, modality: modality, items: ModelInputs.items(loaded, pairs, modality: modality), to: url)
-        let seconds = Date().timeIntervalSince(started)
-        if output.json {
-          print(#"{"file": "\#(url.path)", "set": "\#(set)", "modality": "\#(modality)", "count": \#(pairs.count), "bits": \#(trained.spec.bits), "pairs_per_second": \#(String(format: "%.1f", Double(pairs.count) / seconds))}"#)
-        } else {
-          print("wrote \(url.path): \(pairs.count) \(set == "all" ? "" : set + " ")\(modality) codes, \(trained.spec.bits) bits")
+    var written = [String]()
+    // The whole set goes in at once: a search never meets new image codes beside old query codes.
+    try AtomicFolder.replace(folder) { temporary in
+      for (set, pairs, prefix) in try sets(loaded) {
+        let started = Date()
+        let codes = try ModelInputs.codes(trained, corpus: loaded, pairs: pairs, label: "encoding \(set)", quiet: output.quiet)
+        for (modality, binary) in [(Modality.image, codes.image), (.text, codes.text)] {
+          let name = "\(prefix)\(modality).cmhindex", path = folder.appendingPathComponent(name).path
+          try IndexFile.write(codes: binary, modality: modality, items: ModelInputs.items(loaded, pairs, modality: modality), to: temporary.appendingPathComponent(name))
+          let rate = Double(pairs.count) / Date().timeIntervalSince(started)
+          written.append(output.json
+            ? #"{"file": "\#(path)", "set": "\#(set)", "modality": "\#(modality)", "count": \#(pairs.count), "bits": \#(trained.spec.bits), "pairs_per_second": \#(String(format: "%.1f", rate))}"#
+            : "wrote \(path): \(pairs.count) \(set == "all" ? "" : set + " ")\(modality) codes, \(trained.spec.bits) bits")
         }
       }
     }
+    written.forEach { print($0) }
   }
 
   /// (name, pairs, file prefix) of each set to write.

@@ -43,4 +43,32 @@ final class TensorArchiveTests: XCTestCase {
       XCTAssertTrue("\($0)".contains("/nonexistent/x.ckpt"))
     }
   }
+
+  func testAtomicFolderReplacesTheSetAndKeepsOtherFiles() throws {
+    let parent = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-atomic-folder-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: parent) }
+    let folder = parent.appendingPathComponent("index")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    for (name, text) in [("a.cmhindex", "old a"), ("b.cmhindex", "old b"), ("notes.txt", "mine")] {
+      try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+    struct Failure: Error {}
+    XCTAssertThrowsError(try AtomicFolder.replace(folder) { t in
+      try "new a".write(to: t.appendingPathComponent("a.cmhindex"), atomically: true, encoding: .utf8)
+      throw Failure()
+    })
+    XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent("a.cmhindex"), encoding: .utf8), "old a", "a failed write leaves the old set")
+    try AtomicFolder.replace(folder) { t in
+      for name in ["a.cmhindex", "b.cmhindex"] { try "new".write(to: t.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+    }
+    for (name, text) in [("a.cmhindex", "new"), ("b.cmhindex", "new"), ("notes.txt", "mine")] {
+      XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8), text, name)
+    }
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: parent.path), ["index"], "no temporary folder left")
+    // A run killed between its two renames left the folder aside: the next run puts it back first.
+    try FileManager.default.moveItem(at: folder, to: parent.appendingPathComponent(".index.old-99999999"))
+    try AtomicFolder.replace(folder) { t in try "newer".write(to: t.appendingPathComponent("a.cmhindex"), atomically: true, encoding: .utf8) }
+    XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent("b.cmhindex"), encoding: .utf8), "new", "the set aside came back")
+    XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent("a.cmhindex"), encoding: .utf8), "newer")
+  }
 }

@@ -1,0 +1,64 @@
+// AtomicFolder: replaces a folder's files as one set. The new files are written into a temporary
+// folder beside it, the folder's other files are linked in, and the temporary folder takes the
+// folder's place: a reader, or a run killed at any moment, sees the old set or the new one whole.
+
+import Foundation
+
+public enum AtomicFolder {
+  /// Calls `write` with an empty temporary folder, then puts what it wrote in place of `folder`
+  /// (whose files `write` did not replace are kept). Nothing changes in `folder` if `write` throws.
+  public static func replace(_ folder: URL, _ write: (URL) throws -> Void) throws {
+    let manager = FileManager.default, parent = folder.deletingLastPathComponent()
+    restoreInterrupted(folder)
+    let temporary = parent.appendingPathComponent(".\(folder.lastPathComponent).tmp-\(getpid())")
+    try? manager.removeItem(at: temporary)
+    do { try manager.createDirectory(at: temporary, withIntermediateDirectories: true) } catch {
+      throw ArchiveError(path: temporary.path, problem: "cannot create the temporary folder beside \(folder.path): \(String(cString: strerror(errno)))")
+    }
+    do {
+      try write(temporary)
+      try keepOthers(of: folder, in: temporary)
+      try swap(temporary, into: folder)
+    } catch {
+      try? manager.removeItem(at: temporary)
+      throw error
+    }
+  }
+
+  /// Links (or copies) into `temporary` the files of `folder` that it does not hold.
+  private static func keepOthers(of folder: URL, in temporary: URL) throws {
+    let manager = FileManager.default
+    for name in (try? manager.contentsOfDirectory(atPath: folder.path)) ?? [] where !manager.fileExists(atPath: temporary.appendingPathComponent(name).path) {
+      let from = folder.appendingPathComponent(name), to = temporary.appendingPathComponent(name)
+      if link(from.path, to.path) != 0 { try manager.copyItem(at: from, to: to) }
+    }
+  }
+
+  /// folder → .folder.old-PID, temporary → folder, then the old one removed.
+  private static func swap(_ temporary: URL, into folder: URL) throws {
+    let old = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).old-\(getpid())")
+    let exists = FileManager.default.fileExists(atPath: folder.path)
+    if exists, rename(folder.path, old.path) != 0 {
+      throw ArchiveError(path: folder.path, problem: "cannot move the old files aside: \(String(cString: strerror(errno)))")
+    }
+    guard rename(temporary.path, folder.path) == 0 else {
+      let reason = String(cString: strerror(errno))
+      if exists { _ = rename(old.path, folder.path) }
+      throw ArchiveError(path: folder.path, problem: "cannot move the new files into place: \(reason)")
+    }
+    if exists { try? FileManager.default.removeItem(at: old) }
+  }
+
+  /// After a run killed between its two renames the folder is missing and its old set is aside:
+  /// put it back. Temporary folders of runs that no longer run are removed.
+  static func restoreInterrupted(_ folder: URL) {
+    let manager = FileManager.default, parent = folder.deletingLastPathComponent(), name = folder.lastPathComponent
+    for entry in (try? manager.contentsOfDirectory(atPath: parent.path)) ?? [] {
+      for (prefix, restores) in [(".\(name).old-", true), (".\(name).tmp-", false)] where entry.hasPrefix(prefix) {
+        guard let pid = Int32(entry.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+        let url = parent.appendingPathComponent(entry)
+        if restores && !manager.fileExists(atPath: folder.path) { _ = rename(url.path, folder.path) } else { try? manager.removeItem(at: url) }
+      }
+    }
+  }
+}
