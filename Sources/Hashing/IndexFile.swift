@@ -1,8 +1,8 @@
 // IndexFile: one modality's codes on disk, laid out for mmap, with what to show for each item.
 //
 // Layout (little-endian): a 64-byte header — magic "CMHINDEX", version u32, bits u32, count u64,
-// modality u32, fields per item u32, codes offset u64, strings offset u64, file size u64, zero
-// padding — then the packed codes (count × ⌈bits/64⌉ UInt64 words), then the item strings:
+// modality u32, fields per item u32, codes offset u64, strings offset u64, file size u64, the
+// fingerprint of the model that wrote it u64 (0: unknown, as in files written before it) — then the packed codes (count × ⌈bits/64⌉ UInt64 words), then the item strings:
 // (count·3 + 1) u64 offsets into a UTF-8 blob holding, per item, its id, what to show (an image
 // path or a text) and its labels (comma-separated names, possibly empty).
 
@@ -36,6 +36,8 @@ public struct IndexFile: @unchecked Sendable {
 
   public let path: String
   public let modality: Modality
+  /// The fingerprint of the model that wrote the codes; nil in files written before fingerprints.
+  public let modelFingerprint: UInt64?
   /// The codes, read straight from the mapped file.
   public let codes: BinaryCodes
   private let file: MappedFile
@@ -47,7 +49,7 @@ public struct IndexFile: @unchecked Sendable {
   // MARK: Writing
 
   /// Writes codes and items atomically (a temporary file beside the target, then a rename).
-  public static func write(codes: BinaryCodes, modality: Modality, items: [IndexItem], to url: URL) throws {
+  public static func write(codes: BinaryCodes, modality: Modality, items: [IndexItem], modelFingerprint: UInt64 = 0, to url: URL) throws {
     precondition(items.count == codes.count, "IndexFile.write: \(items.count) items for \(codes.count) codes")
     let codeBytes = codes.count * codes.wordsPerCode * 8
     var blob = Data(), offsets = [UInt64(0)]
@@ -64,7 +66,7 @@ public struct IndexFile: @unchecked Sendable {
     append(&data, version); append(&data, UInt32(codes.bits)); append(&data, UInt64(codes.count))
     append(&data, modality.rawValue); append(&data, UInt32(fields))
     append(&data, UInt64(headerSize)); append(&data, UInt64(stringsOffset)); append(&data, UInt64(size))
-    data.append(Data(count: headerSize - data.count))
+    append(&data, modelFingerprint)
     data.append(Data(bytes: codes.words, count: codeBytes))
     for o in offsets { append(&data, o) }
     data.append(blob)
@@ -114,6 +116,8 @@ public struct IndexFile: @unchecked Sendable {
       throw fail("the item table does not end where the file does")
     }
     self.modality = modality
+    let fingerprint: UInt64 = file.load(56)
+    modelFingerprint = fingerprint == 0 ? nil : fingerprint
     self.stringsOffset = strings
     let codeWords = (file.bytes + codesOffset).assumingMemoryBound(to: UInt64.self)
     codes = BinaryCodes(bits: bits, count: count, memory: CodeMemory(mapped: codeWords, owner: file))
@@ -131,6 +135,16 @@ public struct IndexFile: @unchecked Sendable {
     }
     return IndexItem(id: field(0), display: field(1), labels: field(2))
   }
+
+  /// Throws when this index was written by another model than the one with `fingerprint` (an
+  /// index without a fingerprint passes: it predates them).
+  public func checkModel(_ fingerprint: UInt64, modelPath: String) throws {
+    guard let mine = modelFingerprint, mine != fingerprint else { return }
+    throw IndexFileError(path: path, problem: "written by another model (fingerprint \(Self.hex(mine))) than \(modelPath) (\(Self.hex(fingerprint))); "
+                         + "encode the corpus again with this model, or pass --force to search anyway")
+  }
+
+  public static func hex(_ fingerprint: UInt64) -> String { String(fingerprint, radix: 16).leftPadded(to: 16) }
 
   /// Throws unless queries of `bits` bits can search this index.
   public func checkQueryBits(_ bits: Int) throws {
@@ -170,4 +184,8 @@ final class MappedFile: @unchecked Sendable {
   deinit {
     if size == 0 { UnsafeMutableRawPointer(mutating: bytes).deallocate() } else { munmap(UnsafeMutableRawPointer(mutating: bytes), size) }
   }
+}
+
+private extension String {
+  func leftPadded(to n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
 }

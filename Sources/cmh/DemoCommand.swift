@@ -59,7 +59,7 @@ struct DemoCommand: ParsableCommand {
     try FileManager.default.createDirectory(at: indexFolder, withIntermediateDirectories: true)
     for (modality, codes) in [(Modality.image, r.image), (.text, r.text)] {
       try IndexFile.write(codes: codes, modality: modality, items: ModelInputs.items(corpus, splits.retrieval, modality: modality),
-                          to: indexFolder.appendingPathComponent("\(modality).cmhindex"))
+                          modelFingerprint: model.fingerprint(), to: indexFolder.appendingPathComponent("\(modality).cmhindex"))
     }
     try searches(model: modelURL, index: indexFolder, corpus: corpus, folder: folder)
     say(String(format: "\ndone in %@; the model is %@, the indexes are in %@", Progress.clock(Date().timeIntervalSince(started)), modelURL.path, indexFolder.path))

@@ -32,7 +32,7 @@ struct EncodeCommand: ParsableCommand {
     let trained = try ModelInputs.model(model)
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let folder = URL(fileURLWithPath: out)
-    var written = [String]()
+    var written = [String](), fingerprint = trained.fingerprint()
     // The whole set goes in at once: a search never meets new image codes beside old query codes.
     try AtomicFolder.replace(folder) { temporary in
       for (set, pairs, prefix) in try sets(loaded) {
@@ -40,7 +40,8 @@ struct EncodeCommand: ParsableCommand {
         let codes = try ModelInputs.codes(trained, corpus: loaded, pairs: pairs, label: "encoding \(set)", quiet: output.quiet)
         for (modality, binary) in [(Modality.image, codes.image), (.text, codes.text)] {
           let name = "\(prefix)\(modality).cmhindex", path = folder.appendingPathComponent(name).path
-          try IndexFile.write(codes: binary, modality: modality, items: ModelInputs.items(loaded, pairs, modality: modality), to: temporary.appendingPathComponent(name))
+          try IndexFile.write(codes: binary, modality: modality, items: ModelInputs.items(loaded, pairs, modality: modality),
+                              modelFingerprint: fingerprint, to: temporary.appendingPathComponent(name))
           let rate = Double(pairs.count) / Date().timeIntervalSince(started)
           written.append(output.json
             ? #"{"file": "\#(path)", "set": "\#(set)", "modality": "\#(modality)", "count": \#(pairs.count), "bits": \#(trained.spec.bits), "pairs_per_second": \#(String(format: "%.1f", rate))}"#

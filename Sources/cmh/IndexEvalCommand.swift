@@ -16,6 +16,7 @@ struct IndexEvalCommand: ParsableCommand {
   @OptionGroup var ranking: RankingOptions
   @Option(help: "Write the precision-recall and precision@k curves as SVG files into this folder.") var svg: String?
   @Flag(help: "Comma-separated values instead of a table.") var csv = false
+  @Flag(help: "Compare indexes that different models wrote (their model fingerprints differ).") var force = false
   @OptionGroup var output: OutputOptions
 
   var k: Int { ranking.k }
@@ -24,6 +25,10 @@ struct IndexEvalCommand: ParsableCommand {
   func run() throws {
     let (q, r) = try (open(queries), open(retrieval))
     try r.checkQueryBits(q.bits)
+    if !force, let a = q.modelFingerprint, let b = r.modelFingerprint, a != b {
+      throw CommandError("\(queries) and \(retrieval) were written by different models (fingerprints \(IndexFile.hex(a)) and \(IndexFile.hex(b))): "
+                         + "their codes do not share a Hamming space; encode both with one model, or pass --force")
+    }
     let names = Array(Set((0..<q.count).flatMap { labels(q, $0) } + (0..<r.count).flatMap { labels(r, $0) })).sorted()
     guard !names.isEmpty else { throw CommandError("\(queries), \(retrieval): no item has labels, so relevance is unknown") }
     let position = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })

@@ -23,7 +23,7 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
       let trained = try ModelInputs.model(model)
-      let target = try options.open(index, modality: .image, model: trained)
+      let target = try options.open(index, modality: .image, model: trained, modelPath: model)
       guard let vocabulary = trained.spec.text.vocabulary else {
         throw CommandError("\(model): the text tower reads the corpus's feature rows and has no vocabulary, so it cannot read free text")
       }
@@ -44,12 +44,12 @@ struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "image2text", abstract: "Texts for an image query.")
     @Argument(help: "Model file.") var model: String
     @Argument(help: "Text index (text.cmhindex from `cmh encode`).") var index: String
-    @Argument(help: "The query image (JPEG).") var image: String
+    @Argument(help: "The query image (JPEG, PNG or WebP).") var image: String
     @OptionGroup var options: SearchOptions
 
     func run() throws {
       let trained = try ModelInputs.model(model)
-      let target = try options.open(index, modality: .text, model: trained)
+      let target = try options.open(index, modality: .text, model: trained, modelPath: model)
       guard trained.spec.architecture != .mlp else {
         throw CommandError("\(model): the image tower reads feature rows, not image files")
       }
@@ -66,6 +66,7 @@ enum SearchQuery {
 struct SearchOptions: ParsableArguments {
   @Option(name: [.short, .long], help: "Results to show (default: 10, or 20 with --html).") var k: Int?
   @Option(help: "Write an HTML page with the results (thumbnails for images) to this file.") var html: String?
+  @Flag(help: "Search an index that another model wrote (its model fingerprint differs).") var force = false
   @OptionGroup var output: OutputOptions
 
   func validate() throws { guard (k ?? 1) >= 1 else { throw ValidationError("-k/--k must be at least 1") } }
@@ -73,7 +74,7 @@ struct SearchOptions: ParsableArguments {
   /// How many results: what -k says, else 10 on the terminal and 20 on a page.
   var count: Int { k ?? (html == nil ? 10 : 20) }
 
-  func open(_ path: String, modality: Modality, model: CrossModalModel) throws -> IndexFile {
+  func open(_ path: String, modality: Modality, model: CrossModalModel, modelPath: String) throws -> IndexFile {
     let index = try IndexFile(contentsOf: URL(fileURLWithPath: path))
     guard index.modality == modality else {
       throw CommandError("\(path): a \(index.modality) index; this search needs the \(modality) index (\(modality).cmhindex from `cmh encode`)")
@@ -81,6 +82,7 @@ struct SearchOptions: ParsableArguments {
     guard index.bits == model.spec.bits else {
       throw CommandError("\(path): \(index.bits)-bit codes, the model makes \(model.spec.bits)-bit codes; encode the corpus with this model")
     }
+    if !force { try index.checkModel(model.fingerprint(), modelPath: modelPath) }
     return index
   }
 

@@ -36,6 +36,19 @@ final class IndexFileTests: XCTestCase {
     XCTAssertEqual(HammingSearch.topK(queries, in: index.codes, k: 5), HammingSearch.topK(queries, in: codes, k: 5))
   }
 
+  func testModelFingerprint() throws {
+    let (url, codes, items) = try sample()
+    XCTAssertNil(try IndexFile(contentsOf: url).modelFingerprint, "0 in the header: unknown, as in files written before fingerprints")
+    XCTAssertNoThrow(try IndexFile(contentsOf: url).checkModel(7, modelPath: "m.cmh"), "an index without a fingerprint passes")
+    try IndexFile.write(codes: codes, modality: .text, items: items, modelFingerprint: 0xABCD_EF01_2345_6789, to: url)
+    let index = try IndexFile(contentsOf: url)
+    XCTAssertEqual(index.modelFingerprint, 0xABCD_EF01_2345_6789)
+    XCTAssertNoThrow(try index.checkModel(0xABCD_EF01_2345_6789, modelPath: "m.cmh"))
+    XCTAssertThrowsError(try index.checkModel(0x42, modelPath: "m.cmh")) {
+      XCTAssertTrue("\($0)".contains("written by another model (fingerprint abcdef0123456789) than m.cmh (0000000000000042)"), "\($0)")
+    }
+  }
+
   func testEmptyIndex() throws {
     let url = directory.appendingPathComponent("empty.cmhindex")
     try IndexFile.write(codes: BinaryCodes(bits: 16, count: 0), modality: .image, items: [], to: url)

@@ -2,6 +2,7 @@
 // tiny generated corpus, the messages for bad input, and Ctrl-C → checkpoint → --resume.
 
 import Foundation
+import Hashing
 import XCTest
 
 final class TrainCommandTests: XCTestCase {
@@ -79,6 +80,27 @@ final class TrainCommandTests: XCTestCase {
     try FileManager.default.removeItem(atPath: noSplits + "/splits")
     let train = try runCMH(["train", noSplits, "--out", Self.folder.appendingPathComponent("x.cmh").path] + Self.small)
     XCTAssertTrue(train.2.contains("cmh corpus split"), train.2)
+  }
+
+  func testIndexesOfAnotherModelAreRefused() throws {
+    let (corpus, model) = try trained()
+    let index = Self.folder.appendingPathComponent("index-fingerprint").path
+    XCTAssertEqual(try runCMH(["encode", model, corpus, "--out", index, "--quiet"]).0, 0)
+    let info = try runCMH(["index", "info", index + "/image.cmhindex", "--json"])
+    XCTAssertTrue(info.1.contains("\"model_fingerprint\":\""), info.1)
+    // The same codes, recorded as another model's: as if encoded by a model with the same bits.
+    let original = try IndexFile(contentsOf: URL(fileURLWithPath: index + "/image.cmhindex"))
+    let other = Self.folder.appendingPathComponent("other-image.cmhindex")
+    try IndexFile.write(codes: BinaryCodes(words: original.codes.allWords, bits: original.bits), modality: .image,
+                        items: (0..<original.count).map(original.item), modelFingerprint: 42, to: other)
+    let refused = try runCMH(["search", "text2image", model, other.path, "a red circle"])
+    XCTAssertNotEqual(refused.0, 0)
+    XCTAssertTrue(refused.2.contains("written by another model") && refused.2.contains("--force"), refused.2)
+    XCTAssertEqual(try runCMH(["search", "text2image", model, other.path, "a red circle", "--force"]).0, 0)
+    XCTAssertEqual(try runCMH(["search", "text2image", model, index + "/image.cmhindex", "a red circle"]).0, 0, "its own index")
+    let mixed = try runCMH(["index", "eval", index + "/query-text.cmhindex", other.path])
+    XCTAssertTrue(mixed.2.contains("written by different models"), mixed.2)
+    XCTAssertEqual(try runCMH(["index", "eval", index + "/query-text.cmhindex", other.path, "--force"]).0, 0)
   }
 
   func testOutputsThatCannotBeWrittenFailBeforeAnyWork() throws {
