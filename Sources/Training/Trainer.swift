@@ -265,9 +265,14 @@ public final class Trainer {
     guard let current = position.generator("current"), let start = position.generator("epoch_start") else {
       throw TrainingError(description: "\(url.path): the checkpoint has no trainer position; was it written by `cmh train`?")
     }
+    // A position outside the run would skip batches or a whole phase without a word.
+    guard let phase = Int(position.notes["phase"] ?? "0"), (0...1).contains(phase), (0...batchCount).contains(position.step), position.epoch >= 0 else {
+      throw TrainingError(description: "\(url.path): the checkpoint's position (epoch \(position.epoch), phase \(position.notes["phase"] ?? "?"), batch \(position.step)) "
+                            + "is outside this run (2 phases of \(batchCount) batches an epoch)")
+    }
     collapseGuard.restore(notes: position.notes, tensors: extra, towers: [imageNetwork, model.text])
     epoch = position.epoch
-    phase = Int(position.notes["phase"] ?? "0") ?? 0
+    self.phase = phase
     nextBatch = position.step
     generator = start
     if phase > 0 || nextBatch > 0 { orders = [generator.permutation(count), generator.permutation(count)] }

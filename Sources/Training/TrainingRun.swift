@@ -57,14 +57,26 @@ public final class TrainingRun {
       throw TrainingError(description: "\(url.path): the checkpoint has already trained \(position.epoch) epochs; "
                             + "ask for more than that with --epochs")
     }
-    guard let specJSON = notes["spec"], let settingsJSON = notes["settings"],
-          let spec = try? JSONDecoder().decode(ModelSpec.self, from: Data(specJSON.utf8)),
-          var settings = try? JSONDecoder().decode(TrainingSettings.self, from: Data(settingsJSON.utf8)) else {
+    guard let specJSON = notes["spec"], let settingsJSON = notes["settings"] else {
       throw TrainingError(description: "\(url.path): the checkpoint does not say how its model was built; was it written by `cmh train`?")
     }
+    let spec: ModelSpec, decoded: TrainingSettings
+    do {
+      spec = try JSONDecoder().decode(ModelSpec.self, from: Data(specJSON.utf8))
+      decoded = try JSONDecoder().decode(TrainingSettings.self, from: Data(settingsJSON.utf8))
+    } catch {
+      throw TrainingError(description: "\(url.path): the checkpoint's model or settings are damaged: \(Self.reason(error))")
+    }
+    var settings = decoded
     settings.epochs = epochs ?? settings.epochs
     try self.init(corpus: corpus, spec: spec, settings: settings, loadPretrained: false, streamImages: streamImages, progress: progress)
     try trainer.resume(from: url)
+  }
+
+  /// A decoding error in a sentence (the debug description says what was wrong).
+  static func reason(_ error: Error) -> String {
+    if case DecodingError.dataCorrupted(let context) = error { return context.debugDescription }
+    return "\(error)"
   }
 
   /// Splits the tower at the first layer that trains: the frozen layers' parameters stop training

@@ -73,6 +73,21 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     seed = try c.decode(UInt64.self, forKey: .seed)
     pretrained = try c.decodeIfPresent(String.self, forKey: .pretrained)
     trainLayers = try c.decode(TrainLayers.self, forKey: .trainLayers)
+    if let problem = problem {
+      throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: c.codingPath, debugDescription: "training settings: \(problem)"))
+    }
+  }
+
+  /// What is out of range, if anything: a damaged file must not reach the trainer with a batch of
+  /// 0 pairs or a rate that is not a number.
+  var problem: String? {
+    let positive = [("gamma", gamma), ("image_lr", imageLearningRate), ("text_lr", textLearningRate)]
+    let notNegative = [("alpha", alpha), ("eta", eta), ("cauchy_quantization", lambda)]
+    if let (name, v) = positive.first(where: { !($0.1.isFinite && $0.1 > 0) }) { return "\(name) is \(v), expected a positive number" }
+    if let (name, v) = notNegative.first(where: { !($0.1.isFinite && $0.1 >= 0) }) { return "\(name) is \(v), expected a number ≥ 0" }
+    if !(1...(1 << 20)).contains(batchSize) { return "batch_size is \(batchSize), expected 1 to \(1 << 20)" }
+    if !(0...1_000_000).contains(epochs) || halveEvery < 1 { return "epochs \(epochs) and halve_every \(halveEvery) out of range" }
+    return nil
   }
 }
 

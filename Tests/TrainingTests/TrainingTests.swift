@@ -88,6 +88,30 @@ final class TrainingTests: XCTestCase {
     }
   }
 
+  func testDamagedCheckpointPositionsAndSettingsAreRefused() throws {
+    // Once, an out-of-range phase skipped an epoch's text phase silently, and batch size 0 trapped.
+    let corpus = try Self.corpus(pairs: 60)
+    let run = try TrainingRun(corpus: corpus, spec: try Self.smallSpec(corpus), settings: Self.settings(epochs: 2))
+    var batches = 0
+    XCTAssertFalse(run.trainer.run(epochs: 2, shouldStop: { batches == 5 }, onBatch: { _, _, _ in batches += 1 }))
+    let url = Self.folder.appendingPathComponent("damaged.ckpt")
+    try run.saveCheckpoint(to: url)
+    let good = try Data(contentsOf: url)
+    func edited(_ from: String, _ to: String) throws -> URL {  // same length: the offsets stay valid
+      let text = String(decoding: good, as: UTF8.self)
+      XCTAssertTrue(text.contains(from), "the checkpoint holds \(from)")
+      let damaged = Self.folder.appendingPathComponent("edited.ckpt")
+      try good.replacing(Data(from.utf8), with: Data(to.utf8)).write(to: damaged)
+      return damaged
+    }
+    XCTAssertThrowsError(try TrainingRun(corpus: corpus, resuming: edited(#""phase":"0""#, #""phase":"7""#))) {
+      XCTAssertTrue("\($0)".contains("outside this run"), "\($0)")
+    }
+    XCTAssertThrowsError(try TrainingRun(corpus: corpus, resuming: edited(#"\"batch_size\":16"#, #"\"batch_size\":-0"#))) {
+      XCTAssertTrue("\($0)".contains("batch_size is 0, expected 1 to"), "\($0)")
+    }
+  }
+
   func testFrozenLayersKeepTheirWeightsAndTheHeadTrains() throws {
     let corpus = try Self.corpus(pairs: 60)
     var settings = Self.settings(epochs: 1)
