@@ -19,14 +19,20 @@ final class ConvolutionTests: XCTestCase {
     (2, 2, 2, 4, 6, 3, 3, 2, false),   // stride larger than the kernel overlap, wide padding
   ]
 
-  func testMatchesDirectConvolution() {
-    var g = RandomGenerator(seed: 11)
+  /// Each of `shapes` as a layer with random weights and bias, an input, and a label.
+  func forEachShape(seed: UInt64, _ body: (Conv2D, Tensor, String, inout RandomGenerator) -> Void) {
+    var g = RandomGenerator(seed: seed)
     for (n, c, o, h, w, k, s, p, hasBias) in shapes {
       let conv = Conv2D(c, o, kernelSize: k, stride: s, padding: p, bias: hasBias, generator: &g)
       if let bias = conv.bias { bias.value.assign(g.normal([o])) }
-      let x = g.normal([n, c, h, w])
+      body(conv, g.normal([n, c, h, w]), "n\(n) c\(c) o\(o) \(h)×\(w) k\(k) s\(s) p\(p)", &g)
+    }
+  }
+
+  func testMatchesDirectConvolution() {
+    forEachShape(seed: 11) { conv, x, label, g in
+      let (s, p) = (conv.stride, conv.padding)
       let y = conv.forward(x)
-      let label = "n\(n) c\(c) o\(o) \(h)×\(w) k\(k) s\(s) p\(p)"
       assertClose(y, ConvolutionReference.forward(x, weight: conv.weight.value, bias: conv.bias?.value, stride: s, padding: p),
                   tolerance: 1e-4, "forward \(label)")
       let dy = g.normal(y.shape)
@@ -41,12 +47,9 @@ final class ConvolutionTests: XCTestCase {
   func testInferenceAppliesTheChannelMapOnEveryPath() {
     // Conv2D.infer(x, then:) against the reference convolution followed by the map, with and
     // without a ReLU, through the Winograd, im2col and 1×1 paths.
-    var g = RandomGenerator(seed: 16)
-    for (n, c, o, h, w, k, s, p, hasBias) in shapes {
-      let conv = Conv2D(c, o, kernelSize: k, stride: s, padding: p, bias: hasBias, generator: &g)
-      if let bias = conv.bias { bias.value.assign(g.normal([o])) }
-      let x = g.normal([n, c, h, w])
-      let reference = ConvolutionReference.forward(x, weight: conv.weight.value, bias: conv.bias?.value, stride: s, padding: p)
+    forEachShape(seed: 16) { conv, x, label, g in
+      let (n, o) = (x.shape[0], conv.outChannels)
+      let reference = ConvolutionReference.forward(x, weight: conv.weight.value, bias: conv.bias?.value, stride: conv.stride, padding: conv.padding)
       XCTAssertEqual(conv.infer(x).scalars, conv.forward(x).scalars, "plain inference is the forward")
       for relu in [false, true] {
         let scale = g.normal([o]).scalars.map { 0.5 + abs($0) }, shift = g.normal([o]).scalars
@@ -55,8 +58,7 @@ final class ConvolutionTests: XCTestCase {
           let y = v * scale[i / plane % o] + shift[i / plane % o]
           return relu ? max(0, y) : y
         })
-        assertClose(conv.infer(x, then: ChannelAffine(scale: scale, shift: shift, relu: relu)), expected, tolerance: 1e-4,
-                    "n\(n) c\(c) o\(o) \(h)×\(w) k\(k) s\(s) p\(p) relu \(relu)")
+        assertClose(conv.infer(x, then: ChannelAffine(scale: scale, shift: shift, relu: relu)), expected, tolerance: 1e-4, "\(label) relu \(relu)")
       }
     }
   }
