@@ -1,25 +1,33 @@
 // CollapseGuard: watches each tower's distinct codes after every epoch. A tower whose training
 // outputs fall onto fewer sign patterns than its label sets need (half the distinct label sets,
 // at most 16, at least 2) has collapsed: it is put back to its weights at the end of its last
-// healthy epoch, with a fresh optimiser state and half its learning rate, up to three times;
-// after that every epoch reports it, so that no run ends in a silently useless model.
+// healthy epoch with a fresh optimiser state. The first time, the bit-balance term η‖Fᵀ1‖² is
+// switched on for it (η = 0.03), which keeps a tower from putting every item in one corner of the
+// cube: small collections, a few hundred pairs, collapsed without it at every rate tried. After
+// that, each collapse halves its learning rate, up to three remedies in all; then every epoch
+// reports it, so that no run ends in a silently useless model.
 
 import Tensor
 
 final class CollapseGuard {
   static let maximumRemedies = 3
+  /// The bit-balance weight the first remedy switches on (docs/testbed.md, "Small collections").
+  static let balanceRemedy: Float = 0.03
   /// Fewer distinct codes than this is a collapse.
   let floor: Int
   /// Per tower (0 image, 1 text): the factor on its scheduled rate, and the remedies used.
   private(set) var rateScale: [Float] = [1, 1]
   private(set) var remedies = [0, 0]
+  /// Per tower: the bit-balance weight the guard switched on (0: none).
+  private(set) var balance: [Float] = [0, 0]
   /// Per tower: parameter and buffer values at the end of the last healthy epoch.
   private var snapshots: [[Tensor]]
 
   /// What happened to one tower at the end of an epoch.
   enum Event: Equatable, Sendable {
-    /// Restored and slowed down: codes seen, the new rate factor.
-    case restored(codes: Int, rateScale: Float)
+    /// Restored with the bit balance switched on, or slowed down: codes seen, the rate factor and
+    /// η from now on.
+    case restored(codes: Int, rateScale: Float, balance: Float)
     /// Still collapsed and out of remedies.
     case collapsed(codes: Int)
   }
@@ -45,15 +53,16 @@ final class CollapseGuard {
     for (saved, now) in zip(snapshots[t], Self.values(tower)) { now.assign(saved) }
     try? optimizer.loadState([:])
     remedies[t] += 1
-    rateScale[t] *= 0.5
-    return .restored(codes: codes, rateScale: rateScale[t])
+    if balance[t] == 0 { balance[t] = Self.balanceRemedy } else { rateScale[t] *= 0.5 }
+    return .restored(codes: codes, rateScale: rateScale[t], balance: balance[t])
   }
 
   // MARK: Checkpoints
 
   /// The guard's position, for a checkpoint's notes, and its snapshots as extra tensors.
   var notes: [String: String] {
-    ["guard_rate_scale": rateScale.map { "\($0)" }.joined(separator: ","), "guard_remedies": remedies.map(String.init).joined(separator: ",")]
+    ["guard_rate_scale": rateScale.map { "\($0)" }.joined(separator: ","), "guard_remedies": remedies.map(String.init).joined(separator: ","),
+     "guard_balance": balance.map { "\($0)" }.joined(separator: ",")]
   }
 
   var tensors: [(String, Tensor)] {
@@ -68,6 +77,8 @@ final class CollapseGuard {
     if scales.count == 2 && used.count == 2 && scales.allSatisfy({ $0 > 0 && $0 <= 1 }) && used.allSatisfy({ (0...Self.maximumRemedies).contains($0) }) {
       rateScale = scales; remedies = used
     }
+    let weights = notes["guard_balance"]?.split(separator: ",").compactMap { Float($0) } ?? []
+    if weights.count == 2 && weights.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 1 }) { balance = weights }
     for (t, tower) in towers.enumerated() {
       let values = Self.values(tower)
       for (i, value) in values.enumerated() {

@@ -170,12 +170,13 @@ public final class Trainer {
     for (t, (name, tower, codes, optimizer)) in towers.enumerated() {
       switch collapseGuard.check(t, tower: tower, codes: codes, optimizer: optimizer) {
       case nil: continue
-      case .restored(_, let scale):
+      case .restored(_, let scale, let balance):
         restored[t] = true
-        notes.append("\(name) codes collapsed (\(codes) distinct, fewer than \(collapseGuard.floor)): back to the weights of its last healthy epoch, \(name) rate × \(scale) from now on")
+        let remedy = scale == 1 ? "with the bit-balance term (η \(balance))" : "\(name) rate × \(scale)"
+        notes.append("\(name) codes collapsed (\(codes) distinct, fewer than \(collapseGuard.floor)): back to the weights of its last healthy epoch, \(remedy) from now on")
       case .collapsed:
         unresolved = true
-        notes.append("\(name) codes collapsed (\(codes) distinct, fewer than \(collapseGuard.floor)) after \(CollapseGuard.maximumRemedies) restarts at lower rates: "
+        notes.append("\(name) codes collapsed (\(codes) distinct, fewer than \(collapseGuard.floor)) after \(CollapseGuard.maximumRemedies) restarts (bit balance, lower rates): "
                      + "this model will not retrieve; try --\(name)-lr \(String(format: "%g", (t == 0 ? settings.imageLearningRate : settings.textLearningRate) / 10)) or narrower --\(name)-hidden layers")
       }
     }
@@ -188,7 +189,7 @@ public final class Trainer {
     imageNetwork.setTraining(true)
     let u = imageNetwork.forward(images.batch(rows, flips: flips))
     F.setRows(rows, u)
-    let (loss, gradient) = objective(u, rows: rows, own: F, other: G)
+    let (loss, gradient) = objective(u, rows: rows, own: F, other: G, balance: max(settings.eta, collapseGuard.balance[0]))
     imageOptimizer.zeroGradients()
     _ = imageNetwork.backward(gradient)
     imageOptimizer.step()
@@ -199,15 +200,16 @@ public final class Trainer {
     model.text.setTraining(true)
     let v = model.text.forward(sparse: texts.batch(rows))
     G.setRows(rows, v)
-    let (loss, gradient) = objective(v, rows: rows, own: G, other: F)
+    let (loss, gradient) = objective(v, rows: rows, own: G, other: F, balance: max(settings.eta, collapseGuard.balance[1]))
     textOptimizer.zeroGradients()
     model.text.backwardSparse(gradient)
     textOptimizer.step()
     return loss
   }
 
-  /// The batch's loss and its gradient with respect to the batch outputs `u`.
-  func objective(_ u: Tensor, rows: [Int], own: Tensor, other: Tensor) -> (BatchLoss, Tensor) {
+  /// The batch's loss and its gradient with respect to the batch outputs `u`; `balance` is the
+  /// bit-balance weight η of the tower (the setting, or what the collapse guard switched on).
+  func objective(_ u: Tensor, rows: [Int], own: Tensor, other: Tensor, balance eta: Float) -> (BatchLoss, Tensor) {
     let s = target.matrix(labels.rows(rows))
     let (similarity, gradient) = settings.loss == .cauchy
       ? CauchyLoss(gamma: settings.gamma).evaluate(u, other, similarity: s)
@@ -220,8 +222,8 @@ public final class Trainer {
       gradient.add(gc)
       total += cauchy
     }
-    if settings.eta > 0 {
-      let (balance, gb) = Quantization.balance(columnSums: Self.columnSums(own), batch: rows.count, eta: settings.eta)
+    if eta > 0 {
+      let (balance, gb) = Quantization.balance(columnSums: Self.columnSums(own), batch: rows.count, eta: eta)
       gradient.add(gb)
       total += balance
     }

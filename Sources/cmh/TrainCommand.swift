@@ -143,7 +143,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Epochs (one image pass, one text pass and a code update each; default: 30 on pixels, 60 on feature rows). With --resume, the new total.") var epochs: Int?
   @Option(help: "Cauchy scale γ.") var gamma: Float = 10
   @Option(help: "Quantization weight α.") var alpha: Float = 1
-  @Option(help: "Bit-balance weight η (0: off).") var eta: Float = 0
+  @Option(help: "Bit-balance weight η (0: off; the collapse guard switches it on at 0.03 for a tower whose codes collapse).") var eta: Float = 0
   @Option(help: "Weight λ of Deep Cauchy Hashing's quantization term λ·log(1 + d(|f|, 1)/γ) (0: off).") var cauchyQuantization: Float = 0
   @Option(help: "Pairs per batch (default: 64 on pixels, 128 on feature rows).") var batchSize: Int?
   @Option(help: "RMSprop learning rate of the image tower (default: 1e-4 on pixels, 3e-4 on feature rows).") var imageLr: Float?

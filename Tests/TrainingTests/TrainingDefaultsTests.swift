@@ -51,8 +51,9 @@ final class TrainingDefaultsTests: XCTestCase {
     }
   }
 
-  /// A tower that collapses is put back to its last healthy weights at half the rate, three times
-  /// at most; a healthy epoch moves the snapshot forward.
+  /// A tower that collapses is put back to its last healthy weights, first with the bit balance
+  /// switched on, then at half the rate, three times at most; a healthy epoch moves the snapshot
+  /// forward.
   func testGuardRestoresTheLastHealthyWeights() {
     var g = RandomGenerator(seed: 1)
     let tower = Linear(3, 2, generator: &g)
@@ -62,12 +63,13 @@ final class TrainingDefaultsTests: XCTestCase {
     tower.weight.value.data[0] = 7
     XCTAssertNil(guardian.check(0, tower: tower, codes: 40, optimizer: optimizer), "healthy: the snapshot takes these weights")
     tower.weight.value.data[0] = 99
-    XCTAssertEqual(guardian.check(0, tower: tower, codes: 1, optimizer: optimizer), .restored(codes: 1, rateScale: 0.5))
+    XCTAssertEqual(guardian.check(0, tower: tower, codes: 1, optimizer: optimizer), .restored(codes: 1, rateScale: 1, balance: 0.03))
     XCTAssertEqual(tower.weight.value.data[0], 7)
+    XCTAssertEqual(guardian.check(0, tower: tower, codes: 1, optimizer: optimizer), .restored(codes: 1, rateScale: 0.5, balance: 0.03))
     _ = guardian.check(0, tower: tower, codes: 1, optimizer: optimizer)
-    _ = guardian.check(0, tower: tower, codes: 1, optimizer: optimizer)
-    XCTAssertEqual(guardian.rateScale[0], 0.125)
+    XCTAssertEqual(guardian.rateScale[0], 0.25)
     XCTAssertEqual(guardian.check(0, tower: tower, codes: 1, optimizer: optimizer), .collapsed(codes: 1))
     XCTAssertEqual(guardian.rateScale[1], 1, "the other tower is untouched")
+    XCTAssertEqual(guardian.balance, [0.03, 0])
   }
 }

@@ -17,6 +17,8 @@ final class QuickStartTests: XCTestCase {
     XCTAssertTrue(imported.1.contains("kept 200 pairs") && imported.1.contains("labels: the 30 words the captions use most"), imported.1)
     let trained = try runCMH(["train", path("trip"), "--out", path("trip.cmh")])
     XCTAssertEqual(trained.0, 0, trained.2)
+    // 100 training photos: where the codes once collapsed (MAP at chance) with these defaults.
+    XCTAssertFalse(trained.2.contains("ends collapsed"), trained.2)
     let encoded = try runCMH(["encode", path("trip.cmh"), path("trip"), "--all", "--out", path("trip-index")])
     XCTAssertEqual(encoded.0, 0, encoded.2)
     let searched = try runCMH(["search", "text2image", path("trip.cmh"), path("trip-index/image.cmhindex"), "a red circle at night"])
@@ -24,6 +26,13 @@ final class QuickStartTests: XCTestCase {
     let rows = searched.1.split(separator: "\n").filter { $0.first?.isNumber == true || $0.hasPrefix(" ") }
     XCTAssertEqual(rows.count, 10, searched.1)
     XCTAssertTrue(rows.contains { $0.contains(".png") } || rows.contains { $0.contains(".jpg") }, searched.1)
+
+    let evaluated = try runCMH(["eval", path("trip.cmh"), path("trip"), "--json", "--quiet"])
+    for line in evaluated.1.split(separator: "\n").prefix(2) {
+      let row = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+      let (map, chance) = (row["map"] as! Double, row["map_chance"] as! Double)
+      XCTAssertGreaterThan(map, chance + 0.04, "\(row["direction"]!): MAP \(map), chance \(chance)")
+    }
   }
 
   /// photo000.jpg, photo001.png, … with photo000.txt … captions, from a generated shapes corpus.
