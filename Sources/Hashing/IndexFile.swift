@@ -120,7 +120,18 @@ public struct IndexFile: @unchecked Sendable {
     modelFingerprint = fingerprint == 0 ? nil : fingerprint
     self.stringsOffset = strings
     let codeWords = (file.bytes + codesOffset).assumingMemoryBound(to: UInt64.self)
+    if let bad = Self.firstCodeWithPadding(codeWords, count: count, bits: bits) {
+      throw fail("code \(bad) has bits set past its \(bits) bits: the codes are damaged (every search assumes them clear)")
+    }
     codes = BinaryCodes(bits: bits, count: count, memory: CodeMemory(mapped: codeWords, owner: file))
+  }
+
+  /// The first code whose last word has bits set above `bits` (none when bits fill whole words:
+  /// then nothing is read, and a million 64-bit codes still open in microseconds).
+  static func firstCodeWithPadding(_ words: UnsafePointer<UInt64>, count: Int, bits: Int) -> Int? {
+    guard bits % 64 != 0 else { return nil }
+    let per = (bits + 63) / 64, padding = ~UInt64(0) << UInt64(bits % 64)
+    return (0..<count).first { words[$0 * per + per - 1] & padding != 0 }
   }
 
   /// What to show for item `i`.

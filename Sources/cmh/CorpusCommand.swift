@@ -105,7 +105,7 @@ struct SplitCommand: ParsableCommand {
   @Option(help: "The protocol whose sizes are the defaults.") var `protocol` = SplitProtocol.dcmh
   @Option(help: "Queries (default: 2,000, 5,000 for COCO-sized corpora, a tenth of small ones).") var query: Int?
   @Option(help: "Training pairs drawn from the retrieval set (default: 10,000, half of small corpora).") var train: Int?
-  @Option(help: "Seed of the split.") var seed: UInt64 = 0
+  @Option(help: "Seed of the split.") var seed: UInt64 = 1
   @Flag(help: "Replace existing split files.") var force = false
 
   func run() throws {

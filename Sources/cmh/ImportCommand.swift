@@ -13,7 +13,7 @@ struct ImportCommand: ParsableCommand {
   /// Options every importer shares: where the corpus goes, the split seed, and what to do with bad images.
   struct ImportTarget: ParsableArguments {
     @Option(help: "Output corpus directory.") var out: String
-    @Option(help: "Seed of the split (and of COCO's caption choice).") var seed: UInt64 = 0
+    @Option(help: "Seed of the split (and of COCO's caption choice).") var seed: UInt64 = 1
     @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
   }
 

@@ -108,38 +108,54 @@ struct SearchOptions: ParsableArguments {
     }
     fflush(stdout)  // the results before the "wrote" line, also when both streams go to one pipe
     if let html {
-      try Data(SearchPage.render(query: query, rows: rows.map { ($0.rank, $0.distance, $0.item) }, tied: tied, modality: index.modality).utf8)
+      let folder = URL(fileURLWithPath: html).deletingLastPathComponent()
+      try Data(SearchPage.render(query: query, rows: rows.map { ($0.rank, $0.distance, $0.item) }, tied: tied, modality: index.modality, pageFolder: folder).utf8)
         .write(to: URL(fileURLWithPath: html), options: .atomic)
       if !output.quiet { FileHandle.standardError.write("wrote \(html)\n".data(using: .utf8)!) }
     }
   }
 }
 
-/// The HTML page of one search: the query, then the results with thumbnails or texts.
+/// The HTML page of one search: the query, then the results with thumbnails or texts. Images are
+/// linked relative to the page, so that the page and its collection can move together; the labels
+/// a text query names are marked.
 enum SearchPage {
-  static func render(query: SearchQuery, rows: [(Int, Int, IndexItem)], tied: [Int], modality: Modality) -> String {
+  static func render(query: SearchQuery, rows: [(Int, Int, IndexItem)], tied: [Int], modality: Modality, pageFolder: URL) -> String {
     var page = "<!doctype html>\n<meta charset=\"utf-8\"><title>cmh search</title>\n"
     page += "<style>body{font-family:sans-serif;margin:2em}figure{display:inline-block;width:180px;margin:8px;vertical-align:top}"
-    page += "img{width:160px;image-rendering:pixelated;border:1px solid #ccc}li{margin:6px 0}.d{color:#666}</style>\n"
+    page += "img{width:160px;image-rendering:pixelated;border:1px solid #ccc}li{margin:6px 0}.d{color:#666}b{color:#064}</style>\n"
+    var named = Set<String>()
     switch query {
-    case .text(let text): page += "<h1>Images for “\(escape(text))”</h1>\n"
-    case .image(let path): page += "<h1>Texts for</h1><img src=\"\(escape(fileURL(path)))\">\n"
+    case .text(let text):
+      page += "<h1>Images for “\(escape(text))”</h1>\n"
+      named = Set(text.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init))
+    case .image(let path): page += "<h1>Texts for this image</h1><img src=\"\(escape(link(path, from: pageFolder)))\">\n"
+    }
+    let labels = { (item: IndexItem) in
+      item.labels.split(separator: ",").map { l in named.contains(l.lowercased()) ? "<b>\(escape(String(l)))</b>" : escape(String(l)) }.joined(separator: ", ")
     }
     if modality == .image {
       for (rank, distance, item) in rows {
-        page += "<figure><img src=\"\(escape(fileURL(item.display)))\"><figcaption>\(rank). \(escape(item.id)) <span class=d>distance \(distance) (\(tied[distance]) tied)</span><br>\(escape(item.labels))</figcaption></figure>\n"
+        page += "<figure><img src=\"\(escape(link(item.display, from: pageFolder)))\"><figcaption>\(rank). \(escape(item.id)) <span class=d>distance \(distance) (\(tied[distance]) tied)</span><br>\(labels(item))</figcaption></figure>\n"
       }
     } else {
       page += "<ol>\n"
       for (_, distance, item) in rows {
-        page += "<li>\(escape(item.display)) <span class=d>(\(escape(item.id)), distance \(distance), \(tied[distance]) tied; \(escape(item.labels)))</span></li>\n"
+        page += "<li>\(escape(item.display)) <span class=d>(\(escape(item.id)), distance \(distance), \(tied[distance]) tied; \(labels(item)))</span></li>\n"
       }
       page += "</ol>\n"
     }
     return page
   }
 
-  static func fileURL(_ path: String) -> String { URL(fileURLWithPath: path).absoluteString }
+  /// `path` as a link from a page in `folder`: relative, percent-encoded.
+  static func link(_ path: String, from folder: URL) -> String {
+    let target = URL(fileURLWithPath: path).standardizedFileURL.pathComponents, base = folder.standardizedFileURL.pathComponents
+    var shared = 0
+    while shared < min(target.count - 1, base.count) && target[shared] == base[shared] { shared += 1 }
+    let relative = Array(repeating: "..", count: base.count - shared) + target[shared...]
+    return relative.joined(separator: "/").addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
+  }
 
   static func escape(_ s: String) -> String {
     s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")

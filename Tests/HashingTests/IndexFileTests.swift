@@ -36,6 +36,19 @@ final class IndexFileTests: XCTestCase {
     XCTAssertEqual(HammingSearch.topK(queries, in: index.codes, k: 5), HammingSearch.topK(queries, in: codes, k: 5))
   }
 
+  func testCodesWithBitsPastTheirLengthAreRefused() throws {
+    // Found by the fuzzer: a 16-bit code with a higher bit set made distances past 16, which
+    // wrote outside the distance histograms of the metrics.
+    let codes = BinaryCodes(words: [0x00FF, 0x0001, 0x0F0F], bits: 16)
+    let url = directory.appendingPathComponent("padded.cmhindex")
+    try IndexFile.write(codes: codes, modality: .image, items: (0..<3).map { IndexItem(id: "\($0)", display: "") }, to: url)
+    XCTAssertNoThrow(try IndexFile(contentsOf: url))
+    var bytes = try Data(contentsOf: url)
+    bytes[64 + 8 + 2] = 1  // bit 16 of code 1 (the codes start at byte 64, one word each)
+    try bytes.write(to: url)
+    XCTAssertThrowsError(try IndexFile(contentsOf: url)) { XCTAssertTrue("\($0)".contains("code 1 has bits set past its 16 bits"), "\($0)") }
+  }
+
   func testModelFingerprint() throws {
     let (url, codes, items) = try sample()
     XCTAssertNil(try IndexFile(contentsOf: url).modelFingerprint, "0 in the header: unknown, as in files written before fingerprints")
