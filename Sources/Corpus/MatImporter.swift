@@ -37,10 +37,12 @@ public enum MatImporter {
     if let images, images.dimensions.count > 2 {
       throw CorpusError(s.images!.path, "\(images.name) holds pixels (\(images.dimensions)); this importer takes image feature matrices (n × d). Export the images as files and use `cmh corpus import folder --manifest`")
     }
+    try check(labels, s.labels, texts: texts)
     for (array, url) in [(texts, s.texts), (images, s.images)] where array != nil {
       guard array!.dimensions.count == 2, array!.rows == labels.rows else {
         throw CorpusError(url!.path, "\(array!.name) is \(array!.dimensions), expected \(labels.rows) rows (one per pair, like \(labels.name))")
       }
+      try checkFinite(array!, url!)
     }
     let words = try s.vocabulary.map { try lines($0) }
     if let words, words.count != texts.columns {
@@ -67,6 +69,24 @@ public enum MatImporter {
                           textMode: .tags, textVocabulary: words)
     let corpus = Corpus(directory: directory, info: info, pairs: pairs, imageFeatures: images.map(rowsOf), textFeatures: rowsOf(texts))
     return (corpus, summary)
+  }
+
+  /// The label matrix must be pairs × labels, of finite values; a transposed one is named as such
+  /// (not blamed on the text matrix that then disagrees with it).
+  static func check(_ labels: MatArray, _ url: URL, texts: MatArray) throws {
+    guard labels.dimensions.count == 2 else {
+      throw CorpusError(url.path, "\(labels.name) is \(labels.dimensions.map(String.init).joined(separator: "×")), expected a 2-D matrix (pairs × labels)")
+    }
+    if labels.rows != texts.rows && labels.columns == texts.rows {
+      throw CorpusError(url.path, "\(labels.name) is \(labels.rows)×\(labels.columns) but \(texts.name) has \(texts.rows) rows: "
+                          + "\(labels.name) looks transposed (expected pairs × labels); transpose it before saving")
+    }
+    try checkFinite(labels, url)
+  }
+
+  static func checkFinite(_ array: MatArray, _ url: URL) throws {
+    guard let i = array.values.firstIndex(where: { !$0.isFinite }) else { return }
+    throw CorpusError(url.path, "\(array.name) holds \(array.values[i]) at row \(i % max(array.rows, 1) + 1), column \(i / max(array.rows, 1) + 1): expected finite numbers")
   }
 
   /// The non-empty lines of a UTF-8 or (failing that) Latin-1 text file, trimmed.

@@ -123,6 +123,24 @@ final class MatFileTests: XCTestCase {
   }
 
   /// The real MIRFlickr-25K files of ../shared (skipped where the shared folder is absent).
+  func testImportRefusesDamagedLabelMatrices() throws {
+    // 3 pairs, 2 labels, 4 words: a good import first, then each damage named.
+    func file(_ name: String, _ variable: String, rows: Int, columns: Int, _ values: [Double]) throws -> URL {
+      try write(MatWriter.header() + MatWriter.matrix(variable, rows: rows, columns: columns, columnMajor: values, storeAsUInt8: false), name)
+    }
+    let texts = try file("y.mat", "YAll", rows: 3, columns: 4, [1, 0, 1, 0, 1, 1, 1, 0, 0, 0, 0, 1])
+    let good = try file("l.mat", "LAll", rows: 3, columns: 2, [1, 0, 1, 0, 1, 1])
+    XCTAssertEqual(try MatImporter.importCorpus(MatImportSettings(labels: good, texts: texts), into: directory).0.pairs.count, 3)
+    let transposed = try file("lt.mat", "LAll", rows: 2, columns: 3, [1, 0, 0, 1, 1, 1])
+    XCTAssertThrowsError(try MatImporter.importCorpus(MatImportSettings(labels: transposed, texts: texts), into: directory)) {
+      XCTAssertTrue("\($0)".contains("lt.mat: LAll is 2×3 but YAll has 3 rows: LAll looks transposed"), "\($0)")
+    }
+    let nan = try file("ln.mat", "LAll", rows: 3, columns: 2, [1, 0, 1, 0, .nan, 1])
+    XCTAssertThrowsError(try MatImporter.importCorpus(MatImportSettings(labels: nan, texts: texts), into: directory)) {
+      XCTAssertTrue("\($0)".contains("ln.mat: LAll holds nan at row 2, column 2: expected finite numbers"), "\($0)")
+    }
+  }
+
   func testImportOfTheRealMIRFlickrFiles() throws {
     let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/data/mirflickr25k").standardized
     guard FileManager.default.fileExists(atPath: shared.appendingPathComponent("mirflickr25k-lall.mat").path) else {
