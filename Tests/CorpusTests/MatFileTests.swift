@@ -135,6 +135,12 @@ final class MatFileTests: XCTestCase {
     XCTAssertThrowsError(try MatImporter.importCorpus(MatImportSettings(labels: transposed, texts: texts), into: directory)) {
       XCTAssertTrue("\($0)".contains("lt.mat: LAll is 2×3 but YAll has 3 rows: LAll looks transposed"), "\($0)")
     }
+    var cube = MatWriter.element(6, MatWriter.le(6) + MatWriter.le(0)) + MatWriter.element(5, [3, 2, 2].flatMap { MatWriter.le($0) })
+    cube += MatWriter.element(1, Array("LAll".utf8)) + MatWriter.element(9, [Double](repeating: 1, count: 12).flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+    let threeD = try write(MatWriter.header() + MatWriter.element(14, cube), "l3.mat")
+    XCTAssertThrowsError(try MatImporter.importCorpus(MatImportSettings(labels: threeD, texts: texts), into: directory)) {
+      XCTAssertTrue("\($0)".contains("l3.mat: LAll is 3×2×2, expected a 2-D matrix (pairs × labels)"), "\($0)")
+    }
     let nan = try file("ln.mat", "LAll", rows: 3, columns: 2, [1, 0, 1, 0, .nan, 1])
     XCTAssertThrowsError(try MatImporter.importCorpus(MatImportSettings(labels: nan, texts: texts), into: directory)) {
       XCTAssertTrue("\($0)".contains("ln.mat: LAll holds nan at row 2, column 2: expected finite numbers"), "\($0)")
