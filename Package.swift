@@ -64,12 +64,12 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
-    .testTarget(name: "ImageNetTests", dependencies: ["ImageNet", "Tensor", "Corpus", "TestSupport"]),
+    .testTarget(name: "ImageNetTests", dependencies: ["ImageNet", "Tensor", "Corpus", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "CauchyLossTests", dependencies: ["CauchyLoss", "Tensor"]),
     .testTarget(name: "TextNetTests", dependencies: ["TextNet", "Tensor", "Corpus", "TestSupport"]),
     .testTarget(name: "AugmentTests", dependencies: ["Augment", "Tensor", "Corpus"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TextNet", "Tensor", "Corpus", "Hashing", "Augment", "CauchyLoss"]),
-    .testTarget(name: "CorpusTests", dependencies: ["Corpus", "CHDF5"]),
+    .testTarget(name: "CorpusTests", dependencies: ["Corpus", "CHDF5"], exclude: ["Fixtures"]),  // fixtures read by path
     .testTarget(name: "cmhTests", dependencies: ["Hashing", "Corpus", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
   ],
   swiftLanguageModes: [.v5]

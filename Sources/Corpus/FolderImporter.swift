@@ -77,15 +77,11 @@ public enum FolderImporter {
       entry.text = entry.text ?? photo.caption
       byName[photo.fileName] = entry
     }
-    let names = Set(byName.values.flatMap(\.labels)).sorted()
-    guard !names.isEmpty else { throw CorpusError(root.path, "no photos in label folders (expected ROOT/<label>/<photo>.jpg)") }
-    let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-    let files = byName.keys.sorted(), ids = uniqueIDs(files)
-    let pairs = files.enumerated().map { n, file in
+    guard !byName.isEmpty else { throw CorpusError(root.path, "no photos in label folders (expected ROOT/<label>/<photo>.jpg)") }
+    return named(byName.keys.sorted().map { file in
       let entry = byName[file]!
-      return Pair(id: ids[n], image: entry.path, text: captionOrLabels(entry.text, entry.labels.sorted()), labels: entry.labels.map { index[$0]! }.sorted())
-    }
-    return (names, pairs)
+      return (entry.path, file, entry.text, entry.labels.sorted())
+    })
   }
 
   /// Labels from the captions' most common words.
@@ -104,27 +100,30 @@ public enum FolderImporter {
 
   /// Labels from a labels file; photos it does not name are left out.
   static func byFile(_ photos: [Photo], _ file: LabelsFile, _ summary: inout ImportSummary) throws -> ([String], [Pair]) {
-    let names = Set(file.entries.values.joined()).sorted()
-    let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-    var kept = [(Photo, [String])]()
+    var kept = [(image: String, name: String, caption: String?, labels: [String])]()
     for photo in photos {
       guard let labels = file.labels(of: photo) else {
         summary.dropped["not in the labels file", default: 0] += 1
         continue
       }
-      kept.append((photo, labels))
+      kept.append((photo.url.path, photo.relativePath, photo.caption, labels))
     }
     guard !kept.isEmpty else { throw CorpusError(file.path, "names none of the photos (expected lines \"<photo file name><TAB><label>, <label>\")") }
-    let ids = uniqueIDs(kept.map(\.0.relativePath))
-    let pairs = kept.enumerated().map { n, entry in
-      Pair(id: ids[n], image: entry.0.url.path, text: captionOrLabels(entry.0.caption, entry.1), labels: Set(entry.1.map { index[$0]! }).sorted())
-    }
-    return (names, pairs)
+    return named(kept)
   }
 
-  /// Without a caption, the text is the label names: it keeps the pair usable, and says so.
-  static func captionOrLabels(_ caption: String?, _ labels: [String]) -> String {
-    caption.flatMap { $0.isEmpty ? nil : $0 } ?? labels.sorted().joined(separator: " ")
+  /// Pairs of photos with label names: the sorted names as the label list, ids from `name`
+  /// (`uniqueIDs`), and the caption as the text, or the labels where there is none (it keeps the
+  /// pair usable, and says so).
+  static func named(_ photos: [(image: String, name: String, caption: String?, labels: [String])]) -> ([String], [Pair]) {
+    let names = Set(photos.flatMap(\.labels)).sorted()
+    let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+    let ids = uniqueIDs(photos.map(\.name))
+    let pairs = photos.enumerated().map { n, photo in
+      let text = photo.caption.flatMap { $0.isEmpty ? nil : $0 } ?? photo.labels.sorted().joined(separator: " ")
+      return Pair(id: ids[n], image: photo.image, text: text, labels: Set(photo.labels.map { index[$0]! }).sorted())
+    }
+    return (names, pairs)
   }
 
   /// Ids from file names without their extension, or the whole path where two would be equal

@@ -2,7 +2,8 @@
 //
 // Layout (little-endian): a 64-byte header — magic "CMHINDEX", version u32, bits u32, count u64,
 // modality u32, fields per item u32, codes offset u64, strings offset u64, file size u64, the
-// fingerprint of the model that wrote it u64 (0: unknown, as in files written before it) — then the packed codes (count × ⌈bits/64⌉ UInt64 words), then the item strings:
+// fingerprint of the model that wrote it u64 (0: unknown, as in files written before it) — then
+// the packed codes (count × ⌈bits/64⌉ UInt64 words, bits past the length clear), then the item strings:
 // (count·3 + 1) u64 offsets into a UTF-8 blob holding, per item, its id, what to show (an image
 // path or a text) and its labels (comma-separated names, possibly empty).
 
@@ -130,7 +131,7 @@ public struct IndexFile: @unchecked Sendable {
   /// then nothing is read, and a million 64-bit codes still open in microseconds).
   static func firstCodeWithPadding(_ words: UnsafePointer<UInt64>, count: Int, bits: Int) -> Int? {
     guard bits % 64 != 0 else { return nil }
-    let per = (bits + 63) / 64, padding = ~UInt64(0) << UInt64(bits % 64)
+    let per = (bits + 63) / 64, padding = ~BinaryCodes.mask(bits: bits, word: per - 1)
     return (0..<count).first { words[$0 * per + per - 1] & padding != 0 }
   }
 
@@ -155,7 +156,7 @@ public struct IndexFile: @unchecked Sendable {
                          + "encode the corpus again with this model, or pass --force to search anyway")
   }
 
-  public static func hex(_ fingerprint: UInt64) -> String { String(fingerprint, radix: 16).leftPadded(to: 16) }
+  public static func hex(_ fingerprint: UInt64) -> String { String(format: "%016llx", fingerprint) }
 
   /// Throws unless queries of `bits` bits can search this index.
   public func checkQueryBits(_ bits: Int) throws {
@@ -195,8 +196,4 @@ final class MappedFile: @unchecked Sendable {
   deinit {
     if size == 0 { UnsafeMutableRawPointer(mutating: bytes).deallocate() } else { munmap(UnsafeMutableRawPointer(mutating: bytes), size) }
   }
-}
-
-private extension String {
-  func leftPadded(to n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
 }

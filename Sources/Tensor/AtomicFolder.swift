@@ -8,12 +8,12 @@ public enum AtomicFolder {
   /// Calls `write` with an empty temporary folder, then puts what it wrote in place of `folder`
   /// (whose files `write` did not replace are kept). Nothing changes in `folder` if `write` throws.
   public static func replace(_ folder: URL, _ write: (URL) throws -> Void) throws {
-    let manager = FileManager.default, parent = folder.deletingLastPathComponent()
+    let manager = FileManager.default
     restoreInterrupted(folder)
-    let temporary = parent.appendingPathComponent(".\(folder.lastPathComponent).tmp-\(getpid())")
+    let temporary = AtomicFile.temporaryURL(for: folder)
     try? manager.removeItem(at: temporary)
     do { try manager.createDirectory(at: temporary, withIntermediateDirectories: true) } catch {
-      throw ArchiveError(path: temporary.path, problem: "cannot create the temporary folder beside \(folder.path): \(String(cString: strerror(errno)))")
+      throw ArchiveError(path: temporary.path, problem: "cannot create the temporary folder beside \(folder.path): \(error.localizedDescription)")
     }
     do {
       try write(temporary)
@@ -52,13 +52,11 @@ public enum AtomicFolder {
   /// After a run killed between its two renames the folder is missing and its old set is aside:
   /// put it back. Temporary folders of runs that no longer run are removed.
   static func restoreInterrupted(_ folder: URL) {
-    let manager = FileManager.default, parent = folder.deletingLastPathComponent(), name = folder.lastPathComponent
-    for entry in (try? manager.contentsOfDirectory(atPath: parent.path)) ?? [] {
-      for (prefix, restores) in [(".\(name).old-", true), (".\(name).tmp-", false)] where entry.hasPrefix(prefix) {
-        guard let pid = Int32(entry.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
-        let url = parent.appendingPathComponent(entry)
-        if restores && !manager.fileExists(atPath: folder.path) { _ = rename(url.path, folder.path) } else { try? manager.removeItem(at: url) }
-      }
+    let manager = FileManager.default, parent = folder.deletingLastPathComponent()
+    for entry in AtomicFile.leftovers(in: parent, prefix: ".\(folder.lastPathComponent).old-") {
+      let url = parent.appendingPathComponent(entry)
+      if manager.fileExists(atPath: folder.path) { try? manager.removeItem(at: url) } else { _ = rename(url.path, folder.path) }
     }
+    AtomicFile.removeStaleTemporaries(of: folder)
   }
 }

@@ -126,13 +126,17 @@ public enum AtomicFile {
   /// half-written checkpoint); returns how many.
   @discardableResult
   public static func removeStaleTemporaries(of url: URL) -> Int {
-    let folder = url.deletingLastPathComponent(), prefix = ".\(url.lastPathComponent).tmp-"
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-    var removed = 0
-    for name in names where name.hasPrefix(prefix) {
-      guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
-      if (try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))) != nil { removed += 1 }
+    let folder = url.deletingLastPathComponent()
+    return leftovers(in: folder, prefix: ".\(url.lastPathComponent).tmp-").filter {
+      (try? FileManager.default.removeItem(at: folder.appendingPathComponent($0))) != nil
+    }.count
+  }
+
+  /// Names in `folder` of the form prefix + PID whose process no longer runs.
+  static func leftovers(in folder: URL, prefix: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { name in
+      guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid != getpid() else { return false }
+      return kill(pid, 0) != 0 && errno == ESRCH
     }
-    return removed
   }
 }

@@ -25,9 +25,10 @@ final class CollapseGuard {
 
   /// What happened to one tower at the end of an epoch.
   enum Event: Equatable, Sendable {
-    /// Restored with the bit balance switched on, or slowed down: codes seen, the rate factor and
-    /// η from now on.
-    case restored(codes: Int, rateScale: Float, balance: Float)
+    /// Restored with the bit-balance term switched on: codes seen, η from now on.
+    case balanced(codes: Int, eta: Float)
+    /// Restored and slowed down: codes seen, the new rate factor.
+    case slowed(codes: Int, rateScale: Float)
     /// Still collapsed and out of remedies.
     case collapsed(codes: Int)
   }
@@ -53,8 +54,12 @@ final class CollapseGuard {
     for (saved, now) in zip(snapshots[t], Self.values(tower)) { now.assign(saved) }
     try? optimizer.loadState([:])
     remedies[t] += 1
-    if balance[t] == 0 { balance[t] = Self.balanceRemedy } else { rateScale[t] *= 0.5 }
-    return .restored(codes: codes, rateScale: rateScale[t], balance: balance[t])
+    if balance[t] == 0 {
+      balance[t] = Self.balanceRemedy
+      return .balanced(codes: codes, eta: balance[t])
+    }
+    rateScale[t] *= 0.5
+    return .slowed(codes: codes, rateScale: rateScale[t])
   }
 
   // MARK: Checkpoints

@@ -168,17 +168,19 @@ public final class Trainer {
     let towers: [(String, Module, Int, Optimizer)] = [("image", imageNetwork, report.distinctImageCodes, imageOptimizer),
                                                       ("text", model.text, report.distinctTextCodes, textOptimizer)]
     for (t, (name, tower, codes, optimizer)) in towers.enumerated() {
+      let remedy: String
       switch collapseGuard.check(t, tower: tower, codes: codes, optimizer: optimizer) {
       case nil: continue
-      case .restored(_, let scale, let balance):
-        restored[t] = true
-        let remedy = scale == 1 ? "with the bit-balance term (η \(balance))" : "\(name) rate × \(scale)"
-        notes.append("\(name) codes collapsed (\(codes) distinct, fewer than \(collapseGuard.floor)): back to the weights of its last healthy epoch, \(remedy) from now on")
+      case .balanced(_, let eta): remedy = "with the bit-balance term (η \(eta))"
+      case .slowed(_, let scale): remedy = "\(name) rate × \(scale)"
       case .collapsed:
         unresolved = true
         notes.append("\(name) codes collapsed (\(codes) distinct, fewer than \(collapseGuard.floor)) after \(CollapseGuard.maximumRemedies) restarts (bit balance, lower rates): "
                      + "this model will not retrieve; try --\(name)-lr \(String(format: "%g", (t == 0 ? settings.imageLearningRate : settings.textLearningRate) / 10)) or narrower --\(name)-hidden layers")
+        continue
       }
+      restored[t] = true
+      notes.append("\(name) codes collapsed (\(codes) distinct, fewer than \(collapseGuard.floor)): back to the weights of its last healthy epoch, \(remedy) from now on")
     }
     if restored.contains(true) { refreshOutputs(image: restored[0], text: restored[1]) }
     return (notes, unresolved)

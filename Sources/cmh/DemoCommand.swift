@@ -57,9 +57,10 @@ struct DemoCommand: ParsableCommand {
 
     let indexFolder = folder.appendingPathComponent("index")
     try FileManager.default.createDirectory(at: indexFolder, withIntermediateDirectories: true)
+    let fingerprint = model.fingerprint()
     for (modality, codes) in [(Modality.image, r.image), (.text, r.text)] {
       try IndexFile.write(codes: codes, modality: modality, items: ModelInputs.items(corpus, splits.retrieval, modality: modality),
-                          modelFingerprint: model.fingerprint(), to: indexFolder.appendingPathComponent("\(modality).cmhindex"))
+                          modelFingerprint: fingerprint, to: indexFolder.appendingPathComponent("\(modality).cmhindex"))
     }
     try searches(model: modelURL, index: indexFolder, corpus: corpus, folder: folder)
     say(String(format: "\ndone in %@; the model is %@, the indexes are in %@", Progress.clock(Date().timeIntervalSince(started)), modelURL.path, indexFolder.path))

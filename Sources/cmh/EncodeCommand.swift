@@ -32,7 +32,8 @@ struct EncodeCommand: ParsableCommand {
     let trained = try ModelInputs.model(model)
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let folder = URL(fileURLWithPath: out)
-    var written = [String](), fingerprint = trained.fingerprint()
+    let fingerprint = trained.fingerprint()
+    var written = [String]()
     // The whole set goes in at once: a search never meets new image codes beside old query codes.
     try AtomicFolder.replace(folder) { temporary in
       for (set, pairs, prefix) in try sets(loaded) {

@@ -63,9 +63,9 @@ final class TrainingDefaultsTests: XCTestCase {
     tower.weight.value.data[0] = 7
     XCTAssertNil(guardian.check(0, tower: tower, codes: 40, optimizer: optimizer), "healthy: the snapshot takes these weights")
     tower.weight.value.data[0] = 99
-    XCTAssertEqual(guardian.check(0, tower: tower, codes: 1, optimizer: optimizer), .restored(codes: 1, rateScale: 1, balance: 0.03))
+    XCTAssertEqual(guardian.check(0, tower: tower, codes: 1, optimizer: optimizer), .balanced(codes: 1, eta: 0.03))
     XCTAssertEqual(tower.weight.value.data[0], 7)
-    XCTAssertEqual(guardian.check(0, tower: tower, codes: 1, optimizer: optimizer), .restored(codes: 1, rateScale: 0.5, balance: 0.03))
+    XCTAssertEqual(guardian.check(0, tower: tower, codes: 1, optimizer: optimizer), .slowed(codes: 1, rateScale: 0.5))
     _ = guardian.check(0, tower: tower, codes: 1, optimizer: optimizer)
     XCTAssertEqual(guardian.rateScale[0], 0.25)
     XCTAssertEqual(guardian.check(0, tower: tower, codes: 1, optimizer: optimizer), .collapsed(codes: 1))
