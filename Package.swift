@@ -16,10 +16,14 @@ let package = Package(
     .library(name: "TextNet", targets: ["TextNet"]),
     .library(name: "Training", targets: ["Training"]),
     .library(name: "Augment", targets: ["Augment"]),
+    .library(name: "Search", targets: ["Search"]),
+    .library(name: "Server", targets: ["Server"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     // MARK: - System-library shims
@@ -36,13 +40,16 @@ let package = Package(
     // MARK: - Modules
     .target(name: "Tensor", dependencies: ["CBLAS", "COptimizer", "CCPUID"]),
     .target(name: "ImageNet", dependencies: ["Tensor", "Corpus", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-    .target(name: "Hashing"),
+    .target(name: "Hashing", dependencies: ["CLibZ"]),
     .target(name: "CauchyLoss", dependencies: ["Tensor"]),
     .target(name: "TextNet", dependencies: ["Tensor", "Corpus"]),
     .target(name: "Augment", dependencies: ["Tensor", "Corpus"]),
     .target(name: "Training", dependencies: ["Tensor", "ImageNet", "TextNet", "CauchyLoss", "Corpus", "Hashing", "Augment"]),
     .target(name: "CXML", dependencies: ["CLibXML2"]),
     .target(name: "Corpus", dependencies: ["CJPEG", "CPNG", "CWebP", "CLibZ", "CXML", "CHDF5"]),
+    .target(name: "Search", dependencies: ["Training", "Hashing", "Corpus", "Tensor"]),
+    .target(name: "Server", dependencies: ["Search", "Hashing", "Corpus", "ImageNet", .product(name: "Hummingbird", package: "hummingbird"),
+                                   .product(name: "Logging", package: "swift-log")]),
 
     // MARK: - Command line
     .executableTarget(
@@ -56,6 +63,8 @@ let package = Package(
         "Training",
         "CauchyLoss",
         "Augment",
+        "Search",
+        "Server",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]),
@@ -70,6 +79,9 @@ let package = Package(
     .testTarget(name: "AugmentTests", dependencies: ["Augment", "Tensor", "Corpus"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TextNet", "Tensor", "Corpus", "Hashing", "Augment", "CauchyLoss"]),
     .testTarget(name: "CorpusTests", dependencies: ["Corpus", "CHDF5"], exclude: ["Fixtures"]),  // fixtures read by path
+    .target(name: "SearchFixture", dependencies: ["Search", "Training", "Hashing", "Corpus", "Tensor"], path: "Tests/SearchFixture"),
+    .testTarget(name: "SearchTests", dependencies: ["Search", "SearchFixture", "Training", "Hashing", "Corpus", "Tensor"]),
+    .testTarget(name: "ServerTests", dependencies: ["Server", "Search", "SearchFixture", "Hashing", "Corpus"]),
     .testTarget(name: "cmhTests", dependencies: ["Hashing", "Corpus", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
   ],
   swiftLanguageModes: [.v5]

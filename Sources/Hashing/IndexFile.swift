@@ -1,12 +1,14 @@
 // IndexFile: one modality's codes on disk, laid out for mmap, with what to show for each item.
 //
-// Layout (little-endian): a 64-byte header — magic "CMHINDEX", version u32, bits u32, count u64,
-// modality u32, fields per item u32, codes offset u64, strings offset u64, file size u64, the
-// fingerprint of the model that wrote it u64 (0: unknown, as in files written before it) — then
-// the packed codes (count × ⌈bits/64⌉ UInt64 words, bits past the length clear), then the item strings:
-// (count·3 + 1) u64 offsets into a UTF-8 blob holding, per item, its id, what to show (an image
-// path or a text) and its labels (comma-separated names, possibly empty).
-
+// Layout (little-endian), version 2: an 80-byte header — magic "CMHINDEX", version u32, bits u32,
+// count u64, modality u32, fields per item u32, codes offset u64, strings offset u64, file size u64,
+// the fingerprint of the model that wrote it u64 (0: unknown), the CRC-32 of every byte after the
+// header u32, 12 bytes zero — then the packed codes (count × ⌈bits/64⌉ UInt64 words, bits past the
+// length clear), then the item strings: (count·3 + 1) u64 offsets into a UTF-8 blob holding, per
+// item, its id, what to show (an image path or a text) and its labels (names separated by U+0000,
+// so that any other character, a comma too, may be part of a label).
+// Version 1 (still read): a 64-byte header without the CRC, labels separated by commas.
+import CLibZ
 import Foundation
 
 public struct IndexFileError: Error, CustomStringConvertible {
@@ -24,16 +26,17 @@ public enum Modality: UInt32, CaseIterable, Sendable, CustomStringConvertible {
 public struct IndexItem: Equatable, Sendable {
   public let id: String
   public let display: String
-  public let labels: String
-  public init(id: String, display: String, labels: String = "") {
+  public let labels: [String]
+  public init(id: String, display: String, labels: [String] = []) {
     self.id = id; self.display = display; self.labels = labels
   }
 }
 
 public struct IndexFile: @unchecked Sendable {
   public static let magic = Data("CMHINDEX".utf8)
-  public static let version: UInt32 = 1
-  static let headerSize = 64, fields = 3
+  public static let version: UInt32 = 2
+  static let headerSize = 80, fields = 3, labelSeparator = "\u{0}"
+  static let checksumOffset = 64
 
   public let path: String
   public let modality: Modality
@@ -41,6 +44,8 @@ public struct IndexFile: @unchecked Sendable {
   public let modelFingerprint: UInt64?
   /// The codes, read straight from the mapped file.
   public let codes: BinaryCodes
+  /// The format version the file was written in (1: labels comma-separated, no checksum).
+  public let version: UInt32
   private let file: MappedFile
   private let stringsOffset: Int
 
@@ -52,10 +57,13 @@ public struct IndexFile: @unchecked Sendable {
   /// Writes codes and items atomically (a temporary file beside the target, then a rename).
   public static func write(codes: BinaryCodes, modality: Modality, items: [IndexItem], modelFingerprint: UInt64 = 0, to url: URL) throws {
     precondition(items.count == codes.count, "IndexFile.write: \(items.count) items for \(codes.count) codes")
+    if let bad = items.first(where: { $0.labels.contains { $0.isEmpty || $0.contains(labelSeparator) } }) {
+      throw IndexFileError(path: url.path, problem: "item \(bad.id): a label is empty or holds the character U+0000, which an index cannot store")
+    }
     let codeBytes = codes.count * codes.wordsPerCode * 8
     var blob = Data(), offsets = [UInt64(0)]
     for item in items {
-      for field in [item.id, item.display, item.labels] {
+      for field in [item.id, item.display, item.labels.joined(separator: labelSeparator)] {
         blob.append(contentsOf: field.utf8)
         offsets.append(UInt64(blob.count))
       }
@@ -68,9 +76,12 @@ public struct IndexFile: @unchecked Sendable {
     append(&data, modality.rawValue); append(&data, UInt32(fields))
     append(&data, UInt64(headerSize)); append(&data, UInt64(stringsOffset)); append(&data, UInt64(size))
     append(&data, modelFingerprint)
+    append(&data, UInt32(0)); append(&data, UInt32(0)); append(&data, UInt64(0))  // CRC-32 (below), reserved
     data.append(Data(bytes: codes.words, count: codeBytes))
     for o in offsets { append(&data, o) }
     data.append(blob)
+    let crc = data.withUnsafeBytes { checksum($0.baseAddress! + headerSize, count: size - headerSize) }
+    withUnsafeBytes(of: crc.littleEndian) { data.replaceSubrange(checksumOffset..<checksumOffset + 4, with: $0) }
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
     do {
       try data.write(to: temporary)
@@ -79,6 +90,17 @@ public struct IndexFile: @unchecked Sendable {
       try? FileManager.default.removeItem(at: temporary)
       throw IndexFileError(path: url.path, problem: "cannot write the index: \(error)")
     }
+  }
+
+  /// The CRC-32 of `count` bytes (zlib's, in pieces its 32-bit length can take).
+  static func checksum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
+    var crc = crc32(0, nil, 0), done = 0
+    while done < count {
+      let n = min(count - done, 1 << 30)
+      crc = crc32(crc, bytes.assumingMemoryBound(to: UInt8.self) + done, UInt32(n))
+      done += n
+    }
+    return UInt32(crc)
   }
 
   private static func append<T: FixedWidthInteger>(_ data: inout Data, _ value: T) {
@@ -92,23 +114,28 @@ public struct IndexFile: @unchecked Sendable {
     path = url.path
     file = try MappedFile(path: path)
     func fail(_ problem: String) -> IndexFileError { IndexFileError(path: url.path, problem: problem) }
-    guard file.size >= Self.headerSize else {
-      throw fail("\(file.size) bytes: shorter than an index header (\(Self.headerSize) bytes), so not a whole cmh index file; write one with `cmh encode`")
-    }
-    guard Data(bytes: file.bytes, count: 8) == Self.magic else {
-      throw fail("not a cmh index file (it does not start with CMHINDEX); write one with `cmh encode`")
+    guard file.size >= 16, Data(bytes: file.bytes, count: 8) == Self.magic else {
+      throw fail(file.size < 16 ? "\(file.size) bytes: shorter than an index header, so not a whole cmh index file; write one with `cmh encode`"
+                 : "not a cmh index file (it does not start with CMHINDEX); write one with `cmh encode`")
     }
     // 64-bit fields are read as Int by truncation: a damaged one turns negative and fails the
     // range checks below instead of trapping in a conversion.
-    let version: UInt32 = file.load(8), bits = Int(file.load(12) as UInt32), count = file.offset(16)
-    guard version == Self.version else { throw fail("index format version \(version), this cmh reads version \(Self.version); re-encode the corpus") }
+    let version: UInt32 = file.load(8)
+    guard version == 1 || version == Self.version else {
+      throw fail("index format version \(version), this cmh reads versions 1 and \(Self.version); re-encode the corpus with this cmh")
+    }
+    let headerSize = version == 1 ? 64 : Self.headerSize
+    guard file.size >= headerSize else {
+      throw fail("\(file.size) bytes: shorter than an index header (\(headerSize) bytes), so not a whole cmh index file; write one with `cmh encode`")
+    }
+    let bits = Int(file.load(12) as UInt32), count = file.offset(16)
     guard BinaryCodes.supportedBits.contains(bits) else { throw fail("\(bits) bits per code, expected 8 to 1024") }
     guard let modality = Modality(rawValue: file.load(24)) else { throw fail("unknown modality \(file.load(24) as UInt32)") }
     guard Int(file.load(28) as UInt32) == Self.fields else { throw fail("\(file.load(28) as UInt32) fields per item, expected \(Self.fields)") }
     let codesOffset = file.offset(32), strings = file.offset(40), size = file.offset(48)
     guard size == file.size else { throw fail("truncated or padded: the header says \(size) bytes, the file has \(file.size)") }
     let words = (bits + 63) / 64
-    guard codesOffset == Self.headerSize, count >= 0, count < Int(Int32.max), strings == codesOffset + count * words * 8,
+    guard codesOffset == headerSize, count >= 0, count < Int(Int32.max), strings == codesOffset + count * words * 8,
           strings + (count * Self.fields + 1) * 8 <= size else {
       throw fail("the header's sizes do not fit: \(count) codes of \(bits) bits need \(strings) bytes before the item table")
     }
@@ -116,6 +143,14 @@ public struct IndexFile: @unchecked Sendable {
     guard file.offset(strings + count * Self.fields * 8) == blobSize else {
       throw fail("the item table does not end where the file does")
     }
+    if version >= 2 {
+      let stored: UInt32 = file.load(Self.checksumOffset)
+      let actual = Self.checksum(file.bytes + headerSize, count: size - headerSize)
+      guard stored == actual else {
+        throw fail("the checksum does not match (CRC-32 \(String(format: "%08x", actual)), the header says \(String(format: "%08x", stored))): the file is damaged; encode the corpus again")
+      }
+    }
+    self.version = version
     self.modality = modality
     let fingerprint: UInt64 = file.load(56)
     modelFingerprint = fingerprint == 0 ? nil : fingerprint
@@ -145,7 +180,10 @@ public struct IndexFile: @unchecked Sendable {
       guard lo >= 0, lo <= hi, hi <= file.size - blob else { return "" }
       return String(decoding: UnsafeRawBufferPointer(start: file.bytes + blob + lo, count: hi - lo), as: UTF8.self)
     }
-    return IndexItem(id: field(0), display: field(1), labels: field(2))
+    let labels = field(2)
+    let names = version == 1 ? labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                             : labels.split(separator: Character(Self.labelSeparator)).map(String.init)
+    return IndexItem(id: field(0), display: field(1), labels: names.filter { !$0.isEmpty })
   }
 
   /// Throws when this index was written by another model than the one with `fingerprint` (an

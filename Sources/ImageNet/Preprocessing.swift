@@ -80,6 +80,16 @@ public struct Preprocessing: Sendable {
     Tensor(shape: [images.count, 3, size, size], values: images.flatMap { $0 })
   }
 
+  /// `image` scaled down (antialiased) so that its longer side is at most `longestSide`; a
+  /// smaller image comes back as it is. For result grids, not for the network.
+  public static func thumbnail(_ image: RGBImage, longestSide: Int) -> RGBImage {
+    let scale = Double(longestSide) / Double(max(image.width, image.height))
+    guard scale < 1 else { return image }
+    let w = max(1, Int((Double(image.width) * scale).rounded())), h = max(1, Int((Double(image.height) * scale).rounded()))
+    let small = resample(image, x: 0, y: 0, width: Double(image.width), height: Double(image.height), to: w, h)
+    return RGBImage(width: w, height: h, pixels: small.values.map { UInt8(max(0, min(255, $0.rounded()))) })
+  }
+
   // MARK: Pieces
 
   /// The box (x, y, width, height) of `image` resampled to outW × outH. Each output pixel averages

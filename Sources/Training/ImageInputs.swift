@@ -70,6 +70,12 @@ public final class ImageInputs: @unchecked Sendable {
     return ImageInputs(source: .pixels(Preprocessing(size: size), [UInt8](pixels)), count: urls.count)
   }
 
+  /// Images already decoded (an upload): each centre-cropped and resized as at evaluation.
+  public static func images(_ images: [RGBImage], size: Int) -> ImageInputs {
+    let preprocessing = Preprocessing(size: size)
+    return ImageInputs(source: .pixels(preprocessing, images.flatMap { preprocessing.evaluationPixels($0) }), count: images.count)
+  }
+
   /// The network input for the items at `rows`: [b, 3, s, s] normalised pixels (mirrored where
   /// `flips` says) or [b, D] feature rows.
   public func batch(_ rows: [Int], flips: [Bool]? = nil) -> Tensor {

@@ -6,6 +6,7 @@ import ArgumentParser
 import Corpus
 import Foundation
 import Hashing
+import Search
 import Tensor
 import Training
 
@@ -59,7 +60,7 @@ struct DemoCommand: ParsableCommand {
     try FileManager.default.createDirectory(at: indexFolder, withIntermediateDirectories: true)
     let fingerprint = model.fingerprint()
     for (modality, codes) in [(Modality.image, r.image), (.text, r.text)] {
-      try IndexFile.write(codes: codes, modality: modality, items: ModelInputs.items(corpus, splits.retrieval, modality: modality),
+      try IndexFile.write(codes: codes, modality: modality, items: IndexItems.of(corpus, splits.retrieval, modality: modality),
                           modelFingerprint: fingerprint, to: indexFolder.appendingPathComponent("\(modality).cmhindex"))
     }
     try searches(model: modelURL, index: indexFolder, corpus: corpus, folder: folder)
@@ -68,16 +69,26 @@ struct DemoCommand: ParsableCommand {
 
   /// One search in each direction, printed and written as HTML pages.
   private func searches(model: URL, index: URL, corpus: Corpus, folder: URL) throws {
+    let encoder = try QueryEncoder(modelAt: model.path)
+    let open = { (modality: Modality) -> IndexFile in
+      let file = try IndexFile(contentsOf: index.appendingPathComponent("\(modality).cmhindex"))
+      try encoder.check(file, modality: modality)
+      return file
+    }
     let text = "a red circle on the grass"
-    let image = corpus.imageURL(corpus.pairs[corpus.splits!.query[0]])!.path
+    let query = corpus.pairs[corpus.splits!.query[0]]
+    let image = corpus.imageURL(query)!
     let pages = (folder.appendingPathComponent("text2image.html").path, folder.appendingPathComponent("image2text.html").path)
-    let flags = (output.json ? ["--json"] : []) + ["--quiet", "-k", "5"]
     say("\ncmh search text2image \(model.lastPathComponent) index/image.cmhindex \"\(text)\" -k 5")
-    try SearchCommand.TextToImage.parse([model.path, index.appendingPathComponent("image.cmhindex").path, text, "--html", pages.0] + flags).run()
-    say("\ncmh search image2text \(model.lastPathComponent) index/text.cmhindex \(image) -k 5   (labels of the query: "
-        + corpus.pairs[corpus.splits!.query[0]].labels.map { corpus.info.labels[$0] }.joined(separator: ",") + ")")
-    try SearchCommand.ImageToText.parse([model.path, index.appendingPathComponent("text.cmhindex").path, image, "--html", pages.1] + flags).run()
+    let encoded = try encoder.encode(text: text)
+    try SearchOutput.show(Searcher.search(encoded, text: text, in: try open(.image), k: 5),
+                          json: output.json, quiet: true, html: pages.0)
+    let labels = query.labels.map { corpus.info.labels[$0] }
+    say("\ncmh search image2text \(model.lastPathComponent) index/text.cmhindex \(image.path) -k 5   (labels of the query: \(labels.joined(separator: ", ")))")
+    try SearchOutput.show(Searcher.search(try encoder.encode(imageFile: image), in: try open(.text), k: 5, query: .image(image.path), marking: Set(labels)),
+                          json: output.json, quiet: true, html: pages.1)
     say("\nresult pages: \(pages.0)\n              \(pages.1)")
+    say("\nto search from a web page: cmh serve --model \(model.path) --index \(index.path)")
   }
 
   private func say(_ line: String) { if !output.json { print(line) } }

@@ -29,7 +29,7 @@ struct IndexInfoCommand: ParsableCommand {
     if json {
       let object: [String: Any] = [
         "file": file, "modality": index.modality.description, "bits": index.bits, "count": index.count,
-        "bytes": size, "format_version": Int(IndexFile.version), "model_fingerprint": index.modelFingerprint.map(IndexFile.hex) ?? NSNull(),
+        "bytes": size, "format_version": Int(index.version), "model_fingerprint": index.modelFingerprint.map(IndexFile.hex) ?? NSNull(),
         "items": items.map { ["id": $0.id, "display": $0.display, "labels": $0.labels] },
       ]
       let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
@@ -39,10 +39,10 @@ struct IndexInfoCommand: ParsableCommand {
     print("file       \(file)")
     print("modality   \(index.modality)")
     print("codes      \(index.count) × \(index.bits) bits (\(index.codes.wordsPerCode) word\(index.codes.wordsPerCode == 1 ? "" : "s") each)")
-    print("size       \(size) bytes, format version \(IndexFile.version), opened in \(String(format: "%.2f", openMilliseconds)) ms")
+    print("size       \(size) bytes, format version \(index.version), opened in \(String(format: "%.2f", openMilliseconds)) ms")
     print("model      \(index.modelFingerprint.map { "fingerprint \(IndexFile.hex($0))" } ?? "unknown (written before fingerprints)")")
     for (i, item) in items.enumerated() {
-      let labels = item.labels.isEmpty ? "" : "  [\(item.labels)]"
+      let labels = item.labels.isEmpty ? "" : "  [\(item.labels.joined(separator: ", "))]"
       print(String(format: "%6d  ", i) + "\(item.id)  \(item.display)\(labels)")
     }
     if index.count > items.count { print("   …  \(index.count - items.count) more") }

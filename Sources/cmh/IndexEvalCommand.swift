@@ -45,7 +45,7 @@ struct IndexEvalCommand: ParsableCommand {
   private func open(_ path: String) throws -> IndexFile { try IndexFile(contentsOf: URL(fileURLWithPath: path)) }
 
   private func labels(_ index: IndexFile, _ i: Int) -> [String] {
-    index.item(i).labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    index.item(i).labels
   }
 
   private func render(_ r: RetrievalReport, direction: String, cutoffs: [Int]) -> String {

@@ -3,7 +3,6 @@
 
 import Corpus
 import Foundation
-import Hashing
 import Training
 
 enum ModelInputs {
@@ -23,14 +22,5 @@ enum ModelInputs {
     let bar = Progress(total: pairs.count, label: label, quiet: quiet)
     defer { bar.finish() }
     return try CrossModalEvaluation.codes(model, corpus: corpus, pairs: pairs) { bar.update($0) }
-  }
-
-  /// What an index shows for each pair: the image path (absolute) or the text, and label names.
-  static func items(_ corpus: Corpus, _ pairs: [Int], modality: Modality) -> [IndexItem] {
-    pairs.map { i in
-      let pair = corpus.pairs[i]
-      let display = modality == .image ? (corpus.imageURL(pair)?.path ?? "") : (pair.text ?? "")
-      return IndexItem(id: pair.id, display: display, labels: pair.labels.map { corpus.info.labels[$0] }.joined(separator: ","))
-    }
   }
 }

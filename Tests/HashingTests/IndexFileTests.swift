@@ -1,7 +1,7 @@
 // Tests of index files: round trip through mmap, items with any text, and each kind of bad file.
 
 import Foundation
-import Hashing
+@testable import Hashing
 import XCTest
 
 final class IndexFileTests: XCTestCase {
@@ -16,7 +16,7 @@ final class IndexFileTests: XCTestCase {
 
   func sample(bits: Int = 72, count: Int = 50) throws -> (URL, BinaryCodes, [IndexItem]) {
     let codes = randomCodes(count, bits: bits, seed: 40)
-    let items = (0..<count).map { IndexItem(id: "pair-\($0)", display: $0 % 2 == 0 ? "images/\($0).jpg" : "一只狗 on the beach #\($0)", labels: $0 % 3 == 0 ? "" : "dog,beach") }
+    let items = (0..<count).map { IndexItem(id: "pair-\($0)", display: $0 % 2 == 0 ? "images/\($0).jpg" : "一只狗 on the beach #\($0)", labels: $0 % 3 == 0 ? [] : ["dog", "beach, sandy"]) }
     let url = directory.appendingPathComponent("image.cmhindex")
     try IndexFile.write(codes: codes, modality: .text, items: items, to: url)
     return (url, codes, items)
@@ -44,8 +44,8 @@ final class IndexFileTests: XCTestCase {
     try IndexFile.write(codes: codes, modality: .image, items: (0..<3).map { IndexItem(id: "\($0)", display: "") }, to: url)
     XCTAssertNoThrow(try IndexFile(contentsOf: url))
     var bytes = try Data(contentsOf: url)
-    bytes[64 + 8 + 2] = 1  // bit 16 of code 1 (the codes start at byte 64, one word each)
-    try bytes.write(to: url)
+    bytes[80 + 8 + 2] = 1  // bit 16 of code 1 (the codes start at byte 80, one word each)
+    try resealed(bytes).write(to: url)
     XCTAssertThrowsError(try IndexFile(contentsOf: url)) { XCTAssertTrue("\($0)".contains("code 1 has bits set past its 16 bits"), "\($0)") }
   }
 
@@ -87,8 +87,8 @@ final class IndexFileTests: XCTestCase {
       damaged[field + 7] |= 0x80
       try expect(damaged, field == 48 ? "truncated" : "do not fit")
     }
-    var version = bytes; version[8] = 2
-    try expect(version, "version 2")
+    var version = bytes; version[8] = 3
+    try expect(version, "version 3")
     var bits = bytes; bits[12] = 3; bits[13] = 0
     try expect(bits, "3 bits")
     XCTAssertThrowsError(try IndexFile(contentsOf: directory)) { XCTAssertTrue("\($0)".contains("a folder, not an index file"), "\($0)") }
@@ -98,14 +98,71 @@ final class IndexFileTests: XCTestCase {
     // A damaged item table shows an empty field instead of trapping.
     let index = try IndexFile(contentsOf: url)
     var table = bytes
-    let itemTable = 64 + 50 * 2 * 8  // the header, then 50 codes of two words
+    let itemTable = 80 + 50 * 2 * 8  // the header, then 50 codes of two words
     table[itemTable + 8 + 7] |= 0x80  // the end of item 0's id, the start of its display
     let damaged = directory.appendingPathComponent("table.cmhindex")
-    try table.write(to: damaged)
+    try resealed(table).write(to: damaged)
     let opened = try IndexFile(contentsOf: damaged)
     XCTAssertEqual(opened.item(0).id, "")
     XCTAssertEqual(opened.item(0).display, "")
     XCTAssertEqual(opened.item(1).id, "pair-1")
     XCTAssertThrowsError(try index.checkQueryBits(64)) { XCTAssertTrue("\($0)".contains("72-bit codes but the query has 64 bits")) }
+  }
+
+  func testAnyFlippedByteAfterTheHeaderFailsTheChecksum() throws {
+    let (url, _, _) = try sample()
+    let bytes = try Data(contentsOf: url)
+    var generator = SystemRandomNumberGenerator()
+    for _ in 0..<20 {
+      var damaged = bytes
+      let at = Int.random(in: 80..<bytes.count, using: &generator)
+      damaged[at] ^= UInt8.random(in: 1...255, using: &generator)
+      let bad = directory.appendingPathComponent("flipped.cmhindex")
+      try damaged.write(to: bad)
+      XCTAssertThrowsError(try IndexFile(contentsOf: bad), "byte \(at)") {
+        XCTAssertTrue("\($0)".contains("the checksum does not match") && "\($0)".contains("the file is damaged"), "\($0)")
+      }
+    }
+  }
+
+  func testLabelsWithCommasRoundTripAndUnstorableLabelsAreRefused() throws {
+    let (url, _, items) = try sample()
+    XCTAssertEqual(try IndexFile(contentsOf: url).item(1).labels, ["dog", "beach, sandy"])
+    XCTAssertEqual(items[1].labels, ["dog", "beach, sandy"])
+    let codes = randomCodes(1, bits: 16, seed: 3)
+    XCTAssertThrowsError(try IndexFile.write(codes: codes, modality: .image, items: [IndexItem(id: "a", display: "", labels: ["x\u{0}y"])], to: url)) {
+      XCTAssertTrue("\($0)".contains("item a: a label is empty or holds the character U+0000"), "\($0)")
+    }
+  }
+
+  func testVersionOneFilesAreStillRead() throws {
+    // Version 1: a 64-byte header without a checksum, labels joined by commas.
+    let codes = randomCodes(3, bits: 16, seed: 5)
+    let fields = ["a", "photos/a.jpg", "dog,beach", "b", "photos/b.jpg", "", "c", "photos/c.jpg", "sky"]
+    var blob = Data(), offsets = [UInt64(0)]
+    for f in fields { blob.append(contentsOf: f.utf8); offsets.append(UInt64(blob.count)) }
+    var data = IndexFile.magic
+    func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+    let strings = 64 + 3 * 8, size = strings + offsets.count * 8 + blob.count
+    put(UInt32(1)); put(UInt32(16)); put(UInt64(3)); put(UInt32(0)); put(UInt32(3))
+    put(UInt64(64)); put(UInt64(strings)); put(UInt64(size)); put(UInt64(0))
+    data.append(Data(bytes: codes.words, count: 24))
+    for o in offsets { put(o) }
+    data.append(blob)
+    let url = directory.appendingPathComponent("v1.cmhindex")
+    try data.write(to: url)
+    let index = try IndexFile(contentsOf: url)
+    XCTAssertEqual(index.version, 1)
+    XCTAssertEqual(index.codes.allWords, codes.allWords)
+    XCTAssertEqual((0..<3).map(index.item), [IndexItem(id: "a", display: "photos/a.jpg", labels: ["dog", "beach"]),
+                                             IndexItem(id: "b", display: "photos/b.jpg"), IndexItem(id: "c", display: "photos/c.jpg", labels: ["sky"])])
+  }
+
+  /// `bytes` with the header's checksum made to match again (to reach the checks behind it).
+  private func resealed(_ bytes: Data) -> Data {
+    var data = bytes
+    let crc = data.withUnsafeBytes { IndexFile.checksum($0.baseAddress! + 80, count: $0.count - 80) }
+    withUnsafeBytes(of: crc.littleEndian) { data.replaceSubrange(64..<68, with: $0) }
+    return data
   }
 }

@@ -34,7 +34,7 @@ final class IndexCommandTests: XCTestCase {
     }
     let (qw, ql) = sample(20), (rw, rl) = sample(200)
     let q = directory.appendingPathComponent("queries.cmhindex"), r = directory.appendingPathComponent("retrieval.cmhindex")
-    let items = { (labels: [[Int]], kind: String) in labels.enumerated().map { IndexItem(id: "\(kind)\($0)", display: "\(kind) \($0)", labels: $1.map { names[$0] }.joined(separator: ",")) } }
+    let items = { (labels: [[Int]], kind: String) in labels.enumerated().map { IndexItem(id: "\(kind)\($0)", display: "\(kind) \($0)", labels: $1.map { names[$0] }) } }
     try IndexFile.write(codes: BinaryCodes(words: qw, bits: 48), modality: .image, items: items(ql, "q"), to: q)
     try IndexFile.write(codes: BinaryCodes(words: rw, bits: 48), modality: .text, items: items(rl, "r"), to: r)
     let report = RetrievalMetrics.evaluate(queries: BinaryCodes(words: qw, bits: 48), queryLabels: LabelSets(ql, labelCount: 3),

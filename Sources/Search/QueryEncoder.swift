@@ -1,0 +1,113 @@
+// QueryEncoder: a trained model opened for queries — free text and images to codes, one caller
+// at a time (the towers keep working buffers), with the checks that tell a user why a query or an
+// index does not fit the model.
+
+import Corpus
+import Foundation
+import Hashing
+import Tensor
+import Training
+
+public final class QueryEncoder: @unchecked Sendable {
+  public let model: CrossModalModel
+  public let path: String
+  public let fingerprint: UInt64
+  private let lock = NSLock()
+
+  public init(modelAt path: String) throws {
+    model = try CrossModalModel.load(from: URL(fileURLWithPath: path))
+    self.path = path
+    fingerprint = model.fingerprint()
+  }
+
+  public var bits: Int { model.spec.bits }
+  /// Whether the text tower reads words (not a corpus's feature rows), so free text can be a query.
+  public var readsFreeText: Bool { model.spec.text.vocabulary != nil }
+  /// Whether the image tower reads image files (not feature rows).
+  public var readsImageFiles: Bool { model.spec.architecture != .mlp }
+
+  /// A text query as codes, with the words the model knew and those it ignored.
+  public struct EncodedText: Sendable {
+    public let codes: BinaryCodes
+    public let words: [String]
+    public let ignored: [String]
+  }
+
+  /// Encodes several texts in one pass of the text tower (a server's waiting queries share the
+  /// weights' trip through memory); a text the model cannot read gets its error.
+  public func encode(texts: [String]) -> [Result<EncodedText, SearchError>] {
+    guard let vocabulary = model.spec.text.vocabulary else {
+      let error = SearchError(.unsupported, "\(path): the text tower reads the corpus's feature rows and has no vocabulary, so it cannot read free text")
+      return texts.map { _ in .failure(error) }
+    }
+    let tokenizer = vocabulary.tokenizer
+    var checked = [Result<([String], [String]), SearchError>]()
+    for text in texts {
+      let tokens = tokenizer.tokens(text)
+      let known = tokens.filter { vocabulary.index(of: $0) != nil }, unknown = tokens.filter { vocabulary.index(of: $0) == nil }
+      if known.isEmpty {
+        let examples = vocabulary.words.prefix(12).joined(separator: ", ")
+        checked.append(.failure(SearchError(.badQuery, tokens.isEmpty ? "the query has no words"
+          : "none of the words of \"\(text)\" is in the model's \(vocabulary.count)-word vocabulary (it knows, for example: \(examples))")))
+      } else {
+        checked.append(.success((known, unknown)))
+      }
+    }
+    let readable = zip(texts, checked).compactMap { text, check in (try? check.get()) != nil ? text : nil }
+    let codes = readable.isEmpty ? BinaryCodes(bits: bits, count: 0) : locked {
+      let rows = vocabulary.encode(readable).rows
+      return model.textCodes(TextInputs(rows: rows, coverage: nil).scaled(model.spec.textScaling))
+    }
+    var next = 0
+    return checked.map { check in
+      check.map { known, unknown in
+        defer { next += 1 }
+        return EncodedText(codes: codes.subset([next]), words: Self.distinct(known), ignored: Self.distinct(unknown))
+      }
+    }
+  }
+
+  public func encode(text: String) throws -> EncodedText { try encode(texts: [text])[0].get() }
+
+  /// Images already decoded, as codes (one each).
+  public func encode(images: [RGBImage]) throws -> BinaryCodes {
+    guard readsImageFiles else { throw SearchError(.unsupported, "\(path): the image tower reads feature rows, not image files") }
+    let inputs = ImageInputs.images(images, size: model.spec.inputSize)
+    return locked { model.imageCodes(inputs) }
+  }
+
+  /// An image file's bytes (JPEG, PNG or WebP) as one code; `name` says where they came from.
+  public func encode(imageData data: Data, name: String) throws -> BinaryCodes {
+    let image: RGBImage
+    do { image = try ImageFile.decode(data) } catch { throw SearchError(.badQuery, "\(name): \(error)") }
+    return try encode(images: [image])
+  }
+
+  public func encode(imageFile url: URL) throws -> BinaryCodes {
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch { throw SearchError(.badQuery, "\(url.path): cannot read the query image: \(error.localizedDescription)") }
+    return try encode(imageData: data, name: url.path)
+  }
+
+  /// Throws unless `index` holds this model's codes of `modality` (a fingerprint mismatch passes with `force`).
+  public func check(_ index: IndexFile, modality: Modality? = nil, force: Bool = false) throws {
+    if let modality, index.modality != modality {
+      throw SearchError(.unsupported, "\(index.path): a \(index.modality) index; this search needs the \(modality) index (\(modality).cmhindex from `cmh encode`)")
+    }
+    guard index.bits == bits else {
+      throw SearchError(.unsupported, "\(index.path): \(index.bits)-bit codes, the model makes \(bits)-bit codes; encode the corpus with this model")
+    }
+    if !force { try index.checkModel(fingerprint, modelPath: path) }
+  }
+
+  private func locked<T>(_ body: () -> T) -> T {
+    lock.lock()
+    defer { lock.unlock() }
+    return body()
+  }
+
+  private static func distinct(_ words: [String]) -> [String] {
+    var seen = Set<String>()
+    return words.filter { seen.insert($0).inserted }
+  }
+}

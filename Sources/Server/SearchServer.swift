@@ -1,0 +1,191 @@
+// SearchServer: `cmh serve` — the search service over HTTP on hummingbird: the JSON API, the web
+// page, health and metrics, with limits on every request, and a drain of in-flight requests on
+// SIGINT or SIGTERM.
+
+import Foundation
+import Hashing
+import Hummingbird
+import Logging
+import Search
+
+public struct SearchServer: Sendable {
+  public let service: SearchService
+  public let host: String
+  public let port: Int
+  let metrics = ServerMetrics()
+
+  public init(service: SearchService, host: String = "127.0.0.1", port: Int = 8080) {
+    self.service = service
+    self.host = host
+    self.port = port
+  }
+
+  /// Serves until SIGINT or SIGTERM (then drains) or until the task is cancelled; `running` is
+  /// called with the port once the server listens (the real one when `port` is 0).
+  public func run(signals: Bool = true, running: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    let app = Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "cmh"),
+                          onServerRunning: { await running($0.localAddress?.port ?? port) }, logger: Self.quietLogger())
+    if signals { try await app.runService() } else { try await app.runService(gracefulShutdownSignals: []) }
+  }
+
+  func router() -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: LimitsMiddleware(metrics: metrics, limits: service.limits))
+    router.get("/") { _, _ in Self.reply(WebPage.html, type: "text/html; charset=utf-8") }
+    router.get("/health") { _, _ in try Self.json(self.health()) }
+    router.get("/metrics") { _, _ in Self.reply(self.metrics.text(), type: "text/plain; version=0.0.4") }
+    router.post("/api/search/text") { request, context in try await self.searchText(request, context) }
+    router.post("/api/search/image") { request, context in try await self.searchImage(request, context) }
+    router.get("/api/item/:id") { request, context in try self.item(request, context) }
+    router.get("/api/image/:id") { request, context in try await self.image(request, context) }
+    return router
+  }
+
+  // MARK: Endpoints
+
+  struct TextRequest: Decodable {
+    let query: String
+    var k: Int?, index: String?, target: String?, rerank: Bool?
+  }
+
+  struct ItemRequest: Decodable {
+    let id: String
+    var from: String?, k: Int?, index: String?, target: String?, rerank: Bool?
+  }
+
+  private func searchText(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    let body = try await json(TextRequest.self, request)
+    try Self.refuseRerank(body.rerank)
+    return try Self.json(try await service.searchText(body.query, k: body.k, index: body.index, target: try Self.modality(body.target, or: .image)))
+  }
+
+  /// An upload (multipart/form-data with a part "image", or an image/* body) or an item id (JSON).
+  private func searchImage(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    let type = request.headers[.contentType] ?? ""
+    let query = request.uri.queryParameters
+    if type.lowercased().hasPrefix("application/json") {
+      let body = try await json(ItemRequest.self, request)
+      try Self.refuseRerank(body.rerank)
+      try Self.checkID(body.id)
+      let answer = try service.searchItem(body.id, from: try body.from.map { try Self.modality($0, or: .image) }, k: body.k,
+                                          index: body.index, target: try Self.modality(body.target, or: .text))
+      return try Self.json(answer)
+    }
+    var fields = [String: String](), image: (Data, String)?
+    if let boundary = Multipart.boundary(contentType: type) {
+      let parts: [Multipart.Part]
+      do { parts = try Multipart.parts(try await bytes(request), boundary: boundary) } catch let e as MultipartError { throw APIError(.badRequest, e.description) }
+      for part in parts {
+        if part.name == "image" { image = (part.data, part.filename ?? "upload") } else { fields[part.name] = String(decoding: part.data, as: UTF8.self) }
+      }
+      guard image != nil else { throw APIError(.badRequest, "the form has no part named \"image\" (the file to search by)") }
+    } else if type.lowercased().hasPrefix("image/") {
+      image = (try await bytes(request), "upload")
+    } else {
+      throw APIError(.unsupportedMediaType, "Content-Type \"\(type)\": send an image as multipart/form-data (part \"image\"), as image/jpeg, image/png or image/webp, or {\"id\": ...} as application/json")
+    }
+    let k = try Self.integer(fields["k"] ?? query["k"].map(String.init), name: "k")
+    let index = fields["index"] ?? query["index"].map(String.init)
+    let target = try Self.modality(fields["target"] ?? query["target"].map(String.init), or: .text)
+    return try Self.json(try await service.searchImage(image!.0, name: image!.1, k: k, index: index, target: target))
+  }
+
+  private func item(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+    let id = try context.parameters.require("id")
+    try Self.checkID(id)
+    let query = request.uri.queryParameters
+    let (item, modality) = try service.item(id, index: query["index"].map(String.init),
+                                            modality: try query["modality"].map { try Self.modality(String($0), or: .image) })
+    struct Item: Encodable { let id: String, modality: String, image: String?, text: String?, labels: [String] }
+    return try Self.json(Item(id: item.id, modality: modality.description, image: modality == .image ? item.display : nil,
+                              text: modality == .text ? item.display : nil, labels: item.labels))
+  }
+
+  private func image(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    let id = try context.parameters.require("id")
+    try Self.checkID(id)
+    let query = request.uri.queryParameters
+    let url = try service.imageFile(id, index: query["index"].map(String.init))
+    if query["size"] == "full" {
+      let data = try Data(contentsOf: url)
+      return Self.reply(data, type: SearchService.mediaType(data))
+    }
+    let (data, type) = try await service.thumbnail(url)
+    return Self.reply(data, type: type)
+  }
+
+  private func health() -> [String: AnyEncodable] {
+    let sets = service.sets.mapValues { set in
+      Dictionary(uniqueKeysWithValues: set.modalities.map { m in (m.description, (try? set.file(m).count) ?? 0) })
+    }
+    return ["status": AnyEncodable("ok"), "model": AnyEncodable(service.encoder.path), "bits": AnyEncodable(service.encoder.bits),
+            "fingerprint": AnyEncodable(IndexFile.hex(service.encoder.fingerprint)), "index_sets": AnyEncodable(sets),
+            "text_queries": AnyEncodable(service.encoder.readsFreeText), "image_queries": AnyEncodable(service.encoder.readsImageFiles)]
+  }
+
+  // MARK: Pieces
+
+  private func bytes(_ request: Request) async throws -> Data {
+    do {
+      return Data(buffer: try await request.body.collect(upTo: service.limits.maxUploadBytes))
+    } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
+      throw APIError(.contentTooLarge, "the request body is over \(service.limits.maxUploadBytes) bytes, the largest upload this server takes")
+    }
+  }
+
+  private func json<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+    let type = request.headers[.contentType] ?? ""
+    guard type.lowercased().hasPrefix("application/json") else {
+      throw APIError(.unsupportedMediaType, "Content-Type \"\(type)\": this endpoint takes application/json")
+    }
+    return try JSONDecoder().decode(T.self, from: try await bytes(request))
+  }
+
+  static func json(_ value: some Encodable) throws -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return reply(try encoder.encode(value), type: "application/json; charset=utf-8")
+  }
+
+  static func reply(_ text: String, type: String) -> Response { reply(Data(text.utf8), type: type) }
+
+  static func reply(_ data: Data, type: String) -> Response {
+    Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+
+  static func modality(_ name: String?, or fallback: Modality) throws -> Modality {
+    guard let name else { return fallback }
+    guard let m = Modality.allCases.first(where: { $0.description == name }) else { throw APIError(.badRequest, "\"\(name)\" is not a modality: image or text") }
+    return m
+  }
+
+  static func integer(_ text: String?, name: String) throws -> Int? {
+    guard let text else { return nil }
+    guard let n = Int(text) else { throw APIError(.badRequest, "\(name) is \"\(text)\", expected a whole number") }
+    return n
+  }
+
+  /// Ids name items of an index, never files: one that looks like a path is refused outright.
+  static func checkID(_ id: String) throws {
+    guard !id.isEmpty, !id.contains(".."), !id.hasPrefix("/"), !id.contains("\\"), !id.contains("\u{0}") else {
+      throw APIError(.badRequest, "\"\(id)\" is not an item id (ids name items of an index; paths are never read from a request)")
+    }
+  }
+
+  static func refuseRerank(_ rerank: Bool?) throws {
+    if rerank == true { throw APIError(.unprocessableContent, "re-ranking is not available in this version of cmh; send \"rerank\": false or leave it out") }
+  }
+
+  private static func quietLogger() -> Logger {
+    var logger = Logger(label: "cmh.serve")
+    logger.logLevel = .warning
+    return logger
+  }
+}
+
+/// Any encodable value, for JSON objects whose fields differ in type.
+struct AnyEncodable: Encodable {
+  let encode: (any Encoder) throws -> Void
+  init(_ value: some Encodable) { encode = value.encode }
+  func encode(to encoder: any Encoder) throws { try encode(encoder) }
+}

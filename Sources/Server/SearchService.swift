@@ -1,0 +1,121 @@
+// SearchService: what the server does for each endpoint, without HTTP — text, image and item
+// searches over named index sets, item lookup, and the image files an index names. All model work
+// runs on one serial queue (ModelQueue); the Hamming scans run on the caller's thread, one each.
+
+import Corpus
+import Dispatch
+import Foundation
+import Hashing
+import ImageNet
+import Search
+
+public final class SearchService: @unchecked Sendable {
+  public let encoder: QueryEncoder
+  public let sets: [String: SearchIndexSet]
+  public let limits: ServerLimits
+  private let model: ModelQueue
+  private let batcher: TextBatcher
+
+  public init(encoder: QueryEncoder, sets: [String: SearchIndexSet], limits: ServerLimits = ServerLimits()) {
+    self.encoder = encoder
+    self.sets = sets
+    self.limits = limits
+    model = ModelQueue(timeoutSeconds: limits.timeoutSeconds)
+    batcher = TextBatcher(encoder: encoder, model: model)
+  }
+
+  /// The set a request names, or the only one / "default" when it names none.
+  public func set(_ name: String?) throws -> SearchIndexSet {
+    if let name {
+      guard let set = sets[name] else {
+        throw SearchError(.notFound, "no index set \"\(name)\"; this server has: \(sets.keys.sorted().joined(separator: ", "))")
+      }
+      return set
+    }
+    if let only = sets.count == 1 ? sets.values.first : sets["default"] { return only }
+    throw SearchError(.badQuery, "this server has several index sets (\(sets.keys.sorted().joined(separator: ", "))); name one with \"index\"")
+  }
+
+  public func searchText(_ text: String, k: Int?, index: String?, target: Modality = .image) async throws -> SearchAnswer {
+    guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw SearchError(.badQuery, "the query is empty") }
+    guard text.count <= limits.maxQueryCharacters else {
+      throw SearchError(.badQuery, "the query has \(text.count) characters; at most \(limits.maxQueryCharacters)")
+    }
+    let set = try set(index)
+    let file = try set.file(target)
+    let encoded = try await batcher.encode(text)
+    return try search(set: set, k: k) { Searcher.search(encoded, text: text, in: file, using: set.searchable(file.modality), k: $0, threads: 1) }
+  }
+
+  /// An uploaded image (its bytes; `name` is the upload's file name, for messages).
+  public func searchImage(_ data: Data, name: String, k: Int?, index: String?, target: Modality = .text) async throws -> SearchAnswer {
+    let set = try set(index)
+    let file = try set.file(target)
+    let encoder = self.encoder
+    let codes = try await model.run { try encoder.encode(imageData: data, name: name) }
+    return try search(set: set, k: k) { Searcher.search(codes, in: file, using: set.searchable(file.modality), k: $0, query: .image(name), threads: 1) }
+  }
+
+  /// Searches by an item of the set: its code in the index of `from` (the image index when the
+  /// item is there and `from` is not given), its labels marked.
+  public func searchItem(_ id: String, from: Modality?, k: Int?, index: String?, target: Modality) throws -> SearchAnswer {
+    let set = try set(index)
+    let (source, position) = try locate(id, in: set, modality: from)
+    let labels = Set(source.item(position).labels), file = try set.file(target)
+    return try search(set: set, k: k) {
+      Searcher.search(source.codes.subset([position]), in: file, using: set.searchable(target), k: $0, query: .item(id), marking: labels, threads: 1)
+    }
+  }
+
+  /// Item `id` of a set, and the modality of the index it was found in.
+  public func item(_ id: String, index: String?, modality: Modality?) throws -> (IndexItem, Modality) {
+    let (file, position) = try locate(id, in: try set(index), modality: modality)
+    return (file.item(position), file.modality)
+  }
+
+  /// The image file item `id` names in the set's image index (never a path from the request).
+  public func imageFile(_ id: String, index: String?) throws -> URL {
+    let (item, _) = try item(id, index: index, modality: .image)
+    guard !item.display.isEmpty, FileManager.default.isReadableFile(atPath: item.display) else {
+      throw SearchError(.notFound, "item \(id): its image file \(item.display) is not there")
+    }
+    return URL(fileURLWithPath: item.display)
+  }
+
+  /// An image file's bytes for a result grid: as they are when small, else scaled down to JPEG.
+  public func thumbnail(_ url: URL, longestSide: Int = 256) async throws -> (Data, String) {
+    let data = try Data(contentsOf: url)
+    let image: RGBImage
+    do { image = try ImageFile.decode(data) } catch { throw SearchError(.notFound, "\(url.lastPathComponent): not a readable image: \(error)") }
+    guard max(image.width, image.height) > longestSide else { return (data, Self.mediaType(data)) }
+    let small = Preprocessing.thumbnail(image, longestSide: longestSide)
+    return (try JPEG.encode(small, quality: 85), "image/jpeg")
+  }
+
+  public static func mediaType(_ data: Data) -> String {
+    switch ImageFile.format(of: data) {
+    case .jpeg: return "image/jpeg"
+    case .png: return "image/png"
+    case .webp: return "image/webp"
+    case nil: return "application/octet-stream"
+    }
+  }
+
+  // MARK: Pieces
+
+  private func locate(_ id: String, in set: SearchIndexSet, modality: Modality?) throws -> (IndexFile, Int) {
+    for m in modality.map({ [$0] }) ?? set.modalities {
+      if let position = set.position(of: id, in: m) { return (try set.file(m), position) }
+    }
+    throw SearchError(.notFound, "no item \"\(id)\" in index set \"\(set.name)\"" + (modality.map { "'s \($0) index" } ?? ""))
+  }
+
+  /// `search(k)` with k checked against the limits, the answer named by its set.
+  private func search(set: SearchIndexSet, k: Int?, _ search: (Int) -> SearchAnswer) throws -> SearchAnswer {
+    let k = k ?? limits.defaultResults
+    guard k >= 1, k <= limits.maxResults else { throw SearchError(.badQuery, "k is \(k); it must be 1 to \(limits.maxResults)") }
+    var answer = search(k)
+    answer.index = set.name
+    return answer
+  }
+}

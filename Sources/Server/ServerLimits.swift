@@ -1,0 +1,18 @@
+// ServerLimits: what one request may ask of the service, so that no client can take it over.
+
+public struct ServerLimits: Sendable {
+  /// Largest request body (an uploaded image), bytes.
+  public var maxUploadBytes = 10 << 20
+  /// Longest text query, characters.
+  public var maxQueryCharacters = 1_000
+  /// Most results one search returns.
+  public var maxResults = 1_000
+  /// Results when a request does not say.
+  public var defaultResults = 20
+  /// Seconds before a request is answered 503.
+  public var timeoutSeconds = 30.0
+  /// Requests handled at once; more are answered 503 at once.
+  public var maxConcurrentRequests = 256
+
+  public init() {}
+}

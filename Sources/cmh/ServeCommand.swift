@@ -1,0 +1,74 @@
+// cmh serve: the search service — a model and its indexes loaded once, a JSON API and a search
+// page over HTTP, until Ctrl-C or SIGTERM (which let the requests in flight finish).
+
+import ArgumentParser
+import Dispatch
+import Foundation
+import Search
+import Server
+
+struct ServeCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "serve",
+    abstract: "Serve searches over HTTP: a web page at / and a JSON API (/api/search/text, /api/search/image, /health, /metrics).",
+    discussion: """
+      Examples:
+        cmh serve --model cmh-demo/model-64.cmh --index cmh-demo/index
+        cmh serve --model m.cmh --index image=out/image.cmhindex --index text=out/text.cmhindex --port 9000
+        cmh serve --model m.cmh --index photos=out --index archive=old-out
+      """)
+
+  @Option(help: "Model file (from `cmh train`).") var model: String
+  @Option(help: ArgumentHelp("An index set: FOLDER or NAME=FOLDER (image.cmhindex and text.cmhindex from `cmh encode`), NAME=FILE, or image=FILE / text=FILE for the default set. Repeat for several sets.",
+                             valueName: "NAME=PATH"))
+  var index: [String] = []
+  @Option(help: "Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every network).") var host = "127.0.0.1"
+  @Option(help: "Port to listen on (0: any free port).") var port = 8080
+  @Option(help: "Largest upload, in megabytes.") var maxUpload = 10
+  @Option(help: "Most requests answered at once; more get 503.") var maxRequests = 256
+  @Option(help: "Seconds before a request is answered 503.") var timeout = 30.0
+  @Flag(help: "Serve indexes that another model wrote (their model fingerprint differs).") var force = false
+  @OptionGroup var output: OutputOptions
+
+  func validate() throws {
+    guard !index.isEmpty else { throw ValidationError("name at least one index: --index FOLDER (from `cmh encode`), or NAME=FOLDER, image=FILE, text=FILE") }
+    guard (0...65535).contains(port) else { throw ValidationError("--port \(port): expected 0 to 65535") }
+    guard maxUpload >= 1, maxRequests >= 1, timeout > 0 else { throw ValidationError("--max-upload, --max-requests and --timeout must be positive") }
+  }
+
+  func run() throws {
+    OutputOptions.lineBuffered()
+    let encoder = try QueryEncoder(modelAt: model)
+    let sets = try IndexSets.open(index.map { $0.contains("=") ? $0 : "default=\($0)" }, encoder: encoder, force: force)
+    var limits = ServerLimits()
+    limits.maxUploadBytes = maxUpload << 20
+    limits.maxConcurrentRequests = maxRequests
+    limits.timeoutSeconds = timeout
+    let server = SearchServer(service: SearchService(encoder: encoder, sets: sets, limits: limits), host: host, port: port)
+    let (json, quiet, host) = (output.json, output.quiet, self.host)
+    let summary = sets.keys.sorted().map { name in "\(name) (" + sets[name]!.modalities.map { "\((try? sets[name]!.file($0).count) ?? 0) \($0)s" }.joined(separator: ", ") + ")" }
+    try blocking {
+      try await server.run { port in
+        if json {
+          print(#"{"event": "listening", "url": "http://\#(host):\#(port)/", "port": \#(port)}"#)
+        } else if !quiet {
+          print("cmh serve: \(model), index sets \(summary.joined(separator: "; "))")
+          print("listening on http://\(host):\(port)/ — Ctrl-C stops (requests in flight finish first)")
+        }
+      }
+    }
+    if !quiet && !json { print("cmh serve: stopped") }
+  }
+
+  /// Runs async work from this synchronous command and waits for it.
+  private func blocking(_ work: @escaping @Sendable () async throws -> Void) throws {
+    final class Outcome: @unchecked Sendable { var error: (any Error)? }
+    let outcome = Outcome(), done = DispatchSemaphore(value: 0)
+    Task {
+      do { try await work() } catch { outcome.error = error }
+      done.signal()
+    }
+    done.wait()
+    if let error = outcome.error { throw error }
+  }
+}

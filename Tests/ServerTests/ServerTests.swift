@@ -1,0 +1,194 @@
+// Tests of `cmh serve`'s server, started in this process on a free loopback port: every endpoint,
+// each kind of bad request (answered 4xx with a JSON message, the server serving on), the limits,
+// concurrent requests, and metrics.
+
+import Foundation
+import Hashing
+import Search
+import SearchFixture
+import Server
+import XCTest
+
+final class ServerTests: XCTestCase {
+  /// A server running in this process until `stop()`.
+  final class Running: @unchecked Sendable {
+    let port: Int
+    private let task: Task<Void, any Error>
+
+    init(limits: ServerLimits = ServerLimits()) throws {
+      let files = try SearchFixture.files()
+      let encoder = try QueryEncoder(modelAt: files.model)
+      let sets = try IndexSets.open(["default=\(files.indexFolder)", "images=\(files.indexFolder)/image.cmhindex"], encoder: encoder)
+      let server = SearchServer(service: SearchService(encoder: encoder, sets: sets, limits: limits), port: 0)
+      let ready = DispatchSemaphore(value: 0)
+      final class Port: @unchecked Sendable { var value = 0 }
+      let port = Port()
+      task = Task { try await server.run(signals: false) { port.value = $0; ready.signal() } }
+      guard ready.wait(timeout: .now() + 30) == .success else { throw LoopbackClient.ClientError(description: "the server did not start") }
+      self.port = port.value
+    }
+
+    func stop() { task.cancel() }
+  }
+
+  static var server: Running!
+
+  override class func setUp() { server = try? Running() }
+  override class func tearDown() { server?.stop() }
+
+  private func client() throws -> LoopbackClient { LoopbackClient(port: try XCTUnwrap(Self.server, "the server did not start").port) }
+
+  private func object(_ reply: LoopbackClient.Reply, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+    try XCTUnwrap(JSONSerialization.jsonObject(with: reply.body) as? [String: Any], reply.text, file: file, line: line)
+  }
+
+  func testTextSearchAnswersLikeTheLibrary() throws {
+    let c = try client()
+    let reply = try c.json("/api/search/text", ["query": "a red circle on the grass", "k": 7])
+    XCTAssertEqual(reply.status, 200, reply.text)
+    XCTAssertTrue(reply.headers["content-type"]?.hasPrefix("application/json") ?? false)
+    let answer = try JSONDecoder().decode(SearchAnswer.self, from: reply.body)
+    let files = try SearchFixture.files()
+    let encoder = try QueryEncoder(modelAt: files.model)
+    let index = try IndexFile(contentsOf: URL(fileURLWithPath: files.indexFolder).appendingPathComponent("image.cmhindex"))
+    let encoded = try encoder.encode(text: "a red circle on the grass")
+    var expected = Searcher.search(encoded, text: "a red circle on the grass", in: index, k: 7)
+    expected.index = "default"
+    XCTAssertEqual(answer, expected)
+    // Texts for a text query, from the named set.
+    let texts = try JSONDecoder().decode(SearchAnswer.self, from: try c.json("/api/search/text", ["query": "blue star", "target": "text", "index": "default", "k": 3]).body)
+    XCTAssertEqual(texts.target, "text")
+    XCTAssertEqual(texts.results.count, 3)
+    XCTAssertNotNil(texts.results[0].text)
+  }
+
+  func testImageSearchByUploadRawBodyAndItemId() throws {
+    let c = try client(), files = try SearchFixture.files()
+    let photo = try Data(contentsOf: files.corpus.imageURL(files.corpus.pairs[3])!)
+    let boundary = "----cmhtest"
+    var form = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\n4\r\n".utf8)
+    form += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"image\"; filename=\"q.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".utf8)
+    form += photo + Data("\r\n--\(boundary)--\r\n".utf8)
+    let upload = try c.send("POST", "/api/search/image", body: form, headers: ["Content-Type": "multipart/form-data; boundary=\(boundary)"])
+    XCTAssertEqual(upload.status, 200, upload.text)
+    let byUpload = try JSONDecoder().decode(SearchAnswer.self, from: upload.body)
+    XCTAssertEqual(byUpload.results.count, 4)
+    XCTAssertEqual(byUpload.query, .image("q.jpg"))
+    let raw = try c.send("POST", "/api/search/image?k=4", body: photo, headers: ["Content-Type": "image/jpeg"])
+    XCTAssertEqual(try JSONDecoder().decode(SearchAnswer.self, from: raw.body).results, byUpload.results)
+
+    let id = try IndexFile(contentsOf: URL(fileURLWithPath: files.indexFolder).appendingPathComponent("image.cmhindex")).item(2).id
+    let byItem = try c.json("/api/search/image", ["id": id, "k": 5, "target": "image"])
+    XCTAssertEqual(byItem.status, 200, byItem.text)
+    let answer = try JSONDecoder().decode(SearchAnswer.self, from: byItem.body)
+    XCTAssertEqual(answer.query, .item(id))
+    XCTAssertEqual(answer.results.first?.distance, 0, "an item is at distance 0 from itself")
+    XCTAssertTrue(answer.results.contains { $0.id == id })
+  }
+
+  func testItemImageHealthPageAndMetrics() throws {
+    let c = try client(), files = try SearchFixture.files()
+    let index = try IndexFile(contentsOf: URL(fileURLWithPath: files.indexFolder).appendingPathComponent("image.cmhindex"))
+    let item = index.item(1)
+    let described = try object(try c.send("GET", "/api/item/\(item.id)"))
+    XCTAssertEqual(described["id"] as? String, item.id)
+    XCTAssertEqual(described["image"] as? String, item.display)
+    XCTAssertEqual(described["labels"] as? [String], item.labels)
+    let image = try c.send("GET", "/api/image/\(item.id)?size=full")
+    XCTAssertEqual(image.status, 200)
+    XCTAssertEqual(image.body, try Data(contentsOf: URL(fileURLWithPath: item.display)))
+    XCTAssertEqual(image.headers["content-type"], "image/jpeg")
+    XCTAssertEqual(try c.send("GET", "/api/image/\(item.id)").status, 200)
+
+    let health = try object(try c.send("GET", "/health"))
+    XCTAssertEqual(health["status"] as? String, "ok")
+    XCTAssertEqual((health["index_sets"] as? [String: [String: Int]])?["default"]?["image"], index.count)
+    let page = try c.send("GET", "/")
+    XCTAssertEqual(page.status, 200)
+    XCTAssertTrue(page.text.contains("<title>cmh search</title>") && !page.text.contains("http://") && !page.text.contains("https://"),
+                  "one self-contained file, nothing fetched from elsewhere")
+    _ = try c.json("/api/search/text", ["query": ""])
+    let metrics = try c.send("GET", "/metrics").text
+    XCTAssertTrue(metrics.contains("cmh_http_requests_total{endpoint=\"/api/item/{id}\",status=\"200\"}"), metrics)
+    XCTAssertTrue(metrics.contains("cmh_http_request_duration_seconds_bucket{endpoint=\"/health\",le=\"+Inf\"}"), metrics)
+    XCTAssertTrue(metrics.contains("cmh_http_errors_total{endpoint=\"/api/search/text\"}"), metrics)
+  }
+
+  func testBadRequestsGetAJSONMessageAndTheServerServesOn() throws {
+    let c = try client()
+    let json = ["Content-Type": "application/json"]
+    let cases: [(String, String, Data, [String: String], Int, String)] = [
+      ("POST", "/api/search/text", Data("{\"query\": ".utf8), json, 400, "malformed JSON"),
+      ("POST", "/api/search/text", Data("{\"k\": 3}".utf8), json, 400, "\"query\" is missing"),
+      ("POST", "/api/search/text", Data("{\"query\": 5}".utf8), json, 400, "is not a String"),
+      ("POST", "/api/search/text", Data("query=x".utf8), ["Content-Type": "application/x-www-form-urlencoded"], 415, "takes application/json"),
+      ("POST", "/api/search/text", Data("{\"query\": \"qwerty\"}".utf8), json, 400, "none of the words"),
+      ("POST", "/api/search/text", Data("{\"query\": \"red\", \"index\": \"nope\"}".utf8), json, 404, "no index set \"nope\""),
+      ("POST", "/api/search/text", Data("{\"query\": \"red\", \"k\": 100000}".utf8), json, 400, "k is 100000"),
+      ("POST", "/api/search/text", Data("{\"query\": \"red\", \"k\": 0}".utf8), json, 400, "k is 0"),
+      ("POST", "/api/search/text", Data("{\"query\": \"red\", \"target\": \"video\"}".utf8), json, 400, "not a modality"),
+      ("POST", "/api/search/text", Data("{\"query\": \"red\", \"rerank\": true}".utf8), json, 422, "re-ranking"),
+      ("POST", "/api/search/text", Data("{\"query\": \"\(String(repeating: "red ", count: 400))\"}".utf8), json, 400, "at most 1000"),
+      ("POST", "/api/search/text", Data("{\"query\": \"red\", \"index\": \"images\", \"target\": \"text\"}".utf8), json, 404, "has no text index"),
+      ("POST", "/api/search/image", Data("not an image".utf8), ["Content-Type": "image/jpeg"], 400, "not a"),
+      ("POST", "/api/search/image", Data("x".utf8), ["Content-Type": "text/plain"], 415, "multipart/form-data"),
+      ("POST", "/api/search/image", Data("--b\r\nbroken".utf8), ["Content-Type": "multipart/form-data; boundary=b"], 400, "malformed multipart"),
+      ("POST", "/api/search/image", Data("{\"id\": \"../../etc/passwd\"}".utf8), json, 400, "not an item id"),
+      ("POST", "/api/search/image", Data("{\"id\": \"nobody\"}".utf8), json, 404, "no item \"nobody\""),
+      ("GET", "/api/image/..%2F..%2Fetc%2Fpasswd", Data(), [:], 400, "not an item id"),
+      ("GET", "/api/image/nobody", Data(), [:], 404, "no item"),
+      ("GET", "/api/item/nobody", Data(), [:], 404, "no item"),
+      ("GET", "/no/such/page", Data(), [:], 404, "Not Found"),
+    ]
+    for (method, path, body, headers, status, words) in cases {
+      let reply = try c.send(method, path, body: body, headers: headers)
+      XCTAssertEqual(reply.status, status, "\(path) \(String(decoding: body.prefix(60), as: UTF8.self)): \(reply.text)")
+      let message = (try? object(reply))?["error"] as? String ?? ""
+      XCTAssertTrue(message.contains(words), "\(path): \(message)")
+    }
+    XCTAssertEqual(try c.json("/api/search/text", ["query": "red"]).status, 200, "still serving")
+  }
+
+  func testUploadCapAndConcurrencyLimit() throws {
+    var limits = ServerLimits()
+    limits.maxUploadBytes = 1000
+    limits.maxConcurrentRequests = 1
+    let small = try Running(limits: limits)
+    defer { small.stop() }
+    let c = LoopbackClient(port: small.port)
+    let big = try c.send("POST", "/api/search/image", body: Data(count: 5000), headers: ["Content-Type": "image/jpeg"])
+    XCTAssertEqual(big.status, 413, big.text)
+    XCTAssertTrue(big.text.contains("over 1000 bytes"), big.text)
+    // One request at a time: of many sent together, some are refused with 503, none fails otherwise.
+    let statuses = Statuses()
+    DispatchQueue.concurrentPerform(iterations: 8) { _ in
+      let client = LoopbackClient(port: small.port)
+      for _ in 0..<5 { statuses.add((try? client.json("/api/search/text", ["query": "a red circle"]).status) ?? -1) }
+    }
+    XCTAssertEqual(Set(statuses.all).subtracting([200, 503]), [], "\(statuses.all)")
+    XCTAssertTrue(statuses.all.contains(200))
+  }
+
+  func testConcurrentSearchesAllSucceedAndAgree() throws {
+    let port = try XCTUnwrap(Self.server).port
+    let queries = ["a red circle on the grass", "a blue star at night", "green square on sand", "yellow ring", "purple cross in the snow"]
+    let expected = try queries.map { try JSONDecoder().decode(SearchAnswer.self, from: try LoopbackClient(port: port).json("/api/search/text", ["query": $0, "k": 10]).body) }
+    let failures = Statuses()
+    DispatchQueue.concurrentPerform(iterations: 16) { worker in
+      let client = LoopbackClient(port: port)
+      for i in 0..<20 {
+        let q = (worker + i) % queries.count
+        guard let reply = try? client.json("/api/search/text", ["query": queries[q], "k": 10]), reply.status == 200,
+              let answer = try? JSONDecoder().decode(SearchAnswer.self, from: reply.body), answer == expected[q] else { failures.add(q); continue }
+      }
+    }
+    XCTAssertEqual(failures.all, [], "16 connections × 20 searches, batched together, answer as one search alone does")
+  }
+
+  final class Statuses: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values = [Int]()
+    func add(_ v: Int) { lock.lock(); values.append(v); lock.unlock() }
+    var all: [Int] { lock.lock(); defer { lock.unlock() }; return values }
+  }
+}
