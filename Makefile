@@ -12,7 +12,7 @@ CPU_FLAGS := $(if $(CPU),-Xswiftc -target-cpu -Xswiftc $(CPU) -Xswiftc -DCMH_TAR
 RELEASE := -c release $(CPU_FLAGS)
 TEST_FLAGS := $(RELEASE) -Xswiftc -enable-testing
 
-.PHONY: demo test bench bench-reference fuzz deps build install clean
+.PHONY: demo test bench bench-reference fuzz e2e deps build install clean
 
 # Installs the Debian packages that are missing (nothing when all are there).
 deps:
@@ -39,6 +39,15 @@ FUZZ_SEED ?= 1
 fuzz: deps
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	CMH_FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) CMH_FUZZ_SEED=$(FUZZ_SEED) $(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing --filter FuzzTests
+
+# The search page in headless Chromium against the demo's model (not part of `make test`; it
+# trains the demo first when cmh-demo/ has no model): types a query, waits for the grid, clicks a
+# result; screenshots in docs/images.
+E2E_DEBS := chromium python3-websocket
+e2e: build
+	@missing=""; for p in $(E2E_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	sh scripts/e2e.sh
 
 bench: build
 	$(SWIFT) run $(RELEASE) cmh bench engine --json

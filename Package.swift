@@ -48,7 +48,7 @@ let package = Package(
     .target(name: "CXML", dependencies: ["CLibXML2"]),
     .target(name: "Corpus", dependencies: ["CJPEG", "CPNG", "CWebP", "CLibZ", "CXML", "CHDF5"]),
     .target(name: "Search", dependencies: ["Training", "Hashing", "Corpus", "Tensor"]),
-    .target(name: "Server", dependencies: ["Search", "Hashing", "Corpus", "ImageNet", .product(name: "Hummingbird", package: "hummingbird"),
+    .target(name: "Server", dependencies: ["Search", "Hashing", "Corpus", "ImageNet", "Tensor", .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "Logging", package: "swift-log")]),
 
     // MARK: - Command line

@@ -115,14 +115,14 @@ public enum HammingSearch {
 
   /// How many codes of `database` lie at each distance 0…`maxDistance` from query `q`: the size of
   /// each tie group a ranked list shows (equal distances rank by item position).
-  public static func distanceCounts(_ queries: BinaryCodes, _ q: Int, in database: BinaryCodes, upTo maxDistance: Int) -> [Int] {
+  public static func distanceCounts(_ queries: BinaryCodes, _ q: Int, in database: BinaryCodes, upTo maxDistance: Int,
+                                    threads: Int = defaultThreads) -> [Int] {
     check(queries, database)
     precondition(maxDistance >= 0, "distanceCounts: negative distance \(maxDistance)")
+    // The radius scan's hits, counted: the scan skips far codes a block at a time, which a server
+    // pays on every search (a million 64-bit codes: about 0.1 ms).
     var counts = [Int](repeating: 0, count: min(maxDistance, database.bits) + 1)
-    for i in 0..<database.count {
-      let d = database.distance(i, to: queries, q)
-      if d < counts.count { counts[d] += 1 }
-    }
+    for hit in radius(queries.subset([q]), in: database, radius: counts.count - 1, threads: threads)[0] { counts[hit.distance] += 1 }
     return counts
   }
 

@@ -74,7 +74,7 @@ public enum Searcher {
     precondition(code.count == 1, "Searcher.search: one query code, got \(code.count)")
     let wanted = max(0, min(k, index.count))
     let hits = wanted == 0 ? [] : (searchable ?? HammingIndex(index.codes)).topK(code, k: wanted, threads: threads)[0]
-    let tied = HammingSearch.distanceCounts(code, 0, in: index.codes, upTo: hits.last?.distance ?? 0)
+    let tied = HammingSearch.distanceCounts(code, 0, in: index.codes, upTo: hits.last?.distance ?? 0, threads: threads)
     let lowered = Set(named.map { $0.lowercased() })
     let results = hits.enumerated().map { rank, hit -> SearchResult in
       let item = index.item(hit.index)

@@ -95,9 +95,9 @@ function imageURL(id, index) { return "/api/image/" + encodeURIComponent(id) + (
 function show(a) {
   const q = a.query;
   if (q.kind === "item") {
-    $("query").innerHTML = "searching by item " + esc(q.id) + (a.results.length ? "" : "");
+    $("query").innerHTML = "searching by item " + esc(q.id);
     api("/api/item/" + encodeURIComponent(q.id) + (a.index ? "?index=" + encodeURIComponent(a.index) : "")).then(item => {
-      $("query").innerHTML = item.image ? '<img alt="query" src="' + imageURL(item.id, a.index) + '"> ' + esc(item.id)
+      $("query").innerHTML = item.image ? '<img alt="query" src="' + imageURL(item.id, a.index) + '"> similar to ' + esc(item.id)
                                         : "“" + esc(item.text) + "” (" + esc(item.id) + ")";
     }).catch(() => {});
   } else if (q.kind === "text") { $("query").innerHTML = ""; }
@@ -123,6 +123,7 @@ $("results").addEventListener("click", e => {
   const card = e.target.closest(".card");
   if (!card) return;
   const p = state(); p.delete("q"); p.set("id", card.dataset.id); p.set("from", card.dataset.from);
+  $("q").value = "";
   setState(withOptions(p), true); run(p);
 });
 

@@ -34,5 +34,7 @@ public final class TextTower: Module {
 
   /// Sparse bag-of-words rows; train with `backwardSparse`.
   public func forward(sparse x: SparseRows) -> Tensor { rest.forward(first.forward(sparse: x)) }
+  /// The same in evaluation, through each layer's `infer` (no state kept for a backward pass).
+  public func infer(sparse x: SparseRows) -> Tensor { rest.infer(first.forward(sparse: x)) }
   public func backwardSparse(_ dy: Tensor) { first.backwardSparse(rest.backward(dy)) }
 }

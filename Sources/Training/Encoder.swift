@@ -14,7 +14,7 @@ extension CrossModalModel {
   /// Outputs [n, k] of the text tower for every row of `inputs`.
   public func textOutputs(_ inputs: TextInputs, batchSize: Int = 256, progress: (Int) -> Void = { _ in }) -> Tensor {
     text.setTraining(false)
-    return Self.stacked(inputs.count, bits: spec.bits, batchSize: batchSize, progress: progress) { rows in text.forward(sparse: inputs.batch(rows)) }
+    return Self.stacked(inputs.count, bits: spec.bits, batchSize: batchSize, progress: progress) { rows in text.infer(sparse: inputs.batch(rows)) }
   }
 
   public func imageCodes(_ inputs: ImageInputs, progress: (Int) -> Void = { _ in }) -> BinaryCodes {

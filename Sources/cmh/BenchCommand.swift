@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Measure performance (JSON lines with --json).",
-    subcommands: [BenchEngineCommand.self, BenchImageCommand.self, BenchTrainCommand.self, BenchSearchCommand.self])
+    subcommands: [BenchEngineCommand.self, BenchImageCommand.self, BenchTrainCommand.self, BenchSearchCommand.self, BenchServeCommand.self])
 }
 
 /// One measured figure; printed as a JSON line or a table row.

@@ -169,14 +169,16 @@ final class MultiIndexTests: XCTestCase {
     XCTAssertEqual(near, HammingSearch.radius(queries, in: database, radius: 2))
   }
 
-  /// Tie-group sizes against the radius search's hits counted by distance.
-  func testDistanceCountsMatchRadiusSearch() {
-    let database = randomCodes(300, bits: 16, seed: 5, clustered: true)
-    let queries = database.subset([0, 7])
-    for q in 0..<2 {
-      let hits = HammingSearch.radius(queries, in: database, radius: 5)[q]
-      let expected = (0...5).map { d in hits.filter { $0.distance == d }.count }
-      XCTAssertEqual(HammingSearch.distanceCounts(queries, q, in: database, upTo: 5), expected)
+  /// Tie-group sizes against every distance computed one by one.
+  func testDistanceCountsMatchABruteForceCount() {
+    // One word and several.
+    for (bits, count) in [(16, 300), (64, 1300), (128, 1029)] {
+      let database = randomCodes(count, bits: bits, seed: 5, clustered: true)
+      let queries = database.subset([0, 7])
+      for q in 0..<2 {
+        let expected = (0...9).map { d in (0..<count).filter { database.distance($0, to: queries, q) == d }.count }
+        XCTAssertEqual(HammingSearch.distanceCounts(queries, q, in: database, upTo: 9), expected, "\(bits) bits")
+      }
     }
   }
 }

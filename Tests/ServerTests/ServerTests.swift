@@ -161,7 +161,7 @@ final class ServerTests: XCTestCase {
     XCTAssertTrue(big.text.contains("over 1000 bytes"), big.text)
     // One request at a time: of many sent together, some are refused with 503, none fails otherwise.
     let statuses = Statuses()
-    DispatchQueue.concurrentPerform(iterations: 8) { _ in
+    onThreads(8) { _ in
       let client = LoopbackClient(port: small.port)
       for _ in 0..<5 { statuses.add((try? client.json("/api/search/text", ["query": "a red circle"]).status) ?? -1) }
     }
@@ -174,7 +174,7 @@ final class ServerTests: XCTestCase {
     let queries = ["a red circle on the grass", "a blue star at night", "green square on sand", "yellow ring", "purple cross in the snow"]
     let expected = try queries.map { try JSONDecoder().decode(SearchAnswer.self, from: try LoopbackClient(port: port).json("/api/search/text", ["query": $0, "k": 10]).body) }
     let failures = Statuses()
-    DispatchQueue.concurrentPerform(iterations: 16) { worker in
+    onThreads(16) { worker in
       let client = LoopbackClient(port: port)
       for i in 0..<20 {
         let q = (worker + i) % queries.count
@@ -183,6 +183,16 @@ final class ServerTests: XCTestCase {
       }
     }
     XCTAssertEqual(failures.all, [], "16 connections × 20 searches, batched together, answer as one search alone does")
+  }
+
+  /// `body(i)` on `n` threads at once (a dispatch queue would run only as many as there are cores).
+  private func onThreads(_ n: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let group = DispatchGroup()
+    for i in 0..<n {
+      group.enter()
+      Thread.detachNewThread { body(i); group.leave() }
+    }
+    group.wait()
   }
 
   final class Statuses: @unchecked Sendable {

@@ -31,6 +31,28 @@ final class LinearTests: XCTestCase {
     }
   }
 
+  /// The streaming path of `infer` (a few rows, a large layer) against the definition: widths that
+  /// are and are not multiples of the 16-float vectors, outputs that are not multiples of 4.
+  func testInferOnFewRowsMatchesTheDefinition() {
+    var g = RandomGenerator(seed: 4)
+    for (input, output, bias) in [(1030, 258, true), (1024, 1024, false), (515, 1027, true)] {
+      let layer = Linear(input, output, bias: bias, generator: &g)
+      for rows in [1, 3, 6, 32, 33] {
+        let x = g.normal([rows, input]), y = layer.infer(x)
+        XCTAssertEqual(y.shape, [rows, output])
+        var worst: Float = 0
+        for r in 0..<rows {
+          for o in 0..<output {
+            var expected = Double(layer.bias?.value.data[o] ?? 0)
+            for i in 0..<input { expected += Double(x.data[r * input + i]) * Double(layer.weight.value.data[o * input + i]) }
+            worst = max(worst, abs(y.data[r * output + o] - Float(expected)))
+          }
+        }
+        XCTAssertLessThan(worst, 1e-4, "\(input)→\(output), \(rows) rows")
+      }
+    }
+  }
+
   func testSparseInputMatchesDense() {
     var g = RandomGenerator(seed: 4)
     let vocabulary = 50

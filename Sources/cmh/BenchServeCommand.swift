@@ -1,0 +1,64 @@
+// cmh bench serve: `cmh serve` under load on loopback — a model's image index grown to a million
+// items, text queries from its text index's captions, at 1, 16 and 64 connections.
+
+import ArgumentParser
+import Foundation
+import Hashing
+import Search
+import Server
+
+struct BenchServeCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "serve",
+    abstract: "Text searches per second and latency of the search server on loopback, over a grown index.",
+    discussion: "Example (after `make demo`): cmh bench serve --model cmh-demo/model-64.cmh --index cmh-demo/index")
+
+  @Option(help: "Model file.") var model: String
+  @Option(help: "Folder with image.cmhindex and text.cmhindex from `cmh encode` (the texts are the queries).") var index: String
+  @Option(help: "Items in the grown image index.") var items = 1_000_000
+  @Option(help: "Connection counts, comma-separated.") var connections = "1,16,64"
+  @Option(help: "Most requests per connection count.") var requests = 20_000
+  @Option(help: "Most seconds per connection count.") var seconds = 20.0
+  @Option(name: [.short, .long], help: "Results per search.") var k = 20
+  @OptionGroup var output: OutputOptions
+
+  func run() throws {
+    MachineReport.printHeader(json: output.json)
+    let counts = connections.split(separator: ",").compactMap { Int($0) }
+    guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }), items >= 1 else { throw ValidationError("--connections: positive whole numbers, comma-separated; --items at least 1") }
+    let encoder = try QueryEncoder(modelAt: model)
+    let folder = URL(fileURLWithPath: index)
+    let images = try IndexFile(contentsOf: folder.appendingPathComponent("image.cmhindex")), texts = try IndexFile(contentsOf: folder.appendingPathComponent("text.cmhindex"))
+    try encoder.check(images, modality: .image)
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-bench-serve-\(getpid())")
+    try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: work) }
+    let grown = work.appendingPathComponent("image.cmhindex")
+    if !output.quiet { FileHandle.standardError.write(Data("growing \(index)/image.cmhindex to \(items) items\n".utf8)) }
+    try LoadTest.grow(images, to: items, seed: 1, modelFingerprint: encoder.fingerprint, writingTo: grown)
+    let sets = try IndexSets.open(["image=\(grown.path)"], encoder: encoder)
+    let queries = (0..<min(texts.count, 2000)).map { texts.item($0).display }.filter { (try? encoder.encode(text: $0)) != nil }
+    guard !queries.isEmpty else { throw CommandError("\(index)/text.cmhindex: no text the model can read, so no queries") }
+    let server = SearchServer(service: SearchService(encoder: encoder, sets: sets), port: 0)
+    let port = try startInBackground(server)
+    var results = [BenchResult]()
+    for c in counts {
+      let r = LoadTest.run(port: port, queries: queries, k: k, connections: c, requests: requests, seconds: seconds)
+      let parameters = [("connections", "\(c)"), ("items", "\(items)"), ("bits", "\(images.bits)"), ("k", "\(k)"), ("requests", "\(r.requests)"),
+                        ("failed", "\(r.failed)"), ("p50_ms", String(format: "%.2f", r.p50 * 1000)), ("p99_ms", String(format: "%.2f", r.p99 * 1000)),
+                        ("max_ms", String(format: "%.2f", r.maxLatency * 1000))]
+      results.append(BenchResult(name: "serve.text", unit: "requests/s", value: r.perSecond, parameters: parameters))
+      if !output.json && !output.quiet { BenchTiming.report([results.last!], json: false) }
+    }
+    if output.json { BenchTiming.report(results, json: true) }
+  }
+
+  /// Starts the server on a free port on another thread; returns the port once it listens.
+  private func startInBackground(_ server: SearchServer) throws -> Int {
+    final class Port: @unchecked Sendable { var value = 0 }
+    let port = Port(), ready = DispatchSemaphore(value: 0)
+    Task { try await server.run(signals: false) { port.value = $0; ready.signal() } }
+    guard ready.wait(timeout: .now() + 60) == .success else { throw CommandError("the server did not start within a minute") }
+    return port.value
+  }
+}
