@@ -46,7 +46,8 @@ struct EncodeCommand: ParsableCommand {
                               modelFingerprint: fingerprint, to: temporary.appendingPathComponent(name))
           let rate = Double(pairs.count) / Date().timeIntervalSince(started)
           written.append(output.json
-            ? #"{"file": "\#(path)", "set": "\#(set)", "modality": "\#(modality)", "count": \#(pairs.count), "bits": \#(trained.spec.bits), "pairs_per_second": \#(String(format: "%.1f", rate))}"#
+            ? JSONLine([("file", .string(path)), ("set", .string(set)), ("modality", .string("\(modality)")), ("count", .int(pairs.count)),
+                        ("bits", .int(trained.spec.bits)), ("pairs_per_second", .number(rate, places: 1))]).text
             : "wrote \(path): \(pairs.count) \(set == "all" ? "" : set + " ")\(modality) codes, \(trained.spec.bits) bits")
         }
       }

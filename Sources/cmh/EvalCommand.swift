@@ -58,7 +58,12 @@ struct EvalCommand: ParsableCommand {
     let f = { (x: Double) in String(format: "%.4f", x) }
     if output.json {
       return results.map { r in
-        #"{"direction": "\#(r.direction.rawValue)", "bits": \#(r.bits), "map": \#(f(r.report.map)), "map_chance": \#(f(r.report.mapChance)), "ndcg_at_k": \#(f(r.report.ndcg ?? 0)), "precision_at_k": \#(f(r.report.precisionAtK.first ?? 0)), "k": \#(k), "precision_radius": \#(f(r.report.precisionWithinRadius)), "map_radius": \#(f(r.report.mapWithinRadius)), "radius": \#(radius), "queries": \#(r.report.queries), "retrieval": \#(r.report.database), "queries_without_relevant": \#(r.report.queriesWithoutRelevant), "model": "\#(r.model)"}"#
+        let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
+        return JSONLine([("direction", .string(r.direction.rawValue)), ("bits", .int(r.bits)), ("map", n(r.report.map)), ("map_chance", n(r.report.mapChance)),
+                         ("ndcg_at_k", n(r.report.ndcg ?? 0)), ("precision_at_k", n(r.report.precisionAtK.first ?? 0)), ("k", .int(k)),
+                         ("precision_radius", n(r.report.precisionWithinRadius)), ("map_radius", n(r.report.mapWithinRadius)), ("radius", .int(radius)),
+                         ("queries", .int(r.report.queries)), ("retrieval", .int(r.report.database)),
+                         ("queries_without_relevant", .int(r.report.queriesWithoutRelevant)), ("model", .string(r.model))]).text
       }.joined(separator: "\n")
     }
     if csv {

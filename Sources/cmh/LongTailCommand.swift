@@ -33,9 +33,9 @@ struct LongTailCommand: ParsableCommand {
     let before = LongTailProfile(source.splits!.train.map { source.pairs[$0].labels }, labelCount: source.info.labels.count)
     let after = LongTailProfile(result.splits!.train.map { source.pairs[$0].labels }, labelCount: source.info.labels.count)
     if json {
-      print(String(format: #"{"corpus": "%@", "training_pairs_before": %d, "training_pairs": %d, "imbalance_before": %.2f, "imbalance": %.2f, "tail_labels": [%@]}"#,
-                   out, source.splits!.train.count, result.splits!.train.count, before.imbalance, after.imbalance,
-                   after.tail.map { "\"\(source.info.labels[$0])\"" }.joined(separator: ", ")))
+      print(JSONLine([("corpus", .string(out)), ("training_pairs_before", .int(source.splits!.train.count)), ("training_pairs", .int(result.splits!.train.count)),
+                      ("imbalance_before", .number(before.imbalance, places: 2)), ("imbalance", .number(after.imbalance, places: 2)),
+                      ("tail_labels", .strings(after.tail.map { source.info.labels[$0] }))]).text)
     } else {
       print("wrote \(out): \(result.splits!.train.count) of \(source.splits!.train.count) training pairs kept; "
             + String(format: "label imbalance %.1f → %.1f", before.imbalance, after.imbalance))

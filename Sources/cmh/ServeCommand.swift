@@ -50,7 +50,7 @@ struct ServeCommand: ParsableCommand {
     try blocking {
       try await server.run { port in
         if json {
-          print(#"{"event": "listening", "url": "http://\#(host):\#(port)/", "port": \#(port)}"#)
+          print(JSONLine([("event", .string("listening")), ("url", .string("http://\(host):\(port)/")), ("port", .int(port))]).text)
         } else if !quiet {
           print("cmh serve: \(model), index sets \(summary.joined(separator: "; "))")
           print("listening on http://\(host):\(port)/ — Ctrl-C stops (requests in flight finish first)")

@@ -9,11 +9,13 @@ final class LongTailCommandTests: XCTestCase {
   override class func tearDown() { try? FileManager.default.removeItem(at: folder) }
 
   func testLongTailedCopyKeepsQueriesAndFindsItsImages() throws {
-    let corpus = Self.folder.appendingPathComponent("corpus").path, copy = Self.folder.appendingPathComponent("lt").path
+    // A folder name with a quote and a backslash: the JSON summary must still parse and name it.
+    let corpus = Self.folder.appendingPathComponent("corpus").path, copy = Self.folder.appendingPathComponent("lt \"q\" \\ x").path
     XCTAssertEqual(try runCMH(["corpus", "make-shapes", "--out", corpus, "--pairs", "600", "--size", "16", "--quiet"]).0, 0)
     let made = try runCMH(["corpus", "longtail", corpus, "--imbalance", "10", "--out", copy, "--json"])
     XCTAssertEqual(made.0, 0, made.2)
     let summary = try JSONSerialization.jsonObject(with: Data(made.1.utf8)) as! [String: Any]
+    XCTAssertEqual(summary["corpus"] as? String, copy)
     XCTAssertGreaterThan(summary["imbalance"] as! Double, 4)
     XCTAssertLessThan(summary["training_pairs"] as! Int, summary["training_pairs_before"] as! Int)
     for split in ["query", "retrieval"] {

@@ -1,0 +1,45 @@
+// JSONLine: one JSON object on one line for `--json` output, built through Codable so that any
+// string (a path with a quote or a backslash) is escaped; keys sorted, numbers rounded to the
+// places a table would show.
+
+import Foundation
+
+struct JSONLine: Encodable {
+  enum Value: Encodable {
+    case string(String), int(Int), number(Double, places: Int), strings([String])
+
+    func encode(to encoder: any Encoder) throws {
+      var c = encoder.singleValueContainer()
+      switch self {
+      case .string(let s): try c.encode(s)
+      case .int(let n): try c.encode(n)
+      case .number(let x, let places):
+        let scale = pow(10, Double(places))
+        try c.encode(x.isFinite ? (x * scale).rounded() / scale : 0)
+      case .strings(let s): try c.encode(s)
+      }
+    }
+  }
+
+  let fields: [(String, Value)]
+
+  init(_ fields: [(String, Value)]) { self.fields = fields }
+
+  func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Key.self)
+    for (key, value) in fields { try c.encode(value, forKey: Key(stringValue: key)) }
+  }
+
+  var text: String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+  }
+
+  private struct Key: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+  }
+}
