@@ -24,6 +24,7 @@ let package = Package(
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
   ],
   targets: [
     // MARK: - System-library shims
@@ -49,7 +50,9 @@ let package = Package(
     .target(name: "Corpus", dependencies: ["CJPEG", "CPNG", "CWebP", "CLibZ", "CXML", "CHDF5"]),
     .target(name: "Search", dependencies: ["Training", "Hashing", "Corpus", "Tensor"]),
     .target(name: "Server", dependencies: ["Search", "Hashing", "Corpus", "ImageNet", "Tensor", .product(name: "Hummingbird", package: "hummingbird"),
-                                   .product(name: "Logging", package: "swift-log")]),
+                                   .product(name: "Logging", package: "swift-log"),
+                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                   .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
 
     // MARK: - Command line
     .executableTarget(
@@ -82,7 +85,7 @@ let package = Package(
     .target(name: "SearchFixture", dependencies: ["Search", "Training", "Hashing", "Corpus", "Tensor"], path: "Tests/SearchFixture"),
     .testTarget(name: "SearchTests", dependencies: ["Search", "SearchFixture", "Training", "Hashing", "Corpus", "Tensor"]),
     .testTarget(name: "ServerTests", dependencies: ["Server", "Search", "SearchFixture", "Hashing", "Corpus"]),
-    .testTarget(name: "cmhTests", dependencies: ["Hashing", "Corpus", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+    .testTarget(name: "cmhTests", dependencies: ["Hashing", "Corpus", "Server", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
   ],
   swiftLanguageModes: [.v5]
 )

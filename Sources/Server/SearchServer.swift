@@ -2,10 +2,13 @@
 // page, health and metrics, with limits on every request, and a drain of in-flight requests on
 // SIGINT or SIGTERM.
 
+import Dispatch
 import Foundation
 import Hashing
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import UnixSignals
 import Search
 
 public struct SearchServer: Sendable {
@@ -23,9 +26,48 @@ public struct SearchServer: Sendable {
   /// Serves until SIGINT or SIGTERM (then drains) or until the task is cancelled; `running` is
   /// called with the port once the server listens (the real one when `port` is 0).
   public func run(signals: Bool = true, running: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    try await group(signals: signals ? [.sigterm, .sigint] : [], running: running).run()
+  }
+
+  /// The application as a service group: a graceful shutdown (a signal, or `triggerGracefulShutdown`)
+  /// stops accepting connections and lets the requests in flight finish.
+  private func group(signals: [UnixSignal], running: @escaping @Sendable (Int) async -> Void) -> ServiceGroup {
+    let logger = Self.quietLogger()
     let app = Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "cmh"),
-                          onServerRunning: { await running($0.localAddress?.port ?? port) }, logger: Self.quietLogger())
-    if signals { try await app.runService() } else { try await app.runService(gracefulShutdownSignals: []) }
+                          onServerRunning: { await running($0.localAddress?.port ?? port) }, logger: logger)
+    return ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
+  }
+
+  /// Serves on a task of its own until `stop()`; returns once it listens (the load test and the
+  /// tests run the server in their process this way).
+  public func start(timeoutSeconds: Double = 60) throws -> Background {
+    final class Port: @unchecked Sendable { var value = 0 }
+    let port = Port(), ready = DispatchSemaphore(value: 0)
+    let group = group(signals: []) { port.value = $0; ready.signal() }
+    let task = Task { try await group.run() }
+    guard ready.wait(timeout: .now() + timeoutSeconds) == .success else {
+      task.cancel()
+      throw SearchError(.unsupported, "the server did not start listening on \(host) within \(Int(timeoutSeconds)) seconds")
+    }
+    return Background(port: port.value, group: group, task: task)
+  }
+
+  public final class Background: Sendable {
+    public let port: Int
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+    init(port: Int, group: ServiceGroup, task: Task<Void, any Error>) { self.port = port; self.group = group; self.task = task }
+
+    /// Shuts down gracefully (requests in flight finish) and waits until the server has stopped.
+    public func stop() {
+      let done = DispatchSemaphore(value: 0)
+      Task {
+        await group.triggerGracefulShutdown()
+        _ = await task.result
+        done.signal()
+      }
+      done.wait()
+    }
   }
 
   func router() -> Router<BasicRequestContext> {

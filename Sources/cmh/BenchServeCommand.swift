@@ -40,7 +40,9 @@ struct BenchServeCommand: ParsableCommand {
     let queries = (0..<min(texts.count, 2000)).map { texts.item($0).display }.filter { (try? encoder.encode(text: $0)) != nil }
     guard !queries.isEmpty else { throw CommandError("\(index)/text.cmhindex: no text the model can read, so no queries") }
     let server = SearchServer(service: SearchService(encoder: encoder, sets: sets), port: 0)
-    let port = try startInBackground(server)
+    let running = try server.start()
+    defer { running.stop() }
+    let port = running.port
     var results = [BenchResult]()
     for c in counts {
       let r = LoadTest.run(port: port, queries: queries, k: k, connections: c, requests: requests, seconds: seconds)
@@ -51,14 +53,5 @@ struct BenchServeCommand: ParsableCommand {
       if !output.json && !output.quiet { BenchTiming.report([results.last!], json: false) }
     }
     if output.json { BenchTiming.report(results, json: true) }
-  }
-
-  /// Starts the server on a free port on another thread; returns the port once it listens.
-  private func startInBackground(_ server: SearchServer) throws -> Int {
-    final class Port: @unchecked Sendable { var value = 0 }
-    let port = Port(), ready = DispatchSemaphore(value: 0)
-    Task { try await server.run(signals: false) { port.value = $0; ready.signal() } }
-    guard ready.wait(timeout: .now() + 60) == .success else { throw CommandError("the server did not start within a minute") }
-    return port.value
   }
 }

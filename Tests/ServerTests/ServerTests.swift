@@ -10,30 +10,17 @@ import Server
 import XCTest
 
 final class ServerTests: XCTestCase {
-  /// A server running in this process until `stop()`.
-  final class Running: @unchecked Sendable {
-    let port: Int
-    private let task: Task<Void, any Error>
-
-    init(limits: ServerLimits = ServerLimits()) throws {
-      let files = try SearchFixture.files()
-      let encoder = try QueryEncoder(modelAt: files.model)
-      let sets = try IndexSets.open(["default=\(files.indexFolder)", "images=\(files.indexFolder)/image.cmhindex"], encoder: encoder)
-      let server = SearchServer(service: SearchService(encoder: encoder, sets: sets, limits: limits), port: 0)
-      let ready = DispatchSemaphore(value: 0)
-      final class Port: @unchecked Sendable { var value = 0 }
-      let port = Port()
-      task = Task { try await server.run(signals: false) { port.value = $0; ready.signal() } }
-      guard ready.wait(timeout: .now() + 30) == .success else { throw LoopbackClient.ClientError(description: "the server did not start") }
-      self.port = port.value
-    }
-
-    func stop() { task.cancel() }
+  /// A server running in this process until `stop()`, on a free port.
+  static func start(limits: ServerLimits = ServerLimits()) throws -> SearchServer.Background {
+    let files = try SearchFixture.files()
+    let encoder = try QueryEncoder(modelAt: files.model)
+    let sets = try IndexSets.open(["default=\(files.indexFolder)", "images=\(files.indexFolder)/image.cmhindex"], encoder: encoder)
+    return try SearchServer(service: SearchService(encoder: encoder, sets: sets, limits: limits), port: 0).start(timeoutSeconds: 30)
   }
 
-  static var server: Running!
+  static var server: SearchServer.Background!
 
-  override class func setUp() { server = try? Running() }
+  override class func setUp() { server = try? start() }
   override class func tearDown() { server?.stop() }
 
   private func client() throws -> LoopbackClient { LoopbackClient(port: try XCTUnwrap(Self.server, "the server did not start").port) }
@@ -153,7 +140,7 @@ final class ServerTests: XCTestCase {
     var limits = ServerLimits()
     limits.maxUploadBytes = 1000
     limits.maxConcurrentRequests = 1
-    let small = try Running(limits: limits)
+    let small = try Self.start(limits: limits)
     defer { small.stop() }
     let c = LoopbackClient(port: small.port)
     let big = try c.send("POST", "/api/search/image", body: Data(count: 5000), headers: ["Content-Type": "image/jpeg"])
