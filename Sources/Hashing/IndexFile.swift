@@ -134,6 +134,14 @@ public struct IndexFile: @unchecked Sendable {
     guard Int(file.load(28) as UInt32) == Self.fields else { throw fail("\(file.load(28) as UInt32) fields per item, expected \(Self.fields)") }
     let codesOffset = file.offset(32), strings = file.offset(40), size = file.offset(48)
     guard size == file.size else { throw fail("truncated or padded: the header says \(size) bytes, the file has \(file.size)") }
+    // Before anything behind the header is believed: a damaged byte anywhere is named as damage.
+    if version >= 2 {
+      let stored: UInt32 = file.load(Self.checksumOffset)
+      let actual = Self.checksum(file.bytes + headerSize, count: size - headerSize)
+      guard stored == actual else {
+        throw fail("the checksum does not match (CRC-32 \(String(format: "%08x", actual)), the header says \(String(format: "%08x", stored))): the file is damaged; encode the corpus again")
+      }
+    }
     let words = (bits + 63) / 64
     guard codesOffset == headerSize, count >= 0, count < Int(Int32.max), strings == codesOffset + count * words * 8,
           strings + (count * Self.fields + 1) * 8 <= size else {
@@ -142,13 +150,6 @@ public struct IndexFile: @unchecked Sendable {
     let blobSize = size - strings - (count * Self.fields + 1) * 8
     guard file.offset(strings + count * Self.fields * 8) == blobSize else {
       throw fail("the item table does not end where the file does")
-    }
-    if version >= 2 {
-      let stored: UInt32 = file.load(Self.checksumOffset)
-      let actual = Self.checksum(file.bytes + headerSize, count: size - headerSize)
-      guard stored == actual else {
-        throw fail("the checksum does not match (CRC-32 \(String(format: "%08x", actual)), the header says \(String(format: "%08x", stored))): the file is damaged; encode the corpus again")
-      }
     }
     self.version = version
     self.modality = modality
