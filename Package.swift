@@ -39,7 +39,7 @@ let package = Package(
     .target(name: "CCPUID"),
 
     // MARK: - Modules
-    .target(name: "Tensor", dependencies: ["CBLAS", "COptimizer", "CCPUID"]),
+    .target(name: "Tensor", dependencies: ["CBLAS", "COptimizer", "CCPUID", "CLibZ"]),
     .target(name: "ImageNet", dependencies: ["Tensor", "Corpus", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     .target(name: "Hashing", dependencies: ["CLibZ"]),
     .target(name: "CauchyLoss", dependencies: ["Tensor"]),

@@ -92,15 +92,9 @@ public struct IndexFile: @unchecked Sendable {
     }
   }
 
-  /// The CRC-32 of `count` bytes (zlib's, in pieces its 32-bit length can take).
+  /// The CRC-32 of `count` bytes (zlib's).
   static func checksum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
-    var crc = crc32(0, nil, 0), done = 0
-    while done < count {
-      let n = min(count - done, 1 << 30)
-      crc = crc32(crc, bytes.assumingMemoryBound(to: UInt8.self) + done, UInt32(n))
-      done += n
-    }
-    return UInt32(crc)
+    UInt32(truncatingIfNeeded: crc32_z(0, bytes.assumingMemoryBound(to: UInt8.self), count))
   }
 
   private static func append<T: FixedWidthInteger>(_ data: inout Data, _ value: T) {

@@ -1,9 +1,11 @@
 // TensorArchive: the binary file of named float32 tensors behind checkpoints and model files.
 //
-// Layout (little-endian): magic (8 bytes) | version u32 | metadata length u32 | table length u32 |
-// metadata JSON | table JSON [{"name","shape","offset"}] | zero padding to 64 bytes | tensor data,
-// each tensor 64-byte aligned, offsets counted from the start of the data.
+// Layout (little-endian), version 2: magic (8 bytes) | version u32 | metadata length u32 | table
+// length u32 | metadata JSON | table JSON [{"name","shape","offset"}] | zero padding to 64 bytes |
+// tensor data, each tensor 64-byte aligned, offsets counted from the start of the data | the CRC-32
+// u32 of every byte before it. Version 1 (still read) is the same without the CRC.
 
+import CLibZ
 import Foundation
 
 /// A file that cannot be read as the archive it claims to be; says which file and what is wrong.
@@ -18,7 +20,7 @@ public struct ArchiveError: Error, CustomStringConvertible {
 }
 
 public struct TensorArchive {
-  public static let version: UInt32 = 1
+  public static let version: UInt32 = 2
   public var metadata: Data
   public var tensors: [(String, Tensor)]
 
@@ -60,7 +62,14 @@ public struct TensorArchive {
         memcpy(raw.baseAddress! + dataStart + entry.offset, t.data, t.count * 4)
       }
     }
+    let crc = file.withUnsafeBytes { Self.checksum($0.baseAddress!, count: $0.count) }
+    withUnsafeBytes(of: crc.littleEndian) { file.append(contentsOf: $0) }
     try AtomicFile.write(file, to: url)
+  }
+
+  /// The CRC-32 of `count` bytes (zlib's).
+  static func checksum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
+    UInt32(truncatingIfNeeded: crc32_z(0, bytes.assumingMemoryBound(to: UInt8.self), count))
   }
 
   // MARK: Reading
@@ -68,7 +77,7 @@ public struct TensorArchive {
   /// Reads an archive, checking the magic word, version and every tensor's extent.
   public static func read(from url: URL, magic: String, what: String) throws -> TensorArchive {
     let path = url.path
-    let file: Data
+    var file: Data
     do { file = try Data(contentsOf: url, options: .alwaysMapped) } catch {
       throw ArchiveError(path: path, problem: "cannot read the \(what): \(error.localizedDescription)")
     }
@@ -76,8 +85,19 @@ public struct TensorArchive {
       throw ArchiveError(path: path, problem: "not a \(what) (the file does not start with \"\(magic.trimmingCharacters(in: .controlCharacters))\"); pass a file written by cmh")
     }
     let words = (0..<3).map { i in file.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8 + 4 * i, as: UInt32.self)) } }
-    guard words[0] == version else {
-      throw ArchiveError(path: path, problem: "\(what) format version \(words[0]), this cmh reads version \(version); re-create the file with this version")
+    guard words[0] == 1 || words[0] == version else {
+      throw ArchiveError(path: path, problem: "\(what) format version \(words[0]), this cmh reads versions 1 and \(version); re-create the file with this version")
+    }
+    if words[0] >= 2 {
+      // Before anything past the header is believed: a damaged byte anywhere is named as damage.
+      guard file.count >= 24 else { throw ArchiveError(path: path, problem: "truncated: \(file.count) bytes, shorter than the header and checksum") }
+      let stored = file.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: $0.count - 4, as: UInt32.self)) }
+      let actual = file.withUnsafeBytes { checksum($0.baseAddress!, count: $0.count - 4) }
+      guard stored == actual else {
+        throw ArchiveError(path: path, problem: "the checksum does not match (CRC-32 \(String(format: "%08x", actual)), the file says \(String(format: "%08x", stored))): "
+                           + "the \(what) is damaged or truncated")
+      }
+      file = file.prefix(file.count - 4)
     }
     let metaEnd = 20 + Int(words[1]), tableEnd = metaEnd + Int(words[2])
     guard tableEnd <= file.count else { throw ArchiveError(path: path, problem: "truncated: the header runs past the end of the file") }

@@ -102,4 +102,33 @@ final class CheckpointTests: XCTestCase {
       XCTAssertTrue("\(error)".contains("is missing"), "\(error)")
     }
   }
+
+  func testAFlippedByteAnywhereFailsTheChecksum() throws {
+    let model = network(seed: 7)
+    let good = directory.appendingPathComponent("crc.ckpt")
+    try Checkpoint.save(to: good, model: model, optimizers: [], position: TrainingPosition(epoch: 1, step: 0))
+    let bytes = try Data(contentsOf: good)
+    // The header's lengths, the metadata, the tensor table, the tensors, the checksum itself.
+    for at in [12, 25, bytes.count / 3, bytes.count / 2, bytes.count - 5, bytes.count - 1] {
+      var damaged = bytes
+      damaged[at] ^= 0x10
+      let file = directory.appendingPathComponent("flipped.ckpt")
+      try damaged.write(to: file)
+      XCTAssertThrowsError(try Checkpoint.load(from: file, into: model, optimizers: []), "byte \(at)") {
+        XCTAssertTrue("\($0)".contains("the checksum does not match") && "\($0)".contains(file.path), "\($0)")
+      }
+    }
+  }
+
+  func testVersionOneFilesWithoutAChecksumAreStillRead() throws {
+    let a = network(seed: 8), b = network(seed: 9)
+    let file = directory.appendingPathComponent("v1.ckpt")
+    try Checkpoint.save(to: file, model: a, optimizers: [], position: TrainingPosition(epoch: 3, step: 0))
+    var bytes = try Data(contentsOf: file)
+    bytes.removeLast(4)  // version 1: the same layout without the CRC-32 trailer
+    bytes[8] = 1
+    try bytes.write(to: file)
+    XCTAssertEqual(try Checkpoint.load(from: file, into: b, optimizers: []).position.epoch, 3)
+    for ((_, x), (_, y)) in zip(a.namedParameters(), b.namedParameters()) { XCTAssertEqual(x.value.scalars, y.value.scalars) }
+  }
 }

@@ -4,7 +4,7 @@
 import Corpus
 import Foundation
 import Hashing
-import Tensor
+@testable import Tensor
 import TextNet
 import Training
 import Augment
@@ -97,11 +97,15 @@ final class TrainingTests: XCTestCase {
     let url = Self.folder.appendingPathComponent("damaged.ckpt")
     try run.saveCheckpoint(to: url)
     let good = try Data(contentsOf: url)
-    func edited(_ from: String, _ to: String) throws -> URL {  // same length: the offsets stay valid
+    // Same length: the offsets stay valid; the checksum is made to match, as an editor who knew would.
+    func edited(_ from: String, _ to: String) throws -> URL {
       let text = String(decoding: good, as: UTF8.self)
       XCTAssertTrue(text.contains(from), "the checkpoint holds \(from)")
       let damaged = Self.folder.appendingPathComponent("edited.ckpt")
-      try good.replacing(Data(from.utf8), with: Data(to.utf8)).write(to: damaged)
+      var bytes = good.replacing(Data(from.utf8), with: Data(to.utf8))
+      let crc = bytes.withUnsafeBytes { TensorArchive.checksum($0.baseAddress!, count: $0.count - 4) }
+      withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((bytes.count - 4)..<bytes.count, with: $0) }
+      try bytes.write(to: damaged)
       return damaged
     }
     XCTAssertThrowsError(try TrainingRun(corpus: corpus, resuming: edited(#""phase":"0""#, #""phase":"7""#))) {
