@@ -29,9 +29,16 @@ struct BenchResult {
               parameters: [("best", String(format: "%.2f", Double(items) / seconds.best))] + parameters)
   }
 
+  /// Parameters are written as JSON literals (`"\"224x224\""`, `"32"`, `"1.25"`): quoted ones
+  /// become strings, the rest numbers.
   var json: String {
-    let extra = parameters.map { #", "\#($0.0)": \#($0.1)"# }.joined()
-    return #"{"bench": "\#(name)", "unit": "\#(unit)", "value": \#(String(format: "%.2f", value))\#(extra)}"#
+    let extra = parameters.map { key, literal -> (String, JSONLine.Value) in
+      if literal.hasPrefix("\""), literal.hasSuffix("\""), literal.count >= 2 { return (key, .string(String(literal.dropFirst().dropLast()))) }
+      if let n = Int(literal) { return (key, .int(n)) }
+      if let x = Double(literal) { return (key, .number(x, places: literal.firstIndex(of: ".").map { literal.distance(from: $0, to: literal.endIndex) - 1 } ?? 0)) }
+      return (key, .string(literal))
+    }
+    return JSONLine([("bench", .string(name)), ("unit", .string(unit)), ("value", .number(value, places: 2))] + extra).text
   }
 }
 

@@ -48,8 +48,10 @@ struct DemoCommand: ParsableCommand {
     say("\nMAP@all, \(splits.query.count) queries × \(splits.retrieval.count) items, \(bits) bits (ties rank by item position):")
     for (direction, report) in reports {
       if output.json {
-        print(String(format: #"{"direction": "%@", "bits": %d, "map": %.4f, "map_chance": %.4f, "ndcg_at_k": %.4f, "precision_at_k": %.4f, "k": 100, "queries": %d, "retrieval": %d}"#,
-                     direction.rawValue, bits, report.map, report.mapChance, report.ndcg ?? 0, report.precisionAtK[0], report.queries, report.database))
+        let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
+        print(JSONLine([("direction", .string(direction.rawValue)), ("bits", .int(bits)), ("map", n(report.map)), ("map_chance", n(report.mapChance)),
+                        ("ndcg_at_k", n(report.ndcg ?? 0)), ("precision_at_k", n(report.precisionAtK[0])), ("k", .int(100)),
+                        ("queries", .int(report.queries)), ("retrieval", .int(report.database))]).text)
       } else {
         print(String(format: "  %@  %.4f   (chance %.4f; NDCG@100 %.4f, precision@100 %.4f)", direction.title.padding(toLength: 12, withPad: " ", startingAt: 0),
                      report.map, report.mapChance, report.ndcg ?? 0, report.precisionAtK[0]))

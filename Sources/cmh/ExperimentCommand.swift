@@ -120,7 +120,8 @@ struct LongTailExperiment: ParsableCommand {
   private func line(_ setting: String, _ bits: Int, _ direction: Direction, _ all: Double, _ tail: Double) {
     if output.json {
       for (subset, map) in [("all", all), ("tail", tail)] {
-        print(String(format: #"{"setting": "%@", "direction": "%@", "bits": %d, "subset": "%@", "map": %.4f}"#, setting, direction.rawValue, bits, subset, map))
+        print(JSONLine([("setting", .string(setting)), ("direction", .string(direction.rawValue)), ("bits", .int(bits)), ("subset", .string(subset)),
+                        ("map", .number(map, places: 4))]).text)
       }
     } else {
       print(String(format: "  %-10@ %3d bits  %@  MAP all %.4f  tail %.4f", setting, bits, direction.rawValue, all, tail))

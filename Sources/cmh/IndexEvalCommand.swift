@@ -51,8 +51,13 @@ struct IndexEvalCommand: ParsableCommand {
   private func render(_ r: RetrievalReport, direction: String, cutoffs: [Int]) -> String {
     let f = { (x: Double) in String(format: "%.4f", x) }
     if output.json {
-      let pk = zip(cutoffs, r.precisionAtK).map { #""\#($0)": \#(f($1))"# }.joined(separator: ", ")
-      return #"{"direction": "\#(direction)", "bits": \#(r.bits), "map": \#(f(r.map)), "map_chance": \#(f(r.mapChance)), "map_at_k": \#(f(r.mapAtK ?? 0)), "k": \#(k), "ndcg_at_k": \#(f(r.ndcg ?? 0)), "precision_radius": \#(f(r.precisionWithinRadius)), "map_radius": \#(f(r.mapWithinRadius)), "radius": \#(radius), "precision_at_k": {\#(pk)}, "queries": \#(r.queries), "retrieval": \#(r.database), "queries_without_relevant": \#(r.queriesWithoutRelevant), "ties": "equal distance ranks by item position"}"#
+      let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
+      let pk = JSONLine(zip(cutoffs, r.precisionAtK).map { ("\($0)", n($1)) })
+      return JSONLine([("direction", .string(direction)), ("bits", .int(r.bits)), ("map", n(r.map)), ("map_chance", n(r.mapChance)),
+                       ("map_at_k", n(r.mapAtK ?? 0)), ("k", .int(k)), ("ndcg_at_k", n(r.ndcg ?? 0)), ("precision_radius", n(r.precisionWithinRadius)),
+                       ("map_radius", n(r.mapWithinRadius)), ("radius", .int(radius)), ("precision_at_k", .object(pk)), ("queries", .int(r.queries)),
+                       ("retrieval", .int(r.database)), ("queries_without_relevant", .int(r.queriesWithoutRelevant)),
+                       ("ties", .string("equal distance ranks by item position"))]).text
     }
     if csv {
       var lines = ["metric,k,value", "map,all,\(f(r.map))", "map_chance,all,\(f(r.mapChance))", "map,\(k),\(f(r.mapAtK ?? 0))", "ndcg,\(k),\(f(r.ndcg ?? 0))",

@@ -6,7 +6,10 @@ import Foundation
 
 struct JSONLine: Encodable {
   enum Value: Encodable {
-    case string(String), int(Int), number(Double, places: Int), strings([String])
+    case string(String), int(Int), number(Double, places: Int), strings([String]), object(JSONLine)
+
+    /// A number with `%g`'s precision (learning rates and the like).
+    static func general(_ x: Double) -> Value { .number(x, places: 10) }
 
     func encode(to encoder: any Encoder) throws {
       var c = encoder.singleValueContainer()
@@ -17,6 +20,7 @@ struct JSONLine: Encodable {
         let scale = pow(10, Double(places))
         try c.encode(x.isFinite ? (x * scale).rounded() / scale : 0)
       case .strings(let s): try c.encode(s)
+      case .object(let o): try c.encode(o)
       }
     }
   }

@@ -137,15 +137,16 @@ final class TrainingSession {
 
   private func epochLine(_ r: Trainer.EpochReport, pairs: Int, validation: (Double, Double)?, stage: String? = nil) {
     let rate = Double(pairs) / max(r.seconds, 1e-9)
-    var json = String(format: #"{"epoch": %d, "image_similarity": %.4f, "image_quantization": %.4f, "text_similarity": %.4f, "text_quantization": %.4f, "code_changes": %d, "distinct_image_codes": %d, "distinct_text_codes": %d, "pairs_per_second": %.1f, "seconds": %.2f, "image_lr": %g, "text_lr": %g"#,
-                      r.epoch, r.image.similarity, r.image.quantization, r.text.similarity, r.text.quantization, r.codeChanges, r.distinctImageCodes, r.distinctTextCodes, rate, r.seconds,
-                      r.imageLearningRate, r.textLearningRate)
-    if let (i2t, t2i) = validation { json += String(format: #", "map_i2t": %.4f, "map_t2i": %.4f"#, i2t, t2i) }
-    if let stage { json += ", \"stage\": \"\(stage)\"" }
-    if !r.collapseNotes.isEmpty {
-      json += ", \"collapse\": [" + r.collapseNotes.map { "\"\($0.replacingOccurrences(of: "\"", with: "'"))\"" }.joined(separator: ", ") + "]"
-    }
-    json += "}"
+    let n = { (x: Double, places: Int) in JSONLine.Value.number(x, places: places) }, g = { (x: Float) in JSONLine.Value.general(Double(x)) }
+    var fields: [(String, JSONLine.Value)] = [
+      ("epoch", .int(r.epoch)), ("image_similarity", n(Double(r.image.similarity), 4)), ("image_quantization", n(Double(r.image.quantization), 4)),
+      ("text_similarity", n(Double(r.text.similarity), 4)), ("text_quantization", n(Double(r.text.quantization), 4)), ("code_changes", .int(r.codeChanges)),
+      ("distinct_image_codes", .int(r.distinctImageCodes)), ("distinct_text_codes", .int(r.distinctTextCodes)),
+      ("pairs_per_second", n(rate, 1)), ("seconds", n(r.seconds, 2)), ("image_lr", g(r.imageLearningRate)), ("text_lr", g(r.textLearningRate))]
+    if let (i2t, t2i) = validation { fields += [("map_i2t", n(i2t, 4)), ("map_t2i", n(t2i, 4))] }
+    if let stage { fields.append(("stage", .string(stage))) }
+    if !r.collapseNotes.isEmpty { fields.append(("collapse", .strings(r.collapseNotes))) }
+    let json = JSONLine(fields).text
     if let log, let line = (json + "\n").data(using: .utf8) {
       if let handle = try? FileHandle(forWritingTo: log) { handle.seekToEndOfFile(); handle.write(line); try? handle.close() }
       else { try? line.write(to: log) }
