@@ -67,8 +67,8 @@ public struct TensorArchive {
     try AtomicFile.write(file, to: url)
   }
 
-  /// The CRC-32 of `count` bytes (zlib's).
-  static func checksum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
+  /// The CRC-32 of `count` bytes (zlib's): the checksum of every binary file the project writes.
+  public static func checksum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
     UInt32(truncatingIfNeeded: crc32_z(0, bytes.assumingMemoryBound(to: UInt8.self), count))
   }
 

@@ -83,7 +83,7 @@ public final class PixelStream: @unchecked Sendable {
     condition.unlock()
     if let failure { throw UnreadableImage(description: failure) }
     guard !done else { return }
-    let file = PixelCache.header(size: size, pairs: urls.count, key: key) + Data(UnsafeBufferPointer(start: pixels, count: urls.count * blockSize))
+    let file = PixelCache.contents(size: size, pairs: urls.count, key: key, blocks: Data(UnsafeBufferPointer(start: pixels, count: urls.count * blockSize)))
     _ = PixelCache.store(file, at: url)  // a folder that cannot be written just keeps no cache
   }
 

@@ -243,6 +243,14 @@ final class PixelCacheTests: XCTestCase {
     // The same pixels as decoding the files directly.
     let direct = try ImageInputs.decode([3, 7].map { corpus.imageURL(corpus.pairs[$0])! }, size: 32).batch([0, 1])
     XCTAssertEqual(direct.scalars, fresh.scalars)
+    // A damaged byte in the blocks: the cache is decoded again (same pixels), and rewritten whole.
+    let file = try XCTUnwrap(first.url), good = try Data(contentsOf: file)
+    var damaged = good
+    damaged[damaged.count - 100] ^= 0x40
+    try damaged.write(to: file)
+    _ = try PixelCache.open(corpus, size: 32)
+    XCTAssertEqual(try Data(contentsOf: file), good, "decoded again and rewritten whole")
+    XCTAssertEqual(try ImageInputs.load(corpus, pairs: [3, 7], spec: spec).batch([0, 1]).scalars, fresh.scalars)
     // A replaced image (new contents and time) makes a new cache.
     let image = corpus.imageURL(corpus.pairs[3])!
     try FileManager.default.copyItem(at: corpus.imageURL(corpus.pairs[4])!, to: folder.appendingPathComponent("x.jpg"))
