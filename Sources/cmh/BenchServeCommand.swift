@@ -19,7 +19,7 @@ struct BenchServeCommand: ParsableCommand {
   @Option(help: "Connection counts, comma-separated.") var connections = "1,16,64"
   @Option(help: "Most requests per connection count.") var requests = 20_000
   @Option(help: "Most seconds per connection count.") var seconds = 20.0
-  @Option(name: [.short, .long], help: "Results per search.") var k = 20
+  @Option(name: [.short, .long], parsing: .unconditional, help: "Results per search.") var k = 20
   @OptionGroup var output: OutputOptions
 
   func run() throws {

@@ -40,8 +40,8 @@ struct OutputOptions: ParsableArguments {
 
 /// The depth and radius of the retrieval measures, shared by `eval` and `index eval`.
 struct RankingOptions: ParsableArguments {
-  @Option(name: [.short, .long], help: "Depth k of the @k measures (precision@k, NDCG@k; MAP@k in index eval).") var k = 100
-  @Option(help: "Hamming radius of the precision and MAP within radius.") var radius = 2
+  @Option(name: [.short, .long], parsing: .unconditional, help: "Depth k of the @k measures (precision@k, NDCG@k; MAP@k in index eval).") var k = 100
+  @Option(parsing: .unconditional, help: "Hamming radius of the precision and MAP within radius.") var radius = 2
 
   func validate() throws {
     guard k >= 1, radius >= 0 else { throw ValidationError("--k must be at least 1 and --radius not negative") }

@@ -47,7 +47,7 @@ struct SearchCommand: ParsableCommand {
 }
 
 struct SearchOptions: ParsableArguments {
-  @Option(name: [.short, .long], help: "Results to show (default: 10, or 20 with --html).") var k: Int?
+  @Option(name: [.short, .long], parsing: .unconditional, help: "Results to show (default: 10, or 20 with --html).") var k: Int?
   @Option(help: "Write an HTML page with the results (thumbnails for images) to this file.") var html: String?
   @Flag(help: "Search an index that another model wrote (its model fingerprint differs).") var force = false
   @OptionGroup var output: OutputOptions

@@ -57,7 +57,7 @@ final class IndexCommandTests: XCTestCase {
     XCTAssertTrue(table.contains("MAP@all"), table)
     XCTAssertTrue(try String(contentsOf: svg.appendingPathComponent("pr-i2t.svg"), encoding: .utf8).hasPrefix("<svg"))
     XCTAssertEqual(try cmh(["index", "eval", q.path, r.path, "-k", "5", "--quiet"]).0, 0)  // -k and --k alike, as in search
-    for bad in [["--radius=-1"], ["--k=-1"], ["--k", "0"]] {  // once a trap and "MAP@-1 0.0000"
+    for bad in [["--radius=-1"], ["--k=-1"], ["--k", "0"], ["-k", "-1"], ["--radius", "-2"]] {  // once a trap, "MAP@-1 0.0000", "Missing value"
       let (badStatus, _, stderr) = try cmh(["index", "eval", q.path, r.path] + bad)
       XCTAssertEqual(badStatus, 64, bad.joined(separator: " "))
       XCTAssertTrue(stderr.contains("--k must be at least 1 and --radius not negative"), stderr)
