@@ -88,7 +88,8 @@ public struct IndexFile: @unchecked Sendable {
       guard rename(temporary.path, url.path) == 0 else { throw IndexFileError(path: url.path, problem: String(cString: strerror(errno))) }
     } catch {
       try? FileManager.default.removeItem(at: temporary)
-      throw IndexFileError(path: url.path, problem: "cannot write the index: \(error)")
+      if error is IndexFileError { throw error }
+      throw IndexFileError(path: url.path, problem: "cannot write the index: \(error.localizedDescription)")
     }
   }
 
