@@ -33,7 +33,11 @@ public struct SearchServer: Sendable {
   /// stops accepting connections and lets the requests in flight finish.
   private func group(signals: [UnixSignal], running: @escaping @Sendable (Int) async -> Void) -> ServiceGroup {
     let logger = Self.quietLogger()
-    let app = Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "cmh"),
+    // A connection that sends or reads nothing for the time limit is closed (a stalled upload, a
+    // client that went away).
+    let idle = Int64(service.limits.timeoutSeconds * 1000)
+    let app = Application(router: router(), server: .http1(configuration: .init(idleTimeout: .milliseconds(idle))),
+                          configuration: .init(address: .hostname(host, port: port), serverName: "cmh"),
                           onServerRunning: { await running($0.localAddress?.port ?? port) }, logger: logger)
     return ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
   }

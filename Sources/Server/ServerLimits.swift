@@ -9,7 +9,8 @@ public struct ServerLimits: Sendable {
   public var maxResults = 1_000
   /// Results when a request does not say.
   public var defaultResults = 20
-  /// Seconds before a request is answered 503.
+  /// Seconds of model work before a request is answered 503; also how long a connection may stay
+  /// idle (nothing sent or read) before it is closed.
   public var timeoutSeconds = 30.0
   /// Requests handled at once; more are answered 503 at once.
   public var maxConcurrentRequests = 256

@@ -26,7 +26,7 @@ struct ServeCommand: ParsableCommand {
   @Option(help: "Port to listen on (0: any free port).") var port = 8080
   @Option(help: "Largest upload, in megabytes.") var maxUpload = 10
   @Option(help: "Most requests answered at once; more get 503.") var maxRequests = 256
-  @Option(help: "Seconds before a request is answered 503.") var timeout = 30.0
+  @Option(help: "Seconds of model work before a request is answered 503, and of silence before a connection is closed.") var timeout = 30.0
   @Flag(help: "Serve indexes that another model wrote (their model fingerprint differs).") var force = false
   @OptionGroup var output: OutputOptions
 
