@@ -10,6 +10,6 @@ log=$(mktemp)
 server=$!
 trap 'kill $server 2>/dev/null; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do grep -q '"listening"' "$log" && break; sleep 0.2; done
-port=$(sed -n 's/.*"port": \([0-9]*\).*/\1/p' "$log")
+port=$(sed -n 's/.*"port": *\([0-9]*\).*/\1/p' "$log")
 [ -n "$port" ] || { echo "e2e: cmh serve did not start:"; cat "$log"; exit 1; }
 /usr/bin/python3 scripts/e2e.py --url "http://127.0.0.1:$port/" --out "${OUT:-docs/images}"
