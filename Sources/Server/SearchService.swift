@@ -83,13 +83,19 @@ public final class SearchService: @unchecked Sendable {
   }
 
   /// An image file's bytes for a result grid: as they are when small, else scaled down to JPEG.
+  /// Decoding a large photo takes tens of milliseconds: it runs off the threads that serve requests.
   public func thumbnail(_ url: URL, longestSide: Int = 256) async throws -> (Data, String) {
+    try await withCheckedThrowingContinuation { reply in
+      DispatchQueue.global(qos: .utility).async { reply.resume(with: Result { try Self.thumbnailBytes(url, longestSide: longestSide) }) }
+    }
+  }
+
+  private static func thumbnailBytes(_ url: URL, longestSide: Int) throws -> (Data, String) {
     let data = try Data(contentsOf: url)
     let image: RGBImage
     do { image = try ImageFile.decode(data) } catch { throw SearchError(.notFound, "\(url.lastPathComponent): not a readable image: \(error)") }
-    guard max(image.width, image.height) > longestSide else { return (data, Self.mediaType(data)) }
-    let small = Preprocessing.thumbnail(image, longestSide: longestSide)
-    return (try JPEG.encode(small, quality: 85), "image/jpeg")
+    guard max(image.width, image.height) > longestSide else { return (data, mediaType(data)) }
+    return (try JPEG.encode(Preprocessing.thumbnail(image, longestSide: longestSide), quality: 85), "image/jpeg")
   }
 
   public static func mediaType(_ data: Data) -> String {

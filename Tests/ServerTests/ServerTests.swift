@@ -2,6 +2,7 @@
 // each kind of bad request (answered 4xx with a JSON message, the server serving on), the limits,
 // concurrent requests, and metrics.
 
+import Corpus
 import Foundation
 import Hashing
 import Search
@@ -99,6 +100,25 @@ final class ServerTests: XCTestCase {
     XCTAssertTrue(metrics.contains("cmh_http_requests_total{endpoint=\"/api/item/{id}\",status=\"200\"}"), metrics)
     XCTAssertTrue(metrics.contains("cmh_http_request_duration_seconds_bucket{endpoint=\"/health\",le=\"+Inf\"}"), metrics)
     XCTAssertTrue(metrics.contains("cmh_http_errors_total{endpoint=\"/api/search/text\"}"), metrics)
+  }
+
+  func testThumbnailsOfLargePhotosAreScaledDownAndSmallOnesServedAsTheyAre() async throws {
+    let files = try SearchFixture.files()
+    let service = SearchService(encoder: try QueryEncoder(modelAt: files.model), sets: [:])
+    let photo = files.folder.appendingPathComponent("large.jpg")
+    var pixels = [UInt8](repeating: 90, count: 600 * 400 * 3)
+    for i in 0..<(600 * 400) {
+      pixels[3 * i] = UInt8(i % 251)
+      pixels[3 * i + 1] = UInt8((i / 600) % 256)
+    }
+    try JPEG.encode(RGBImage(width: 600, height: 400, pixels: pixels)).write(to: photo)
+    let (thumb, type) = try await service.thumbnail(photo)
+    XCTAssertEqual(type, "image/jpeg")
+    let small = try ImageFile.decode(thumb)
+    XCTAssertEqual([small.width, small.height], [256, 171])
+    let original = files.corpus.imageURL(files.corpus.pairs[0])!
+    let (same, _) = try await service.thumbnail(original)
+    XCTAssertEqual(same, try Data(contentsOf: original), "a small image is served as it is")
   }
 
   func testBadRequestsGetAJSONMessageAndTheServerServesOn() throws {
