@@ -42,6 +42,24 @@ public final class LoopbackClient {
     try send("POST", path, body: try JSONSerialization.data(withJSONObject: object), headers: ["Content-Type": "application/json"])
   }
 
+  /// Sends raw bytes and reads nothing (a test's half-sent request).
+  public func sendRaw(_ data: Data) throws {
+    if socket < 0 { try connect() }
+    try write(data)
+  }
+
+  /// Reads until the server closes the connection or `seconds` pass; true when it closed.
+  public func waitForClose(seconds: Int) -> Bool {
+    var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+    setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let n = recv(socket, &chunk, chunk.count, 0)
+      if n == 0 { disconnect(); return true }
+      if n < 0 { return false }
+    }
+  }
+
   public func disconnect() {
     if socket >= 0 { close(socket) }
     socket = -1

@@ -70,7 +70,8 @@ public final class Linear: Module {
           // Rows past the batch repeat its last row; their sums are not stored.
           let row = { (j: Int) in UnsafePointer(xs + min(r + j, n - 1) * width) }
           let sums = Self.dots(w + first * width, rows: count, width: width, (row(0), row(1), row(2), row(3)), from: k, to: end)
-          for (j, s) in [sums.0, sums.1, sums.2, sums.3].enumerated() where r + j < n {
+          for j in 0..<min(4, n - r) {
+            let s = j == 0 ? sums.0 : j == 1 ? sums.1 : j == 2 ? sums.2 : sums.3  // no array on this hot path
             for t in 0..<count { out[(r + j) * o + first + t] += s[t] }
           }
         }

@@ -39,11 +39,12 @@ struct BenchServeCommand: ParsableCommand {
     let sets = try IndexSets.open(["image=\(grown.path)"], encoder: encoder)
     let queries = (0..<min(texts.count, 2000)).map { texts.item($0).display }.filter { (try? encoder.encode(text: $0)) != nil }
     guard !queries.isEmpty else { throw CommandError("\(index)/text.cmhindex: no text the model can read, so no queries") }
+    var results = encoding(encoder, queries)
+    if !output.json && !output.quiet { BenchTiming.report(results, json: false) }
     let server = SearchServer(service: SearchService(encoder: encoder, sets: sets), port: 0)
     let running = try server.start()
     defer { running.stop() }
     let port = running.port
-    var results = [BenchResult]()
     for c in counts {
       let r = LoadTest.run(port: port, queries: queries, k: k, connections: c, requests: requests, seconds: seconds)
       let parameters = [("connections", "\(c)"), ("items", "\(items)"), ("bits", "\(images.bits)"), ("k", "\(k)"), ("requests", "\(r.requests)"),
@@ -53,5 +54,14 @@ struct BenchServeCommand: ParsableCommand {
       if !output.json && !output.quiet { BenchTiming.report([results.last!], json: false) }
     }
     if output.json { BenchTiming.report(results, json: true) }
+  }
+
+  /// Encoding text queries alone, in batches of 1 to 32 (what the server's batcher forms): ms a batch.
+  private func encoding(_ encoder: QueryEncoder, _ queries: [String]) -> [BenchResult] {
+    [1, 8, 16, 32].map { n in
+      let batch = (0..<n).map { queries[$0 % queries.count] }
+      let seconds = BenchTiming.median(repeats: 5) { _ = encoder.encode(texts: batch) }
+      return BenchResult(name: "serve.encode_text", unit: "ms", value: seconds * 1000, parameters: [("batch", "\(n)")])
+    }
   }
 }

@@ -181,23 +181,12 @@ final class ServerTests: XCTestCase {
     limits.timeoutSeconds = 1
     let server = try Self.start(limits: limits)
     defer { server.stop() }
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(server.port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    XCTAssertEqual(connected, 0)
     // Headers that promise 1,000 bytes, then 10 of them, then nothing.
-    let head = "POST /api/search/image HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 1000\r\n\r\n0123456789"
-    _ = head.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-    var timeout = timeval(tv_sec: 10, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    let client = LoopbackClient(port: server.port)
+    try client.sendRaw(Data("POST /api/search/image HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 1000\r\n\r\n0123456789".utf8))
     let started = Date()
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while recv(fd, &buffer, buffer.count, 0) > 0 {}  // an answer, if any, then the close
-    XCTAssertLessThan(Date().timeIntervalSince(started), 8, "the stalled connection is closed after about a second, not held")
+    XCTAssertTrue(client.waitForClose(seconds: 10), "the server closes the stalled connection")
+    XCTAssertLessThan(Date().timeIntervalSince(started), 8, "after about a second, not held")
   }
 
   func testConcurrentSearchesAllSucceedAndAgree() throws {
