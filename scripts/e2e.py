@@ -102,10 +102,12 @@ def main():
         browser.wait(THUMBNAILS_LOADED, "the grid of results with thumbnails")
         cards = browser.evaluate("document.querySelectorAll('.card').length")
         groups = browser.evaluate("document.querySelectorAll('.group').length")
+        scored = browser.evaluate("document.querySelectorAll('.meta').length && document.querySelector('.meta').textContent.includes('score')")
         marked = browser.evaluate("document.querySelectorAll('.labels b').length")
         if "q=" not in browser.evaluate("location.search"):
             raise SystemExit("e2e: the search is not in the URL")
-        print(f"e2e: {cards} results in {groups} tie groups, {marked} labels marked as named by the query")
+        order = "re-ranked, each with its score" if scored else f"in {groups} tie groups"
+        print(f"e2e: {cards} results {order}, {marked} labels marked as named by the query")
         browser.screenshot(os.path.join(args.out, "serve-text-search.png"))
         first = browser.evaluate("document.querySelector('.card').dataset.id")
         browser.click(".card")

@@ -3,27 +3,41 @@
 
 import Foundation
 
-/// Memory that holds packed codes: an owned allocation, or a region of a mapped file kept alive here.
-final class CodeMemory: @unchecked Sendable {
-  let words: UnsafePointer<UInt64>
-  private let owned: UnsafeMutablePointer<UInt64>?
+/// Memory that holds items of one type: an owned allocation (zeroed), or a region of a mapped
+/// file kept alive here.
+class MemoryRegion<Element: FixedWidthInteger>: @unchecked Sendable {
+  let base: UnsafePointer<Element>
+  private let owned: UnsafeMutablePointer<Element>?
   private let keepAlive: AnyObject?
 
   init(count: Int) {
-    let p = UnsafeMutablePointer<UInt64>.allocate(capacity: max(count, 1))
+    let p = UnsafeMutablePointer<Element>.allocate(capacity: max(count, 1))
     p.initialize(repeating: 0, count: max(count, 1))
     owned = p
-    words = UnsafePointer(p)
+    base = UnsafePointer(p)
     keepAlive = nil
   }
 
-  init(mapped words: UnsafePointer<UInt64>, owner: AnyObject) {
-    self.words = words
+  init(mapped: UnsafePointer<Element>, owner: AnyObject) {
+    base = mapped
     owned = nil
     keepAlive = owner
   }
 
-  /// Two-word codes split into all first words then all second words, built once on request.
+  var mutableBase: UnsafeMutablePointer<Element> {
+    guard let owned else { preconditionFailure("\(Element.self) items mapped from a file are read-only") }
+    return owned
+  }
+
+  deinit { owned?.deallocate() }
+}
+
+/// Packed codes' memory, with the split of two-word codes into halves built once on request.
+final class CodeMemory: MemoryRegion<UInt64>, @unchecked Sendable {
+  var words: UnsafePointer<UInt64> { base }
+  var mutableWords: UnsafeMutablePointer<UInt64> { mutableBase }
+
+  /// Two-word codes split into all first words then all second words.
   private var split: UnsafeMutablePointer<UInt64>?
   private let lock = NSLock()
 
@@ -37,15 +51,7 @@ final class CodeMemory: @unchecked Sendable {
     return UnsafePointer(p)
   }
 
-  var mutableWords: UnsafeMutablePointer<UInt64> {
-    guard let owned else { preconditionFailure("BinaryCodes: codes mapped from a file are read-only") }
-    return owned
-  }
-
-  deinit {
-    owned?.deallocate()
-    split?.deallocate()
-  }
+  deinit { split?.deallocate() }
 }
 
 public struct BinaryCodes: @unchecked Sendable {

@@ -1,13 +1,16 @@
 // IndexFile: one modality's codes on disk, laid out for mmap, with what to show for each item.
 //
-// Layout (little-endian), version 2: an 80-byte header — magic "CMHINDEX", version u32, bits u32,
+// Layout (little-endian), version 3: an 80-byte header — magic "CMHINDEX", version u32, bits u32,
 // count u64, modality u32, fields per item u32, codes offset u64, strings offset u64, file size u64,
 // the fingerprint of the model that wrote it u64 (0: unknown), the CRC-32 of every byte after the
-// header u32, 12 bytes zero — then the packed codes (count × ⌈bits/64⌉ UInt64 words, bits past the
-// length clear), then the item strings: (count·3 + 1) u64 offsets into a UTF-8 blob holding, per
-// item, its id, what to show (an image path or a text) and its labels (names separated by U+0000,
-// so that any other character, a comma too, may be part of a label).
-// Version 1 (still read): a 64-byte header without the CRC, labels separated by commas.
+// header u32, 4 bytes zero, the offset of the stored outputs u64 (0: none) — then the packed codes
+// (count × ⌈bits/64⌉ UInt64 words, bits past the length clear), then the stored outputs when there
+// are any (count × bits int8, for re-ranking; zero-padded to 8 bytes), then the item strings:
+// (count·3 + 1) u64 offsets into a UTF-8 blob holding, per item, its id, what to show (an image
+// path or a text) and its labels (names separated by U+0000, so that any other character, a comma
+// too, may be part of a label).
+// Version 2 (still read): the same without stored outputs. Version 1 (still read): a 64-byte
+// header without the CRC, labels separated by commas.
 import CLibZ
 import Foundation
 
@@ -34,9 +37,9 @@ public struct IndexItem: Equatable, Sendable {
 
 public struct IndexFile: @unchecked Sendable {
   public static let magic = Data("CMHINDEX".utf8)
-  public static let version: UInt32 = 2
+  public static let version: UInt32 = 3
   static let headerSize = 80, fields = 3, labelSeparator = "\u{0}"
-  static let checksumOffset = 64
+  static let checksumOffset = 64, outputsOffsetField = 72
 
   public let path: String
   public let modality: Modality
@@ -44,7 +47,9 @@ public struct IndexFile: @unchecked Sendable {
   public let modelFingerprint: UInt64?
   /// The codes, read straight from the mapped file.
   public let codes: BinaryCodes
-  /// The format version the file was written in (1: labels comma-separated, no checksum).
+  /// Each item's real-valued output (for re-ranking); nil in files written without them.
+  public let outputs: StoredOutputs?
+  /// The format version the file was written in (1: labels comma-separated, no checksum; 2: no stored outputs).
   public let version: UInt32
   private let file: MappedFile
   private let stringsOffset: Int
@@ -55,8 +60,11 @@ public struct IndexFile: @unchecked Sendable {
   // MARK: Writing
 
   /// Writes codes and items atomically (a temporary file beside the target, then a rename).
-  public static func write(codes: BinaryCodes, modality: Modality, items: [IndexItem], modelFingerprint: UInt64 = 0, to url: URL) throws {
+  public static func write(codes: BinaryCodes, modality: Modality, items: [IndexItem], outputs: StoredOutputs? = nil,
+                           modelFingerprint: UInt64 = 0, to url: URL) throws {
     precondition(items.count == codes.count, "IndexFile.write: \(items.count) items for \(codes.count) codes")
+    precondition(outputs == nil || (outputs!.count == codes.count && outputs!.dimension == codes.bits),
+                 "IndexFile.write: \(outputs?.count ?? 0) stored outputs of \(outputs?.dimension ?? 0) values for \(codes.count) \(codes.bits)-bit codes")
     if let bad = items.first(where: { $0.labels.contains { $0.isEmpty || $0.contains(labelSeparator) } }) {
       throw IndexFileError(path: url.path, problem: "item \(bad.id): a label is empty or holds the character U+0000, which an index cannot store")
     }
@@ -68,7 +76,8 @@ public struct IndexFile: @unchecked Sendable {
         offsets.append(UInt64(blob.count))
       }
     }
-    let stringsOffset = headerSize + codeBytes
+    let outputBytes = outputs.map { ($0.count * $0.dimension + 7) / 8 * 8 } ?? 0
+    let stringsOffset = headerSize + codeBytes + outputBytes
     let size = stringsOffset + offsets.count * 8 + blob.count
     var data = Data(capacity: size)
     data.append(magic)
@@ -76,8 +85,13 @@ public struct IndexFile: @unchecked Sendable {
     append(&data, modality.rawValue); append(&data, UInt32(fields))
     append(&data, UInt64(headerSize)); append(&data, UInt64(stringsOffset)); append(&data, UInt64(size))
     append(&data, modelFingerprint)
-    append(&data, UInt32(0)); append(&data, UInt32(0)); append(&data, UInt64(0))  // CRC-32 (below), reserved
+    append(&data, UInt32(0)); append(&data, UInt32(0))  // CRC-32 (below), reserved
+    append(&data, UInt64(outputs == nil ? 0 : headerSize + codeBytes))
     data.append(Data(bytes: codes.words, count: codeBytes))
+    if let outputs {
+      data.append(Data(buffer: outputs.bytes))
+      data.append(Data(count: outputBytes - outputs.count * outputs.dimension))
+    }
     for o in offsets { append(&data, o) }
     data.append(blob)
     let crc = data.withUnsafeBytes { checksum($0.baseAddress! + headerSize, count: size - headerSize) }
@@ -116,8 +130,8 @@ public struct IndexFile: @unchecked Sendable {
     // 64-bit fields are read as Int by truncation: a damaged one turns negative and fails the
     // range checks below instead of trapping in a conversion.
     let version: UInt32 = file.load(8)
-    guard version == 1 || version == Self.version else {
-      throw fail("index format version \(version), this cmh reads versions 1 and \(Self.version); re-encode the corpus with this cmh")
+    guard (1...Self.version).contains(version) else {
+      throw fail("index format version \(version), this cmh reads versions 1 to \(Self.version); re-encode the corpus with this cmh")
     }
     let headerSize = version == 1 ? 64 : Self.headerSize
     guard file.size >= headerSize else {
@@ -138,8 +152,15 @@ public struct IndexFile: @unchecked Sendable {
       }
     }
     let words = (bits + 63) / 64
-    guard codesOffset == headerSize, count >= 0, count < Int(Int32.max), strings == codesOffset + count * words * 8,
-          strings + (count * Self.fields + 1) * 8 <= size else {
+    let outputsAt = version >= 3 ? file.offset(Self.outputsOffsetField) : 0
+    guard codesOffset == headerSize, count >= 0, count < Int(Int32.max) else {
+      throw fail("the header's sizes do not fit: \(count) codes at byte \(codesOffset), expected at most \(Int32.max) codes at byte \(headerSize)")
+    }
+    let codesEnd = codesOffset + count * words * 8, outputBytes = outputsAt == 0 ? 0 : (count * bits + 7) / 8 * 8
+    guard outputsAt == 0 || outputsAt == codesEnd else {
+      throw fail("the stored outputs start at byte \(outputsAt), not where the codes end (\(codesEnd)): the header is damaged")
+    }
+    guard strings == codesEnd + outputBytes, strings + (count * Self.fields + 1) * 8 <= size else {
       throw fail("the header's sizes do not fit: \(count) codes of \(bits) bits need \(strings) bytes before the item table")
     }
     let blobSize = size - strings - (count * Self.fields + 1) * 8
@@ -156,6 +177,8 @@ public struct IndexFile: @unchecked Sendable {
       throw fail("code \(bad) has bits set past its \(bits) bits: the codes are damaged (every search assumes them clear)")
     }
     codes = BinaryCodes(bits: bits, count: count, memory: CodeMemory(mapped: codeWords, owner: file))
+    outputs = outputsAt == 0 ? nil
+      : StoredOutputs(dimension: bits, count: count, memory: MemoryRegion<Int8>(mapped: (file.bytes + outputsAt).assumingMemoryBound(to: Int8.self), owner: file))
   }
 
   /// The first code whose last word has bits set above `bits` (none when bits fill whole words:

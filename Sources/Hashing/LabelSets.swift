@@ -32,6 +32,11 @@ public struct LabelSets: Sendable {
     return n
   }
 
+  /// How many labels item `i` has.
+  public func size(_ i: Int) -> Int {
+    (0..<wordsPerItem).reduce(0) { $0 + words[i * wordsPerItem + $1].nonzeroBitCount }
+  }
+
   public func subset(_ indices: [Int]) -> LabelSets {
     LabelSets(indices.map { i in (0..<labelCount).filter { words[i * wordsPerItem + $0 / 64] >> UInt64($0 % 64) & 1 == 1 } }, labelCount: labelCount)
   }

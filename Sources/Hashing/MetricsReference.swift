@@ -19,6 +19,8 @@ public enum MetricsReference {
       let relevant = gains.filter { $0 > 0 }.count
       if relevant > 0 { withRelevant += 1 } else { r.queriesWithoutRelevant += 1 }
       r.map += averagePrecision(gains, depth: gains.count)
+      let whole = queryLabels.size(q)
+      if whole > 0 && !gains.isEmpty { r.wholeMatchAt10 += Double(gains.prefix(10).filter { $0 == whole }.count) / Double(min(10, gains.count)) }
       if let k = options.mapAtK { mapAtK += averagePrecision(gains, depth: k) }
       for (c, k) in options.cutoffs.enumerated() {
         let hits = gains.prefix(k).filter { $0 > 0 }.count
@@ -42,6 +44,7 @@ public enum MetricsReference {
       }
     }
     r.map /= n
+    r.wholeMatchAt10 /= n
     if options.mapAtK != nil { r.mapAtK = mapAtK / n }
     if options.ndcgAtK != nil { r.ndcg = ndcg / n }
     r.precisionWithinRadius /= n

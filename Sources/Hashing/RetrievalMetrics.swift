@@ -37,6 +37,8 @@ public struct RetrievalReport: Sendable {
   /// Mean precision and recall of the items within radius r, for r = 0...bits.
   public var curvePrecision = [Double](), curveRecall = [Double]()
   public var ndcg: Double?
+  /// The share of the top 10 results whose labels include every label of the query.
+  public var wholeMatchAt10 = 0.0
   /// MAP@all of a random ranking of the same items (the mean of each query's expected AP).
   public var mapChance = 0.0
   public var queriesWithoutRelevant = 0
@@ -64,7 +66,7 @@ public enum RetrievalMetrics {
 
   /// One query's figures before averaging.
   struct QueryScores {
-    var ap = 0.0, apAtK = 0.0, precisionRadius = 0.0, apRadius = 0.0, ndcg = 0.0
+    var ap = 0.0, apAtK = 0.0, precisionRadius = 0.0, apRadius = 0.0, ndcg = 0.0, wholeMatch = 0.0
     var relevant = 0
     var relevantWithinCutoff = [Int]()
     var cumulativeCount = [Int](), cumulativeRelevant = [Int]()
@@ -134,8 +136,8 @@ public enum RetrievalMetrics {
     let cutoffs = options.cutoffs, lastCutoff = cutoffs.last ?? 0
     var relevantAt = [Int](repeating: 0, count: cutoffs.count)  // relevant items by first cut-off reached
     var apAtK = 0.0, relevantInTopK = 0, dcg = 0.0, apRadius = 0.0, relevantInRadius = 0
-    let radius = options.radius
-    var ap = 0.0
+    let radius = options.radius, whole = queryLabels.size(q)
+    var ap = 0.0, wholeMatches = 0
     for r in 0..<found {
       let i = Int(relevantItems[r]), d = Int(distance[i])
       let rank = base[d] &+ Int(places[r])
@@ -146,7 +148,9 @@ public enum RetrievalMetrics {
       if d <= radius { apRadius += precision; relevantInRadius += 1 }
       if rank <= lastCutoff { relevantAt[firstIndex(in: cutoffs, atLeast: rank)] += 1 }
       if rank <= ndcgK { dcg += Double(gains[i]) / log2(Double(rank + 1)) }
+      if rank <= 10 && Int(gains[i]) == whole { wholeMatches += 1 }
     }
+    result.wholeMatch = n == 0 ? 0 : Double(wholeMatches) / Double(min(10, n))
     result.ap = result.relevant == 0 ? 0 : ap / Double(result.relevant)
     result.apAtK = relevantInTopK == 0 ? 0 : apAtK / Double(relevantInTopK)
     result.apRadius = relevantInRadius == 0 ? 0 : apRadius / Double(relevantInRadius)
@@ -240,6 +244,7 @@ public enum RetrievalMetrics {
     r.map = scores.reduce(0) { $0 + $1.ap } / n
     if options.mapAtK != nil { r.mapAtK = scores.reduce(0) { $0 + $1.apAtK } / n }
     if options.ndcgAtK != nil { r.ndcg = scores.reduce(0) { $0 + $1.ndcg } / n }
+    r.wholeMatchAt10 = scores.reduce(0) { $0 + $1.wholeMatch } / n
     r.precisionWithinRadius = scores.reduce(0) { $0 + $1.precisionRadius } / n
     r.mapWithinRadius = scores.reduce(0) { $0 + $1.apRadius } / n
     let harmonic = harmonicNumber(database)

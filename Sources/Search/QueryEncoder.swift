@@ -26,11 +26,12 @@ public final class QueryEncoder: @unchecked Sendable {
   /// Whether the image tower reads image files (not feature rows).
   public var readsImageFiles: Bool { model.spec.architecture != .mlp }
 
-  /// A text query as codes, with the words the model knew and those it ignored.
+  /// A text query as its code and output, with the words the model knew and those it ignored.
   public struct EncodedText: Sendable {
-    public let codes: BinaryCodes
+    public let query: EncodedQuery
     public let words: [String]
     public let ignored: [String]
+    public var codes: BinaryCodes { query.codes }
   }
 
   /// Encodes several texts in one pass of the text tower (a server's waiting queries share the
@@ -54,36 +55,36 @@ public final class QueryEncoder: @unchecked Sendable {
       }
     }
     let readable = zip(texts, checked).compactMap { text, check in (try? check.get()) != nil ? text : nil }
-    let codes = readable.isEmpty ? BinaryCodes(bits: bits, count: 0) : locked {
+    let encoded: [EncodedQuery] = readable.isEmpty ? [] : locked {
       let rows = vocabulary.encode(readable).rows
-      return model.textCodes(TextInputs(rows: rows, coverage: nil).scaled(model.spec.textScaling))
+      return EncodedQuery.split(model.textOutputs(TextInputs(rows: rows, coverage: nil).scaled(model.spec.textScaling)), bits: bits)
     }
     var next = 0
     return checked.map { check in
       check.map { known, unknown in
         defer { next += 1 }
-        return EncodedText(codes: codes.subset([next]), words: Self.distinct(known), ignored: Self.distinct(unknown))
+        return EncodedText(query: encoded[next], words: Self.distinct(known), ignored: Self.distinct(unknown))
       }
     }
   }
 
   public func encode(text: String) throws -> EncodedText { try encode(texts: [text])[0].get() }
 
-  /// Images already decoded, as codes (one each).
-  public func encode(images: [RGBImage]) throws -> BinaryCodes {
+  /// Images already decoded, as queries (one each).
+  public func encode(images: [RGBImage]) throws -> [EncodedQuery] {
     guard readsImageFiles else { throw SearchError(.unsupported, "\(path): the image tower reads feature rows, not image files") }
     let inputs = ImageInputs.images(images, size: model.spec.inputSize)
-    return locked { model.imageCodes(inputs) }
+    return EncodedQuery.split(locked { model.imageOutputs(inputs) }, bits: bits)
   }
 
-  /// An image file's bytes (JPEG, PNG or WebP) as one code; `name` says where they came from.
-  public func encode(imageData data: Data, name: String) throws -> BinaryCodes {
+  /// An image file's bytes (JPEG, PNG or WebP) as one query; `name` says where they came from.
+  public func encode(imageData data: Data, name: String) throws -> EncodedQuery {
     let image: RGBImage
     do { image = try ImageFile.decode(data) } catch { throw SearchError(.badQuery, "\(name): \(error)") }
-    return try encode(images: [image])
+    return try encode(images: [image])[0]
   }
 
-  public func encode(imageFile url: URL) throws -> BinaryCodes {
+  public func encode(imageFile url: URL) throws -> EncodedQuery {
     let data: Data
     do { data = try Data(contentsOf: url) } catch { throw SearchError(.badQuery, "\(url.path): cannot read the query image: \(error.localizedDescription)") }
     return try encode(imageData: data, name: url.path)

@@ -21,17 +21,19 @@ public enum ResultsPage {
     if answer.target == "image" {
       for r in answer.results {
         page += "<figure><img src=\"\(escape(link(r.image ?? "", from: pageFolder)))\"><figcaption>\(r.rank). \(escape(r.id)) "
-          + "<span class=d>distance \(r.distance) (\(r.tied) tied)</span><br>\(labels(r))</figcaption></figure>\n"
+          + "<span class=d>distance \(r.distance) (\(r.tied) tied)\(score(r))</span><br>\(labels(r))</figcaption></figure>\n"
       }
     } else {
       page += "<ol>\n"
       for r in answer.results {
-        page += "<li>\(escape(r.text ?? "")) <span class=d>(\(escape(r.id)), distance \(r.distance), \(r.tied) tied; \(labels(r)))</span></li>\n"
+        page += "<li>\(escape(r.text ?? "")) <span class=d>(\(escape(r.id)), distance \(r.distance), \(r.tied) tied\(score(r)); \(labels(r)))</span></li>\n"
       }
       page += "</ol>\n"
     }
     return page + "<p class=d>\(escape(answer.ties)).</p>\n"
   }
+
+  private static func score(_ r: SearchResult) -> String { r.score.map { String(format: ", score %.3f", $0) } ?? "" }
 
   /// `path` as a link from a page in `folder`: relative, percent-encoded.
   public static func link(_ path: String, from folder: URL) -> String {

@@ -23,6 +23,8 @@ public struct SearchResult: Codable, Equatable, Sendable {
   public let distance: Int
   /// How many items of the index share this distance (they rank by item position).
   public let tied: Int
+  /// The re-ranking score (higher first); nil without re-ranking.
+  public var score: Double?
   /// The image path (an image index) or the text (a text index).
   public var image: String?
   public var text: String?
@@ -30,8 +32,8 @@ public struct SearchResult: Codable, Equatable, Sendable {
   /// The labels the query names (its words, or the labels of the item searched by).
   public let matched: [String]
 
-  public init(rank: Int, id: String, distance: Int, tied: Int, image: String?, text: String?, labels: [String], matched: [String]) {
-    self.rank = rank; self.id = id; self.distance = distance; self.tied = tied
+  public init(rank: Int, id: String, distance: Int, tied: Int, score: Double? = nil, image: String?, text: String?, labels: [String], matched: [String]) {
+    self.rank = rank; self.id = id; self.distance = distance; self.tied = tied; self.score = score
     self.image = image; self.text = text; self.labels = labels; self.matched = matched
   }
 }
@@ -46,14 +48,51 @@ public struct SearchAnswer: Codable, Equatable, Sendable {
   public let size: Int
   /// Query words outside the model's vocabulary, ignored.
   public var ignored: [String]
+  /// The re-ranking: none, asymmetric, stored, qe or kreciprocal.
+  public let rerank: String
+  /// How the results are ordered, ties included.
   public let ties: String
   public let results: [SearchResult]
 
   public static let tieRule = "equal distances rank by item position"
 
-  public init(query: SearchQuery, target: String, index: String?, size: Int, ignored: [String], ties: String, results: [SearchResult]) {
+  public init(query: SearchQuery, target: String, index: String?, size: Int, ignored: [String], rerank: String = "none", ties: String, results: [SearchResult]) {
     self.query = query; self.target = target; self.index = index; self.size = size
-    self.ignored = ignored; self.ties = ties; self.results = results
+    self.ignored = ignored; self.rerank = rerank; self.ties = ties; self.results = results
+  }
+
+  /// The ordering rule of a search re-ranked by `method` over `candidates` nearest codes.
+  public static func order(_ method: RerankMethod, candidates: Int) -> String {
+    method == .none ? tieRule
+      : "the \(candidates) nearest codes re-ranked by the \(method) score; equal scores by distance, then item position"
+  }
+}
+
+/// How a search orders its results: the re-ranking and its settings.
+public struct Ranking: Sendable, Equatable {
+  public var method: RerankMethod
+  public var settings: RerankSettings
+  /// Whether the method is the default rather than asked for by name: a default that needs stored
+  /// outputs falls back on an index without them, a method asked for is refused there.
+  public var isDefault: Bool
+
+  public init(_ method: RerankMethod, settings: RerankSettings = RerankSettings(), isDefault: Bool = false) {
+    self.method = method; self.settings = settings; self.isDefault = isDefault
+  }
+
+  /// The re-ranking a search uses when none is asked for, chosen by measurement (docs/reranking.md).
+  public static let defaultMethod = RerankMethod.stored
+  /// For an index without stored outputs (written by an older cmh): the best method that needs none.
+  public static let defaultWithoutStoredOutputs = RerankMethod.asymmetric
+
+  public static func standard(_ settings: RerankSettings = RerankSettings()) -> Ranking { Ranking(defaultMethod, settings: settings, isDefault: true) }
+
+  /// This ranking as it applies to `index`.
+  public func applied(to index: IndexFile) throws -> Ranking {
+    guard method.needsStoredOutputs, index.outputs == nil else { return self }
+    if isDefault { return Ranking(Self.defaultWithoutStoredOutputs, settings: settings, isDefault: true) }
+    throw SearchError(.unsupported, "\(index.path) keeps no stored outputs (an index from an older cmh), so it cannot be re-ranked by \(method); "
+                      + "encode the corpus again, or use --rerank asymmetric")
   }
 }
 
@@ -61,28 +100,34 @@ public enum Searcher {
   /// A text query's search: the labels its known words name are marked, the words the model did
   /// not know are listed as ignored.
   public static func search(_ encoded: QueryEncoder.EncodedText, text: String, in index: IndexFile, using searchable: HammingIndex? = nil,
-                            k: Int, threads: Int = HammingSearch.defaultThreads) -> SearchAnswer {
-    var answer = search(encoded.codes, in: index, using: searchable, k: k, query: .text(text), marking: Set(encoded.words), threads: threads)
+                            k: Int, ranking: Ranking = .standard(), threads: Int = HammingSearch.defaultThreads) throws -> SearchAnswer {
+    var answer = try search(encoded.query, in: index, using: searchable, k: k, query: .text(text), marking: Set(encoded.words), ranking: ranking, threads: threads)
     answer.ignored = encoded.ignored
     return answer
   }
 
-  /// The `k` nearest items of `index` to the one code in `code`, with the size of each tie group
-  /// shown and the labels the query names marked.
-  public static func search(_ code: BinaryCodes, in index: IndexFile, using searchable: HammingIndex? = nil, k: Int,
-                            query: SearchQuery, marking named: Set<String> = [], threads: Int = HammingSearch.defaultThreads) -> SearchAnswer {
-    precondition(code.count == 1, "Searcher.search: one query code, got \(code.count)")
+  /// The `k` best items of `index` for `encoded`: its nearest codes, re-ranked as `ranking` says,
+  /// with the size of each tie group shown and the labels the query names marked.
+  public static func search(_ encoded: EncodedQuery, in index: IndexFile, using searchable: HammingIndex? = nil, k: Int,
+                            query: SearchQuery, marking named: Set<String> = [], ranking: Ranking = .standard(),
+                            threads: Int = HammingSearch.defaultThreads) throws -> SearchAnswer {
+    let ranking = try ranking.applied(to: index)
     let wanted = max(0, min(k, index.count))
-    let hits = wanted == 0 ? [] : (searchable ?? HammingIndex(index.codes)).topK(code, k: wanted, threads: threads)[0]
-    let tied = HammingSearch.distanceCounts(code, 0, in: index.codes, upTo: hits.last?.distance ?? 0, threads: threads)
+    let candidates = ranking.method == .none ? wanted : min(max(wanted, ranking.settings.candidates), index.count)
+    let hits = wanted == 0 ? [] : (searchable ?? HammingIndex(index.codes)).topK(encoded.codes, k: candidates, threads: threads)[0]
+    let ranked = Array(Reranker.rerank(hits, query: encoded.output, codes: index.codes, outputs: index.outputs,
+                                       method: ranking.method, settings: ranking.settings).prefix(wanted))
+    let farthest = ranked.map(\.distance).max() ?? 0
+    let tied = HammingSearch.distanceCounts(encoded.codes, 0, in: index.codes, upTo: farthest, threads: threads)
     let lowered = Set(named.map { $0.lowercased() })
-    let results = hits.enumerated().map { rank, hit -> SearchResult in
+    let results = ranked.enumerated().map { rank, hit -> SearchResult in
       let item = index.item(hit.index)
       return SearchResult(rank: rank + 1, id: item.id, distance: hit.distance, tied: tied[hit.distance],
+                          score: ranking.method == .none ? nil : (Double(hit.score) * 10_000).rounded() / 10_000,
                           image: index.modality == .image ? item.display : nil, text: index.modality == .text ? item.display : nil,
                           labels: item.labels, matched: item.labels.filter { lowered.contains($0.lowercased()) })
     }
     return SearchAnswer(query: query, target: index.modality.description, index: nil, size: index.count, ignored: [],
-                        ties: SearchAnswer.tieRule, results: results)
+                        rerank: ranking.method.rawValue, ties: SearchAnswer.order(ranking.method, candidates: candidates), results: results)
   }
 }

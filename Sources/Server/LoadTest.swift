@@ -26,8 +26,11 @@ public enum LoadTest {
     var words = [UInt64](repeating: 0, count: count * per)
     var items = [IndexItem]()
     items.reserveCapacity(count)
+    var sources = [Int]()
+    sources.reserveCapacity(count)
     for i in 0..<count {
       let s = i % source.count
+      sources.append(s)
       for w in 0..<per { words[i * per + w] = source.codes.words[s * per + w] }
       for _ in 0..<Int(random.next() % 4) {
         let bit = Int(random.next() % UInt64(source.bits))
@@ -37,7 +40,7 @@ public enum LoadTest {
       items.append(IndexItem(id: String(format: "load%07d", i), display: item.display, labels: item.labels))
     }
     try IndexFile.write(codes: BinaryCodes(words: words, bits: source.bits), modality: source.modality, items: items,
-                        modelFingerprint: modelFingerprint, to: url)
+                        outputs: source.outputs?.subset(sources), modelFingerprint: modelFingerprint, to: url)
   }
 
   /// Sends text searches from `connections` connections until `requests` are answered or `seconds`

@@ -91,18 +91,27 @@ public struct SearchServer: Sendable {
 
   struct TextRequest: Decodable {
     let query: String
-    var k: Int?, index: String?, target: String?, rerank: Bool?
+    var k: Int?, index: String?, target: String?, rerank: RerankField?
   }
 
   struct ItemRequest: Decodable {
     let id: String
-    var from: String?, k: Int?, index: String?, target: String?, rerank: Bool?
+    var from: String?, k: Int?, index: String?, target: String?, rerank: RerankField?
+  }
+
+  /// "rerank": a method's name, or true (the server's default re-ranking) or false (plain Hamming order).
+  struct RerankField: Decodable {
+    let name: String?, on: Bool?
+    init(from decoder: any Decoder) throws {
+      let value = try decoder.singleValueContainer()
+      if let on = try? value.decode(Bool.self) { self.on = on; name = nil } else { name = try value.decode(String.self); on = nil }
+    }
   }
 
   private func searchText(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
     let body = try await json(TextRequest.self, request)
-    try Self.refuseRerank(body.rerank)
-    return try Self.json(try await service.searchText(body.query, k: body.k, index: body.index, target: try Self.modality(body.target, or: .image)))
+    return try Self.json(try await service.searchText(body.query, k: body.k, index: body.index, target: try Self.modality(body.target, or: .image),
+                                                      ranking: try Self.ranking(body.rerank?.name, on: body.rerank?.on)))
   }
 
   /// An upload (multipart/form-data with a part "image", or an image/* body) or an item id (JSON).
@@ -111,10 +120,10 @@ public struct SearchServer: Sendable {
     let query = request.uri.queryParameters
     if type.lowercased().hasPrefix("application/json") {
       let body = try await json(ItemRequest.self, request)
-      try Self.refuseRerank(body.rerank)
       try Self.checkID(body.id)
       let answer = try service.searchItem(body.id, from: try body.from.map { try Self.modality($0, or: .image) }, k: body.k,
-                                          index: body.index, target: try Self.modality(body.target, or: .text))
+                                          index: body.index, target: try Self.modality(body.target, or: .text),
+                                          ranking: try Self.ranking(body.rerank?.name, on: body.rerank?.on))
       return try Self.json(answer)
     }
     var fields = [String: String](), image: (Data, String)?
@@ -133,7 +142,9 @@ public struct SearchServer: Sendable {
     let k = try Self.integer(fields["k"] ?? query["k"].map(String.init), name: "k")
     let index = fields["index"] ?? query["index"].map(String.init)
     let target = try Self.modality(fields["target"] ?? query["target"].map(String.init), or: .text)
-    return try Self.json(try await service.searchImage(image!.0, name: image!.1, k: k, index: index, target: target))
+    let rerank = fields["rerank"] ?? query["rerank"].map(String.init)
+    let ranking = try Self.ranking(rerank == "true" || rerank == "false" ? nil : rerank, on: rerank == "true" ? true : rerank == "false" ? false : nil)
+    return try Self.json(try await service.searchImage(image!.0, name: image!.1, k: k, index: index, target: target, ranking: ranking))
   }
 
   private func item(_ request: Request, _ context: BasicRequestContext) throws -> Response {
@@ -218,8 +229,15 @@ public struct SearchServer: Sendable {
     }
   }
 
-  static func refuseRerank(_ rerank: Bool?) throws {
-    if rerank == true { throw APIError(.unprocessableContent, "re-ranking is not available in this version of cmh; send \"rerank\": false or leave it out") }
+  /// The ranking a request asks for: a method by name, true or nothing for the default, false for none.
+  static func ranking(_ name: String?, on: Bool?) throws -> Ranking {
+    if let name {
+      guard let method = RerankMethod(rawValue: name) else {
+        throw APIError(.badRequest, "\"rerank\": \"\(name)\" is not a re-ranking; use one of \(RerankMethod.allCases.map(\.rawValue).joined(separator: ", ")), true or false")
+      }
+      return Ranking(method)
+    }
+    return on == false ? Ranking(.none) : .standard()
   }
 
   private static func quietLogger() -> Logger {

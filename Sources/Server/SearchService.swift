@@ -36,7 +36,7 @@ public final class SearchService: @unchecked Sendable {
     throw SearchError(.badQuery, "this server has several index sets (\(sets.keys.sorted().joined(separator: ", "))); name one with \"index\"")
   }
 
-  public func searchText(_ text: String, k: Int?, index: String?, target: Modality = .image) async throws -> SearchAnswer {
+  public func searchText(_ text: String, k: Int?, index: String?, target: Modality = .image, ranking: Ranking = .standard()) async throws -> SearchAnswer {
     guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw SearchError(.badQuery, "the query is empty") }
     guard text.count <= limits.maxQueryCharacters else {
       throw SearchError(.badQuery, "the query has \(text.count) characters; at most \(limits.maxQueryCharacters)")
@@ -44,26 +44,29 @@ public final class SearchService: @unchecked Sendable {
     let set = try set(index)
     let file = try set.file(target)
     let encoded = try await batcher.encode(text)
-    return try search(set: set, k: k) { Searcher.search(encoded, text: text, in: file, using: set.searchable(file.modality), k: $0, threads: 1) }
+    return try search(set: set, k: k) { try Searcher.search(encoded, text: text, in: file, using: set.searchable(file.modality), k: $0, ranking: ranking, threads: 1) }
   }
 
   /// An uploaded image (its bytes; `name` is the upload's file name, for messages).
-  public func searchImage(_ data: Data, name: String, k: Int?, index: String?, target: Modality = .text) async throws -> SearchAnswer {
+  public func searchImage(_ data: Data, name: String, k: Int?, index: String?, target: Modality = .text, ranking: Ranking = .standard()) async throws -> SearchAnswer {
     let set = try set(index)
     let file = try set.file(target)
     let encoder = self.encoder
-    let codes = try await model.run { try encoder.encode(imageData: data, name: name) }
-    return try search(set: set, k: k) { Searcher.search(codes, in: file, using: set.searchable(file.modality), k: $0, query: .image(name), threads: 1) }
+    let encoded = try await model.run { try encoder.encode(imageData: data, name: name) }
+    return try search(set: set, k: k) {
+      try Searcher.search(encoded, in: file, using: set.searchable(file.modality), k: $0, query: .image(name), ranking: ranking, threads: 1)
+    }
   }
 
   /// Searches by an item of the set: its code in the index of `from` (the image index when the
   /// item is there and `from` is not given), its labels marked.
-  public func searchItem(_ id: String, from: Modality?, k: Int?, index: String?, target: Modality) throws -> SearchAnswer {
+  public func searchItem(_ id: String, from: Modality?, k: Int?, index: String?, target: Modality, ranking: Ranking = .standard()) throws -> SearchAnswer {
     let set = try set(index)
     let (source, position) = try locate(id, in: set, modality: from)
     let labels = Set(source.item(position).labels), file = try set.file(target)
     return try search(set: set, k: k) {
-      Searcher.search(source.codes.subset([position]), in: file, using: set.searchable(target), k: $0, query: .item(id), marking: labels, threads: 1)
+      try Searcher.search(.item(position, of: source), in: file, using: set.searchable(target), k: $0, query: .item(id), marking: labels,
+                          ranking: ranking, threads: 1)
     }
   }
 
@@ -117,10 +120,10 @@ public final class SearchService: @unchecked Sendable {
   }
 
   /// `search(k)` with k checked against the limits, the answer named by its set.
-  private func search(set: SearchIndexSet, k: Int?, _ search: (Int) -> SearchAnswer) throws -> SearchAnswer {
+  private func search(set: SearchIndexSet, k: Int?, _ search: (Int) throws -> SearchAnswer) throws -> SearchAnswer {
     let k = k ?? limits.defaultResults
     guard k >= 1, k <= limits.maxResults else { throw SearchError(.badQuery, "k is \(k); it must be 1 to \(limits.maxResults)") }
-    var answer = search(k)
+    var answer = try search(k)
     answer.index = set.name
     return answer
   }

@@ -1,6 +1,7 @@
 // WebPage: the search page `GET /` serves — one self-contained HTML file (no downloads): a search
 // box, image upload by picker or drag-and-drop, a direction switch, an index picker, and a grid of
-// results in tie groups; clicking a result searches by it, and the search lives in the URL.
+// results (in tie groups when ranked by Hamming distance alone, with each result's score when
+// re-ranked); clicking a result searches by it, and the search lives in the URL.
 
 enum WebPage {
   static let html = #"""
@@ -35,6 +36,7 @@ main{padding:16px 20px}
 <input id="q" name="q" placeholder="Describe what to find, or drop an image" autocomplete="off">
 <select id="target" title="what to find"><option value="image">find images</option><option value="text">find texts</option></select>
 <select id="index" title="index set"></select>
+<select id="rerank" title="order of the nearest codes"><option value="">default order</option><option value="none">Hamming distance only</option><option value="stored">re-rank: stored outputs</option><option value="asymmetric">re-rank: asymmetric</option><option value="qe">re-rank: query expansion</option><option value="kreciprocal">re-rank: k-reciprocal</option></select>
 <select id="k" title="results"><option>10</option><option selected>20</option><option>50</option><option>100</option></select>
 <button type="submit">Search</button>
 <label id="drop">image: <input type="file" id="file" accept="image/jpeg,image/png,image/webp"></label>
@@ -59,7 +61,9 @@ function setState(params, push) {
   if (push) history.pushState(null, "", url); else history.replaceState(null, "", url);
 }
 
-function common() { return {k: Number($("k").value), index: $("index").value || undefined, target: $("target").value}; }
+function common() {
+  return {k: Number($("k").value), index: $("index").value || undefined, target: $("target").value, rerank: $("rerank").value || undefined};
+}
 
 async function run(params) {
   const mine = ++busy;
@@ -84,7 +88,7 @@ async function upload(file) {
   const form = new FormData();
   form.append("image", file, file.name);
   const c = common();
-  form.append("k", c.k); form.append("target", c.target); if (c.index) form.append("index", c.index);
+  form.append("k", c.k); form.append("target", c.target); if (c.index) form.append("index", c.index); if (c.rerank) form.append("rerank", c.rerank);
   $("query").innerHTML = '<img alt="query" src="' + URL.createObjectURL(file) + '">';
   try { const answer = await api("/api/search/image", {method: "POST", body: form}); if (mine === busy) show(answer); }
   catch (e) { if (mine === busy) { $("status").textContent = ""; $("error").textContent = e.message; } }
@@ -103,9 +107,11 @@ function show(a) {
   } else if (q.kind === "text") { $("query").innerHTML = ""; }
   $("status").textContent = a.results.length + " of " + a.size + " " + a.target + "s" + (a.index ? " in “" + a.index + "”" : "") +
     (a.ignored && a.ignored.length ? "; not in the vocabulary, ignored: " + a.ignored.join(", ") : "") + " — " + a.ties;
-  let html = "", last = -1;
+  // Ranked by distance alone, results come in tie groups; re-ranked, they come in one grid, each with its score.
+  const grouped = a.rerank === "none";
+  let html = grouped ? "" : '<div class="group"><div class="grid">', last = grouped ? -1 : 0;
   for (const r of a.results) {
-    if (r.distance !== last) {
+    if (grouped && r.distance !== last) {
       if (last >= 0) html += "</div></div>";
       html += '<div class="group"><h2>distance ' + r.distance + " — " + r.tied + " item" + (r.tied === 1 ? "" : "s") + " of the index at this distance</h2><div class=\"grid\">";
       last = r.distance;
@@ -113,7 +119,9 @@ function show(a) {
     const labels = r.labels.map(l => r.matched.includes(l) ? "<b>" + esc(l) + "</b>" : esc(l)).join(", ");
     html += '<div class="card" data-id="' + esc(r.id) + '" data-from="' + a.target + '" title="search by this ' + a.target + '">' +
       (r.image !== undefined ? '<img loading="lazy" alt="' + esc(r.id) + '" src="' + imageURL(r.id, a.index) + '">' : '<div class="text">' + esc(r.text) + "</div>") +
-      '<div class="meta">' + r.rank + ". " + esc(r.id) + " · distance " + r.distance + "</div>" + '<div class="labels">' + labels + "</div></div>";
+      '<div class="meta">' + r.rank + ". " + esc(r.id) + " · distance " + r.distance +
+      (grouped ? "" : " (" + r.tied + " tied) · score " + (r.score === undefined ? "–" : r.score.toFixed(3))) + "</div>" +
+      '<div class="labels">' + labels + "</div></div>";
   }
   if (last >= 0) html += "</div></div>";
   $("results").innerHTML = html || "<p>No results.</p>";
@@ -130,6 +138,7 @@ $("results").addEventListener("click", e => {
 function withOptions(p) {
   p.set("target", $("target").value); p.set("k", $("k").value);
   if ($("index").value) p.set("index", $("index").value); else p.delete("index");
+  if ($("rerank").value) p.set("rerank", $("rerank").value); else p.delete("rerank");
   return p;
 }
 
@@ -153,6 +162,7 @@ function load() {
   if (p.get("target")) $("target").value = p.get("target");
   if (p.get("k")) $("k").value = p.get("k");
   if (p.get("index")) $("index").value = p.get("index");
+  $("rerank").value = p.get("rerank") || "";
   run(p);
 }
 

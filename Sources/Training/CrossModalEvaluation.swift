@@ -8,16 +8,30 @@ public struct CodeSet: Sendable {
   public var image: BinaryCodes
   public var text: BinaryCodes
   public var labels: LabelSets
+  /// The towers' real-valued outputs behind the codes (row-major, `bits` a row), for re-ranking;
+  /// empty when only the codes are known.
+  public var imageOutputs: [Float], textOutputs: [Float]
 
-  public init(image: BinaryCodes, text: BinaryCodes, labels: LabelSets) {
+  public init(image: BinaryCodes, text: BinaryCodes, labels: LabelSets, imageOutputs: [Float] = [], textOutputs: [Float] = []) {
     self.image = image
     self.text = text
     self.labels = labels
+    self.imageOutputs = imageOutputs
+    self.textOutputs = textOutputs
   }
 
   /// The items at `indices` (queries with a tail label, say).
   public func subset(_ indices: [Int]) -> CodeSet {
-    CodeSet(image: image.subset(indices), text: text.subset(indices), labels: labels.subset(indices))
+    let rows = { (values: [Float], bits: Int) in values.isEmpty ? [] : indices.flatMap { values[$0 * bits..<($0 + 1) * bits] } }
+    return CodeSet(image: image.subset(indices), text: text.subset(indices), labels: labels.subset(indices),
+                   imageOutputs: rows(imageOutputs, image.bits), textOutputs: rows(textOutputs, text.bits))
+  }
+
+  /// The outputs of one modality as an index stores them (int8), when known.
+  public func stored(_ modality: Modality) -> StoredOutputs? {
+    let values = modality == .image ? imageOutputs : textOutputs, codes = modality == .image ? image : text
+    guard !values.isEmpty else { return nil }
+    return values.withUnsafeBufferPointer { StoredOutputs(quantizing: $0.baseAddress!, count: codes.count, dimension: codes.bits) }
   }
 }
 
@@ -43,22 +57,36 @@ public enum CrossModalEvaluation {
 
   /// Codes of both modalities from inputs already loaded.
   public static func codes(_ model: CrossModalModel, images: ImageInputs, texts: TextInputs, labels: LabelSets, progress: (Int) -> Void = { _ in }) -> CodeSet {
-    let imageCodes = model.imageCodes(images) { progress($0 / 2) }
-    let textCodes = model.textCodes(texts) { progress(images.count / 2 + $0 / 2) }
-    return CodeSet(image: imageCodes, text: textCodes, labels: labels)
+    let bits = model.spec.bits
+    let imageOutputs = model.imageOutputs(images) { progress($0 / 2) }
+    let textOutputs = model.textOutputs(texts) { progress(images.count / 2 + $0 / 2) }
+    return CodeSet(image: BinaryCodes(signs: imageOutputs.data, count: images.count, bits: bits),
+                   text: BinaryCodes(signs: textOutputs.data, count: texts.count, bits: bits), labels: labels,
+                   imageOutputs: Array(UnsafeBufferPointer(start: imageOutputs.data, count: images.count * bits)),
+                   textOutputs: Array(UnsafeBufferPointer(start: textOutputs.data, count: texts.count * bits)))
   }
 
   public static func labels(_ corpus: Corpus, _ pairs: [Int]) -> LabelSets {
     LabelSets(pairs.map { corpus.pairs[$0].labels }, labelCount: corpus.info.labels.count)
   }
 
-  /// The report for each direction asked for.
+  /// The report for each direction asked for. With a re-ranking, the retrieval set's outputs are
+  /// quantised as an index stores them, and the queries' outputs are used as computed.
   public static func evaluate(queries: CodeSet, retrieval: CodeSet, directions: [Direction] = Direction.allCases,
-                              options: EvaluationOptions = EvaluationOptions()) -> [(Direction, RetrievalReport)] {
-    directions.map { d in
-      let q = d == .i2t || d == .i2i ? queries.image : queries.text
-      let r = d == .t2i || d == .i2i ? retrieval.image : retrieval.text
-      return (d, RetrievalMetrics.evaluate(queries: q, queryLabels: queries.labels, database: r, databaseLabels: retrieval.labels, options: options))
+                              options: EvaluationOptions = EvaluationOptions(), rerank: RerankMethod = .none,
+                              settings: RerankSettings = RerankSettings()) -> [(Direction, RetrievalReport)] {
+    let stored = rerank == .none ? [:] : [Modality.image: retrieval.stored(.image), .text: retrieval.stored(.text)]
+    return directions.map { d in
+      let fromImage = d == .i2t || d == .i2i, toImage = d == .t2i || d == .i2i
+      let q = fromImage ? queries.image : queries.text, r = toImage ? retrieval.image : retrieval.text
+      guard rerank != .none else {
+        return (d, RetrievalMetrics.evaluate(queries: q, queryLabels: queries.labels, database: r, databaseLabels: retrieval.labels, options: options))
+      }
+      let outputs = fromImage ? queries.imageOutputs : queries.textOutputs
+      precondition(!outputs.isEmpty, "evaluate: re-ranking needs the queries' outputs")
+      return (d, RerankedMetrics.evaluate(queries: q, queryOutputs: outputs, queryLabels: queries.labels, database: r,
+                                          databaseOutputs: stored[toImage ? .image : .text] ?? nil, databaseLabels: retrieval.labels,
+                                          method: rerank, settings: settings, options: options))
     }
   }
 }

@@ -1,7 +1,6 @@
-// Encoder: a trained model's continuous outputs and binary codes (b = sign(f(x)), 0 → +1) for
-// whole sets of images or texts, in evaluation mode and in batches.
+// Encoder: a trained model's continuous outputs for whole sets of images or texts, in evaluation
+// mode and in batches (the codes are their signs, b = sign(f(x)), 0 → +1: `BinaryCodes(signs:)`).
 
-import Hashing
 import Tensor
 
 extension CrossModalModel {
@@ -15,16 +14,6 @@ extension CrossModalModel {
   public func textOutputs(_ inputs: TextInputs, batchSize: Int = 256, progress: (Int) -> Void = { _ in }) -> Tensor {
     text.setTraining(false)
     return Self.stacked(inputs.count, bits: spec.bits, batchSize: batchSize, progress: progress) { rows in text.infer(sparse: inputs.batch(rows)) }
-  }
-
-  public func imageCodes(_ inputs: ImageInputs, progress: (Int) -> Void = { _ in }) -> BinaryCodes {
-    let out = imageOutputs(inputs, progress: progress)
-    return BinaryCodes(signs: out.data, count: inputs.count, bits: spec.bits)
-  }
-
-  public func textCodes(_ inputs: TextInputs, progress: (Int) -> Void = { _ in }) -> BinaryCodes {
-    let out = textOutputs(inputs, progress: progress)
-    return BinaryCodes(signs: out.data, count: inputs.count, bits: spec.bits)
   }
 
   private static func stacked(_ n: Int, bits: Int, batchSize: Int, progress: (Int) -> Void, _ forward: ([Int]) -> Tensor) -> Tensor {

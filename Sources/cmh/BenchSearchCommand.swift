@@ -36,10 +36,53 @@ struct BenchSearchCommand: ParsableCommand {
         progress(results.last!)
       }
     }
+    results += reranking(&random)
     for bits in [64, 32] { results.append(try indexOpening(&random, bits: bits)) }
     results += radiusSearch(&random)
     results += meanAveragePrecision(&random)
     BenchTiming.report(results, json: output.json)
+  }
+
+  /// Two-stage search over a million 64-bit codes with stored outputs: the nearest 1,000 codes
+  /// re-ranked, the best k kept; one query at a time and batched, beside plain top-k in the same
+  /// run; and k-reciprocal re-ranking of 1,000 candidates alone, on one thread.
+  private func reranking(_ random: inout RandomGenerator) -> [BenchResult] {
+    let bits = 64, settings = RerankSettings(candidates: 1000)
+    let gaussian = { (r: inout RandomGenerator) -> Float in Float(r.next() % 2001) / 1000 - 1 }
+    let values = (0..<(database * bits)).map { _ in gaussian(&random) }
+    let codes = values.withUnsafeBufferPointer { BinaryCodes(signs: $0.baseAddress!, count: database, bits: bits) }
+    let stored = values.withUnsafeBufferPointer { StoredOutputs(quantizing: $0.baseAddress!, count: database, dimension: bits) }
+    let outputs = (0..<(queries * bits)).map { _ in gaussian(&random) }
+    let query = outputs.withUnsafeBufferPointer { BinaryCodes(signs: $0.baseAddress!, count: queries, bits: bits) }
+    var results = [BenchResult]()
+    for threads in [1, 2] {
+      let base = [("n", "\(database)"), ("bits", "\(bits)"), ("k", "\(k)"), ("candidates", "\(settings.candidates)"), ("threads", "\(threads)")]
+      let singles = min(queries, 200)
+      // "none" is plain top-k through the same call: the figure the others are held against.
+      for method in [RerankMethod.none, .stored, .asymmetric, .qe] {
+        let single = BenchTiming.times(repeats: repeats) {
+          for q in 0..<singles {
+            _ = Reranker.search(query.subset([q]), outputs: Array(outputs[q * bits..<(q + 1) * bits]), in: codes, stored: stored, k: k,
+                                method: method, settings: settings, threads: threads)
+          }
+        }
+        results.append(BenchResult(rate: "search.rerank.\(method).single", unit: "queries/s", items: singles, seconds: single, parameters: base))
+        let batched = BenchTiming.times(repeats: repeats) {
+          _ = Reranker.search(query, outputs: outputs, in: codes, stored: stored, k: k, method: method, settings: settings, threads: threads)
+        }
+        results.append(BenchResult(rate: "search.rerank.\(method).batched", unit: "queries/s", items: queries, seconds: batched, parameters: base))
+        progress(results.last!)
+      }
+    }
+    let candidates = HammingSearch.topK(query.subset(Array(0..<20)), in: codes, k: settings.candidates, threads: 1)
+    let seconds = BenchTiming.median(repeats: repeats) {
+      for (q, hits) in candidates.enumerated() {
+        _ = Reranker.rerank(hits, query: Array(outputs[q * bits..<(q + 1) * bits]), codes: codes, outputs: stored, method: .kreciprocal, settings: settings)
+      }
+    }
+    results.append(BenchResult(name: "rerank.kreciprocal", unit: "ms", value: seconds * 1000 / Double(candidates.count),
+                               parameters: [("candidates", "\(settings.candidates)"), ("bits", "\(bits)"), ("threads", "1")]))
+    return results
   }
 
   /// Radius 2 by scan and by multi-index hashing, on two databases: uniform random codes queried

@@ -2,6 +2,8 @@
 
 import ArgumentParser
 import Foundation
+import Hashing
+import Search
 import Tensor
 
 @main
@@ -45,6 +47,32 @@ struct RankingOptions: ParsableArguments {
 
   func validate() throws {
     guard k >= 1, radius >= 0 else { throw ValidationError("--k must be at least 1 and --radius not negative") }
+  }
+}
+
+/// How results are ordered after the Hamming scan, shared by `search`, `eval` and `index eval`.
+struct RerankOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("Re-ranking of the nearest codes: \(RerankMethod.allCases.map(\.rawValue).joined(separator: ", ")); `cmh eval` also takes all (one column each). (default: \(Ranking.defaultMethod))",
+                             valueName: "method"))
+  var rerank: String?
+  @Option(parsing: .unconditional, help: "Nearest codes handed to the re-ranking.") var candidates = RerankSettings().candidates
+
+  func validate() throws {
+    guard candidates >= 1 else { throw ValidationError("--candidates must be at least 1") }
+    if let rerank, rerank != "all", RerankMethod(rawValue: rerank) == nil {
+      throw ValidationError("--rerank \(rerank): expected one of \(RerankMethod.allCases.map(\.rawValue).joined(separator: ", ")), or all (eval)")
+    }
+  }
+
+  /// The rankings asked for: the default, one by name, or every method for `all` (where allowed).
+  func rankings(allowingAll allowed: Bool) throws -> [Ranking] {
+    let settings = RerankSettings(candidates: candidates)
+    guard let rerank else { return [.standard(settings)] }
+    if rerank == "all" {
+      guard allowed else { throw ValidationError("--rerank all: a search uses one re-ranking; `cmh eval --rerank all` compares them") }
+      return RerankMethod.allCases.map { Ranking($0, settings: settings) }
+    }
+    return [Ranking(RerankMethod(rawValue: rerank)!, settings: settings)]
   }
 }
 

@@ -44,8 +44,10 @@ struct DemoCommand: ParsableCommand {
     let splits = corpus.splits!
     let q = try ModelInputs.codes(model, corpus: corpus, pairs: splits.query, label: "encoding queries", quiet: output.quiet)
     let r = try ModelInputs.codes(model, corpus: corpus, pairs: splits.retrieval, label: "encoding retrieval set", quiet: output.quiet)
-    let reports = CrossModalEvaluation.evaluate(queries: q, retrieval: r, options: EvaluationOptions(cutoffs: [100], ndcgAtK: 100))
-    say("\nMAP@all, \(splits.query.count) queries × \(splits.retrieval.count) items, \(bits) bits (ties rank by item position):")
+    let ranking = Ranking.standard()
+    let reports = CrossModalEvaluation.evaluate(queries: q, retrieval: r, options: EvaluationOptions(cutoffs: [100], ndcgAtK: 100),
+                                                rerank: ranking.method, settings: ranking.settings)
+    say("\nMAP@all, \(splits.query.count) queries × \(splits.retrieval.count) items, \(bits) bits (order: \(SearchAnswer.order(ranking.method, candidates: ranking.settings.candidates))):")
     for (direction, report) in reports {
       if output.json {
         let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
@@ -62,7 +64,7 @@ struct DemoCommand: ParsableCommand {
     try FileManager.default.createDirectory(at: indexFolder, withIntermediateDirectories: true)
     let fingerprint = model.fingerprint()
     for (modality, codes) in [(Modality.image, r.image), (.text, r.text)] {
-      try IndexFile.write(codes: codes, modality: modality, items: IndexItems.of(corpus, splits.retrieval, modality: modality),
+      try IndexFile.write(codes: codes, modality: modality, items: IndexItems.of(corpus, splits.retrieval, modality: modality), outputs: r.stored(modality),
                           modelFingerprint: fingerprint, to: indexFolder.appendingPathComponent("\(modality).cmhindex"))
     }
     try searches(model: modelURL, index: indexFolder, corpus: corpus, folder: folder)
@@ -83,11 +85,11 @@ struct DemoCommand: ParsableCommand {
     let pages = (folder.appendingPathComponent("text2image.html").path, folder.appendingPathComponent("image2text.html").path)
     say("\ncmh search text2image \(model.lastPathComponent) index/image.cmhindex \"\(text)\" -k 5")
     let encoded = try encoder.encode(text: text)
-    try SearchOutput.show(Searcher.search(encoded, text: text, in: try open(.image), k: 5),
+    try SearchOutput.show(try Searcher.search(encoded, text: text, in: try open(.image), k: 5),
                           json: output.json, quiet: true, html: pages.0)
     let labels = query.labels.map { corpus.info.labels[$0] }
     say("\ncmh search image2text \(model.lastPathComponent) index/text.cmhindex \(image.path) -k 5   (labels of the query: \(labels.joined(separator: ", ")))")
-    try SearchOutput.show(Searcher.search(try encoder.encode(imageFile: image), in: try open(.text), k: 5, query: .image(image.path), marking: Set(labels)),
+    try SearchOutput.show(try Searcher.search(try encoder.encode(imageFile: image), in: try open(.text), k: 5, query: .image(image.path), marking: Set(labels)),
                           json: output.json, quiet: true, html: pages.1)
     say("\nresult pages: \(pages.0)\n              \(pages.1)")
     say("\nto search from a web page: cmh serve --model \(model.path) --index \(index.path)")

@@ -42,7 +42,7 @@ struct EncodeCommand: ParsableCommand {
         let codes = try ModelInputs.codes(trained, corpus: loaded, pairs: pairs, label: "encoding \(set)", quiet: output.quiet)
         for (modality, binary) in [(Modality.image, codes.image), (.text, codes.text)] {
           let name = "\(prefix)\(modality).cmhindex", path = folder.appendingPathComponent(name).path
-          try IndexFile.write(codes: binary, modality: modality, items: IndexItems.of(loaded, pairs, modality: modality),
+          try IndexFile.write(codes: binary, modality: modality, items: IndexItems.of(loaded, pairs, modality: modality), outputs: codes.stored(modality),
                               modelFingerprint: fingerprint, to: temporary.appendingPathComponent(name))
           let rate = Double(pairs.count) / Date().timeIntervalSince(started)
           written.append(output.json

@@ -7,6 +7,7 @@ import ArgumentParser
 import Corpus
 import Foundation
 import Hashing
+import Search
 import Training
 
 struct EvalCommand: ParsableCommand {
@@ -17,6 +18,7 @@ struct EvalCommand: ParsableCommand {
 
   @Argument(help: "Model files, then the corpus directory.") var paths: [String]
   @OptionGroup var ranking: RankingOptions
+  @OptionGroup var reranking: RerankOptions
   @Option(help: "Write precision-recall curves as SVG files into this folder.") var svg: String?
   @Flag(help: "Comma-separated values instead of a table.") var csv = false
   @OptionGroup var output: OutputOptions
@@ -29,7 +31,7 @@ struct EvalCommand: ParsableCommand {
   var radius: Int { ranking.radius }
 
   struct Result {
-    let model: String, bits: Int, direction: Direction, report: RetrievalReport
+    let model: String, bits: Int, rerank: RerankMethod, direction: Direction, report: RetrievalReport
   }
 
   func run() throws {
@@ -37,6 +39,7 @@ struct EvalCommand: ParsableCommand {
     let corpus = try Corpus.load(URL(fileURLWithPath: paths.last!))
     let splits = try ModelInputs.splits(corpus)
     var results = [Result]()
+    let rankings = try reranking.rankings(allowingAll: true)
     for path in paths.dropLast() {
       let model = try ModelInputs.model(path)
       guard model.spec.labels.count == corpus.info.labels.count else {
@@ -44,49 +47,57 @@ struct EvalCommand: ParsableCommand {
       }
       let q = try ModelInputs.codes(model, corpus: corpus, pairs: splits.query, label: "encoding queries", quiet: output.quiet)
       let r = try ModelInputs.codes(model, corpus: corpus, pairs: splits.retrieval, label: "encoding retrieval set", quiet: output.quiet)
-      let options = EvaluationOptions(cutoffs: [k], ndcgAtK: k, radius: radius)
-      for (direction, report) in CrossModalEvaluation.evaluate(queries: q, retrieval: r, options: options) {
-        results.append(Result(model: path, bits: model.spec.bits, direction: direction, report: report))
+      let options = EvaluationOptions(mapAtK: k, cutoffs: [k], ndcgAtK: k, radius: radius)
+      for ranking in rankings {
+        let reports = CrossModalEvaluation.evaluate(queries: q, retrieval: r, options: options, rerank: ranking.method, settings: ranking.settings)
+        results += reports.map { Result(model: path, bits: model.spec.bits, rerank: ranking.method, direction: $0, report: $1) }
       }
     }
-    print(render(results, corpus: corpus.info.name))
+    print(render(results, corpus: corpus.info.name, order: SearchAnswer.order(rankings.count == 1 ? rankings[0].method : .stored, candidates: reranking.candidates)))
     fflush(stdout)  // the table before the "wrote" lines on stderr, also when both go to one pipe
     if svg != nil { try writeCurves(results) }
   }
 
-  private func render(_ results: [Result], corpus: String) -> String {
+  private func render(_ results: [Result], corpus: String, order: String) -> String {
     let f = { (x: Double) in String(format: "%.4f", x) }
     if output.json {
       return results.map { r in
         let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
-        return JSONLine([("direction", .string(r.direction.rawValue)), ("bits", .int(r.bits)), ("map", n(r.report.map)), ("map_chance", n(r.report.mapChance)),
+        return JSONLine([("direction", .string(r.direction.rawValue)), ("bits", .int(r.bits)), ("rerank", .string(r.rerank.rawValue)),
+                         ("map", n(r.report.map)), ("map_chance", n(r.report.mapChance)), ("map_at_k", n(r.report.mapAtK ?? 0)),
                          ("ndcg_at_k", n(r.report.ndcg ?? 0)), ("precision_at_k", n(r.report.precisionAtK.first ?? 0)), ("k", .int(k)),
+                         ("whole_match_at_10", n(r.report.wholeMatchAt10)),
                          ("precision_radius", n(r.report.precisionWithinRadius)), ("map_radius", n(r.report.mapWithinRadius)), ("radius", .int(radius)),
                          ("queries", .int(r.report.queries)), ("retrieval", .int(r.report.database)),
                          ("queries_without_relevant", .int(r.report.queriesWithoutRelevant)), ("model", .string(r.model))]).text
       }.joined(separator: "\n")
     }
     if csv {
-      return (["model,bits,direction,map,map_chance,ndcg_at_\(k),precision_at_\(k),precision_radius_\(radius),map_radius_\(radius)"] + results.map {
-        "\($0.model),\($0.bits),\($0.direction.rawValue),\(f($0.report.map)),\(f($0.report.mapChance)),\(f($0.report.ndcg ?? 0)),\(f($0.report.precisionAtK.first ?? 0)),\(f($0.report.precisionWithinRadius)),\(f($0.report.mapWithinRadius))"
+      return (["model,bits,rerank,direction,map,map_chance,map_at_\(k),ndcg_at_\(k),precision_at_\(k),whole_match_at_10,precision_radius_\(radius),map_radius_\(radius)"] + results.map {
+        "\($0.model),\($0.bits),\($0.rerank),\($0.direction.rawValue),\(f($0.report.map)),\(f($0.report.mapChance)),\(f($0.report.mapAtK ?? 0)),\(f($0.report.ndcg ?? 0)),\(f($0.report.precisionAtK.first ?? 0)),\(f($0.report.wholeMatchAt10)),\(f($0.report.precisionWithinRadius)),\(f($0.report.mapWithinRadius))"
       }).joined(separator: "\n")
     }
-    // Columns are named by code length, or by model file when two models share one.
+    // Columns are named by code length, or by model file when two models share one; with several
+    // re-rankings, each model has one column per re-ranking.
     let bits = paths.dropLast().map { path in results.first { $0.model == path }!.bits }
-    let names = Set(bits).count == bits.count ? bits.map { "\($0) bits" }
+    let models = Set(bits).count == bits.count ? bits.map { "\($0) bits" }
       : paths.dropLast().map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+    let methods = RerankMethod.allCases.filter { m in results.contains { $0.rerank == m } }.map(\.rawValue)
+    let names = methods.count == 1 ? models : models.flatMap { m in methods.map { "\(m) \($0)" } }
+    let columns = { (d: Direction) in results.filter { $0.direction == d } }
     let width = max(9, names.map(\.count).max() ?? 0)
     let header = "task".padding(toLength: 14, withPad: " ", startingAt: 0) + names.map { Self.right($0, width) }.joined(separator: " ")
-    var lines = ["\(corpus): \(results.first?.report.queries ?? 0) queries × \(results.first?.report.database ?? 0) items (ties: equal distance ranks by item position)"]
+    var lines = ["\(corpus): \(results.first?.report.queries ?? 0) queries × \(results.first?.report.database ?? 0) items (order: \(methods.count == 1 ? order : "per column"))"]
     for (title, value) in [("MAP@all", { (r: RetrievalReport) in r.map }), ("NDCG@\(k) (gain: shared labels)", { $0.ndcg ?? 0 }),
-                           ("precision@\(k)", { $0.precisionAtK.first ?? 0 }),
+                           ("MAP@\(k)", { $0.mapAtK ?? 0 }), ("precision@\(k)", { $0.precisionAtK.first ?? 0 }),
+                           ("whole matches@10 (every label of the query)", { $0.wholeMatchAt10 }),
                            ("precision within radius \(radius)", { $0.precisionWithinRadius }),
                            ("MAP within radius \(radius)", { $0.mapWithinRadius })] {
       // MAP@all stands beside its chance level: the MAP of a random ranking of the same items.
       let chance = title == "MAP@all"
       lines += ["", title, header + (chance ? " " + Self.right("chance", width) : "")]
       for d in Direction.allCases {
-        let row = results.filter { $0.direction == d }
+        let row = columns(d)
         let cells = row.map { Self.right(f(value($0.report)), width) } + (chance ? [Self.right(f(row.first?.report.mapChance ?? 0), width)] : [])
         lines.append(d.title.padding(toLength: 14, withPad: " ", startingAt: 0) + cells.joined(separator: " "))
       }
@@ -102,7 +113,7 @@ struct EvalCommand: ParsableCommand {
     guard let svg else { return }
     try FileManager.default.createDirectory(atPath: svg, withIntermediateDirectories: true)
     for d in Direction.allCases {
-      let series = results.filter { $0.direction == d }.map { r in
+      let series = results.filter { $0.direction == d && $0.rerank == results[0].rerank }.map { r in
         ("\(r.bits) bits", zip(r.report.curveRecall, r.report.curvePrecision).map { ($0, $1) })
       }
       let plot = SVGPlot(title: "Precision-recall over Hamming radius, \(d.title)", xLabel: "recall", yLabel: "precision", series: series)

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Hashing
+import Search
 
 struct IndexEvalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -14,6 +15,7 @@ struct IndexEvalCommand: ParsableCommand {
   @Argument(help: "Index of the queries (its items' labels are used).") var queries: String
   @Argument(help: "Index searched (its items' labels are used).") var retrieval: String
   @OptionGroup var ranking: RankingOptions
+  @OptionGroup var reranking: RerankOptions
   @Option(help: "Write the precision-recall and precision@k curves as SVG files into this folder.") var svg: String?
   @Flag(help: "Comma-separated values instead of a table.") var csv = false
   @Flag(help: "Compare indexes that different models wrote (their model fingerprints differ).") var force = false
@@ -34,10 +36,15 @@ struct IndexEvalCommand: ParsableCommand {
     let position = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
     let sets = { (index: IndexFile) in LabelSets((0..<index.count).map { self.labels(index, $0).map { position[$0]! } }, labelCount: names.count) }
     let cutoffs = [1, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].filter { $0 <= r.count } + [r.count]
-    let report = RetrievalMetrics.evaluate(queries: q.codes, queryLabels: sets(q), database: r.codes, databaseLabels: sets(r),
-                                           options: EvaluationOptions(mapAtK: k, cutoffs: cutoffs, ndcgAtK: k, radius: radius))
+    let chosen = try reranking.rankings(allowingAll: false)[0].applied(to: r)
+    // The queries' outputs as their index keeps them (or their codes as ±1).
+    let outputs = chosen.method == .none ? [] : (0..<q.count).flatMap { EncodedQuery.item($0, of: q).output }
+    let report = RerankedMetrics.evaluate(queries: q.codes, queryOutputs: outputs, queryLabels: sets(q), database: r.codes, databaseOutputs: r.outputs,
+                                          databaseLabels: sets(r), method: chosen.method, settings: chosen.settings,
+                                          options: EvaluationOptions(mapAtK: k, cutoffs: cutoffs, ndcgAtK: k, radius: radius))
     let direction = "\(q.modality.description.prefix(1))2\(r.modality.description.prefix(1))"
-    print(render(report, direction: direction, cutoffs: Array(Set(cutoffs)).sorted()))
+    print(render(report, direction: direction, cutoffs: Array(Set(cutoffs)).sorted(), order: SearchAnswer.order(chosen.method, candidates: chosen.settings.candidates),
+                 rerank: chosen.method))
     fflush(stdout)  // the table before the "wrote" lines on stderr, also when both go to one pipe
     if let svg { try writeCurves(report, direction: direction, cutoffs: Array(Set(cutoffs)).sorted(), folder: svg) }
   }
@@ -48,28 +55,30 @@ struct IndexEvalCommand: ParsableCommand {
     index.item(i).labels
   }
 
-  private func render(_ r: RetrievalReport, direction: String, cutoffs: [Int]) -> String {
+  private func render(_ r: RetrievalReport, direction: String, cutoffs: [Int], order: String, rerank: RerankMethod) -> String {
     let f = { (x: Double) in String(format: "%.4f", x) }
     if output.json {
       let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
       let pk = JSONLine(zip(cutoffs, r.precisionAtK).map { ("\($0)", n($1)) })
-      return JSONLine([("direction", .string(direction)), ("bits", .int(r.bits)), ("map", n(r.map)), ("map_chance", n(r.mapChance)),
-                       ("map_at_k", n(r.mapAtK ?? 0)), ("k", .int(k)), ("ndcg_at_k", n(r.ndcg ?? 0)), ("precision_radius", n(r.precisionWithinRadius)),
+      return JSONLine([("direction", .string(direction)), ("bits", .int(r.bits)), ("rerank", .string(rerank.rawValue)), ("map", n(r.map)), ("map_chance", n(r.mapChance)),
+                       ("map_at_k", n(r.mapAtK ?? 0)), ("k", .int(k)), ("ndcg_at_k", n(r.ndcg ?? 0)), ("whole_match_at_10", n(r.wholeMatchAt10)),
+                       ("precision_radius", n(r.precisionWithinRadius)),
                        ("map_radius", n(r.mapWithinRadius)), ("radius", .int(radius)), ("precision_at_k", .object(pk)), ("queries", .int(r.queries)),
                        ("retrieval", .int(r.database)), ("queries_without_relevant", .int(r.queriesWithoutRelevant)),
-                       ("ties", .string("equal distance ranks by item position"))]).text
+                       ("ties", .string(order))]).text
     }
     if csv {
-      var lines = ["metric,k,value", "map,all,\(f(r.map))", "map_chance,all,\(f(r.mapChance))", "map,\(k),\(f(r.mapAtK ?? 0))", "ndcg,\(k),\(f(r.ndcg ?? 0))",
+      var lines = ["metric,k,value", "rerank,,\(rerank)", "map,all,\(f(r.map))", "map_chance,all,\(f(r.mapChance))", "map,\(k),\(f(r.mapAtK ?? 0))", "ndcg,\(k),\(f(r.ndcg ?? 0))",
                    "precision_within_radius,\(radius),\(f(r.precisionWithinRadius))", "map_within_radius,\(radius),\(f(r.mapWithinRadius))"]
       lines += zip(cutoffs, zip(r.precisionAtK, r.recallAtK)).flatMap { ["precision_at_k,\($0),\(f($1.0))", "recall_at_k,\($0),\(f($1.1))"] }
       lines += r.curvePrecision.indices.flatMap { ["pr_precision,\($0),\(f(r.curvePrecision[$0]))", "pr_recall,\($0),\(f(r.curveRecall[$0]))"] }
       return lines.joined(separator: "\n")
     }
-    var lines = ["\(direction)  \(r.queries) queries × \(r.database) items, \(r.bits) bits (ties: equal distance ranks by item position)",
+    var lines = ["\(direction)  \(r.queries) queries × \(r.database) items, \(r.bits) bits (order: \(order))",
                  "  MAP@all                    \(f(r.map))   (chance: \(f(r.mapChance)))",
                  "  MAP@\(k)".padding(toLength: 29, withPad: " ", startingAt: 0) + f(r.mapAtK ?? 0),
                  "  NDCG@\(k)".padding(toLength: 29, withPad: " ", startingAt: 0) + f(r.ndcg ?? 0),
+                 "  whole matches@10           \(f(r.wholeMatchAt10))",
                  "  precision within radius \(radius)  \(f(r.precisionWithinRadius))",
                  "  MAP within radius \(radius)        \(f(r.mapWithinRadius))",
                  "  precision@k / recall@k"]

@@ -26,7 +26,7 @@ struct SearchCommand: ParsableCommand {
       if !encoded.ignored.isEmpty, !options.output.quiet {
         FileHandle.standardError.write("not in the vocabulary, ignored: \(encoded.ignored.joined(separator: ", "))\n".data(using: .utf8)!)
       }
-      try options.show(Searcher.search(encoded, text: query, in: target, k: options.count))
+      try options.show(Searcher.search(encoded, text: query, in: target, k: options.count, ranking: try options.ranking()))
     }
   }
 
@@ -41,7 +41,7 @@ struct SearchCommand: ParsableCommand {
       let encoder = try QueryEncoder(modelAt: model)
       let target = try options.open(index, modality: .text, encoder: encoder)
       let url = URL(fileURLWithPath: image)
-      try options.show(Searcher.search(try encoder.encode(imageFile: url), in: target, k: options.count, query: .image(url.path)))
+      try options.show(Searcher.search(try encoder.encode(imageFile: url), in: target, k: options.count, query: .image(url.path), ranking: try options.ranking()))
     }
   }
 }
@@ -50,7 +50,10 @@ struct SearchOptions: ParsableArguments {
   @Option(name: [.short, .long], parsing: .unconditional, help: "Results to show (default: 10, or 20 with --html).") var k: Int?
   @Option(help: "Write an HTML page with the results (thumbnails for images) to this file.") var html: String?
   @Flag(help: "Search an index that another model wrote (its model fingerprint differs).") var force = false
+  @OptionGroup var reranking: RerankOptions
   @OptionGroup var output: OutputOptions
+
+  func ranking() throws -> Ranking { try reranking.rankings(allowingAll: false)[0] }
 
   func validate() throws { guard (k ?? 1) >= 1 else { throw ValidationError("-k/--k must be at least 1") } }
 
@@ -75,14 +78,18 @@ enum SearchOutput {
       encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
       for r in answer.results { print(String(decoding: try encoder.encode(r), as: UTF8.self)) }
     } else {
-      print("rank  dist  id  \(answer.target)  [labels]")
+      let scored = answer.rerank != "none"
+      print("rank  dist" + (scored ? "   score" : "") + "  id  \(answer.target)  [labels]")
       for r in answer.results {
         let labels = r.labels.isEmpty ? "" : "  [\(r.labels.joined(separator: ", "))]"
-        print(String(format: "%4d  %3d  ", r.rank, r.distance) + "\(r.id)  \(r.image ?? r.text ?? "")" + labels)
+        let score = scored ? String(format: "  %6.3f", r.score ?? 0) : ""
+        print(String(format: "%4d  %3d", r.rank, r.distance) + score + "  \(r.id)  \(r.image ?? r.text ?? "")" + labels)
       }
-      var groups = [(Int, Int)]()
-      for r in answer.results where groups.last?.0 != r.distance { groups.append((r.distance, r.tied)) }
-      if !groups.isEmpty { print("ties: " + groups.map { "\($1) at distance \($0)" }.joined(separator: ", ") + " in the index (\(answer.ties))") }
+      var groups = [Int: Int]()
+      for r in answer.results { groups[r.distance] = r.tied }
+      if !groups.isEmpty {
+        print("in the index: " + groups.sorted { $0.key < $1.key }.map { "\($0.value) at distance \($0.key)" }.joined(separator: ", ") + "; order: \(answer.ties)")
+      }
     }
     fflush(stdout)  // the results before the "wrote" line, also when both streams go to one pipe
     if let html {

@@ -87,8 +87,8 @@ final class IndexFileTests: XCTestCase {
       damaged[field + 7] |= 0x80
       try expect(damaged, field == 48 ? "truncated" : "do not fit")
     }
-    var version = bytes; version[8] = 3
-    try expect(version, "version 3")
+    var version = bytes; version[8] = 4
+    try expect(version, "version 4")
     var bits = bytes; bits[12] = 3; bits[13] = 0
     try expect(bits, "3 bits")
     XCTAssertThrowsError(try IndexFile(contentsOf: directory)) { XCTAssertTrue("\($0)".contains("a folder, not an index file"), "\($0)") }
@@ -135,6 +135,35 @@ final class IndexFileTests: XCTestCase {
     XCTAssertThrowsError(try IndexFile.write(codes: codes, modality: .image, items: [IndexItem(id: "a", display: "", labels: ["x\u{0}y"])], to: url)) {
       XCTAssertTrue("\($0)".contains("item a: a label is empty or holds the character U+0000"), "\($0)")
     }
+  }
+
+  func testStoredOutputsRoundTripAndVersionTwoFilesAreStillRead() throws {
+    let rows: [[Float]] = (0..<5).map { i in (0..<24).map { j in Float((i * 7 + j * 3) % 11) - 5 } }
+    let codes = BinaryCodes(signs: rows, bits: 24), stored = StoredOutputs(quantizing: rows, dimension: 24)
+    let items = (0..<5).map { IndexItem(id: "\($0)", display: "t\($0)", labels: ["a"]) }
+    let url = directory.appendingPathComponent("outputs.cmhindex")
+    try IndexFile.write(codes: codes, modality: .text, items: items, outputs: stored, to: url)
+    let index = try IndexFile(contentsOf: url)
+    XCTAssertEqual(index.version, 3)
+    XCTAssertEqual(Array(index.outputs!.bytes), Array(stored.bytes))
+    XCTAssertEqual(index.item(4), items[4])
+    XCTAssertEqual(index.codes.allWords, codes.allWords)
+    // The outputs' offset must be where the codes end.
+    var bytes = try Data(contentsOf: url)
+    bytes[72] &+= 8
+    let bad = directory.appendingPathComponent("bad-outputs.cmhindex")
+    try resealed(bytes).write(to: bad)
+    XCTAssertThrowsError(try IndexFile(contentsOf: bad)) { XCTAssertTrue("\($0)".contains("stored outputs start at byte"), "\($0)") }
+    // Version 2: the same layout without outputs.
+    try IndexFile.write(codes: codes, modality: .text, items: items, to: url)
+    var two = try Data(contentsOf: url)
+    XCTAssertEqual(two[72..<80], Data(count: 8))
+    two[8] = 2
+    try two.write(to: url)
+    let older = try IndexFile(contentsOf: url)
+    XCTAssertEqual(older.version, 2)
+    XCTAssertNil(older.outputs)
+    XCTAssertEqual(older.item(2), items[2])
   }
 
   func testVersionOneFilesAreStillRead() throws {

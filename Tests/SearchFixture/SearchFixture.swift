@@ -39,7 +39,7 @@ public enum SearchFixture {
     let index = folder.appendingPathComponent("index")
     try FileManager.default.createDirectory(at: index, withIntermediateDirectories: true)
     for (modality, c) in [(Modality.image, codes.image), (.text, codes.text)] {
-      try IndexFile.write(codes: c, modality: modality, items: IndexItems.of(corpus, retrieval, modality: modality),
+      try IndexFile.write(codes: c, modality: modality, items: IndexItems.of(corpus, retrieval, modality: modality), outputs: codes.stored(modality),
                           modelFingerprint: model.fingerprint(), to: index.appendingPathComponent("\(modality).cmhindex"))
     }
     made = Files(folder: folder, corpus: corpus, model: modelURL.path, indexFolder: index.path)

@@ -17,8 +17,9 @@ final class SearchTests: XCTestCase {
     let encoded = try encoder.encode(text: "a red circle on the grass zzyzx")
     XCTAssertEqual(encoded.ignored.last, "zzyzx")
     XCTAssertTrue(encoded.words.contains("red") && encoded.words.contains("grass"), "\(encoded.words)")
-    let answer = Searcher.search(encoded, text: "a red circle", in: index, k: 15)
+    let answer = try Searcher.search(encoded, text: "a red circle", in: index, k: 15, ranking: Ranking(.none))
     XCTAssertEqual(answer.ignored, encoded.ignored)
+    XCTAssertEqual(answer.rerank, "none")
     // Brute force: every item's distance, ties by position.
     let expected = (0..<index.count).map { (index.codes.distance($0, to: encoded.codes, 0), $0) }.sorted { $0 < $1 }.prefix(15)
     XCTAssertEqual(answer.results.map(\.id), expected.map { index.item($0.1).id })
@@ -30,6 +31,31 @@ final class SearchTests: XCTestCase {
       XCTAssertNil(r.text)
     }
     XCTAssertEqual(answer.size, index.count)
+  }
+
+  func testTheDefaultReRankingMatchesTheReferenceAndFallsBackOnOldIndexes() throws {
+    let files = try SearchFixture.files()
+    let encoder = try QueryEncoder(modelAt: files.model)
+    let url = URL(fileURLWithPath: files.indexFolder).appendingPathComponent("image.cmhindex")
+    let index = try IndexFile(contentsOf: url)
+    XCTAssertNotNil(index.outputs)
+    let encoded = try encoder.encode(text: "a blue star at night")
+    let answer = try Searcher.search(encoded, text: "a blue star at night", in: index, k: 12)
+    XCTAssertEqual(answer.rerank, Ranking.defaultMethod.rawValue)
+    let reference = RerankReference.search(encoded.query.output, code: encoded.codes, 0, in: index.codes, stored: index.outputs,
+                                           method: Ranking.defaultMethod, candidates: index.count)
+    XCTAssertEqual(answer.results.map(\.id), reference.prefix(12).map { index.item($0).id })
+    XCTAssertEqual(answer.results.map { $0.score! }, answer.results.map { $0.score! }.sorted(by: >))
+    XCTAssertTrue(answer.ties.contains("re-ranked by the stored score"), answer.ties)
+    // An index without stored outputs (as an older cmh wrote it): the default falls back, a method asked for by name is refused.
+    let old = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-old-index-\(getpid()).cmhindex")
+    defer { try? FileManager.default.removeItem(at: old) }
+    try IndexFile.write(codes: index.codes, modality: .image, items: (0..<index.count).map(index.item), modelFingerprint: encoder.fingerprint, to: old)
+    let oldIndex = try IndexFile(contentsOf: old)
+    XCTAssertEqual(try Searcher.search(encoded, text: "a blue star at night", in: oldIndex, k: 5).rerank, "asymmetric")
+    XCTAssertThrowsError(try Searcher.search(encoded, text: "x", in: oldIndex, k: 5, ranking: Ranking(.stored))) {
+      XCTAssertTrue("\($0)".contains("keeps no stored outputs") && "\($0)".contains("--rerank asymmetric"), "\($0)")
+    }
   }
 
   func testBatchedTextEncodingEqualsOneAtATimeAndReportsEachFailure() throws {
@@ -52,7 +78,10 @@ final class SearchTests: XCTestCase {
     let files = try SearchFixture.files()
     let encoder = try QueryEncoder(modelAt: files.model)
     let url = files.corpus.imageURL(files.corpus.pairs[0])!
-    XCTAssertEqual(try encoder.encode(imageFile: url).allWords, try encoder.encode(imageData: Data(contentsOf: url), name: "x").allWords)
+    let fromFile = try encoder.encode(imageFile: url), fromBytes = try encoder.encode(imageData: Data(contentsOf: url), name: "x")
+    XCTAssertEqual(fromFile.codes.allWords, fromBytes.codes.allWords)
+    XCTAssertEqual(fromFile.output, fromBytes.output)
+    XCTAssertEqual(BinaryCodes(signs: [fromFile.output], bits: encoder.bits).allWords, fromFile.codes.allWords, "the code is the output's signs")
     XCTAssertThrowsError(try encoder.encode(imageData: Data("not an image".utf8), name: "upload.jpg")) {
       XCTAssertEqual(($0 as? SearchError)?.kind, .badQuery)
       XCTAssertTrue("\($0)".contains("upload.jpg"), "\($0)")

@@ -40,9 +40,19 @@ final class ServerTests: XCTestCase {
     let encoder = try QueryEncoder(modelAt: files.model)
     let index = try IndexFile(contentsOf: URL(fileURLWithPath: files.indexFolder).appendingPathComponent("image.cmhindex"))
     let encoded = try encoder.encode(text: "a red circle on the grass")
-    var expected = Searcher.search(encoded, text: "a red circle on the grass", in: index, k: 7)
+    var expected = try Searcher.search(encoded, text: "a red circle on the grass", in: index, k: 7)
     expected.index = "default"
     XCTAssertEqual(answer, expected)
+    XCTAssertEqual(answer.rerank, "stored")
+    // "rerank": false and a method by name.
+    let plain = try JSONDecoder().decode(SearchAnswer.self, from: try c.json("/api/search/text", ["query": "a red circle on the grass", "k": 7, "rerank": false]).body)
+    var expectedPlain = try Searcher.search(encoded, text: "a red circle on the grass", in: index, k: 7, ranking: Ranking(.none))
+    expectedPlain.index = "default"
+    XCTAssertEqual(plain, expectedPlain)
+    XCTAssertNil(plain.results[0].score)
+    let qe = try JSONDecoder().decode(SearchAnswer.self, from: try c.json("/api/search/text", ["query": "a red circle on the grass", "k": 7, "rerank": "qe"]).body)
+    XCTAssertEqual(qe.rerank, "qe")
+    XCTAssertNotNil(qe.results[0].score)
     // Texts for a text query, from the named set.
     let texts = try JSONDecoder().decode(SearchAnswer.self, from: try c.json("/api/search/text", ["query": "blue star", "target": "text", "index": "default", "k": 3]).body)
     XCTAssertEqual(texts.target, "text")
@@ -134,7 +144,7 @@ final class ServerTests: XCTestCase {
       ("POST", "/api/search/text", Data("{\"query\": \"red\", \"k\": 100000}".utf8), json, 400, "k is 100000"),
       ("POST", "/api/search/text", Data("{\"query\": \"red\", \"k\": 0}".utf8), json, 400, "k is 0"),
       ("POST", "/api/search/text", Data("{\"query\": \"red\", \"target\": \"video\"}".utf8), json, 400, "not a modality"),
-      ("POST", "/api/search/text", Data("{\"query\": \"red\", \"rerank\": true}".utf8), json, 422, "re-ranking"),
+      ("POST", "/api/search/text", Data("{\"query\": \"red\", \"rerank\": \"bogus\"}".utf8), json, 400, "is not a re-ranking"),
       ("POST", "/api/search/text", Data("{\"query\": \"\(String(repeating: "red ", count: 400))\"}".utf8), json, 400, "at most 1000"),
       ("POST", "/api/search/text", Data("{\"query\": \"red\", \"index\": \"images\", \"target\": \"text\"}".utf8), json, 404, "has no text index"),
       ("POST", "/api/search/image", Data("not an image".utf8), ["Content-Type": "image/jpeg"], 400, "not a"),

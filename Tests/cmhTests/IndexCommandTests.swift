@@ -44,9 +44,14 @@ final class IndexCommandTests: XCTestCase {
 
   func testEvalPrintsTheLibrarysFigures() throws {
     let (q, r, expected) = try writeIndexes()
-    let (status, json, _) = try cmh(["index", "eval", q.path, r.path, "--json"])
+    let (status, json, _) = try cmh(["index", "eval", q.path, r.path, "--json", "--rerank", "none"])
     XCTAssertEqual(status, 0)
     let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    XCTAssertEqual(object["rerank"] as? String, "none")
+    // These indexes keep no stored outputs: the default re-ranking falls back to the asymmetric score.
+    let fallback = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try cmh(["index", "eval", q.path, r.path, "--json"]).1.utf8)) as? [String: Any])
+    XCTAssertEqual(fallback["rerank"] as? String, "asymmetric")
+    XCTAssertNotEqual(try cmh(["index", "eval", q.path, r.path, "--rerank", "stored"]).0, 0, "stored outputs asked for by name, and absent")
     XCTAssertEqual(object["direction"] as? String, "i2t")
     XCTAssertEqual(object["bits"] as? Int, 48)
     XCTAssertEqual(object["queries"] as? Int, 20)

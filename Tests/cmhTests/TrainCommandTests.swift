@@ -40,6 +40,7 @@ final class TrainCommandTests: XCTestCase {
     let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
     XCTAssertEqual(first["rank"] as? Int, 1)
     XCTAssertGreaterThanOrEqual(first["tied"] as? Int ?? 0, 1, "the tie group of the first result holds it")
+    XCTAssertNotNil(first["score"] as? Double, "re-ranked by the stored outputs by default")
     XCTAssertTrue((first["image"] as? String ?? "").hasSuffix(".jpg"))
     XCTAssertTrue(try String(contentsOfFile: page, encoding: .utf8).contains("<img src=\"corpus/images/"), "images linked relative to the page")
 
@@ -48,14 +49,17 @@ final class TrainCommandTests: XCTestCase {
     XCTAssertEqual(i2t.0, 0, i2t.2)
     let lines2 = i2t.1.split(separator: "\n")
     XCTAssertEqual(lines2.count, 4, i2t.1)
-    XCTAssertEqual(lines2.first, "rank  dist  id  text  [labels]")
-    XCTAssertTrue(lines2.last?.hasPrefix("ties: ") == true && lines2.last!.contains("at distance"), i2t.1)
+    XCTAssertEqual(lines2.first, "rank  dist   score  id  text  [labels]")
+    XCTAssertTrue(lines2.last?.hasPrefix("in the index: ") == true && lines2.last!.contains("at distance") && lines2.last!.contains("re-ranked by the stored score"), i2t.1)
+    let plain = try runCMH(["search", "image2text", model, index + "/text.cmhindex", image, "-k", "2", "--rerank", "none"])
+    XCTAssertEqual(plain.1.split(separator: "\n").first, "rank  dist  id  text  [labels]")
 
     let eval = try runCMH(["eval", model, corpus, "--json", "--quiet"])
     XCTAssertEqual(eval.0, 0, eval.2)
     let rows = try eval.1.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
     XCTAssertEqual(rows.map { $0["direction"] as? String }, ["i2t", "t2i", "i2i", "t2t"])
     XCTAssertEqual(rows[0]["bits"] as? Int, 16)
+    XCTAssertEqual(rows[0]["rerank"] as? String, "stored")
     XCTAssertEqual(rows[0]["queries"] as? Int, 12)
     // MAP beside its chance level, and NDCG@k.
     XCTAssertGreaterThan(rows[0]["map_chance"] as? Double ?? 0, 0)
