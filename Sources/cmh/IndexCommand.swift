@@ -30,6 +30,7 @@ struct IndexInfoCommand: ParsableCommand {
       let object: [String: Any] = [
         "file": file, "modality": index.modality.description, "bits": index.bits, "count": index.count,
         "bytes": size, "format_version": Int(index.version), "model_fingerprint": index.modelFingerprint.map(IndexFile.hex) ?? NSNull(),
+        "stored_outputs": index.outputs != nil,
         "items": items.map { ["id": $0.id, "display": $0.display, "labels": $0.labels] },
       ]
       let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
@@ -40,6 +41,8 @@ struct IndexInfoCommand: ParsableCommand {
     print("modality   \(index.modality)")
     print("codes      \(index.count) × \(index.bits) bits (\(index.codes.wordsPerCode) word\(index.codes.wordsPerCode == 1 ? "" : "s") each)")
     print("size       \(size) bytes, format version \(index.version), opened in \(String(format: "%.2f", openMilliseconds)) ms")
+    print("outputs    " + (index.outputs == nil ? "none (searches re-rank by the asymmetric score; encode again for stored outputs)"
+                                                : "\(index.bits) int8 values an item (searches re-rank by them)"))
     print("model      \(index.modelFingerprint.map { "fingerprint \(IndexFile.hex($0))" } ?? "unknown (written before fingerprints)")")
     for (i, item) in items.enumerated() {
       let labels = item.labels.isEmpty ? "" : "  [\(item.labels.joined(separator: ", "))]"

@@ -55,6 +55,30 @@ final class RerankerTests: XCTestCase {
     XCTAssertEqual(Reranker.rerank(hits, query: query, codes: codes, outputs: stored, method: .asymmetric).map(\.index), [0, 1, 2, 3])
   }
 
+  func testCandidateDistancesEqualPlainDotProducts() {
+    // The tiled kernel against 2 − 2⟨a, b⟩ one pair at a time, for sizes that fill neither a tile nor a vector.
+    for (count, bits) in [(1, 8), (14, 24), (37, 16), (70, 64)] {
+      let (values, codes, stored) = sample(count: count, seed: UInt64(count))
+      let (queryValues, _) = queries(1, seed: 2)
+      var q = queryValues[0].prefix(bits).map { $0 } + [Float](repeating: 0.5, count: max(0, bits - 16))
+      OutputVectors.normalise(&q)
+      let rows = values.map { Array(($0 + $0 + $0 + $0 + $0).prefix(bits)) }
+      let codesOfBits = BinaryCodes(signs: rows, bits: bits), outputs = StoredOutputs(quantizing: rows, dimension: bits)
+      let hits = (0..<count).map { SearchHit(index: $0, distance: 0) }
+      let candidates = Candidates(hits, codes: codesOfBits, outputs: outputs)
+      let d = candidates.distances(with: q)
+      let points = [q] + (0..<count).map(candidates.unit)
+      XCTAssertEqual(d.count, (count + 1) * (count + 1))
+      for i in 0...count {
+        for j in 0...count {
+          let plain = max(0, 2 - 2 * zip(points[i], points[j]).reduce(Float(0)) { $0 + $1.0 * $1.1 })
+          XCTAssertEqual(d[i * (count + 1) + j], plain, accuracy: 1e-5, "\(count) candidates, \(bits) bits, (\(i), \(j))")
+        }
+      }
+      _ = (codes, stored)
+    }
+  }
+
   func testQuantisationKeepsDirections() {
     let rows: [[Float]] = [[3, -1.5, 0, 0.75], [0, 0, 0, 0], [.nan, 1, -1, .infinity]]
     let stored = StoredOutputs(quantizing: rows, dimension: 4)
