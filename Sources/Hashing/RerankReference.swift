@@ -4,8 +4,9 @@
 
 public enum RerankReference {
   public static func search(_ query: [Float], code queries: BinaryCodes, _ q: Int, in database: BinaryCodes, stored: StoredOutputs?,
-                            method: RerankMethod, candidates: Int, expansion: Int = RerankSettings().expansion) -> [Int] {
-    let nearest = Array(SearchReference.ranking(queries, q, in: database).prefix(candidates)).map(\.index)
+                            method: RerankMethod, candidates: Int, radius: Int? = nil, expansion: Int = RerankSettings().expansion) -> [Int] {
+    let ranking = SearchReference.ranking(queries, q, in: database)
+    let nearest = (radius.map { r in ranking.filter { $0.distance <= r } } ?? Array(ranking.prefix(candidates))).map(\.index)
     guard method != .none else { return nearest }
     precondition(method != .kreciprocal, "RerankReference: k-reciprocal re-ranking is checked on worked examples")
     let vectors = nearest.map { i in unit((method == .asymmetric ? nil : stored).map { s in (0..<s.dimension).map { Double(s.vector(i)[$0]) } }

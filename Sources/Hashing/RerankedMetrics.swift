@@ -18,7 +18,7 @@ public enum RerankedMetrics {
     var report = RetrievalMetrics.evaluate(queries: queries, queryLabels: queryLabels, database: database, databaseLabels: databaseLabels,
                                            options: options, threads: threads)
     guard method != .none, queries.count > 0, database.count > 0 else { return report }
-    let candidates = min(settings.candidates, database.count)
+    let candidates = settings.radius == nil ? min(settings.candidates, database.count) : database.count
     let reranked = Reranker.search(queries, outputs: queryOutputs, in: database, stored: databaseOutputs, k: candidates, method: method,
                                    settings: settings, threads: threads)
     var perQuery = [RankScores](repeating: RankScores(), count: queries.count)

@@ -29,13 +29,18 @@ public enum RerankMethod: String, CaseIterable, Sendable, CustomStringConvertibl
 public struct RerankSettings: Sendable, Equatable {
   /// Candidates the Hamming scan hands to the re-ranking.
   public var candidates = 1000
+  /// When set, the candidates are every code within this Hamming radius instead (any number).
+  public var radius: Int?
   /// Query expansion: how many of the best items join the query.
   public var expansion = 5
   /// k-reciprocal: neighbourhood size, query-expansion size and the weight of the original distance.
   public var k1 = 20, k2 = 6
   public var lambda: Float = 0.3
 
-  public init(candidates: Int = 1000) { self.candidates = candidates }
+  public init(candidates: Int = 1000, radius: Int? = nil) { self.candidates = candidates; self.radius = radius }
+
+  /// What the scan hands over, in words.
+  public var describedCandidates: String { radius.map { "codes within distance \($0)" } ?? "\(candidates) nearest codes" }
 }
 
 /// One re-ranked result; higher scores rank first.
@@ -75,7 +80,9 @@ public enum Reranker {
     precondition(outputs.count == queries.count * queries.bits, "rerank search: \(outputs.count) output values for \(queries.count) \(queries.bits)-bit queries")
     guard queries.count > 0, database.count > 0 else { return Array(repeating: [], count: queries.count) }
     let wanted = min(k, database.count), bits = queries.bits
-    let candidates = HammingSearch.topK(queries, in: database, k: method == .none ? wanted : min(max(wanted, settings.candidates), database.count), threads: threads)
+    let candidates = Self.candidates(wanted: wanted, count: database.count, method: method, settings: settings,
+                                     topK: { HammingSearch.topK(queries, in: database, k: $0, threads: threads) },
+                                     radius: { HammingSearch.radius(queries, in: database, radius: $0, threads: threads) })
     var results = [[RankedHit]](repeating: [], count: queries.count)
     let workers = max(1, min(threads, queries.count))
     results.withUnsafeMutableBufferPointer { out in
@@ -87,6 +94,14 @@ public enum Reranker {
       }
     }
     return results
+  }
+
+  /// The first stage: every code within `settings.radius` when it is set, else the nearest
+  /// `settings.candidates` (at least `wanted`); without re-ranking, the `wanted` nearest.
+  public static func candidates(wanted: Int, count: Int, method: RerankMethod, settings: RerankSettings,
+                                topK: (Int) -> [[SearchHit]], radius: (Int) -> [[SearchHit]]) -> [[SearchHit]] {
+    if let r = settings.radius { return radius(r) }
+    return topK(method == .none ? wanted : min(max(wanted, settings.candidates), count))
   }
 
   /// Average query expansion: the query plus the unit vectors of its `count` best items, normalised, scores every candidate again.

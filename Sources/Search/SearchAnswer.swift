@@ -61,10 +61,11 @@ public struct SearchAnswer: Codable, Equatable, Sendable {
     self.ignored = ignored; self.rerank = rerank; self.ties = ties; self.results = results
   }
 
-  /// The ordering rule of a search re-ranked by `method` over `candidates` nearest codes.
-  public static func order(_ method: RerankMethod, candidates: Int) -> String {
-    method == .none ? tieRule
-      : "the \(candidates) nearest codes re-ranked by the \(method) score; equal scores by distance, then item position"
+  /// The ordering rule of a search re-ranked by `method` over the candidates `settings` names.
+  public static func order(_ method: RerankMethod, _ settings: RerankSettings) -> String {
+    let within = settings.radius.map { "; only codes within distance \($0)" } ?? ""
+    return method == .none ? tieRule + within
+      : "the \(settings.describedCandidates) re-ranked by the \(method) score; equal scores by distance, then item position"
   }
 }
 
@@ -113,8 +114,10 @@ public enum Searcher {
                             threads: Int = HammingSearch.defaultThreads) throws -> SearchAnswer {
     let ranking = try ranking.applied(to: index)
     let wanted = max(0, min(k, index.count))
-    let candidates = ranking.method == .none ? wanted : min(max(wanted, ranking.settings.candidates), index.count)
-    let hits = wanted == 0 ? [] : (searchable ?? HammingIndex(index.codes)).topK(encoded.codes, k: candidates, threads: threads)[0]
+    let searchable = searchable ?? HammingIndex(index.codes)
+    let hits = wanted == 0 ? [] : Reranker.candidates(wanted: wanted, count: index.count, method: ranking.method, settings: ranking.settings,
+                                                      topK: { searchable.topK(encoded.codes, k: $0, threads: threads) },
+                                                      radius: { searchable.radius(encoded.codes, radius: $0, threads: threads) })[0]
     let ranked = Array(Reranker.rerank(hits, query: encoded.output, codes: index.codes, outputs: index.outputs,
                                        method: ranking.method, settings: ranking.settings).prefix(wanted))
     let farthest = ranked.map(\.distance).max() ?? 0
@@ -128,6 +131,6 @@ public enum Searcher {
                           labels: item.labels, matched: item.labels.filter { lowered.contains($0.lowercased()) })
     }
     return SearchAnswer(query: query, target: index.modality.description, index: nil, size: index.count, ignored: [],
-                        rerank: ranking.method.rawValue, ties: SearchAnswer.order(ranking.method, candidates: candidates), results: results)
+                        rerank: ranking.method.rawValue, ties: SearchAnswer.order(ranking.method, ranking.settings), results: results)
   }
 }

@@ -56,9 +56,12 @@ struct RerankOptions: ParsableArguments {
                              valueName: "method"))
   var rerank: String?
   @Option(parsing: .unconditional, help: "Nearest codes handed to the re-ranking.") var candidates = RerankSettings().candidates
+  @Option(parsing: .unconditional, help: "Hand the re-ranking every code within this Hamming radius instead of the nearest --candidates (a search then shows nothing farther).")
+  var within: Int?
 
   func validate() throws {
     guard candidates >= 1 else { throw ValidationError("--candidates must be at least 1") }
+    guard (within ?? 0) >= 0 else { throw ValidationError("--within must not be negative") }
     if let rerank, rerank != "all", RerankMethod(rawValue: rerank) == nil {
       throw ValidationError("--rerank \(rerank): expected one of \(RerankMethod.allCases.map(\.rawValue).joined(separator: ", ")), or all (eval)")
     }
@@ -66,7 +69,7 @@ struct RerankOptions: ParsableArguments {
 
   /// The rankings asked for: the default, one by name, or every method for `all` (where allowed).
   func rankings(allowingAll allowed: Bool) throws -> [Ranking] {
-    let settings = RerankSettings(candidates: candidates)
+    let settings = RerankSettings(candidates: candidates, radius: within)
     guard let rerank else { return [.standard(settings)] }
     if rerank == "all" {
       guard allowed else { throw ValidationError("--rerank all: a search uses one re-ranking; `cmh eval --rerank all` compares them") }

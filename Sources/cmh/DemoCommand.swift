@@ -47,7 +47,7 @@ struct DemoCommand: ParsableCommand {
     let ranking = Ranking.standard()
     let reports = CrossModalEvaluation.evaluate(queries: q, retrieval: r, options: EvaluationOptions(cutoffs: [100], ndcgAtK: 100),
                                                 rerank: ranking.method, settings: ranking.settings)
-    say("\nMAP@all, \(splits.query.count) queries × \(splits.retrieval.count) items, \(bits) bits (order: \(SearchAnswer.order(ranking.method, candidates: ranking.settings.candidates))):")
+    say("\nMAP@all, \(splits.query.count) queries × \(splits.retrieval.count) items, \(bits) bits (order: \(SearchAnswer.order(ranking.method, ranking.settings))):")
     for (direction, report) in reports {
       if output.json {
         let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }

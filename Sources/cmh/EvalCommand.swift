@@ -53,7 +53,7 @@ struct EvalCommand: ParsableCommand {
         results += reports.map { Result(model: path, bits: model.spec.bits, rerank: ranking.method, direction: $0, report: $1) }
       }
     }
-    print(render(results, corpus: corpus.info.name, order: SearchAnswer.order(rankings.count == 1 ? rankings[0].method : .stored, candidates: reranking.candidates)))
+    print(render(results, corpus: corpus.info.name, order: SearchAnswer.order(rankings[0].method, rankings[0].settings)))
     fflush(stdout)  // the table before the "wrote" lines on stderr, also when both go to one pipe
     if svg != nil { try writeCurves(results) }
   }

@@ -43,7 +43,7 @@ struct IndexEvalCommand: ParsableCommand {
                                           databaseLabels: sets(r), method: chosen.method, settings: chosen.settings,
                                           options: EvaluationOptions(mapAtK: k, cutoffs: cutoffs, ndcgAtK: k, radius: radius))
     let direction = "\(q.modality.description.prefix(1))2\(r.modality.description.prefix(1))"
-    print(render(report, direction: direction, cutoffs: Array(Set(cutoffs)).sorted(), order: SearchAnswer.order(chosen.method, candidates: chosen.settings.candidates),
+    print(render(report, direction: direction, cutoffs: Array(Set(cutoffs)).sorted(), order: SearchAnswer.order(chosen.method, chosen.settings),
                  rerank: chosen.method))
     fflush(stdout)  // the table before the "wrote" lines on stderr, also when both go to one pipe
     if let svg { try writeCurves(report, direction: direction, cutoffs: Array(Set(cutoffs)).sorted(), folder: svg) }

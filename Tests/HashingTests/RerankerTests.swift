@@ -37,6 +37,18 @@ final class RerankerTests: XCTestCase {
         }
       }
     }
+    // Candidates within a radius instead of the nearest N.
+    for method in [RerankMethod.none, .stored, .qe] {
+      for radius in [0, 3, 6] {
+        let fast = Reranker.search(queries, outputs: queryValues.flatMap { $0 }, in: codes, stored: stored, k: 400, method: method,
+                                   settings: RerankSettings(radius: radius), threads: 2)
+        for q in 0..<queries.count {
+          let reference = RerankReference.search(queryValues[q], code: queries, q, in: codes, stored: stored, method: method, candidates: 0, radius: radius)
+          XCTAssertEqual(fast[q].map(\.index), reference, "\(method), radius \(radius), query \(q)")
+          XCTAssertTrue(fast[q].allSatisfy { $0.distance <= radius })
+        }
+      }
+    }
     _ = values
   }
 
