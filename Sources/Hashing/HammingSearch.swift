@@ -58,6 +58,15 @@ struct HitCollector {
     if limit < .max && hits.count >= compactionSize { compact() }
   }
 
+  /// This (still empty) collector with its threshold lowered to `threshold`.
+  func starting(at threshold: Int) -> HitCollector {
+    precondition(hits.isEmpty, "HitCollector.starting: the collector already holds hits")
+    var c = self
+    c.threshold = min(threshold, self.threshold)
+    c.accept = c.threshold
+    return c
+  }
+
   private mutating func compact() {
     let t = UInt64(threshold)
     hits.removeAll { $0 >> 32 > t }
@@ -101,7 +110,38 @@ public enum HammingSearch {
   public static func topK(_ queries: BinaryCodes, in database: BinaryCodes, k: Int, threads: Int = defaultThreads) -> [[SearchHit]] {
     check(queries, database)
     precondition(k >= 1, "topK: k must be at least 1, got \(k)")
-    return search(queries, database, threads: threads) { HitCollector(bits: database.bits, threshold: database.bits, limit: k) }
+    let full = { HitCollector(bits: database.bits, threshold: database.bits, limit: k) }
+    guard k >= 256 && database.count >= 64 * k else { return search(queries, database, threads: threads, make: full) }
+    // A deep search (a re-ranking's candidates) starts from a threshold estimated on a sample; a
+    // query that finds fewer than k codes within it is searched again from the top.
+    let thresholds = (0..<queries.count).map { estimatedThreshold(queries.words + $0 * queries.wordsPerCode, database, k: k) }
+    var results = search(queries, database, threads: threads, thresholds: thresholds, make: full)
+    let short = results.indices.filter { results[$0].count < k }
+    if !short.isEmpty {
+      for (q, hits) in zip(short, search(queries.subset(short), database, threads: threads, make: full)) { results[q] = hits }
+    }
+    return results
+  }
+
+  /// Codes sampled for a deep search's starting threshold: 64 runs of 256 codes, evenly spaced.
+  static let sampleRuns = 64, sampleRun = 256
+
+  /// The distance within which about 1.5 k of the database's codes should lie, judged from a
+  /// sample: at that threshold a full scan collects only the hits it keeps.
+  static func estimatedThreshold(_ query: UnsafePointer<UInt64>, _ database: BinaryCodes, k: Int) -> Int {
+    let n = database.count, words = database.wordsPerCode, sampled = sampleRuns * sampleRun
+    var histogram = [Int](repeating: 0, count: database.bits + 1)
+    for run in 0..<sampleRuns {
+      let start = (n - sampleRun) / (sampleRuns - 1) * run
+      for i in start..<(start + sampleRun) { histogram[Hamming.distance(query, database.words + i * words, words)] += 1 }
+    }
+    let wanted = (3 * k * sampled / (2 * n)) + 2
+    var seen = 0
+    for (d, count) in histogram.enumerated() {
+      seen += count
+      if seen >= wanted { return d }
+    }
+    return database.bits
   }
 
   /// Every code of `database` within Hamming distance `radius` of each query, nearest first.
@@ -139,7 +179,9 @@ public enum HammingSearch {
   }
 
   /// Queries are split over the threads; a single query splits the database instead.
-  private static func search(_ queries: BinaryCodes, _ database: BinaryCodes, threads: Int, make: () -> HitCollector) -> [[SearchHit]] {
+  /// `thresholds`, when given, start each query's collector lower than `make`'s.
+  private static func search(_ queries: BinaryCodes, _ database: BinaryCodes, threads: Int, thresholds: [Int]? = nil,
+                             make: () -> HitCollector) -> [[SearchHit]] {
     let workers = max(1, threads)
     let limit = make().limit
     var view = CodeView(database)
@@ -147,7 +189,7 @@ public enum HammingSearch {
     // the split is kept with the codes.
     view.halves = database.halves()
     if queries.count == 1 && workers > 1 && database.count * database.wordsPerCode >= singleQuerySplitMinimum {
-      var parts = [HitCollector](repeating: make(), count: workers)
+      var parts = [HitCollector](repeating: thresholds.map { make().starting(at: $0[0]) } ?? make(), count: workers)
       let query = queries.words, n = database.count
       parts.withUnsafeMutableBufferPointer { p in
         DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -162,7 +204,7 @@ public enum HammingSearch {
     let shares = max(1, min(workers, m))
     results.withUnsafeMutableBufferPointer { out in
       DispatchQueue.concurrentPerform(iterations: shares) { w in
-        scanBlock(queryView, (m * w / shares)..<(m * (w + 1) / shares), view, count: n, template: template, into: out)
+        scanBlock(queryView, (m * w / shares)..<(m * (w + 1) / shares), view, count: n, template: template, thresholds: thresholds, into: out)
       }
     }
     return results
@@ -175,11 +217,11 @@ public enum HammingSearch {
   /// A block of queries against the database tile by tile, so that each tile is read from memory
   /// once for the whole block and then from cache.
   private static func scanBlock(_ queries: CodeView, _ range: Range<Int>, _ database: CodeView, count: Int, template: HitCollector,
-                                into out: UnsafeMutableBufferPointer<[SearchHit]>) {
+                                thresholds: [Int]?, into out: UnsafeMutableBufferPointer<[SearchHit]>) {
     let tile = max(256, 2048 / database.wordsPerCode)  // 16 KB of codes: half the L1 cache
     for blockStart in stride(from: range.lowerBound, to: range.upperBound, by: queryBlock) {
       let block = blockStart..<min(blockStart + queryBlock, range.upperBound)
-      var collectors = [HitCollector](repeating: template, count: block.count)
+      var collectors = block.map { q in thresholds.map { template.starting(at: $0[q]) } ?? template }
       for start in stride(from: 0, to: count, by: tile) {
         let items = start..<min(start + tile, count)
         for (j, q) in block.enumerated() {

@@ -181,4 +181,28 @@ final class MultiIndexTests: XCTestCase {
       }
     }
   }
+
+  func testDeepTopKFromAnEstimatedThresholdMatchesFullSort() {
+    // k ≥ 256 over at least 64·k codes starts from a threshold estimated on a sample.
+    var rng = SeededRandom(21)
+    let n = 100_000, k = 300
+    // 200 codes one bit from the query, all inside the first sampled run: the sample promises far
+    // more near codes than there are, the scan finds fewer than k and searches again from the top.
+    let query: UInt64 = 0x0123_4567_89AB_CDEF
+    var words = (0..<n).map { _ in rng.next() }
+    for i in 0..<200 { words[i] = query ^ (1 << UInt64(i % 64)) }
+    let database = BinaryCodes(words: words, bits: 64)
+    let queries = BinaryCodes(words: [query] + (0..<5).map { _ in rng.next() } + [words[50_000]], bits: 64)
+    XCTAssertLessThanOrEqual(HammingSearch.estimatedThreshold(queries.words, database, k: k), 1, "the misleading sample")
+    let reference = SearchReference.topK(queries, in: database, k: k)
+    for threads in [1, 2] {
+      XCTAssertEqual(HammingSearch.topK(queries, in: database, k: k, threads: threads), reference, "\(threads) threads")
+      for q in 0..<queries.count {
+        XCTAssertEqual(HammingSearch.topK(queries.subset([q]), in: database, k: k, threads: threads)[0], reference[q], "query \(q) alone")
+      }
+    }
+    // Two-word codes with many ties.
+    let clustered = randomCodes(20_000, bits: 128, seed: 4, clustered: true), near = randomCodes(3, bits: 128, seed: 5, clustered: true)
+    XCTAssertEqual(HammingSearch.topK(near, in: clustered, k: 256), SearchReference.topK(near, in: clustered, k: 256))
+  }
 }
