@@ -24,13 +24,22 @@ for sim in any jaccard; do train "tags-$sim" "$DIR/tags" --bits 64 --similarity 
 train wikipedia "$DIR/wikipedia" --bits 32
 /usr/bin/python3 - "$DIR" <<'PY'
 import json, sys, glob, os
-print("| corpus, similarity | re-ranking | MAP@all | NDCG@100 | MAP@100 | whole matches@10 |")
-print("|---|---|---|---|---|---|")
+methods = ["none", "asymmetric", "stored", "qe", "kreciprocal"]
+runs = []
 for path in sorted(glob.glob(os.path.join(sys.argv[1], "eval-*.jsonl"))):
     rows = [json.loads(line) for line in open(path)]
-    name = os.path.basename(path)[5:-6]
-    for method in ["none", "asymmetric", "stored", "qe", "kreciprocal"]:
-        pair = {r["direction"]: r for r in rows if r["rerank"] == method}
-        cell = lambda key: f'{pair["i2t"][key]:.4f} / {pair["t2i"][key]:.4f}'
-        print(f"| {name} | {method} | {cell('map')} | {cell('ndcg_at_k')} | {cell('map_at_k')} | {cell('whole_match_at_10')} |")
+    runs.append((os.path.basename(path)[5:-6], {m: {r["direction"]: r for r in rows if r["rerank"] == m} for m in methods}))
+cell = lambda pair, key, places: f'{pair["i2t"][key]:.{places}f} / {pair["t2i"][key]:.{places}f}'
+print("Each re-ranking a row (docs/reranking.md):\n")
+print("| corpus, similarity | re-ranking | MAP@all | NDCG@100 | MAP@100 | whole matches@10 |")
+print("|---|---|---|---|---|---|")
+for name, by in runs:
+    for m in methods:
+        print(f"| {name} | {m} | {cell(by[m], 'map', 4)} | {cell(by[m], 'ndcg_at_k', 4)} | {cell(by[m], 'map_at_k', 4)} | {cell(by[m], 'whole_match_at_10', 4)} |")
+print("\nEach re-ranking a column (README):\n")
+print("| corpus, similarity | measure | " + " | ".join(methods) + " |")
+print("|---|---|" + "---|" * len(methods))
+for name, by in runs:
+    for key, title in [("ndcg_at_k", "NDCG@100"), ("map", "MAP@all"), ("map_at_k", "MAP@100")]:
+        print(f"| {name} | {title} | " + " | ".join(cell(by[m], key, 3) for m in methods) + " |")
 PY
