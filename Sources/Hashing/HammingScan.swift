@@ -2,8 +2,7 @@
 // are within the threshold. Most codes are not (the top-100 threshold of a million random 64-bit
 // codes falls to about 17 within the first few thousand), so distances are computed eight codes
 // to a vector and compared with the threshold there; only a group holding a hit is looked at
-// code by code. With AVX-512 this is one xor, one popcount, a min and a
-// compare per eight codes.
+// further. With AVX-512 this is one xor, one popcount, a min and a compare per eight codes.
 
 enum HammingScan {
   typealias Lanes = SIMD8<UInt64>
@@ -37,9 +36,10 @@ enum HammingScan {
   private static func load(_ p: UnsafePointer<UInt64>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
 
   // A group with a hit is rare, so finding it is a loop of its own that makes no calls and keeps
-  // everything in registers; the group's codes are then handed over one by one (reading the
-  // vector lanes instead measured no faster), and the search resumes behind the group with the
-  // lowered threshold.
+  // everything in registers; the group's hits are then handed over (one-word codes: only the
+  // lanes within the threshold, by a bit mask, which pays in deep searches with many hit groups;
+  // two-word codes: code by code), and the search resumes behind the group with the lowered
+  // threshold.
 
   @inline(__always)
   private static func oneWord(_ q: UInt64, _ codes: UnsafePointer<UInt64>, _ range: Range<Int>, into c: inout HitCollector) {
@@ -47,10 +47,30 @@ enum HammingScan {
     while true {
       i = nextGroup(q, codes, from: i, to: range.upperBound, threshold: c.accept)
       guard i &+ group <= range.upperBound else { break }
-      for j in i..<(i &+ group) { oneWordHit(q, codes, j, into: &c) }
+      oneWordGroup(q, codes, i, into: &c)
       i &+= group
     }
     for j in i..<range.upperBound { oneWordHit(q, codes, j, into: &c) }
+  }
+
+  /// Lane weights that turn a vector compare into a bit mask (a blend and a sum).
+  private static let laneBits = Lanes(1, 2, 4, 8, 16, 32, 64, 128)
+
+  /// A group holding a hit: only the codes within the threshold are looked at, in order, each
+  /// checked again (the threshold falls as hits come). A deep search meets many such groups.
+  @inline(__always)
+  private static func oneWordGroup(_ q: UInt64, _ codes: UnsafePointer<UInt64>, _ i: Int, into c: inout HitCollector) {
+    guard c.accept >= 0 else { return }
+    let qv = Lanes(repeating: q), t = Lanes(repeating: UInt64(c.accept)), zero = Lanes(repeating: 0)
+    var mask: UInt64 = 0
+    for part in 0..<4 {
+      let d = (load(codes + i + 8 * part) ^ qv).nonzeroBitCount
+      mask |= zero.replacing(with: laneBits, where: d .<= t).wrappedSum() << UInt64(8 * part)
+    }
+    while mask != 0 {
+      oneWordHit(q, codes, i + mask.trailingZeroBitCount, into: &c)
+      mask &= mask &- 1
+    }
   }
 
   /// The first group from `start` on holding a code within `threshold` of `q`, or where the last
