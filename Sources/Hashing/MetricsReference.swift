@@ -16,16 +16,16 @@ public enum MetricsReference {
     for q in 0..<queries.count {
       let ranking = SearchReference.ranking(queries, q, in: database)
       let gains = ranking.map { queryLabels.shared(q, with: databaseLabels, $0.index) }
-      let relevant = gains.filter { $0 > 0 }.count
+      let list = ListScores(gains, queryLabelCount: queryLabels.size(q), options: options)
+      let relevant = list.relevant
       if relevant > 0 { withRelevant += 1 } else { r.queriesWithoutRelevant += 1 }
-      r.map += averagePrecision(gains, depth: gains.count)
-      let whole = queryLabels.size(q)
-      if whole > 0 && !gains.isEmpty { r.wholeMatchAt10 += Double(gains.prefix(10).filter { $0 == whole }.count) / Double(min(10, gains.count)) }
-      if let k = options.mapAtK { mapAtK += averagePrecision(gains, depth: k) }
+      r.map += list.ap
+      r.wholeMatchAt10 += list.wholeMatch
+      mapAtK += list.apAtK
+      ndcg += list.ndcg
       for (c, k) in options.cutoffs.enumerated() {
-        let hits = gains.prefix(k).filter { $0 > 0 }.count
-        r.precisionAtK[c] += Double(hits) / Double(k)
-        if relevant > 0 { r.recallAtK[c] += Double(hits) / Double(relevant) }
+        r.precisionAtK[c] += Double(list.hitsAtCutoff[c]) / Double(k)
+        if relevant > 0 { r.recallAtK[c] += Double(list.hitsAtCutoff[c]) / Double(relevant) }
       }
       for radius in 0...database.bits {
         let within = ranking.indices.filter { ranking[$0].distance <= radius }
@@ -36,11 +36,6 @@ public enum MetricsReference {
           r.precisionWithinRadius += Double(hits) / Double(within.count)
           r.mapWithinRadius += averagePrecision(gains, depth: within.count)
         }
-      }
-      if let k = options.ndcgAtK {
-        let dcg = zip(gains.prefix(k), 1...).reduce(0.0) { $0 + Double($1.0) / log2(Double($1.1 + 1)) }
-        let ideal = zip(gains.sorted(by: >).prefix(k), 1...).reduce(0.0) { $0 + Double($1.0) / log2(Double($1.1 + 1)) }
-        ndcg += ideal == 0 ? 0 : dcg / ideal
       }
     }
     r.map /= n
@@ -54,6 +49,30 @@ public enum MetricsReference {
     r.curvePrecision = r.curvePrecision.map { $0 / n }
     r.curveRecall = r.curveRecall.map { $0 / Double(max(withRelevant, 1)) }
     return r
+  }
+
+  /// One query's rank-based figures from the gains (shared labels) of its whole ranking, each from
+  /// its definition; also what `RerankedMetrics` measures a re-ranked order with.
+  struct ListScores {
+    var ap = 0.0, apAtK = 0.0, ndcg = 0.0, wholeMatch = 0.0
+    var relevant = 0
+    var hitsAtCutoff = [Int]()
+
+    init() {}
+
+    init(_ gains: [Int], queryLabelCount: Int, options: EvaluationOptions) {
+      relevant = gains.filter { $0 > 0 }.count
+      ap = averagePrecision(gains, depth: gains.count)
+      if let k = options.mapAtK { apAtK = averagePrecision(gains, depth: k) }
+      if let k = options.ndcgAtK {
+        let dcg = zip(gains.prefix(k), 1...).reduce(0.0) { $0 + Double($1.0) / log2(Double($1.1 + 1)) }
+        let ideal = zip(gains.sorted(by: >).prefix(k), 1...).reduce(0.0) { $0 + Double($1.0) / log2(Double($1.1 + 1)) }
+        ndcg = ideal == 0 ? 0 : dcg / ideal
+      }
+      let top = gains.prefix(10)
+      if queryLabelCount > 0 && !top.isEmpty { wholeMatch = Double(top.filter { $0 == queryLabelCount }.count) / Double(top.count) }
+      hitsAtCutoff = options.cutoffs.map { k in gains.prefix(k).filter { $0 > 0 }.count }
+    }
   }
 
   /// Mean of the precision at each relevant item within `depth`, over the relevant items within it.

@@ -1,6 +1,7 @@
 // RerankedMetrics: the rank-based measures (MAP@all, MAP@k, NDCG@k, precision and recall@k, whole
 // matches@10) when each query's nearest codes are re-ranked: the ranking is the re-ranked
-// candidates, then every other item in Hamming order. Measures defined by the Hamming radius
+// candidates, then every other item in Hamming order, measured as the plain reference measures a
+// ranking (`MetricsReference.ListScores`). Measures defined by the Hamming radius
 // (precision and MAP within it, the curve) do not depend on the order and come from the plain
 // evaluation.
 
@@ -21,13 +22,13 @@ public enum RerankedMetrics {
     let candidates = settings.radius == nil ? min(settings.candidates, database.count) : database.count
     let reranked = Reranker.search(queries, outputs: queryOutputs, in: database, stored: databaseOutputs, k: candidates, method: method,
                                    settings: settings, threads: threads)
-    var perQuery = [RankScores](repeating: RankScores(), count: queries.count)
+    var perQuery = [MetricsReference.ListScores](repeating: MetricsReference.ListScores(), count: queries.count)
     let workers = max(1, min(threads, queries.count))
     perQuery.withUnsafeMutableBufferPointer { out in
       DispatchQueue.concurrentPerform(iterations: workers) { w in
         for q in (queries.count * w / workers)..<(queries.count * (w + 1) / workers) {
           let order = reranked[q].map(\.index) + hammingOrder(queries, q, database).dropFirst(reranked[q].count)
-          out[q] = RankScores(order.map { queryLabels.shared(q, with: databaseLabels, $0) }, queryLabelCount: queryLabels.size(q), options: options)
+          out[q] = MetricsReference.ListScores(order.map { queryLabels.shared(q, with: databaseLabels, $0) }, queryLabelCount: queryLabels.size(q), options: options)
         }
       }
     }
@@ -55,36 +56,5 @@ public enum RerankedMetrics {
       start[d] += 1
     }
     return order
-  }
-
-  /// One query's figures from the gains (shared labels) of its ranking.
-  struct RankScores {
-    var ap = 0.0, apAtK = 0.0, ndcg = 0.0, wholeMatch = 0.0
-    var relevant = 0
-    var hitsAtCutoff = [Int]()
-
-    init() {}
-
-    init(_ gains: [Int], queryLabelCount: Int, options: EvaluationOptions) {
-      var hits = 0, sum = 0.0, hitsK = 0, sumK = 0.0, dcg = 0.0
-      let mapK = options.mapAtK ?? 0, ndcgK = options.ndcgAtK ?? 0
-      for (position, gain) in gains.enumerated() where gain > 0 {
-        let rank = position + 1
-        hits += 1
-        sum += Double(hits) / Double(rank)
-        if rank <= mapK { hitsK += 1; sumK += Double(hits) / Double(rank) }
-        if rank <= ndcgK { dcg += Double(gain) / log2(Double(rank + 1)) }
-      }
-      relevant = hits
-      ap = hits == 0 ? 0 : sum / Double(hits)
-      apAtK = hitsK == 0 ? 0 : sumK / Double(hitsK)
-      if ndcgK > 0 {
-        let ideal = zip(gains.sorted(by: >).prefix(ndcgK), 1...).reduce(0.0) { $0 + Double($1.0) / log2(Double($1.1 + 1)) }
-        ndcg = ideal == 0 ? 0 : dcg / ideal
-      }
-      let top = gains.prefix(10)
-      wholeMatch = top.isEmpty || queryLabelCount == 0 ? 0 : Double(top.filter { $0 == queryLabelCount }.count) / Double(top.count)
-      hitsAtCutoff = options.cutoffs.map { k in gains.prefix(k).filter { $0 > 0 }.count }
-    }
   }
 }

@@ -120,17 +120,30 @@ public enum Searcher {
                                                       radius: { searchable.radius(encoded.codes, radius: $0, threads: threads) })[0]
     let ranked = Array(Reranker.rerank(hits, query: encoded.output, codes: index.codes, outputs: index.outputs,
                                        method: ranking.method, settings: ranking.settings).prefix(wanted))
-    let farthest = ranked.map(\.distance).max() ?? 0
-    let tied = HammingSearch.distanceCounts(encoded.codes, 0, in: index.codes, upTo: farthest, threads: threads)
+    let tied = tieCounts(of: ranked, candidates: hits, encoded, index, radius: ranking.settings.radius, threads: threads)
     let lowered = Set(named.map { $0.lowercased() })
     let results = ranked.enumerated().map { rank, hit -> SearchResult in
       let item = index.item(hit.index)
-      return SearchResult(rank: rank + 1, id: item.id, distance: hit.distance, tied: tied[hit.distance],
+      return SearchResult(rank: rank + 1, id: item.id, distance: hit.distance, tied: tied[hit.distance] ?? 0,
                           score: ranking.method == .none ? nil : (Double(hit.score) * 10_000).rounded() / 10_000,
                           image: index.modality == .image ? item.display : nil, text: index.modality == .text ? item.display : nil,
                           labels: item.labels, matched: item.labels.filter { lowered.contains($0.lowercased()) })
     }
     return SearchAnswer(query: query, target: index.modality.description, index: nil, size: index.count, ignored: [],
                         rerank: ranking.method.rawValue, ties: SearchAnswer.order(ranking.method, ranking.settings), results: results)
+  }
+
+  /// How many items of the index lie at each distance shown. The candidates hold every item nearer
+  /// than their last distance (and every item within a radius), so those counts come from them;
+  /// only a shown distance at the edge needs a count over the whole index.
+  static func tieCounts(of shown: [RankedHit], candidates: [SearchHit], _ encoded: EncodedQuery, _ index: IndexFile, radius: Int?,
+                        threads: Int) -> [Int: Int] {
+    var counts = [Int: Int]()
+    for hit in candidates { counts[hit.distance, default: 0] += 1 }
+    let complete = { (d: Int) in radius != nil || candidates.count == index.count || d < (candidates.last?.distance ?? 0) }
+    guard let edge = shown.map(\.distance).filter({ !complete($0) }).max() else { return counts }
+    let all = HammingSearch.distanceCounts(encoded.codes, 0, in: index.codes, upTo: edge, threads: threads)
+    for (d, n) in all.enumerated() { counts[d] = n }
+    return counts
   }
 }

@@ -46,6 +46,15 @@ final class SearchTests: XCTestCase {
                                            method: Ranking.defaultMethod, candidates: index.count)
     XCTAssertEqual(answer.results.map(\.id), reference.prefix(12).map { index.item($0).id })
     XCTAssertEqual(answer.results.map { $0.score! }, answer.results.map { $0.score! }.sorted(by: >))
+    for r in answer.results {  // tie counts from the candidates, or from the whole index at the edge
+      XCTAssertEqual(r.tied, (0..<index.count).filter { index.codes.distance($0, to: encoded.codes, 0) == r.distance }.count)
+    }
+    for candidates in [3, 5, 8] {  // few candidates: shown distances at the candidates' edge
+      let few = try Searcher.search(encoded, text: "x", in: index, k: 3, ranking: Ranking(.stored, settings: RerankSettings(candidates: candidates)))
+      for r in few.results {
+        XCTAssertEqual(r.tied, (0..<index.count).filter { index.codes.distance($0, to: encoded.codes, 0) == r.distance }.count, "\(candidates)")
+      }
+    }
     XCTAssertTrue(answer.ties.contains("re-ranked by the stored score"), answer.ties)
     // An index without stored outputs (as an older cmh wrote it): the default falls back, a method asked for by name is refused.
     let old = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-old-index-\(getpid()).cmhindex")
