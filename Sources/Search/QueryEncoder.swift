@@ -21,6 +21,9 @@ public final class QueryEncoder: @unchecked Sendable {
   }
 
   public var bits: Int { model.spec.bits }
+  /// The fingerprint of the model whose indexes this one searches: its own, or for a small query
+  /// model from `cmh distill` its gallery model's.
+  public var galleryFingerprint: UInt64 { model.distillation?.fingerprint ?? fingerprint }
   /// Whether the text tower reads words (not a corpus's feature rows), so free text can be a query.
   public var readsFreeText: Bool { model.spec.text.vocabulary != nil }
   /// Whether the image tower reads image files (not feature rows).
@@ -98,7 +101,13 @@ public final class QueryEncoder: @unchecked Sendable {
     guard index.bits == bits else {
       throw SearchError(.unsupported, "\(index.path): \(index.bits)-bit codes, the model makes \(bits)-bit codes; encode the corpus with this model")
     }
-    if !force { try index.checkModel(fingerprint, modelPath: path) }
+    guard !force else { return }
+    guard let gallery = model.distillation else { return try index.checkModel(fingerprint, modelPath: path) }
+    // A small query model searches the indexes of the gallery model it was distilled against.
+    guard let written = index.modelFingerprint, let expected = gallery.fingerprint, written != expected else { return }
+    throw SearchError(.unsupported, "\(index.path): written by the model with fingerprint \(IndexFile.hex(written)); \(path) is a small query model "
+                        + "distilled against \(gallery.galleryModel) (fingerprint \(gallery.galleryFingerprint)), so it searches only that model's indexes; "
+                        + "encode the corpus with \(gallery.galleryModel), or pass --force to search anyway")
   }
 
   private func locked<T>(_ body: () -> T) -> T {

@@ -176,7 +176,8 @@ public struct SearchServer: Sendable {
       Dictionary(uniqueKeysWithValues: set.modalities.map { m in (m.description, (try? set.file(m).count) ?? 0) })
     }
     return ["status": AnyEncodable("ok"), "model": AnyEncodable(service.encoder.path), "bits": AnyEncodable(service.encoder.bits),
-            "fingerprint": AnyEncodable(IndexFile.hex(service.encoder.fingerprint)), "index_sets": AnyEncodable(sets),
+            "fingerprint": AnyEncodable(IndexFile.hex(service.encoder.fingerprint)),
+            "gallery_fingerprint": AnyEncodable(IndexFile.hex(service.encoder.galleryFingerprint)), "index_sets": AnyEncodable(sets),
             "text_queries": AnyEncodable(service.encoder.readsFreeText), "image_queries": AnyEncodable(service.encoder.readsImageFiles)]
   }
 

@@ -14,6 +14,8 @@ public final class CrossModalModel: Module {
   public let text: TextTower
   /// How the model was trained (settings, corpus, augmentation), kept in the model file.
   public var record: TrainingRecord?
+  /// For a small query model (`cmh distill`): the gallery model whose indexes it searches.
+  public var distillation: DistillationRecord?
   public var isTraining = true
 
   public static let magic = "CMHMODEL"
@@ -42,6 +44,7 @@ public final class CrossModalModel: Module {
     var kind = "cmh-model"
     var spec: ModelSpec
     var training: TrainingRecord?
+    var distillation: DistillationRecord?
   }
 
   /// Writes the model file atomically.
@@ -49,7 +52,7 @@ public final class CrossModalModel: Module {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let tensors = namedParameters().map { ($0.0, $0.1.value) } + namedBuffers().map { ($0.0, $0.1.value) }
-    try TensorArchive(metadata: encoder.encode(Header(spec: spec, training: record)), tensors: tensors).write(to: url, magic: Self.magic)
+    try TensorArchive(metadata: encoder.encode(Header(spec: spec, training: record, distillation: distillation)), tensors: tensors).write(to: url, magic: Self.magic)
   }
 
   /// Reads a model file: the header rebuilds the towers, then every tensor must be there with its shape.
@@ -62,6 +65,7 @@ public final class CrossModalModel: Module {
     var g = RandomGenerator(seed: 0)
     let model = CrossModalModel(spec: header.spec, generator: &g)
     model.record = header.training
+    model.distillation = header.distillation
     let stored = Dictionary(archive.tensors, uniquingKeysWith: { a, _ in a })
     let targets = model.namedParameters().map { ($0.0, $0.1.value) } + model.namedBuffers().map { ($0.0, $0.1.value) }
     for (name, target) in targets {

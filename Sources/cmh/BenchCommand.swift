@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Measure performance (JSON lines with --json).",
-    subcommands: [BenchEngineCommand.self, BenchImageCommand.self, BenchTrainCommand.self, BenchSearchCommand.self, BenchServeCommand.self])
+    subcommands: [BenchEngineCommand.self, BenchImageCommand.self, BenchTrainCommand.self, BenchSearchCommand.self, BenchServeCommand.self, BenchQueryCommand.self])
 }
 
 /// One measured figure; printed as a JSON line or a table row.
@@ -39,6 +39,14 @@ struct BenchResult {
       return (key, .string(literal))
     }
     return JSONLine([("bench", .string(name)), ("unit", .string(unit)), ("value", .number(value, places: 2))] + extra).text
+  }
+}
+
+extension OutputOptions {
+  /// Says on a terminal which figure was just measured (a long bench otherwise looks stuck).
+  func measured(_ r: BenchResult) {
+    guard !quiet && !json && isatty(STDERR_FILENO) == 1 else { return }
+    FileHandle.standardError.write(Data("measured \(r.name) …\n".utf8))
   }
 }
 

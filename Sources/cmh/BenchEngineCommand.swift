@@ -38,11 +38,11 @@ struct BenchEngineCommand: ParsableCommand {
       let gflops = sgemm(n)
       peak = max(peak, gflops)
       results.append(BenchResult(name: "sgemm", unit: "GFLOP/s", value: gflops, parameters: [("size", "\(n)"), threads]))
-      progress(results.last!)
+      output.measured(results.last!)
     }
     let (m, n) = quick ? (16, 256) : (128, 4096)  // a text tower batch through a 4,096-wide layer
     results.append(BenchResult(name: "sgemm", unit: "GFLOP/s", value: sgemm(m, n, n), parameters: [("size", "\"\(m)x\(n)x\(n)\""), threads]))
-    progress(results.last!)
+    output.measured(results.last!)
     for (name, c, o, side, k, s, p) in Self.convolutions {
       let scale = quick ? 4 : 1
       // 3×3 stride-1 layers are measured on both paths: the figures behind Winograd's use.
@@ -55,17 +55,12 @@ struct BenchEngineCommand: ParsableCommand {
           results.append(BenchResult(name: "conv2d.\(pass)", unit: "GFLOP/s", value: rate.median,
                                      parameters: [("best", String(format: "%.1f", rate.best))] + params + [("of_sgemm", String(format: "%.2f", rate.median / peak))]))
         }
-        progress(results.last!)
+        output.measured(results.last!)
       }
     }
     results += bandwidth()
     results.append(rmspropUpdate())
     BenchTiming.report(results, json: output.json)
-  }
-
-  private func progress(_ r: BenchResult) {
-    guard !output.quiet && !output.json && isatty(STDERR_FILENO) == 1 else { return }
-    FileHandle.standardError.write("measured \(r.name) …\n".data(using: .utf8)!)
   }
 
   private func sgemm(_ n: Int) -> Double { sgemm(n, n, n) }

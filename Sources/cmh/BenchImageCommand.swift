@@ -39,7 +39,7 @@ struct BenchImageCommand: ParsableCommand {
         optimizer.step()
       }
       results.append(result("resnet34.train_step", n, seconds, side: side))
-      progress(results.last!)
+      output.measured(results.last!)
     }
     results.append(try decoding(count: quick ? 8 : 128, side: quick ? 32 : 224))
     if noInference { return BenchTiming.report(results, json: output.json) }
@@ -84,10 +84,5 @@ struct BenchImageCommand: ParsableCommand {
   private func result(_ name: String, _ batch: Int, _ seconds: (median: Double, best: Double), side: Int) -> BenchResult {
     BenchResult(rate: name, unit: "images/s", items: batch, seconds: seconds,
                 parameters: [("size", "\(side)"), ("batch", "\(batch)"), ("threads", "\(Threads.count)")])
-  }
-
-  private func progress(_ r: BenchResult) {
-    guard !output.quiet && !output.json && isatty(STDERR_FILENO) == 1 else { return }
-    FileHandle.standardError.write("measured \(r.name) …\n".data(using: .utf8)!)
   }
 }

@@ -33,7 +33,7 @@ struct BenchSearchCommand: ParsableCommand {
           for q in 0..<singles { _ = HammingSearch.topK(query.subset([q]), in: codes, k: k, threads: threads) }
         }
         results.append(BenchResult(rate: "search.topk.single", unit: "queries/s", items: singles, seconds: single, parameters: base))
-        progress(results.last!)
+        output.measured(results.last!)
       }
     }
     results += reranking(&random)
@@ -71,7 +71,7 @@ struct BenchSearchCommand: ParsableCommand {
           _ = Reranker.search(query, outputs: outputs, in: codes, stored: stored, k: k, method: method, settings: settings, threads: threads)
         }
         results.append(BenchResult(rate: "search.rerank.\(method).batched", unit: "queries/s", items: queries, seconds: batched, parameters: base))
-        progress(results.last!)
+        output.measured(results.last!)
       }
     }
     let candidates = HammingSearch.topK(query.subset(Array(0..<20)), in: codes, k: settings.candidates, threads: 1)
@@ -110,7 +110,7 @@ struct BenchSearchCommand: ParsableCommand {
           results.append(BenchResult(name: "search.radius2.\(strategy.rawValue)", unit: "queries/s", value: Double(queries) / seconds,
                                      parameters: [("n", "\(database)"), ("bits", "64"), ("threads", "\(threads)"), ("codes", "\"\(name)\""),
                                                   ("mean_results", String(format: "%.1f", Double(found) / Double(queries)))]))
-          progress(results.last!)
+          output.measured(results.last!)
         }
       }
     }
@@ -148,10 +148,5 @@ struct BenchSearchCommand: ParsableCommand {
       return BenchResult(name: "map_at_all", unit: "ms", value: seconds * 1000,
                          parameters: [("queries", "\(nq)"), ("retrieval", "\(nd)"), ("bits", "64"), ("threads", "\(threads)")])
     }
-  }
-
-  private func progress(_ r: BenchResult) {
-    guard !output.quiet && !output.json && isatty(STDERR_FILENO) == 1 else { return }
-    FileHandle.standardError.write("measured \(r.name) …\n".data(using: .utf8)!)
   }
 }

@@ -35,7 +35,7 @@ struct BenchServeCommand: ParsableCommand {
     defer { try? FileManager.default.removeItem(at: work) }
     let grown = work.appendingPathComponent("image.cmhindex")
     if !output.quiet { FileHandle.standardError.write(Data("growing \(index)/image.cmhindex to \(items) items\n".utf8)) }
-    try LoadTest.grow(images, to: items, seed: 1, modelFingerprint: encoder.fingerprint, writingTo: grown)
+    try LoadTest.grow(images, to: items, seed: 1, modelFingerprint: encoder.galleryFingerprint, writingTo: grown)
     let sets = try IndexSets.open(["image=\(grown.path)"], encoder: encoder)
     let queries = (0..<min(texts.count, 2000)).map { texts.item($0).display }.filter { (try? encoder.encode(text: $0)) != nil }
     guard !queries.isEmpty else { throw CommandError("\(index)/text.cmhindex: no text the model can read, so no queries") }

@@ -14,7 +14,7 @@ struct CMH: ParsableCommand {
     commandName: "cmh",
     abstract: "Deep cross-modal hashing: image and text towers trained into one Hamming space.",
     version: version,
-    subcommands: [DemoCommand.self, InfoCommand.self, CorpusCommand.self, TrainCommand.self, AugmentCommand.self, EncodeCommand.self, SearchCommand.self, ServeCommand.self, EvalCommand.self, IndexCommand.self, ExperimentCommand.self, BenchCommand.self])
+    subcommands: [DemoCommand.self, InfoCommand.self, CorpusCommand.self, TrainCommand.self, DistillCommand.self, AugmentCommand.self, EncodeCommand.self, SearchCommand.self, ServeCommand.self, EvalCommand.self, IndexCommand.self, ExperimentCommand.self, BenchCommand.self])
 
   /// Runs the BLAS kernel check (which may restart the process once) before anything multiplies;
   /// a mistyped command gets "did you mean" and the usage exit code.

@@ -14,11 +14,13 @@ struct EvalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "eval",
     abstract: "MAP and precision of trained models on a corpus's query and retrieval sets.",
-    discussion: "Usage: cmh eval MODEL [MODEL ...] CORPUS. Relevance: query and item share a label. Ranking by Hamming distance, equal distances by item position; a query without a relevant item counts with AP 0.")
+    discussion: "Usage: cmh eval MODEL [MODEL ...] CORPUS. Relevance: query and item share a label. Ranking by Hamming distance, equal distances by item position; a query without a relevant item counts with AP 0. With --gallery BIG.cmh, the models encode the queries and BIG.cmh the retrieval set: small query models from `cmh distill` against the gallery model they were distilled for.")
 
   @Argument(help: "Model files, then the corpus directory.") var paths: [String]
   @OptionGroup var ranking: RankingOptions
   @OptionGroup var reranking: RerankOptions
+  @Option(help: "Encode the retrieval set with this model (a gallery model) and the queries with each MODEL (small query models distilled against it).")
+  var gallery: String?
   @Option(help: "Write precision-recall curves as SVG files into this folder.") var svg: String?
   @Flag(help: "Comma-separated values instead of a table.") var csv = false
   @OptionGroup var output: OutputOptions
@@ -31,7 +33,7 @@ struct EvalCommand: ParsableCommand {
   var radius: Int { ranking.radius }
 
   struct Result {
-    let model: String, bits: Int, rerank: RerankMethod, direction: Direction, report: RetrievalReport
+    let model: String, gallery: String, bits: Int, rerank: RerankMethod, direction: Direction, report: RetrievalReport
   }
 
   func run() throws {
@@ -40,22 +42,30 @@ struct EvalCommand: ParsableCommand {
     let splits = try ModelInputs.splits(corpus)
     var results = [Result]()
     let rankings = try reranking.rankings(allowingAll: true)
+    let galleryModel = try gallery.map { try checkedModel($0, corpus: corpus) }
+    let galleryCodes = try galleryModel.map { try ModelInputs.codes($0, corpus: corpus, pairs: splits.retrieval, label: "encoding retrieval set", quiet: output.quiet) }
     for path in paths.dropLast() {
-      let model = try ModelInputs.model(path)
-      guard model.spec.labels.count == corpus.info.labels.count else {
-        throw CommandError("\(path): trained with \(model.spec.labels.count) labels, the corpus has \(corpus.info.labels.count)")
-      }
+      let model = try checkedModel(path, corpus: corpus)
+      if let galleryModel, let gallery { try QueryModels.check(model, path: path, against: galleryModel, galleryPath: gallery) }
       let q = try ModelInputs.codes(model, corpus: corpus, pairs: splits.query, label: "encoding queries", quiet: output.quiet)
-      let r = try ModelInputs.codes(model, corpus: corpus, pairs: splits.retrieval, label: "encoding retrieval set", quiet: output.quiet)
+      let r = try galleryCodes ?? ModelInputs.codes(model, corpus: corpus, pairs: splits.retrieval, label: "encoding retrieval set", quiet: output.quiet)
       let options = EvaluationOptions(mapAtK: k, cutoffs: [k], ndcgAtK: k, radius: radius)
       for ranking in rankings {
         let reports = CrossModalEvaluation.evaluate(queries: q, retrieval: r, options: options, rerank: ranking.method, settings: ranking.settings)
-        results += reports.map { Result(model: path, bits: model.spec.bits, rerank: ranking.method, direction: $0, report: $1) }
+        results += reports.map { Result(model: path, gallery: gallery ?? path, bits: model.spec.bits, rerank: ranking.method, direction: $0, report: $1) }
       }
     }
     print(render(results, corpus: corpus.info.name, order: SearchAnswer.order(rankings[0].method, rankings[0].settings)))
     fflush(stdout)  // the table before the "wrote" lines on stderr, also when both go to one pipe
     if svg != nil { try writeCurves(results) }
+  }
+
+  private func checkedModel(_ path: String, corpus: Corpus) throws -> CrossModalModel {
+    let model = try ModelInputs.model(path)
+    guard model.spec.labels.count == corpus.info.labels.count else {
+      throw CommandError("\(path): trained with \(model.spec.labels.count) labels, the corpus has \(corpus.info.labels.count)")
+    }
+    return model
   }
 
   private func render(_ results: [Result], corpus: String, order: String) -> String {
@@ -69,7 +79,8 @@ struct EvalCommand: ParsableCommand {
                          ("whole_match_at_10", n(r.report.wholeMatchAt10)),
                          ("precision_radius", n(r.report.precisionWithinRadius)), ("map_radius", n(r.report.mapWithinRadius)), ("radius", .int(radius)),
                          ("queries", .int(r.report.queries)), ("retrieval", .int(r.report.database)),
-                         ("queries_without_relevant", .int(r.report.queriesWithoutRelevant)), ("model", .string(r.model))]).text
+                         ("queries_without_relevant", .int(r.report.queriesWithoutRelevant)), ("model", .string(r.model)),
+                         ("query_model", .string(r.model)), ("gallery_model", .string(r.gallery))]).text
       }.joined(separator: "\n")
     }
     if csv {

@@ -29,6 +29,13 @@ struct JSONLine: Encodable {
 
   init(_ fields: [(String, Value)]) { self.fields = fields }
 
+  /// Appends `line` and a newline to a log file, creating it when it is not there.
+  static func append(_ line: String, to log: URL) {
+    guard let data = (line + "\n").data(using: .utf8) else { return }
+    if let handle = try? FileHandle(forWritingTo: log) { handle.seekToEndOfFile(); handle.write(data); try? handle.close() }
+    else { try? data.write(to: log) }
+  }
+
   func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: Key.self)
     for (key, value) in fields { try c.encode(value, forKey: Key(stringValue: key)) }

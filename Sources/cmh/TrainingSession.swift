@@ -147,10 +147,7 @@ final class TrainingSession {
     if let stage { fields.append(("stage", .string(stage))) }
     if !r.collapseNotes.isEmpty { fields.append(("collapse", .strings(r.collapseNotes))) }
     let json = JSONLine(fields).text
-    if let log, let line = (json + "\n").data(using: .utf8) {
-      if let handle = try? FileHandle(forWritingTo: log) { handle.seekToEndOfFile(); handle.write(line); try? handle.close() }
-      else { try? line.write(to: log) }
-    }
+    if let log { JSONLine.append(json, to: log) }
     if output.json { print(json) } else {
       var row = String(format: "%5d   %9.2f   %7.3f   %9.2f   %7.3f   %7d   %5d/%-5d   %7.0f   %@", r.epoch, r.image.similarity, r.image.quantization,
                        r.text.similarity, r.text.quantization, r.codeChanges, r.distinctImageCodes, r.distinctTextCodes, rate, Progress.clock(r.seconds))

@@ -1,0 +1,190 @@
+// Distiller: trains a small query model against a gallery model that does not change. Per epoch,
+// the image tower, then the text tower, batch by batch: each item's context (its nearest gallery
+// codes, then random ones) is scored by the student's and by the teacher's output, and the student
+// learns the teacher's softmax over it (ContextualSimilarity), with the optional first-order and
+// the quantization terms. No labels are used. A checkpoint between any two batches resumes to
+// exactly the run that was not interrupted.
+
+import CauchyLoss
+import Foundation
+import Tensor
+
+public final class Distiller {
+  public let student: CrossModalModel
+  public let settings: DistillationSettings
+  public let gallery: GalleryContext
+  let images: ImageInputs, texts: TextInputs
+  /// The teacher's outputs for the training items, per tower [n, k].
+  let teacher: [Tensor]
+  /// The student's latest outputs for the training items, per tower (refreshed batch by batch).
+  public private(set) var outputs: [Tensor]
+  let optimizers: [RMSprop]
+  let loss: ContextualSimilarity
+  public let count: Int
+  var generator: RandomGenerator, epochStart: RandomGenerator
+  public private(set) var epoch = 0
+  var phase = 0, nextBatch = 0
+  var orders: [[Int]] = []
+
+  /// Loss terms of a batch: the contextual KL, and the first-order plus quantization terms.
+  public struct BatchLoss: Sendable {
+    public var contextual: Float, other: Float
+  }
+
+  public struct EpochReport: Sendable {
+    public var epoch: Int
+    public var image: BatchLoss, text: BatchLoss
+    public var seconds: Double
+    public var imageLearningRate: Float, textLearningRate: Float
+    public var distinctImageCodes: Int, distinctTextCodes: Int
+    /// Share of the teacher's 10 nearest gallery codes that the student's codes also rank in their 10 nearest.
+    public var imageAgreement: Double, textAgreement: Double
+  }
+
+  public init(student: CrossModalModel, settings: DistillationSettings, images: ImageInputs, texts: TextInputs,
+              teacherImage: Tensor, teacherText: Tensor) {
+    precondition(images.count == texts.count && texts.count == teacherImage.shape[0] && teacherImage.shape == teacherText.shape && images.count > 0,
+                 "Distiller: \(images.count) images, \(texts.count) texts, teacher outputs \(teacherImage.shape) and \(teacherText.shape)")
+    self.student = student
+    self.settings = settings
+    self.images = images
+    self.texts = texts
+    count = images.count
+    teacher = [teacherImage, teacherText]
+    gallery = GalleryContext(imageOutputs: teacherImage, textOutputs: teacherText, neighbours: settings.neighbours)
+    outputs = [Tensor(zeros: teacherImage.shape), Tensor(zeros: teacherText.shape)]
+    optimizers = [RMSprop(groups: [ParameterGroup(student.image.namedParameters(), learningRate: settings.imageLearningRate)]),
+                  RMSprop(groups: [ParameterGroup(student.text.namedParameters(), learningRate: settings.textLearningRate)])]
+    loss = ContextualSimilarity(studentTemperature: settings.studentTemperature, teacherTemperature: settings.teacherTemperature)
+    generator = RandomGenerator(seed: settings.seed &+ 0xD157)
+    epochStart = generator
+  }
+
+  var batchCount: Int { (count + settings.batchSize - 1) / settings.batchSize }
+
+  /// Trains until `epochs` epochs are complete or `shouldStop()` says so between batches (then it
+  /// returns false, and a checkpoint resumes from there).
+  @discardableResult
+  public func run(epochs: Int, shouldStop: () -> Bool = { false }, onBatch: (Trainer.Phase, Int, BatchLoss) -> Void = { _, _, _ in },
+                  onEpoch: (EpochReport) -> Void = { _ in }) -> Bool {
+    while epoch < epochs {
+      if phase == 0 && nextBatch == 0 { beginEpoch() }
+      let started = Date()
+      var sums = [BatchLoss(contextual: 0, other: 0), BatchLoss(contextual: 0, other: 0)]
+      while phase < 2 {
+        while nextBatch < batchCount {
+          if shouldStop() { return false }
+          let rows = Array(orders[phase][(nextBatch * settings.batchSize)..<min((nextBatch + 1) * settings.batchSize, count)])
+          let loss = step(tower: phase, rows: rows)
+          sums[phase].contextual += loss.contextual * Float(rows.count) / Float(count)
+          sums[phase].other += loss.other * Float(rows.count) / Float(count)
+          nextBatch += 1
+          onBatch(Trainer.Phase(rawValue: phase)!, min(nextBatch * settings.batchSize, count), loss)
+        }
+        phase += 1
+        nextBatch = 0
+      }
+      epoch += 1
+      phase = 0
+      onEpoch(EpochReport(epoch: epoch, image: sums[0], text: sums[1], seconds: Date().timeIntervalSince(started),
+                          imageLearningRate: optimizers[0].groups[0].learningRate, textLearningRate: optimizers[1].groups[0].learningRate,
+                          distinctImageCodes: Trainer.distinctSigns(outputs[0]), distinctTextCodes: Trainer.distinctSigns(outputs[1]),
+                          imageAgreement: gallery.agreement(tower: 0, studentOutputs: outputs[0]),
+                          textAgreement: gallery.agreement(tower: 1, studentOutputs: outputs[1])))
+    }
+    return true
+  }
+
+  /// Draws the epoch's orders, sets the rates and refreshes the contexts when it is time.
+  private func beginEpoch() {
+    if settings.refreshEvery > 0 && epoch > 0 && epoch % settings.refreshEvery == 0 {
+      for t in 0..<2 { gallery.refresh(tower: t, studentOutputs: evaluationOutputs(tower: t)) }
+    }
+    epochStart = generator
+    orders = [generator.permutation(count), generator.permutation(count)]
+    images.announce(orders[0])
+    let schedule = StepSchedule(stepSize: settings.halveEvery, gamma: 0.5)
+    for optimizer in optimizers { optimizer.applySchedule(schedule, epoch: epoch) }
+  }
+
+  private func step(tower: Int, rows: [Int]) -> BatchLoss {
+    let network: Module = tower == 0 ? student.image : student.text
+    network.setTraining(true)
+    let u = tower == 0 ? student.image.forward(images.batch(rows)) : student.text.forward(sparse: texts.batch(rows))
+    outputs[tower].setRows(rows, u)
+    let extra = rows.map { _ in (0..<settings.negatives).map { _ in generator.nextInt(below: gallery.count) } }
+    let (loss, gradient) = objective(u, teacher: teacher[tower].rows(rows), context: gallery.batch(tower: tower, rows: rows, extra: extra))
+    optimizers[tower].zeroGradients()
+    if tower == 0 { _ = student.image.backward(gradient) } else { student.text.backwardSparse(gradient) }
+    optimizers[tower].step()
+    return loss
+  }
+
+  /// The batch's loss terms and their gradient for the student outputs `u`.
+  func objective(_ u: Tensor, teacher t: Tensor, context: Tensor) -> (BatchLoss, Tensor) {
+    let gradient = Tensor(zeros: u.shape)
+    var result = BatchLoss(contextual: 0, other: 0)
+    if settings.contextual > 0 {
+      let (l, g) = loss.evaluate(u, teacher: t, context: context)
+      result.contextual = settings.contextual * l
+      for i in 0..<g.count { g.data[i] *= settings.contextual }
+      gradient.add(g)
+    }
+    if settings.firstOrder > 0 {
+      let (l, g) = ContextualSimilarity.firstOrder(u, teacher: t, weight: settings.firstOrder)
+      result.other += l
+      gradient.add(g)
+    }
+    if settings.alpha > 0 {
+      let signs = Tensor(shape: u.shape, values: (0..<u.count).map { u.data[$0] >= 0 ? 1 : -1 })
+      let (l, g) = Quantization.evaluate(u, codes: signs, alpha: settings.alpha)
+      result.other += l
+      gradient.add(g)
+    }
+    return (result, gradient)
+  }
+
+  /// The student's outputs for every training item in evaluation mode (for a context refresh).
+  func evaluationOutputs(tower: Int) -> Tensor {
+    tower == 0 ? student.imageOutputs(images) : student.textOutputs(texts)
+  }
+
+  // MARK: Checkpoints
+
+  /// Saves the student, both optimisers, the contexts, the outputs and the position.
+  public func saveCheckpoint(to url: URL, notes: [String: String]) throws {
+    var all = notes
+    all["phase"] = String(phase)
+    let position = TrainingPosition(epoch: epoch, step: nextBatch, generators: ["current": generator, "epoch_start": epochStart], notes: all)
+    try Checkpoint.save(to: url, model: student, optimizers: [("image", optimizers[0]), ("text", optimizers[1])], position: position,
+                        extra: gallery.tensors + [("outputs.0", outputs[0]), ("outputs.1", outputs[1])])
+  }
+
+  /// Restores a checkpoint written by `saveCheckpoint` for this student and training set.
+  public func resume(from url: URL) throws {
+    let (position, extra) = try Checkpoint.load(from: url, into: student, optimizers: [("image", optimizers[0]), ("text", optimizers[1])])
+    guard gallery.restore(extra) else {
+      throw TrainingError(description: "\(url.path): the checkpoint's gallery contexts are missing or are for another training set")
+    }
+    for t in 0..<2 {
+      guard let saved = extra["outputs.\(t)"], saved.shape == outputs[t].shape else {
+        throw TrainingError(description: "\(url.path): the checkpoint's student outputs are missing or are for another training set")
+      }
+      outputs[t].assign(saved)
+    }
+    guard let current = position.generator("current"), let start = position.generator("epoch_start"),
+          let phase = Int(position.notes["phase"] ?? ""), (0...1).contains(phase), (0...batchCount).contains(position.step), position.epoch >= 0 else {
+      throw TrainingError(description: "\(url.path): the checkpoint's position is missing or outside this run (2 phases of \(batchCount) batches an epoch)")
+    }
+    epoch = position.epoch
+    self.phase = phase
+    nextBatch = position.step
+    epochStart = start
+    if phase > 0 || nextBatch > 0 {
+      var g = start
+      orders = [g.permutation(count), g.permutation(count)]
+      images.announce(orders[0])
+    }
+    generator = current
+  }
+}

@@ -1,0 +1,74 @@
+// cmh bench query: how fast models encode queries — an image, a text — one at a time and in
+// batches, on one thread by default (a phone, a browser, a small VM); with a gallery model and the
+// small query models distilled from it, each figure also as a speed-up over the first model.
+
+import ArgumentParser
+import Foundation
+import Tensor
+import Training
+
+struct BenchQueryCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "query",
+    abstract: "Query encoding per image and per text, one at a time and batched (queries/s).",
+    discussion: "Usage: cmh bench query MODEL [MODEL ...]. The first model is the reference of the speed-up column (give the gallery model first, then small query models from `cmh distill`).")
+
+  @Argument(help: "Model files; the first is the reference.") var models: [String]
+  @Option(help: "Threads (1: the query side of an asymmetric deployment).") var threads = 1
+  @Option(help: "Queries in a batch.") var batch = 64
+  @Option(help: "Single queries per timed run.") var singles = 32
+  @Option(help: "Timed repetitions per figure (the median is reported, and the fastest as `best`).") var repeats = 5
+  @OptionGroup var output: OutputOptions
+
+  func validate() throws {
+    guard !models.isEmpty else { throw ValidationError("give at least one model file") }
+    guard threads >= 1, batch >= 1, singles >= 1, repeats >= 1 else { throw ValidationError("--threads, --batch, --singles and --repeats must be at least 1") }
+  }
+
+  func run() throws {
+    MachineReport.printHeader(json: output.json)
+    Threads.set(threads)
+    var results = [BenchResult](), reference = [String: Double]()
+    for (m, path) in models.enumerated() {
+      let model = try ModelInputs.model(path)
+      model.setTraining(false)
+      var g = RandomGenerator(seed: 1)
+      let images = imageInputs(model.spec, count: batch, &g), texts = textInputs(model.spec, count: batch, &g)
+      let figures: [(String, String, Int, () -> Void)] = [
+        ("query.image.single", "images/s", singles, { for i in 0..<singles { _ = model.image.infer(images(i % batch, 1)) } }),
+        ("query.image.batched", "images/s", batch, { _ = model.image.infer(images(0, batch)) }),
+        ("query.text.single", "texts/s", singles, { for i in 0..<singles { _ = model.text.infer(sparse: texts.rows([i % batch])) } }),
+        ("query.text.batched", "texts/s", batch, { _ = model.text.infer(sparse: texts) }),
+      ]
+      for (name, unit, items, body) in figures {
+        let seconds = BenchTiming.times(repeats: repeats, body)
+        var parameters = [("model", "\"\(path)\""), ("threads", "\(threads)"), ("ms_per_query", String(format: "%.3f", seconds.median * 1000 / Double(items))),
+                          ("parameters", "\(model.parameterCount)")]
+        let rate = Double(items) / seconds.median
+        if m == 0 { reference[name] = rate } else if let base = reference[name] { parameters.append(("speedup", String(format: "%.2f", rate / base))) }
+        results.append(BenchResult(rate: name, unit: unit, items: items, seconds: seconds, parameters: parameters))
+        output.measured(results.last!)
+      }
+    }
+    BenchTiming.report(results, json: output.json)
+  }
+
+  /// `count` inputs of the image tower's kind (normalised pixels or standardised feature rows;
+  /// timing does not depend on the values), sliced as `(start, n)`.
+  private func imageInputs(_ spec: ModelSpec, count: Int, _ g: inout RandomGenerator) -> (Int, Int) -> Tensor {
+    let item = spec.architecture == .mlp ? [spec.imageFeatures ?? 1] : [3, spec.inputSize, spec.inputSize]
+    let all = g.normal([count] + item), size = all.itemCount
+    return { start, n in Tensor(shape: [n] + item, values: Array(UnsafeBufferPointer(start: all.data + start * size, count: n * size))) }
+  }
+
+  /// `count` texts of 8 random vocabulary words (or 8 random columns of feature rows).
+  private func textInputs(_ spec: ModelSpec, count: Int, _ g: inout RandomGenerator) -> SparseRows {
+    let columns = spec.text.columns
+    if let vocabulary = spec.text.vocabulary, case .words = spec.text {
+      return vocabulary.encode((0..<count).map { _ in (0..<8).map { _ in vocabulary.words[g.nextInt(below: vocabulary.count)] }.joined(separator: " ") }).rows
+    }
+    return SparseRows(columnCount: columns, rows: (0..<count).map { _ in
+      Set((0..<8).map { _ in g.nextInt(below: columns) }).sorted().map { (column: $0, value: Float(1)) }
+    })
+  }
+}
