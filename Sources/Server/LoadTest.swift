@@ -44,14 +44,19 @@ public enum LoadTest {
   }
 
   /// Sends text searches from `connections` connections until `requests` are answered or `seconds`
-  /// pass; each request takes the next of `queries`.
-  public static func run(port: Int, path: String = "/api/search/text", queries: [String], k: Int, connections: Int, requests: Int, seconds: Double) -> Report {
+  /// pass; each request takes the next of `queries`, in the order `rerank` names (nil: the server's default).
+  public static func run(port: Int, path: String = "/api/search/text", queries: [String], k: Int, rerank: String? = nil, connections: Int, requests: Int,
+                         seconds: Double) -> Report {
     final class Tally: @unchecked Sendable {
       let lock = NSLock()
       var latencies = [Double](), failed = 0, next = 0
     }
     let tally = Tally()
-    let bodies = queries.map { try! JSONSerialization.data(withJSONObject: ["query": $0, "k": k]) }
+    let bodies = queries.map { query -> Data in
+      var body: [String: Any] = ["query": query, "k": k]
+      if let rerank { body["rerank"] = rerank }
+      return try! JSONSerialization.data(withJSONObject: body)
+    }
     let started = DispatchTime.now().uptimeNanoseconds, deadline = started + UInt64(seconds * 1e9)
     // One thread per connection (a dispatch queue would run only as many as there are cores).
     let finished = DispatchGroup()

@@ -20,10 +20,14 @@ struct BenchServeCommand: ParsableCommand {
   @Option(help: "Most requests per connection count.") var requests = 20_000
   @Option(help: "Most seconds per connection count.") var seconds = 20.0
   @Option(name: [.short, .long], parsing: .unconditional, help: "Results per search.") var k = 20
+  @Option(help: "Order of the results: none (Hamming), asymmetric, stored, qe or kreciprocal (default: the server's, stored).") var rerank: String?
   @OptionGroup var output: OutputOptions
 
   func run() throws {
     MachineReport.printHeader(json: output.json)
+    if let rerank, RerankMethod(rawValue: rerank) == nil {
+      throw ValidationError("--rerank \(rerank): expected one of \(RerankMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
     let counts = connections.split(separator: ",").compactMap { Int($0) }
     guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }), items >= 1 else { throw ValidationError("--connections: positive whole numbers, comma-separated; --items at least 1") }
     let encoder = try QueryEncoder(modelAt: model)
@@ -46,8 +50,8 @@ struct BenchServeCommand: ParsableCommand {
     defer { running.stop() }
     let port = running.port
     for c in counts {
-      let r = LoadTest.run(port: port, queries: queries, k: k, connections: c, requests: requests, seconds: seconds)
-      let parameters = [("connections", "\(c)"), ("items", "\(items)"), ("bits", "\(images.bits)"), ("k", "\(k)"), ("requests", "\(r.requests)"),
+      let r = LoadTest.run(port: port, queries: queries, k: k, rerank: rerank, connections: c, requests: requests, seconds: seconds)
+      let parameters = [("connections", "\(c)"), ("rerank", "\"\(rerank ?? Ranking.defaultMethod.rawValue)\""), ("items", "\(items)"), ("bits", "\(images.bits)"), ("k", "\(k)"), ("requests", "\(r.requests)"),
                         ("failed", "\(r.failed)"), ("p50_ms", String(format: "%.2f", r.p50 * 1000)), ("p99_ms", String(format: "%.2f", r.p99 * 1000)),
                         ("max_ms", String(format: "%.2f", r.maxLatency * 1000))]
       results.append(BenchResult(name: "serve.text", unit: "requests/s", value: r.perSecond, parameters: parameters))
