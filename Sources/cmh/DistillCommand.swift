@@ -108,7 +108,7 @@ struct DistillCommand: ParsableCommand {
 final class DistillSession {
   let output: OutputOptions
   let checkpoint: URL, log: URL
-  private let stop = StopFlag()
+  private let stop = StopFlag.shared
 
   init(output: OutputOptions, checkpoint: URL, log: URL) {
     self.output = output

@@ -22,6 +22,8 @@ struct TrainCommand: ParsableCommand {
       """)
 
   @Argument(help: "Corpus directory.") var corpus: String
+  @Option(help: "Code length in bits (8-1024; the benchmarks use 16, 32, 64, 128).") var bits = 64
+  @Option(help: "Similarity loss: cauchy or dcmh.") var loss = LossKind.cauchy
   @OptionGroup var model: ModelOptions
   @OptionGroup var training: TrainingOptions
   @Option(help: "Where to write the model.") var out: String
@@ -34,6 +36,7 @@ struct TrainCommand: ParsableCommand {
   @OptionGroup var output: OutputOptions
 
   func validate() throws {
+    try ModelOptions.check(bits: bits)
     if augment != nil && resume { throw ValidationError("--resume does not apply to --augment (the fine-tuning is short and not checkpointed)") }
   }
 
@@ -48,7 +51,7 @@ struct TrainCommand: ParsableCommand {
                                   log: URL(fileURLWithPath: out + ".log.jsonl"))
     if let augment {
       try? FileManager.default.removeItem(atPath: out + ".log.jsonl")
-      let model = try session.fineTune(loaded, folder: URL(fileURLWithPath: augment), settings: training.common, options: fineTuning)
+      let model = try session.fineTune(loaded, folder: URL(fileURLWithPath: augment), settings: training.common(loss: loss), options: fineTuning)
       try model.save(to: outURL)
       session.note("wrote \(outURL.path)")
       return
@@ -62,8 +65,8 @@ struct TrainCommand: ParsableCommand {
       session.note("resuming at epoch \(run.trainer.epoch + 1) of \(run.trainer.settings.epochs) from \(checkpointURL.path)")
     } else {
       try? FileManager.default.removeItem(atPath: out + ".log.jsonl")
-      let spec = try model.spec(for: loaded)
-      let settings = training.settings(for: spec)
+      let spec = try model.spec(for: loaded, bits: bits)
+      let settings = training.settings(for: spec, loss: loss)
       session.note("training: " + TrainingDefaults.summary(spec, settings))
       run = try session.prepare { try TrainingRun(corpus: loaded, spec: spec, settings: settings, streamImages: true, progress: $0) }
       if let report = run.pretrainedReport { session.note("pretrained weights \(training.pretrained!): \(report.summary)") }
@@ -94,9 +97,8 @@ struct FineTuneOptions: ParsableArguments {
   }
 }
 
-/// The options that shape the two towers.
+/// The options that shape the two towers (the code length is the command's own option).
 struct ModelOptions: ParsableArguments {
-  @Option(help: "Code length in bits (8-1024; the benchmarks use 16, 32, 64, 128).") var bits = 64
   @Option(help: "Image tower: resnet34, compact10 (pixels) or mlp (feature rows). Default: compact10 for image files, mlp for feature rows.")
   var arch: ImageArchitecture?
   @Option(help: "Image side the tower reads (default 224 for resnet34, 64 for compact10).") var inputSize: Int?
@@ -106,8 +108,11 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Hidden layers of the text tower, comma-separated (default: 1024,1024 on a corpus of feature rows, 4096,4096 beside a pixel tower).")
   var textHidden: String?
 
+  static func check(bits: Int) throws {
+    guard BinaryCodes.supportedBits.contains(bits) else { throw ValidationError("--bits must be in 8...1024, got \(bits)") }
+  }
+
   func validate() throws {
-    guard BinaryCodes.supportedBits.contains(bits) else { throw ValidationError("--bits must be in 8...1024") }
     guard inputSize.map({ $0 >= 32 }) ?? true else { throw ValidationError("--input-size must be at least 32") }
     guard width >= 4 else { throw ValidationError("--width must be at least 4") }
     if let textHidden { _ = try Self.sizes(textHidden, "--text-hidden") }
@@ -120,7 +125,7 @@ struct ModelOptions: ParsableArguments {
     return parts.map { $0! }
   }
 
-  func spec(for corpus: Corpus) throws -> ModelSpec {
+  func spec(for corpus: Corpus, bits: Int) throws -> ModelSpec {
     guard let train = corpus.splits?.train else {
       throw CommandError("\(corpus.directory.path): no splits/ folder; make one with `cmh corpus split \(corpus.directory.path)`")
     }
@@ -135,9 +140,8 @@ extension LossKind: ExpressibleByArgument {}
 extension SimilarityKind: ExpressibleByArgument {}
 extension TrainLayers: ExpressibleByArgument {}
 
-/// The options of the optimisation.
+/// The options of the optimisation (the loss is the command's own option).
 struct TrainingOptions: ParsableArguments {
-  @Option(help: "Similarity loss: cauchy or dcmh.") var loss = LossKind.cauchy
   @Option(help: "Training target: any (a shared label makes a pair similar), or graded by the cosine or jaccard of the label sets (default: jaccard for cauchy, any for dcmh).")
   var similarity: SimilarityKind?
   @Option(help: "Epochs (one image pass, one text pass and a code update each; default: 30 on pixels, 60 on feature rows). With --resume, the new total.") var epochs: Int?
@@ -164,12 +168,12 @@ struct TrainingOptions: ParsableArguments {
   }
 
   /// The settings for a new model: what the user set, the rest from the input kinds of `spec`.
-  func settings(for spec: ModelSpec) -> TrainingSettings {
-    TrainingDefaults.settings(for: spec, base: common, similarity: similarity, epochs: epochs, batchSize: batchSize, imageLearningRate: imageLr, textLearningRate: textLr)
+  func settings(for spec: ModelSpec, loss: LossKind) -> TrainingSettings {
+    TrainingDefaults.settings(for: spec, base: common(loss: loss), similarity: similarity, epochs: epochs, batchSize: batchSize, imageLearningRate: imageLr, textLearningRate: textLr)
   }
 
   /// The settings for a fine-tuning (its rates and epochs come from the folder's model).
-  var common: TrainingSettings {
+  func common(loss: LossKind) -> TrainingSettings {
     var s = TrainingSettings()
     s.loss = loss; s.similarity = similarity ?? s.similarity; s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.lambda = cauchyQuantization
     s.batchSize = batchSize ?? s.batchSize; s.imageLearningRate = imageLr ?? s.imageLearningRate; s.textLearningRate = textLr ?? s.textLearningRate

@@ -13,7 +13,9 @@ final class TrainingSession {
   let validateEvery: Int
   let checkpoint: URL
   let log: URL?
-  private let stop = StopFlag()
+  /// What the message after Ctrl-C tells the person to do next.
+  var resumeHint = "continue with --resume"
+  private let stop = StopFlag.shared
 
   init(output: OutputOptions, validateEvery: Int, checkpoint: URL, log: URL?) {
     self.output = output
@@ -78,7 +80,7 @@ final class TrainingSession {
     if let failure = run.inputFailure { throw Self.unreadable(failure) }
     if !finished {
       try run.saveCheckpoint(to: checkpoint)
-      throw CommandError("interrupted in epoch \(trainer.epoch + 1); saved \(checkpoint.path) — continue with --resume")
+      throw CommandError("interrupted in epoch \(trainer.epoch + 1); saved \(checkpoint.path) — \(resumeHint)")
     }
     do { try run.finishInputs() } catch let error as UnreadableImage { throw Self.unreadable(error.description) }
   }
@@ -158,31 +160,45 @@ final class TrainingSession {
   }
 }
 
-/// Set by Ctrl-C (SIGINT); the trainer checks it between batches. A second Ctrl-C exits at once.
+/// Set by Ctrl-C (SIGINT) while a run is active; the trainer checks it between batches. A second
+/// Ctrl-C, or one while no run is active, exits at once. One per process: libdispatch installs its
+/// signal handler once, so a second signal source made after the first was cancelled never fires
+/// (a table's second run would not stop).
 final class StopFlag: @unchecked Sendable {
+  static let shared = StopFlag()
   private let lock = NSLock()
-  private var set = false
+  private var set = false, active = false
   private var source: DispatchSourceSignal?
+
+  private init() {}
 
   var isSet: Bool { lock.lock(); defer { lock.unlock() }; return set }
 
+  /// Starts a run: the flag is cleared and Ctrl-C sets it.
   func install() {
+    lock.lock()
+    defer { lock.unlock() }
+    set = false
+    active = true
+    guard source == nil else { return }
     signal(SIGINT, SIG_IGN)
     let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
     source.setEventHandler { [self] in
       lock.lock()
-      let again = set
+      let quit = set || !active
       set = true
       lock.unlock()
-      if again { _exit(130) }
+      if quit { _exit(130) }
       FileHandle.standardError.write("\nstopping after this batch to save a checkpoint (Ctrl-C again to quit at once)\n".data(using: .utf8)!)
     }
     source.resume()
     self.source = source
   }
 
+  /// Ends a run: Ctrl-C exits at once again.
   func uninstall() {
-    source?.cancel()
-    signal(SIGINT, SIG_DFL)
+    lock.lock()
+    active = false
+    lock.unlock()
   }
 }
