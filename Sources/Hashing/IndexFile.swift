@@ -109,7 +109,7 @@ public struct IndexFile: @unchecked Sendable {
 
   /// The CRC-32 of `count` bytes (zlib's).
   static func checksum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
-    UInt32(truncatingIfNeeded: crc32_z(0, bytes.assumingMemoryBound(to: UInt8.self), count))
+    cmh_crc32(bytes, count)
   }
 
   private static func append<T: FixedWidthInteger>(_ data: inout Data, _ value: T) {

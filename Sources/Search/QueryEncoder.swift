@@ -46,6 +46,7 @@ public final class QueryEncoder: @unchecked Sendable {
     }
     let tokenizer = vocabulary.tokenizer
     var checked = [Result<([String], [String]), SearchError>]()
+    var readable = [[String]]()
     for text in texts {
       let tokens = tokenizer.tokens(text)
       let known = tokens.filter { vocabulary.index(of: $0) != nil }, unknown = tokens.filter { vocabulary.index(of: $0) == nil }
@@ -55,11 +56,11 @@ public final class QueryEncoder: @unchecked Sendable {
           : "none of the words of \"\(text)\" is in the model's \(vocabulary.count)-word vocabulary (it knows, for example: \(examples))")))
       } else {
         checked.append(.success((known, unknown)))
+        readable.append(tokens)
       }
     }
-    let readable = zip(texts, checked).compactMap { text, check in (try? check.get()) != nil ? text : nil }
     let encoded: [EncodedQuery] = readable.isEmpty ? [] : locked {
-      let rows = vocabulary.encode(readable).rows
+      let rows = vocabulary.encode(tokenized: readable).rows
       return EncodedQuery.split(model.textOutputs(TextInputs(rows: rows, coverage: nil).scaled(model.spec.textScaling)), bits: bits)
     }
     var next = 0

@@ -69,7 +69,7 @@ public struct TensorArchive {
 
   /// The CRC-32 of `count` bytes (zlib's): the checksum of every binary file the project writes.
   public static func checksum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
-    UInt32(truncatingIfNeeded: crc32_z(0, bytes.assumingMemoryBound(to: UInt8.self), count))
+    cmh_crc32(bytes, count)
   }
 
   // MARK: Reading

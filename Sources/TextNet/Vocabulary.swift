@@ -42,10 +42,16 @@ public struct Vocabulary: Codable, Equatable, Sendable {
   /// The bag-of-words rows of `texts` (one row each), and what they left out.
   public func encode(_ texts: [String]) -> (rows: SparseRows, coverage: Coverage) {
     let tokenizer = self.tokenizer
+    return encode(tokenized: texts.map { tokenizer.tokens($0) })
+  }
+
+  /// The same for texts already split into tokens by `tokenizer` (a caller that looked at the
+  /// tokens first does not split them twice).
+  public func encode(tokenized texts: [[String]]) -> (rows: SparseRows, coverage: Coverage) {
     var coverage = Coverage()
-    let rows = texts.map { text -> [(column: Int, value: Float)] in
+    let rows = texts.map { tokens -> [(column: Int, value: Float)] in
       var counts = [Int: Float]()
-      for token in tokenizer.tokens(text) {
+      for token in tokens {
         coverage.tokens += 1
         if let i = position[token] { counts[i, default: 0] += 1 } else {
           coverage.unknownTokens += 1
