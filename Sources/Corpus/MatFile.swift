@@ -66,6 +66,7 @@ struct MatReader {
     guard offset + 8 <= bytes.count else { throw CorpusError(path, "truncated at byte \(offset)") }
     let first = u32(offset)
     if first >> 16 != 0 {  // small data element: size and type in one word, data in the next four bytes
+      guard first >> 16 <= 4 else { throw CorpusError(path, "a small data element at byte \(offset) claims \(first >> 16) bytes; at most 4 fit") }
       let result = (first & 0xFFFF, Int(first >> 16), offset + 4)
       offset += 8
       return result
@@ -97,6 +98,7 @@ struct MatReader {
   mutating func matrix() throws -> MatArray? {
     guard !bytes.isEmpty else { return nil }
     let flags = try tag()
+    guard flags.size >= 1 else { throw CorpusError(path, "a matrix without its array flags") }
     let classID = bytes[flags.start]
     guard (6...15).contains(classID) else { return nil }  // double, single, int8 … uint64
     let dims = try tag()
@@ -104,7 +106,10 @@ struct MatReader {
     let nameTag = try tag()
     let name = String(decoding: bytes[nameTag.start..<(nameTag.start + nameTag.size)], as: UTF8.self)
     let real = try tag()
-    let count = dimensions.reduce(1, *)
+    // Dimensions come from the file: negative ones or a product past Int are damage, not a size.
+    guard dimensions.allSatisfy({ $0 >= 0 }), let count = dimensions.reduce(Optional(1), { total, d in
+      total.flatMap { t in let (p, overflow) = t.multipliedReportingOverflow(by: d); return overflow ? nil : p }
+    }) else { throw CorpusError(path, "variable \(name): dimensions \(dimensions) are not a matrix size") }
     let values = try numbers(type: real.type, start: real.start, size: real.size, name: name)
     guard values.count == count else { throw CorpusError(path, "variable \(name): \(values.count) values for dimensions \(dimensions)") }
     return MatArray(name: name, dimensions: dimensions, values: values)

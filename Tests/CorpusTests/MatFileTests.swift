@@ -73,6 +73,25 @@ final class MatFileTests: XCTestCase {
     XCTAssertThrowsError(try file.array("YAll")) { XCTAssertTrue("\($0)".contains("no variable \"YAll\" (it has: F, LAll, s)"), "\($0)") }
   }
 
+  /// Fuzzing found these (`make fuzz`, .mat target, seed 3): a small data element claiming more
+  /// than its 4 bytes, and dimensions that are negative or whose product passes Int, trapped.
+  func testDamagedElementsAndDimensionsAreErrors() throws {
+    let le = MatWriter.le
+    let flags = MatWriter.element(6, le(6) + le(0)), dims = MatWriter.element(5, le(2) + le(1))
+    let claiming = le(UInt32(0x8000) << 16 | 1) + Array("LAll".utf8)  // a name "small element" of 32,768 bytes
+    let bad = MatWriter.element(14, flags + dims + claiming + MatWriter.element(9, [UInt8](repeating: 0, count: 16)))
+    XCTAssertThrowsError(try MatFile(contentsOf: try write(MatWriter.header() + bad, "small.mat"))) {
+      XCTAssertTrue("\($0)".contains("claims 32768 bytes; at most 4 fit"), "\($0)")
+    }
+    for (rows, columns) in [(-1, 2), (Int(Int32.max), Int(Int32.max))] {
+      var body = MatWriter.element(6, le(6) + le(0)) + MatWriter.element(5, le(UInt32(bitPattern: Int32(rows))) + le(UInt32(bitPattern: Int32(columns))))
+      body += MatWriter.element(1, Array("LAll".utf8)) + MatWriter.element(9, [UInt8](repeating: 0, count: 16))
+      XCTAssertThrowsError(try MatFile(contentsOf: try write(MatWriter.header() + MatWriter.element(14, body), "dims.mat"))) {
+        XCTAssertTrue("\($0)".contains("are not a matrix size") || "\($0)".contains("values for dimensions"), "\($0)")
+      }
+    }
+  }
+
   /// A v7.3 file as MATLAB writes one: HDF5 with a 512-byte user block whose start is the MATLAB
   /// header, each r × c array stored as a c × r dataset.
   func writeV73(_ url: URL, name: String, rows: Int, columns: Int, columnMajor values: [Double]) throws {

@@ -101,6 +101,63 @@ final class FuzzTests: XCTestCase {
     }
   }
 
+  func testPixelCaches() throws {
+    try seeds()
+    // A corpus copy whose images are the seed corpus's; its first evaluation writes the cache that seeds the mutations.
+    let copy = try corpusCopy("cache-copy")
+    let evaluate = ["eval", path("model.cmh"), copy.path, "--rerank", "none", "--quiet"]
+    XCTAssertEqual(try launchCMH(evaluate).status, 0)
+    let cache = copy.appendingPathComponent("cache/pixels-32.cmhpix")
+    try? FileManager.default.removeItem(atPath: path("pixels-seed.cmhpix"))
+    try FileManager.default.copyItem(atPath: cache.path, toPath: path("pixels-seed.cmhpix"))
+    let before = try FileManager.default.attributesOfItem(atPath: cache.path)[.modificationDate] as? Date
+    XCTAssertEqual(try launchCMH(evaluate).status, 0)
+    XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: cache.path)[.modificationDate] as? Date, before, "the seed cache must be read, not rebuilt")
+    var n = 0
+    try fuzz("pixel cache", seed: path("pixels-seed.cmhpix"), at: cache.path, fix: { data in
+      n += 1
+      guard n % 2 == 0, data.count >= 64 else { return data }
+      var sealed = data  // the blocks' CRC-32 made to match again, so the header's other checks are reached
+      let crc = sealed.withUnsafeBytes { IndexFile.checksum($0.baseAddress! + 64, count: $0.count - 64) }
+      withUnsafeBytes(of: crc.littleEndian) { sealed.replaceSubrange(32..<36, with: $0) }
+      return sealed
+    }) { evaluate }
+  }
+
+  func testMatFiles() throws {
+    try seeds()
+    // MATLAB v5: a 128-byte header, then LAll (20 × 3 labels) and YAll (20 × 6 counts), plain doubles.
+    let le = { (v: UInt32) in withUnsafeBytes(of: v.littleEndian, Array.init) }
+    let element = { (type: UInt32, data: [UInt8]) in le(type) + le(UInt32(data.count)) + data + [UInt8](repeating: 0, count: (8 - data.count % 8) % 8) }
+    let matrix = { (name: String, rows: Int, columns: Int, value: (Int, Int) -> Double) -> [UInt8] in
+      let values = (0..<columns).flatMap { c in (0..<rows).map { r in value(r, c) } }
+      let body = element(6, le(6) + le(0)) + element(5, le(UInt32(rows)) + le(UInt32(columns))) + element(1, Array(name.utf8))
+        + element(9, values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+      return element(14, body)
+    }
+    var header = Array("MATLAB 5.0 MAT-file, written by the cmh fuzz tests".utf8)
+    header += [UInt8](repeating: 32, count: 116 - header.count) + [UInt8](repeating: 0, count: 8) + [0x00, 0x01] + Array("IM".utf8)
+    let file = header + matrix("LAll", 20, 3) { r, c in (r + c) % 3 == 0 ? 1 : 0 } + matrix("YAll", 20, 6) { r, c in Double((r * c) % 3) }
+    try Data(file).write(to: URL(fileURLWithPath: path("seed.mat")))
+    try? FileManager.default.removeItem(atPath: path("mat-corpus"))
+    let imported = try launchCMH(["corpus", "import", "mat", "--labels", path("seed.mat"), "--texts", path("seed.mat"), "--out", path("mat-corpus")])
+    XCTAssertEqual(imported.status, 0, "the seed must import: \(imported.stderr)")
+    try fuzz(".mat", seed: path("seed.mat"), at: path("mutated.mat")) {
+      try? FileManager.default.removeItem(atPath: self.path("mat-corpus"))
+      return ["corpus", "import", "mat", "--labels", self.path("mutated.mat"), "--texts", self.path("mutated.mat"), "--out", self.path("mat-corpus")]
+    }
+  }
+
+  /// A folder with the seed corpus's corpus.json, pairs.jsonl and splits, its images linked.
+  func corpusCopy(_ name: String) throws -> URL {
+    let copy = Self.folder.appendingPathComponent(name)
+    try? FileManager.default.removeItem(at: copy)
+    try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+    for item in ["corpus.json", "pairs.jsonl", "splits"] { try FileManager.default.copyItem(atPath: path("corpus/\(item)"), toPath: copy.appendingPathComponent(item).path) }
+    try FileManager.default.createSymbolicLink(atPath: copy.appendingPathComponent("images").path, withDestinationPath: path("corpus/images"))
+    return copy
+  }
+
   /// For model and checkpoint files: every other mutation gets its CRC-32 trailer (the same CRC as
   /// index files') made to match again, so that the checks behind it are reached.
   static func resealedArchive() -> (Data) -> Data {
