@@ -15,6 +15,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Output corpus directory.") var out: String
     @Option(help: "Seed of the split (and of COCO's caption choice).") var seed: UInt64 = 1
     @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
+    @OptionGroup var output: OutputOptions
   }
 
   /// Checks the images of an imported corpus, writes it with the protocol split, and prints what
@@ -36,8 +37,16 @@ struct ImportCommand: ParsableCommand {
     let sizes = Splits.protocolSizes(realPairs: corpus.pairs.filter { !$0.synthetic }.count)
     corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: seed)
     try corpus.write(to: URL(fileURLWithPath: target.out))
+    let splits = corpus.splits!
+    if target.output.json {
+      let dropped = summary.dropped.sorted { $0.key < $1.key }.map { ($0.key, JSONLine.Value.int($0.value)) }
+      print(JSONLine([("corpus", .string(out)), ("kept", .int(summary.kept)), ("dropped", .object(JSONLine(dropped))), ("notes", .strings(summary.notes)),
+                      ("labels", .int(corpus.info.labels.count)), ("queries", .int(splits.query.count)), ("retrieval", .int(splits.retrieval.count)),
+                      ("train", .int(splits.train.count)), ("seed", .int(Int(seed)))]).text)
+      return
+    }
     print("\(out): \(summary); \(corpus.info.labels.count) labels")
-    print("splits: \(corpus.splits!.query.count) queries, \(corpus.splits!.retrieval.count) retrieval, \(corpus.splits!.train.count) training (seed \(seed))")
+    print("splits: \(splits.query.count) queries, \(splits.retrieval.count) retrieval, \(splits.train.count) training (seed \(seed))")
   }
 }
 

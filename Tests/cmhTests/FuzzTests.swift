@@ -140,8 +140,13 @@ final class FuzzTests: XCTestCase {
     let file = header + matrix("LAll", 20, 3) { r, c in (r + c) % 3 == 0 ? 1 : 0 } + matrix("YAll", 20, 6) { r, c in Double((r * c) % 3) }
     try Data(file).write(to: URL(fileURLWithPath: path("seed.mat")))
     try? FileManager.default.removeItem(atPath: path("mat-corpus"))
-    let imported = try launchCMH(["corpus", "import", "mat", "--labels", path("seed.mat"), "--texts", path("seed.mat"), "--out", path("mat-corpus")])
+    let imported = try launchCMH(["corpus", "import", "mat", "--labels", path("seed.mat"), "--texts", path("seed.mat"), "--out", path("mat-corpus"), "--json", "--quiet"])
     XCTAssertEqual(imported.status, 0, "the seed must import: \(imported.stderr)")
+    let summary = try JSONSerialization.jsonObject(with: Data(imported.stdout.utf8)) as? [String: Any]
+    // Rows 0, 3, 6, … of YAll hold no word ((r · c) mod 3 is 0 in every column): 7 of the 20 pairs are dropped, and said so.
+    XCTAssertEqual(summary?["kept"] as? Int, 13, imported.stdout)
+    XCTAssertEqual((summary?["dropped"] as? [String: Any])?["without a word"] as? Int, 7, imported.stdout)
+    XCTAssertEqual(summary?["labels"] as? Int, 3, imported.stdout)
     try fuzz(".mat", seed: path("seed.mat"), at: path("mutated.mat")) {
       try? FileManager.default.removeItem(atPath: self.path("mat-corpus"))
       return ["corpus", "import", "mat", "--labels", self.path("mutated.mat"), "--texts", self.path("mutated.mat"), "--out", self.path("mat-corpus")]
