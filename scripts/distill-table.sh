@@ -5,7 +5,8 @@
 #   small → big   `cmh distill` (its defaults), over SEEDS seeds,
 #   first-order   `cmh distill --contextual 0 --first-order 1` (regressing the big model's outputs),
 #   small alone   the same small towers trained with labels by `cmh train`,
-# with the query encoding time of each model on one thread (`cmh bench query`).
+# with the query encoding time of each model's towers on one thread (`cmh bench query`: inputs made
+# before timing, so no image decoding or tokenizing).
 # About 45 minutes on 2 cores. Usage: scripts/distill-table.sh [DIR] [SEEDS]
 set -eu
 CMH=${CMH:-.build/release/cmh}
@@ -61,7 +62,9 @@ print("|---|---|---|---|---|---|---|")
 for corpus in ["demo", "tags", "mirflickr"]:
     big = ev(f"{corpus}-big")
     b = bench(corpus)
-    ms = lambda is_big, kind: f'{b[(is_big, f"query.{kind}.single")]["ms_per_query"]:.2f} ms'
+    def ms(is_big, kind):
+        t = b[(is_big, f"query.{kind}.single")]["ms_per_query"]
+        return f"{t:.2f} ms" if t >= 0.1 else f"{t * 1000:.0f} µs"
     speed = lambda kind: f'{b[(False, f"query.{kind}.single")]["speedup"]:.1f}× faster'
     rows = [("big → big", [f"{corpus}-big"], ms(True, "image"), ms(True, "text")),
             (f"**small → big** (`cmh distill`, {len(seeds)} seeds)", [f"{corpus}-csd-{s}" for s in seeds],

@@ -206,11 +206,13 @@ public struct IndexFile: @unchecked Sendable {
   }
 
   /// Throws when this index was written by another model than the one with `fingerprint` (an
-  /// index without a fingerprint passes: it predates them).
-  public func checkModel(_ fingerprint: UInt64, modelPath: String) throws {
+  /// index without a fingerprint passes: it predates them). `queryModel` names the small query
+  /// model searching on behalf of that model, if one is.
+  public func checkModel(_ fingerprint: UInt64, modelPath: String, queryModel: String? = nil) throws {
     guard let mine = modelFingerprint, mine != fingerprint else { return }
-    throw IndexFileError(path: path, problem: "written by another model (fingerprint \(Self.hex(mine))) than \(modelPath) (\(Self.hex(fingerprint))); "
-                         + "encode the corpus again with this model, or pass --force to search anyway")
+    throw IndexFileError(path: path, problem: "written by another model (fingerprint \(Self.hex(mine))) than \(modelPath) (\(Self.hex(fingerprint)))"
+                         + (queryModel.map { ", the gallery model \($0) was distilled against" } ?? "")
+                         + "; encode the corpus again with \(queryModel == nil ? "this model" : modelPath), or pass --force to search anyway")
   }
 
   public static func hex(_ fingerprint: UInt64) -> String { String(format: "%016llx", fingerprint) }

@@ -12,18 +12,19 @@ public final class QueryEncoder: @unchecked Sendable {
   public let model: CrossModalModel
   public let path: String
   public let fingerprint: UInt64
+  /// The fingerprint of the model whose indexes this one searches: its own, or for a small query
+  /// model from `cmh distill` its gallery model's.
+  public let galleryFingerprint: UInt64
   private let lock = NSLock()
 
   public init(modelAt path: String) throws {
     model = try CrossModalModel.load(from: URL(fileURLWithPath: path))
     self.path = path
     fingerprint = model.fingerprint()
+    galleryFingerprint = model.distillation?.fingerprint ?? fingerprint
   }
 
   public var bits: Int { model.spec.bits }
-  /// The fingerprint of the model whose indexes this one searches: its own, or for a small query
-  /// model from `cmh distill` its gallery model's.
-  public var galleryFingerprint: UInt64 { model.distillation?.fingerprint ?? fingerprint }
   /// Whether the text tower reads words (not a corpus's feature rows), so free text can be a query.
   public var readsFreeText: Bool { model.spec.text.vocabulary != nil }
   /// Whether the image tower reads image files (not feature rows).
@@ -102,13 +103,8 @@ public final class QueryEncoder: @unchecked Sendable {
     guard index.bits == bits else {
       throw SearchError(.unsupported, "\(index.path): \(index.bits)-bit codes, the model makes \(bits)-bit codes; encode the corpus with this model")
     }
-    guard !force else { return }
-    guard let gallery = model.distillation else { return try index.checkModel(fingerprint, modelPath: path) }
     // A small query model searches the indexes of the gallery model it was distilled against.
-    guard let written = index.modelFingerprint, let expected = gallery.fingerprint, written != expected else { return }
-    throw SearchError(.unsupported, "\(index.path): written by the model with fingerprint \(IndexFile.hex(written)); \(path) is a small query model "
-                        + "distilled against \(gallery.galleryModel) (fingerprint \(gallery.galleryFingerprint)), so it searches only that model's indexes; "
-                        + "encode the corpus with \(gallery.galleryModel), or pass --force to search anyway")
+    if !force { try index.checkModel(galleryFingerprint, modelPath: model.distillation?.galleryModel ?? path, queryModel: model.distillation.map { _ in path }) }
   }
 
   private func locked<T>(_ body: () -> T) -> T {

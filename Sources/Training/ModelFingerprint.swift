@@ -18,6 +18,10 @@ extension CrossModalModel {
     return h == 0 ? 1 : h
   }
 
+  /// The fingerprint of the codes this model's queries search: its own, or for a small query model
+  /// from `cmh distill` its gallery model's.
+  public func galleryFingerprint() -> UInt64 { distillation?.fingerprint ?? fingerprint() }
+
   /// Four independent FNV-style lanes over the float bits, so the multiplies overlap.
   private static func digest(_ p: UnsafePointer<Float>, _ n: Int) -> UInt64 {
     var lanes: (UInt64, UInt64, UInt64, UInt64) = (1, 2, 3, 4)

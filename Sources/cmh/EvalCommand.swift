@@ -43,10 +43,13 @@ struct EvalCommand: ParsableCommand {
     var results = [Result]()
     let rankings = try reranking.rankings(allowingAll: true)
     let galleryModel = try gallery.map { try checkedModel($0, corpus: corpus) }
+    let galleryPrint = galleryModel?.fingerprint()
     let galleryCodes = try galleryModel.map { try ModelInputs.codes($0, corpus: corpus, pairs: splits.retrieval, label: "encoding retrieval set", quiet: output.quiet) }
     for path in paths.dropLast() {
       let model = try checkedModel(path, corpus: corpus)
-      if let galleryModel, let gallery { try QueryModels.check(model, path: path, against: galleryModel, galleryPath: gallery) }
+      if let galleryModel, let gallery, let galleryPrint {
+        try QueryModels.check(model, path: path, gallery: gallery, fingerprint: galleryPrint, bits: galleryModel.spec.bits)
+      }
       let q = try ModelInputs.codes(model, corpus: corpus, pairs: splits.query, label: "encoding queries", quiet: output.quiet)
       let r = try galleryCodes ?? ModelInputs.codes(model, corpus: corpus, pairs: splits.retrieval, label: "encoding retrieval set", quiet: output.quiet)
       let options = EvaluationOptions(mapAtK: k, cutoffs: [k], ndcgAtK: k, radius: radius)

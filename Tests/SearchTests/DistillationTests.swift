@@ -59,10 +59,10 @@ final class DistillationTests: XCTestCase {
     let loaded = try CrossModalModel.load(from: smallURL)
     XCTAssertEqual(loaded.distillation?.fingerprint, big.fingerprint())
     XCTAssertEqual(loaded.distillation?.galleryModel, bigURL.path)
-    try QueryModels.check(loaded, path: smallURL.path, against: big, galleryPath: bigURL.path)
-    try QueryModels.check(big, path: bigURL.path, against: big, galleryPath: bigURL.path)
+    try QueryModels.check(loaded, path: smallURL.path, gallery: bigURL.path, fingerprint: big.fingerprint(), bits: 32)
+    try QueryModels.check(big, path: bigURL.path, gallery: bigURL.path, fingerprint: big.fingerprint(), bits: 32)
     let other = try teacher(corpus, seed: 2)
-    XCTAssertThrowsError(try QueryModels.check(loaded, path: smallURL.path, against: other, galleryPath: "other.cmh")) {
+    XCTAssertThrowsError(try QueryModels.check(loaded, path: smallURL.path, gallery: "other.cmh", fingerprint: other.fingerprint(), bits: 32)) {
       XCTAssertTrue("\($0)".contains(bigURL.path) && "\($0)".contains("other.cmh"), "\($0)")
     }
 
