@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""The search page in a real browser: headless Chromium (Debian's) loads the page a running
+"""The search pages in a real browser: headless Chromium (Debian's) loads the page a running
 `cmh serve` serves, types a query, waits for the grid of results with their thumbnails, clicks
-the first result, waits for the search by it, and saves a screenshot of each step.
+the first result, waits for the search by it, and saves a screenshot of each step. With --pages,
+it also opens the pages `cmh search --html` wrote and the curves `cmh index eval --svg` drew, at
+1280 px, and checks what they show.
 
-    /usr/bin/python3 scripts/e2e.py --url http://127.0.0.1:8080/ --out docs/images
+    /usr/bin/python3 scripts/e2e.py --url http://127.0.0.1:8080/ --out docs/images [--pages DIR]
 
 Speaks the DevTools protocol over a WebSocket (Debian's python3-websocket); exits 1 with what
 failed."""
@@ -57,7 +59,7 @@ class Browser:
                 return
             time.sleep(0.2)
         error = self.evaluate("document.getElementById('error') ? document.getElementById('error').textContent : ''")
-        state = self.evaluate("location.href + ' | ' + document.getElementById('status').textContent + ' | cards: ' + document.querySelectorAll('.card').length")
+        state = self.evaluate("location.href + ' | ' + (document.getElementById('status')?.textContent ?? '') + ' | cards: ' + document.querySelectorAll('.card').length")
         self.screenshot(os.path.join(tempfile.gettempdir(), "cmh-e2e-failure.png"))
         raise SystemExit(f"e2e: timed out waiting for {what} ({state})" + (f"; the page shows: {error}" if error else ""))
 
@@ -79,6 +81,39 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
+IMAGES_LOADED = "[...document.images].length > 0 && [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+
+
+def check_pages(browser, folder, out):
+    """The pages of `cmh search --html` and an SVG curve of `cmh index eval --svg`, as files."""
+    url = lambda name: "file://" + os.path.abspath(os.path.join(folder, name))
+    browser.call("Page.navigate", url=url("text2image.html"))
+    browser.wait(IMAGES_LOADED, "the text search page's thumbnails")
+    figures = browser.evaluate("document.querySelectorAll('figure').length")
+    groups = browser.evaluate("document.querySelectorAll('section.group h2').length")
+    marked = browser.evaluate("document.querySelectorAll('figcaption b').length")
+    wide = browser.evaluate("Math.max(...[...document.querySelectorAll('figure')].map(f => f.getBoundingClientRect().right)) <= 1280")
+    if figures != 20 or groups < 1 or marked < 1 or not wide:
+        raise SystemExit(f"e2e: text2image.html shows {figures} results, {groups} tie groups, {marked} marked labels, fits 1280 px: {wide}")
+    print(f"e2e: text2image.html: {figures} results in {groups} tie groups, {marked} labels marked")
+    browser.screenshot(os.path.join(out, "page-text2image.png"))
+    browser.call("Page.navigate", url=url("image2text.html"))
+    browser.wait(IMAGES_LOADED, "the image search page's query image")
+    items = browser.evaluate("document.querySelectorAll('li').length")
+    shown = browser.evaluate("document.querySelector('.query img') !== null && document.querySelector('.query img').naturalWidth > 0")
+    if items != 20 or not shown:
+        raise SystemExit(f"e2e: image2text.html shows {items} results, the query image: {shown}")
+    print(f"e2e: image2text.html: the query image and {items} texts")
+    browser.screenshot(os.path.join(out, "page-image2text.png"))
+    browser.call("Page.navigate", url=url("curves/pr-t2i.svg"))
+    browser.wait("document.querySelectorAll('polyline').length > 0", "the precision-recall curve")
+    legend = browser.evaluate("[...document.querySelectorAll('text')].map(t => t.textContent).join(' | ')")
+    if "bits, MAP" not in legend or "chance, MAP" not in legend:
+        raise SystemExit(f"e2e: the curve's legend does not name the model and chance: {legend}")
+    print("e2e: pr-t2i.svg: " + legend.split(" | ")[-2] + "; " + legend.split(" | ")[-1])
+    browser.screenshot(os.path.join(out, "eval-curve.png"))
+
+
 THUMBNAILS_LOADED = ("(() => { const imgs = [...document.querySelectorAll('.card img')];"
                      " return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0); })()")
 
@@ -88,6 +123,7 @@ def main():
     parser.add_argument("--url", required=True)
     parser.add_argument("--out", default="e2e-screenshots")
     parser.add_argument("--query", default="a red circle on the grass")
+    parser.add_argument("--pages", help="a folder with text2image.html, image2text.html and curves/pr-t2i.svg")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     browser = Browser()
@@ -121,6 +157,8 @@ def main():
         browser.screenshot(os.path.join(args.out, "serve-by-result.png"))
         if browser.evaluate("document.getElementById('error').textContent"):
             raise SystemExit("e2e: the page shows an error: " + browser.evaluate("document.getElementById('error').textContent"))
+        if args.pages:
+            check_pages(browser, args.pages, args.out)
         print("e2e: passed")
     finally:
         browser.close()

@@ -56,12 +56,16 @@ public enum FolderImporter {
     var photos = [Photo]()
     for case let url as URL in walker where ImageFile.extensions.contains(url.pathExtension.lowercased()) {
       let path = url.standardizedFileURL.path, parent = url.deletingLastPathComponent().standardizedFileURL.path
-      let sidecar = url.deletingPathExtension().appendingPathExtension("txt")
-      let caption = (try? String(contentsOf: sidecar, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
       photos.append(Photo(url: url.standardizedFileURL, relativePath: String(path.dropFirst(base.count + 1)),
-                          folder: parent == base ? nil : url.deletingLastPathComponent().lastPathComponent, caption: caption))
+                          folder: parent == base ? nil : url.deletingLastPathComponent().lastPathComponent, caption: caption(of: url)))
     }
     return photos.sorted { $0.relativePath < $1.relativePath }
+  }
+
+  /// The caption of a photo: the text of `<photo>.txt` beside it, when there is one.
+  public static func caption(of photo: URL) -> String? {
+    let sidecar = photo.deletingPathExtension().appendingPathExtension("txt")
+    return (try? String(contentsOf: sidecar, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
   /// Labels from folders; photos directly in the root have none and are left out.

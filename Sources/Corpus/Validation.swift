@@ -4,7 +4,8 @@ import Foundation
 
 extension Corpus {
   /// Problems found; empty when the corpus is sound. `checkImages` also opens every image file.
-  public func validate(checkImages: Bool = true) -> [CorpusError] {
+  /// `progress` is told (pairs checked, pairs) as the images are decoded.
+  public func validate(checkImages: Bool = true, progress: (Int, Int) -> Void = { _, _ in }) -> [CorpusError] {
     var problems = structuralProblems()
     let pairsPath = directory.appendingPathComponent("pairs.jsonl").path
     // A modality missing from every pair is one problem of the corpus, not one per pair.
@@ -22,6 +23,7 @@ extension Corpus {
       if checkImages, let url = imageURL(pair) {
         if !FileManager.default.fileExists(atPath: url.path) { problem("image \(pair.image!) is missing") }
         else if let error = ImageCheck.problem(url) { problem("image \(pair.image!): \(error)") }
+        progress(line, pairs.count)
       }
     }
     problems += splitProblems()

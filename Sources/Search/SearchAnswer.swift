@@ -10,6 +10,10 @@ public struct SearchQuery: Codable, Equatable, Sendable {
   public var text: String?
   public var image: String?
   public var id: String?
+  /// The labels of an image or item query, when known (an item of an index, a corpus photo).
+  public var labels: [String]?
+  /// An image query's caption (the `<photo>.txt` beside the photo), when there is one.
+  public var caption: String?
 
   public static func text(_ text: String) -> SearchQuery { SearchQuery(kind: "text", text: text) }
   public static func image(_ name: String) -> SearchQuery { SearchQuery(kind: "image", image: name) }
@@ -129,6 +133,8 @@ public enum Searcher {
                           image: index.modality == .image ? item.display : nil, text: index.modality == .text ? item.display : nil,
                           labels: item.labels, matched: item.labels.filter { lowered.contains($0.lowercased()) })
     }
+    var query = query
+    if query.kind != "text", query.labels == nil, !named.isEmpty { query.labels = named.sorted() }
     return SearchAnswer(query: query, target: index.modality.description, index: nil, size: index.count, ignored: [],
                         rerank: ranking.method.rawValue, ties: SearchAnswer.order(ranking.method, ranking.settings), results: results)
   }

@@ -22,6 +22,10 @@ struct AugmentCommand: ParsableCommand {
       rare ones. With --manifest, images generated elsewhere (JSON lines {"image", "text", "labels": [names]}) \
       go through the model's backbone and vocabulary instead. OUT holds start.cmh (the model), \
       synthetic.cmhaug (the pairs) and synthetic.jsonl (their label names and words, to read).
+
+      Example:
+        cmh augment corpora/shapes-lt --model lt.cmh --out aug
+        cmh train corpora/shapes-lt --augment aug --out lt-augmented.cmh
       """)
 
   @Argument(help: "Corpus directory; its training split is what gets balanced.") var corpus: String

@@ -9,7 +9,8 @@ import Tensor
 struct BenchEngineCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "engine",
-    abstract: "sgemm, Conv2D and BatchNorm+ReLU throughput of the engine.")
+    abstract: "sgemm, Conv2D and BatchNorm+ReLU throughput of the engine.",
+    discussion: "Example: cmh bench engine --repeats 7 --json")
 
   @Option(help: "Batch size for the layer measurements.") var batch = 32
   @Option(help: "Timed repetitions per figure (the median is reported).") var repeats = 3

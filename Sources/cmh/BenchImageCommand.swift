@@ -12,7 +12,8 @@ import Training
 struct BenchImageCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "image",
-    abstract: "ResNet-34 training step and inference throughput, and JPEG decoding (images/s).")
+    abstract: "ResNet-34 training step and inference throughput, and JPEG decoding (images/s).",
+    discussion: "Example: cmh bench image --sizes 224,128")
 
   @Option(help: "Training batch size.") var batch = 32
   @Option(help: "Inference batch size.") var inferenceBatch = 64

@@ -11,7 +11,11 @@ struct BenchQueryCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "query",
     abstract: "Query encoding per image and per text, one at a time and batched (queries/s).",
-    discussion: "Usage: cmh bench query MODEL [MODEL ...]. The first model is the reference of the speed-up column (give the gallery model first, then small query models from `cmh distill`).")
+    discussion: """
+      Usage: cmh bench query MODEL [MODEL ...]. The first model is the reference of the speed-up column (give the gallery model first, then small query models from `cmh distill`).
+
+      Example: cmh bench query cmh-demo/model-64.cmh small.cmh
+      """)
 
   @Argument(help: "Model files; the first is the reference.") var models: [String]
   @Option(help: "Threads (1: the query side of an asymmetric deployment).") var threads = 1

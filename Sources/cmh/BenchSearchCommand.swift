@@ -9,7 +9,8 @@ import Tensor
 struct BenchSearchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "search",
-    abstract: "Hamming search and MAP evaluation throughput.")
+    abstract: "Hamming search and MAP evaluation throughput.",
+    discussion: "Example: cmh bench search --database 1000000 --queries 1000 -k 100")
 
   @Option(help: "Database size.") var database = 1_000_000
   @Option(help: "Queries per measurement.") var queries = 1000

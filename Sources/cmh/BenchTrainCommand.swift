@@ -12,7 +12,8 @@ import Training
 struct BenchTrainCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train",
-    abstract: "Training throughput: text tower step, shapes-corpus epoch, ResNet-34 at 224² (pairs/s).")
+    abstract: "Training throughput: text tower step, shapes-corpus epoch, ResNet-34 at 224² (pairs/s).",
+    discussion: "Example: cmh bench train --json")
 
   @Option(help: "Timed repetitions of the text tower step (the median is reported, and the fastest as `best`).") var repeats = 5
   @Flag(help: "Small sizes only: a quick check that every measurement runs.") var quick = false

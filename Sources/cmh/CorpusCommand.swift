@@ -16,7 +16,12 @@ extension TextMode: ExpressibleByArgument {}
 struct MakeShapesCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "make-shapes",
-    abstract: "Generate the built-in synthetic corpus: JPEG images of coloured shapes on scenes, with captions.")
+    abstract: "Generate the built-in synthetic corpus: JPEG images of coloured shapes on scenes, with captions.",
+    discussion: """
+      Examples:
+        cmh corpus make-shapes --out corpora/shapes
+        cmh corpus make-shapes --out corpora/shapes-tags --text tags --seed 2
+      """)
 
   @Option(help: "Output corpus directory.") var out: String
   @Option(help: "Number of pairs.") var pairs = 6000
@@ -24,7 +29,7 @@ struct MakeShapesCommand: ParsableCommand {
   @Option(help: "Head/tail label frequency ratio (1 = balanced; MIRFlickr-25K has about 47).") var imbalance = 1.0
   @Option(help: "Texts as captions (sentences) or tag lists (tags).") var text = TextMode.sentences
   @Option(help: "Seed for everything generated.") var seed: UInt64 = 1
-  @Flag(help: "No progress output.") var quiet = false
+  @OptionGroup var output: OutputOptions
 
   func validate() throws {
     guard pairs >= 10 else { throw ValidationError("--pairs must be at least 10") }
@@ -33,7 +38,7 @@ struct MakeShapesCommand: ParsableCommand {
   }
 
   func run() throws {
-    let progress = Progress(total: pairs, label: "make-shapes", quiet: quiet)
+    let progress = Progress(total: pairs, label: "make-shapes", quiet: output.quiet)
     let directory = URL(fileURLWithPath: out)
     var corpus = try ShapesCorpus.generate(into: directory, settings: ShapesCorpusSettings(pairs: pairs, size: size, imbalance: imbalance, seed: seed, textMode: text)) {
       progress.update($0)
@@ -42,10 +47,8 @@ struct MakeShapesCommand: ParsableCommand {
     let sizes = Splits.protocolSizes(realPairs: corpus.pairs.count)
     corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: seed)
     try corpus.write(to: directory)
-    if !quiet {
-      print("wrote \(pairs) pairs (\(size)×\(size) JPEG, \(text.rawValue)) to \(out), seed \(seed)")
-      print("splits: \(corpus.splits!.query.count) queries, \(corpus.splits!.retrieval.count) retrieval, \(corpus.splits!.train.count) training")
-    }
+    let what = "\(pairs) pairs (\(size)×\(size) JPEG, \(text.rawValue))"
+    CorpusSummary(corpus: out, written: what, splits: corpus.splits!, seed: seed).print(output, extra: [("pairs", .int(pairs)), ("size", .int(size)), ("text", .string(text.rawValue))])
   }
 }
 
@@ -61,7 +64,7 @@ struct MakeFeaturesCommand: ParsableCommand {
   @Option(help: "wikipedia or mirflickr.") var like: FeatureCorpusKind
   @Option(help: "Number of pairs (default: 2866 for wikipedia, 6000 for mirflickr).") var pairs: Int?
   @Option(help: "Seed for everything generated.") var seed: UInt64 = 1
-  @Flag(help: "No summary output.") var quiet = false
+  @OptionGroup var output: OutputOptions
 
   func validate() throws {
     guard (pairs ?? 100) >= 20 else { throw ValidationError("--pairs must be at least 20") }
@@ -69,35 +72,53 @@ struct MakeFeaturesCommand: ParsableCommand {
 
   func run() throws {
     let corpus = try FeatureCorpus.generate(into: URL(fileURLWithPath: out), settings: FeatureCorpusSettings(kind: like, pairs: pairs, seed: seed))
-    if !quiet {
-      print("wrote \(corpus.pairs.count) \(like.rawValue)-like pairs to \(out): image rows \(corpus.imageFeatures!.columns)-d, text rows \(corpus.textFeatures!.columns)-d, seed \(seed)")
-      print("splits: \(corpus.splits!.query.count) queries, \(corpus.splits!.retrieval.count) retrieval, \(corpus.splits!.train.count) training")
-    }
+    let (imageColumns, textColumns) = (corpus.imageFeatures!.columns, corpus.textFeatures!.columns)
+    CorpusSummary(corpus: out, written: "\(corpus.pairs.count) \(like.rawValue)-like pairs (image rows \(imageColumns)-d, text rows \(textColumns)-d)",
+                  splits: corpus.splits!, seed: seed)
+      .print(output, extra: [("pairs", .int(corpus.pairs.count)), ("like", .string(like.rawValue)), ("image_columns", .int(imageColumns)), ("text_columns", .int(textColumns))])
   }
 }
 
 struct ValidateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "validate",
-    abstract: "Check everything a run would trip on; each problem with its file and line.")
+    abstract: "Check everything a run would trip on; each problem with its file and line.",
+    discussion: """
+      Every image is decoded as training would decode it. The exit status is 1 when there is a problem.
+
+      Example: cmh corpus validate corpora/holiday
+      """)
 
   @Argument(help: "Corpus directory.") var corpus: String
   @Flag(help: "Do not open the images.") var skipImages = false
+  @OptionGroup var output: OutputOptions
 
   func run() throws {
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus), checked: false)
-    let problems = loaded.validate(checkImages: !skipImages)
-    for p in problems.prefix(200) { print(p) }
-    if problems.count > 200 { print("… and \(problems.count - 200) more") }
+    let bar = Progress(total: loaded.pairs.count, label: "checking images", quiet: output.quiet)
+    let problems = loaded.validate(checkImages: !skipImages) { done, _ in bar.update(done) }
+    bar.finish()
+    if output.json {
+      print(JSONLine([("corpus", .string(corpus)), ("pairs", .int(loaded.pairs.count)), ("labels", .int(loaded.info.labels.count)),
+                      ("problems", .strings(problems.map { $0.description }))]).text)
+    } else {
+      for p in problems.prefix(200) { print(p) }
+      if problems.count > 200 { print("… and \(problems.count - 200) more") }
+    }
     guard problems.isEmpty else { throw CommandError("\(corpus): \(problems.count) problem\(problems.count == 1 ? "" : "s")") }
-    print("\(corpus): \(loaded.pairs.count) pairs, \(loaded.info.labels.count) labels, no problems")
+    if !output.json { print("\(corpus): \(loaded.pairs.count) pairs, \(loaded.info.labels.count) labels, no problems") }
   }
 }
 
 struct SplitCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "split",
-    abstract: "Write query / retrieval / training split files (the DCMH protocol by default).")
+    abstract: "Write query / retrieval / training split files (the DCMH protocol by default).",
+    discussion: """
+      Examples:
+        cmh corpus split corpora/holiday
+        cmh corpus split corpora/mirflickr25k --query 2000 --train 10000 --seed 2 --force
+      """)
 
   enum SplitProtocol: String, ExpressibleByArgument, CaseIterable { case dcmh }
 
@@ -107,6 +128,7 @@ struct SplitCommand: ParsableCommand {
   @Option(help: "Training pairs drawn from the retrieval set (default: 10,000, half of small corpora).") var train: Int?
   @Option(help: "Seed of the split.") var seed: UInt64 = 1
   @Flag(help: "Replace existing split files.") var force = false
+  @OptionGroup var output: OutputOptions
 
   func run() throws {
     let directory = URL(fileURLWithPath: corpus)
@@ -115,6 +137,31 @@ struct SplitCommand: ParsableCommand {
     let sizes = Splits.protocolSizes(realPairs: loaded.pairs.filter { !$0.synthetic }.count)
     loaded.splits = try Splits.protocolSplit(loaded.pairs, queries: query ?? sizes.queries, train: train ?? sizes.train, seed: seed)
     try loaded.write(to: directory)
-    print("\(corpus): \(loaded.splits!.query.count) queries, \(loaded.splits!.retrieval.count) retrieval, \(loaded.splits!.train.count) training (seed \(seed))")
+    CorpusSummary(corpus: corpus, written: nil, splits: loaded.splits!, seed: seed).print(output)
+  }
+}
+
+/// What a command that writes a corpus or its splits prints: a line of sizes, or one JSON object.
+struct CorpusSummary {
+  let corpus: String
+  /// What was written ("6000 pairs (64×64 JPEG, tags)"); nil when only the splits were.
+  let written: String?
+  let splits: Splits
+  let seed: UInt64
+
+  /// The split sizes and seed as JSON fields, the same in every command that writes splits.
+  static func fields(_ splits: Splits, seed: UInt64) -> [(String, JSONLine.Value)] {
+    [("queries", .int(splits.query.count)), ("retrieval", .int(splits.retrieval.count)), ("train", .int(splits.train.count)), ("seed", .unsigned(seed))]
+  }
+
+  func print(_ output: OutputOptions, extra: [(String, JSONLine.Value)] = []) {
+    if output.json {
+      Swift.print(JSONLine([("corpus", .string(corpus))] + Self.fields(splits, seed: seed) + extra).text)
+      return
+    }
+    guard !output.quiet else { return }
+    if let written { Swift.print("wrote \(written) to \(corpus), seed \(seed)") }
+    Swift.print("\(written == nil ? "\(corpus): " : "splits: ")\(splits.query.count) queries, \(splits.retrieval.count) retrieval, \(splits.train.count) training"
+                + (written == nil ? " (seed \(seed))" : ""))
   }
 }

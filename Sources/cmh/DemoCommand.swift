@@ -13,7 +13,12 @@ import Training
 struct DemoCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "demo",
-    abstract: "Generate the shapes corpus, train 64-bit codes, evaluate and search (what `make demo` runs).")
+    abstract: "Generate the shapes corpus, train 64-bit codes, evaluate and search (what `make demo` runs).",
+    discussion: """
+      Examples:
+        cmh demo
+        cmh demo --dir /tmp/demo32 --bits 32 --epochs 5
+      """)
 
   @Option(help: "Working directory for the corpus, model, indexes and result pages.") var dir = "cmh-demo"
   @Option(help: "Code length in bits.") var bits = 64

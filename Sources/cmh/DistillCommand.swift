@@ -18,6 +18,8 @@ struct DistillCommand: ParsableCommand {
       towers learn to score that context as the gallery model does (a softmax at a temperature, matched by KL divergence), \
       without labels. `cmh search` and `cmh eval --gallery MODEL` then take SMALL.cmh as the query model. A checkpoint is \
       written after every epoch (OUT.ckpt); epoch logs go to OUT.log.jsonl.
+
+      Example: cmh distill cmh-demo/model-64.cmh cmh-demo/shapes --out small.cmh
       """)
 
   @Argument(help: "The gallery model (its indexes are what the small model searches).") var model: String
@@ -145,10 +147,15 @@ final class DistillSession {
     stop.install()
     defer { stop.uninstall() }
     var bar: Progress?
+    let clock = EpochClock(epochs: settings.epochs, phases: 2)
     let finished = distiller.run(epochs: settings.epochs, shouldStop: { stop.isSet }, onBatch: { phase, done, loss in
       if done <= settings.batchSize || bar == nil {
         bar?.finish()
-        bar = Progress(total: distiller.count, label: "epoch \(distiller.epoch + 1) \(phase == .image ? "image" : "text")", quiet: output.quiet)
+        let (epoch, index) = (distiller.epoch, phase == .image ? 0 : 1)
+        clock.begin(phase: index)
+        bar = Progress(total: distiller.count, label: "epoch \(epoch + 1)/\(settings.epochs) \(phase == .image ? "image" : "text")", quiet: output.quiet) {
+          clock.remaining(epoch: epoch, phase: index, phaseLeft: $0)
+        }
       }
       bar?.update(done, detail: String(format: "KL %.3f", loss.contextual))
     }, onEpoch: { report in

@@ -14,7 +14,13 @@ struct EvalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "eval",
     abstract: "MAP and precision of trained models on a corpus's query and retrieval sets.",
-    discussion: "Usage: cmh eval MODEL [MODEL ...] CORPUS. Relevance: query and item share a label. Ranking by Hamming distance, equal distances by item position; a query without a relevant item counts with AP 0. With --gallery BIG.cmh, the models encode the queries and BIG.cmh the retrieval set: small query models from `cmh distill` against the gallery model they were distilled for.")
+    discussion: """
+      Usage: cmh eval MODEL [MODEL ...] CORPUS. Relevance: query and item share a label. Ranking by Hamming distance, equal distances by item position; a query without a relevant item counts with AP 0. With --gallery BIG.cmh, the models encode the queries and BIG.cmh the retrieval set: small query models from `cmh distill` against the gallery model they were distilled for.
+
+      Examples:
+        cmh eval cmh-demo/model-64.cmh cmh-demo/shapes
+        cmh eval m16.cmh m32.cmh m64.cmh corpora/mirflickr25k --svg plots --csv
+      """)
 
   @Argument(help: "Model files, then the corpus directory.") var paths: [String]
   @OptionGroup var ranking: RankingOptions
@@ -125,15 +131,14 @@ struct EvalCommand: ParsableCommand {
 
   private func writeCurves(_ results: [Result]) throws {
     guard let svg else { return }
-    try FileManager.default.createDirectory(atPath: svg, withIntermediateDirectories: true)
     for d in Direction.allCases {
-      let series = results.filter { $0.direction == d && $0.rerank == results[0].rerank }.map { r in
-        ("\(r.bits) bits", zip(r.report.curveRecall, r.report.curvePrecision).map { ($0, $1) })
+      let shown = results.filter { $0.direction == d && $0.rerank == results[0].rerank }
+      let series = shown.map { r in
+        (SVGFiles.legend(r.model, bits: r.bits, map: r.report.map), zip(r.report.curveRecall, r.report.curvePrecision).map { ($0, $1) })
       }
-      let plot = SVGPlot(title: "Precision-recall over Hamming radius, \(d.title)", xLabel: "recall", yLabel: "precision", series: series)
-      let url = URL(fileURLWithPath: svg).appendingPathComponent("pr-\(d.rawValue).svg")
-      try Data(plot.render().utf8).write(to: url, options: .atomic)
-      if !output.quiet { FileHandle.standardError.write("wrote \(url.path)\n".data(using: .utf8)!) }
+      let plot = SVGPlot(title: "Precision-recall over Hamming radius, \(d.title)", xLabel: "recall", yLabel: "precision", series: series,
+                         level: shown.first.map { SVGFiles.chance($0.report.mapChance) })
+      try SVGFiles.write(plot.render(), named: "pr-\(d.rawValue).svg", into: svg, quiet: output.quiet)
     }
   }
 }

@@ -30,6 +30,8 @@ struct LongTailExperiment: ParsableCommand {
       balanced corpus's query and retrieval sets. Oversampling and \
       diffusion then start from the long-tailed model, keep its image backbone, and train the hash head and \
       the text tower first on the synthetic pairs alone, then on synthetic and real pairs together.
+
+      Example: cmh experiment longtail --dir /tmp/longtail --bits 64
       """)
 
   @Option(help: "Working directory (corpus, models).") var dir = "cmh-longtail"

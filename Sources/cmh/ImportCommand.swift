@@ -41,8 +41,7 @@ struct ImportCommand: ParsableCommand {
     if target.output.json {
       let dropped = summary.dropped.sorted { $0.key < $1.key }.map { ($0.key, JSONLine.Value.int($0.value)) }
       print(JSONLine([("corpus", .string(out)), ("kept", .int(summary.kept)), ("dropped", .object(JSONLine(dropped))), ("notes", .strings(summary.notes)),
-                      ("labels", .int(corpus.info.labels.count)), ("queries", .int(splits.query.count)), ("retrieval", .int(splits.retrieval.count)),
-                      ("train", .int(splits.train.count)), ("seed", .int(Int(seed)))]).text)
+                      ("labels", .int(corpus.info.labels.count))] + CorpusSummary.fields(splits, seed: seed)).text)
       return
     }
     print("\(out): \(summary); \(corpus.info.labels.count) labels")
@@ -92,7 +91,7 @@ struct ImportFolderCommand: ParsableCommand {
   @Option(help: "A JSON-lines manifest of {\"image\", \"text\", \"labels\": [names]} instead of a folder.") var manifest: String?
   @Flag(help: "Mark the manifest's pairs as synthetic (generated elsewhere; used for training only).") var synthetic = false
   @Option(help: "Labels from a file of lines \"<photo file name><TAB><label>, <label>\" instead of label folders.") var labels: String?
-  @Option(help: "Labels from the N words the captions use most (default for photos in no label folders: \(LabelSource.defaultCaptionWords)).")
+  @Option(help: "Labels from the N words the captions use most (default: \(LabelSource.defaultCaptionWords) for photos in no label folders).")
   var labelsFromText: Int?
   @OptionGroup var target: ImportCommand.ImportTarget
 
@@ -118,7 +117,8 @@ struct ImportFolderCommand: ParsableCommand {
 struct ImportListCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "list",
-    abstract: "Import a list-format collection (Wikipedia): \"<text-id> <image-id> <class>\" lines, a text folder and an image folder.")
+    abstract: "Import a list-format collection (Wikipedia): \"<text-id> <image-id> <class>\" lines, a text folder and an image folder.",
+    discussion: "Example: cmh corpus import list --list trainset_txt_img_cat.list --list testset_txt_img_cat.list --texts texts --images images --categories categories.list --out corpora/wikipedia")
 
   @Option(help: "List files (repeat for several, e.g. trainset and testset).") var list: [String]
   @Option(help: "Folder of <text-id>.xml or .txt files.") var texts: String
@@ -194,7 +194,11 @@ struct ImportIaprCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "iapr-tc12",
     abstract: "Import IAPR TC-12: images/ and annotations_complete_eng/ (descriptions as texts), labels from a file you name.",
-    discussion: "The label file has one line per image: \"<image number> <label> [<label> …]\" (the DCMH protocol uses 255 concepts).")
+    discussion: """
+      The label file has one line per image: "<image number> <label> [<label> …]" (the DCMH protocol uses 255 concepts).
+
+      Example: cmh corpus import iapr-tc12 iaprtc12.zip --labels iapr-labels.txt --out corpora/iapr-tc12
+      """)
 
   @Argument(help: "The IAPR TC-12 folder (images/, annotations_complete_eng/), or its zip.") var root: String
   @Option(help: "Label file: \"<image number> <label> …\" lines.") var labels: String

@@ -14,11 +14,12 @@ struct IndexCommand: ParsableCommand {
 struct IndexInfoCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "info",
-    abstract: "Print what an index file holds: modality, bits, count, and its first items.")
+    abstract: "Print what an index file holds: modality, bits, count, and its first items.",
+    discussion: "Example: cmh index info cmh-demo/index/image.cmhindex --show 10")
 
   @Argument(help: "An index file written by `cmh encode`.") var file: String
   @Option(help: "How many items to list.") var show = 5
-  @Flag(help: "One JSON object instead of text.") var json = false
+  @OptionGroup var output: OutputOptions
 
   func run() throws {
     let started = Date()
@@ -26,7 +27,7 @@ struct IndexInfoCommand: ParsableCommand {
     let openMilliseconds = Date().timeIntervalSince(started) * 1000
     let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
     let items = (0..<min(show, index.count)).map(index.item)
-    if json {
+    if output.json {
       let object: [String: Any] = [
         "file": file, "modality": index.modality.description, "bits": index.bits, "count": index.count,
         "bytes": size, "format_version": Int(index.version), "model_fingerprint": index.modelFingerprint.map(IndexFile.hex) ?? NSNull(),

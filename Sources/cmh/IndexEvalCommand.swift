@@ -10,7 +10,11 @@ struct IndexEvalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "eval",
     abstract: "MAP, precision@k, precision within radius 2, NDCG and curves for two index files.",
-    discussion: "Items are relevant to a query when they share a label. Ranking is by Hamming distance; equal distances rank by item position. A query without any relevant item counts with AP 0.")
+    discussion: """
+      Items are relevant to a query when they share a label. Ranking is by Hamming distance; equal distances rank by item position. A query without any relevant item counts with AP 0.
+
+      Example: cmh index eval cmh-demo/index/query-text.cmhindex cmh-demo/index/image.cmhindex --svg plots
+      """)
 
   @Argument(help: "Index of the queries (its items' labels are used).") var queries: String
   @Argument(help: "Index searched (its items' labels are used).") var retrieval: String
@@ -25,6 +29,7 @@ struct IndexEvalCommand: ParsableCommand {
   var radius: Int { ranking.radius }
 
   func run() throws {
+    if let svg { try OutputCheck.folder(svg, option: "--svg") }
     let (q, r) = try (open(queries), open(retrieval))
     try r.checkQueryBits(q.bits)
     if !force, let a = q.modelFingerprint, let b = r.modelFingerprint, a != b {
@@ -88,15 +93,13 @@ struct IndexEvalCommand: ParsableCommand {
   }
 
   private func writeCurves(_ r: RetrievalReport, direction: String, cutoffs: [Int], folder: String) throws {
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let name = SVGFiles.legend(retrieval, bits: r.bits, map: r.map), chance = SVGFiles.chance(r.mapChance)
     let pr = SVGPlot(title: "Precision-recall over Hamming radius (\(direction))", xLabel: "recall", yLabel: "precision",
-                     series: [(direction, zip(r.curveRecall, r.curvePrecision).map { ($0, $1) })])
+                     series: [(name, zip(r.curveRecall, r.curvePrecision).map { ($0, $1) })], level: chance)
     let pk = SVGPlot(title: "Precision@k (\(direction))", xLabel: "k", yLabel: "precision",
-                     series: [(direction, zip(cutoffs, r.precisionAtK).map { (Double($0), $1) })])
-    for (name, plot) in [("pr-\(direction).svg", pr), ("precision-at-k-\(direction).svg", pk)] {
-      let url = URL(fileURLWithPath: folder).appendingPathComponent(name)
-      try Data(plot.render().utf8).write(to: url, options: .atomic)
-      if !output.quiet { FileHandle.standardError.write("wrote \(url.path)\n".data(using: .utf8)!) }
+                     series: [(name, zip(cutoffs, r.precisionAtK).map { (Double($0), $1) })], level: chance)
+    for (file, plot) in [("pr-\(direction).svg", pr), ("precision-at-k-\(direction).svg", pk)] {
+      try SVGFiles.write(plot.render(), named: file, into: folder, quiet: output.quiet)
     }
   }
 }

@@ -16,11 +16,11 @@ struct InfoCommand: ParsableCommand {
       Example: cmh info --json
       """)
 
-  @Flag(help: "Print one JSON object.") var json = false
+  @OptionGroup var output: OutputOptions
 
   func run() throws {
     let info = MachineInfo.current()
-    if json { print(try MachineReport.json(info)); return }
+    if output.json { print(try MachineReport.json(info)); return }
     MachineReport.table(info).forEach { print($0) }
   }
 }

@@ -6,7 +6,7 @@ import Foundation
 
 struct JSONLine: Encodable {
   enum Value: Encodable {
-    case string(String), int(Int), number(Double, places: Int), strings([String]), object(JSONLine)
+    case string(String), int(Int), unsigned(UInt64), number(Double, places: Int), strings([String]), object(JSONLine)
 
     /// A number with `%g`'s precision (learning rates and the like).
     static func general(_ x: Double) -> Value { .number(x, places: 10) }
@@ -16,6 +16,7 @@ struct JSONLine: Encodable {
       switch self {
       case .string(let s): try c.encode(s)
       case .int(let n): try c.encode(n)
+      case .unsigned(let n): try c.encode(n)
       case .number(let x, let places):
         let scale = pow(10, Double(places))
         try c.encode(x.isFinite ? (x * scale).rounded() / scale : 0)

@@ -1,4 +1,5 @@
-// Progress: a one-line progress bar with items/s and ETA on stderr, shown only on a terminal.
+// Progress: a one-line progress bar on stderr, shown only on a terminal, as tqdm draws it: done/total,
+// a smoothed rate, the time left in this bar and, for a run of epochs, in the whole run.
 
 import Foundation
 
@@ -6,27 +7,43 @@ final class Progress {
   private let total: Int
   private let label: String
   private let enabled: Bool
-  private let start = Date()
+  /// The whole run's time left, given this bar's (nil: the bar is the whole run).
+  private let runLeft: ((Double) -> Double)?
+  private var last = (time: Date(), done: 0)
   private var lastDraw = Date.distantPast
+  /// Items a second, an exponential moving average of the rate between redraws (tqdm's 0.3).
+  private var rate: Double?
 
   /// Shown only when stderr is a terminal and the user did not ask for quiet.
-  init(total: Int, label: String, quiet: Bool) {
+  init(total: Int, label: String, quiet: Bool, runLeft: ((Double) -> Double)? = nil) {
     self.total = total
     self.label = label
     self.enabled = !quiet && isatty(STDERR_FILENO) == 1
+    self.runLeft = runLeft
   }
 
   /// Redraws at most ten times a second; `detail` is appended (current loss, ...).
   func update(_ done: Int, detail: String = "") {
     guard enabled, Date().timeIntervalSince(lastDraw) > 0.1 || done == total else { return }
-    lastDraw = Date()
-    let elapsed = Date().timeIntervalSince(start)
-    let rate = Double(done) / max(elapsed, 1e-9)
-    let eta = rate > 0 ? Double(total - done) / rate : 0
-    let width = 24, filled = total > 0 ? width * done / total : width
+    let now = Date()
+    lastDraw = now
+    rate = Self.smoothed(rate, items: done - last.done, seconds: now.timeIntervalSince(last.time))
+    if now.timeIntervalSince(last.time) >= 0.05 { last = (now, done) }
+    let left = rate.map { Double(total - done) / max($0, 1e-9) }
+    let width = 24, filled = total > 0 ? width * min(done, total) / total : width
     let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-    let line = String(format: "\r%@ %@ %d/%d  %.1f/s  ETA %@  %@", label, bar, done, total, rate, Self.clock(eta), detail)
-    FileHandle.standardError.write(line.padding(toLength: max(line.count, 100), withPad: " ", startingAt: 0).data(using: .utf8)!)
+    var line = "\r\(label) \(bar) \(done)/\(total)  " + (rate.map { Self.count($0) + "/s" } ?? "–/s")
+    line += "  ETA " + (left.map(Self.clock) ?? "–")
+    if let runLeft, let left { line += "  run ETA " + Self.clock(runLeft(left)) }
+    line += "  " + detail
+    FileHandle.standardError.write(Data(line.padding(toLength: max(line.count, 100), withPad: " ", startingAt: 0).utf8))
+  }
+
+  /// The moving average after `items` more in `seconds`; intervals too short to time keep the old value.
+  static func smoothed(_ rate: Double?, items: Int, seconds: Double) -> Double? {
+    guard seconds >= 0.05, items >= 0 else { return rate }
+    let now = Double(items) / seconds
+    return rate.map { 0.3 * now + 0.7 * $0 } ?? now
   }
 
   /// Clears the line.
@@ -36,8 +53,39 @@ final class Progress {
   }
 
   static func clock(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds < 360_000 else { return "–" }
     let s = Int(seconds.rounded())
     return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+  }
+
+  static func count(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.1f", x) }
+}
+
+/// The time left in a run of epochs, each made of the same phases (image pass, text pass): the
+/// current phase from its bar, the later phases and epochs from how long the last ones took.
+final class EpochClock {
+  let epochs: Int
+  private var seconds: [Double?]
+  private var current: (phase: Int, start: Date)?
+
+  init(epochs: Int, phases: Int) {
+    self.epochs = epochs
+    seconds = Array(repeating: nil, count: phases)
+  }
+
+  /// A phase begins: the one before it ends (its time includes the work between the two).
+  func begin(phase: Int, at time: Date = Date()) {
+    if let current { seconds[current.phase] = time.timeIntervalSince(current.start) }
+    current = (phase, time)
+  }
+
+  /// Seconds left in the run from phase `phase` of the 0-based `epoch`, with `phaseLeft` left in it.
+  func remaining(epoch: Int, phase: Int, phaseLeft: Double, at time: Date = Date()) -> Double {
+    // A phase not yet timed is guessed to take as long as the current one will.
+    let guess = (current.map { time.timeIntervalSince($0.start) } ?? 0) + phaseLeft
+    let each = seconds.map { $0 ?? guess }
+    let laterPhases = each.dropFirst(phase + 1).reduce(0, +)
+    return phaseLeft + laterPhases + Double(max(0, epochs - epoch - 1)) * each.reduce(0, +)
   }
 }
 

@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Foundation
+import Corpus
 import Hashing
 import Search
 
@@ -13,7 +14,13 @@ struct SearchCommand: ParsableCommand {
     subcommands: [TextToImage.self, ImageToText.self])
 
   struct TextToImage: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "text2image", abstract: "Images for a text query.")
+    static let configuration = CommandConfiguration(
+      commandName: "text2image", abstract: "Images for a text query.",
+      discussion: """
+        Examples:
+          cmh search text2image cmh-demo/model-64.cmh cmh-demo/index/image.cmhindex "a red circle on the grass"
+          cmh search text2image model.cmh index/image.cmhindex "dog on a beach" -k 20 --html results.html
+        """)
     @Argument(help: "Model file.") var model: String
     @Argument(help: "Image index (image.cmhindex from `cmh encode`).") var index: String
     @Argument(help: "The query text.") var query: String
@@ -31,7 +38,9 @@ struct SearchCommand: ParsableCommand {
   }
 
   struct ImageToText: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "image2text", abstract: "Texts for an image query.")
+    static let configuration = CommandConfiguration(
+      commandName: "image2text", abstract: "Texts for an image query.",
+      discussion: "Example: cmh search image2text cmh-demo/model-64.cmh cmh-demo/index/text.cmhindex photo.jpg --html results.html")
     @Argument(help: "Model file.") var model: String
     @Argument(help: "Text index (text.cmhindex from `cmh encode`).") var index: String
     @Argument(help: "The query image (JPEG, PNG or WebP).") var image: String
@@ -41,7 +50,9 @@ struct SearchCommand: ParsableCommand {
       let encoder = try QueryEncoder(modelAt: model)
       let target = try options.open(index, modality: .text, encoder: encoder)
       let url = URL(fileURLWithPath: image)
-      try options.show(Searcher.search(try encoder.encode(imageFile: url), in: target, k: options.count, query: .image(url.path), ranking: try options.ranking()))
+      var query = SearchQuery.image(url.path)
+      query.caption = FolderImporter.caption(of: url)
+      try options.show(Searcher.search(try encoder.encode(imageFile: url), in: target, k: options.count, query: query, ranking: try options.ranking()))
     }
   }
 }

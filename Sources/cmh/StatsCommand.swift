@@ -8,18 +8,24 @@ import Foundation
 struct StatsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "stats",
-    abstract: "Pairs, labels per pair, words per text, vocabulary, label frequencies and imbalance.")
+    abstract: "Pairs, labels per pair, words per text, vocabulary, label frequencies and imbalance.",
+    discussion: """
+      Examples:
+        cmh corpus stats corpora/holiday
+        cmh corpus stats corpora/mirflickr25k --svg plots --json
+      """)
 
   @Argument(help: "Corpus directory.") var corpus: String
-  @Option(help: "Write the label histogram as an SVG file.") var svg: String?
-  @Flag(help: "One JSON object instead of a table.") var json = false
+  @Option(help: "Write the label histogram into this folder (labels.svg).") var svg: String?
+  @OptionGroup var output: OutputOptions
 
   func run() throws {
+    if let svg { try OutputCheck.folder(svg, option: "--svg") }
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let stats = CorpusStats(loaded)
     let profile = LongTailProfile(loaded.pairs.map(\.labels), labelCount: loaded.info.labels.count)
     let groups = Dictionary(uniqueKeysWithValues: (0..<loaded.info.labels.count).map { (loaded.info.labels[$0], profile.group(of: $0)) })
-    if json {
+    if output.json {
       let object: [String: Any] = [
         "pairs": stats.pairs, "synthetic": stats.synthetic, "labels": loaded.info.labels.count,
         "labels_per_pair": stats.labelsPerPair, "words_per_text": stats.wordsPerText, "vocabulary": stats.vocabulary,
@@ -39,8 +45,7 @@ struct StatsCommand: ParsableCommand {
     }
     if let svg {
       let plot = SVGBarChart(title: "Label frequencies of \(loaded.info.name)", bars: zip(loaded.info.labels, stats.labelCounts).sorted { $0.1 > $1.1 })
-      try Data(plot.render().utf8).write(to: URL(fileURLWithPath: svg), options: .atomic)
-      if !json { print("wrote \(svg)") }
+      try SVGFiles.write(plot.render(), named: "labels.svg", into: svg, quiet: output.quiet)
     }
   }
 }

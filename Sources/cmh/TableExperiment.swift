@@ -20,6 +20,8 @@ struct TableExperiment: ParsableCommand {
       checkpoint resumes. Ctrl-C saves a checkpoint; the same command continues. Each finished run appends its \
       settings, time and machine to DIR/runs.jsonl. The table (Hamming order, equal distances by item position) is \
       printed and written to DIR/table.md.
+
+      Example: cmh experiment table corpora/wiki-like corpora/mir-like --bits 16,32,64 --loss cauchy,dcmh --out table --reference ref.jsonl
       """)
 
   @Argument(help: "Corpus directories (one without splits gets the standard protocol's, seed 1).") var corpora: [String]

@@ -19,6 +19,11 @@ struct TrainCommand: ParsableCommand {
       Epoch logs go to OUT.log.jsonl. With --augment DIR (from `cmh augment`), the folder's model is fine-tuned \
       instead, as the long-tail seed study does: its hash head and text tower train on the synthetic pairs alone, \
       then on them with the corpus's training pairs; the model options do not apply then.
+
+      Examples:
+        cmh train corpora/holiday --out holiday.cmh
+        cmh train corpora/mirflickr25k --bits 32 --loss dcmh --out mir-32.cmh
+        cmh train corpora/mirflickr25k --bits 32 --loss dcmh --out mir-32.cmh --resume --epochs 60
       """)
 
   @Argument(help: "Corpus directory.") var corpus: String
@@ -99,9 +104,9 @@ struct FineTuneOptions: ParsableArguments {
 
 /// The options that shape the two towers (the code length is the command's own option).
 struct ModelOptions: ParsableArguments {
-  @Option(help: "Image tower: resnet34, compact10 (pixels) or mlp (feature rows). Default: compact10 for image files, mlp for feature rows.")
+  @Option(help: "Image tower: resnet34, compact10 (pixels) or mlp (feature rows) (default: compact10 for image files, mlp for feature rows).")
   var arch: ImageArchitecture?
-  @Option(help: "Image side the tower reads (default 224 for resnet34, 64 for compact10).") var inputSize: Int?
+  @Option(help: "Image side the tower reads (default: 224 for resnet34, 64 for compact10).") var inputSize: Int?
   @Option(help: "Channels of the first convolutional stage (64 as in torchvision).") var width = 64
   @Option(help: "Hidden units before the image hash layer, comma-separated (default: 4096 for compact10, 1024,1024 for mlp, none for resnet34).")
   var imageHidden: String?
@@ -144,7 +149,7 @@ extension TrainLayers: ExpressibleByArgument {}
 struct TrainingOptions: ParsableArguments {
   @Option(help: "Training target: any (a shared label makes a pair similar), or graded by the cosine or jaccard of the label sets (default: jaccard for cauchy, any for dcmh).")
   var similarity: SimilarityKind?
-  @Option(help: "Epochs (one image pass, one text pass and a code update each; default: 30 on pixels, 60 on feature rows). With --resume, the new total.") var epochs: Int?
+  @Option(help: "Epochs, each one image pass, one text pass and a code update; with --resume, the new total (default: 30 on pixels, 60 on feature rows).") var epochs: Int?
   @Option(help: "Cauchy scale γ.") var gamma: Float = 10
   @Option(help: "Quantization weight α.") var alpha: Float = 1
   @Option(help: "Bit-balance weight η (0: off; the collapse guard switches it on at 0.03 for a tower whose codes collapse).") var eta: Float = 0

@@ -59,10 +59,15 @@ final class TrainingSession {
     defer { stop.uninstall() }
     var bar: Progress?
     var lastReport: Trainer.EpochReport?
+    let clock = EpochClock(epochs: settings.epochs, phases: 2)
     let finished = trainer.run(epochs: settings.epochs, shouldStop: { stop.isSet || run.inputFailure != nil }, onBatch: { phase, done, loss in
       if done <= settings.batchSize || bar == nil {
         bar?.finish()
-        bar = Progress(total: trainer.count, label: "epoch \(trainer.epoch + 1) \(phase == .image ? "θx" : "θy")", quiet: output.quiet)
+        let (epoch, index) = (trainer.epoch, phase == .image ? 0 : 1)
+        clock.begin(phase: index)
+        bar = Progress(total: trainer.count, label: "epoch \(epoch + 1)/\(settings.epochs) \(phase == .image ? "image" : "text")", quiet: output.quiet) {
+          clock.remaining(epoch: epoch, phase: index, phaseLeft: $0)
+        }
       }
       bar?.update(done, detail: String(format: "sim %.1f  q %.2f", loss.similarity, loss.quantization))
     }, onEpoch: { report in

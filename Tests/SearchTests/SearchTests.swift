@@ -137,6 +137,22 @@ final class SearchTests: XCTestCase {
     XCTAssertTrue(page.contains("“&lt;red&gt; circle”"))
     XCTAssertTrue(page.contains("src=\"../photos/a%20b.jpg\""), page)
     XCTAssertTrue(page.contains("<b>red</b>, sky"))
-    XCTAssertTrue(page.contains("(2 tied)"))
+    XCTAssertTrue(page.contains("distance 0 — 2 items of the index at this distance"), page)
+  }
+
+  func testResultsPageShowsTheImageQueryAndTieGroups() throws {
+    var query = SearchQuery.image("/data/q.png")
+    query.labels = ["dog"]
+    query.caption = "a dog & a ball"
+    let results = [(0, 3), (0, 3), (2, 9)].enumerated().map { i, group in
+      SearchResult(rank: i + 1, id: "t\(i)", distance: group.0, tied: group.1, image: nil, text: "text \(i)", labels: ["dog"], matched: ["dog"])
+    }
+    let answer = SearchAnswer(query: query, target: "text", index: nil, size: 40, ignored: [], ties: SearchAnswer.tieRule, results: results)
+    let page = ResultsPage.render(answer, pageFolder: URL(fileURLWithPath: "/data/pages"))
+    XCTAssertTrue(page.contains("src=\"../q.png\""), page)
+    XCTAssertTrue(page.contains("labels: <b>dog</b>") && page.contains("“a dog &amp; a ball”"), page)
+    XCTAssertTrue(page.contains("distance 0 — 3 items of the index at this distance") && page.contains("distance 2 — 9 items"), page)
+    XCTAssertTrue(page.contains("<ol start=3>"), "the second group's list goes on from rank 3")
+    XCTAssertEqual(page.components(separatedBy: "<section").count - 1, 2)
   }
 }

@@ -57,10 +57,14 @@ final class IndexCommandTests: XCTestCase {
     XCTAssertEqual(object["queries"] as? Int, 20)
     XCTAssertEqual(try XCTUnwrap(object["map"] as? Double), expected.map, accuracy: 1e-4)
     let svg = directory.appendingPathComponent("curves")
-    let (tableStatus, table, _) = try cmh(["index", "eval", q.path, r.path, "--svg", svg.path, "--quiet"])
+    let (tableStatus, table, _) = try cmh(["index", "eval", q.path, r.path, "--svg", svg.path, "--quiet", "--rerank", "none"])
     XCTAssertEqual(tableStatus, 0)
     XCTAssertTrue(table.contains("MAP@all"), table)
-    XCTAssertTrue(try String(contentsOf: svg.appendingPathComponent("pr-i2t.svg"), encoding: .utf8).hasPrefix("<svg"))
+    let curve = try String(contentsOf: svg.appendingPathComponent("pr-i2t.svg"), encoding: .utf8)
+    XCTAssertTrue(curve.hasPrefix("<svg"))
+    // The legend names the index file, its bits and MAP; the dashed line is a random ranking's.
+    XCTAssertTrue(curve.contains(String(format: "retrieval, 48 bits, MAP %.3f", expected.map)), curve)
+    XCTAssertTrue(curve.contains(String(format: "chance, MAP %.3f", expected.mapChance)) && curve.contains("stroke-dasharray"), curve)
     XCTAssertEqual(try cmh(["index", "eval", q.path, r.path, "-k", "5", "--quiet"]).0, 0)  // -k and --k alike, as in search
     for bad in [["--radius=-1"], ["--k=-1"], ["--k", "0"], ["-k", "-1"], ["--radius", "-2"]] {  // once a trap, "MAP@-1 0.0000", "Missing value"
       let (badStatus, _, stderr) = try cmh(["index", "eval", q.path, r.path] + bad)
