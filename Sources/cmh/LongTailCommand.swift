@@ -13,7 +13,7 @@ struct LongTailCommand: ParsableCommand {
     discussion: "Example: cmh corpus longtail corpora/shapes --imbalance 48 --out corpora/shapes-lt")
 
   @Argument(help: "Corpus directory (with splits).") var corpus: String
-  @Option(help: "Head/tail ratio of the label counts to aim for (the seed study used 48).") var imbalance = 48.0
+  @Option(help: "Head/tail ratio of the label counts to aim for (MIRFlickr-25K has about 47).") var imbalance = 48.0
   @Option(help: "Output corpus directory.") var out: String
   @Option(help: "Seed for which labels become the tail and which pairs are kept.") var seed: UInt64 = 1
   @OptionGroup var output: OutputOptions

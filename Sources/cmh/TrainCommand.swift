@@ -17,7 +17,7 @@ struct TrainCommand: ParsableCommand {
       Trains on the corpus's training split (see `cmh corpus split`). A checkpoint is written after every epoch \
       (OUT.ckpt) and when Ctrl-C stops the run; `--resume` continues from it with the settings it was started with. \
       Epoch logs go to OUT.log.jsonl. With --augment DIR (from `cmh augment`), the folder's model is fine-tuned \
-      instead, as the long-tail seed study does: its hash head and text tower train on the synthetic pairs alone, \
+      instead: its hash head and text tower train on the synthetic pairs alone, \
       then on them with the corpus's training pairs; the model options do not apply then.
 
       Examples:
