@@ -90,12 +90,13 @@ struct DemoCommand: ParsableCommand {
     let pages = (folder.appendingPathComponent("text2image.html").path, folder.appendingPathComponent("image2text.html").path)
     say("\ncmh search text2image \(model.lastPathComponent) index/image.cmhindex \"\(text)\" -k 5")
     let encoded = try encoder.encode(text: text)
-    try SearchOutput.show(try Searcher.search(encoded, text: text, in: try open(.image), k: 5),
-                          json: output.json, quiet: true, html: pages.0)
+    // Five results on the terminal, twenty on the page.
+    try SearchOutput.show(try Searcher.search(encoded, text: text, in: try open(.image), k: 20),
+                          json: output.json, quiet: true, html: pages.0, printed: 5)
     let labels = query.labels.map { corpus.info.labels[$0] }
     say("\ncmh search image2text \(model.lastPathComponent) index/text.cmhindex \(image.path) -k 5   (labels of the query: \(labels.joined(separator: ", ")))")
-    try SearchOutput.show(try Searcher.search(try encoder.encode(imageFile: image), in: try open(.text), k: 5, query: .image(image.path), marking: Set(labels)),
-                          json: output.json, quiet: true, html: pages.1)
+    try SearchOutput.show(try Searcher.search(try encoder.encode(imageFile: image), in: try open(.text), k: 20, query: .image(image.path), marking: Set(labels)),
+                          json: output.json, quiet: true, html: pages.1, printed: 5)
     say("\nresult pages: \(pages.0)\n              \(pages.1)")
     say("\nto search from a web page: cmh serve --model \(model.path) --index \(index.path)")
   }

@@ -82,22 +82,24 @@ struct SearchOptions: ParsableArguments {
 
 /// How a search's answer is shown on the command line (`cmh search` and `cmh demo`).
 enum SearchOutput {
-  /// Prints the results (a table, or a JSON line each) and writes the page `html` names.
-  static func show(_ answer: SearchAnswer, json: Bool, quiet: Bool, html: String?) throws {
+  /// Prints the first `printed` results (a table, or a JSON line each; all when nil) and writes the
+  /// page `html` names with all of them.
+  static func show(_ answer: SearchAnswer, json: Bool, quiet: Bool, html: String?, printed: Int? = nil) throws {
+    let shown = answer.results.prefix(printed ?? answer.results.count)
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-      for r in answer.results { print(String(decoding: try encoder.encode(r), as: UTF8.self)) }
+      for r in shown { print(String(decoding: try encoder.encode(r), as: UTF8.self)) }
     } else {
       let scored = answer.rerank != "none"
       print("rank  dist" + (scored ? "   score" : "") + "  id  \(answer.target)  [labels]")
-      for r in answer.results {
+      for r in shown {
         let labels = r.labels.isEmpty ? "" : "  [\(r.labels.joined(separator: ", "))]"
         let score = scored ? String(format: "  %6.3f", r.score ?? 0) : ""
         print(String(format: "%4d  %3d", r.rank, r.distance) + score + "  \(r.id)  \(r.image ?? r.text ?? "")" + labels)
       }
       var groups = [Int: Int]()
-      for r in answer.results { groups[r.distance] = r.tied }
+      for r in shown { groups[r.distance] = r.tied }
       if !groups.isEmpty {
         print("in the index: " + groups.sorted { $0.key < $1.key }.map { "\($0.value) at distance \($0.key)" }.joined(separator: ", ") + "; order: \(answer.ties)")
       }

@@ -50,6 +50,10 @@ final class HelpTests: XCTestCase {
       XCTAssertTrue(page.text.contains("Example"), "\(name): an example")
       XCTAssertFalse(page.text.contains("Default:") || page.text.range(of: #"\(default [^:]"#, options: .regularExpression) != nil,
                      "\(name): a default not written as (default: …)")
+      if let seed = page.text.range(of: "  --seed <seed> ") {
+        let help = page.text[seed.upperBound...].prefix(300).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertTrue(help.contains("(default: 1)"), "\(name): --seed defaults to 1 everywhere")
+      }
       if let svg = page.text.range(of: "  --svg <svg> ") {
         XCTAssertTrue(page.text[svg.upperBound...].prefix(120).contains("folder"), "\(name): --svg names a folder")
       }
