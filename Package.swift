@@ -73,7 +73,7 @@ let package = Package(
       ]),
 
     // MARK: - Tests
-    .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["Tensor", "CHDF5"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
     .testTarget(name: "ImageNetTests", dependencies: ["ImageNet", "Tensor", "Corpus", "TestSupport"], exclude: ["Fixtures"]),
@@ -81,11 +81,11 @@ let package = Package(
     .testTarget(name: "TextNetTests", dependencies: ["TextNet", "Tensor", "Corpus", "TestSupport"]),
     .testTarget(name: "AugmentTests", dependencies: ["Augment", "Tensor", "Corpus"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TextNet", "Tensor", "Corpus", "Hashing", "Augment", "CauchyLoss"]),
-    .testTarget(name: "CorpusTests", dependencies: ["Corpus", "CHDF5"], exclude: ["Fixtures"]),  // fixtures read by path
+    .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"], exclude: ["Fixtures"]),  // fixtures read by path
     .target(name: "SearchFixture", dependencies: ["Search", "Training", "Hashing", "Corpus", "Tensor"], path: "Tests/SearchFixture"),
     .testTarget(name: "SearchTests", dependencies: ["Search", "SearchFixture", "Training", "Hashing", "Corpus", "Tensor"]),
     .testTarget(name: "ServerTests", dependencies: ["Server", "Search", "SearchFixture", "Hashing", "Corpus"]),
-    .testTarget(name: "cmhTests", dependencies: ["cmh", "Hashing", "Corpus", "Server", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+    .testTarget(name: "cmhTests", dependencies: ["cmh", "Hashing", "Corpus", "Server", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
   ],
   swiftLanguageModes: [.v5]
 )

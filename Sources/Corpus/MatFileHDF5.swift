@@ -42,13 +42,31 @@ enum MatFileHDF5 {
     let space = H5Dget_space(set)
     defer { H5Sclose(space) }
     let rank = Int(H5Sget_simple_extent_ndims(space))
+    guard (0...32).contains(rank) else { throw CorpusError(url.path, "variable \(name): \(rank) dimensions; the file is damaged") }
     var dims = [hsize_t](repeating: 0, count: max(rank, 1))
     H5Sget_simple_extent_dims(space, &dims, nil)
-    let count = dims.prefix(rank).reduce(1) { $0 * Int($1) }
+    let count = try valueCount(dims.prefix(rank), stored: H5Dget_storage_size(set), name: name, url)
     var values = [Float](repeating: 0, count: count)
     guard H5Dread(set, H5T_NATIVE_FLOAT_g, allOfSpace, allOfSpace, defaults, &values) >= 0 else {
       throw CorpusError(url.path, "variable \(name): HDF5 could not read its \(count) values")
     }
     return MatArray(name: name, dimensions: dims.prefix(rank).reversed().map { Int($0) }, values: values)
+  }
+
+  /// The number of values the dimensions claim, refused before anything is allocated when it
+  /// overflows or is more than the bytes stored for it could hold: zlib inflates at most about
+  /// 1,032 to 1, so a damaged header cannot make the reader ask for petabytes.
+  static func valueCount<S: Sequence>(_ dims: S, stored: hsize_t, name: String, _ url: URL) throws -> Int where S.Element == hsize_t {
+    let fileSize = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+    var count = 1
+    for d in dims {
+      let (product, overflow) = count.multipliedReportingOverflow(by: Int(clamping: d))
+      guard d <= UInt64(Int32.max), !overflow else { throw CorpusError(url.path, "variable \(name): dimensions \(Array(dims)) are too large; the file is damaged") }
+      count = product
+    }
+    guard stored <= UInt64(max(fileSize, 0)), count <= max(Int(stored), 1) * 1_100 else {
+      throw CorpusError(url.path, "variable \(name): \(count) values in \(stored) stored bytes of a \(fileSize)-byte file; the file is damaged")
+    }
+    return count
   }
 }

@@ -66,10 +66,10 @@ public enum IndexSets {
   private static func indexes(at path: String) throws -> [IndexFile] {
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw SearchError(.notFound, "\(path): no such file or folder") }
-    guard isFolder.boolValue else { return [try IndexFile(contentsOf: URL(fileURLWithPath: path))] }
+    guard isFolder.boolValue else { return [try IndexFile.verified(URL(fileURLWithPath: path))] }
     let found = Modality.allCases.map { URL(fileURLWithPath: path).appendingPathComponent("\($0).cmhindex") }
       .filter { FileManager.default.fileExists(atPath: $0.path) }
     guard !found.isEmpty else { throw SearchError(.notFound, "\(path): a folder without image.cmhindex or text.cmhindex; write them with `cmh encode`") }
-    return try found.map { try IndexFile(contentsOf: $0) }
+    return try found.map { try IndexFile.verified($0) }
   }
 }

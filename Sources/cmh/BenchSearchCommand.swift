@@ -38,7 +38,7 @@ struct BenchSearchCommand: ParsableCommand {
       }
     }
     results += reranking(&random)
-    for bits in [64, 32] { results.append(try indexOpening(&random, bits: bits)) }
+    for bits in [64, 32] { results += try indexOpening(&random, bits: bits) }
     results += radiusSearch(&random)
     results += meanAveragePrecision(&random)
     BenchTiming.report(results, json: output.json)
@@ -120,8 +120,9 @@ struct BenchSearchCommand: ParsableCommand {
 
   /// Opening an index file of `database` codes (with an id and a path per item): 64-bit codes are
   /// mapped, not read, so this takes microseconds whatever the size; codes shorter than their
-  /// words are read once, to check that the bits past their length are clear.
-  private func indexOpening(_ random: inout RandomGenerator, bits: Int) throws -> BenchResult {
+  /// words are read once, to check that the bits past their length are clear. Then the CRC-32 of
+  /// the body, which commands check once before they use an index.
+  private func indexOpening(_ random: inout RandomGenerator, bits: Int) throws -> [BenchResult] {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-bench-\(ProcessInfo.processInfo.processIdentifier)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -132,7 +133,12 @@ struct BenchSearchCommand: ParsableCommand {
     var opened = 0
     let seconds = BenchTiming.median(repeats: max(5, repeats)) { opened = (try? IndexFile(contentsOf: url))?.count ?? -1 }
     guard opened == database else { throw ValidationError("bench search: the index written to \(url.path) did not open with \(database) items") }
-    return BenchResult(name: "index.open", unit: "µs", value: seconds * 1e6, parameters: [("n", "\(database)"), ("bits", "\(bits)")])
+    let index = try IndexFile(contentsOf: url)
+    var verified = false
+    let verifying = BenchTiming.median(repeats: max(5, repeats)) { verified = (try? index.verify()) != nil }
+    guard verified else { throw ValidationError("bench search: the index written to \(url.path) failed its checksum") }
+    return [BenchResult(name: "index.open", unit: "µs", value: seconds * 1e6, parameters: [("n", "\(database)"), ("bits", "\(bits)")]),
+            BenchResult(name: "index.verify", unit: "ms", value: verifying * 1e3, parameters: [("n", "\(database)"), ("bits", "\(bits)")])]
   }
 
   /// MAP@all for 2,000 queries over 18,015 items at 64 bits with 24 labels (the standard protocol's size).

@@ -32,7 +32,7 @@ struct BenchServeCommand: ParsableCommand {
     guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }), items >= 1 else { throw ValidationError("--connections: positive whole numbers, comma-separated; --items at least 1") }
     let encoder = try QueryEncoder(modelAt: model)
     let folder = URL(fileURLWithPath: index)
-    let images = try IndexFile(contentsOf: folder.appendingPathComponent("image.cmhindex")), texts = try IndexFile(contentsOf: folder.appendingPathComponent("text.cmhindex"))
+    let images = try IndexFile.verified(folder.appendingPathComponent("image.cmhindex")), texts = try IndexFile.verified(folder.appendingPathComponent("text.cmhindex"))
     try encoder.check(images, modality: .image)
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-bench-serve-\(getpid())")
     try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)

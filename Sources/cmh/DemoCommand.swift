@@ -80,7 +80,7 @@ struct DemoCommand: ParsableCommand {
   private func searches(model: URL, index: URL, corpus: Corpus, folder: URL) throws {
     let encoder = try QueryEncoder(modelAt: model.path)
     let open = { (modality: Modality) -> IndexFile in
-      let file = try IndexFile(contentsOf: index.appendingPathComponent("\(modality).cmhindex"))
+      let file = try IndexFile.verified(index.appendingPathComponent("\(modality).cmhindex"))
       try encoder.check(file, modality: modality)
       return file
     }

@@ -39,7 +39,7 @@ struct DistillCommand: ParsableCommand {
   @Option(help: "Epochs (default: 30 on pixels, 60 on feature rows). With --resume, the new total.") var epochs: Int?
   @Option(help: "Pairs per batch (default: 64 on pixels, 128 on feature rows).") var batchSize: Int?
   @Option(help: "RMSprop rate of the small image tower (default: as `cmh train` for the input kind).") var imageLr: Float?
-  @Option(help: "RMSprop rate of the small text tower.") var textLr: Float?
+  @Option(help: "RMSprop rate of the small text tower (default: as `cmh train` for the input kind).") var textLr: Float?
   @Option(help: "Every N epochs, refill the last quarter of each context with the gallery codes nearest to the student's own (0: never).")
   var refreshEvery = 0
   @Option(help: "Seed for weights, orders and the random context codes.") var seed: UInt64 = 1

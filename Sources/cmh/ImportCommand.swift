@@ -145,7 +145,7 @@ struct ImportMatCommand: ParsableCommand {
   @Option(help: "Image features, n × d (FILE or FILE:VARIABLE).") var images: String?
   @Option(help: "The text matrix's words, one per line, in column order.") var vocabulary: String?
   @Option(help: "Label names, one per line, in column order.") var labelNames: String?
-  @Option(help: "Corpus name.") var name: String?
+  @Option(help: "Corpus name (default: the name of the --out folder).") var name: String?
   @OptionGroup var target: ImportCommand.ImportTarget
 
   func run() throws {

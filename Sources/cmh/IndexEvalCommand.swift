@@ -54,7 +54,7 @@ struct IndexEvalCommand: ParsableCommand {
     if let svg { try writeCurves(report, direction: direction, cutoffs: Array(Set(cutoffs)).sorted(), folder: svg) }
   }
 
-  private func open(_ path: String) throws -> IndexFile { try IndexFile(contentsOf: URL(fileURLWithPath: path)) }
+  private func open(_ path: String) throws -> IndexFile { try IndexFile.verified(URL(fileURLWithPath: path)) }
 
   private func labels(_ index: IndexFile, _ i: Int) -> [String] {
     index.item(i).labels

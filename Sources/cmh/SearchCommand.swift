@@ -72,7 +72,7 @@ struct SearchOptions: ParsableArguments {
   var count: Int { k ?? (html == nil ? 10 : 20) }
 
   func open(_ path: String, modality: Modality, encoder: QueryEncoder) throws -> IndexFile {
-    let index = try IndexFile(contentsOf: URL(fileURLWithPath: path))
+    let index = try IndexFile.verified(URL(fileURLWithPath: path))
     try encoder.check(index, modality: modality, force: force)
     return index
   }

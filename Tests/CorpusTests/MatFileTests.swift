@@ -1,7 +1,7 @@
 // Tests of the MATLAB v5 reader on files written here (compressed and plain elements, small
 // data elements, uint8 data in double arrays), bad files, and the real MIRFlickr-25K files.
 
-import CHDF5
+import TestSupport
 import CLibZ
 import Corpus
 import Foundation
@@ -92,30 +92,9 @@ final class MatFileTests: XCTestCase {
     }
   }
 
-  /// A v7.3 file as MATLAB writes one: HDF5 with a 512-byte user block whose start is the MATLAB
-  /// header, each r × c array stored as a c × r dataset.
-  func writeV73(_ url: URL, name: String, rows: Int, columns: Int, columnMajor values: [Double]) throws {
-    _ = H5open()
-    let plist = H5Pcreate(H5P_CLS_FILE_CREATE_ID_g)
-    H5Pset_userblock(plist, 512)
-    let file = H5Fcreate(url.path, UInt32(0x0002) /* H5F_ACC_TRUNC */, plist, 0)
-    XCTAssertGreaterThanOrEqual(file, 0)
-    var dims: [hsize_t] = [hsize_t(columns), hsize_t(rows)]
-    let space = H5Screate_simple(2, &dims, nil)
-    let set = H5Dcreate2(file, name, H5T_IEEE_F64LE_g, space, 0, 0, 0)
-    var v = values
-    XCTAssertGreaterThanOrEqual(H5Dwrite(set, H5T_NATIVE_DOUBLE_g, 0, 0, 0, &v), 0)
-    H5Dclose(set); H5Sclose(space); H5Fclose(file); H5Pclose(plist)
-    var header = Array("MATLAB 7.3 MAT-file, Platform: GLNXA64, written by the cmh tests".utf8)
-    header += [UInt8](repeating: 32, count: 116 - header.count) + [UInt8](repeating: 0, count: 8) + [0x00, 0x02] + Array("IM".utf8)
-    let handle = try FileHandle(forWritingTo: url)
-    try handle.write(contentsOf: Data(header))
-    try handle.close()
-  }
-
   func testVersion73ThroughHDF5() throws {
     let url = directory.appendingPathComponent("v73.mat")
-    try writeV73(url, name: "LAll", rows: 3, columns: 2, columnMajor: [1, 0, 1, 0, 1, 1])
+    try MatV73Writer.write([.init("LAll", rows: 3, columns: 2, columnMajor: [1, 0, 1, 0, 1, 1])], to: url)
     let file = try MatFile(contentsOf: url)
     let l = try file.array("LAll")
     XCTAssertEqual(l.dimensions, [3, 2])
@@ -125,6 +104,15 @@ final class MatFileTests: XCTestCase {
     bytes = bytes.prefix(700)
     try bytes.write(to: url)
     XCTAssertThrowsError(try MatFile(contentsOf: url)) { XCTAssertTrue("\($0)".contains("HDF5 cannot open"), "\($0)") }
+  }
+
+  /// A v7.3 file (kept by the fuzzer) whose YAll claims dimensions of 2.8 · 10¹⁵ bytes: once a
+  /// failed allocation, now refused by name before anything is allocated.
+  func testVersion73WithImpossibleDimensions() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/v73-huge-dimensions.mat")
+    XCTAssertThrowsError(try MatFile(contentsOf: url)) {
+      XCTAssertTrue("\($0)".contains(url.path) && "\($0)".contains("the file is damaged"), "\($0)")
+    }
   }
 
   func testBadFiles() throws {

@@ -6,6 +6,7 @@
 
 import Foundation
 @testable import Hashing
+import TestSupport
 import XCTest
 
 final class FuzzTests: XCTestCase {
@@ -150,6 +151,23 @@ final class FuzzTests: XCTestCase {
     try fuzz(".mat", seed: path("seed.mat"), at: path("mutated.mat")) {
       try? FileManager.default.removeItem(atPath: self.path("mat-corpus"))
       return ["corpus", "import", "mat", "--labels", self.path("mutated.mat"), "--texts", self.path("mutated.mat"), "--out", self.path("mat-corpus")]
+    }
+  }
+
+  func testMatV73Files() throws {
+    try seeds()
+    // MATLAB v7.3 (HDF5, read through libhdf5): LAll (20 × 3 labels) and YAll (20 × 6 counts).
+    let seed = URL(fileURLWithPath: path("seed-v73.mat"))
+    try MatV73Writer.write([.init("LAll", rows: 20, columns: 3, columnMajor: (0..<60).map { Double(($0 % 20 + $0 / 20) % 3 == 0 ? 1 : 0) }),
+                            .init("YAll", rows: 20, columns: 6, columnMajor: (0..<120).map { Double(($0 % 20) * ($0 / 20) % 3) })], to: seed)
+    try? FileManager.default.removeItem(atPath: path("mat73-corpus"))
+    let imported = try launchCMH(["corpus", "import", "mat", "--labels", seed.path, "--texts", seed.path, "--out", path("mat73-corpus"), "--json", "--quiet"])
+    XCTAssertEqual(imported.status, 0, "the seed must import: \(imported.stderr)")
+    let summary = try JSONSerialization.jsonObject(with: Data(imported.stdout.utf8)) as? [String: Any]
+    XCTAssertEqual(summary?["kept"] as? Int, 13, imported.stdout)  // as the v5 seed: rows 0, 3, 6, … hold no word
+    try fuzz(".mat v7.3", seed: seed.path, at: path("mutated-v73.mat")) {
+      try? FileManager.default.removeItem(atPath: self.path("mat73-corpus"))
+      return ["corpus", "import", "mat", "--labels", self.path("mutated-v73.mat"), "--texts", self.path("mutated-v73.mat"), "--out", self.path("mat73-corpus")]
     }
   }
 

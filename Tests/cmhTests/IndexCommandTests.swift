@@ -78,6 +78,23 @@ final class IndexCommandTests: XCTestCase {
     let (status, text, _) = try cmh(["index", "info", q.path])
     XCTAssertEqual(status, 0)
     XCTAssertTrue(text.contains("20 × 48 bits") && text.contains("q0"), text)
+    XCTAssertTrue(text.contains("CRC-32 matches"), text)
+    // A flipped code byte: the header still fits the file, the checksum does not.
+    var bytes = try Data(contentsOf: q)
+    bytes[90] ^= 0x10
+    let flipped = directory.appendingPathComponent("flipped.cmhindex")
+    try bytes.write(to: flipped)
+    let (okStatus, okText, _) = try cmh(["index", "verify", q.path])
+    XCTAssertEqual(okStatus, 0)
+    XCTAssertTrue(okText.contains("ok, 20 × 48-bit codes"), okText)
+    let (verifyStatus, verifyJSON, _) = try cmh(["index", "verify", q.path, flipped.path, "--json"])
+    XCTAssertEqual(verifyStatus, 1)
+    XCTAssertTrue(verifyJSON.contains(#""ok":0"#) && verifyJSON.contains("the checksum does not match"), verifyJSON)
+    for command in [["index", "info", flipped.path], ["index", "eval", flipped.path, q.path]] {
+      let (status, _, stderr) = try cmh(command)
+      XCTAssertEqual(status, 1, command.joined(separator: " "))
+      XCTAssertTrue(stderr.contains(flipped.path) && stderr.contains("the checksum does not match"), stderr)
+    }
     let bad = directory.appendingPathComponent("bad.cmhindex")
     try Data("not an index".utf8).write(to: bad)
     let (badStatus, _, error) = try cmh(["index", "info", bad.path])
