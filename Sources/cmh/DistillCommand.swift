@@ -146,25 +146,15 @@ final class DistillSession {
     if !output.json { print("epoch    image KL   image q     text KL    text q   codes i/t    top-10 i/t    pairs/s   time") }
     stop.install()
     defer { stop.uninstall() }
-    var bar: Progress?
-    let clock = EpochClock(epochs: settings.epochs, phases: 2)
+    let bars = EpochBars(epochs: settings.epochs, items: distiller.count, batchSize: settings.batchSize, quiet: output.quiet)
     let finished = distiller.run(epochs: settings.epochs, shouldStop: { stop.isSet }, onBatch: { phase, done, loss in
-      if done <= settings.batchSize || bar == nil {
-        bar?.finish()
-        let (epoch, index) = (distiller.epoch, phase == .image ? 0 : 1)
-        clock.begin(phase: index)
-        bar = Progress(total: distiller.count, label: "epoch \(epoch + 1)/\(settings.epochs) \(phase == .image ? "image" : "text")", quiet: output.quiet) {
-          clock.remaining(epoch: epoch, phase: index, phaseLeft: $0)
-        }
-      }
-      bar?.update(done, detail: String(format: "KL %.3f", loss.contextual))
+      bars.update(epoch: distiller.epoch, pass: phase == .image ? 0 : 1, done: done, detail: String(format: "KL %.3f", loss.contextual))
     }, onEpoch: { report in
-      bar?.finish()
-      bar = nil
+      bars.finish()
       epochLine(report, pairs: distiller.count)
       do { try run.saveCheckpoint(to: checkpoint) } catch { note("warning: \(error)") }
     })
-    bar?.finish()
+    bars.finish()
     if !finished {
       try run.saveCheckpoint(to: checkpoint)
       throw CommandError("interrupted in epoch \(distiller.epoch + 1); saved \(checkpoint.path) — continue with --resume")

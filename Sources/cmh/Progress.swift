@@ -89,6 +89,38 @@ final class EpochClock {
   }
 }
 
+/// A bar for each pass of a run of epochs (an image pass, a text pass), labelled "epoch n/N image",
+/// with the whole run's time left: what `cmh train` and `cmh distill` show.
+final class EpochBars {
+  private let clock: EpochClock
+  private let items: Int, batchSize: Int, quiet: Bool
+  private var bar: Progress?
+
+  init(epochs: Int, items: Int, batchSize: Int, quiet: Bool) {
+    clock = EpochClock(epochs: epochs, phases: 2)
+    self.items = items; self.batchSize = batchSize; self.quiet = quiet
+  }
+
+  /// `done` items of pass `pass` (0: image, 1: text) of the 0-based `epoch`; a new pass starts a new bar.
+  func update(epoch: Int, pass: Int, done: Int, detail: String) {
+    if done <= batchSize || bar == nil {
+      bar?.finish()
+      clock.begin(phase: pass)
+      let clock = clock
+      bar = Progress(total: items, label: "epoch \(epoch + 1)/\(clock.epochs) \(pass == 0 ? "image" : "text")", quiet: quiet) {
+        clock.remaining(epoch: epoch, phase: pass, phaseLeft: $0)
+      }
+    }
+    bar?.update(done, detail: detail)
+  }
+
+  /// Clears the bar (at the end of an epoch, before its line is printed).
+  func finish() {
+    bar?.finish()
+    bar = nil
+  }
+}
+
 /// One bar per stage of work reported as (stage, done, total); a new stage replaces the bar.
 final class StageProgress {
   private let quiet: Bool

@@ -57,28 +57,19 @@ final class TrainingSession {
     header(validation: validateEvery > 0)
     stop.install()
     defer { stop.uninstall() }
-    var bar: Progress?
+    let bars = EpochBars(epochs: settings.epochs, items: trainer.count, batchSize: settings.batchSize, quiet: output.quiet)
     var lastReport: Trainer.EpochReport?
-    let clock = EpochClock(epochs: settings.epochs, phases: 2)
     let finished = trainer.run(epochs: settings.epochs, shouldStop: { stop.isSet || run.inputFailure != nil }, onBatch: { phase, done, loss in
-      if done <= settings.batchSize || bar == nil {
-        bar?.finish()
-        let (epoch, index) = (trainer.epoch, phase == .image ? 0 : 1)
-        clock.begin(phase: index)
-        bar = Progress(total: trainer.count, label: "epoch \(epoch + 1)/\(settings.epochs) \(phase == .image ? "image" : "text")", quiet: output.quiet) {
-          clock.remaining(epoch: epoch, phase: index, phaseLeft: $0)
-        }
-      }
-      bar?.update(done, detail: String(format: "sim %.1f  q %.2f", loss.similarity, loss.quantization))
+      bars.update(epoch: trainer.epoch, pass: phase == .image ? 0 : 1, done: done,
+                  detail: String(format: "sim %.1f  q %.2f", loss.similarity, loss.quantization))
     }, onEpoch: { report in
-      bar?.finish()
-      bar = nil
+      bars.finish()
       lastReport = report
       let validation = validateEvery > 0 && report.epoch % validateEvery == 0 ? validate(run) : nil
       epochLine(report, pairs: trainer.count, validation: validation)
       do { try run.saveCheckpoint(to: checkpoint) } catch { note("warning: \(error)") }
     })
-    bar?.finish()
+    bars.finish()
     if let last = lastReport, last.collapseUnresolved {
       FileHandle.standardError.write(Data(("warning: the model ends collapsed: " + last.collapseNotes.joined(separator: "; ") + "\n").utf8))
     }
