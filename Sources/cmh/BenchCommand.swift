@@ -16,29 +16,21 @@ struct BenchResult {
   let name: String
   let unit: String
   let value: Double
-  var parameters: [(String, String)] = []
+  var parameters: [(String, JSONLine.Value)] = []
 
-  init(name: String, unit: String, value: Double, parameters: [(String, String)] = []) {
+  init(name: String, unit: String, value: Double, parameters: [(String, JSONLine.Value)] = []) {
     self.name = name; self.unit = unit; self.value = value; self.parameters = parameters
   }
 
   /// A rate: `items` per second of the median run, and of the fastest run as the `best` parameter
   /// (on a shared machine the fastest run is the steadier figure to compare).
-  init(rate name: String, unit: String, items: Int, seconds: (median: Double, best: Double), parameters: [(String, String)]) {
+  init(rate name: String, unit: String, items: Int, seconds: (median: Double, best: Double), parameters: [(String, JSONLine.Value)]) {
     self.init(name: name, unit: unit, value: Double(items) / seconds.median,
-              parameters: [("best", String(format: "%.2f", Double(items) / seconds.best))] + parameters)
+              parameters: [("best", .number(Double(items) / seconds.best, places: 2))] + parameters)
   }
 
-  /// Parameters are written as JSON literals (`"\"224x224\""`, `"32"`, `"1.25"`): quoted ones
-  /// become strings, the rest numbers.
   var json: String {
-    let extra = parameters.map { key, literal -> (String, JSONLine.Value) in
-      if literal.hasPrefix("\""), literal.hasSuffix("\""), literal.count >= 2 { return (key, .string(String(literal.dropFirst().dropLast()))) }
-      if let n = Int(literal) { return (key, .int(n)) }
-      if let x = Double(literal) { return (key, .number(x, places: literal.firstIndex(of: ".").map { literal.distance(from: $0, to: literal.endIndex) - 1 } ?? 0)) }
-      return (key, .string(literal))
-    }
-    return JSONLine([("bench", .string(name)), ("unit", .string(unit)), ("value", .number(value, places: 2))] + extra).text
+    JSONLine([("bench", .string(name)), ("unit", .string(unit)), ("value", .number(value, places: 2))] + parameters).text
   }
 }
 
@@ -73,7 +65,7 @@ enum BenchTiming {
     if json { results.forEach { print($0.json) }; return }
     let width = max(28, (results.map(\.name.count).max() ?? 0) + 2)
     for r in results {
-      let params = r.parameters.map { "\($0.0)=\($0.1.replacingOccurrences(of: "\"", with: ""))" }.joined(separator: " ")
+      let params = r.parameters.map { "\($0.0)=\($0.1.plain)" }.joined(separator: " ")
       print(r.name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "%10.2f %-9@ ", r.value, r.unit) + params)
     }
   }

@@ -33,16 +33,16 @@ struct BenchEngineCommand: ParsableCommand {
   func run() throws {
     MachineReport.printHeader(json: output.json)
     var results = [BenchResult]()
-    let threads = ("threads", "\(Threads.count)")
+    let threads: (String, JSONLine.Value) = ("threads", .int(Threads.count))
     var peak = 0.0
     for n in quick ? [256] : [1024, 2048] {
       let gflops = sgemm(n)
       peak = max(peak, gflops)
-      results.append(BenchResult(name: "sgemm", unit: "GFLOP/s", value: gflops, parameters: [("size", "\(n)"), threads]))
+      results.append(BenchResult(name: "sgemm", unit: "GFLOP/s", value: gflops, parameters: [("size", .int(n)), threads]))
       output.measured(results.last!)
     }
     let (m, n) = quick ? (16, 256) : (128, 4096)  // a text tower batch through a 4,096-wide layer
-    results.append(BenchResult(name: "sgemm", unit: "GFLOP/s", value: sgemm(m, n, n), parameters: [("size", "\"\(m)x\(n)x\(n)\""), threads]))
+    results.append(BenchResult(name: "sgemm", unit: "GFLOP/s", value: sgemm(m, n, n), parameters: [("size", .string("\(m)x\(n)x\(n)")), threads]))
     output.measured(results.last!)
     for (name, c, o, side, k, s, p) in Self.convolutions {
       let scale = quick ? 4 : 1
@@ -51,10 +51,10 @@ struct BenchEngineCommand: ParsableCommand {
         Conv2D.usesWinograd = path == "winograd"
         defer { Conv2D.usesWinograd = true }
         let (forward, backward) = convolution(c, o, side: max(side / scale, k), kernel: k, stride: s, padding: p, first: c == 3)
-        let params = [("shape", "\"\(name)\""), ("path", path), ("batch", "\(quick ? 2 : batch)"), threads]
+        let params: [(String, JSONLine.Value)] = [("shape", .string(name)), ("path", .string(path)), ("batch", .int(quick ? 2 : batch)), threads]
         for (pass, rate) in [("forward", forward), ("backward", backward)] {
           results.append(BenchResult(name: "conv2d.\(pass)", unit: "GFLOP/s", value: rate.median,
-                                     parameters: [("best", String(format: "%.1f", rate.best))] + params + [("of_sgemm", String(format: "%.2f", rate.median / peak))]))
+                                     parameters: [("best", .number(rate.best, places: 1))] + params + [("of_sgemm", .number(rate.median / peak, places: 2))]))
         }
         output.measured(results.last!)
       }
@@ -104,7 +104,7 @@ struct BenchEngineCommand: ParsableCommand {
     let forward = BenchTiming.median(repeats: repeats) { _ = relu.forward(bn.forward(x)) }
     let dy = g.normal(shape)
     let backward = BenchTiming.median(repeats: repeats) { _ = bn.backward(relu.backward(dy)) }
-    let label = ("shape", "\"\(shape.map(String.init).joined(separator: "x"))\"")
+    let label: (String, JSONLine.Value) = ("shape", .string(shape.map(String.init).joined(separator: "x")))
     // Minimal traffic: BN reads x twice (statistics, normalise) and writes y; ReLU reads y, writes z.
     // Backward: ReLU reads y, dy, writes d; BN reads x, d twice (sums, result) and writes dx.
     return [
@@ -125,6 +125,6 @@ struct BenchEngineCommand: ParsableCommand {
     rmsprop.step()  // the state's first touch is not timed
     let seconds = BenchTiming.median(repeats: repeats) { rmsprop.step() }
     return BenchResult(name: "rmsprop.update", unit: "GB/s", value: 5 * 4 * Double(weights) / seconds / 1e9,
-                       parameters: [("weights", "\(weights)"), ("ms", String(format: "%.2f", seconds * 1000))])
+                       parameters: [("weights", .int(weights)), ("ms", .number(seconds * 1000, places: 2))])
   }
 }

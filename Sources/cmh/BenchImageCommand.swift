@@ -84,6 +84,6 @@ struct BenchImageCommand: ParsableCommand {
   /// Images/s of the median run; `best` is the rate of the fastest.
   private func result(_ name: String, _ batch: Int, _ seconds: (median: Double, best: Double), side: Int) -> BenchResult {
     BenchResult(rate: name, unit: "images/s", items: batch, seconds: seconds,
-                parameters: [("size", "\(side)"), ("batch", "\(batch)"), ("threads", "\(Threads.count)")])
+                parameters: [("size", .int(side)), ("batch", .int(batch)), ("threads", .int(Threads.count))])
   }
 }

@@ -49,10 +49,10 @@ struct BenchQueryCommand: ParsableCommand {
       ]
       for (name, unit, items, body) in figures {
         let seconds = BenchTiming.times(repeats: repeats, body)
-        var parameters = [("model", "\"\(path)\""), ("threads", "\(threads)"), ("ms_per_query", String(format: "%.3f", seconds.median * 1000 / Double(items))),
-                          ("parameters", "\(model.parameterCount)")]
+        var parameters: [(String, JSONLine.Value)] = [("model", .string(path)), ("threads", .int(threads)), ("ms_per_query", .number(seconds.median * 1000 / Double(items), places: 3)),
+                          ("parameters", .int(model.parameterCount))]
         let rate = Double(items) / seconds.median
-        if m == 0 { reference[name] = rate } else if let base = reference[name] { parameters.append(("speedup", String(format: "%.2f", rate / base))) }
+        if m == 0 { reference[name] = rate } else if let base = reference[name] { parameters.append(("speedup", .number(rate / base, places: 2))) }
         results.append(BenchResult(rate: name, unit: unit, items: items, seconds: seconds, parameters: parameters))
         output.measured(results.last!)
       }

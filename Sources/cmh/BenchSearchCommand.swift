@@ -26,7 +26,7 @@ struct BenchSearchCommand: ParsableCommand {
       let codes = BinaryCodes(words: (0..<(database * bits / 64)).map { _ in random.next() }, bits: bits)
       let query = BinaryCodes(words: (0..<(queries * bits / 64)).map { _ in random.next() }, bits: bits)
       for threads in [1, 2] {
-        let base = [("n", "\(database)"), ("bits", "\(bits)"), ("k", "\(k)"), ("threads", "\(threads)")]
+        let base: [(String, JSONLine.Value)] = [("n", .int(database)), ("bits", .int(bits)), ("k", .int(k)), ("threads", .int(threads))]
         let batched = BenchTiming.times(repeats: repeats) { _ = HammingSearch.topK(query, in: codes, k: k, threads: threads) }
         results.append(BenchResult(rate: "search.topk.batched", unit: "queries/s", items: queries, seconds: batched, parameters: base))
         let singles = min(queries, 200)
@@ -57,7 +57,7 @@ struct BenchSearchCommand: ParsableCommand {
     let query = outputs.withUnsafeBufferPointer { BinaryCodes(signs: $0.baseAddress!, count: queries, bits: bits) }
     var results = [BenchResult]()
     for threads in [1, 2] {
-      let base = [("n", "\(database)"), ("bits", "\(bits)"), ("k", "\(k)"), ("candidates", "\(settings.candidates)"), ("threads", "\(threads)")]
+      let base: [(String, JSONLine.Value)] = [("n", .int(database)), ("bits", .int(bits)), ("k", .int(k)), ("candidates", .int(settings.candidates)), ("threads", .int(threads))]
       let singles = min(queries, 200)
       // "none" is plain top-k through the same call: the figure the others are held against.
       for method in [RerankMethod.none, .stored, .asymmetric, .qe] {
@@ -82,7 +82,7 @@ struct BenchSearchCommand: ParsableCommand {
       }
     }
     results.append(BenchResult(name: "rerank.kreciprocal", unit: "ms", value: seconds * 1000 / Double(candidates.count),
-                               parameters: [("candidates", "\(settings.candidates)"), ("bits", "\(bits)"), ("threads", "1")]))
+                               parameters: [("candidates", .int(settings.candidates)), ("bits", .int(bits)), ("threads", .int(1))]))
     return results
   }
 
@@ -109,8 +109,8 @@ struct BenchSearchCommand: ParsableCommand {
         for threads in [1, 2] {
           let seconds = BenchTiming.median(repeats: repeats) { _ = index.radius(query, radius: 2, strategy: strategy, threads: threads) }
           results.append(BenchResult(name: "search.radius2.\(strategy.rawValue)", unit: "queries/s", value: Double(queries) / seconds,
-                                     parameters: [("n", "\(database)"), ("bits", "64"), ("threads", "\(threads)"), ("codes", "\"\(name)\""),
-                                                  ("mean_results", String(format: "%.1f", Double(found) / Double(queries)))]))
+                                     parameters: [("n", .int(database)), ("bits", .int(64)), ("threads", .int(threads)), ("codes", .string(name)),
+                                                  ("mean_results", .number(Double(found) / Double(queries), places: 1))]))
           output.measured(results.last!)
         }
       }
@@ -137,8 +137,8 @@ struct BenchSearchCommand: ParsableCommand {
     var verified = false
     let verifying = BenchTiming.median(repeats: max(5, repeats)) { verified = (try? index.verify()) != nil }
     guard verified else { throw ValidationError("bench search: the index written to \(url.path) failed its checksum") }
-    return [BenchResult(name: "index.open", unit: "µs", value: seconds * 1e6, parameters: [("n", "\(database)"), ("bits", "\(bits)")]),
-            BenchResult(name: "index.verify", unit: "ms", value: verifying * 1e3, parameters: [("n", "\(database)"), ("bits", "\(bits)")])]
+    return [BenchResult(name: "index.open", unit: "µs", value: seconds * 1e6, parameters: [("n", .int(database)), ("bits", .int(bits))]),
+            BenchResult(name: "index.verify", unit: "ms", value: verifying * 1e3, parameters: [("n", .int(database)), ("bits", .int(bits))])]
   }
 
   /// MAP@all for 2,000 queries over 18,015 items at 64 bits with 24 labels (the standard protocol's size).
@@ -153,7 +153,7 @@ struct BenchSearchCommand: ParsableCommand {
         _ = RetrievalMetrics.evaluate(queries: query, queryLabels: ql, database: codes, databaseLabels: dl, threads: threads)
       }
       return BenchResult(name: "map_at_all", unit: "ms", value: seconds * 1000,
-                         parameters: [("queries", "\(nq)"), ("retrieval", "\(nd)"), ("bits", "64"), ("threads", "\(threads)")])
+                         parameters: [("queries", .int(nq)), ("retrieval", .int(nd)), ("bits", .int(64)), ("threads", .int(threads))])
     }
   }
 }

@@ -51,9 +51,9 @@ struct BenchServeCommand: ParsableCommand {
     let port = running.port
     for c in counts {
       let r = LoadTest.run(port: port, queries: queries, k: k, rerank: rerank, connections: c, requests: requests, seconds: seconds)
-      let parameters = [("connections", "\(c)"), ("rerank", "\"\(rerank ?? Ranking.defaultMethod.rawValue)\""), ("items", "\(items)"), ("bits", "\(images.bits)"), ("k", "\(k)"), ("requests", "\(r.requests)"),
-                        ("failed", "\(r.failed)"), ("p50_ms", String(format: "%.2f", r.p50 * 1000)), ("p99_ms", String(format: "%.2f", r.p99 * 1000)),
-                        ("max_ms", String(format: "%.2f", r.maxLatency * 1000))]
+      let parameters: [(String, JSONLine.Value)] = [("connections", .int(c)), ("rerank", .string("\(rerank ?? Ranking.defaultMethod.rawValue)")), ("items", .int(items)), ("bits", .int(images.bits)), ("k", .int(k)), ("requests", .int(r.requests)),
+                        ("failed", .int(r.failed)), ("p50_ms", .number(r.p50 * 1000, places: 2)), ("p99_ms", .number(r.p99 * 1000, places: 2)),
+                        ("max_ms", .number(r.maxLatency * 1000, places: 2))]
       results.append(BenchResult(name: "serve.text", unit: "requests/s", value: r.perSecond, parameters: parameters))
       if !output.json && !output.quiet { BenchTiming.report([results.last!], json: false) }
     }
@@ -65,7 +65,7 @@ struct BenchServeCommand: ParsableCommand {
     [1, 8, 16, 32].map { n in
       let batch = (0..<n).map { queries[$0 % queries.count] }
       let seconds = BenchTiming.median(repeats: 5) { _ = encoder.encode(texts: batch) }
-      return BenchResult(name: "serve.encode_text", unit: "ms", value: seconds * 1000, parameters: [("batch", "\(n)")])
+      return BenchResult(name: "serve.encode_text", unit: "ms", value: seconds * 1000, parameters: [("batch", .int(n))])
     }
   }
 }

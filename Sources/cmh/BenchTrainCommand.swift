@@ -46,7 +46,7 @@ struct BenchTrainCommand: ParsableCommand {
       optimizer.step()
     }
     return BenchResult(rate: "text_tower.train_step", unit: "samples/s", items: batch, seconds: seconds,
-                       parameters: [("vocabulary", "\(vocabulary)"), ("batch", "\(batch)"), ("threads", "\(Threads.count)")])
+                       parameters: [("vocabulary", .int(vocabulary)), ("batch", .int(batch)), ("threads", .int(Threads.count))])
   }
 
   /// One epoch (θx, θy, B) of the demo recipe on a generated shapes corpus.
@@ -63,7 +63,7 @@ struct BenchTrainCommand: ParsableCommand {
     run.trainer.run(epochs: 1)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     return BenchResult(name: "shapes.train_epoch", unit: "pairs/s", value: Double(run.trainer.count) / seconds,
-                       parameters: [("pairs", "\(run.trainer.count)"), ("image", #""compact10 w32 32²""#), ("threads", "\(Threads.count)")])
+                       parameters: [("pairs", .int(run.trainer.count)), ("image", .string("compact10 w32 32²")), ("threads", .int(Threads.count))])
   }
 
   /// ResNet-34 at 224² and the 1,386-word text tower in the alternating loop: one epoch over 64
@@ -85,6 +85,6 @@ struct BenchTrainCommand: ParsableCommand {
     trainer.run(epochs: 1)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     return BenchResult(name: "resnet34_224.train_epoch", unit: "pairs/s", value: Double(n) / seconds,
-                       parameters: [("pairs", "\(n)"), ("batch", "32"), ("threads", "\(Threads.count)")])
+                       parameters: [("pairs", .int(n)), ("batch", .int(32)), ("threads", .int(Threads.count))])
   }
 }

@@ -8,6 +8,18 @@ struct JSONLine: Encodable {
   enum Value: Encodable {
     case string(String), int(Int), unsigned(UInt64), number(Double, places: Int), strings([String]), object(JSONLine)
 
+    /// The value as a table shows it: strings without quotes, numbers to their places.
+    var plain: String {
+      switch self {
+      case .string(let s): return s
+      case .int(let n): return "\(n)"
+      case .unsigned(let n): return "\(n)"
+      case .number(let x, let places): return String(format: "%.\(min(places, 6))f", x)
+      case .strings(let s): return s.joined(separator: ",")
+      case .object(let o): return o.text
+      }
+    }
+
     /// A number with `%g`'s precision (learning rates and the like).
     static func general(_ x: Double) -> Value { .number(x, places: 10) }
 
