@@ -7,19 +7,19 @@ final class Progress {
   private let total: Int
   private let label: String
   private let enabled: Bool
-  /// The whole run's time left, given this bar's (nil: the bar is the whole run).
-  private let runLeft: ((Double) -> Double)?
+  /// Named times left of what this bar is part of (the run, a plan of runs), given this bar's.
+  private let etas: [(name: String, left: (Double) -> Double)]
   private var last = (time: Date(), done: 0)
   private var lastDraw = Date.distantPast
   /// Items a second, an exponential moving average of the rate between redraws (tqdm's 0.3).
   private var rate: Double?
 
   /// Shown only when stderr is a terminal and the user did not ask for quiet.
-  init(total: Int, label: String, quiet: Bool, runLeft: ((Double) -> Double)? = nil) {
+  init(total: Int, label: String, quiet: Bool, etas: [(name: String, left: (Double) -> Double)] = []) {
     self.total = total
     self.label = label
     self.enabled = !quiet && isatty(STDERR_FILENO) == 1
-    self.runLeft = runLeft
+    self.etas = etas
   }
 
   /// Redraws at most ten times a second; `detail` is appended (current loss, ...).
@@ -34,7 +34,7 @@ final class Progress {
     let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
     var line = "\r\(label) \(bar) \(done)/\(total)  " + (rate.map { Self.count($0) + "/s" } ?? "–/s")
     line += "  ETA " + (left.map(Self.clock) ?? "–")
-    if let runLeft, let left { line += "  run ETA " + Self.clock(runLeft(left)) }
+    if let left { for eta in etas { line += "  \(eta.name) ETA " + Self.clock(eta.left(left)) } }
     line += "  " + detail
     FileHandle.standardError.write(Data(line.padding(toLength: max(line.count, 100), withPad: " ", startingAt: 0).utf8))
   }
@@ -94,11 +94,14 @@ final class EpochClock {
 final class EpochBars {
   private let clock: EpochClock
   private let items: Int, batchSize: Int, quiet: Bool
+  private let plan: PlanClock?
+  private let started = Date()
   private var bar: Progress?
 
-  init(epochs: Int, items: Int, batchSize: Int, quiet: Bool) {
+  /// With `plan`, the run is one of several: the label names it and a second ETA covers them all.
+  init(epochs: Int, items: Int, batchSize: Int, quiet: Bool, plan: PlanClock? = nil) {
     clock = EpochClock(epochs: epochs, phases: 2)
-    self.items = items; self.batchSize = batchSize; self.quiet = quiet
+    self.items = items; self.batchSize = batchSize; self.quiet = quiet; self.plan = plan
   }
 
   /// `done` items of pass `pass` (0: image, 1: text) of the 0-based `epoch`; a new pass starts a new bar.
@@ -106,10 +109,14 @@ final class EpochBars {
     if done <= batchSize || bar == nil {
       bar?.finish()
       clock.begin(phase: pass)
-      let clock = clock
-      bar = Progress(total: items, label: "epoch \(epoch + 1)/\(clock.epochs) \(pass == 0 ? "image" : "text")", quiet: quiet) {
-        clock.remaining(epoch: epoch, phase: pass, phaseLeft: $0)
+      let (clock, plan, started) = (clock, plan, started)
+      let runLeft = { (passLeft: Double) in clock.remaining(epoch: epoch, phase: pass, phaseLeft: passLeft) }
+      var etas: [(name: String, left: (Double) -> Double)] = [("run", runLeft)]
+      if let plan {
+        etas.append(("all runs", { let left = runLeft($0); return left + plan.after(thisRun: Date().timeIntervalSince(started) + left) }))
       }
+      bar = Progress(total: items, label: (plan.map { "run \($0.current + 1)/\($0.runs) " } ?? "") + "epoch \(epoch + 1)/\(clock.epochs) \(pass == 0 ? "image" : "text")",
+                     quiet: quiet, etas: etas)
     }
     bar?.update(done, detail: detail)
   }
@@ -118,6 +125,34 @@ final class EpochBars {
   func finish() {
     bar?.finish()
     bar = nil
+  }
+}
+
+/// Where a plan of runs stands (`cmh experiment table`): which run is current and how long the
+/// finished ones took, for the time left in all of them.
+final class PlanClock {
+  let runs: Int
+  private(set) var current = 0
+  private var seconds = [Double]()
+
+  init(runs: Int) { self.runs = runs }
+
+  /// The current run ended after `seconds`; the next one is current.
+  func finished(after seconds: Double) {
+    self.seconds.append(seconds)
+    current += 1
+  }
+
+  /// Seconds of the current run and those after it, from the finished ones (nil before one has).
+  var remaining: Double? {
+    seconds.isEmpty ? nil : Double(runs - current) * seconds.reduce(0, +) / Double(seconds.count)
+  }
+
+  /// Seconds of the runs after the current one: as long as the finished ones took on average,
+  /// or, before any has finished, as long as this one is expected to take.
+  func after(thisRun projected: Double) -> Double {
+    let each = seconds.isEmpty ? projected : seconds.reduce(0, +) / Double(seconds.count)
+    return Double(max(0, runs - current - 1)) * each
   }
 }
 

@@ -82,22 +82,23 @@ struct TableExperiment: ParsableCommand {
   private func train(_ plan: [ExperimentRun], _ corpora: [String: Corpus], in folder: URL) throws {
     let pending = plan.filter { !FileManager.default.fileExists(atPath: folder.appendingPathComponent($0.modelName).path) }
     say("\(plan.count) runs, \(plan.count - pending.count) already trained in \(folder.path)")
-    var spent = [Double]()
+    let clock = PlanClock(runs: pending.count)
     for (i, run) in pending.enumerated() {
-      let eta = spent.isEmpty ? "" : ", about \(Progress.clock(spent.reduce(0, +) / Double(spent.count) * Double(pending.count - i))) left"
+      let eta = clock.remaining.map { ", about \(Progress.clock($0)) left" } ?? ""
       say("\nrun \(i + 1) of \(pending.count): \(run.corpus), \(run.bits) bits, \(run.loss.rawValue) loss\(eta)")
       let started = Date()
-      try train(run, corpus: corpora[run.corpus]!, in: folder)
-      spent.append(Date().timeIntervalSince(started))
+      try train(run, corpus: corpora[run.corpus]!, in: folder, plan: clock)
+      clock.finished(after: Date().timeIntervalSince(started))
     }
   }
 
-  private func train(_ plan: ExperimentRun, corpus: Corpus, in folder: URL) throws {
+  private func train(_ plan: ExperimentRun, corpus: Corpus, in folder: URL, plan clock: PlanClock) throws {
     let modelURL = folder.appendingPathComponent(plan.modelName)
     let checkpoint = URL(fileURLWithPath: modelURL.path + ".ckpt"), log = URL(fileURLWithPath: modelURL.path + ".log.jsonl")
     for url in [modelURL, checkpoint] { AtomicFile.removeStaleTemporaries(of: url) }
     let session = TrainingSession(output: output, validateEvery: 0, checkpoint: checkpoint, log: log)
     session.resumeHint = "run the same command again to continue"
+    session.plan = clock
     let run: TrainingRun
     if FileManager.default.fileExists(atPath: checkpoint.path) {
       run = try session.prepare { try TrainingRun(corpus: corpus, resuming: checkpoint, streamImages: true, progress: $0) }

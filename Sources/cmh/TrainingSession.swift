@@ -15,6 +15,8 @@ final class TrainingSession {
   let log: URL?
   /// What the message after Ctrl-C tells the person to do next.
   var resumeHint = "continue with --resume"
+  /// The plan this run is one of (`cmh experiment table`), for the progress bar.
+  var plan: PlanClock?
   private let stop = StopFlag.shared
 
   init(output: OutputOptions, validateEvery: Int, checkpoint: URL, log: URL?) {
@@ -57,7 +59,7 @@ final class TrainingSession {
     header(validation: validateEvery > 0)
     stop.install()
     defer { stop.uninstall() }
-    let bars = EpochBars(epochs: settings.epochs, items: trainer.count, batchSize: settings.batchSize, quiet: output.quiet)
+    let bars = EpochBars(epochs: settings.epochs, items: trainer.count, batchSize: settings.batchSize, quiet: output.quiet, plan: plan)
     var lastReport: Trainer.EpochReport?
     let finished = trainer.run(epochs: settings.epochs, shouldStop: { stop.isSet || run.inputFailure != nil }, onBatch: { phase, done, loss in
       bars.update(epoch: trainer.epoch, pass: phase == .image ? 0 : 1, done: done,

@@ -27,4 +27,15 @@ final class ProgressTests: XCTestCase {
     clock.begin(phase: 1, at: t0 + 22)
     XCTAssertEqual(clock.remaining(epoch: 2, phase: 1, phaseLeft: 1, at: t0 + 23), 1 + 7 * 12, accuracy: 1e-9)
   }
+
+  func testPlanTimeLeftFromTheFinishedRuns() {
+    let plan = PlanClock(runs: 4)
+    XCTAssertNil(plan.remaining)
+    XCTAssertEqual(plan.after(thisRun: 100), 300, "before any run has finished, the later ones are guessed as long as this one")
+    plan.finished(after: 60)
+    plan.finished(after: 80)
+    XCTAssertEqual(plan.current, 2)
+    XCTAssertEqual(plan.remaining!, 2 * 70, accuracy: 1e-9)
+    XCTAssertEqual(plan.after(thisRun: 500), 70, accuracy: 1e-9)
+  }
 }
