@@ -115,10 +115,14 @@ final class EpochBars {
       if let plan {
         etas.append(("all runs", { let left = runLeft($0); return left + plan.after(thisRun: Date().timeIntervalSince(started) + left) }))
       }
-      bar = Progress(total: items, label: (plan.map { "run \($0.current + 1)/\($0.runs) " } ?? "") + "epoch \(epoch + 1)/\(clock.epochs) \(pass == 0 ? "image" : "text")",
-                     quiet: quiet, etas: etas)
+      bar = Progress(total: items, label: Self.label(epoch: epoch, of: clock.epochs, pass: pass, plan: plan), quiet: quiet, etas: etas)
     }
     bar?.update(done, detail: detail)
+  }
+
+  /// "run 2/4 epoch 3/30 image": where the run stands, in people's words.
+  static func label(epoch: Int, of epochs: Int, pass: Int, plan: PlanClock?) -> String {
+    (plan.map { "run \($0.current + 1)/\($0.runs) " } ?? "") + "epoch \(epoch + 1)/\(epochs) \(pass == 0 ? "image" : "text")"
   }
 
   /// Clears the bar (at the end of an epoch, before its line is printed).

@@ -28,6 +28,13 @@ final class ProgressTests: XCTestCase {
     XCTAssertEqual(clock.remaining(epoch: 2, phase: 1, phaseLeft: 1, at: t0 + 23), 1 + 7 * 12, accuracy: 1e-9)
   }
 
+  func testBarsSayWhichEpochOfHowMany() {
+    XCTAssertEqual(EpochBars.label(epoch: 2, of: 30, pass: 0, plan: nil), "epoch 3/30 image")
+    let plan = PlanClock(runs: 4)
+    plan.finished(after: 10)
+    XCTAssertEqual(EpochBars.label(epoch: 0, of: 60, pass: 1, plan: plan), "run 2/4 epoch 1/60 text")
+  }
+
   func testPlanTimeLeftFromTheFinishedRuns() {
     let plan = PlanClock(runs: 4)
     XCTAssertNil(plan.remaining)
