@@ -17,10 +17,12 @@ struct BenchServeCommand: ParsableCommand {
   @Option(help: "Folder with image.cmhindex and text.cmhindex from `cmh encode` (the texts are the queries).") var index: String
   @Option(help: "Items in the grown image index.") var items = 1_000_000
   @Option(help: "Connection counts, comma-separated.") var connections = "1,16,64"
-  @Option(help: "Most requests per connection count.") var requests = 20_000
+  @Option(help: "Most requests per connection count (the cmh client; wrk is bounded by --seconds alone).") var requests = 20_000
   @Option(help: "Most seconds per connection count.") var seconds = 20.0
   @Option(name: [.short, .long], parsing: .unconditional, help: "Results per search.") var k = 20
   @Option(help: "Order of the results: none (Hamming), asymmetric, stored, qe or kreciprocal (default: the server's, stored).") var rerank: String?
+  @Option(help: "The load's client: cmh (threads of this process) or wrk (Debian's wrk, one thread in C, so more of the cores serve). (default: cmh)")
+  var client = "cmh"
   @OptionGroup var output: OutputOptions
 
   func run() throws {
@@ -28,6 +30,7 @@ struct BenchServeCommand: ParsableCommand {
     if let rerank, RerankMethod(rawValue: rerank) == nil {
       throw ValidationError("--rerank \(rerank): expected one of \(RerankMethod.allCases.map(\.rawValue).joined(separator: ", "))")
     }
+    guard ["cmh", "wrk"].contains(client) else { throw ValidationError("--client \(client): expected cmh or wrk") }
     let counts = connections.split(separator: ",").compactMap { Int($0) }
     guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }), items >= 1 else { throw ValidationError("--connections: positive whole numbers, comma-separated; --items at least 1") }
     let encoder = try QueryEncoder(modelAt: model)
@@ -50,8 +53,9 @@ struct BenchServeCommand: ParsableCommand {
     defer { running.stop() }
     let port = running.port
     for c in counts {
-      let r = LoadTest.run(port: port, queries: queries, k: k, rerank: rerank, connections: c, requests: requests, seconds: seconds)
-      let parameters: [(String, JSONLine.Value)] = [("connections", .int(c)), ("rerank", .string("\(rerank ?? Ranking.defaultMethod.rawValue)")), ("items", .int(items)), ("bits", .int(images.bits)), ("k", .int(k)), ("requests", .int(r.requests)),
+      let r = client == "wrk" ? try WrkLoad.run(port: port, queries: queries, k: k, rerank: rerank, connections: c, seconds: seconds)
+        : LoadTest.run(port: port, queries: queries, k: k, rerank: rerank, connections: c, requests: requests, seconds: seconds)
+      let parameters: [(String, JSONLine.Value)] = [("connections", .int(c)), ("client", .string(client)), ("rerank", .string("\(rerank ?? Ranking.defaultMethod.rawValue)")), ("items", .int(items)), ("bits", .int(images.bits)), ("k", .int(k)), ("requests", .int(r.requests)),
                         ("failed", .int(r.failed)), ("p50_ms", .number(r.p50 * 1000, places: 2)), ("p99_ms", .number(r.p99 * 1000, places: 2)),
                         ("max_ms", .number(r.maxLatency * 1000, places: 2))]
       results.append(BenchResult(name: "serve.text", unit: "requests/s", value: r.perSecond, parameters: parameters))

@@ -199,6 +199,21 @@ final class ServerTests: XCTestCase {
     XCTAssertLessThan(Date().timeIntervalSince(started), 8, "after about a second, not held")
   }
 
+  func testLoadFromBothClients() throws {
+    let port = try XCTUnwrap(Self.server, "the server did not start").port
+    let queries = ["a red circle on the grass", "blue star at night", "a \"quoted\" green square"]
+    let own = LoadTest.run(port: port, queries: queries, k: 5, connections: 2, requests: 40, seconds: 20)
+    XCTAssertEqual(own.requests, 40)
+    XCTAssertEqual(own.failed, 0)
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") else { throw XCTSkip("wrk is not installed (apt-get install wrk)") }
+    let wrk = try WrkLoad.run(port: port, queries: queries, k: 5, rerank: "none", connections: 2, seconds: 1)
+    XCTAssertGreaterThan(wrk.requests, 10)
+    XCTAssertEqual(wrk.seconds, 1, accuracy: 0.5)
+    XCTAssertEqual(wrk.failed, 0)
+    XCTAssertGreaterThan(wrk.p99, 0)
+    XCTAssertGreaterThanOrEqual(wrk.p99, wrk.p50)
+  }
+
   func testConcurrentSearchesAllSucceedAndAgree() throws {
     let port = try XCTUnwrap(Self.server).port
     let queries = ["a red circle on the grass", "a blue star at night", "green square on sand", "yellow ring", "purple cross in the snow"]
