@@ -57,6 +57,18 @@ public final class HammingIndex: @unchecked Sendable {
                       scan: { HammingSearch.topK($0, in: self.codes, k: k, threads: threads) })
   }
 
+  /// `topK` with the tie counts of the scan (`HammingSearch.topKCounted`); queries that multi-index
+  /// hashing answers come without them (empty `ties`).
+  public func topKCounted(_ queries: BinaryCodes, k: Int, strategy: Strategy = .auto, threads: Int = HammingSearch.defaultThreads) -> [HammingSearch.Counted] {
+    HammingSearch.check(queries, codes)
+    precondition(k >= 1, "topK: k must be at least 1, got \(k)")
+    guard usesMultiIndex(strategy, queries: queries.count) else {
+      lastMultiIndexCount = 0
+      return HammingSearch.topKCounted(queries, in: codes, k: k, threads: threads)
+    }
+    return topK(queries, k: k, strategy: strategy, threads: threads).map { HammingSearch.Counted(hits: $0, ties: []) }
+  }
+
   public func radius(_ queries: BinaryCodes, radius r: Int, strategy: Strategy = .auto, threads: Int = HammingSearch.defaultThreads) -> [[SearchHit]] {
     HammingSearch.check(queries, codes)
     guard usesMultiIndex(strategy, queries: queries.count) else {

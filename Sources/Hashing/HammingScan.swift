@@ -12,7 +12,7 @@ enum HammingScan {
 
   @inline(__always)
   static func scan(_ query: UnsafePointer<UInt64>, _ database: CodeView, _ range: Range<Int>, into c: inout HitCollector) {
-    guard c.accept >= 0 else { return }
+    guard c.filter >= 0 else { return }
     switch database.wordsPerCode {
     case 1: oneWord(query[0], database.words, range, into: &c)
     case 2:
@@ -28,7 +28,7 @@ enum HammingScan {
     let w = database.wordsPerCode
     for i in range {
       let d = Hamming.distance(query, database.words + i * w, w)
-      if d <= c.accept { c.add(i, d) }
+      if d <= c.filter { c.add(i, d) }
     }
   }
 
@@ -45,7 +45,7 @@ enum HammingScan {
   private static func oneWord(_ q: UInt64, _ codes: UnsafePointer<UInt64>, _ range: Range<Int>, into c: inout HitCollector) {
     var i = range.lowerBound
     while true {
-      i = nextGroup(q, codes, from: i, to: range.upperBound, threshold: c.accept)
+      i = nextGroup(q, codes, from: i, to: range.upperBound, threshold: c.filter)
       guard i &+ group <= range.upperBound else { break }
       oneWordGroup(q, codes, i, into: &c)
       i &+= group
@@ -60,8 +60,8 @@ enum HammingScan {
   /// checked again (the threshold falls as hits come). A deep search meets many such groups.
   @inline(__always)
   private static func oneWordGroup(_ q: UInt64, _ codes: UnsafePointer<UInt64>, _ i: Int, into c: inout HitCollector) {
-    guard c.accept >= 0 else { return }
-    let qv = Lanes(repeating: q), t = Lanes(repeating: UInt64(c.accept)), zero = Lanes(repeating: 0)
+    guard c.filter >= 0 else { return }
+    let qv = Lanes(repeating: q), t = Lanes(repeating: UInt64(c.filter)), zero = Lanes(repeating: 0)
     var mask: UInt64 = 0
     for part in 0..<4 {
       let d = (load(codes + i + 8 * part) ^ qv).nonzeroBitCount
@@ -94,7 +94,7 @@ enum HammingScan {
   @inline(__always)
   private static func oneWordHit(_ q: UInt64, _ codes: UnsafePointer<UInt64>, _ j: Int, into c: inout HitCollector) {
     let d = (codes[j] ^ q).nonzeroBitCount
-    if d <= c.accept { c.add(j, d) }
+    if d <= c.filter { c.add(j, d) }
   }
 
   /// Two-word codes split into their first and second words (`BinaryCodes.halves`), so that a
@@ -104,7 +104,7 @@ enum HammingScan {
                                into c: inout HitCollector) {
     var i = range.lowerBound
     while true {
-      i = nextGroup(q0, q1, a, b, from: i, to: range.upperBound, threshold: c.accept)
+      i = nextGroup(q0, q1, a, b, from: i, to: range.upperBound, threshold: c.filter)
       guard i &+ group <= range.upperBound else { break }
       for j in i..<(i &+ group) { twoWordHit(q0, q1, a, b, j, into: &c) }
       i &+= group
@@ -133,6 +133,6 @@ enum HammingScan {
   private static func twoWordHit(_ q0: UInt64, _ q1: UInt64, _ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>, _ j: Int,
                                  into c: inout HitCollector) {
     let d = (a[j] ^ q0).nonzeroBitCount &+ (b[j] ^ q1).nonzeroBitCount
-    if d <= c.accept { c.add(j, d) }
+    if d <= c.filter { c.add(j, d) }
   }
 }

@@ -25,16 +25,24 @@ struct HitCollector {
   /// The largest distance a later item can still make the cut with: the threshold, or one less once
   /// the threshold's count fills the limit (items come in order, so a later tie loses). −1 when
   /// nothing more can enter.
-  private(set) var accept: Int
+  private var accept: Int
+  /// The largest distance the scan hands over: `accept`, or the threshold when ties are counted.
+  private(set) var filter: Int
+  /// Whether items tied at a full threshold are still handed over, to be counted: a scan then
+  /// meets more hit groups (about a fifth slower on random 64-bit codes), and saves the second
+  /// scan a ranked list needs for the size of its last tie group.
+  let countsTies: Bool
   /// Hits strictly below the threshold.
   private var below = 0
   let limit: Int
 
   /// Keeps at most the `limit` best hits (limit = .max for radius search, which never lowers the threshold).
-  init(bits: Int, threshold: Int, limit: Int) {
+  init(bits: Int, threshold: Int, limit: Int, countsTies: Bool = false) {
     counts = Array(repeating: 0, count: bits + 1)
     self.threshold = threshold
     accept = threshold
+    filter = threshold
+    self.countsTies = countsTies
     self.limit = limit
     if limit < .max { hits.reserveCapacity(compactionSize) }
   }
@@ -42,11 +50,14 @@ struct HitCollector {
   /// Dead entries are dropped when this many have piled up; the live ones never exceed 2 × limit.
   private var compactionSize: Int { 4 * limit + 64 }
 
-  /// Adds item `index` at distance `d` ≤ `accept`; items must come in increasing order.
+  /// Adds item `index` at distance `d` ≤ `filter`; items must come in increasing order. An item
+  /// tied at the threshold once that is full is only counted: with `countsTies`, `counts` up to the
+  /// threshold stay the number of codes at each distance, the size of each tie group a ranked list shows.
   @inline(__always)
   mutating func add(_ index: Int, _ d: Int) {
-    hits.append(UInt64(d) << 32 | UInt64(UInt32(truncatingIfNeeded: index)))
     counts[d] += 1
+    guard d <= accept else { return }
+    hits.append(UInt64(d) << 32 | UInt64(UInt32(truncatingIfNeeded: index)))
     if d < threshold { below += 1 }
     // Once `limit` hits lie strictly below the threshold, nothing at the threshold can make the cut.
     while below >= limit && threshold > 0 {
@@ -55,8 +66,13 @@ struct HitCollector {
       below -= counts[threshold]
     }
     accept = below + counts[threshold] >= limit ? threshold - 1 : threshold
+    filter = countsTies ? threshold : accept
     if limit < .max && hits.count >= compactionSize { compact() }
   }
+
+  /// With `countsTies`, how many codes of the scanned range lie at each distance 0…threshold; empty
+  /// without (the counts at the threshold are then short).
+  var ties: ArraySlice<Int> { countsTies && threshold >= 0 ? counts[0...threshold] : [] }
 
   /// This (still empty) collector with its threshold lowered to `threshold`.
   func starting(at threshold: Int) -> HitCollector {
@@ -64,12 +80,20 @@ struct HitCollector {
     var c = self
     c.threshold = min(threshold, self.threshold)
     c.accept = c.threshold
+    c.filter = c.threshold
     return c
   }
 
   private mutating func compact() {
     let t = UInt64(threshold)
     hits.removeAll { $0 >> 32 > t }
+  }
+
+  /// The counts of several collectors over consecutive item ranges, summed up to the lowest of their
+  /// thresholds (beyond it, a part did not count).
+  static func ties(_ parts: [HitCollector]) -> [Int] {
+    guard parts.allSatisfy(\.countsTies), let upTo = parts.map(\.threshold).min(), upTo >= 0 else { return [] }
+    return (0...upTo).map { d in parts.reduce(0) { $0 + $1.counts[d] } }
   }
 
   /// The best hits of several collectors over consecutive item ranges, in (distance, item) order.
@@ -108,15 +132,25 @@ struct CodeView {
 public enum HammingSearch {
   /// The `k` nearest codes of `database` to each query, nearest first; equal distances in item order.
   public static func topK(_ queries: BinaryCodes, in database: BinaryCodes, k: Int, threads: Int = defaultThreads) -> [[SearchHit]] {
+    nearest(queries, in: database, k: k, countingTies: false, threads: threads).map(\.hits)
+  }
+
+  /// `topK`, with each query's `ties`: how many codes of the database lie at each distance from 0 up
+  /// to at least the farthest hit's (counted by the same scan; what a ranked list shows as tie groups).
+  public static func topKCounted(_ queries: BinaryCodes, in database: BinaryCodes, k: Int, threads: Int = defaultThreads) -> [Counted] {
+    nearest(queries, in: database, k: k, countingTies: true, threads: threads)
+  }
+
+  private static func nearest(_ queries: BinaryCodes, in database: BinaryCodes, k: Int, countingTies: Bool, threads: Int) -> [Counted] {
     check(queries, database)
     precondition(k >= 1, "topK: k must be at least 1, got \(k)")
-    let full = { HitCollector(bits: database.bits, threshold: database.bits, limit: k) }
+    let full = { HitCollector(bits: database.bits, threshold: database.bits, limit: k, countsTies: countingTies) }
     guard k >= 256 && database.count >= 64 * k else { return search(queries, database, threads: threads, make: full) }
     // A deep search (a re-ranking's candidates) starts from a threshold estimated on a sample; a
     // query that finds fewer than k codes within it is searched again from the top.
     let thresholds = (0..<queries.count).map { estimatedThreshold(queries.words + $0 * queries.wordsPerCode, database, k: k) }
     var results = search(queries, database, threads: threads, thresholds: thresholds, make: full)
-    let short = results.indices.filter { results[$0].count < k }
+    let short = results.indices.filter { results[$0].hits.count < k }
     if !short.isEmpty {
       for (q, hits) in zip(short, search(queries.subset(short), database, threads: threads, make: full)) { results[q] = hits }
     }
@@ -150,7 +184,13 @@ public enum HammingSearch {
     precondition(radius >= 0, "radius search: negative radius \(radius)")
     return search(queries, database, threads: threads) {
       HitCollector(bits: database.bits, threshold: min(radius, database.bits), limit: .max)
-    }
+    }.map(\.hits)
+  }
+
+  /// A query's hits and the number of codes at each distance 0…ties.count − 1.
+  public struct Counted: Sendable {
+    public let hits: [SearchHit]
+    public let ties: [Int]
   }
 
   /// How many codes of `database` lie at each distance 0…`maxDistance` from query `q`: the size of
@@ -181,7 +221,7 @@ public enum HammingSearch {
   /// Queries are split over the threads; a single query splits the database instead.
   /// `thresholds`, when given, start each query's collector lower than `make`'s.
   private static func search(_ queries: BinaryCodes, _ database: BinaryCodes, threads: Int, thresholds: [Int]? = nil,
-                             make: () -> HitCollector) -> [[SearchHit]] {
+                             make: () -> HitCollector) -> [Counted] {
     let workers = max(1, threads)
     let limit = make().limit
     var view = CodeView(database)
@@ -196,9 +236,9 @@ public enum HammingSearch {
           scan(query, view, (n * w / workers)..<(n * (w + 1) / workers), into: &p[w])
         }
       }
-      return [HitCollector.merge(parts, limit: limit)]
+      return [Counted(hits: HitCollector.merge(parts, limit: limit), ties: HitCollector.ties(parts))]
     }
-    var results = [[SearchHit]](repeating: [], count: queries.count)
+    var results = [Counted](repeating: Counted(hits: [], ties: []), count: queries.count)
     let template = make(), queryView = CodeView(queries), n = database.count, m = queries.count
     // Exactly `workers` loops: concurrentPerform would otherwise spread more iterations over every core.
     let shares = max(1, min(workers, m))
@@ -217,7 +257,7 @@ public enum HammingSearch {
   /// A block of queries against the database tile by tile, so that each tile is read from memory
   /// once for the whole block and then from cache.
   private static func scanBlock(_ queries: CodeView, _ range: Range<Int>, _ database: CodeView, count: Int, template: HitCollector,
-                                thresholds: [Int]?, into out: UnsafeMutableBufferPointer<[SearchHit]>) {
+                                thresholds: [Int]?, into out: UnsafeMutableBufferPointer<Counted>) {
     let tile = max(256, 2048 / database.wordsPerCode)  // 16 KB of codes: half the L1 cache
     for blockStart in stride(from: range.lowerBound, to: range.upperBound, by: queryBlock) {
       let block = blockStart..<min(blockStart + queryBlock, range.upperBound)
@@ -228,7 +268,7 @@ public enum HammingSearch {
           scan(queries.words + q * queries.wordsPerCode, database, items, into: &collectors[j])
         }
       }
-      for (j, q) in block.enumerated() { out[q] = HitCollector.merge([collectors[j]], limit: template.limit) }
+      for (j, q) in block.enumerated() { out[q] = Counted(hits: HitCollector.merge([collectors[j]], limit: template.limit), ties: Array(collectors[j].ties)) }
     }
   }
 

@@ -119,12 +119,17 @@ public enum Searcher {
     let ranking = try ranking.applied(to: index)
     let wanted = max(0, min(k, index.count))
     let searchable = searchable ?? HammingIndex(index.codes)
+    var ties = [Int]()  // the candidates' scan counts the codes at each distance up to its threshold
     let hits = wanted == 0 ? [] : Reranker.candidates(wanted: wanted, count: index.count, method: ranking.method, settings: ranking.settings,
-                                                      topK: { searchable.topK(encoded.codes, k: $0, threads: threads) },
+                                                      topK: { k in
+                                                        let counted = searchable.topKCounted(encoded.codes, k: k, threads: threads)
+                                                        ties = counted[0].ties
+                                                        return counted.map(\.hits)
+                                                      },
                                                       radius: { searchable.radius(encoded.codes, radius: $0, threads: threads) })[0]
     let ranked = Array(Reranker.rerank(hits, query: encoded.output, codes: index.codes, outputs: index.outputs,
                                        method: ranking.method, settings: ranking.settings).prefix(wanted))
-    let tied = tieCounts(of: ranked, candidates: hits, encoded, index, radius: ranking.settings.radius, threads: threads)
+    let tied = tieCounts(of: ranked, candidates: hits, ties: ties, encoded, index, radius: ranking.settings.radius, threads: threads)
     let lowered = Set(named.map { $0.lowercased() })
     let results = ranked.enumerated().map { rank, hit -> SearchResult in
       let item = index.item(hit.index)
@@ -139,16 +144,17 @@ public enum Searcher {
                         rerank: ranking.method.rawValue, ties: SearchAnswer.order(ranking.method, ranking.settings), results: results)
   }
 
-  /// How many items of the index lie at each distance shown. The candidates hold every item nearer
-  /// than their last distance (and every item within a radius), so those counts come from them;
-  /// only a shown distance at the edge needs a count over the whole index.
-  static func tieCounts(of shown: [RankedHit], candidates: [SearchHit], _ encoded: EncodedQuery, _ index: IndexFile, radius: Int?,
+  /// How many items of the index lie at each distance a shown result has. The candidates give the
+  /// counts below their farthest distance; at that edge, where the candidates hold only some of the
+  /// tied items, the candidates' own scan counted them (`ties`), and a second scan is needed only
+  /// where it could not (multi-index hashing, or a split scan that stopped counting lower).
+  static func tieCounts(of shown: [RankedHit], candidates: [SearchHit], ties: [Int], _ encoded: EncodedQuery, _ index: IndexFile, radius: Int?,
                         threads: Int) -> [Int: Int] {
     var counts = [Int: Int]()
     for hit in candidates { counts[hit.distance, default: 0] += 1 }
     let complete = { (d: Int) in radius != nil || candidates.count == index.count || d < (candidates.last?.distance ?? 0) }
     guard let edge = shown.map(\.distance).filter({ !complete($0) }).max() else { return counts }
-    let all = HammingSearch.distanceCounts(encoded.codes, 0, in: index.codes, upTo: edge, threads: threads)
+    let all = edge < ties.count ? ties : HammingSearch.distanceCounts(encoded.codes, 0, in: index.codes, upTo: edge, threads: threads)
     for (d, n) in all.enumerated() { counts[d] = n }
     return counts
   }

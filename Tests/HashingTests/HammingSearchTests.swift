@@ -105,6 +105,31 @@ final class HammingSearchTests: XCTestCase {
     }
   }
 
+  func testTopKCountsEveryCodeUpToItsFarthestHit() {
+    // The tie counts of the scan against counts over every code: one and two threads (the split
+    // parts stop counting at their own thresholds), shallow and deep searches (k ≥ 256 starts from a
+    // sampled threshold), heavy ties.
+    let saved = HammingSearch.singleQuerySplitMinimum
+    HammingSearch.singleQuerySplitMinimum = 1
+    defer { HammingSearch.singleQuerySplitMinimum = saved }
+    for bits in [16, 64, 128] {
+      let database = randomCodes(20_000, bits: bits, seed: UInt64(bits) + 11, clustered: true)
+      let queries = randomCodes(4, bits: bits, seed: UInt64(bits) + 12, clustered: true)
+      for (k, threads) in [(1, 1), (20, 1), (20, 2), (300, 1), (1000, 2)] {
+        for q in 0..<queries.count {
+          let query = queries.subset([q])
+          let counted = HammingSearch.topKCounted(query, in: database, k: k, threads: threads)[0]
+          XCTAssertEqual(counted.hits, SearchReference.topK(query, in: database, k: k)[0], "bits \(bits) k \(k) threads \(threads)")
+          var all = [Int](repeating: 0, count: bits + 1)
+          for i in 0..<database.count { all[query.distance(0, to: database, i)] += 1 }
+          let edge = counted.hits.last!.distance
+          XCTAssertGreaterThan(counted.ties.count, edge, "bits \(bits) k \(k) threads \(threads): counted up to the farthest hit")
+          XCTAssertEqual(counted.ties, Array(all.prefix(counted.ties.count)), "bits \(bits) k \(k) threads \(threads) query \(q)")
+        }
+      }
+    }
+  }
+
   func testKLargerThanDatabase() {
     let database = randomCodes(37, bits: 16, seed: 5, clustered: true), queries = randomCodes(3, bits: 16, seed: 6)
     let hits = HammingSearch.topK(queries, in: database, k: 100)

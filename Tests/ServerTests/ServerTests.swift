@@ -75,11 +75,14 @@ final class ServerTests: XCTestCase {
     let raw = try c.send("POST", "/api/search/image?k=4", body: photo, headers: ["Content-Type": "image/jpeg"])
     XCTAssertEqual(try JSONDecoder().decode(SearchAnswer.self, from: raw.body).results, byUpload.results)
 
-    let id = try IndexFile(contentsOf: URL(fileURLWithPath: files.indexFolder).appendingPathComponent("image.cmhindex")).item(2).id
+    let item = try IndexFile(contentsOf: URL(fileURLWithPath: files.indexFolder).appendingPathComponent("image.cmhindex")).item(2)
+    let id = item.id
     let byItem = try c.json("/api/search/image", ["id": id, "k": 5, "target": "image"])
     XCTAssertEqual(byItem.status, 200, byItem.text)
     let answer = try JSONDecoder().decode(SearchAnswer.self, from: byItem.body)
-    XCTAssertEqual(answer.query, .item(id))
+    var expected = SearchQuery.item(id)
+    expected.labels = item.labels.sorted()  // the item's labels come with the query
+    XCTAssertEqual(answer.query, expected)
     XCTAssertEqual(answer.results.first?.distance, 0, "an item is at distance 0 from itself")
     XCTAssertTrue(answer.results.contains { $0.id == id })
   }
