@@ -152,6 +152,7 @@ def main():
         browser.wait(THUMBNAILS_LOADED, "the results of the search by the clicked result")
         browser.wait("document.querySelector('#query img') !== null && document.querySelector('#query img').naturalWidth > 0",
                      "the clicked result shown as the query")
+        browser.wait("document.querySelectorAll('#query b').length > 0", "the clicked result's labels beside it")
         status = browser.evaluate("document.getElementById('status').textContent")
         print(f"e2e: clicked {first}: {status}")
         browser.screenshot(os.path.join(args.out, "serve-by-result.png"))

@@ -101,8 +101,9 @@ function show(a) {
   if (q.kind === "item") {
     $("query").innerHTML = "searching by item " + esc(q.id);
     api("/api/item/" + encodeURIComponent(q.id) + (a.index ? "?index=" + encodeURIComponent(a.index) : "")).then(item => {
-      $("query").innerHTML = item.image ? '<img alt="query" src="' + imageURL(item.id, a.index) + '"> similar to ' + esc(item.id)
-                                        : "“" + esc(item.text) + "” (" + esc(item.id) + ")";
+      const labels = q.labels && q.labels.length ? " — labels: " + q.labels.map(l => "<b>" + esc(l) + "</b>").join(", ") : "";
+      $("query").innerHTML = (item.image ? '<img alt="query" src="' + imageURL(item.id, a.index) + '"> similar to ' + esc(item.id)
+                                         : "“" + esc(item.text) + "” (" + esc(item.id) + ")") + labels;
     }).catch(() => {});
   } else if (q.kind === "text") { $("query").innerHTML = ""; }
   $("status").textContent = a.results.length + " of " + a.size + " " + a.target + "s" + (a.index ? " in “" + a.index + "”" : "") +
