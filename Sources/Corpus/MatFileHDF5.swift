@@ -5,12 +5,16 @@
 import CHDF5
 import Foundation
 
-enum MatFileHDF5 {
+public enum MatFileHDF5 {
   // HDF5's defaults, H5E_DEFAULT, H5S_ALL and H5F_ACC_RDONLY are macros Swift imports with the wrong type or not at all.
   private static let defaults: hid_t = 0, allOfSpace: hid_t = 0, readOnly: UInt32 = 0
 
+  /// Reads in a child process when set (the command line sets it): libhdf5 can crash on a damaged
+  /// file, and the crash then ends the child with a signal, which is reported, not the command.
+  nonisolated(unsafe) public static var isolatedReader: ((URL) throws -> [String: MatArray])?
+
   /// Every numeric dataset at the root of the file, by name.
-  static func read(_ url: URL) throws -> [String: MatArray] {
+  public static func read(_ url: URL) throws -> [String: MatArray] {
     _ = H5open()
     H5Eset_auto2(defaults, nil, nil)  // errors come back as return values, not printed
     let file = H5Fopen(url.path, readOnly, defaults)

@@ -1,6 +1,7 @@
 // cmh: the command-line tool; one subcommand per job.
 
 import ArgumentParser
+import Corpus
 import Foundation
 import Hashing
 import Search
@@ -24,6 +25,7 @@ struct CMH: ParsableCommand {
       Foundation.exit(ExitCode.validationFailure.rawValue)
     }
     BLASKernel.checkAtStart()
+    MatFileHDF5.isolatedReader = HDF5ReadCommand.isolated
     main(nil)
   }
 }

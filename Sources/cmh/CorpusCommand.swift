@@ -8,7 +8,8 @@ struct CorpusCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "corpus",
     abstract: "Make, import, validate, split and describe corpora.",
-    subcommands: [MakeShapesCommand.self, MakeFeaturesCommand.self, ImportCommand.self, ValidateCommand.self, SplitCommand.self, StatsCommand.self, LongTailCommand.self])
+    subcommands: [MakeShapesCommand.self, MakeFeaturesCommand.self, ImportCommand.self, ValidateCommand.self, SplitCommand.self, StatsCommand.self, LongTailCommand.self,
+                  HDF5ReadCommand.self])
 }
 
 extension TextMode: ExpressibleByArgument {}

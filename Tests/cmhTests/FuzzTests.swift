@@ -171,6 +171,20 @@ final class FuzzTests: XCTestCase {
     }
   }
 
+  /// A v7.3 file (kept by the fuzzer, mutation 4915 of seed 1) on which libhdf5 1.10 itself
+  /// dereferences a null pointer while it lists the variables: read in a child process, the crash
+  /// is reported as damage and the import ends with a message.
+  func testAFileThatCrashesLibHDF5IsReported() throws {
+    let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/v73-crashes-libhdf5.mat").path
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-hdf5-crash-\(getpid())").path
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    let run = try launchCMH(["corpus", "import", "mat", "--labels", file, "--texts", file, "--out", out])
+    XCTAssertFalse(run.crashed, run.stderr)
+    XCTAssertEqual(run.status, 1)
+    XCTAssertTrue(run.stderr.contains(file) && run.stderr.contains("libhdf5 crashed reading it"), run.stderr)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written")
+  }
+
   /// A folder with the seed corpus's corpus.json, pairs.jsonl and splits, its images linked.
   func corpusCopy(_ name: String) throws -> URL {
     let copy = Self.folder.appendingPathComponent(name)
