@@ -8,8 +8,12 @@ import XCTest
 final class HelpTests: XCTestCase {
   static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/help")
 
+  /// Each help page once for both tests (about 40 runs of the binary).
+  nonisolated(unsafe) static var pages: [(path: [String], text: String)]?
+
   /// The help of `cmh` and of every command under it, found by following the SUBCOMMANDS lists.
   func helpPages() throws -> [(path: [String], text: String)] {
+    if let pages = Self.pages { return pages }
     var pages = [(path: [String], text: String)](), pending = [[String]()]
     while let path = pending.popLast() {
       let (status, text, stderr) = try runCMH(path + ["--help"], environment: ["COLUMNS": "100"])
@@ -17,7 +21,8 @@ final class HelpTests: XCTestCase {
       pages.append((path, text))
       pending += Self.subcommands(text).map { path + [$0] }
     }
-    return pages.sorted { $0.path.joined(separator: " ") < $1.path.joined(separator: " ") }
+    Self.pages = pages.sorted { $0.path.joined(separator: " ") < $1.path.joined(separator: " ") }
+    return Self.pages!
   }
 
   static func subcommands(_ help: String) -> [String] {
