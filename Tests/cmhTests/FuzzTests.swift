@@ -59,8 +59,7 @@ final class FuzzTests: XCTestCase {
 
   func testCheckpoints() throws {
     try seeds()
-    try fuzz("checkpoint", seed: path("model.cmh.ckpt"), at: path("resumed.cmh.ckpt"), iterations: max(2, Self.iterations / 4),
-             fix: Self.resealedArchive()) {
+    try fuzz("checkpoint", seed: path("model.cmh.ckpt"), at: path("resumed.cmh.ckpt"), fix: Self.resealedArchive()) {
       ["train", self.path("corpus"), "--resume", "--epochs", "2", "--out", self.path("resumed.cmh"), "--quiet"]
     }
   }
