@@ -73,7 +73,7 @@ let package = Package(
       ]),
 
     // MARK: - Tests
-    .target(name: "TestSupport", dependencies: ["Tensor", "CHDF5"], path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["Tensor", "CHDF5", "CLibZ"], path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
     .testTarget(name: "ImageNetTests", dependencies: ["ImageNet", "Tensor", "Corpus", "TestSupport"], exclude: ["Fixtures"]),

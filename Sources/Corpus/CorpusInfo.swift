@@ -20,6 +20,9 @@ public struct CorpusInfo: Codable, Equatable, Sendable {
   public var textVocabulary: [String]?
   public var format = 1
 
+  /// Made by one of cmh's generators (`cmh corpus make-shapes`, `make-features`), wholly or in part.
+  public var isGenerated: Bool { source.hasPrefix("cmh corpus make-") }
+
   public init(name: String, labels: [String], source: String, textMode: TextMode, textVocabulary: [String]? = nil) {
     self.name = name
     self.labels = labels

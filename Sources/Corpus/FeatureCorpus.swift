@@ -4,7 +4,9 @@
 //               the rest both retrieval and training set, as the Wikipedia benchmark is split.
 //   mirflickr — 24 labels, several a pair (drawn through latent scenes); 512-d dense non-negative
 //               rows for images (CNN-like); a 1,386-tag binary bag-of-words for texts, whose tags
-//               follow the labels loosely and carry noise.
+//               follow the labels loosely and carry noise. With label and tag matrices given (the
+//               real LAll and YAll of MIRFlickr-25K), only the image rows are generated, from
+//               each pair's labels: a real benchmark's label co-occurrence and tag noise.
 
 import Foundation
 
@@ -16,6 +18,8 @@ public struct FeatureCorpusSettings: Sendable {
   public var kind: FeatureCorpusKind
   public var pairs: Int
   public var seed: UInt64
+  /// Label sets and tag texts read from MATLAB files instead of generated (mirflickr only).
+  public var labelsAndTexts: MatImportSettings?
   public init(kind: FeatureCorpusKind, pairs: Int? = nil, seed: UInt64 = 1) {
     self.kind = kind; self.pairs = pairs ?? (kind == .wikipedia ? 2866 : 6000); self.seed = seed
   }
@@ -23,6 +27,7 @@ public struct FeatureCorpusSettings: Sendable {
 
 public enum FeatureCorpus {
   public static func generate(into directory: URL, settings s: FeatureCorpusSettings) throws -> Corpus {
+    if let matrices = s.labelsAndTexts { return try withGeneratedImages(matrices, into: directory, seed: s.seed) }
     precondition(s.pairs >= 20, "FeatureCorpus: at least 20 pairs")
     var g = SplitGenerator(seed: s.seed)
     var corpus = s.kind == .wikipedia ? wikipedia(s.pairs, &g, directory) : mirflickr(s.pairs, &g, directory)
@@ -67,11 +72,10 @@ public enum FeatureCorpus {
   // MARK: MIRFlickr-like
 
   static func mirflickr(_ n: Int, _ g: inout SplitGenerator, _ directory: URL) -> Corpus {
-    let labelCount = 24, scenes = 8, tags = 1386, dimensions = 512, latent = 32
+    let labelCount = 24, scenes = 8, tags = 1386
     // Each scene makes some labels likely; a pair mixes one or two scenes.
     let sceneLabels = (0..<scenes).map { _ in (0..<labelCount).map { _ in g.unit() < 0.15 ? 0.5 + 0.4 * g.unit() : 0.02 } }
-    let labelVectors = (0..<labelCount).map { _ in (0..<latent).map { _ in normal(&g) } }
-    let projection = (0..<dimensions).map { _ in (0..<latent).map { _ in normal(&g) / Double(latent).squareRoot() } }
+    let images = LabelImageModel(labels: labelCount, &g)
     // Tags: each label has a few tags of its own; most tags are noise shared by everyone.
     let labelTags = (0..<labelCount).map { _ in (0..<8).map { _ in g.int(below: tags) } }
     let popularity = (0..<tags).map { 1.0 / Double(1 + $0 % 200) }
@@ -80,9 +84,7 @@ public enum FeatureCorpus {
       let mix = g.unit() < 0.4 ? [g.int(below: scenes), g.int(below: scenes)] : [g.int(below: scenes)]
       let labels = (0..<labelCount).filter { l in mix.contains { g.unit() < sceneLabels[$0][l] } }
       guard !labels.isEmpty else { continue }
-      var z = (0..<latent).map { _ in 1.2 * normal(&g) }
-      for l in labels { for d in 0..<latent { z[d] += labelVectors[l][d] } }
-      image += projection.map { row in Float(max(0, zip(row, z).map(*).reduce(0, +) + 0.5 * normal(&g))) }
+      image += images.row(labels, &g)
       var row = [Float](repeating: 0, count: tags)
       for l in labels { for t in labelTags[l] where g.unit() < 0.25 { row[t] = 1 } }
       for _ in 0..<(1 + g.int(below: 5)) { row[draw(popularity, &g)] = 1 }
@@ -94,8 +96,43 @@ public enum FeatureCorpus {
                  "night", "people", "plant life", "portrait", "river", "sea", "sky", "structures", "sunset", "transport", "tree", "water"]
     let vocabulary = (0..<tags).map { "tag\($0)" }
     return Corpus(directory: directory, info: CorpusInfo(name: "mirflickr-like", labels: names, source: "", textMode: .tags, textVocabulary: vocabulary),
-                  pairs: pairs, imageFeatures: FeatureMatrix(rows: n, columns: dimensions, values: image),
+                  pairs: pairs, imageFeatures: FeatureMatrix(rows: n, columns: LabelImageModel.dimensions, values: image),
                   textFeatures: FeatureMatrix(rows: n, columns: tags, values: text))
+  }
+
+  /// Dense non-negative image rows (CNN-like) that carry a pair's labels: the sum of its labels'
+  /// latent vectors and noise, projected to 512 dimensions through a ReLU.
+  struct LabelImageModel {
+    static let dimensions = 512, latent = 32
+    let labelVectors: [[Double]], projection: [[Double]]
+
+    init(labels: Int, _ g: inout SplitGenerator) {
+      labelVectors = (0..<labels).map { _ in (0..<Self.latent).map { _ in normal(&g) } }
+      projection = (0..<Self.dimensions).map { _ in (0..<Self.latent).map { _ in normal(&g) / Double(Self.latent).squareRoot() } }
+    }
+
+    func row(_ labels: [Int], _ g: inout SplitGenerator) -> [Float] {
+      var z = (0..<Self.latent).map { _ in 1.2 * normal(&g) }
+      for l in labels { for d in 0..<Self.latent { z[d] += labelVectors[l][d] } }
+      return projection.map { row in Float(max(0, zip(row, z).map(*).reduce(0, +) + 0.5 * normal(&g))) }
+    }
+  }
+
+  /// A benchmark's real label sets and tag texts (MIRFlickr-25K's LAll and YAll) with image rows
+  /// generated from the labels, split by the standard protocol; for a test bed without the images.
+  static func withGeneratedImages(_ matrices: MatImportSettings, into directory: URL, seed: UInt64) throws -> Corpus {
+    var (corpus, _) = try MatImporter.importCorpus(matrices, into: directory)
+    guard corpus.pairs.count >= 20 else { throw CorpusError(matrices.labels.path, "\(corpus.pairs.count) pairs with a label and a word; expected at least 20") }
+    var g = SplitGenerator(seed: seed)
+    let model = LabelImageModel(labels: corpus.info.labels.count, &g)
+    corpus.imageFeatures = FeatureMatrix(rows: corpus.pairs.count, columns: LabelImageModel.dimensions,
+                                         values: corpus.pairs.flatMap { model.row($0.labels, &g) })
+    corpus.info.source = "cmh corpus make-features --like mirflickr --labels \(matrices.labels.lastPathComponent):\(matrices.labelVariable) "
+      + "--texts \(matrices.texts.lastPathComponent):\(matrices.textVariable) --seed \(seed) (image rows generated from the labels)"
+    let sizes = Splits.protocolSizes(realPairs: corpus.pairs.count)
+    corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: seed)
+    try corpus.write(to: directory)
+    return corpus
   }
 
   // MARK: Sampling

@@ -15,6 +15,22 @@ public struct MatImportSettings: Sendable {
   public var name = "imported"
 
   public init(labels: URL, texts: URL) { self.labels = labels; self.texts = texts }
+
+  /// Labels and texts named as on the command line, FILE or FILE:VARIABLE (default LAll, YAll).
+  public init(labels: String, texts: String) {
+    let (labelFile, labelVariable) = Self.fileAndVariable(labels, default: "LAll")
+    let (textFile, textVariable) = Self.fileAndVariable(texts, default: "YAll")
+    self.init(labels: labelFile, texts: textFile)
+    (self.labelVariable, self.textVariable) = (labelVariable, textVariable)
+  }
+
+  /// FILE:VARIABLE split at its last colon (when no "/" follows it), or FILE with the default.
+  public static func fileAndVariable(_ spec: String, default variable: String) -> (URL, String) {
+    if let colon = spec.lastIndex(of: ":"), !spec[spec.index(after: colon)...].contains("/") {
+      return (URL(fileURLWithPath: String(spec[..<colon])), String(spec[spec.index(after: colon)...]))
+    }
+    return (URL(fileURLWithPath: spec), variable)
+  }
 }
 
 public struct ImportSummary: Sendable, CustomStringConvertible {

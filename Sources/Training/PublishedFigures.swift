@@ -29,14 +29,16 @@ public struct PublishedFigures: Sendable {
               map: [16: (0.5903, 0.6389), 32: (0.6031, 0.6511), 64: (0.6093, 0.6571)]),
   ]
 
-  /// DCMH's published figures for the corpus when its pairs, labels and queries are those of
+  /// DCMH's published figures for a corpus whose pairs, labels and queries are those of
   /// MIRFlickr-25K, IAPR TC-12 or NUS-WIDE under the protocol; nil otherwise.
   public static func matching(pairs: Int, labels: Int, queries: Int) -> PublishedFigures? {
     guard let benchmark = benchmarks.first(where: { $0.pairs == pairs && $0.labels == labels && $0.queries == queries }) else { return nil }
     return PublishedFigures(method: "DCMH", citation: dcmh, benchmark: benchmark.name, map: benchmark.map)
   }
 
+  /// A generated corpus gets none, whatever its shape: the paper measured the benchmark itself.
   public static func matching(_ corpus: Corpus) -> PublishedFigures? {
-    matching(pairs: corpus.pairs.filter { !$0.synthetic }.count, labels: corpus.info.labels.count, queries: corpus.splits?.query.count ?? 0)
+    guard !corpus.info.isGenerated else { return nil }
+    return matching(pairs: corpus.pairs.filter { !$0.synthetic }.count, labels: corpus.info.labels.count, queries: corpus.splits?.query.count ?? 0)
   }
 }

@@ -59,20 +59,39 @@ struct MakeFeaturesCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "make-features",
     abstract: "Generate a corpus of feature rows: Wikipedia-like (one label, weak image rows, topic texts) or MIRFlickr-like (many labels, tag texts).",
-    discussion: "Example: cmh corpus make-features --like wikipedia --out corpora/wiki-like")
+    discussion: """
+      With --labels and --texts (MATLAB files, as `cmh corpus import mat` reads them), the MIRFlickr-like corpus takes its label sets and tag texts from them and generates only the image rows, from each pair's labels; it gets the standard protocol's split.
+
+      Examples:
+        cmh corpus make-features --like wikipedia --out corpora/wiki-like
+        cmh corpus make-features --like mirflickr --labels mirflickr25k-lall.mat --texts mirflickr25k-yall.mat --vocabulary TagList_1386_from_MITH.txt --out corpora/mir-real-labels
+      """)
 
   @Option(help: "Output corpus directory.") var out: String
   @Option(help: "wikipedia or mirflickr.") var like: FeatureCorpusKind
   @Option(help: "Number of pairs (default: 2866 for wikipedia, 6000 for mirflickr).") var pairs: Int?
   @Option(help: "Seed for everything generated.") var seed: UInt64 = 1
+  @Option(help: "Label matrix, n × labels, to use instead of generated labels (FILE or FILE:VARIABLE, default variable LAll).") var labels: String?
+  @Option(help: "Tag bag-of-words, n × words, to use instead of generated texts (FILE or FILE:VARIABLE, default variable YAll).") var texts: String?
+  @Option(help: "The tag matrix's words, one per line, in column order.") var vocabulary: String?
   @OptionGroup var output: OutputOptions
 
   func validate() throws {
     guard (pairs ?? 100) >= 20 else { throw ValidationError("--pairs must be at least 20") }
+    guard (labels == nil) == (texts == nil) else { throw ValidationError("--labels and --texts come together") }
+    guard labels == nil || like == .mirflickr else { throw ValidationError("--labels and --texts need --like mirflickr") }
+    guard labels == nil || pairs == nil else { throw ValidationError("--pairs does not go with --labels: the matrices give the pairs") }
+    guard vocabulary == nil || labels != nil else { throw ValidationError("--vocabulary goes with --labels and --texts") }
   }
 
   func run() throws {
-    let corpus = try FeatureCorpus.generate(into: URL(fileURLWithPath: out), settings: FeatureCorpusSettings(kind: like, pairs: pairs, seed: seed))
+    var settings = FeatureCorpusSettings(kind: like, pairs: pairs, seed: seed)
+    if let labels, let texts {
+      settings.labelsAndTexts = MatImportSettings(labels: labels, texts: texts)
+      settings.labelsAndTexts?.vocabulary = vocabulary.map { URL(fileURLWithPath: $0) }
+      settings.labelsAndTexts?.name = URL(fileURLWithPath: out).lastPathComponent
+    }
+    let corpus = try FeatureCorpus.generate(into: URL(fileURLWithPath: out), settings: settings)
     let (imageColumns, textColumns) = (corpus.imageFeatures!.columns, corpus.textFeatures!.columns)
     CorpusSummary(corpus: out, written: "\(corpus.pairs.count) \(like.rawValue)-like pairs (image rows \(imageColumns)-d, text rows \(textColumns)-d)",
                   splits: corpus.splits!, seed: seed)

@@ -149,17 +149,8 @@ struct ImportMatCommand: ParsableCommand {
   @OptionGroup var target: ImportCommand.ImportTarget
 
   func run() throws {
-    func split(_ spec: String, _ fallback: String) -> (URL, String) {
-      if let colon = spec.lastIndex(of: ":"), !spec[spec.index(after: colon)...].contains("/") {
-        return (URL(fileURLWithPath: String(spec[..<colon])), String(spec[spec.index(after: colon)...]))
-      }
-      return (URL(fileURLWithPath: spec), fallback)
-    }
-    let (labelURL, labelVariable) = split(labels, "LAll"), (textURL, textVariable) = split(texts, "YAll")
-    var settings = MatImportSettings(labels: labelURL, texts: textURL)
-    settings.labelVariable = labelVariable
-    settings.textVariable = textVariable
-    if let images { (settings.images, settings.imageVariable) = split(images, "IAll") }
+    var settings = MatImportSettings(labels: labels, texts: texts)
+    if let images { (settings.images, settings.imageVariable) = MatImportSettings.fileAndVariable(images, default: "IAll") }
     settings.vocabulary = vocabulary.map { URL(fileURLWithPath: $0) }
     settings.labelNames = labelNames.map { URL(fileURLWithPath: $0) }
     settings.name = name ?? URL(fileURLWithPath: target.out).lastPathComponent

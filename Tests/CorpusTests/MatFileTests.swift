@@ -2,45 +2,9 @@
 // data elements, uint8 data in double arrays), bad files, and the real MIRFlickr-25K files.
 
 import TestSupport
-import CLibZ
 import Corpus
 import Foundation
 import XCTest
-
-/// Writes MATLAB v5 files byte by byte, as MATLAB and scipy lay them out.
-enum MatWriter {
-  static func header() -> [UInt8] {
-    var h = Array("MATLAB 5.0 MAT-file, written by the cmh tests".utf8)
-    h += [UInt8](repeating: 32, count: 116 - h.count) + [UInt8](repeating: 0, count: 8) + [0x00, 0x01] + Array("IM".utf8)
-    return h
-  }
-
-  static func le(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
-
-  static func element(_ type: UInt32, _ data: [UInt8]) -> [UInt8] {
-    if data.count <= 4 && type != 14 && type != 15 {  // small data element
-      return le(UInt32(data.count) << 16 | type) + data + [UInt8](repeating: 0, count: 4 - data.count)
-    }
-    return le(type) + le(UInt32(data.count)) + data + [UInt8](repeating: 0, count: (8 - data.count % 8) % 8)
-  }
-
-  /// A double-class matrix whose column-major values are stored as uint8 (type 2) or double (9).
-  static func matrix(_ name: String, rows: Int, columns: Int, columnMajor values: [Double], storeAsUInt8: Bool) -> [UInt8] {
-    var body = element(6, le(6) + le(0))  // flags: class 6 = double
-    body += element(5, le(UInt32(rows)) + le(UInt32(columns)))
-    body += element(1, Array(name.utf8))
-    body += storeAsUInt8 ? element(2, values.map { UInt8($0) })
-                         : element(9, values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
-    return element(14, body)
-  }
-
-  static func compressed(_ bytes: [UInt8]) -> [UInt8] {
-    var size = compressBound(UInt(bytes.count))
-    var out = [UInt8](repeating: 0, count: Int(size))
-    _ = compress2(&out, &size, bytes, UInt(bytes.count), 6)
-    return le(15) + le(UInt32(size)) + out.prefix(Int(size))
-  }
-}
 
 final class MatFileTests: XCTestCase {
   var directory: URL!
@@ -60,10 +24,10 @@ final class MatFileTests: XCTestCase {
 
   func testCompressedPlainAndNarrowStorage() throws {
     // LAll: 3 × 2, stored as uint8 inside a compressed element; F: 2 × 2 doubles, plain; s: 1 × 1 (small element).
-    let labels = MatWriter.matrix("LAll", rows: 3, columns: 2, columnMajor: [1, 0, 1, 0, 1, 1], storeAsUInt8: true)
-    let features = MatWriter.matrix("F", rows: 2, columns: 2, columnMajor: [0.5, -1.25, 3, 4], storeAsUInt8: false)
-    let scalar = MatWriter.matrix("s", rows: 1, columns: 1, columnMajor: [7], storeAsUInt8: true)
-    let url = try write(MatWriter.header() + MatWriter.compressed(labels) + features + scalar, "a.mat")
+    let labels = MatV5Writer.matrix("LAll", rows: 3, columns: 2, columnMajor: [1, 0, 1, 0, 1, 1], storeAsUInt8: true)
+    let features = MatV5Writer.matrix("F", rows: 2, columns: 2, columnMajor: [0.5, -1.25, 3, 4], storeAsUInt8: false)
+    let scalar = MatV5Writer.matrix("s", rows: 1, columns: 1, columnMajor: [7], storeAsUInt8: true)
+    let url = try write(MatV5Writer.header() + MatV5Writer.compressed(labels) + features + scalar, "a.mat")
     let file = try MatFile(contentsOf: url)
     let l = try file.array("LAll")
     XCTAssertEqual(l.dimensions, [3, 2])
@@ -76,17 +40,17 @@ final class MatFileTests: XCTestCase {
   /// Fuzzing found these (`make fuzz`, .mat target, seed 3): a small data element claiming more
   /// than its 4 bytes, and dimensions that are negative or whose product passes Int, trapped.
   func testDamagedElementsAndDimensionsAreErrors() throws {
-    let le = MatWriter.le
-    let flags = MatWriter.element(6, le(6) + le(0)), dims = MatWriter.element(5, le(2) + le(1))
+    let le = MatV5Writer.le
+    let flags = MatV5Writer.element(6, le(6) + le(0)), dims = MatV5Writer.element(5, le(2) + le(1))
     let claiming = le(UInt32(0x8000) << 16 | 1) + Array("LAll".utf8)  // a name "small element" of 32,768 bytes
-    let bad = MatWriter.element(14, flags + dims + claiming + MatWriter.element(9, [UInt8](repeating: 0, count: 16)))
-    XCTAssertThrowsError(try MatFile(contentsOf: try write(MatWriter.header() + bad, "small.mat"))) {
+    let bad = MatV5Writer.element(14, flags + dims + claiming + MatV5Writer.element(9, [UInt8](repeating: 0, count: 16)))
+    XCTAssertThrowsError(try MatFile(contentsOf: try write(MatV5Writer.header() + bad, "small.mat"))) {
       XCTAssertTrue("\($0)".contains("claims 32768 bytes; at most 4 fit"), "\($0)")
     }
     for (rows, columns) in [(-1, 2), (Int(Int32.max), Int(Int32.max))] {
-      var body = MatWriter.element(6, le(6) + le(0)) + MatWriter.element(5, le(UInt32(bitPattern: Int32(rows))) + le(UInt32(bitPattern: Int32(columns))))
-      body += MatWriter.element(1, Array("LAll".utf8)) + MatWriter.element(9, [UInt8](repeating: 0, count: 16))
-      XCTAssertThrowsError(try MatFile(contentsOf: try write(MatWriter.header() + MatWriter.element(14, body), "dims.mat"))) {
+      var body = MatV5Writer.element(6, le(6) + le(0)) + MatV5Writer.element(5, le(UInt32(bitPattern: Int32(rows))) + le(UInt32(bitPattern: Int32(columns))))
+      body += MatV5Writer.element(1, Array("LAll".utf8)) + MatV5Writer.element(9, [UInt8](repeating: 0, count: 16))
+      XCTAssertThrowsError(try MatFile(contentsOf: try write(MatV5Writer.header() + MatV5Writer.element(14, body), "dims.mat"))) {
         XCTAssertTrue("\($0)".contains("are not a matrix size") || "\($0)".contains("values for dimensions"), "\($0)")
       }
     }
@@ -120,7 +84,7 @@ final class MatFileTests: XCTestCase {
       let url = try write(bytes, "bad.mat")
       XCTAssertThrowsError(try MatFile(contentsOf: url)) { XCTAssertTrue("\($0)".contains(url.path) && "\($0)".contains(words), "\($0)") }
     }
-    let good = MatWriter.header() + MatWriter.compressed(MatWriter.matrix("x", rows: 2, columns: 2, columnMajor: [1, 2, 3, 4], storeAsUInt8: false))
+    let good = MatV5Writer.header() + MatV5Writer.compressed(MatV5Writer.matrix("x", rows: 2, columns: 2, columnMajor: [1, 2, 3, 4], storeAsUInt8: false))
     try expect(Array(good.prefix(good.count - 10)), "truncated")
     var corrupt = good
     corrupt[good.count - 20] ^= 0xFF
@@ -133,7 +97,7 @@ final class MatFileTests: XCTestCase {
   func testImportRefusesDamagedLabelMatrices() throws {
     // 3 pairs, 2 labels, 4 words: a good import first, then each damage named.
     func file(_ name: String, _ variable: String, rows: Int, columns: Int, _ values: [Double]) throws -> URL {
-      try write(MatWriter.header() + MatWriter.matrix(variable, rows: rows, columns: columns, columnMajor: values, storeAsUInt8: false), name)
+      try write(MatV5Writer.header() + MatV5Writer.matrix(variable, rows: rows, columns: columns, columnMajor: values, storeAsUInt8: false), name)
     }
     let texts = try file("y.mat", "YAll", rows: 3, columns: 4, [1, 0, 1, 0, 1, 1, 1, 0, 0, 0, 0, 1])
     let good = try file("l.mat", "LAll", rows: 3, columns: 2, [1, 0, 1, 0, 1, 1])
@@ -142,9 +106,9 @@ final class MatFileTests: XCTestCase {
     XCTAssertThrowsError(try MatImporter.importCorpus(MatImportSettings(labels: transposed, texts: texts), into: directory)) {
       XCTAssertTrue("\($0)".contains("lt.mat: LAll is 2×3 but YAll has 3 rows: LAll looks transposed"), "\($0)")
     }
-    var cube = MatWriter.element(6, MatWriter.le(6) + MatWriter.le(0)) + MatWriter.element(5, [3, 2, 2].flatMap { MatWriter.le($0) })
-    cube += MatWriter.element(1, Array("LAll".utf8)) + MatWriter.element(9, [Double](repeating: 1, count: 12).flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
-    let threeD = try write(MatWriter.header() + MatWriter.element(14, cube), "l3.mat")
+    var cube = MatV5Writer.element(6, MatV5Writer.le(6) + MatV5Writer.le(0)) + MatV5Writer.element(5, [3, 2, 2].flatMap { MatV5Writer.le($0) })
+    cube += MatV5Writer.element(1, Array("LAll".utf8)) + MatV5Writer.element(9, [Double](repeating: 1, count: 12).flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+    let threeD = try write(MatV5Writer.header() + MatV5Writer.element(14, cube), "l3.mat")
     XCTAssertThrowsError(try MatImporter.importCorpus(MatImportSettings(labels: threeD, texts: texts), into: directory)) {
       XCTAssertTrue("\($0)".contains("l3.mat: LAll is 3×2×2, expected a 2-D matrix (pairs × labels)"), "\($0)")
     }

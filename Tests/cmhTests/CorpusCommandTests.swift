@@ -1,7 +1,9 @@
 // Tests of `cmh corpus make-features | split | stats | validate` through the binary: the summary
-// as one JSON object with --json, nothing with --quiet, and the label histogram into an --svg folder.
+// as one JSON object with --json, nothing with --quiet, the label histogram into an --svg folder,
+// and a MIRFlickr-like corpus on label and tag matrices of one's own.
 
 import Foundation
+import TestSupport
 import XCTest
 
 final class CorpusCommandTests: XCTestCase {
@@ -60,5 +62,39 @@ final class CorpusCommandTests: XCTestCase {
     XCTAssertEqual(broken.0, 1)
     let problems = try XCTUnwrap(try object(broken.1)["problems"] as? [String])
     XCTAssertTrue(problems.contains { $0.contains("pairs.jsonl:3:") && $0.contains("has no label") }, "\(problems)")
+  }
+
+  func testAMIRFlickrLikeCorpusKeepsTheLabelsAndTagsOfGivenMatrices() throws {
+    // 60 pairs, 5 labels, 8 tags; pair 7 has no label and pair 11 no tag, so 58 are kept.
+    func label(_ r: Int, _ c: Int) -> Double { r != 7 && ((r + c) % 4 == 0 || c == r % 5) ? 1 : 0 }
+    func tag(_ r: Int, _ c: Int) -> Double { r != 11 && (c == r % 8 || c == (r + 3) % 8) ? 1 : 0 }
+    let labels: [Double] = (0..<5).flatMap { c in (0..<60).map { r in label(r, c) } }
+    let tags: [Double] = (0..<8).flatMap { c in (0..<60).map { r in tag(r, c) } }
+    let mat = folder.appendingPathComponent("own.mat")
+    try Data(MatV5Writer.header() + MatV5Writer.matrix("LAll", rows: 60, columns: 5, columnMajor: labels, storeAsUInt8: false)
+             + MatV5Writer.matrix("YAll", rows: 60, columns: 8, columnMajor: tags, storeAsUInt8: true)).write(to: mat)
+    let corpus = folder.appendingPathComponent("own")
+    let made = try runCMH(["corpus", "make-features", "--like", "mirflickr", "--labels", mat.path, "--texts", mat.path + ":YAll",
+                           "--out", corpus.path, "--json"])
+    XCTAssertEqual(made.0, 0, made.2)
+    let summary = try object(made.1)
+    XCTAssertEqual(summary["pairs"] as? Int, 58)
+    XCTAssertEqual(summary["image_columns"] as? Int, 512)
+    XCTAssertEqual(summary["text_columns"] as? Int, 8)
+    XCTAssertEqual(summary["queries"] as? Int, 5, "the protocol's split: a tenth of a small corpus")
+    // Each pair keeps its row's labels (the first kept pair is row 0).
+    let first = try object(String(try String(contentsOf: corpus.appendingPathComponent("pairs.jsonl"), encoding: .utf8).split(separator: "\n")[0]))
+    XCTAssertEqual(first["labels"] as? [Int], (0..<5).filter { labels[$0 * 60] == 1 })
+    // It trains and evaluates like any feature corpus.
+    XCTAssertEqual(try runCMH(["corpus", "validate", corpus.path, "--quiet"]).0, 0)
+
+    for (arguments, message) in [(["--labels", mat.path], "--labels and --texts come together"),
+                                 (["--labels", mat.path, "--texts", mat.path, "--pairs", "40"], "--pairs does not go with --labels")] {
+      let refused = try runCMH(["corpus", "make-features", "--like", "mirflickr", "--out", corpus.path + "-2"] + arguments)
+      XCTAssertNotEqual(refused.0, 0)
+      XCTAssertTrue(refused.2.contains(message), refused.2)
+    }
+    let wikipedia = try runCMH(["corpus", "make-features", "--like", "wikipedia", "--labels", mat.path, "--texts", mat.path, "--out", corpus.path + "-3"])
+    XCTAssertTrue(wikipedia.2.contains("need --like mirflickr"), wikipedia.2)
   }
 }

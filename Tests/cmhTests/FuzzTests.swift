@@ -127,17 +127,10 @@ final class FuzzTests: XCTestCase {
   func testMatFiles() throws {
     try seeds()
     // MATLAB v5: a 128-byte header, then LAll (20 × 3 labels) and YAll (20 × 6 counts), plain doubles.
-    let le = { (v: UInt32) in withUnsafeBytes(of: v.littleEndian, Array.init) }
-    let element = { (type: UInt32, data: [UInt8]) in le(type) + le(UInt32(data.count)) + data + [UInt8](repeating: 0, count: (8 - data.count % 8) % 8) }
     let matrix = { (name: String, rows: Int, columns: Int, value: (Int, Int) -> Double) -> [UInt8] in
-      let values = (0..<columns).flatMap { c in (0..<rows).map { r in value(r, c) } }
-      let body = element(6, le(6) + le(0)) + element(5, le(UInt32(rows)) + le(UInt32(columns))) + element(1, Array(name.utf8))
-        + element(9, values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
-      return element(14, body)
+      MatV5Writer.matrix(name, rows: rows, columns: columns, columnMajor: (0..<columns).flatMap { c in (0..<rows).map { r in value(r, c) } }, storeAsUInt8: false)
     }
-    var header = Array("MATLAB 5.0 MAT-file, written by the cmh fuzz tests".utf8)
-    header += [UInt8](repeating: 32, count: 116 - header.count) + [UInt8](repeating: 0, count: 8) + [0x00, 0x01] + Array("IM".utf8)
-    let file = header + matrix("LAll", 20, 3) { r, c in (r + c) % 3 == 0 ? 1 : 0 } + matrix("YAll", 20, 6) { r, c in Double((r * c) % 3) }
+    let file = MatV5Writer.header() + matrix("LAll", 20, 3) { r, c in (r + c) % 3 == 0 ? 1 : 0 } + matrix("YAll", 20, 6) { r, c in Double((r * c) % 3) }
     try Data(file).write(to: URL(fileURLWithPath: path("seed.mat")))
     try? FileManager.default.removeItem(atPath: path("mat-corpus"))
     let imported = try launchCMH(["corpus", "import", "mat", "--labels", path("seed.mat"), "--texts", path("seed.mat"), "--out", path("mat-corpus"), "--json", "--quiet"])
