@@ -99,6 +99,7 @@ struct TableExperiment: ParsableCommand {
     let session = TrainingSession(output: output, validateEvery: 0, checkpoint: checkpoint, log: log)
     session.resumeHint = "run the same command again to continue"
     session.plan = clock
+    session.epochRowsAreProgress = true
     let run: TrainingRun
     if FileManager.default.fileExists(atPath: checkpoint.path) {
       run = try session.prepare { try TrainingRun(corpus: corpus, resuming: checkpoint, streamImages: true, progress: $0) }

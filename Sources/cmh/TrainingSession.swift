@@ -17,6 +17,10 @@ final class TrainingSession {
   var resumeHint = "continue with --resume"
   /// The plan this run is one of (`cmh experiment table`), for the progress bar.
   var plan: PlanClock?
+  /// The epoch rows are `cmh train`'s report, on stdout. Under `cmh experiment table`, whose stdout
+  /// is the table, they are progress: on stderr, and not at all with --json or --quiet (the log
+  /// file keeps them).
+  var epochRowsAreProgress = false
   private let stop = StopFlag.shared
 
   init(output: OutputOptions, validateEvery: Int, checkpoint: URL, log: URL?) {
@@ -24,6 +28,12 @@ final class TrainingSession {
     self.validateEvery = validateEvery
     self.checkpoint = checkpoint
     self.log = log
+  }
+
+  /// An epoch row or its header, where `epochRowsAreProgress` says.
+  private func show(_ line: String) {
+    guard epochRowsAreProgress else { print(line); return }
+    if !output.quiet && !output.json { FileHandle.standardError.write(Data((line + "\n").utf8)) }
   }
 
   /// A message for the person at the terminal (stderr), unless quiet.
@@ -107,7 +117,7 @@ final class TrainingSession {
     header(validation: false)
     try FeatureAugmentation.fineTune(model, real: real, synthetic: synthetic, method: set.summary.method, settings: model.record?.settings ?? fallback,
                                      epochs: epochs, rate: options.finetuneRate) { stage, report in
-      if report.epoch == 1 && !output.json { print(stage == "synthetic" ? "synthetic pairs alone:" : "synthetic and real pairs:") }
+      if report.epoch == 1 && !output.json { show(stage == "synthetic" ? "synthetic pairs alone:" : "synthetic and real pairs:") }
       epochLine(report, pairs: stage == "synthetic" ? synthetic.count : real.count + synthetic.count, validation: nil, stage: stage)
     }
     return model
@@ -115,7 +125,7 @@ final class TrainingSession {
 
   private func header(validation: Bool) {
     if !output.json {
-      print("epoch   image sim   image q    text sim    text q   B flips   codes i/t     pairs/s   time" + (validation ? "     MAP i→t   MAP t→i" : ""))
+      show("epoch   image sim   image q    text sim    text q   B flips   codes i/t     pairs/s   time" + (validation ? "     MAP i→t   MAP t→i" : ""))
     }
   }
 
@@ -148,12 +158,12 @@ final class TrainingSession {
     if !r.collapseNotes.isEmpty { fields.append(("collapse", .strings(r.collapseNotes))) }
     let json = JSONLine(fields).text
     if let log { JSONLine.append(json, to: log) }
-    if output.json { print(json) } else {
+    if output.json { show(json) } else {
       var row = String(format: "%5d   %9.2f   %7.3f   %9.2f   %7.3f   %7d   %5d/%-5d   %7.0f   %@", r.epoch, r.image.similarity, r.image.quantization,
                        r.text.similarity, r.text.quantization, r.codeChanges, r.distinctImageCodes, r.distinctTextCodes, rate, Progress.clock(r.seconds))
       if let (i2t, t2i) = validation { row += String(format: "   %9.4f   %7.4f", i2t, t2i) }
-      print(row)
-      for note in r.collapseNotes { print("        ! " + note) }
+      show(row)
+      for note in r.collapseNotes { show("        ! " + note) }
     }
   }
 }

@@ -24,10 +24,16 @@ final class ExperimentTableTests: XCTestCase {
     let straight = try runCMH(table("straight", ["--reference", path("ref.jsonl")]))
     XCTAssertEqual(straight.0, 0, straight.2)
     XCTAssertTrue(straight.2.contains("run 4 of 4"), straight.2)
+    // The epoch rows are progress here (stderr); stdout is the table alone.
+    XCTAssertTrue(straight.2.contains("epoch   image sim"), straight.2)
+    XCTAssertTrue(straight.1.hasPrefix("### mir"), straight.1)
 
     // Interrupted while the second run trains (its checkpoint exists, its model does not).
     let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cmh")
-    let process = Process(), err = Pipe()
+    // stderr to a file, not a pipe: the epoch rows there would fill a pipe no one reads yet.
+    let process = Process(), errURL = URL(fileURLWithPath: path("interrupted.err"))
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let err = try FileHandle(forWritingTo: errURL)
     process.executableURL = binary
     process.arguments = table("resumed")
     process.standardOutput = FileHandle.nullDevice
@@ -36,8 +42,9 @@ final class ExperimentTableTests: XCTestCase {
     let deadline = Date().addingTimeInterval(120)
     while !FileManager.default.fileExists(atPath: path("resumed/mir-cauchy-32.cmh.ckpt")) && Date() < deadline { usleep(2_000) }
     process.interrupt()
-    let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
+    try err.close()
+    let message = try String(contentsOf: errURL, encoding: .utf8)
     XCTAssertNotEqual(process.terminationStatus, 0, message)
     XCTAssertTrue(message.contains("run the same command again"), message)
     let models = ["mir-cauchy-16", "mir-cauchy-32", "wiki-cauchy-16", "wiki-cauchy-32"].map { path("resumed/\($0).cmh") }
@@ -46,8 +53,7 @@ final class ExperimentTableTests: XCTestCase {
     let resumed = try runCMH(table("resumed", ["--reference", path("ref.jsonl")]))
     XCTAssertEqual(resumed.0, 0, resumed.2)
     if unfinished != nil { XCTAssertTrue(resumed.2.contains("resuming at epoch"), resumed.2) }
-    let tableOf = { (stdout: String) in stdout.components(separatedBy: "### mir").last ?? "" }  // after the epoch lines
-    XCTAssertEqual(tableOf(resumed.1), tableOf(straight.1))
+    XCTAssertEqual(resumed.1, straight.1)
     XCTAssertEqual(try String(contentsOfFile: path("resumed/table.md"), encoding: .utf8), try String(contentsOfFile: path("straight/table.md"), encoding: .utf8))
     XCTAssertTrue(straight.1.contains("| MAP@all, ref_cmh.py | Image→Text | — | 0.2500 |"), straight.1)
     XCTAssertFalse(straight.1.contains("published"), straight.1)

@@ -27,10 +27,15 @@ func launchCMH(_ arguments: [String], environment: [String: String] = [:], timeL
   var timedOut = false
   let watchdog = DispatchWorkItem { if process.isRunning { timedOut = true; process.terminate() } }
   DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit, execute: watchdog)
-  let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+  // stderr is drained beside stdout: a full pipe that no one reads would stop cmh mid-write.
+  final class Drained: @unchecked Sendable { var data = Data() }  // written before the semaphore signals
+  let stderr = Drained(), drained = DispatchSemaphore(value: 0)
+  DispatchQueue.global().async { stderr.data = err.fileHandleForReading.readDataToEndOfFile(); drained.signal() }
+  let stdout = out.fileHandleForReading.readDataToEndOfFile()
+  drained.wait()
   process.waitUntilExit()
   watchdog.cancel()
-  return CMHRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
+  return CMHRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr.data, as: UTF8.self),
                 crashed: process.terminationReason == .uncaughtSignal && !timedOut, timedOut: timedOut)
 }
 
