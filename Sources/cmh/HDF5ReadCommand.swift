@@ -19,24 +19,15 @@ struct HDF5ReadCommand: ParsableCommand {
 
   /// Reads `url` by running this command in a child process of this binary.
   static func isolated(_ url: URL) throws -> [String: MatArray] {
-    let process = Process(), out = Pipe(), err = Pipe()
+    let process = Process()
     process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     process.arguments = ["corpus", "hdf5-read", url.path]
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Both pipes drained at once: a child that fills one while the other is read would stall.
-    final class Drained: @unchecked Sendable { var data = Data() }
-    let errors = Drained(), drained = DispatchGroup()
-    DispatchQueue.global().async(group: drained) { errors.data = err.fileHandleForReading.readDataToEndOfFile() }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    drained.wait()
-    process.waitUntilExit()
+    let (data, errors) = try ChildProcess.run(process)
     if process.terminationReason == .uncaughtSignal {
       throw CorpusError(url.path, "libhdf5 crashed reading it (signal \(process.terminationStatus)): the file is damaged")
     }
     guard process.terminationStatus == 0 else {
-      let message = String(decoding: errors.data, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "the HDF5 reader failed"
+      let message = String(decoding: errors, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "the HDF5 reader failed"
       throw CorpusError(url.path, message.replacingOccurrences(of: "Error: ", with: "").replacingOccurrences(of: "\(url.path): ", with: ""))
     }
     return try MatArrayTransfer.decode(data, path: url.path)

@@ -1,6 +1,7 @@
 // Runs the cmh binary built beside the test bundle, as a person runs it.
 
 import Foundation
+@testable import cmh
 import XCTest
 
 /// How a run of cmh ended.
@@ -15,27 +16,17 @@ struct CMHRun {
 func launchCMH(_ arguments: [String], environment: [String: String] = [:], timeLimit: TimeInterval = 600) throws -> CMHRun {
   let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cmh")
   guard FileManager.default.fileExists(atPath: binary.path) else { throw XCTSkip("cmh is not built at \(binary.path)") }
-  let process = Process(), out = Pipe(), err = Pipe()
+  let process = Process()
   process.executableURL = binary
   process.arguments = arguments
   if !environment.isEmpty {
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.filter { !$0.value.isEmpty }
   }
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
   var timedOut = false
   let watchdog = DispatchWorkItem { if process.isRunning { timedOut = true; process.terminate() } }
-  DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit, execute: watchdog)
-  // stderr is drained beside stdout: a full pipe that no one reads would stop cmh mid-write.
-  final class Drained: @unchecked Sendable { var data = Data() }  // written before the semaphore signals
-  let stderr = Drained(), drained = DispatchSemaphore(value: 0)
-  DispatchQueue.global().async { stderr.data = err.fileHandleForReading.readDataToEndOfFile(); drained.signal() }
-  let stdout = out.fileHandleForReading.readDataToEndOfFile()
-  drained.wait()
-  process.waitUntilExit()
+  let (stdout, stderr) = try ChildProcess.run(process) { _ in DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit, execute: watchdog) }
   watchdog.cancel()
-  return CMHRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr.data, as: UTF8.self),
+  return CMHRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
                 crashed: process.terminationReason == .uncaughtSignal && !timedOut, timedOut: timedOut)
 }
 
