@@ -53,8 +53,8 @@ public struct DistillationSettings: Codable, Equatable, Sendable {
     var s = DistillationSettings()
     s.epochs = TrainingDefaults.epochs(imageKind: image)
     s.batchSize = TrainingDefaults.batchSize(imageKind: image)
-    s.imageLearningRate = TrainingDefaults.learningRate(image)
-    s.textLearningRate = TrainingDefaults.learningRate(TrainingDefaults.textKind(spec))
+    s.imageLearningRate = TrainingDefaults.imageLearningRate(image)
+    s.textLearningRate = TrainingDefaults.textLearningRate(imageKind: image, textKind: TrainingDefaults.textKind(spec))
     return s
   }
 }

@@ -156,7 +156,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Weight λ of Deep Cauchy Hashing's quantization term λ·log(1 + d(|f|, 1)/γ) (0: off).") var cauchyQuantization: Float = 0
   @Option(help: "Pairs per batch (default: 64 on pixels, 128 on feature rows).") var batchSize: Int?
   @Option(help: "RMSprop learning rate of the image tower (default: 1e-4 on pixels, 3e-4 on feature rows).") var imageLr: Float?
-  @Option(help: "RMSprop learning rate of the text tower (default: 1e-4 on words and tags, 3e-4 on dense feature rows).") var textLr: Float?
+  @Option(help: "RMSprop learning rate of the text tower (default: 3e-4 on a corpus of feature rows, 1e-4 on words and tags beside images).") var textLr: Float?
   @Option(help: "Halve the learning rates every N epochs.") var halveEvery = 15
   @Flag(help: "Do not mirror training images.") var noFlip = false
   @Option(help: "Seed for weights, orders and flips.") var seed: UInt64 = 1

@@ -31,6 +31,10 @@ final class TrainingDefaultsTests: XCTestCase {
     let tags = try ModelSpec.make(for: flickr, training: flickr.splits!.train, bits: 16)
     XCTAssertNil(tags.textScaling, "tag rows are a bag of words")
     XCTAssertEqual(TrainingDefaults.textKind(tags), .bagOfWords)
+    XCTAssertEqual(tags.textHidden, [1024, 1024])
+    XCTAssertEqual(TrainingDefaults.settings(for: tags).textLearningRate, 3e-4, "tags beside a feature tower: the narrow tower's rate")
+    XCTAssertEqual(TrainingDefaults.textHidden(imageKind: .pixels, textKind: .bagOfWords), [4096, 4096])
+    XCTAssertEqual(TrainingDefaults.textLearningRate(imageKind: .pixels, textKind: .bagOfWords), 1e-4, "the wide tower beside pixels")
   }
 
   func testWikipediaLikeCorpusTrainsWithoutCollapse() throws {
