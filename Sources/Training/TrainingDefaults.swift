@@ -28,8 +28,9 @@ public enum TrainingDefaults {
     }
   }
 
-  /// A feature corpus (dense rows on either side) gets a 1,024-wide text tower; a text tower on
-  /// words or tags beside a convolutional image tower is 4,096 wide. Width and rate go together.
+  /// A feature corpus (dense rows on either side) gets a 1,024-wide text tower at 3e-4; a text
+  /// tower on words or tags beside a convolutional image tower is 4,096 wide at 1e-4. One rule
+  /// picks both, so that the defaults never pair the wide tower with the fast rate.
   static func narrowText(imageKind: InputKind, textKind: InputKind) -> Bool { imageKind == .featureRows || textKind == .featureRows }
 
   /// Hidden layers of the text tower: 1,024 wide on a corpus of feature rows (as wide as its image

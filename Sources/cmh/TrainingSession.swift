@@ -33,7 +33,7 @@ final class TrainingSession {
   /// An epoch row or its header, where `epochRowsAreProgress` says.
   private func show(_ line: String) {
     guard epochRowsAreProgress else { print(line); return }
-    if !output.quiet && !output.json { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    if !output.json { note(line) }
   }
 
   /// A message for the person at the terminal (stderr), unless quiet.

@@ -4,6 +4,7 @@
 // DCMH's published figures with their citation, and other corpora none.
 
 import Foundation
+@testable import cmh
 import XCTest
 
 final class ExperimentTableTests: XCTestCase {
@@ -30,21 +31,18 @@ final class ExperimentTableTests: XCTestCase {
 
     // Interrupted while the second run trains (its checkpoint exists, its model does not).
     let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cmh")
-    // stderr to a file, not a pipe: the epoch rows there would fill a pipe no one reads yet.
-    let process = Process(), errURL = URL(fileURLWithPath: path("interrupted.err"))
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let err = try FileHandle(forWritingTo: errURL)
+    let process = Process(), checkpoint = path("resumed/mir-cauchy-32.cmh.ckpt")
     process.executableURL = binary
     process.arguments = table("resumed")
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = err
-    try process.run()
-    let deadline = Date().addingTimeInterval(120)
-    while !FileManager.default.fileExists(atPath: path("resumed/mir-cauchy-32.cmh.ckpt")) && Date() < deadline { usleep(2_000) }
-    process.interrupt()
-    process.waitUntilExit()
-    try err.close()
-    let message = try String(contentsOf: errURL, encoding: .utf8)
+    // Waits for the checkpoint beside the run, while ChildProcess drains the epoch rows on stderr.
+    let (_, stderr) = try ChildProcess.run(process) { running in
+      DispatchQueue.global().async {
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline { usleep(2_000) }
+        running.interrupt()
+      }
+    }
+    let message = String(decoding: stderr, as: UTF8.self)
     XCTAssertNotEqual(process.terminationStatus, 0, message)
     XCTAssertTrue(message.contains("run the same command again"), message)
     let models = ["mir-cauchy-16", "mir-cauchy-32", "wiki-cauchy-16", "wiki-cauchy-32"].map { path("resumed/\($0).cmh") }
