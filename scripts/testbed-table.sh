@@ -2,7 +2,10 @@
 # The test bed of corpus kinds (docs/testbed.md): generates each corpus, runs the PyTorch reference
 # of ../shared/bench (ref_cmh.py, the same method) on it when that is there, and makes the table
 # with `cmh experiment table` — `cmh train`'s defaults at 16, 32 and 64 bits with both losses,
-# resumable, the reference's figures beside cmh's.
+# resumable, the reference's figures beside cmh's. The reference runs one loss and code length at a
+# time (an hour or more a cell on pixels) and appends each result to DIR/CORPUS.ref.jsonl, so an
+# interrupted run resumes at the missing cells. That file starts from the figures recorded in
+# docs/testbed-reference (FRESH_REFERENCE=1 runs every cell again).
 #   scripts/testbed-table.sh [DIR] [CORPORA]
 #   CORPORA: wikipedia,mirflickr,mirflickr-real-labels,shapes-tags,shapes-sentences
 #   (mirflickr-real-labels: MIRFlickr-25K's own label and tag matrices from ../shared/data, image
@@ -13,7 +16,25 @@ BITS=${BITS:-16,32,64}; LOSSES=${LOSSES:-cauchy,dcmh}; REF_EPOCHS=${REF_EPOCHS:-
 CMH=${CMH:-.build/release/cmh}
 REF=$(dirname "$0")/../../shared/bench/ref_cmh.py
 MIR=$(dirname "$0")/../../shared/data/mirflickr25k
+RECORDED=$(dirname "$0")/../docs/testbed-reference
 mkdir -p "$DIR"
+
+# Runs ref_cmh.py for each loss and code length that DIR/$1.ref.jsonl does not hold yet.
+reference_cells() {
+  local c=$1 out=$DIR/$1.ref.jsonl loss bits measured
+  measured="$(date -u +%F), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //; s/["\\/&]//g'), THREADS=${THREADS:-2}"
+  [ -f "$REF" ] || return 0
+  if [ ! -e "$out" ] && [ -z "${FRESH_REFERENCE:-}" ] && [ -f "$RECORDED/$c.ref.jsonl" ]; then cp "$RECORDED/$c.ref.jsonl" "$out"; fi
+  for loss in ${LOSSES//,/ }; do
+    for bits in ${BITS//,/ }; do
+      if [ -f "$out" ] && grep -F "\"loss\": \"$loss\"" "$out" | grep -qF "\"bits\": $bits,"; then continue; fi
+      echo "reference on $c: $loss, $bits bits" >&2
+      /usr/bin/python3 "$REF" --corpus "$DIR/$c" --bits "$bits" --loss "$loss" --epochs "$REF_EPOCHS" \
+        | sed "s/^{/{\"label\": \"ref_cmh.py (PyTorch)\", \"measured\": \"$measured\", /" >> "$out"
+    done
+  done
+}
+
 corpora=(); references=()
 for c in ${CORPORA//,/ }; do
   corpus=$DIR/$c
@@ -27,11 +48,7 @@ for c in ${CORPORA//,/ }; do
     esac
   fi
   corpora+=("$corpus")
-  if [ -f "$REF" ] && [ ! -s "$DIR/$c.ref.jsonl" ]; then
-    echo "reference on $c" >&2
-    /usr/bin/python3 "$REF" --corpus "$corpus" --bits "$BITS" --loss "$LOSSES" --epochs "$REF_EPOCHS" \
-      | sed 's/^{/{"label": "ref_cmh.py (PyTorch)", /' > "$DIR/$c.ref.jsonl"
-  fi
+  reference_cells "$c"
   [ -s "$DIR/$c.ref.jsonl" ] && references+=(--reference "$DIR/$c.ref.jsonl")
 done
 $CMH experiment table "${corpora[@]}" --bits "$BITS" --loss "$LOSSES" --out "$DIR/table" "${references[@]}"
