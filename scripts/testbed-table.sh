@@ -5,7 +5,9 @@
 # resumable, the reference's figures beside cmh's. The reference runs one loss and code length at a
 # time (an hour or more a cell on pixels) and appends each result to DIR/CORPUS.ref.jsonl, so an
 # interrupted run resumes at the missing cells. That file starts from the figures recorded in
-# docs/testbed-reference (FRESH_REFERENCE=1 runs every cell again).
+# docs/testbed-reference (FRESH_REFERENCE=1 runs every cell again; REFERENCE_ONLY=1 stops after the
+# reference, without training cmh's models, e.g. to run two corpora's cells side by side with
+# THREADS=1 each).
 #   scripts/testbed-table.sh [DIR] [CORPORA]
 #   CORPORA: wikipedia,mirflickr,mirflickr-real-labels,shapes-tags,shapes-sentences
 #   (mirflickr-real-labels: MIRFlickr-25K's own label and tag matrices from ../shared/data, image
@@ -51,4 +53,5 @@ for c in ${CORPORA//,/ }; do
   reference_cells "$c"
   [ -s "$DIR/$c.ref.jsonl" ] && references+=(--reference "$DIR/$c.ref.jsonl")
 done
+[ -n "${REFERENCE_ONLY:-}" ] && exit 0
 $CMH experiment table "${corpora[@]}" --bits "$BITS" --loss "$LOSSES" --out "$DIR/table" "${references[@]}"
