@@ -3,7 +3,7 @@
 # of ../shared/bench (ref_cmh.py, the same method) on it when that is there, and makes the table
 # with `cmh experiment table` — `cmh train`'s defaults at 16, 32 and 64 bits with both losses,
 # resumable, the reference's figures beside cmh's. The reference runs one loss and code length at a
-# time (an hour or more a cell on pixels) and appends each result to DIR/CORPUS.ref.jsonl, so an
+# time (50–110 minutes a cell on pixels) and appends each result to DIR/CORPUS.ref.jsonl, so an
 # interrupted run resumes at the missing cells. That file starts from the figures recorded in
 # docs/testbed-reference (FRESH_REFERENCE=1 runs every cell again; REFERENCE_ONLY=1 stops after the
 # reference, without training cmh's models, e.g. to run two corpora's cells side by side with
@@ -24,8 +24,8 @@ mkdir -p "$DIR"
 # Runs ref_cmh.py for each loss and code length that DIR/$1.ref.jsonl does not hold yet.
 reference_cells() {
   local c=$1 out=$DIR/$1.ref.jsonl loss bits measured
-  measured="$(date -u +%F), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //; s/["\\/&]//g'), THREADS=${THREADS:-2}"
   [ -f "$REF" ] || return 0
+  measured="$(date -u +%F), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //; s/["\\/&]//g'), THREADS=${THREADS:-2}"
   if [ ! -e "$out" ] && [ -z "${FRESH_REFERENCE:-}" ] && [ -f "$RECORDED/$c.ref.jsonl" ]; then cp "$RECORDED/$c.ref.jsonl" "$out"; fi
   for loss in ${LOSSES//,/ }; do
     for bits in ${BITS//,/ }; do
