@@ -18,12 +18,16 @@ public struct CorpusInfo: Codable, Equatable, Sendable {
   /// The vocabulary: the columns of features/text.npy when texts come as a bag-of-words matrix,
   /// or the words an importer chose by the protocol's rule (COCO: the most frequent).
   public var textVocabulary: [String]?
+  /// The kind of each label (shape, colour, scene), when the corpus names kinds: per-label figures
+  /// are then grouped by kind, and conjunctive queries name one label of each kind.
+  public var labelKinds: [String]?
   public var format = 1
 
   /// Made by one of cmh's generators (`cmh corpus make-shapes`, `make-features`), wholly or in part.
   public var isGenerated: Bool { source.hasPrefix("cmh corpus make-") }
 
-  public init(name: String, labels: [String], source: String, textMode: TextMode, textVocabulary: [String]? = nil) {
+  public init(name: String, labels: [String], source: String, textMode: TextMode, textVocabulary: [String]? = nil, labelKinds: [String]? = nil) {
+    self.labelKinds = labelKinds
     self.name = name
     self.labels = labels
     self.source = source
@@ -33,6 +37,6 @@ public struct CorpusInfo: Codable, Equatable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case name, labels, source, format
-    case textMode = "text_mode", textVocabulary = "text_vocabulary"
+    case textMode = "text_mode", textVocabulary = "text_vocabulary", labelKinds = "label_kinds"
   }
 }

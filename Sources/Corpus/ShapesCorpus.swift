@@ -39,7 +39,7 @@ public enum ShapesCorpus {
     }
     let info = CorpusInfo(name: "shapes", labels: ShapesVocabulary.labels,
                           source: source(s),
-                          textMode: s.textMode)
+                          textMode: s.textMode, labelKinds: ShapesVocabulary.kinds)
     let corpus = Corpus(directory: directory, info: info, pairs: pairs)
     try corpus.write(to: directory)
     return corpus

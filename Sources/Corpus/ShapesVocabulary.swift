@@ -6,6 +6,7 @@ enum ShapesVocabulary {
   static let colours = ["red", "green", "blue", "yellow", "purple", "orange", "white", "cyan"]
   static let scenes = ["night", "sky", "grass", "water", "sand", "stripes", "dots", "plain"]
   static var labels: [String] { shapes + colours + scenes }
+  static var kinds: [String] { shapes.map { _ in "shape" } + colours.map { _ in "colour" } + scenes.map { _ in "scene" } }
 
   static let rgb: [(UInt8, UInt8, UInt8)] = [
     (220, 40, 40), (40, 170, 60), (40, 80, 220), (240, 220, 40), (140, 50, 170), (245, 140, 30), (245, 245, 245), (40, 210, 220),

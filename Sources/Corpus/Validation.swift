@@ -36,6 +36,9 @@ extension Corpus {
     var problems = [CorpusError](), seen = [String: Int]()
     let pairsPath = directory.appendingPathComponent("pairs.jsonl").path
     if info.labels.isEmpty { problems.append(CorpusError(directory.appendingPathComponent("corpus.json").path, "the label list is empty")) }
+    if let kinds = info.labelKinds, kinds.count != info.labels.count {
+      problems.append(CorpusError(directory.appendingPathComponent("corpus.json").path, "label_kinds has \(kinds.count) entries, expected one per label (\(info.labels.count))"))
+    }
     for (i, pair) in pairs.enumerated() {
       let line = i + 1
       if pair.id.isEmpty { problems.append(CorpusError(pairsPath, line: line, "empty id")) }

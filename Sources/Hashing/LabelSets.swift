@@ -32,12 +32,16 @@ public struct LabelSets: Sendable {
     return n
   }
 
+  /// Whether item `i` holds label `l`.
+  @inline(__always)
+  public func has(_ i: Int, _ l: Int) -> Bool { words[i * wordsPerItem + l / 64] >> UInt64(l % 64) & 1 == 1 }
+
   /// How many labels item `i` has.
   public func size(_ i: Int) -> Int {
     (0..<wordsPerItem).reduce(0) { $0 + words[i * wordsPerItem + $1].nonzeroBitCount }
   }
 
   public func subset(_ indices: [Int]) -> LabelSets {
-    LabelSets(indices.map { i in (0..<labelCount).filter { words[i * wordsPerItem + $0 / 64] >> UInt64($0 % 64) & 1 == 1 } }, labelCount: labelCount)
+    LabelSets(indices.map { i in (0..<labelCount).filter { has(i, $0) } }, labelCount: labelCount)
   }
 }

@@ -26,7 +26,7 @@ public final class CrossModalModel: Module {
     case .resnet34:
       image = ResNet.resnet34(bits: spec.bits, hidden: spec.imageHidden.first, width: spec.width, generator: &g)
     case .compact10:
-      image = Compact10.network(bits: spec.bits, width: spec.width, hidden: spec.imageHidden.first ?? 4096, generator: &g)
+      image = Compact10.network(bits: spec.bits, width: spec.width, hidden: spec.imageHidden.first ?? 4096, stemStride: spec.stemStride ?? 4, generator: &g)
     case .mlp:
       precondition(spec.imageFeatures != nil, "CrossModalModel: the mlp image tower needs the feature size")
       image = FeatureMLP.network(inputSize: spec.imageFeatures!, bits: spec.bits, hidden: spec.imageHidden, generator: &g)
@@ -61,6 +61,9 @@ public final class CrossModalModel: Module {
     let header: Header
     do { header = try JSONDecoder().decode(Header.self, from: archive.metadata) } catch {
       throw ArchiveError(path: url.path, problem: "the model header is not valid: \(error)")
+    }
+    if let stride = header.spec.stemStride, ![1, 2, 4].contains(stride) {
+      throw ArchiveError(path: url.path, problem: "the model header's stem_stride is \(stride), expected 1, 2 or 4")
     }
     var g = RandomGenerator(seed: 0)
     let model = CrossModalModel(spec: header.spec, generator: &g)

@@ -55,6 +55,9 @@ public struct ModelSpec: Codable, Equatable, Sendable {
   /// file written before scaling existed).
   public var imageScaling: FeatureScaling?
   public var textScaling: FeatureScaling?
+  /// How much compact10's stem shrinks the image (4: ImageNet's stem, and every model file written
+  /// before small stems existed; 2 or 1 for small images).
+  public var stemStride: Int?
 
   public init(bits: Int, architecture: ImageArchitecture, inputSize: Int, width: Int = 64, imageHidden: [Int],
               imageFeatures: Int? = nil, text: TextInput, textHidden: [Int] = [4096, 4096], labels: [String]) {
@@ -72,7 +75,7 @@ public struct ModelSpec: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case bits, architecture, width, text, labels
     case inputSize = "input_size", imageHidden = "image_hidden", imageFeatures = "image_features", textHidden = "text_hidden"
-    case imageScaling = "image_scaling", textScaling = "text_scaling"
+    case imageScaling = "image_scaling", textScaling = "text_scaling", stemStride = "stem_stride"
   }
 }
 
@@ -95,6 +98,7 @@ extension ModelSpec {
                          imageHidden: imageHidden ?? TrainingDefaults.imageHidden(chosen),
                          imageFeatures: chosen == .mlp ? corpus.imageFeatures?.columns : nil,
                          text: TextInputs.input(for: corpus, training: training), textHidden: [], labels: corpus.info.labels)
+    if chosen == .compact10 { spec.stemStride = TrainingDefaults.stemStride(inputSize: spec.inputSize) }
     if chosen == .mlp, let rows = corpus.imageFeatures?.subset(training) { spec.imageScaling = FeatureScaling.fit(rows) }
     if case .features = spec.text, let rows = corpus.textFeatures?.subset(training) { spec.textScaling = FeatureScaling.forTraining(rows) }
     spec.textHidden = textHidden ?? TrainingDefaults.textHidden(imageKind: TrainingDefaults.imageKind(chosen), textKind: TrainingDefaults.textKind(spec))

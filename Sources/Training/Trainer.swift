@@ -34,12 +34,16 @@ public final class Trainer {
   let collapseGuard: CollapseGuard
   /// The training target against all n pairs (label-set sizes taken once).
   let target: Similarity
+  /// The label-prediction head shared by both towers, when the label term is on (LabelPrediction).
+  let labelHead: LabelHead?
 
   public enum Phase: Int, Sendable { case image, text }
 
   /// Loss terms of one batch: the similarity term and the quantization (+ balance) term.
   public struct BatchLoss: Sendable {
     public var similarity: Float, quantization: Float
+    /// The label-prediction term (0 when it is off).
+    public var labels: Float = 0
   }
 
   public struct EpochReport: Sendable {
@@ -84,6 +88,7 @@ public final class Trainer {
     epochStart = generator
     target = Similarity(self.labels, kind: settings.similarity)
     collapseGuard = CollapseGuard(labelSets: Set(labels).count, towers: [self.imageNetwork, model.text])
+    labelHead = settings.labelWeight > 0 ? LabelHead(bits: k, labels: labelCount, settings: settings, items: count) : nil
   }
 
   var batchCount: Int { (count + settings.batchSize - 1) / settings.batchSize }
@@ -126,6 +131,7 @@ public final class Trainer {
           let loss = phase == 0 ? imageStep(rows) : textStep(rows)
           sums[phase].similarity += loss.similarity * Float(rows.count) / Float(count)
           sums[phase].quantization += loss.quantization * Float(rows.count) / Float(count)
+          sums[phase].labels += loss.labels * Float(rows.count) / Float(count)
           nextBatch += 1
           onBatch(Phase(rawValue: phase)!, min(nextBatch * settings.batchSize, count), loss)
         }
@@ -195,6 +201,7 @@ public final class Trainer {
     imageOptimizer.zeroGradients()
     _ = imageNetwork.backward(gradient)
     imageOptimizer.step()
+    labelHead?.step()
     return loss
   }
 
@@ -206,6 +213,7 @@ public final class Trainer {
     textOptimizer.zeroGradients()
     model.text.backwardSparse(gradient)
     textOptimizer.step()
+    labelHead?.step()
     return loss
   }
 
@@ -229,7 +237,13 @@ public final class Trainer {
       gradient.add(gb)
       total += balance
     }
-    return (BatchLoss(similarity: similarity, quantization: total), gradient)
+    var labelLoss: Float = 0
+    if let labelHead {
+      let (loss, gl) = labelHead.evaluate(u, labels: labels.rows(rows))
+      gradient.add(gl)
+      labelLoss = loss
+    }
+    return (BatchLoss(similarity: similarity, quantization: total, labels: labelLoss), gradient)
   }
 
   static func distinctSigns(_ m: Tensor) -> Int {
@@ -248,19 +262,24 @@ public final class Trainer {
 
   // MARK: Checkpoints
 
+  /// The optimisers a checkpoint keeps, by name.
+  var optimizers: [(String, Optimizer)] {
+    [("image", imageOptimizer), ("text", textOptimizer)] + (labelHead.map { [("labels", $0.optimizer)] } ?? [])
+  }
+
   /// Saves the towers, both optimisers, F, G, B and the position.
   public func saveCheckpoint(to url: URL, notes: [String: String] = [:]) throws {
     var allNotes = notes.merging(collapseGuard.notes) { a, _ in a }
     allNotes["phase"] = String(phase)
     let position = TrainingPosition(epoch: epoch, step: nextBatch, generators: ["current": generator, "epoch_start": epochStart], notes: allNotes)
-    try Checkpoint.save(to: url, model: model, optimizers: [("image", imageOptimizer), ("text", textOptimizer)], position: position,
-                        extra: [("F", F), ("G", G), ("B", B)] + collapseGuard.tensors)
+    try Checkpoint.save(to: url, model: model, optimizers: optimizers, position: position,
+                        extra: [("F", F), ("G", G), ("B", B)] + collapseGuard.tensors + (labelHead?.tensors ?? []))
   }
 
   /// Restores a checkpoint written by `saveCheckpoint` for this model and training set.
   public func resume(from url: URL) throws {
-    let (position, extra) = try Checkpoint.load(from: url, into: model, optimizers: [("image", imageOptimizer), ("text", textOptimizer)])
-    for (name, target) in [("F", F), ("G", G), ("B", B)] {
+    let (position, extra) = try Checkpoint.load(from: url, into: model, optimizers: optimizers)
+    for (name, target) in [("F", F), ("G", G), ("B", B)] + (labelHead?.tensors ?? []) {
       guard let t = extra[name], t.shape == target.shape else {
         throw TrainingError(description: "\(url.path): the checkpoint's \(name) is missing or is for another training set (\(extra[name]?.shape ?? []) vs \(target.shape))")
       }

@@ -44,6 +44,8 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
   /// The weight file the image tower started from, if any.
   public var pretrained: String?
   public var trainLayers = TrainLayers.all
+  /// Weight μ of the label-prediction term (0: off); see CauchyLoss/LabelPrediction.
+  public var labelWeight: Float = 0
 
   public init() {}
 
@@ -51,7 +53,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     case loss, similarity, gamma, alpha, eta, epochs, seed, pretrained
     case lambda = "cauchy_quantization"
     case batchSize = "batch_size", imageLearningRate = "image_lr", textLearningRate = "text_lr"
-    case halveEvery = "halve_every", flipImages = "flip_images", trainLayers = "train_layers"
+    case halveEvery = "halve_every", flipImages = "flip_images", trainLayers = "train_layers", labelWeight = "label_weight"
   }
 
   /// Model files and checkpoints written before λ or graded similarity existed read as λ = 0 and
@@ -73,6 +75,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     seed = try c.decode(UInt64.self, forKey: .seed)
     pretrained = try c.decodeIfPresent(String.self, forKey: .pretrained)
     trainLayers = try c.decode(TrainLayers.self, forKey: .trainLayers)
+    labelWeight = try c.decodeIfPresent(Float.self, forKey: .labelWeight) ?? 0
     if let problem = problem {
       throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: c.codingPath, debugDescription: "training settings: \(problem)"))
     }
@@ -82,7 +85,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
   /// 0 pairs or a rate that is not a number.
   var problem: String? {
     let positive = [("gamma", gamma), ("image_lr", imageLearningRate), ("text_lr", textLearningRate)]
-    let notNegative = [("alpha", alpha), ("eta", eta), ("cauchy_quantization", lambda)]
+    let notNegative = [("alpha", alpha), ("eta", eta), ("cauchy_quantization", lambda), ("label_weight", labelWeight)]
     if let (name, v) = positive.first(where: { !($0.1.isFinite && $0.1 > 0) }) { return "\(name) is \(v), expected a positive number" }
     if let (name, v) = notNegative.first(where: { !($0.1.isFinite && $0.1 >= 0) }) { return "\(name) is \(v), expected a number ≥ 0" }
     if !(1...(1 << 20)).contains(batchSize) { return "batch_size is \(batchSize), expected 1 to \(1 << 20)" }

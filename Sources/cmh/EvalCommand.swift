@@ -29,6 +29,7 @@ struct EvalCommand: ParsableCommand {
   var gallery: String?
   @Option(help: "Write precision-recall curves as SVG files into this folder.") var svg: String?
   @Flag(help: "Comma-separated values instead of a table.") var csv = false
+  @Flag(help: "List every label's AP (default: the mean, each kind's mean and the three worst labels).") var perLabel = false
   @OptionGroup var output: OutputOptions
 
   func validate() throws {
@@ -40,6 +41,8 @@ struct EvalCommand: ParsableCommand {
 
   struct Result {
     let model: String, gallery: String, bits: Int, rerank: RerankMethod, direction: Direction, report: RetrievalReport
+    /// What the codes carry of each label, and the conjunctive text queries (text→image and text→text).
+    let labels: LabelReport, conjunctive: ConjunctiveReport?
   }
 
   func run() throws {
@@ -59,9 +62,19 @@ struct EvalCommand: ParsableCommand {
       let q = try ModelInputs.codes(model, corpus: corpus, pairs: splits.query, label: "encoding queries", quiet: output.quiet)
       let r = try galleryCodes ?? ModelInputs.codes(model, corpus: corpus, pairs: splits.retrieval, label: "encoding retrieval set", quiet: output.quiet)
       let options = EvaluationOptions(mapAtK: k, cutoffs: [k], ndcgAtK: k, radius: radius)
+      let info = corpus.info
+      let asked = model.spec.text.vocabulary.map {
+        LabelEvaluation.conjunctiveQueries(q.labels, names: info.labels, kinds: info.labelKinds, vocabulary: $0)
+      } ?? []
       for ranking in rankings {
         let reports = CrossModalEvaluation.evaluate(queries: q, retrieval: r, options: options, rerank: ranking.method, settings: ranking.settings)
-        results += reports.map { Result(model: path, gallery: gallery ?? path, bits: model.spec.bits, rerank: ranking.method, direction: $0, report: $1) }
+        let labels = LabelEvaluation.perLabel(queries: q, retrieval: r, names: info.labels, kinds: info.labelKinds, rerank: ranking.method, settings: ranking.settings)
+        let conjunctive = LabelEvaluation.conjunctive(asked, model: model, retrieval: r, labelCount: info.labels.count, kinds: info.labelKinds,
+                                                      rerank: ranking.method, settings: ranking.settings)
+        results += reports.map { d, report in
+          Result(model: path, gallery: gallery ?? path, bits: model.spec.bits, rerank: ranking.method, direction: d, report: report,
+                 labels: labels.first { $0.direction == d }!, conjunctive: conjunctive.first { $0.direction == d })
+        }
       }
     }
     print(render(results, corpus: corpus.info.name, order: SearchAnswer.order(rankings[0].method, rankings[0].settings)))
@@ -89,7 +102,7 @@ struct EvalCommand: ParsableCommand {
                          ("precision_radius", n(r.report.precisionWithinRadius)), ("map_radius", n(r.report.mapWithinRadius)), ("radius", .int(radius)),
                          ("queries", .int(r.report.queries)), ("retrieval", .int(r.report.database)),
                          ("queries_without_relevant", .int(r.report.queriesWithoutRelevant)), ("model", .string(r.model)),
-                         ("query_model", .string(r.model)), ("gallery_model", .string(r.gallery))]).text
+                         ("query_model", .string(r.model)), ("gallery_model", .string(r.gallery))] + LabelFields.json(r.labels, r.conjunctive)).text
       }.joined(separator: "\n")
     }
     if csv {
@@ -122,6 +135,8 @@ struct EvalCommand: ParsableCommand {
         lines.append(d.title.padding(toLength: 14, withPad: " ", startingAt: 0) + cells.joined(separator: " "))
       }
     }
+    lines += LabelFields.table(results.map { ($0.direction, $0.labels, $0.conjunctive) }, columns: names.count, header: header, width: width,
+                               perLabel: perLabel)
     let missing = results.map(\.report.queriesWithoutRelevant).max() ?? 0
     if missing > 0 { lines.append("\n\(missing) queries have no relevant item (AP 0)") }
     return lines.joined(separator: "\n")

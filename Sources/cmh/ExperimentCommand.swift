@@ -15,7 +15,7 @@ struct ExperimentCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "experiment",
     abstract: "Reproducible experiments.",
-    subcommands: [TableExperiment.self, LongTailExperiment.self])
+    subcommands: [TableExperiment.self, LongTailExperiment.self, CeilingExperiment.self])
 }
 
 enum LongTailSource: String, ExpressibleByArgument, CaseIterable { case generate, subsample }

@@ -108,6 +108,8 @@ struct ModelOptions: ParsableArguments {
   var arch: ImageArchitecture?
   @Option(help: "Image side the tower reads (default: 224 for resnet34, 64 for compact10).") var inputSize: Int?
   @Option(help: "Channels of the first convolutional stage (64 as in torchvision).") var width = 64
+  @Option(help: "How much compact10's first stage shrinks the image: 1 (3×3 conv), 2 (3×3/2 conv) or 4 (ImageNet's 7×7/2 conv and max pool) (default: 1 at 32², 4 above).")
+  var stemStride: Int?
   @Option(help: "Hidden units before the image hash layer, comma-separated (default: 4096 for compact10, 1024,1024 for mlp, none for resnet34).")
   var imageHidden: String?
   @Option(help: "Hidden layers of the text tower, comma-separated (default: 1024,1024 on a corpus of feature rows, 4096,4096 beside a pixel tower).")
@@ -120,6 +122,7 @@ struct ModelOptions: ParsableArguments {
   func validate() throws {
     guard inputSize.map({ $0 >= 32 }) ?? true else { throw ValidationError("--input-size must be at least 32") }
     guard width >= 4 else { throw ValidationError("--width must be at least 4") }
+    guard stemStride.map({ [1, 2, 4].contains($0) }) ?? true else { throw ValidationError("--stem-stride must be 1, 2 or 4") }
     if let textHidden { _ = try Self.sizes(textHidden, "--text-hidden") }
     if let imageHidden { _ = try Self.sizes(imageHidden, "--image-hidden") }
   }
@@ -134,9 +137,11 @@ struct ModelOptions: ParsableArguments {
     guard let train = corpus.splits?.train else {
       throw CommandError("\(corpus.directory.path): no splits/ folder; make one with `cmh corpus split \(corpus.directory.path)`")
     }
-    return try ModelSpec.make(for: corpus, training: train, bits: bits, architecture: arch, inputSize: inputSize, width: width,
-                              imageHidden: try imageHidden.map { try Self.sizes($0, "--image-hidden") },
-                              textHidden: try textHidden.map { try Self.sizes($0, "--text-hidden") })
+    var spec = try ModelSpec.make(for: corpus, training: train, bits: bits, architecture: arch, inputSize: inputSize, width: width,
+                                  imageHidden: try imageHidden.map { try Self.sizes($0, "--image-hidden") },
+                                  textHidden: try textHidden.map { try Self.sizes($0, "--text-hidden") })
+    if spec.architecture == .compact10, let stemStride { spec.stemStride = stemStride }
+    return spec
   }
 }
 
@@ -154,6 +159,8 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Quantization weight α.") var alpha: Float = 1
   @Option(help: "Bit-balance weight η (0: off; the collapse guard switches it on at 0.03 for a tower whose codes collapse).") var eta: Float = 0
   @Option(help: "Weight λ of Deep Cauchy Hashing's quantization term λ·log(1 + d(|f|, 1)/γ) (0: off).") var cauchyQuantization: Float = 0
+  @Option(help: "Weight μ of the label-prediction term: a linear head shared by both towers must read every label from the codes (0: off).")
+  var labelWeight: Float?
   @Option(help: "Pairs per batch (default: 64 on pixels, 128 on feature rows).") var batchSize: Int?
   @Option(help: "RMSprop learning rate of the image tower (default: 1e-4 on pixels, 3e-4 on feature rows).") var imageLr: Float?
   @Option(help: "RMSprop learning rate of the text tower (default: 3e-4 on a corpus of feature rows, 1e-4 on words and tags beside images).") var textLr: Float?
@@ -167,8 +174,8 @@ struct TrainingOptions: ParsableArguments {
 
   func validate() throws {
     guard epochs ?? 1 >= 1, batchSize ?? 1 >= 1, halveEvery >= 1 else { throw ValidationError("--epochs, --batch-size and --halve-every must be at least 1") }
-    guard gamma > 0, alpha >= 0, eta >= 0, cauchyQuantization >= 0, imageLr ?? 1 > 0, textLr ?? 1 > 0 else {
-      throw ValidationError("γ and the learning rates must be positive, α, η and λ not negative")
+    guard gamma > 0, alpha >= 0, eta >= 0, cauchyQuantization >= 0, labelWeight ?? 0 >= 0, imageLr ?? 1 > 0, textLr ?? 1 > 0 else {
+      throw ValidationError("γ and the learning rates must be positive, α, η, λ and μ not negative")
     }
   }
 
@@ -182,7 +189,7 @@ struct TrainingOptions: ParsableArguments {
     var s = TrainingSettings()
     s.loss = loss; s.similarity = similarity ?? s.similarity; s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.lambda = cauchyQuantization
     s.batchSize = batchSize ?? s.batchSize; s.imageLearningRate = imageLr ?? s.imageLearningRate; s.textLearningRate = textLr ?? s.textLearningRate
-    s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed
+    s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed; s.labelWeight = labelWeight ?? s.labelWeight
     s.pretrained = pretrained.map { URL(fileURLWithPath: $0).path }
     s.trainLayers = trainLayers
     return s

@@ -1,0 +1,99 @@
+// LabelClassifier: the ceiling of what the pixels show. The image tower of a model's spec, a
+// linear head on its outputs, trained as a plain multi-label classifier (binary cross-entropy,
+// Adam) on the training images; its per-label AP on the query images (rank the query images by
+// the label's score) is what per-label retrieval is compared with.
+
+import CauchyLoss
+import Corpus
+import Foundation
+import Tensor
+
+public struct ClassifierSettings: Sendable {
+  public var epochs = 15, batchSize = 64
+  public var learningRate: Float = 1e-3
+  public var seed: UInt64 = 1
+  public init() {}
+}
+
+public final class LabelClassifier {
+  let tower: Module
+  let head: Linear
+  let optimizer: Adam
+  let settings: ClassifierSettings
+  let labelCount: Int
+
+  /// A classifier of a new image tower of `spec`.
+  public convenience init(spec: ModelSpec, settings: ClassifierSettings) {
+    var g = RandomGenerator(seed: settings.seed)
+    self.init(tower: CrossModalModel(spec: spec, generator: &g).image, bits: spec.bits, labels: spec.labels.count, settings: settings)
+  }
+
+  /// A classifier of `tower` (whose outputs have `bits` values): training it trains the tower.
+  public init(tower: Module, bits: Int, labels: Int, settings: ClassifierSettings) {
+    var g = RandomGenerator(seed: settings.seed &+ 0x4EAD)
+    self.tower = tower
+    head = Linear(bits, labels, generator: &g)
+    labelCount = labels
+    self.settings = settings
+    optimizer = Adam(groups: [ParameterGroup(tower.namedParameters() + head.namedParameters().map { ("head." + $0.0, $0.1) },
+                                             learningRate: settings.learningRate)])
+  }
+
+  /// Trains on `images` with multi-hot `labels`; `onBatch(epoch, images done in it)` as it goes,
+  /// `onEpoch(epoch, mean loss)` after each epoch.
+  public func train(_ images: ImageInputs, labels: [[Int]], onBatch: (Int, Int) -> Void = { _, _ in }, onEpoch: (Int, Float) -> Void = { _, _ in }) {
+    precondition(images.count == labels.count && !labels.isEmpty, "LabelClassifier: \(images.count) images, \(labels.count) label sets")
+    var g = RandomGenerator(seed: settings.seed &+ 0xC1A5)
+    // Items = L makes the term the plain mean over the batch of the per-row sum over labels.
+    let term = LabelPrediction(weight: 1, items: labelCount)
+    for epoch in 1...settings.epochs {
+      let order = g.permutation(images.count)
+      var total = 0.0
+      for start in stride(from: 0, to: order.count, by: settings.batchSize) {
+        let rows = Array(order[start..<min(start + settings.batchSize, order.count)])
+        let flips = rows.map { _ in g.nextUniform() < 0.5 }
+        tower.setTraining(true)
+        head.setTraining(true)
+        let (loss, dLogits) = term.evaluate(logits: head.forward(tower.forward(images.batch(rows, flips: flips))), labels: multiHot(rows.map { labels[$0] }))
+        optimizer.zeroGradients()
+        _ = tower.backward(head.backward(dLogits))
+        optimizer.step()
+        total += Double(loss) * Double(rows.count)
+        onBatch(epoch, start + rows.count)
+      }
+      onEpoch(epoch, Float(total / Double(images.count)))
+    }
+  }
+
+  /// Label scores [n, L] (logits) of `images`.
+  public func scores(_ images: ImageInputs) -> Tensor {
+    tower.setTraining(false)
+    head.setTraining(false)
+    let out = Tensor(zeros: [images.count, labelCount])
+    for start in stride(from: 0, to: images.count, by: 128) {
+      let rows = Array(start..<min(start + 128, images.count))
+      out.setRows(rows, head.forward(tower.infer(images.batch(rows))))
+    }
+    return out
+  }
+
+  /// Each label's AP when `scores` [n, L] rank the n items for it (items that hold it are
+  /// relevant; equal scores by item order); nil for a label no item holds.
+  public static func averagePrecision(_ scores: Tensor, labels: [[Int]]) -> [Double?] {
+    let (n, count) = (scores.shape[0], scores.shape[1])
+    return (0..<count).map { l in
+      let holds = labels.map { $0.contains(l) }
+      guard holds.contains(true) else { return nil }
+      let order = (0..<n).sorted { (-scores.data[$0 * count + l], $0) < (-scores.data[$1 * count + l], $1) }
+      var hits = 0, sum = 0.0
+      for (rank, i) in order.enumerated() where holds[i] { hits += 1; sum += Double(hits) / Double(rank + 1) }
+      return sum / Double(hits)
+    }
+  }
+
+  func multiHot(_ sets: [[Int]]) -> Tensor {
+    let t = Tensor(zeros: [sets.count, labelCount])
+    for (i, set) in sets.enumerated() { for l in set { t.data[i * labelCount + l] = 1 } }
+    return t
+  }
+}

@@ -1,0 +1,155 @@
+// LabelEvaluation: what the codes carry of each label, which MAP@all ("shares any label") hides.
+//   per-label retrieval  for each label l, the mean AP of the queries that hold l, an item being
+//                        relevant when it holds l (every direction; grouped by label kind)
+//   conjunctive queries  texts made of two or three label names; the share of the top 10 that
+//                        holds every named label, and the share holding the label of each kind
+// Both rank as the evaluation they stand beside does (Hamming order or the same re-ranking).
+
+import Corpus
+import Foundation
+import Hashing
+import TextNet
+
+/// One label's retrieval in one direction.
+public struct LabelScore: Sendable {
+  public var label: Int, name: String, kind: String?
+  /// Queries that hold the label (AP is their mean).
+  public var queries: Int
+  public var ap: Double, chance: Double
+}
+
+public struct LabelReport: Sendable {
+  public var direction: Direction
+  /// Labels held by at least one query, in label order.
+  public var labels: [LabelScore]
+
+  /// The mean AP over labels (each label weighs the same, however frequent).
+  public var mean: Double { Self.mean(labels) }
+
+  /// The mean per kind, in the order kinds first appear; empty without kinds.
+  public var byKind: [(kind: String, ap: Double)] {
+    var kinds = [String]()
+    for s in labels { if let k = s.kind, !kinds.contains(k) { kinds.append(k) } }
+    return kinds.map { k in (k, Self.mean(labels.filter { $0.kind == k })) }
+  }
+
+  /// The `n` labels with the lowest AP, lowest first.
+  public func worst(_ n: Int) -> [LabelScore] { Array(labels.sorted { ($0.ap, $0.label) < ($1.ap, $1.label) }.prefix(n)) }
+
+  static func mean(_ scores: [LabelScore]) -> Double { scores.isEmpty ? 0 : scores.reduce(0) { $0 + $1.ap } / Double(scores.count) }
+}
+
+/// A text query made of label names, and the labels it names.
+public struct ConjunctiveQuery: Sendable, Equatable {
+  public var text: String
+  public var labels: [Int]
+  public init(text: String, labels: [Int]) { self.text = text; self.labels = labels }
+}
+
+public struct ConjunctiveReport: Sendable {
+  public var direction: Direction
+  public var queries: Int
+  /// The share of the top 10 holding every label the query names.
+  public var allAt10: Double
+  /// The share of the top 10 holding the query's label of each kind (without kinds: "any named
+  /// label", the mean over a query's labels).
+  public var kindAt10: [(kind: String, share: Double)]
+}
+
+public enum LabelEvaluation {
+  /// Per-label retrieval of `queries` against `retrieval` in each direction; `kinds` holds one
+  /// kind name per label, or nil.
+  public static func perLabel(queries: CodeSet, retrieval: CodeSet, names: [String], kinds: [String]?,
+                              directions: [Direction] = Direction.allCases, rerank: RerankMethod = .none,
+                              settings: RerankSettings = RerankSettings()) -> [LabelReport] {
+    precondition(names.count == queries.labels.labelCount, "perLabel: \(names.count) names for \(queries.labels.labelCount) labels")
+    var scores = [Direction: [LabelScore]]()
+    for l in 0..<names.count {
+      let holders = (0..<queries.labels.count).filter { queries.labels.has($0, l) }
+      guard !holders.isEmpty else { continue }
+      var q = queries.subset(holders), r = retrieval
+      q.labels = LabelSets(holders.map { _ in [0] }, labelCount: 1)
+      r.labels = LabelSets((0..<retrieval.labels.count).map { retrieval.labels.has($0, l) ? [0] : [] }, labelCount: 1)
+      for (d, report) in CrossModalEvaluation.evaluate(queries: q, retrieval: r, directions: directions, rerank: rerank, settings: settings) {
+        scores[d, default: []].append(LabelScore(label: l, name: names[l], kind: kinds?[l], queries: holders.count, ap: report.map, chance: report.mapChance))
+      }
+    }
+    return directions.map { LabelReport(direction: $0, labels: scores[$0] ?? []) }
+  }
+
+  /// Up to `count` conjunctive queries drawn from the label sets of `items` (the query split):
+  /// each names three of an item's labels (two when it has two), of distinct kinds when the corpus
+  /// names kinds, and only labels whose every word `vocabulary` knows. Seeded, so the same corpus
+  /// gives the same queries.
+  public static func conjunctiveQueries(_ items: LabelSets, names: [String], kinds: [String]?, vocabulary: Vocabulary,
+                                        count: Int = 200, seed: UInt64 = 1) -> [ConjunctiveQuery] {
+    let tokenizer = vocabulary.tokenizer
+    let named = names.map { name in
+      let tokens = tokenizer.tokens(name)
+      return !tokens.isEmpty && tokens.allSatisfy { vocabulary.index(of: $0) != nil }
+    }
+    var generator = SplitGenerator(seed: seed)
+    var queries = [ConjunctiveQuery](), seen = Set<[Int]>()
+    for i in generator.shuffled(Array(0..<items.count)) where queries.count < count {
+      let own = (0..<names.count).filter { named[$0] && items.has(i, $0) }
+      guard let picked = pick(own, kinds: kinds, &generator), seen.insert(picked).inserted else { continue }
+      queries.append(ConjunctiveQuery(text: picked.map { names[$0] }.joined(separator: " "), labels: picked))
+    }
+    return queries
+  }
+
+  /// Three labels of `own` (two when there are two), one per kind when there are kinds; nil when
+  /// fewer than two can be named.
+  static func pick(_ own: [Int], kinds: [String]?, _ g: inout SplitGenerator) -> [Int]? {
+    var pool = g.shuffled(own)
+    if let kinds {
+      var taken = Set<String>()
+      pool = pool.filter { taken.insert(kinds[$0]).inserted }
+    }
+    guard pool.count >= 2 else { return nil }
+    return Array(pool.prefix(3)).sorted()
+  }
+
+  /// The conjunctive figures of `queries` (their text outputs from `model`) against `retrieval`,
+  /// text→image and text→text.
+  public static func conjunctive(_ queries: [ConjunctiveQuery], model: CrossModalModel, retrieval: CodeSet, labelCount: Int, kinds: [String]?,
+                                 rerank: RerankMethod = .none, settings: RerankSettings = RerankSettings()) -> [ConjunctiveReport] {
+    guard let vocabulary = model.spec.text.vocabulary, !queries.isEmpty else { return [] }
+    let outputs = model.textOutputs(TextInputs(rows: vocabulary.encode(queries.map(\.text)).rows, coverage: nil))
+    let bits = model.spec.bits, values = Array(UnsafeBufferPointer(start: outputs.data, count: outputs.count))
+    let codes = BinaryCodes(signs: outputs.data, count: queries.count, bits: bits)
+    // Rows of (query, the labels that count as relevant for it) as queries to evaluate.
+    let asked = { (rows: [(query: Int, labels: [Int])]) -> CodeSet in
+      let owners = rows.map(\.query), chosen = owners.flatMap { values[$0 * bits..<($0 + 1) * bits] }
+      return CodeSet(image: codes.subset(owners), text: codes.subset(owners), labels: LabelSets(rows.map(\.labels), labelCount: labelCount),
+                     imageOutputs: chosen, textOutputs: chosen)
+    }
+    let directions: [Direction] = [.t2i, .t2t], top10 = EvaluationOptions(cutoffs: [10])
+    let evaluate = { (rows: [(query: Int, labels: [Int])]) in
+      CrossModalEvaluation.evaluate(queries: asked(rows), retrieval: retrieval, directions: directions, options: top10, rerank: rerank, settings: settings)
+    }
+    let whole = evaluate(queries.enumerated().map { ($0, $1.labels) })
+    // Each kind alone (without kinds, each named label alone): precision@10 with that label as the
+    // only relevance.
+    let groups: [(String, [(query: Int, labels: [Int])])] = kinds.map { kinds in
+      kindOrder(kinds, queries).map { kind in
+        (kind, queries.enumerated().compactMap { q, query in query.labels.first { kinds[$0] == kind }.map { (q, [$0]) } })
+      }
+    } ?? [("any named label", queries.enumerated().flatMap { q, query in query.labels.map { (q, [$0]) } })]
+    var shares = [Direction: [(String, Double)]]()
+    for (kind, rows) in groups {
+      for (d, report) in evaluate(rows) { shares[d, default: []].append((kind, report.precisionAtK[0])) }
+    }
+    return whole.map { d, report in
+      ConjunctiveReport(direction: d, queries: queries.count, allAt10: report.wholeMatchAt10, kindAt10: shares[d] ?? [])
+    }
+  }
+
+  /// The kinds the queries name, in the order they first appear in the label list.
+  static func kindOrder(_ kinds: [String], _ queries: [ConjunctiveQuery]) -> [String] {
+    let named = Set(queries.flatMap { $0.labels.map { kinds[$0] } })
+    var order = [String]()
+    for k in kinds where named.contains(k) && !order.contains(k) { order.append(k) }
+    return order
+  }
+}

@@ -1,0 +1,58 @@
+// cmh eval's per-label and conjunctive sections: the table rows and the JSON fields.
+
+import Foundation
+import Training
+
+enum LabelFields {
+  typealias Column = (direction: Direction, labels: LabelReport, conjunctive: ConjunctiveReport?)
+
+  /// The fields a direction's JSON line gets: per-label MAP (mean, by kind, every label) and, for
+  /// text queries, the conjunctive shares.
+  static func json(_ labels: LabelReport, _ conjunctive: ConjunctiveReport?) -> [(String, JSONLine.Value)] {
+    let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
+    var fields: [(String, JSONLine.Value)] = [
+      ("label_map", n(labels.mean)),
+      ("label_ap", .object(JSONLine(labels.labels.map { ($0.name, n($0.ap)) }))),
+      ("worst_labels", .strings(labels.worst(3).map(\.name))),
+    ]
+    if !labels.byKind.isEmpty { fields.append(("label_map_by_kind", .object(JSONLine(labels.byKind.map { ($0.kind, n($0.ap)) })))) }
+    if let c = conjunctive {
+      fields += [("conjunctive_queries", .int(c.queries)), ("conjunctive_all_at_10", n(c.allAt10)),
+                 ("conjunctive_at_10", .object(JSONLine(c.kindAt10.map { ($0.kind, n($0.share)) })))]
+    }
+    return fields
+  }
+
+  /// The table's sections: per-label MAP by direction (and by kind), the worst labels, the
+  /// conjunctive queries; `columns` results a direction, in the order of `header`.
+  static func table(_ results: [Column], columns: Int, header: String, width: Int, perLabel: Bool) -> [String] {
+    let f = { (x: Double) in EvalCommand.right(String(format: "%.4f", x), width) }
+    let row = { (title: String, cells: [String]) in title.padding(toLength: 14, withPad: " ", startingAt: 0) + cells.joined(separator: " ") }
+    let byDirection = { (d: Direction) in results.filter { $0.direction == d } }
+    var lines = ["", "per-label MAP (mean over labels; relevant: the item holds the label)", header]
+    for d in Direction.allCases { lines.append(row(d.title, byDirection(d).map { f($0.labels.mean) })) }
+    let kinds = results.first?.labels.byKind.map(\.kind) ?? []
+    for kind in kinds {
+      lines += ["", "per-label MAP, \(kind) labels", header]
+      for d in Direction.allCases { lines.append(row(d.title, byDirection(d).map { c in f(c.labels.byKind.first { $0.kind == kind }?.ap ?? 0) })) }
+    }
+    lines += ["", perLabel ? "every label's AP" : "worst labels (AP)"]
+    for c in 0..<columns {
+      let prefix = columns > 1 ? "column \(c + 1), " : ""
+      for d in Direction.allCases {
+        let report = byDirection(d)[c].labels
+        let shown = perLabel ? report.labels : report.worst(3)
+        lines.append("  \(prefix)\(d.title): " + shown.map { "\($0.name) " + String(format: "%.4f", $0.ap) }.joined(separator: ", "))
+      }
+    }
+    guard let sample = results.compactMap(\.conjunctive).first else { return lines }
+    lines += ["", "conjunctive text queries (\(sample.queries) texts of 2-3 label names): share of the top 10 holding…", header]
+    for d in [Direction.t2i, .t2t] {
+      lines.append(row("\(d.title)", byDirection(d).map { f($0.conjunctive?.allAt10 ?? 0) }) + "   every named label")
+      for (kind, _) in sample.kindAt10 {
+        lines.append(row("", byDirection(d).map { c in f(c.conjunctive?.kindAt10.first { $0.kind == kind }?.share ?? 0) }) + "   the \(kind)")
+      }
+    }
+    return lines
+  }
+}
