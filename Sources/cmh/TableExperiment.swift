@@ -128,7 +128,8 @@ struct TableExperiment: ParsableCommand {
     }.reduce(0, +)
   }
 
-  /// Every model's MAP@all (with chance), NDCG@100 and MAP within radius 2, both directions.
+  /// Every model's MAP@all (with chance), NDCG@100, MAP within radius 2 and per-label MAP, both
+  /// directions, and its conjunctive text queries (Text→Image).
   private func evaluate(_ plan: [ExperimentRun], _ corpora: [String: Corpus], in folder: URL) throws -> [ExperimentTable.Row] {
     try plan.map { run in
       let corpus = corpora[run.corpus]!, splits = corpus.splits!
@@ -138,7 +139,12 @@ struct TableExperiment: ParsableCommand {
       let r = try ModelInputs.codes(trained, corpus: corpus, pairs: splits.retrieval, label: "\(run.modelName): retrieval set", quiet: output.quiet)
       let reports = CrossModalEvaluation.evaluate(queries: q, retrieval: r, directions: [.i2t, .t2i],
                                                   options: EvaluationOptions(cutoffs: [100], ndcgAtK: 100, radius: 2))
-      return ExperimentTable.Row(run: run, model: path, i2t: reports[0].1, t2i: reports[1].1)
+      let info = corpus.info
+      let labels = LabelEvaluation.perLabel(queries: q, retrieval: r, names: info.labels, kinds: info.labelKinds, directions: [.i2t, .t2i])
+      let asked = trained.spec.text.vocabulary.map { LabelEvaluation.conjunctiveQueries(q.labels, names: info.labels, kinds: info.labelKinds, vocabulary: $0) } ?? []
+      let conjunctive = LabelEvaluation.conjunctive(asked, model: trained, retrieval: r, labelCount: info.labels.count, kinds: info.labelKinds)
+      return ExperimentTable.Row(run: run, model: path, i2t: reports[0].1, t2i: reports[1].1, labelMAP: labels.map(\.mean),
+                                 conjunctive: conjunctive.first { $0.direction == .t2i }?.allAt10)
     }
   }
 }

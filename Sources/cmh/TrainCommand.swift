@@ -160,7 +160,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Bit-balance weight η (0: off; the collapse guard switches it on at 0.03 for a tower whose codes collapse).") var eta: Float = 0
   @Option(help: "Weight λ of Deep Cauchy Hashing's quantization term λ·log(1 + d(|f|, 1)/γ) (0: off).") var cauchyQuantization: Float = 0
   @Option(help: "Weight μ of the label-prediction term: a linear head shared by both towers must read every label from the codes (0: off).")
-  var labelWeight: Float?
+  var labelWeight: Float = 0
   @Option(help: "Pairs per batch (default: 64 on pixels, 128 on feature rows).") var batchSize: Int?
   @Option(help: "RMSprop learning rate of the image tower (default: 1e-4 on pixels, 3e-4 on feature rows).") var imageLr: Float?
   @Option(help: "RMSprop learning rate of the text tower (default: 3e-4 on a corpus of feature rows, 1e-4 on words and tags beside images).") var textLr: Float?
@@ -174,7 +174,7 @@ struct TrainingOptions: ParsableArguments {
 
   func validate() throws {
     guard epochs ?? 1 >= 1, batchSize ?? 1 >= 1, halveEvery >= 1 else { throw ValidationError("--epochs, --batch-size and --halve-every must be at least 1") }
-    guard gamma > 0, alpha >= 0, eta >= 0, cauchyQuantization >= 0, labelWeight ?? 0 >= 0, imageLr ?? 1 > 0, textLr ?? 1 > 0 else {
+    guard gamma > 0, alpha >= 0, eta >= 0, cauchyQuantization >= 0, labelWeight >= 0, imageLr ?? 1 > 0, textLr ?? 1 > 0 else {
       throw ValidationError("γ and the learning rates must be positive, α, η, λ and μ not negative")
     }
   }
@@ -189,7 +189,7 @@ struct TrainingOptions: ParsableArguments {
     var s = TrainingSettings()
     s.loss = loss; s.similarity = similarity ?? s.similarity; s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.lambda = cauchyQuantization
     s.batchSize = batchSize ?? s.batchSize; s.imageLearningRate = imageLr ?? s.imageLearningRate; s.textLearningRate = textLr ?? s.textLearningRate
-    s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed; s.labelWeight = labelWeight ?? s.labelWeight
+    s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed; s.labelWeight = labelWeight
     s.pretrained = pretrained.map { URL(fileURLWithPath: $0).path }
     s.trainLayers = trainLayers
     return s
