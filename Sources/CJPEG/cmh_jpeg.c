@@ -61,7 +61,7 @@ int cmh_jpeg_encode(const unsigned char *rgb, int width, int height, int quality
   return 0;
 }
 
-int cmh_jpeg_decode(const unsigned char *data, size_t size, unsigned char **rgb,
+int cmh_jpeg_decode(const unsigned char *data, size_t size, size_t max_pixels, unsigned char **rgb,
                     int *width, int *height, char error[200]) {
   struct jpeg_decompress_struct d;
   struct cmh_error e;
@@ -82,6 +82,14 @@ int cmh_jpeg_decode(const unsigned char *data, size_t size, unsigned char **rgb,
   jpeg_read_header(&d, TRUE);
   if (d.jpeg_color_space == JCS_CMYK || d.jpeg_color_space == JCS_YCCK) {
     snprintf(error, 200, "CMYK JPEG images are not supported; convert the image to RGB");
+    jpeg_destroy_decompress(&d);
+    return -1;
+  }
+  /* The header's size is checked before anything is allocated: a few kilobytes can declare
+     65,535 × 65,535 pixels. */
+  if (d.image_width == 0 || d.image_height == 0 || (size_t)d.image_width > max_pixels / d.image_height) {
+    snprintf(error, 200, "a %ux%u image: larger than %zu megapixels, or empty", (unsigned)d.image_width, (unsigned)d.image_height,
+             max_pixels >> 20);
     jpeg_destroy_decompress(&d);
     return -1;
   }

@@ -23,11 +23,11 @@ public enum JPEG {
     var width: Int32 = 0, height: Int32 = 0
     var message = [CChar](repeating: 0, count: 200)
     let status = data.withUnsafeBytes { raw in
-      cmh_jpeg_decode(raw.bindMemory(to: UInt8.self).baseAddress, data.count, &rgb, &width, &height, &message)
+      cmh_jpeg_decode(raw.bindMemory(to: UInt8.self).baseAddress, data.count, ImageFile.maximumPixels, &rgb, &width, &height, &message)
     }
     guard status == 0, let rgb else { throw ImageError(description: "not a readable JPEG: \(String(cString: message))") }
     defer { free(rgb) }
-    let stored = RGBImage(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: rgb, count: Int(width * height * 3))))
+    let stored = RGBImage(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: rgb, count: Int(width) * Int(height) * 3)))
     return stored.oriented(exifOrientation(data))
   }
 

@@ -31,7 +31,9 @@ struct Multipart {
       guard body[cursor...].starts(with: crlf), let headersEnd = body.range(of: headerEnd, in: cursor..<body.endIndex) else {
         throw MultipartError("a part has no headers")
       }
-      let headers = String(decoding: body[(cursor + 2)..<headersEnd.lowerBound], as: UTF8.self)
+      // A part may have no header lines: the blank line then follows the delimiter's CRLF at once,
+      // and the header block ends where it starts.
+      let headers = String(decoding: body[min(cursor + 2, headersEnd.lowerBound)..<headersEnd.lowerBound], as: UTF8.self)
       guard let next = body.range(of: crlf + delimiter, in: headersEnd.upperBound..<body.endIndex) else { throw MultipartError("the body ends inside a part") }
       let disposition = headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-disposition:") }.map(String.init) ?? ""
       parts.append(Part(name: parameter("name", in: disposition) ?? "", filename: parameter("filename", in: disposition),

@@ -63,6 +63,12 @@ final class ImageFileTests: XCTestCase {
       XCTAssertEqual("\($0)", "not a JPEG, PNG or WebP image (it starts with 0x47 0x49 0x46 0x38)")
     }
     XCTAssertThrowsError(try ImageFile.decode(Data())) { XCTAssertEqual("\($0)", "the file is empty") }
+    // A JPEG's frame header edited to 26,800 × 26,800 (718 megapixels in 2 KB): refused before any
+    // allocation (it once allocated 2.2 GB and trapped).
+    var wide = jpeg
+    let frame = try XCTUnwrap(wide.range(of: Data([0xFF, 0xC0]))).lowerBound + 5
+    wide.replaceSubrange(frame..<(frame + 4), with: [0x68, 0xB0, 0x68, 0xB0])
+    XCTAssertThrowsError(try ImageFile.decode(wide)) { XCTAssertTrue("\($0)".contains("26800x26800") && "\($0)".contains("megapixels"), "\($0)") }
     var huge = png  // the header's width edited to 2^30: refused before any allocation
     huge.replaceSubrange(16..<20, with: [0x40, 0, 0, 0])
     XCTAssertThrowsError(try ImageFile.decode(huge))

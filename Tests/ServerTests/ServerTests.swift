@@ -153,6 +153,9 @@ final class ServerTests: XCTestCase {
       ("POST", "/api/search/image", Data("not an image".utf8), ["Content-Type": "image/jpeg"], 400, "not a"),
       ("POST", "/api/search/image", Data("x".utf8), ["Content-Type": "text/plain"], 415, "multipart/form-data"),
       ("POST", "/api/search/image", Data("--b\r\nbroken".utf8), ["Content-Type": "multipart/form-data; boundary=b"], 400, "malformed multipart"),
+      // A part without header lines once trapped the server (an 18-byte request any web page can send).
+      ("POST", "/api/search/image", Data("--b\r\n\r\nx\r\n--b--\r\n".utf8), ["Content-Type": "multipart/form-data; boundary=b"], 400, "no part named \"image\""),
+      ("POST", "/api/search/image", Data("--b\r\n\r\n\r\n--b--".utf8), ["Content-Type": "multipart/form-data; boundary=b"], 400, "no part named \"image\""),
       ("POST", "/api/search/image", Data("{\"id\": \"../../etc/passwd\"}".utf8), json, 400, "not an item id"),
       ("POST", "/api/search/image", Data("{\"id\": \"nobody\"}".utf8), json, 404, "no item \"nobody\""),
       ("GET", "/api/image/..%2F..%2Fetc%2Fpasswd", Data(), [:], 400, "not an item id"),
