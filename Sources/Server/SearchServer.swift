@@ -118,7 +118,7 @@ public struct SearchServer: Sendable {
   private func searchImage(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
     let type = request.headers[.contentType] ?? ""
     let query = request.uri.queryParameters
-    if type.lowercased().hasPrefix("application/json") {
+    if Self.mediaType(type) == "application/json" {
       let body = try await json(ItemRequest.self, request)
       try Self.checkID(body.id)
       let answer = try service.searchItem(body.id, from: try body.from.map { try Self.modality($0, or: .image) }, k: body.k,
@@ -175,13 +175,20 @@ public struct SearchServer: Sendable {
     let sets = service.sets.mapValues { set in
       Dictionary(uniqueKeysWithValues: set.modalities.map { m in (m.description, (try? set.file(m).count) ?? 0) })
     }
-    return ["status": AnyEncodable("ok"), "model": AnyEncodable(service.encoder.path), "bits": AnyEncodable(service.encoder.bits),
+    // The model's file name, not its path: /health answers anyone, and a path tells about the host.
+    return ["status": AnyEncodable("ok"), "model": AnyEncodable(URL(fileURLWithPath: service.encoder.path).lastPathComponent), "bits": AnyEncodable(service.encoder.bits),
             "fingerprint": AnyEncodable(IndexFile.hex(service.encoder.fingerprint)),
             "gallery_fingerprint": AnyEncodable(IndexFile.hex(service.encoder.galleryFingerprint)), "index_sets": AnyEncodable(sets),
             "text_queries": AnyEncodable(service.encoder.readsFreeText), "image_queries": AnyEncodable(service.encoder.readsImageFiles)]
   }
 
   // MARK: Pieces
+
+  /// A Content-Type's media type without its parameters, lower-cased ("application/json" of
+  /// "Application/JSON; charset=utf-8"), so that "application/jsonfoo" is not taken for JSON.
+  static func mediaType(_ contentType: String) -> String {
+    String(contentType.prefix { $0 != ";" }).trimmingCharacters(in: .whitespaces).lowercased()
+  }
 
   private func bytes(_ request: Request) async throws -> Data {
     do {
@@ -193,7 +200,7 @@ public struct SearchServer: Sendable {
 
   private func json<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
     let type = request.headers[.contentType] ?? ""
-    guard type.lowercased().hasPrefix("application/json") else {
+    guard Self.mediaType(type) == "application/json" else {
       throw APIError(.unsupportedMediaType, "Content-Type \"\(type)\": this endpoint takes application/json")
     }
     return try JSONDecoder().decode(T.self, from: try await bytes(request))

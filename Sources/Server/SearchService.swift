@@ -38,13 +38,24 @@ public final class SearchService: @unchecked Sendable {
 
   public func searchText(_ text: String, k: Int?, index: String?, target: Modality = .image, ranking: Ranking = .standard()) async throws -> SearchAnswer {
     guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw SearchError(.badQuery, "the query is empty") }
-    guard text.count <= limits.maxQueryCharacters else {
-      throw SearchError(.badQuery, "the query has \(text.count) characters; at most \(limits.maxQueryCharacters)")
-    }
+    try checkLength(text)
     let set = try set(index)
     let file = try set.file(target)
     let encoded = try await batcher.encode(text)
     return try search(set: set, k: k) { try Searcher.search(encoded, text: text, in: file, using: set.searchable(file.modality), k: $0, ranking: ranking, threads: 1) }
+  }
+
+  /// A query within the limits in bytes, then characters, then words; each is counted only once
+  /// the one before has bounded the text.
+  func checkLength(_ text: String) throws {
+    let bytes = text.utf8.count
+    guard bytes <= limits.maxQueryBytes else { throw SearchError(.badQuery, "the query has \(bytes) bytes; at most \(limits.maxQueryBytes)") }
+    let characters = text.unicodeScalars.count
+    guard characters <= limits.maxQueryCharacters else {
+      throw SearchError(.badQuery, "the query has \(characters) characters; at most \(limits.maxQueryCharacters)")
+    }
+    let words = text.split(whereSeparator: { $0.isWhitespace }).count
+    guard words <= limits.maxQueryWords else { throw SearchError(.badQuery, "the query has \(words) words; at most \(limits.maxQueryWords)") }
   }
 
   /// An uploaded image (its bytes; `name` is the upload's file name, for messages).

@@ -3,8 +3,11 @@
 public struct ServerLimits: Sendable {
   /// Largest request body (an uploaded image), bytes.
   public var maxUploadBytes = 10 << 20
-  /// Longest text query, characters.
+  /// Longest text query: UTF-8 bytes, characters (Unicode scalars, so that combining marks count
+  /// one by one: a grapheme cluster can hold millions of them) and words.
+  public var maxQueryBytes = 4_000
   public var maxQueryCharacters = 1_000
+  public var maxQueryWords = 100
   /// Most results one search returns.
   public var maxResults = 1_000
   /// Results when a request does not say.

@@ -103,6 +103,7 @@ final class ServerTests: XCTestCase {
 
     let health = try object(try c.send("GET", "/health"))
     XCTAssertEqual(health["status"] as? String, "ok")
+    XCTAssertFalse((health["model"] as? String ?? "/").contains("/"), "the model's file name, not where it lives")
     XCTAssertEqual((health["index_sets"] as? [String: [String: Int]])?["default"]?["image"], index.count)
     let page = try c.send("GET", "/")
     XCTAssertEqual(page.status, 200)
@@ -142,6 +143,7 @@ final class ServerTests: XCTestCase {
       ("POST", "/api/search/text", Data("{\"k\": 3}".utf8), json, 400, "\"query\" is missing"),
       ("POST", "/api/search/text", Data("{\"query\": 5}".utf8), json, 400, "is not a String"),
       ("POST", "/api/search/text", Data("query=x".utf8), ["Content-Type": "application/x-www-form-urlencoded"], 415, "takes application/json"),
+      ("POST", "/api/search/text", Data("{\"query\": \"red\"}".utf8), ["Content-Type": "application/jsonfoo"], 415, "takes application/json"),
       ("POST", "/api/search/text", Data("{\"query\": \"qwerty\"}".utf8), json, 400, "none of the words"),
       ("POST", "/api/search/text", Data("{\"query\": \"red\", \"index\": \"nope\"}".utf8), json, 404, "no index set \"nope\""),
       ("POST", "/api/search/text", Data("{\"query\": \"red\", \"k\": 100000}".utf8), json, 400, "k is 100000"),
@@ -149,6 +151,10 @@ final class ServerTests: XCTestCase {
       ("POST", "/api/search/text", Data("{\"query\": \"red\", \"target\": \"video\"}".utf8), json, 400, "not a modality"),
       ("POST", "/api/search/text", Data("{\"query\": \"red\", \"rerank\": \"bogus\"}".utf8), json, 400, "is not a re-ranking"),
       ("POST", "/api/search/text", Data("{\"query\": \"\(String(repeating: "red ", count: 400))\"}".utf8), json, 400, "at most 1000"),
+      // One grapheme cluster of many combining marks was once one "character" of any length.
+      ("POST", "/api/search/text", Data("{\"query\": \"red\(String(repeating: "\u{301}", count: 1_500))\"}".utf8), json, 400, "1503 characters; at most 1000"),
+      ("POST", "/api/search/text", Data("{\"query\": \"red\(String(repeating: "\u{301}", count: 100_000))\"}".utf8), json, 400, "bytes; at most 4000"),
+      ("POST", "/api/search/text", Data("{\"query\": \"\(String(repeating: "red ", count: 150))\"}".utf8), json, 400, "150 words; at most 100"),
       ("POST", "/api/search/text", Data("{\"query\": \"red\", \"index\": \"images\", \"target\": \"text\"}".utf8), json, 404, "has no text index"),
       ("POST", "/api/search/image", Data("not an image".utf8), ["Content-Type": "image/jpeg"], 400, "not a"),
       ("POST", "/api/search/image", Data("x".utf8), ["Content-Type": "text/plain"], 415, "multipart/form-data"),
