@@ -48,6 +48,20 @@ public final class LoopbackClient {
     try write(data)
   }
 
+  /// Sends raw bytes (a request as a hostile client frames it) and reads the reply; with
+  /// `endWriting` the client's side of the connection is shut after them.
+  public func exchange(_ data: Data, endWriting: Bool = false) throws -> Reply {
+    if socket < 0 { try connect() }
+    do {
+      try write(data)
+      if endWriting { shutdown(socket, Int32(SHUT_WR)) }
+      return try readReply()
+    } catch {
+      disconnect()
+      throw error
+    }
+  }
+
   /// Reads until the server closes the connection or `seconds` pass; true when it closed.
   public func waitForClose(seconds: Int) -> Bool {
     var timeout = timeval(tv_sec: seconds, tv_usec: 0)

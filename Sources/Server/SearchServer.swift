@@ -195,6 +195,10 @@ public struct SearchServer: Sendable {
       return Data(buffer: try await request.body.collect(upTo: service.limits.maxUploadBytes))
     } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
       throw APIError(.contentTooLarge, "the request body is over \(service.limits.maxUploadBytes) bytes, the largest upload this server takes")
+    } catch {
+      // Whatever else stops the body (it ends before its Content-Length, a chunk size that is not
+      // hexadecimal, a chunk without its CRLF) is the client's framing, not a server fault.
+      throw APIError(.badRequest, "the request body could not be read: it ended early or its chunked framing is broken")
     }
   }
 

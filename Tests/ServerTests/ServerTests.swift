@@ -178,6 +178,22 @@ final class ServerTests: XCTestCase {
     XCTAssertEqual(try c.json("/api/search/text", ["query": "red"]).status, 200, "still serving")
   }
 
+  /// Broken body framing is the client's mistake: 400 with a JSON message, and the server serves on.
+  func testBrokenFramingIsABadRequest() throws {
+    let head = "POST /api/search/text HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    let cases: [(String, Bool)] = [
+      (head + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", false),          // a chunk size that is not hexadecimal
+      (head + "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"que0\r\n\r\n", false),           // a chunk without its CRLF
+      (head + "Content-Length: 100\r\n\r\n{\"query\": \"red\"}", true),                   // shorter than its Content-Length
+    ]
+    for (request, endWriting) in cases {
+      let reply = try LoopbackClient(port: try XCTUnwrap(Self.server).port).exchange(Data(request.utf8), endWriting: endWriting)
+      XCTAssertEqual(reply.status, 400, "\(request.debugDescription): \(reply.text)")
+      XCTAssertTrue(((try? object(reply))?["error"] as? String ?? "").contains("could not be read"), reply.text)
+    }
+    XCTAssertEqual(try client().json("/api/search/text", ["query": "red"]).status, 200, "still serving")
+  }
+
   func testUploadCapAndConcurrencyLimit() throws {
     var limits = ServerLimits()
     limits.maxUploadBytes = 1000
