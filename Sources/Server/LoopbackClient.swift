@@ -31,7 +31,7 @@ public final class LoopbackClient {
     let request = Data((head + "\r\n").utf8) + body
     do {
       try write(request)
-      return try readReply()
+      return try readReply(bodyless: method == "HEAD")
     } catch {
       disconnect()
       throw error
@@ -117,7 +117,8 @@ public final class LoopbackClient {
     buffer.append(contentsOf: chunk[0..<n])
   }
 
-  private func readReply() throws -> Reply {
+  /// The next reply; `bodyless` for the answer to HEAD, whose Content-Length is the GET body's.
+  private func readReply(bodyless: Bool = false) throws -> Reply {
     let separator = Data("\r\n\r\n".utf8)
     var end = buffer.range(of: separator)
     while end == nil { try fill(); end = buffer.range(of: separator) }
@@ -131,7 +132,9 @@ public final class LoopbackClient {
     }
     buffer.removeSubrange(buffer.startIndex..<end!.upperBound)
     let body: Data
-    if let length = headers["content-length"].flatMap(Int.init) {
+    if bodyless {
+      body = Data()
+    } else if let length = headers["content-length"].flatMap(Int.init) {
       while buffer.count < length { try fill() }
       body = Data(buffer.prefix(length))
       buffer.removeFirst(length)

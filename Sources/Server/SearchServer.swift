@@ -77,13 +77,18 @@ public struct SearchServer: Sendable {
   func router() -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: LimitsMiddleware(metrics: metrics, limits: service.limits))
-    router.get("/") { _, _ in Self.reply(WebPage.html, type: "text/html; charset=utf-8") }
-    router.get("/health") { _, _ in try Self.json(self.health()) }
-    router.get("/metrics") { _, _ in Self.reply(self.metrics.text(), type: "text/plain; version=0.0.4") }
+    // Every GET route answers HEAD too (the HTTP layer leaves the body out).
+    let get = { (path: RouterPath, handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) in
+      router.get(path, use: handler)
+      router.head(path, use: handler)
+    }
+    get("/") { _, _ in Self.reply(WebPage.html, type: "text/html; charset=utf-8") }
+    get("/health") { _, _ in try Self.json(self.health()) }
+    get("/metrics") { _, _ in Self.reply(self.metrics.text(), type: "text/plain; version=0.0.4") }
     router.post("/api/search/text") { request, context in try await self.searchText(request, context) }
     router.post("/api/search/image") { request, context in try await self.searchImage(request, context) }
-    router.get("/api/item/:id") { request, context in try self.item(request, context) }
-    router.get("/api/image/:id") { request, context in try await self.image(request, context) }
+    get("/api/item/:id") { request, context in try self.item(request, context) }
+    get("/api/image/:id") { request, context in try await self.image(request, context) }
     return router
   }
 

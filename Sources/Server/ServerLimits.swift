@@ -15,8 +15,12 @@ public struct ServerLimits: Sendable {
   /// Seconds of model work before a request is answered 503; also how long a connection may stay
   /// idle (nothing sent or read) before it is closed.
   public var timeoutSeconds = 30.0
-  /// Requests handled at once; more are answered 503 at once.
+  /// Requests handled at once; more are answered 503 at once (/health and /metrics are answered
+  /// outside this cap).
   public var maxConcurrentRequests = 256
+  /// Origins (scheme://host[:port]) of other sites whose pages may call the API; requests with any
+  /// other Origin than the server's own are answered 403.
+  public var allowedOrigins: Set<String> = []
 
   public init() {}
 }

@@ -27,6 +27,9 @@ struct ServeCommand: ParsableCommand {
   @Option(help: "Largest upload, in megabytes.") var maxUpload = 10
   @Option(help: "Most requests answered at once; more get 503.") var maxRequests = 256
   @Option(help: "Seconds of model work before a request is answered 503, and of silence before a connection is closed.") var timeout = 30.0
+  @Option(help: ArgumentHelp("Let pages of this origin (scheme://host[:port]) call the API; requests from other sites' pages are refused (403). Repeatable.",
+                             valueName: "origin"))
+  var allowOrigin: [String] = []
   @Flag(help: "Serve indexes that another model wrote (their model fingerprint differs).") var force = false
   @OptionGroup var output: OutputOptions
 
@@ -44,6 +47,7 @@ struct ServeCommand: ParsableCommand {
     limits.maxUploadBytes = maxUpload << 20
     limits.maxConcurrentRequests = maxRequests
     limits.timeoutSeconds = timeout
+    limits.allowedOrigins = Set(allowOrigin)
     let server = SearchServer(service: SearchService(encoder: encoder, sets: sets, limits: limits), host: host, port: port)
     let (json, quiet, host) = (output.json, output.quiet, self.host)
     let summary = sets.keys.sorted().map { name in "\(name) (" + sets[name]!.modalities.map { "\((try? sets[name]!.file($0).count) ?? 0) \($0)s" }.joined(separator: ", ") + ")" }

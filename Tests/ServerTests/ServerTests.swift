@@ -194,6 +194,33 @@ final class ServerTests: XCTestCase {
     XCTAssertEqual(try client().json("/api/search/text", ["query": "red"]).status, 200, "still serving")
   }
 
+  /// Pages of other sites may not call the API (a form any page can post); the server's own page
+  /// and the origins it is told to allow may. HEAD is GET without the body; another method is 405.
+  func testOriginsMethodsAndHead() throws {
+    var limits = ServerLimits()
+    limits.allowedOrigins = ["http://good.example"]
+    let server = try Self.start(limits: limits)
+    defer { server.stop() }
+    let c = LoopbackClient(port: server.port), query = Data(#"{"query": "red"}"#.utf8)
+    let post = { (origin: String) in try c.send("POST", "/api/search/text", body: query, headers: ["Content-Type": "application/json", "Origin": origin]) }
+    let foreign = try post("http://evil.example")
+    XCTAssertEqual(foreign.status, 403, foreign.text)
+    XCTAssertTrue(((try? object(foreign))?["error"] as? String ?? "").contains("--allow-origin http://evil.example"), foreign.text)
+    XCTAssertEqual(try post("null").status, 403)
+    XCTAssertEqual(try post("http://good.example").status, 200)
+    XCTAssertEqual(try post("http://127.0.0.1:\(server.port)").status, 200, "the server's own page")
+    let head = try c.send("HEAD", "/health")
+    XCTAssertEqual(head.status, 200)
+    XCTAssertTrue(head.body.isEmpty)
+    let wrong = try c.send("PUT", "/api/search/text", body: query, headers: ["Content-Type": "application/json"])
+    XCTAssertEqual(wrong.status, 405, wrong.text)
+    XCTAssertEqual(wrong.headers["allow"], "POST")
+    let delete = try c.send("DELETE", "/api/item/shape000001")
+    XCTAssertEqual(delete.status, 405, delete.text)
+    XCTAssertEqual(delete.headers["allow"], "GET, HEAD")
+    XCTAssertEqual(try c.send("GET", "/no/such/page").status, 404)
+  }
+
   func testUploadCapAndConcurrencyLimit() throws {
     var limits = ServerLimits()
     limits.maxUploadBytes = 1000
@@ -205,13 +232,18 @@ final class ServerTests: XCTestCase {
     XCTAssertEqual(big.status, 413, big.text)
     XCTAssertTrue(big.text.contains("over 1000 bytes"), big.text)
     // One request at a time: of many sent together, some are refused with 503, none fails otherwise.
-    let statuses = Statuses()
-    onThreads(8) { _ in
+    // /health is answered outside the cap, also while every slot is taken.
+    let statuses = Statuses(), health = Statuses()
+    onThreads(8) { t in
       let client = LoopbackClient(port: small.port)
-      for _ in 0..<5 { statuses.add((try? client.json("/api/search/text", ["query": "a red circle"]).status) ?? -1) }
+      for _ in 0..<5 {
+        if t == 0 { health.add((try? client.send("GET", "/health").status) ?? -1) }
+        statuses.add((try? client.json("/api/search/text", ["query": "a red circle"]).status) ?? -1)
+      }
     }
     XCTAssertEqual(Set(statuses.all).subtracting([200, 503]), [], "\(statuses.all)")
     XCTAssertTrue(statuses.all.contains(200))
+    XCTAssertEqual(Set(health.all), [200], "\(health.all)")
   }
 
   func testAStalledUploadIsClosedAfterTheTimeLimit() throws {
