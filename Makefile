@@ -33,12 +33,16 @@ test: deps
 	$(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing
 
 # Damaged files against every reader, through the binary (Tests/cmhTests/FuzzTests.swift): `make
-# test` runs 12 mutations per reader; this runs FUZZ_ITERATIONS (seed FUZZ_SEED).
+# test` runs 12 mutations per reader; this runs FUZZ_ITERATIONS (seed FUZZ_SEED). Mutated HTTP
+# requests against a live server on loopback (Tests/ServerTests/HTTPFuzzTests.swift): `make test`
+# sends 300, this HTTP_FUZZ_REQUESTS.
 FUZZ_ITERATIONS ?= 10000
+HTTP_FUZZ_REQUESTS ?= 100000
 FUZZ_SEED ?= 1
 fuzz: deps
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
-	CMH_FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) CMH_FUZZ_SEED=$(FUZZ_SEED) $(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing --filter FuzzTests
+	CMH_FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) CMH_HTTP_FUZZ_REQUESTS=$(HTTP_FUZZ_REQUESTS) CMH_FUZZ_SEED=$(FUZZ_SEED) \
+	  $(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing --filter 'FuzzTests|HTTPFuzzTests'
 
 # The search page in headless Chromium against the demo's model (not part of `make test`; it
 # trains the demo first when cmh-demo/ has no model): types a query, waits for the grid, clicks a

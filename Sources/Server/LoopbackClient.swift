@@ -49,9 +49,12 @@ public final class LoopbackClient {
   }
 
   /// Sends raw bytes (a request as a hostile client frames it) and reads the reply; with
-  /// `endWriting` the client's side of the connection is shut after them.
-  public func exchange(_ data: Data, endWriting: Bool = false) throws -> Reply {
+  /// `endWriting` the client's side of the connection is shut after them; a read that waits more
+  /// than `seconds` fails.
+  public func exchange(_ data: Data, endWriting: Bool = false, seconds: Int = 30) throws -> Reply {
     if socket < 0 { try connect() }
+    var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+    setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     do {
       try write(data)
       if endWriting { shutdown(socket, Int32(SHUT_WR)) }
