@@ -10,8 +10,8 @@ public enum ImageFile {
   public static let extensions: Set<String> = ["jpg", "jpeg", "png", "webp"]
 
   /// Images larger than this are refused before their pixels are allocated (a damaged header can
-  /// claim any size).
-  static let maximumPixels = 1 << 28
+  /// claim any size); a caller may set a smaller budget (the server's per-upload pixel limit).
+  public static let maximumPixels = 1 << 28
 
   /// The format that `data` starts like, if any.
   public static func format(of data: Data) -> Format? {
@@ -22,12 +22,13 @@ public enum ImageFile {
     return nil
   }
 
-  /// Decodes a JPEG (turned upright as its EXIF orientation says), PNG or WebP image.
-  public static func decode(_ data: Data) throws -> RGBImage {
+  /// Decodes a JPEG (turned upright as its EXIF orientation says), PNG or WebP image of at most
+  /// `maximumPixels` pixels (checked from the header, before the pixels are allocated).
+  public static func decode(_ data: Data, maximumPixels: Int = maximumPixels) throws -> RGBImage {
     switch format(of: data) {
-    case .jpeg: return try JPEG.decode(data)
-    case .png: return try PNG.decode(data)
-    case .webp: return try WebP.decode(data)
+    case .jpeg: return try JPEG.decode(data, maximumPixels: maximumPixels)
+    case .png: return try PNG.decode(data, maximumPixels: maximumPixels)
+    case .webp: return try WebP.decode(data, maximumPixels: maximumPixels)
     case nil:
       let start = data.prefix(4).map { String(format: "0x%02X", $0) }.joined(separator: " ")
       throw ImageError(description: data.isEmpty ? "the file is empty" : "not a JPEG, PNG or WebP image (it starts with \(start))")
@@ -41,7 +42,7 @@ public enum ImageFile {
     return try decode(data)
   }
 
-  static func checkSize(width: Int, height: Int) throws {
+  static func checkSize(width: Int, height: Int, maximumPixels: Int) throws {
     guard width > 0, height > 0, width <= maximumPixels / height else {
       throw ImageError(description: "a \(width)×\(height) image: larger than \(maximumPixels >> 20) megapixels, or empty")
     }

@@ -18,12 +18,12 @@ public enum JPEG {
     return Data(bytes: out, count: size)
   }
 
-  public static func decode(_ data: Data) throws -> RGBImage {
+  public static func decode(_ data: Data, maximumPixels: Int = ImageFile.maximumPixels) throws -> RGBImage {
     var rgb: UnsafeMutablePointer<UInt8>?
     var width: Int32 = 0, height: Int32 = 0
     var message = [CChar](repeating: 0, count: 200)
     let status = data.withUnsafeBytes { raw in
-      cmh_jpeg_decode(raw.bindMemory(to: UInt8.self).baseAddress, data.count, ImageFile.maximumPixels, &rgb, &width, &height, &message)
+      cmh_jpeg_decode(raw.bindMemory(to: UInt8.self).baseAddress, data.count, maximumPixels, &rgb, &width, &height, &message)
     }
     guard status == 0, let rgb else { throw ImageError(description: "not a readable JPEG: \(String(cString: message))") }
     defer { free(rgb) }

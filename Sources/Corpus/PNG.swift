@@ -5,14 +5,14 @@ import CPNG
 import Foundation
 
 public enum PNG {
-  public static func decode(_ data: Data) throws -> RGBImage {
+  public static func decode(_ data: Data, maximumPixels: Int = ImageFile.maximumPixels) throws -> RGBImage {
     var image = png_image()
     image.version = png_uint_32(PNG_IMAGE_VERSION)
     defer { png_image_free(&image) }
     let begun = data.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
     guard begun != 0 else { throw failure(&image) }
     let (width, height) = (Int(image.width), Int(image.height))
-    try ImageFile.checkSize(width: width, height: height)
+    try ImageFile.checkSize(width: width, height: height, maximumPixels: maximumPixels)
     image.format = png_uint_32(PNG_FORMAT_RGB)
     var pixels = [UInt8](repeating: 0, count: width * height * 3)
     var white = png_color(red: 255, green: 255, blue: 255)

@@ -1,6 +1,6 @@
 // LimitsMiddleware: around every request — the request policy (other sites' pages, 405),
 // the concurrency limit (503 at once when full; /health and /metrics outside it), the metrics, and
-// a JSON body for every error. (The time limit is kept where time is spent: see ModelQueue.)
+// a JSON body for every error. (The time limit is kept where time is spent: see WorkQueue.)
 
 import Dispatch
 import Foundation

@@ -1,6 +1,7 @@
 // SearchService: what the server does for each endpoint, without HTTP — text, image and item
 // searches over named index sets, item lookup, and the image files an index names. All model work
-// runs on one serial queue (ModelQueue); the Hamming scans run on the caller's thread, one each.
+// runs on one serial queue, and image decoding on another (WorkQueue); the Hamming scans run on the
+// caller's thread, one each.
 
 import Corpus
 import Dispatch
@@ -13,14 +14,15 @@ public final class SearchService: @unchecked Sendable {
   public let encoder: QueryEncoder
   public let sets: [String: SearchIndexSet]
   public let limits: ServerLimits
-  private let model: ModelQueue
+  private let model: WorkQueue, decoder: WorkQueue
   private let batcher: TextBatcher
 
   public init(encoder: QueryEncoder, sets: [String: SearchIndexSet], limits: ServerLimits = ServerLimits()) {
     self.encoder = encoder
     self.sets = sets
     self.limits = limits
-    model = ModelQueue(timeoutSeconds: limits.timeoutSeconds)
+    model = WorkQueue(label: "cmh.serve.model", timeoutSeconds: limits.timeoutSeconds)
+    decoder = WorkQueue(label: "cmh.serve.decode", timeoutSeconds: limits.timeoutSeconds)
     batcher = TextBatcher(encoder: encoder, model: model)
   }
 
@@ -62,8 +64,11 @@ public final class SearchService: @unchecked Sendable {
   public func searchImage(_ data: Data, name: String, k: Int?, index: String?, target: Modality = .text, ranking: Ranking = .standard()) async throws -> SearchAnswer {
     let set = try set(index)
     let file = try set.file(target)
-    let encoder = self.encoder
-    let encoded = try await model.run { try encoder.encode(imageData: data, name: name) }
+    let encoder = self.encoder, budget = limits.maxImagePixels
+    let image = try await decoder.run { () throws -> RGBImage in
+      do { return try ImageFile.decode(data, maximumPixels: budget) } catch { throw SearchError(.badQuery, "\(name): \(error)") }
+    }
+    let encoded = try await model.run { try encoder.encode(images: [image])[0] }
     return try search(set: set, k: k) {
       try Searcher.search(encoded, in: file, using: set.searchable(file.modality), k: $0, query: .image(name), ranking: ranking, threads: 1)
     }

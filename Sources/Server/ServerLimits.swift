@@ -3,6 +3,9 @@
 public struct ServerLimits: Sendable {
   /// Largest request body (an uploaded image), bytes.
   public var maxUploadBytes = 10 << 20
+  /// Most pixels of an uploaded image, decoded (checked from its header): a 31 KB PNG can hold
+  /// 16,000 × 16,000 pixels.
+  public var maxImagePixels = 64 << 20
   /// Longest text query: UTF-8 bytes, characters (Unicode scalars, so that combining marks count
   /// one by one: a grapheme cluster can hold millions of them) and words.
   public var maxQueryBytes = 4_000

@@ -9,13 +9,13 @@ import Search
 
 final class TextBatcher: @unchecked Sendable {
   private let encoder: QueryEncoder
-  private let model: ModelQueue
+  private let model: WorkQueue
   private let lock = NSLock()
   private var waiting = [(text: String, reply: @Sendable (Result<QueryEncoder.EncodedText, any Error>) -> Void)]()
   private var draining = false
   private let largestBatch = 64
 
-  init(encoder: QueryEncoder, model: ModelQueue) {
+  init(encoder: QueryEncoder, model: WorkQueue) {
     self.encoder = encoder
     self.model = model
   }

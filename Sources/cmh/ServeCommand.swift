@@ -25,6 +25,7 @@ struct ServeCommand: ParsableCommand {
   @Option(help: "Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every network).") var host = "127.0.0.1"
   @Option(help: "Port to listen on (0: any free port).") var port = 8080
   @Option(help: "Largest upload, in megabytes.") var maxUpload = 10
+  @Option(help: "Most pixels of an uploaded image, in megapixels (2^20 pixels), checked from its header before it is decoded.") var maxPixels = 64
   @Option(help: "Most requests answered at once; more get 503.") var maxRequests = 256
   @Option(help: "Seconds of model work before a request is answered 503, and of silence before a connection is closed.") var timeout = 30.0
   @Option(help: ArgumentHelp("Let pages of this origin (scheme://host[:port]) call the API; requests from other sites' pages are refused (403). Repeatable.",
@@ -36,7 +37,9 @@ struct ServeCommand: ParsableCommand {
   func validate() throws {
     guard !index.isEmpty else { throw ValidationError("name at least one index: --index FOLDER (from `cmh encode`), or NAME=FOLDER, image=FILE, text=FILE") }
     guard (0...65535).contains(port) else { throw ValidationError("--port \(port): expected 0 to 65535") }
-    guard maxUpload >= 1, maxRequests >= 1, timeout > 0 else { throw ValidationError("--max-upload, --max-requests and --timeout must be positive") }
+    guard maxUpload >= 1, maxPixels >= 1, maxRequests >= 1, timeout > 0 else {
+      throw ValidationError("--max-upload, --max-pixels, --max-requests and --timeout must be positive")
+    }
   }
 
   func run() throws {
@@ -45,6 +48,7 @@ struct ServeCommand: ParsableCommand {
     let sets = try IndexSets.open(index.map { $0.contains("=") ? $0 : "default=\($0)" }, encoder: encoder, force: force)
     var limits = ServerLimits()
     limits.maxUploadBytes = maxUpload << 20
+    limits.maxImagePixels = min(maxPixels, 256) << 20
     limits.maxConcurrentRequests = maxRequests
     limits.timeoutSeconds = timeout
     limits.allowedOrigins = Set(allowOrigin)

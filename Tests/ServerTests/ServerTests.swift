@@ -231,6 +231,14 @@ final class ServerTests: XCTestCase {
     let big = try c.send("POST", "/api/search/image", body: Data(count: 5000), headers: ["Content-Type": "image/jpeg"])
     XCTAssertEqual(big.status, 413, big.text)
     XCTAssertTrue(big.text.contains("over 1000 bytes"), big.text)
+    // A small file of many pixels: refused by the pixel budget from its header (a 31 KB PNG of
+    // 16,000² once stalled text searches while it was decoded on the model's queue).
+    var jpeg = try JPEG.encode(RGBImage(width: 8, height: 8, pixels: [UInt8](repeating: 90, count: 192)))
+    let frame = try XCTUnwrap(jpeg.range(of: Data([0xFF, 0xC0]))).lowerBound + 5
+    jpeg.replaceSubrange(frame..<(frame + 4), with: [0x3E, 0x80, 0x3E, 0x80])  // 16,000 × 16,000 in the frame header
+    let wide = try c.send("POST", "/api/search/image", body: jpeg, headers: ["Content-Type": "image/jpeg"])
+    XCTAssertEqual(wide.status, 400, wide.text)
+    XCTAssertTrue(wide.text.contains("16000x16000") && wide.text.contains("larger than 64 megapixels"), wide.text)
     // One request at a time: of many sent together, some are refused with 503, none fails otherwise.
     // /health is answered outside the cap, also while every slot is taken.
     let statuses = Statuses(), health = Statuses()

@@ -1,16 +1,20 @@
-// ModelQueue: the one serial queue all model work of the server runs on (the towers keep working
-// buffers, and BLAS threads are shared), with a deadline: a request whose work has not finished in
-// time is answered 503 at once, and the work's result, when it comes, is dropped.
+// WorkQueue: a serial queue with a deadline: a request whose work has not finished in time is
+// answered 503 at once, and the work's result, when it comes, is dropped. The server has two: the
+// model's (the towers keep working buffers, and BLAS threads are shared) and the image decoder's,
+// so that uploads being decoded never hold up text searches.
 
 import Dispatch
 import Foundation
 import Search
 
-final class ModelQueue: @unchecked Sendable {
-  let queue = DispatchQueue(label: "cmh.serve.model")
+final class WorkQueue: @unchecked Sendable {
+  let queue: DispatchQueue
   let timeoutSeconds: Double
 
-  init(timeoutSeconds: Double) { self.timeoutSeconds = timeoutSeconds }
+  init(label: String, timeoutSeconds: Double) {
+    queue = DispatchQueue(label: label)
+    self.timeoutSeconds = timeoutSeconds
+  }
 
   /// `work` on the queue, its result or the timeout's error, whichever comes first.
   func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
