@@ -8,10 +8,13 @@ import Search
 struct APIError: HTTPResponseError {
   let status: HTTPResponse.Status
   let message: String
+  /// The connection is closed after the answer (its request was not read to the end).
+  var closing = false
 
-  init(_ status: HTTPResponse.Status, _ message: String) {
+  init(_ status: HTTPResponse.Status, _ message: String, closing: Bool = false) {
     self.status = status
     self.message = message
+    self.closing = closing
   }
 
   /// The answer to any error a handler threw.
@@ -36,7 +39,9 @@ struct APIError: HTTPResponseError {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .withoutEscapingSlashes
     let body = try encoder.encode(["error": message])
-    return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+    if closing { headers[.connection] = "close" }
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
   }
 
   private static func describe(_ error: DecodingError) -> String {

@@ -195,17 +195,11 @@ public struct SearchServer: Sendable {
     String(contentType.prefix { $0 != ";" }).trimmingCharacters(in: .whitespaces).lowercased()
   }
 
+  /// The request body, which LimitsMiddleware has already received in full within the limits.
   private func bytes(_ request: Request) async throws -> Data {
-    do {
-      return Data(buffer: try await request.body.collect(upTo: service.limits.maxUploadBytes))
-    } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
-      throw APIError(.contentTooLarge, "the request body is over \(service.limits.maxUploadBytes) bytes, the largest upload this server takes")
-    } catch {
-      // Whatever else stops the body (it ends before its Content-Length, a chunk size that is not
-      // hexadecimal, a chunk without its CRLF) is the client's framing, not a server fault.
-      throw APIError(.badRequest, "the request body could not be read: it ended early or its chunked framing is broken")
-    }
+    Data(buffer: try await request.body.collect(upTo: service.limits.maxUploadBytes))
   }
+
 
   private func json<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
     let type = request.headers[.contentType] ?? ""

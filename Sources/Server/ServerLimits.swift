@@ -18,6 +18,9 @@ public struct ServerLimits: Sendable {
   /// Seconds of model work before a request is answered 503; also how long a connection may stay
   /// idle (nothing sent or read) before it is closed.
   public var timeoutSeconds = 30.0
+  /// Seconds to receive a whole request body, however it trickles in; a request takes a slot of
+  /// the cap only once its body is in, so slow senders cannot hold the slots.
+  public var readSeconds = 30.0
   /// Requests handled at once; more are answered 503 at once (/health and /metrics are answered
   /// outside this cap).
   public var maxConcurrentRequests = 256

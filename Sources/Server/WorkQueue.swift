@@ -23,12 +23,16 @@ final class WorkQueue: @unchecked Sendable {
 
   /// Waits for `start` to call its reply once, or for the deadline.
   func withDeadline<T: Sendable>(_ start: (@escaping @Sendable (Result<T, any Error>) -> Void) -> Void) async throws -> T {
+    let seconds = timeoutSeconds
+    return try await Self.first(within: seconds, else: APIError(.serviceUnavailable, "no answer within \(seconds) seconds; the server is busy"), start)
+  }
+
+  /// What `start` replies, or `late` once `seconds` have passed, whichever comes first.
+  static func first<T: Sendable>(within seconds: Double, else late: any Error,
+                                 _ start: (@escaping @Sendable (Result<T, any Error>) -> Void) -> Void) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
       let once = Once(continuation)
-      let seconds = timeoutSeconds
-      DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-        once.resume(.failure(APIError(.serviceUnavailable, "no answer within \(seconds) seconds; the server is busy")))
-      }
+      DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { once.resume(.failure(late)) }
       start { once.resume($0) }
     }
   }

@@ -28,6 +28,7 @@ struct ServeCommand: ParsableCommand {
   @Option(help: "Most pixels of an uploaded image, in megapixels (2^20 pixels), checked from its header before it is decoded.") var maxPixels = 64
   @Option(help: "Most requests answered at once; more get 503.") var maxRequests = 256
   @Option(help: "Seconds of model work before a request is answered 503, and of silence before a connection is closed.") var timeout = 30.0
+  @Option(help: "Seconds to receive a whole request body; a slower one is answered 408 and its connection closed.") var readTimeout = 30.0
   @Option(help: ArgumentHelp("Let pages of this origin (scheme://host[:port]) call the API; requests from other sites' pages are refused (403). Repeatable.",
                              valueName: "origin"))
   var allowOrigin: [String] = []
@@ -37,8 +38,8 @@ struct ServeCommand: ParsableCommand {
   func validate() throws {
     guard !index.isEmpty else { throw ValidationError("name at least one index: --index FOLDER (from `cmh encode`), or NAME=FOLDER, image=FILE, text=FILE") }
     guard (0...65535).contains(port) else { throw ValidationError("--port \(port): expected 0 to 65535") }
-    guard maxUpload >= 1, maxPixels >= 1, maxRequests >= 1, timeout > 0 else {
-      throw ValidationError("--max-upload, --max-pixels, --max-requests and --timeout must be positive")
+    guard maxUpload >= 1, maxPixels >= 1, maxRequests >= 1, timeout > 0, readTimeout > 0 else {
+      throw ValidationError("--max-upload, --max-pixels, --max-requests, --timeout and --read-timeout must be positive")
     }
   }
 
@@ -51,6 +52,7 @@ struct ServeCommand: ParsableCommand {
     limits.maxImagePixels = min(maxPixels, 256) << 20
     limits.maxConcurrentRequests = maxRequests
     limits.timeoutSeconds = timeout
+    limits.readSeconds = readTimeout
     limits.allowedOrigins = Set(allowOrigin)
     let server = SearchServer(service: SearchService(encoder: encoder, sets: sets, limits: limits), host: host, port: port)
     let (json, quiet, host) = (output.json, output.quiet, self.host)

@@ -221,6 +221,28 @@ final class ServerTests: XCTestCase {
     XCTAssertEqual(try c.send("GET", "/no/such/page").status, 404)
   }
 
+  /// Connections that send headers and trickle a body hold no slot of the cap: with one slot and
+  /// three such connections, a search is answered; each trickler gets 408 once the read budget is
+  /// spent, and its connection is closed.
+  func testTricklingBodiesHoldNoSlots() throws {
+    var limits = ServerLimits()
+    limits.maxConcurrentRequests = 1
+    limits.readSeconds = 1
+    let server = try Self.start(limits: limits)
+    defer { server.stop() }
+    let head = "POST /api/search/text HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query"
+    let tricklers = (0..<3).map { _ in LoopbackClient(port: server.port) }
+    for t in tricklers { try t.sendRaw(Data(head.utf8)) }
+    XCTAssertEqual(try LoopbackClient(port: server.port).json("/api/search/text", ["query": "red"]).status, 200, "no slot is held by an unfinished body")
+    let started = Date()
+    for t in tricklers {
+      let reply = try t.exchange(Data(), seconds: 5)
+      XCTAssertEqual(reply.status, 408, reply.text)
+      XCTAssertEqual(reply.headers["connection"], "close")
+    }
+    XCTAssertLessThan(Date().timeIntervalSince(started), 4)
+  }
+
   func testUploadCapAndConcurrencyLimit() throws {
     var limits = ServerLimits()
     limits.maxUploadBytes = 1000
