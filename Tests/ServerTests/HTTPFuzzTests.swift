@@ -57,9 +57,7 @@ final class HTTPFuzzTests: XCTestCase {
 
   func testMutatedRequestsNeverGet500AndHealthStays() throws {
     let files = try SearchFixture.files()
-    var limits = ServerLimits()
-    limits.timeoutSeconds = 2
-    let server = try ServerTests.start(limits: limits)
+    let server = try ServerTests.start { $0.timeoutSeconds = 2; $0.readSeconds = 2 }
     defer { server.stop() }
     let photo = try Data(contentsOf: files.corpus.imageURL(files.corpus.pairs[3])!)
     let seeds = Self.seeds(photo: photo)

@@ -19,6 +19,13 @@ final class ServerTests: XCTestCase {
     return try SearchServer(service: SearchService(encoder: encoder, sets: sets, limits: limits), port: 0).start(timeoutSeconds: 30)
   }
 
+  /// A server with the default limits as `configure` changes them.
+  static func start(_ configure: (inout ServerLimits) -> Void) throws -> SearchServer.Background {
+    var limits = ServerLimits()
+    configure(&limits)
+    return try start(limits: limits)
+  }
+
   static var server: SearchServer.Background!
 
   override class func setUp() { server = try? start() }
@@ -197,9 +204,7 @@ final class ServerTests: XCTestCase {
   /// Pages of other sites may not call the API (a form any page can post); the server's own page
   /// and the origins it is told to allow may. HEAD is GET without the body; another method is 405.
   func testOriginsMethodsAndHead() throws {
-    var limits = ServerLimits()
-    limits.allowedOrigins = ["http://good.example"]
-    let server = try Self.start(limits: limits)
+    let server = try Self.start { $0.allowedOrigins = ["http://good.example"] }
     defer { server.stop() }
     let c = LoopbackClient(port: server.port), query = Data(#"{"query": "red"}"#.utf8)
     let post = { (origin: String) in try c.send("POST", "/api/search/text", body: query, headers: ["Content-Type": "application/json", "Origin": origin]) }
@@ -225,10 +230,7 @@ final class ServerTests: XCTestCase {
   /// three such connections, a search is answered; each trickler gets 408 once the read budget is
   /// spent, and its connection is closed.
   func testTricklingBodiesHoldNoSlots() throws {
-    var limits = ServerLimits()
-    limits.maxConcurrentRequests = 1
-    limits.readSeconds = 1
-    let server = try Self.start(limits: limits)
+    let server = try Self.start { $0.maxConcurrentRequests = 1; $0.readSeconds = 1 }
     defer { server.stop() }
     let head = "POST /api/search/text HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query"
     let tricklers = (0..<3).map { _ in LoopbackClient(port: server.port) }
@@ -244,10 +246,7 @@ final class ServerTests: XCTestCase {
   }
 
   func testUploadCapAndConcurrencyLimit() throws {
-    var limits = ServerLimits()
-    limits.maxUploadBytes = 1000
-    limits.maxConcurrentRequests = 1
-    let small = try Self.start(limits: limits)
+    let small = try Self.start { $0.maxUploadBytes = 1000; $0.maxConcurrentRequests = 1 }
     defer { small.stop() }
     let c = LoopbackClient(port: small.port)
     let big = try c.send("POST", "/api/search/image", body: Data(count: 5000), headers: ["Content-Type": "image/jpeg"])
@@ -277,9 +276,7 @@ final class ServerTests: XCTestCase {
   }
 
   func testAStalledUploadIsClosedAfterTheTimeLimit() throws {
-    var limits = ServerLimits()
-    limits.timeoutSeconds = 1
-    let server = try Self.start(limits: limits)
+    let server = try Self.start { $0.timeoutSeconds = 1 }
     defer { server.stop() }
     // Headers that promise 1,000 bytes, then 10 of them, then nothing.
     let client = LoopbackClient(port: server.port)
