@@ -115,7 +115,8 @@ public enum LabelEvaluation {
   public static func conjunctive(_ queries: [ConjunctiveQuery], model: CrossModalModel, retrieval: CodeSet, labelCount: Int, kinds: [String]?,
                                  rerank: RerankMethod = .none, settings: RerankSettings = RerankSettings()) -> [ConjunctiveReport] {
     guard let vocabulary = model.spec.text.vocabulary, !queries.isEmpty else { return [] }
-    let outputs = model.textOutputs(TextInputs(rows: vocabulary.encode(queries.map(\.text)).rows, coverage: nil))
+    // Encoded as a search encodes free text: words over the vocabulary, scaled as the tower's rows.
+    let outputs = model.textOutputs(TextInputs(rows: vocabulary.encode(queries.map(\.text)).rows, coverage: nil).scaled(model.spec.textScaling))
     let bits = model.spec.bits, values = Array(UnsafeBufferPointer(start: outputs.data, count: outputs.count))
     let codes = BinaryCodes(signs: outputs.data, count: queries.count, bits: bits)
     // Rows of (query, the labels that count as relevant for it) as queries to evaluate.
