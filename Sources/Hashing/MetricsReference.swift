@@ -75,8 +75,9 @@ public enum MetricsReference {
     }
   }
 
-  /// Mean of the precision at each relevant item within `depth`, over the relevant items within it.
-  static func averagePrecision(_ gains: [Int], depth: Int) -> Double {
+  /// Mean of the precision at each relevant item within `depth`, over the relevant items within it
+  /// (`gains` in rank order, relevant when positive).
+  public static func averagePrecision(_ gains: [Int], depth: Int) -> Double {
     var hits = 0, sum = 0.0
     for (rank, gain) in gains.prefix(depth).enumerated() where gain > 0 {
       hits += 1

@@ -42,6 +42,8 @@ struct LimitsMiddleware<Context: RequestContext>: RouterMiddleware {
   /// with the connection closed for a body that trickles past it, 413 over the cap, 400 for broken
   /// framing (a body short of its Content-Length, a bad chunk).
   private func read(_ request: Request) async throws -> Request {
+    // A request without a body (every GET) has nothing to wait for: no task and no timer for it.
+    guard request.headers[.contentLength].map({ $0 != "0" }) ?? false || request.headers[.transferEncoding] != nil else { return request }
     let body = request.body, cap = limits.maxUploadBytes, seconds = limits.readSeconds
     let collecting = Task { () throws -> ByteBuffer in
       do { return try await body.collect(upTo: cap) } catch let e as any HTTPResponseError where e.status == .contentTooLarge {

@@ -6,6 +6,7 @@
 import CauchyLoss
 import Corpus
 import Foundation
+import Hashing
 import Tensor
 
 public struct ClassifierSettings: Sendable {
@@ -22,18 +23,12 @@ public final class LabelClassifier {
   let settings: ClassifierSettings
   let labelCount: Int
 
-  /// A classifier of a new image tower of `spec`.
-  public convenience init(spec: ModelSpec, settings: ClassifierSettings) {
+  /// A classifier of a new image tower of `spec` (its weights drawn from the seed).
+  public init(spec: ModelSpec, settings: ClassifierSettings) {
     var g = RandomGenerator(seed: settings.seed)
-    self.init(tower: CrossModalModel(spec: spec, generator: &g).image, bits: spec.bits, labels: spec.labels.count, settings: settings)
-  }
-
-  /// A classifier of `tower` (whose outputs have `bits` values): training it trains the tower.
-  public init(tower: Module, bits: Int, labels: Int, settings: ClassifierSettings) {
-    var g = RandomGenerator(seed: settings.seed &+ 0x4EAD)
-    self.tower = tower
-    head = Linear(bits, labels, generator: &g)
-    labelCount = labels
+    tower = CrossModalModel(spec: spec, generator: &g).image
+    head = Linear(spec.bits, spec.labels.count, generator: &g)
+    labelCount = spec.labels.count
     self.settings = settings
     optimizer = Adam(groups: [ParameterGroup(tower.namedParameters() + head.namedParameters().map { ("head." + $0.0, $0.1) },
                                              learningRate: settings.learningRate)])
@@ -54,7 +49,7 @@ public final class LabelClassifier {
         let flips = rows.map { _ in g.nextUniform() < 0.5 }
         tower.setTraining(true)
         head.setTraining(true)
-        let (loss, dLogits) = term.evaluate(logits: head.forward(tower.forward(images.batch(rows, flips: flips))), labels: multiHot(rows.map { labels[$0] }))
+        let (loss, dLogits) = term.evaluate(logits: head.forward(tower.forward(images.batch(rows, flips: flips))), labels: multiHot(rows.map { labels[$0] }, labelCount: labelCount))
         optimizer.zeroGradients()
         _ = tower.backward(head.backward(dLogits))
         optimizer.step()
@@ -82,18 +77,34 @@ public final class LabelClassifier {
   public static func averagePrecision(_ scores: Tensor, labels: [[Int]]) -> [Double?] {
     let (n, count) = (scores.shape[0], scores.shape[1])
     return (0..<count).map { l in
-      let holds = labels.map { $0.contains(l) }
-      guard holds.contains(true) else { return nil }
+      let holds = labels.map { $0.contains(l) ? 1 : 0 }
+      guard holds.contains(1) else { return nil }
       let order = (0..<n).sorted { (-scores.data[$0 * count + l], $0) < (-scores.data[$1 * count + l], $1) }
-      var hits = 0, sum = 0.0
-      for (rank, i) in order.enumerated() where holds[i] { hits += 1; sum += Double(hits) / Double(rank + 1) }
-      return sum / Double(hits)
+      return MetricsReference.averagePrecision(order.map { holds[$0] }, depth: n)
     }
   }
 
-  func multiHot(_ sets: [[Int]]) -> Tensor {
-    let t = Tensor(zeros: [sets.count, labelCount])
-    for (i, set) in sets.enumerated() { for l in set { t.data[i * labelCount + l] = 1 } }
-    return t
+  /// The ceiling beside the model: a classifier of `model`'s image tower trained on `corpus`'s
+  /// training split, each label's AP on the query images, and the model's per-label MAP
+  /// Image→Image (Hamming order) for the labels both have.
+  public static func ceiling(of model: CrossModalModel, on corpus: Corpus, settings: ClassifierSettings,
+                             onBatch: (Int, Int) -> Void = { _, _ in }, onEpoch: (Int, Float) -> Void = { _, _ in }) throws -> [(retrieval: LabelScore, classifier: Double)] {
+    guard let splits = corpus.splits else { throw TrainingError(description: "\(corpus.directory.path): no splits/ folder") }
+    let classifier = LabelClassifier(spec: model.spec, settings: settings)
+    classifier.train(try ImageInputs.load(corpus, pairs: splits.train, spec: model.spec), labels: splits.train.map { corpus.pairs[$0].labels },
+                     onBatch: onBatch, onEpoch: onEpoch)
+    let ap = averagePrecision(classifier.scores(try ImageInputs.load(corpus, pairs: splits.query, spec: model.spec)),
+                              labels: splits.query.map { corpus.pairs[$0].labels })
+    let q = try CrossModalEvaluation.codes(model, corpus: corpus, pairs: splits.query)
+    let r = try CrossModalEvaluation.codes(model, corpus: corpus, pairs: splits.retrieval)
+    let retrieval = LabelEvaluation.perLabel(queries: q, retrieval: r, names: corpus.info.labels, kinds: corpus.info.labelKinds, directions: [.i2i])[0]
+    return retrieval.labels.compactMap { s in ap[s.label].map { (s, $0) } }
   }
+}
+
+/// Multi-hot rows [n, L] of label sets.
+func multiHot(_ sets: [[Int]], labelCount: Int) -> Tensor {
+  let t = Tensor(zeros: [sets.count, labelCount])
+  for (i, set) in sets.enumerated() { for l in set { t.data[i * labelCount + l] = 1 } }
+  return t
 }

@@ -146,6 +146,16 @@ public enum LabelEvaluation {
     }
   }
 
+  /// The conjunctive figures of `model` on a corpus described by `info`: its queries drawn from the
+  /// query split's label sets (`queries.labels`); empty when the model reads no free text or no
+  /// label name is in its vocabulary.
+  public static func conjunctive(model: CrossModalModel, info: CorpusInfo, queries: CodeSet, retrieval: CodeSet,
+                                 rerank: RerankMethod = .none, settings: RerankSettings = RerankSettings()) -> [ConjunctiveReport] {
+    guard let vocabulary = model.spec.text.vocabulary else { return [] }
+    let asked = conjunctiveQueries(queries.labels, names: info.labels, kinds: info.labelKinds, vocabulary: vocabulary)
+    return conjunctive(asked, model: model, retrieval: retrieval, labelCount: info.labels.count, kinds: info.labelKinds, rerank: rerank, settings: settings)
+  }
+
   /// The kinds the queries name, in the order they first appear in the label list.
   static func kindOrder(_ kinds: [String], _ queries: [ConjunctiveQuery]) -> [String] {
     let named = Set(queries.flatMap { $0.labels.map { kinds[$0] } })

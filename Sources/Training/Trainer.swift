@@ -76,8 +76,7 @@ public final class Trainer {
     self.texts = texts
     count = labels.count
     let labelCount = model.spec.labels.count
-    self.labels = Tensor(zeros: [count, labelCount])
-    for (i, set) in labels.enumerated() { for l in set { self.labels.data[i * labelCount + l] = 1 } }
+    self.labels = multiHot(labels, labelCount: labelCount)
     imageOptimizer = RMSprop(groups: [ParameterGroup(self.imageNetwork.namedParameters(), learningRate: settings.imageLearningRate)])
     textOptimizer = RMSprop(groups: [ParameterGroup(model.text.namedParameters(), learningRate: settings.textLearningRate)])
     generator = RandomGenerator(seed: settings.seed &+ 0x5EED)

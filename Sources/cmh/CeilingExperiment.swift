@@ -36,23 +36,13 @@ struct CeilingExperiment: ParsableCommand {
     let splits = try ModelInputs.splits(corpus)
     let trained = try ModelInputs.model(model)
     guard trained.spec.architecture != .mlp || corpus.imageFeatures != nil else { throw CommandError("\(model): its image tower reads feature rows, and \(self.corpus) has none") }
-    let names = corpus.info.labels, kinds = corpus.info.labelKinds
     var settings = ClassifierSettings()
     settings.epochs = epochs; settings.learningRate = lr; settings.seed = seed
-    let classifier = LabelClassifier(spec: trained.spec, settings: settings)
-    let images = try ImageInputs.load(corpus, pairs: splits.train, spec: trained.spec)
-    let labels = splits.train.map { corpus.pairs[$0].labels }
     var bar: Progress?
-    classifier.train(images, labels: labels, onBatch: { epoch, done in
-      if done <= settings.batchSize { bar = Progress(total: images.count, label: "classifier epoch \(epoch)/\(epochs)", quiet: output.quiet) }
+    let rows = try LabelClassifier.ceiling(of: trained, on: corpus, settings: settings, onBatch: { epoch, done in
+      if done <= settings.batchSize { bar = Progress(total: splits.train.count, label: "classifier epoch \(epoch)/\(epochs)", quiet: output.quiet) }
       bar?.update(done)
     }, onEpoch: { _, _ in bar?.finish() })
-    let queryImages = try ImageInputs.load(corpus, pairs: splits.query, spec: trained.spec)
-    let ceiling = LabelClassifier.averagePrecision(classifier.scores(queryImages), labels: splits.query.map { corpus.pairs[$0].labels })
-    let q = try ModelInputs.codes(trained, corpus: corpus, pairs: splits.query, label: "encoding queries", quiet: output.quiet)
-    let r = try ModelInputs.codes(trained, corpus: corpus, pairs: splits.retrieval, label: "encoding retrieval set", quiet: output.quiet)
-    let retrieval = LabelEvaluation.perLabel(queries: q, retrieval: r, names: names, kinds: kinds, directions: [.i2i])[0]
-    let rows = retrieval.labels.compactMap { s in ceiling[s.label].map { (s, $0) } }
     if output.json {
       for (s, c) in rows {
         let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }

@@ -65,7 +65,7 @@ struct DemoCommand: ParsableCommand {
       }
     }
 
-    try showWhatCodesCarry(model, corpus: corpus, queries: q, retrieval: r, ranking: ranking)
+    showWhatCodesCarry(model, corpus: corpus, queries: q, retrieval: r, ranking: ranking)
 
     let indexFolder = folder.appendingPathComponent("index")
     try FileManager.default.createDirectory(at: indexFolder, withIntermediateDirectories: true)
@@ -80,21 +80,16 @@ struct DemoCommand: ParsableCommand {
 
   /// The conjunctive text queries (label names of three kinds): what a user typing "red circle
   /// grass" gets, which MAP@all does not show.
-  private func showWhatCodesCarry(_ model: CrossModalModel, corpus: Corpus, queries q: CodeSet, retrieval r: CodeSet, ranking: Ranking) throws {
-    guard let vocabulary = model.spec.text.vocabulary else { return }
-    let info = corpus.info
-    let asked = LabelEvaluation.conjunctiveQueries(q.labels, names: info.labels, kinds: info.labelKinds, vocabulary: vocabulary)
-    let reports = LabelEvaluation.conjunctive(asked, model: model, retrieval: r, labelCount: info.labels.count, kinds: info.labelKinds,
-                                              rerank: ranking.method, settings: ranking.settings)
+  private func showWhatCodesCarry(_ model: CrossModalModel, corpus: Corpus, queries q: CodeSet, retrieval r: CodeSet, ranking: Ranking) {
+    let reports = LabelEvaluation.conjunctive(model: model, info: corpus.info, queries: q, retrieval: r, rerank: ranking.method, settings: ranking.settings)
     guard let t2i = reports.first(where: { $0.direction == .t2i }) else { return }
     if output.json {
-      print(JSONLine([("direction", .string("t2i")), ("conjunctive_queries", .int(t2i.queries)), ("conjunctive_all_at_10", .number(t2i.allAt10, places: 4)),
-                      ("conjunctive_at_10", .object(JSONLine(t2i.kindAt10.map { ($0.kind, .number($0.share, places: 4)) })))]).text)
+      print(JSONLine([("direction", .string("t2i"))] + LabelFields.conjunctive(t2i)).text)
       return
     }
     let kinds = t2i.kindAt10.map { String(format: "the %@ %.2f", $0.kind, $0.share) }.joined(separator: ", ")
-    say(String(format: "\n%d text queries of label names (\"%@\", …), Text→Image: every named label in %.2f of the top 10; %@",
-               t2i.queries, asked[0].text, t2i.allAt10, kinds))
+    say(String(format: "\n%d text queries of label names (\"circle red grass\" and the like), Text→Image: every named label in %.2f of the top 10; %@",
+               t2i.queries, t2i.allAt10, kinds))
   }
 
   /// One search in each direction, printed and written as HTML pages.

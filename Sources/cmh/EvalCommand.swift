@@ -63,14 +63,10 @@ struct EvalCommand: ParsableCommand {
       let r = try galleryCodes ?? ModelInputs.codes(model, corpus: corpus, pairs: splits.retrieval, label: "encoding retrieval set", quiet: output.quiet)
       let options = EvaluationOptions(mapAtK: k, cutoffs: [k], ndcgAtK: k, radius: radius)
       let info = corpus.info
-      let asked = model.spec.text.vocabulary.map {
-        LabelEvaluation.conjunctiveQueries(q.labels, names: info.labels, kinds: info.labelKinds, vocabulary: $0)
-      } ?? []
       for ranking in rankings {
         let reports = CrossModalEvaluation.evaluate(queries: q, retrieval: r, options: options, rerank: ranking.method, settings: ranking.settings)
         let labels = LabelEvaluation.perLabel(queries: q, retrieval: r, names: info.labels, kinds: info.labelKinds, rerank: ranking.method, settings: ranking.settings)
-        let conjunctive = LabelEvaluation.conjunctive(asked, model: model, retrieval: r, labelCount: info.labels.count, kinds: info.labelKinds,
-                                                      rerank: ranking.method, settings: ranking.settings)
+        let conjunctive = LabelEvaluation.conjunctive(model: model, info: info, queries: q, retrieval: r, rerank: ranking.method, settings: ranking.settings)
         results += reports.map { d, report in
           Result(model: path, gallery: gallery ?? path, bits: model.spec.bits, rerank: ranking.method, direction: d, report: report,
                  labels: labels.first { $0.direction == d }!, conjunctive: conjunctive.first { $0.direction == d })

@@ -16,11 +16,14 @@ enum LabelFields {
       ("worst_labels", .strings(labels.worst(3).map(\.name))),
     ]
     if !labels.byKind.isEmpty { fields.append(("label_map_by_kind", .object(JSONLine(labels.byKind.map { ($0.kind, n($0.ap)) })))) }
-    if let c = conjunctive {
-      fields += [("conjunctive_queries", .int(c.queries)), ("conjunctive_all_at_10", n(c.allAt10)),
-                 ("conjunctive_at_10", .object(JSONLine(c.kindAt10.map { ($0.kind, n($0.share)) })))]
-    }
-    return fields
+    return fields + (conjunctive.map(Self.conjunctive) ?? [])
+  }
+
+  /// The conjunctive text queries' fields (eval's lines and the demo's).
+  static func conjunctive(_ c: ConjunctiveReport) -> [(String, JSONLine.Value)] {
+    let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
+    return [("conjunctive_queries", .int(c.queries)), ("conjunctive_all_at_10", n(c.allAt10)),
+            ("conjunctive_at_10", .object(JSONLine(c.kindAt10.map { ($0.kind, n($0.share)) })))]
   }
 
   /// The table's sections: per-label MAP by direction (and by kind), the worst labels, the

@@ -141,8 +141,7 @@ struct TableExperiment: ParsableCommand {
                                                   options: EvaluationOptions(cutoffs: [100], ndcgAtK: 100, radius: 2))
       let info = corpus.info
       let labels = LabelEvaluation.perLabel(queries: q, retrieval: r, names: info.labels, kinds: info.labelKinds, directions: [.i2t, .t2i])
-      let asked = trained.spec.text.vocabulary.map { LabelEvaluation.conjunctiveQueries(q.labels, names: info.labels, kinds: info.labelKinds, vocabulary: $0) } ?? []
-      let conjunctive = LabelEvaluation.conjunctive(asked, model: trained, retrieval: r, labelCount: info.labels.count, kinds: info.labelKinds)
+      let conjunctive = LabelEvaluation.conjunctive(model: trained, info: info, queries: q, retrieval: r)
       return ExperimentTable.Row(run: run, model: path, i2t: reports[0].1, t2i: reports[1].1, labelMAP: labels.map(\.mean),
                                  conjunctive: conjunctive.first { $0.direction == .t2i }?.allAt10)
     }
