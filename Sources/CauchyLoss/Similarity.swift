@@ -4,11 +4,8 @@
 //   cosine   S = |l_i ∩ l_j| / √(|l_i|·|l_j|)    graded: more shared labels, more similar
 //   jaccard  S = |l_i ∩ l_j| / |l_i ∪ l_j|
 
+import Corpus
 import Tensor
-
-public enum SimilarityKind: String, Codable, CaseIterable, Sendable {
-  case any, cosine, jaccard
-}
 
 /// The target against a fixed set of items (the training pairs): their label rows and label-set
 /// sizes are taken once, and each batch's rows are compared with all of them.

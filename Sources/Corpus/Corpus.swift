@@ -1,6 +1,7 @@
 // Corpus: a corpus directory — corpus.json, pairs.jsonl, splits/*.txt and optional
 // features/{image,text}.npy — loaded into memory and written back atomically.
 
+import Platform
 import Foundation
 
 public struct Corpus: Sendable {
@@ -100,6 +101,6 @@ public struct Corpus: Sendable {
   }
 
   private func save(_ data: Data, _ url: URL) throws {
-    do { try data.write(to: url, options: .atomic) } catch { throw CorpusError(url.path, "cannot write: \(error.localizedDescription)") }
+    do { try AtomicFile.write(data, to: url) } catch let error as FileError { throw CorpusError(url.path, error.problem) }
   }
 }

@@ -1,6 +1,7 @@
 // FeatureMatrix: a float32 matrix with one row per pair, stored as a NumPy .npy file (the small
 // header says dtype, order and shape), so that feature files can come straight from numpy.save.
 
+import Platform
 import Foundation
 
 public struct FeatureMatrix: Equatable, Sendable {
@@ -33,7 +34,7 @@ public struct FeatureMatrix: Equatable, Sendable {
     withUnsafeBytes(of: UInt16(header.utf8.count).littleEndian) { data.append(contentsOf: $0) }
     data.append(contentsOf: header.utf8)
     values.withUnsafeBytes { data.append(contentsOf: $0) }
-    do { try data.write(to: url, options: .atomic) } catch { throw CorpusError(url.path, "cannot write: \(error.localizedDescription)") }
+    do { try AtomicFile.write(data, to: url) } catch let error as FileError { throw CorpusError(url.path, error.problem) }
   }
 
   /// Reads a 2-D .npy matrix of float32, float64 or uint8 (converted to float32), C order.

@@ -3,6 +3,7 @@
 // them with synonyms, varied order, filler words, omissions and typos. Labels are the shapes,
 // colours and scene present. --imbalance R makes the label frequencies long-tailed (head/tail ≈ R).
 
+import Platform
 import Foundation
 
 public struct ShapesCorpusSettings: Sendable {
@@ -28,7 +29,7 @@ public enum ShapesCorpus {
       let objects = (0..<(1 + generator.int(below: 3))).map { _ in (shape: draw(weights, &generator), colour: draw(weights, &generator)) }
       let image = ShapesRenderer.render(scene: scene, objects: objects, size: s.size, generator: &generator)
       let name = String(format: "images/%06d.jpg", n)
-      do { try JPEG.encode(image, quality: 90).write(to: directory.appendingPathComponent(name), options: .atomic) } catch {
+      do { try AtomicFile.write(JPEG.encode(image, quality: 90), to: directory.appendingPathComponent(name)) } catch {
         throw CorpusError(directory.appendingPathComponent(name).path, "cannot write the image: \(error)")
       }
       let labels = Set(objects.map(\.shape) + objects.map { 8 + $0.colour } + [16 + scene]).sorted()

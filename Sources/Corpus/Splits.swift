@@ -1,5 +1,6 @@
 // Splits: the query, retrieval and training sets as pair indices; split files hold one pair id a line.
 
+import Platform
 import Foundation
 
 public struct Splits: Equatable, Sendable {
@@ -51,7 +52,7 @@ public struct Splits: Equatable, Sendable {
     for (name, indices) in zip(Self.names, [query, retrieval, train]) {
       let text = indices.map { ids[$0] }.joined(separator: "\n") + (indices.isEmpty ? "" : "\n")
       let url = folder.appendingPathComponent("\(name).txt")
-      do { try Data(text.utf8).write(to: url, options: .atomic) } catch { throw CorpusError(url.path, "cannot write: \(error.localizedDescription)") }
+      do { try AtomicFile.write(text, to: url) } catch let error as FileError { throw CorpusError(url.path, error.problem) }
     }
   }
 

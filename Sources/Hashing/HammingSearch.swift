@@ -5,6 +5,7 @@
 
 import Dispatch
 import Foundation
+import Platform
 
 /// One result: the item's position in the database and its Hamming distance to the query.
 public struct SearchHit: Equatable, Sendable, CustomStringConvertible {

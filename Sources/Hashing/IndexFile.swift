@@ -11,7 +11,7 @@
 // too, may be part of a label).
 // Version 2 (still read): the same without stored outputs. Version 1 (still read): a 64-byte
 // header without the CRC, labels separated by commas.
-import CLibZ
+import Platform
 import Foundation
 
 public struct IndexFileError: Error, CustomStringConvertible {
@@ -94,22 +94,11 @@ public struct IndexFile: @unchecked Sendable {
     }
     for o in offsets { append(&data, o) }
     data.append(blob)
-    let crc = data.withUnsafeBytes { checksum($0.baseAddress! + headerSize, count: size - headerSize) }
+    let crc = data.withUnsafeBytes { CRC32.of($0.baseAddress! + headerSize, count: size - headerSize) }
     withUnsafeBytes(of: crc.littleEndian) { data.replaceSubrange(checksumOffset..<checksumOffset + 4, with: $0) }
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    do {
-      try data.write(to: temporary)
-      guard rename(temporary.path, url.path) == 0 else { throw IndexFileError(path: url.path, problem: String(cString: strerror(errno))) }
-    } catch {
-      try? FileManager.default.removeItem(at: temporary)
-      if error is IndexFileError { throw error }
-      throw IndexFileError(path: url.path, problem: "cannot write the index: \(error.localizedDescription)")
+    do { try AtomicFile.write(data, to: url) } catch let error as FileError {
+      throw IndexFileError(path: url.path, problem: "cannot write the index: \(error.problem)")
     }
-  }
-
-  /// The CRC-32 of `count` bytes (zlib's).
-  static func checksum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
-    cmh_crc32(bytes, count)
   }
 
   private static func append<T: FixedWidthInteger>(_ data: inout Data, _ value: T) {
@@ -181,7 +170,7 @@ public struct IndexFile: @unchecked Sendable {
   public func verify() throws {
     guard version >= 2 else { return }
     let headerSize = Self.headerSize, stored: UInt32 = file.load(Self.checksumOffset)
-    let actual = Self.checksum(file.bytes + headerSize, count: file.size - headerSize)
+    let actual = CRC32.of(file.bytes + headerSize, count: file.size - headerSize)
     guard stored == actual else {
       throw IndexFileError(path: path, problem: "the checksum does not match (CRC-32 \(String(format: "%08x", actual)), the header says \(String(format: "%08x", stored))): the file is damaged; encode the corpus again")
     }

@@ -5,8 +5,8 @@
 import Corpus
 import Foundation
 import Hashing
+import Model
 import Tensor
-import Training
 
 public final class QueryEncoder: @unchecked Sendable {
   public let model: CrossModalModel

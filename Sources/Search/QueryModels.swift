@@ -2,7 +2,7 @@
 // small model from `cmh distill` the codes of the gallery model it was distilled against.
 
 import Hashing
-import Training
+import Model
 
 public enum QueryModels {
   /// Throws unless `model` (at `path`) makes queries for the codes of the gallery model at

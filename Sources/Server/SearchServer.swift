@@ -170,7 +170,7 @@ public struct SearchServer: Sendable {
     let url = try service.imageFile(id, index: query["index"].map(String.init))
     if query["size"] == "full" {
       let data = try Data(contentsOf: url)
-      return Self.reply(data, type: SearchService.mediaType(data))
+      return Self.reply(data, type: Thumbnail.mediaType(data))
     }
     let (data, type) = try await service.thumbnail(url)
     return Self.reply(data, type: type)

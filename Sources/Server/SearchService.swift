@@ -7,7 +7,6 @@ import Corpus
 import Dispatch
 import Foundation
 import Hashing
-import ImageNet
 import Search
 
 public final class SearchService: @unchecked Sendable {
@@ -105,24 +104,7 @@ public final class SearchService: @unchecked Sendable {
   /// Decoding a large photo takes tens of milliseconds: it runs off the threads that serve requests.
   public func thumbnail(_ url: URL, longestSide: Int = 256) async throws -> (Data, String) {
     try await withCheckedThrowingContinuation { reply in
-      DispatchQueue.global(qos: .utility).async { reply.resume(with: Result { try Self.thumbnailBytes(url, longestSide: longestSide) }) }
-    }
-  }
-
-  private static func thumbnailBytes(_ url: URL, longestSide: Int) throws -> (Data, String) {
-    let data = try Data(contentsOf: url)
-    let image: RGBImage
-    do { image = try ImageFile.decode(data) } catch { throw SearchError(.notFound, "\(url.lastPathComponent): not a readable image: \(error)") }
-    guard max(image.width, image.height) > longestSide else { return (data, mediaType(data)) }
-    return (try JPEG.encode(Preprocessing.thumbnail(image, longestSide: longestSide), quality: 85), "image/jpeg")
-  }
-
-  public static func mediaType(_ data: Data) -> String {
-    switch ImageFile.format(of: data) {
-    case .jpeg: return "image/jpeg"
-    case .png: return "image/png"
-    case .webp: return "image/webp"
-    case nil: return "application/octet-stream"
+      DispatchQueue.global(qos: .utility).async { reply.resume(with: Result { try Thumbnail.bytes(url, longestSide: longestSide) }) }
     }
   }
 

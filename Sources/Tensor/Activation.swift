@@ -1,6 +1,7 @@
 // Activations: ReLU and Tanh, elementwise; each backward uses the output its forward kept.
 
 import Foundation
+import Platform
 
 public final class ReLU: Module {
   public var isTraining = true

@@ -1,6 +1,7 @@
 // BLAS: row-major matrix products through OpenBLAS's cblas_sgemm.
 
 import CBLAS
+import Platform
 
 public enum BLAS {
   /// C = alpha·op(A)·op(B) + beta·C, row-major; op(A) is m×k, op(B) is k×n, C is m×n.

@@ -3,6 +3,7 @@
 // Shapes: input [N, C, H, W], weight [O, C, KH, KW], bias [O], output [N, O, Ho, Wo].
 
 import Foundation
+import Platform
 
 public final class Conv2D: Module {
   public let weight: Parameter

@@ -1,5 +1,7 @@
 // Linear: y = x·Wᵀ + b, with a dense input [N, I] or a sparse one (bag-of-words rows); W is [O, I].
 
+import Platform
+
 /// A fully connected layer; weight [O, I] and bias [O] as in torch.nn.Linear.
 public final class Linear: Module {
   public let weight: Parameter

@@ -3,6 +3,7 @@
 // (unbiased variance for the running value). Evaluation uses the running statistics.
 
 import Foundation
+import Platform
 
 public final class BatchNorm: Module {
   public let weight: Parameter, bias: Parameter

@@ -1,6 +1,8 @@
 // Optimizer: parameter groups, weight decay and per-parameter state; subclasses (SGD, RMSprop, Adam)
 // override two points only: the state a new parameter gets, and one update step.
 
+import Platform
+
 /// Parameters that share a learning rate and weight decay.
 public struct ParameterGroup {
   public var parameters: [(String, Parameter)]

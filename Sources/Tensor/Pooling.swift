@@ -1,6 +1,8 @@
 // Pooling: MaxPool2d (with padding), AvgPool2d (padding counted, as PyTorch's default) and
 // global average pooling. Shapes: input [N, C, H, W], output [N, C, Ho, Wo] ([N, C] for global).
 
+import Platform
+
 public final class MaxPool2d: Module {
   public let kernelSize: Int, stride: Int, padding: Int
   public var isTraining = true

@@ -5,8 +5,8 @@
 // tensor data, each tensor 64-byte aligned, offsets counted from the start of the data | the CRC-32
 // u32 of every byte before it. Version 1 (still read) is the same without the CRC.
 
-import CLibZ
 import Foundation
+import Platform
 
 /// A file that cannot be read as the archive it claims to be; says which file and what is wrong.
 public struct ArchiveError: Error, CustomStringConvertible {
@@ -62,14 +62,9 @@ public struct TensorArchive {
         memcpy(raw.baseAddress! + dataStart + entry.offset, t.data, t.count * 4)
       }
     }
-    let crc = file.withUnsafeBytes { Self.checksum($0.baseAddress!, count: $0.count) }
+    let crc = file.withUnsafeBytes { CRC32.of($0.baseAddress!, count: $0.count) }
     withUnsafeBytes(of: crc.littleEndian) { file.append(contentsOf: $0) }
     try AtomicFile.write(file, to: url)
-  }
-
-  /// The CRC-32 of `count` bytes (zlib's): the checksum of every binary file the project writes.
-  public static func checksum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
-    cmh_crc32(bytes, count)
   }
 
   // MARK: Reading
@@ -92,7 +87,7 @@ public struct TensorArchive {
       // Before anything past the header is believed: a damaged byte anywhere is named as damage.
       guard file.count >= 24 else { throw ArchiveError(path: path, problem: "truncated: \(file.count) bytes, shorter than the header and checksum") }
       let stored = file.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: $0.count - 4, as: UInt32.self)) }
-      let actual = file.withUnsafeBytes { checksum($0.baseAddress!, count: $0.count - 4) }
+      let actual = file.withUnsafeBytes { CRC32.of($0.baseAddress!, count: $0.count - 4) }
       guard stored == actual else {
         throw ArchiveError(path: path, problem: "the checksum does not match (CRC-32 \(String(format: "%08x", actual)), the file says \(String(format: "%08x", stored))): "
                            + "the \(what) is damaged or truncated")
@@ -118,45 +113,5 @@ public struct TensorArchive {
       tensors.append((e.name, t))
     }
     return TensorArchive(metadata: metadata, tensors: tensors)
-  }
-}
-
-/// Writes a file so that readers see the old contents or the new, never half of it.
-public enum AtomicFile {
-  public static func write(_ data: Data, to url: URL) throws {
-    let temporary = temporaryURL(for: url)
-    do {
-      try data.write(to: temporary)
-      if rename(temporary.path, url.path) != 0 {
-        throw ArchiveError(path: url.path, problem: "cannot move the new file into place: \(String(cString: strerror(errno)))")
-      }
-    } catch {
-      try? FileManager.default.removeItem(at: temporary)
-      if error is ArchiveError { throw error }
-      throw ArchiveError(path: url.path, problem: "cannot write: \(error.localizedDescription)")
-    }
-  }
-
-  /// Where this process writes `url` before renaming it into place.
-  public static func temporaryURL(for url: URL) -> URL {
-    url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-  }
-
-  /// Removes the temporary files of `url` left by processes that no longer run (a killed run's
-  /// half-written checkpoint); returns how many.
-  @discardableResult
-  public static func removeStaleTemporaries(of url: URL) -> Int {
-    let folder = url.deletingLastPathComponent()
-    return leftovers(in: folder, prefix: ".\(url.lastPathComponent).tmp-").filter {
-      (try? FileManager.default.removeItem(at: folder.appendingPathComponent($0))) != nil
-    }.count
-  }
-
-  /// Names in `folder` of the form prefix + PID whose process no longer runs.
-  static func leftovers(in folder: URL, prefix: String) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { name in
-      guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid != getpid() else { return false }
-      return kill(pid, 0) != 0 && errno == ESRCH
-    }
   }
 }

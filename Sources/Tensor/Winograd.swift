@@ -24,6 +24,7 @@
 //   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
 
 import Foundation
+import Platform
 
 enum Winograd {
   static func applies(_ g: ConvGeometry) -> Bool {

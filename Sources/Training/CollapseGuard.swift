@@ -7,6 +7,7 @@
 // that, each collapse halves its learning rate, up to three remedies in all; then every epoch
 // reports it, so that no run ends in a silently useless model.
 
+import Model
 import Tensor
 
 final class CollapseGuard {

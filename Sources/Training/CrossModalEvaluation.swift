@@ -3,6 +3,7 @@
 
 import Corpus
 import Hashing
+import Model
 
 public struct CodeSet: Sendable {
   public var image: BinaryCodes

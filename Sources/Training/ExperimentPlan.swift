@@ -5,6 +5,8 @@
 import CauchyLoss
 import Corpus
 import Foundation
+import Model
+import Platform
 import Tensor
 
 public struct ExperimentRun: Sendable, Equatable {

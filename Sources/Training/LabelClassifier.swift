@@ -7,6 +7,7 @@ import CauchyLoss
 import Corpus
 import Foundation
 import Hashing
+import Model
 import Tensor
 
 public struct ClassifierSettings: Sendable {

@@ -8,6 +8,7 @@
 import Corpus
 import Foundation
 import Hashing
+import Model
 import TextNet
 
 /// One label's retrieval in one direction.

@@ -3,6 +3,7 @@
 // what a model keeps, and the head is what made them carry every label.
 
 import CauchyLoss
+import Model
 import Tensor
 
 final class LabelHead {

@@ -3,6 +3,7 @@
 // label count and query count), and never without the paper it comes from.
 
 import Corpus
+import Model
 
 public struct PublishedFigures: Sendable {
   public var method: String

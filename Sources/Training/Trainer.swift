@@ -9,6 +9,7 @@
 
 import CauchyLoss
 import Foundation
+import Model
 import Tensor
 
 public final class Trainer {
@@ -245,7 +246,7 @@ public final class Trainer {
     return (BatchLoss(similarity: similarity, quantization: total, labels: labelLoss), gradient)
   }
 
-  static func distinctSigns(_ m: Tensor) -> Int {
+  public static func distinctSigns(_ m: Tensor) -> Int {
     let (n, k) = (m.shape[0], m.shape[1])
     var seen = Set<[Bool]>()
     for i in 0..<n { seen.insert((0..<k).map { m.data[i * k + $0] >= 0 }) }

@@ -4,6 +4,8 @@
 // widths and rates, and one setting for all of them collapsed codes on some.
 
 import CauchyLoss
+import Corpus
+import Model
 
 public enum InputKind: String, Codable, Sendable {
   case pixels
@@ -89,5 +91,32 @@ public enum TrainingDefaults {
     return "image tower \(spec.architecture.rawValue) on \(imageKind(spec.architecture).rawValue) (\(widths(spec.imageHidden)), rate \(s.imageLearningRate)); "
       + "text tower on \(textKind(spec).rawValue) (\(widths(spec.textHidden)), rate \(s.textLearningRate)); "
       + "\(s.epochs) epochs, batch \(s.batchSize), \(s.loss.rawValue) loss, similarity \(s.similarity.rawValue)"
+  }
+}
+
+extension ModelSpec {
+  /// The spec of a new model for `corpus`: the image tower reads pixels when the training pairs
+  /// have image files (compact10 unless told), feature rows otherwise; the text input follows
+  /// `TextInputs.input(for:training:)`; dense feature rows get the training split's scaling, and
+  /// hidden layers left unset follow TrainingDefaults for the input kinds.
+  public static func make(for corpus: Corpus, training: [Int], bits: Int, architecture: ImageArchitecture? = nil,
+                          inputSize: Int? = nil, width: Int = 64, imageHidden: [Int]? = nil, textHidden: [Int]? = nil) throws -> ModelSpec {
+    let hasImages = training.allSatisfy { corpus.pairs[$0].image != nil }
+    let chosen = architecture ?? (hasImages ? .compact10 : .mlp)
+    if chosen == .mlp && corpus.imageFeatures == nil {
+      throw TrainingError(description: "\(corpus.directory.path): the mlp image tower needs features/image.npy, and the corpus has none; choose resnet34 or compact10")
+    }
+    if chosen != .mlp && !hasImages {
+      throw TrainingError(description: "\(corpus.directory.path): some training pairs have no image file, so the \(chosen.rawValue) tower cannot read them\(corpus.imageFeatures != nil ? "; the corpus has feature rows: choose mlp" : "")")
+    }
+    var spec = ModelSpec(bits: bits, architecture: chosen, inputSize: inputSize ?? (chosen == .resnet34 ? 224 : 64), width: width,
+                         imageHidden: imageHidden ?? TrainingDefaults.imageHidden(chosen),
+                         imageFeatures: chosen == .mlp ? corpus.imageFeatures?.columns : nil,
+                         text: TextInputs.input(for: corpus, training: training), textHidden: [], labels: corpus.info.labels)
+    if chosen == .compact10 { spec.stemStride = TrainingDefaults.stemStride(inputSize: spec.inputSize) }
+    if chosen == .mlp, let rows = corpus.imageFeatures?.subset(training) { spec.imageScaling = FeatureScaling.fit(rows) }
+    if case .features = spec.text, let rows = corpus.textFeatures?.subset(training) { spec.textScaling = FeatureScaling.forTraining(rows) }
+    spec.textHidden = textHidden ?? TrainingDefaults.textHidden(imageKind: TrainingDefaults.imageKind(chosen), textKind: TrainingDefaults.textKind(spec))
+    return spec
   }
 }

@@ -5,6 +5,7 @@
 import Corpus
 import Foundation
 import ImageNet
+import Model
 import Tensor
 import TextNet
 
@@ -74,7 +75,7 @@ public final class TrainingRun {
   }
 
   /// A decoding error in a sentence (the debug description says what was wrong).
-  static func reason(_ error: Error) -> String {
+  public static func reason(_ error: Error) -> String {
     if case DecodingError.dataCorrupted(let context) = error { return context.debugDescription }
     return "\(error)"
   }

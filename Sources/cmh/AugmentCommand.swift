@@ -7,6 +7,7 @@ import ArgumentParser
 import Augment
 import Corpus
 import Foundation
+import Model
 import Training
 
 extension AugmentMethod: ExpressibleByArgument {}

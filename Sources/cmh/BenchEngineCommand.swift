@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import Foundation
+import Platform
 import Tensor
 
 struct BenchEngineCommand: ParsableCommand {

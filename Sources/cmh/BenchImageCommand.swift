@@ -6,6 +6,8 @@ import ArgumentParser
 import Corpus
 import Foundation
 import ImageNet
+import Model
+import Platform
 import Tensor
 import Training
 

@@ -4,6 +4,8 @@
 
 import ArgumentParser
 import Foundation
+import Model
+import Platform
 import Tensor
 import Training
 

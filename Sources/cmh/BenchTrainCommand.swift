@@ -5,6 +5,8 @@
 import ArgumentParser
 import Corpus
 import Foundation
+import Model
+import Platform
 import Tensor
 import TextNet
 import Training

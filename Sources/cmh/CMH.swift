@@ -4,6 +4,7 @@ import ArgumentParser
 import Corpus
 import Foundation
 import Hashing
+import Platform
 import Search
 import Tensor
 

@@ -5,6 +5,7 @@
 import ArgumentParser
 import Corpus
 import Foundation
+import Model
 import Training
 
 struct CeilingExperiment: ParsableCommand {

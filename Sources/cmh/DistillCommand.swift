@@ -4,7 +4,10 @@
 
 import ArgumentParser
 import Corpus
+import Distill
 import Foundation
+import Model
+import Platform
 import Tensor
 import Training
 

@@ -5,6 +5,8 @@ import ArgumentParser
 import Corpus
 import Foundation
 import Hashing
+import Model
+import Platform
 import Search
 import Tensor
 import Training

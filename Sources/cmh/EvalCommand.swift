@@ -7,6 +7,7 @@ import ArgumentParser
 import Corpus
 import Foundation
 import Hashing
+import Model
 import Search
 import Training
 

@@ -1,6 +1,7 @@
 // cmh eval's per-label and conjunctive sections: the table rows and the JSON fields.
 
 import Foundation
+import Model
 import Training
 
 enum LabelFields {

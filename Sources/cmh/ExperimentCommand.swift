@@ -8,6 +8,7 @@ import Augment
 import Corpus
 import Foundation
 import Hashing
+import Model
 import Tensor
 import Training
 

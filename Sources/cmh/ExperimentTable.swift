@@ -4,6 +4,7 @@
 
 import Foundation
 import Hashing
+import Model
 import Training
 
 /// Figures of another implementation or baseline, read from JSON lines.

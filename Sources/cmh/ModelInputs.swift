@@ -3,6 +3,7 @@
 
 import Corpus
 import Foundation
+import Model
 import Training
 
 enum ModelInputs {

@@ -7,6 +7,8 @@ import CauchyLoss
 import Corpus
 import Foundation
 import Hashing
+import Model
+import Platform
 import Tensor
 import Training
 

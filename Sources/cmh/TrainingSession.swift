@@ -2,10 +2,12 @@
 // progress bar, one line per epoch (a table row, or JSON with --json) also appended to a log
 // file, a checkpoint after every epoch, validation MAP, and Ctrl-C that checkpoints and exits.
 
+import Augment
 import Corpus
 import Dispatch
 import Foundation
 import Hashing
+import Model
 import Training
 
 final class TrainingSession {

@@ -2,6 +2,7 @@
 // example worked by hand, similarity, and the code update.
 
 import CauchyLoss
+import Corpus
 import Foundation
 import Tensor
 import XCTest

@@ -1,8 +1,9 @@
 // Tests of index files: round trip through mmap, items with any text, and each kind of bad file.
 
 import Foundation
-@testable import Hashing
+import Platform
 import XCTest
+@testable import Hashing
 
 final class IndexFileTests: XCTestCase {
   var directory: URL!
@@ -198,7 +199,7 @@ final class IndexFileTests: XCTestCase {
   /// `bytes` with the header's checksum made to match again (to reach the checks behind it).
   private func resealed(_ bytes: Data) -> Data {
     var data = bytes
-    let crc = data.withUnsafeBytes { IndexFile.checksum($0.baseAddress! + 80, count: $0.count - 80) }
+    let crc = data.withUnsafeBytes { CRC32.of($0.baseAddress! + 80, count: $0.count - 80) }
     withUnsafeBytes(of: crc.littleEndian) { data.replaceSubrange(64..<68, with: $0) }
     return data
   }

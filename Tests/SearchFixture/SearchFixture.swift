@@ -4,6 +4,7 @@
 import Corpus
 import Foundation
 import Hashing
+import Model
 import Search
 import Tensor
 import Training

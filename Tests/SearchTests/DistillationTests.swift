@@ -4,8 +4,10 @@
 // model's indexes and refuse it for another model's, naming both.
 
 import Corpus
+import Distill
 import Foundation
 import Hashing
+import Model
 import Search
 import Tensor
 import Training

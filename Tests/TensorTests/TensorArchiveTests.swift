@@ -1,6 +1,7 @@
 // Tests of the tensor archive format: round trip of metadata and tensors, and atomic writes.
 
 import Foundation
+import Platform
 import Tensor
 import XCTest
 

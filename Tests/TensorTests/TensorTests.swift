@@ -1,5 +1,6 @@
 // Tests of Tensor storage, the seeded generator, threads and BLAS products.
 
+import Platform
 import Tensor
 import XCTest
 

@@ -4,6 +4,7 @@
 import Corpus
 import Foundation
 import Hashing
+import Model
 import Tensor
 import TextNet
 import Training

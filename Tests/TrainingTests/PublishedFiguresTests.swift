@@ -1,4 +1,6 @@
 import Corpus
+import Model
+import Training
 import XCTest
 @testable import Training
 

@@ -6,9 +6,11 @@ import CauchyLoss
 import Corpus
 import Foundation
 import Hashing
+import Model
 import Tensor
-@testable import Training
+import Training
 import XCTest
+@testable import Training
 
 final class TrainingDefaultsTests: XCTestCase {
   let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-defaults-\(getpid())")

@@ -1,14 +1,16 @@
 // Tests of training: the model file, exact resumption from checkpoints (between epochs and in
 // the middle of one), and that training on a small generated corpus makes codes that retrieve.
 
+import Augment
 import Corpus
 import Foundation
 import Hashing
-@testable import Tensor
+import Model
+import Platform
 import TextNet
 import Training
-import Augment
 import XCTest
+@testable import Tensor
 
 final class TrainingTests: XCTestCase {
   static let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-training-tests-\(getpid())")
@@ -114,7 +116,7 @@ final class TrainingTests: XCTestCase {
     try new.save(to: url)
     var bytes = try Data(contentsOf: url)
     bytes = bytes.replacing(Data(#""stem_stride":1"#.utf8), with: Data(#""stem_stride":3"#.utf8))
-    let crc = bytes.withUnsafeBytes { TensorArchive.checksum($0.baseAddress!, count: $0.count - 4) }
+    let crc = bytes.withUnsafeBytes { CRC32.of($0.baseAddress!, count: $0.count - 4) }
     withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((bytes.count - 4)..<bytes.count, with: $0) }
     try bytes.write(to: url)
     XCTAssertThrowsError(try CrossModalModel.load(from: url)) { XCTAssertTrue("\($0)".contains("old-stem.cmh") && "\($0)".contains("stem_stride"), "\($0)") }
@@ -135,7 +137,7 @@ final class TrainingTests: XCTestCase {
       XCTAssertTrue(text.contains(from), "the checkpoint holds \(from)")
       let damaged = Self.folder.appendingPathComponent("edited.ckpt")
       var bytes = good.replacing(Data(from.utf8), with: Data(to.utf8))
-      let crc = bytes.withUnsafeBytes { TensorArchive.checksum($0.baseAddress!, count: $0.count - 4) }
+      let crc = bytes.withUnsafeBytes { CRC32.of($0.baseAddress!, count: $0.count - 4) }
       withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((bytes.count - 4)..<bytes.count, with: $0) }
       try bytes.write(to: damaged)
       return damaged

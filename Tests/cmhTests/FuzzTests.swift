@@ -5,9 +5,10 @@
 // crashed is kept in $TMPDIR/cmh-fuzz-crashes, and its name printed, to become a test.
 
 import Foundation
-@testable import Hashing
+import Platform
 import TestSupport
 import XCTest
+@testable import Hashing
 
 final class FuzzTests: XCTestCase {
   static let iterations = Int(ProcessInfo.processInfo.environment["CMH_FUZZ_ITERATIONS"] ?? "") ?? 12
@@ -42,7 +43,7 @@ final class FuzzTests: XCTestCase {
       n += 1
       guard n % 2 == 0, data.count >= 80 else { return data }
       var sealed = data
-      let crc = sealed.withUnsafeBytes { IndexFile.checksum($0.baseAddress! + 80, count: $0.count - 80) }
+      let crc = sealed.withUnsafeBytes { CRC32.of($0.baseAddress! + 80, count: $0.count - 80) }
       withUnsafeBytes(of: crc.littleEndian) { sealed.replaceSubrange(64..<68, with: $0) }
       return sealed
     }) {
@@ -118,7 +119,7 @@ final class FuzzTests: XCTestCase {
       n += 1
       guard n % 2 == 0, data.count >= 64 else { return data }
       var sealed = data  // the blocks' CRC-32 made to match again, so the header's other checks are reached
-      let crc = sealed.withUnsafeBytes { IndexFile.checksum($0.baseAddress! + 64, count: $0.count - 64) }
+      let crc = sealed.withUnsafeBytes { CRC32.of($0.baseAddress! + 64, count: $0.count - 64) }
       withUnsafeBytes(of: crc.littleEndian) { sealed.replaceSubrange(32..<36, with: $0) }
       return sealed
     }) { evaluate }
@@ -195,7 +196,7 @@ final class FuzzTests: XCTestCase {
       n += 1
       guard n % 2 == 0, data.count >= 24 else { return data }
       var sealed = data
-      let crc = sealed.withUnsafeBytes { IndexFile.checksum($0.baseAddress!, count: $0.count - 4) }
+      let crc = sealed.withUnsafeBytes { CRC32.of($0.baseAddress!, count: $0.count - 4) }
       withUnsafeBytes(of: crc.littleEndian) { sealed.replaceSubrange((data.count - 4)..<data.count, with: $0) }
       return sealed
     }

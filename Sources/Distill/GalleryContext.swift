@@ -4,7 +4,9 @@
 // codes when asked.
 
 import Hashing
+import Model
 import Tensor
+import Training
 
 public final class GalleryContext {
   /// The gallery's codes as ±1 rows [m, k] (the training items' text codes, then their image codes).

@@ -4,7 +4,9 @@
 
 import Corpus
 import Foundation
+import Model
 import Tensor
+import Training
 
 public final class DistillationRun {
   public let corpus: Corpus

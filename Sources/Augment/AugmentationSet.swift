@@ -6,8 +6,11 @@
 import Augment
 import Corpus
 import Foundation
+import Model
+import Platform
 import Tensor
 import TextNet
+import Training
 
 public struct AugmentationSummary: Codable, Equatable, Sendable {
   /// diffusion, oversample, none, or imported (images generated elsewhere, from a manifest).

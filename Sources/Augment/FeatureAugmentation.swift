@@ -8,7 +8,9 @@
 import Augment
 import Corpus
 import Foundation
+import Model
 import Tensor
+import Training
 
 public enum AugmentMethod: String, Codable, CaseIterable, Sendable {
   case diffusion, oversample, none

@@ -13,7 +13,7 @@ public enum AtomicFolder {
     let temporary = AtomicFile.temporaryURL(for: folder)
     try? manager.removeItem(at: temporary)
     do { try manager.createDirectory(at: temporary, withIntermediateDirectories: true) } catch {
-      throw ArchiveError(path: temporary.path, problem: "cannot create the temporary folder beside \(folder.path): \(error.localizedDescription)")
+      throw FileError(path: temporary.path, problem: "cannot create the temporary folder beside \(folder.path): \(error.localizedDescription)")
     }
     do {
       try write(temporary)
@@ -39,12 +39,12 @@ public enum AtomicFolder {
     let old = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).old-\(getpid())")
     let exists = FileManager.default.fileExists(atPath: folder.path)
     if exists, rename(folder.path, old.path) != 0 {
-      throw ArchiveError(path: folder.path, problem: "cannot move the old files aside: \(String(cString: strerror(errno)))")
+      throw FileError(path: folder.path, problem: "cannot move the old files aside: \(String(cString: strerror(errno)))")
     }
     guard rename(temporary.path, folder.path) == 0 else {
       let reason = String(cString: strerror(errno))
       if exists { _ = rename(old.path, folder.path) }
-      throw ArchiveError(path: folder.path, problem: "cannot move the new files into place: \(reason)")
+      throw FileError(path: folder.path, problem: "cannot move the new files into place: \(reason)")
     }
     if exists { try? FileManager.default.removeItem(at: old) }
   }

@@ -9,6 +9,7 @@
 import Corpus
 import Foundation
 import ImageNet
+import Platform
 import Tensor
 
 public final class PixelStream: @unchecked Sendable {

@@ -9,4 +9,5 @@ public struct TrainingError: Error, CustomStringConvertible {
 /// An image of the corpus that could not be decoded while a run was reading it.
 public struct UnreadableImage: Error, CustomStringConvertible {
   public let description: String
+  public init(description: String) { self.description = description }
 }

@@ -3,6 +3,7 @@
 
 import Corpus
 import Foundation
+import Model
 import Tensor
 import Training
 import XCTest

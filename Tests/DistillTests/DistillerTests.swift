@@ -4,13 +4,18 @@
 
 import CauchyLoss
 import Corpus
+@testable import Distill
 import Foundation
 import Hashing
-@testable import Tensor
-@testable import Training
+import Model
 import XCTest
+@testable import Tensor
+import Training
 
 final class DistillerTests: XCTestCase {
+  static let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-distill-tests-\(getpid())")
+  override class func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
   func testContextsAreTheGalleryModelsNearestCodes() {
     var g = RandomGenerator(seed: 3)
     let image = g.uniform([40, 16], -1, 1), text = g.uniform([40, 16], -1, 1)
@@ -52,7 +57,7 @@ final class DistillerTests: XCTestCase {
   }
 
   func testTheObjectiveMatchesFiniteDifferences() throws {
-    let corpus = try FeatureCorpus.generate(into: TrainingTests.folder.appendingPathComponent("mir-d"), settings: FeatureCorpusSettings(kind: .mirflickr, pairs: 200, seed: 4))
+    let corpus = try FeatureCorpus.generate(into: Self.folder.appendingPathComponent("mir-d"), settings: FeatureCorpusSettings(kind: .mirflickr, pairs: 200, seed: 4))
     let distiller = try Self.run(corpus, epochs: 1).distiller
     var g = RandomGenerator(seed: 6)
     let u = g.uniform([4, 16], -0.9, 0.9), t = g.uniform([4, 16], -0.9, 0.9)
@@ -70,14 +75,14 @@ final class DistillerTests: XCTestCase {
   }
 
   func testResumingFromACheckpointRepeatsTheUninterruptedRun() throws {
-    let corpus = try FeatureCorpus.generate(into: TrainingTests.folder.appendingPathComponent("mir-r"), settings: FeatureCorpusSettings(kind: .mirflickr, pairs: 200, seed: 4))
+    let corpus = try FeatureCorpus.generate(into: Self.folder.appendingPathComponent("mir-r"), settings: FeatureCorpusSettings(kind: .mirflickr, pairs: 200, seed: 4))
     let straight = try Self.run(corpus, epochs: 3)
     XCTAssertTrue(straight.distiller.run(epochs: 3))
     let first = try Self.run(corpus, epochs: 3)
     var batches = 0
     XCTAssertFalse(first.distiller.run(epochs: 3, shouldStop: { batches == 5 }, onBatch: { _, _, _ in batches += 1 }))
-    let url = TrainingTests.folder.appendingPathComponent("distill.ckpt")
-    try FileManager.default.createDirectory(at: TrainingTests.folder, withIntermediateDirectories: true)
+    let url = Self.folder.appendingPathComponent("distill.ckpt")
+    try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
     try first.saveCheckpoint(to: url)
     XCTAssertThrowsError(try DistillationRun(corpus: corpus, resuming: url)) {  // the gallery file named in it is not there
       XCTAssertTrue("\($0)".contains("gallery.cmh"), "\($0)")

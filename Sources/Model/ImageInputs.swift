@@ -5,6 +5,7 @@
 import Corpus
 import Foundation
 import ImageNet
+import Platform
 import Tensor
 
 public final class ImageInputs: @unchecked Sendable {

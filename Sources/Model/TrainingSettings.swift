@@ -1,7 +1,7 @@
 // TrainingSettings: the options of one training run (DESIGN.md's defaults), and the record of a
 // finished run that the model file keeps.
 
-import CauchyLoss
+import Corpus
 
 public enum LossKind: String, Codable, CaseIterable, Sendable {
   case cauchy, dcmh
@@ -17,7 +17,7 @@ public enum TrainLayers: String, Codable, CaseIterable, Sendable {
   case all
 
   /// The first layer of `names` (a tower's top-level layers) that trains.
-  func firstTrained(_ names: [String]) -> Int {
+  public func firstTrained(_ names: [String]) -> Int {
     switch self {
     case .all: return 0
     case .head: return names.firstIndex(of: "hash") ?? 0

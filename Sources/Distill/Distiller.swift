@@ -7,7 +7,9 @@
 
 import CauchyLoss
 import Foundation
+import Model
 import Tensor
+import Training
 
 public final class Distiller {
   public let student: CrossModalModel

@@ -12,6 +12,7 @@
 import Corpus
 import Foundation
 import ImageNet
+import Platform
 import Tensor
 
 public final class PixelCache: @unchecked Sendable {
@@ -112,7 +113,7 @@ public final class PixelCache: @unchecked Sendable {
 
   /// The whole cache file: the header (with the blocks' CRC) and the blocks.
   static func contents(size: Int, pairs: Int, key: UInt64, blocks: Data) -> Data {
-    header(size: size, pairs: pairs, key: key, crc: blocks.withUnsafeBytes { TensorArchive.checksum($0.baseAddress!, count: $0.count) }) + blocks
+    header(size: size, pairs: pairs, key: key, crc: blocks.withUnsafeBytes { CRC32.of($0.baseAddress!, count: $0.count) }) + blocks
   }
 
   static func header(size: Int, pairs: Int, key: UInt64, crc: UInt32) -> Data {
@@ -130,7 +131,7 @@ public final class PixelCache: @unchecked Sendable {
   /// once, at zlib's CRC rate: about 4 GB/s here).
   static func valid(_ file: Data, size: Int, pairs: Int, key: UInt64) -> Bool {
     guard file.count == headerSize + pairs * size * size * 3 else { return false }
-    let crc = file.withUnsafeBytes { TensorArchive.checksum($0.baseAddress! + headerSize, count: $0.count - headerSize) }
+    let crc = file.withUnsafeBytes { CRC32.of($0.baseAddress! + headerSize, count: $0.count - headerSize) }
     return file.prefix(headerSize) == header(size: size, pairs: pairs, key: key, crc: crc)
   }
 
