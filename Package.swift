@@ -97,7 +97,7 @@ let package = Package(
     .target(name: "SearchFixture", dependencies: ["Search", "Model", "Training", "Hashing", "Corpus", "Tensor"], path: "Tests/SearchFixture"),
     .testTarget(name: "SearchTests", dependencies: ["Search", "SearchFixture", "Model", "Training", "Distill", "Hashing", "Corpus", "Tensor"]),
     .testTarget(name: "ServerTests", dependencies: ["Server", "Search", "SearchFixture", "Hashing", "Corpus"]),
-    .testTarget(name: "cmhTests", dependencies: ["cmh", "Hashing", "Corpus", "Server", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+    .testTarget(name: "cmhTests", dependencies: ["cmh", "Platform", "Hashing", "Corpus", "Server", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 exclude: ["Golden", "Fixtures"]),  // read by path
   ],
   swiftLanguageModes: [.v5]

@@ -22,13 +22,13 @@ public struct MatFile: Sendable {
   public let path: String
   public let arrays: [String: MatArray]
 
-  public init(contentsOf url: URL) throws {
+  public init(contentsOf url: URL, hdf5: MatFileHDF5.Reader = .inProcess) throws {
     path = url.path
     guard let data = try? Data(contentsOf: url) else { throw CorpusError(url.path, "cannot read the .mat file") }
     guard data.count >= 128 else { throw CorpusError(url.path, "too short for a MATLAB file (\(data.count) bytes)") }
     let text = String(decoding: data.prefix(116), as: UTF8.self)
     if text.hasPrefix("MATLAB 7.3") || data.prefix(8) == Data([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]) {
-      arrays = try (MatFileHDF5.isolatedReader ?? MatFileHDF5.read)(url)
+      arrays = try MatFileHDF5.read(url, with: hdf5)
       return
     }
     guard text.hasPrefix("MATLAB 5.0") else { throw CorpusError(url.path, "not a MATLAB v5 .mat file (the header does not start with \"MATLAB 5.0\")") }

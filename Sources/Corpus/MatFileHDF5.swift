@@ -4,14 +4,41 @@
 
 import CHDF5
 import Foundation
+import Platform
 
 public enum MatFileHDF5 {
   // HDF5's defaults, H5E_DEFAULT, H5S_ALL and H5F_ACC_RDONLY are macros Swift imports with the wrong type or not at all.
   private static let defaults: hid_t = 0, allOfSpace: hid_t = 0, readOnly: UInt32 = 0
 
-  /// Reads in a child process when set (the command line sets it): libhdf5 can crash on a damaged
-  /// file, and the crash then ends the child with a signal, which is reported, not the command.
-  nonisolated(unsafe) public static var isolatedReader: ((URL) throws -> [String: MatArray])?
+  /// Where libhdf5 reads a file. It can crash on a damaged file; in a child process the crash
+  /// ends the child with a signal, which is reported, not the caller.
+  public enum Reader: Sendable {
+    case inProcess
+    /// `executable arguments… FILE` reads FILE and writes its arrays to stdout (MatArrayTransfer).
+    case child(executable: URL, arguments: [String])
+  }
+
+  public static func read(_ url: URL, with reader: Reader) throws -> [String: MatArray] {
+    switch reader {
+    case .inProcess: return try read(url)
+    case .child(let executable, let arguments): return try readInChild(url, executable: executable, arguments: arguments)
+    }
+  }
+
+  private static func readInChild(_ url: URL, executable: URL, arguments: [String]) throws -> [String: MatArray] {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments + [url.path]
+    let (data, errors) = try ChildProcess.run(process)
+    if process.terminationReason == .uncaughtSignal {
+      throw CorpusError(url.path, "libhdf5 crashed reading it (signal \(process.terminationStatus)): the file is damaged")
+    }
+    guard process.terminationStatus == 0 else {
+      let message = String(decoding: errors, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "the HDF5 reader failed"
+      throw CorpusError(url.path, message.replacingOccurrences(of: "Error: ", with: "").replacingOccurrences(of: "\(url.path): ", with: ""))
+    }
+    return try MatArrayTransfer.decode(data, path: url.path)
+  }
 
   /// Every numeric dataset at the root of the file, by name.
   public static func read(_ url: URL) throws -> [String: MatArray] {

@@ -13,6 +13,8 @@ public struct MatImportSettings: Sendable {
   /// One label name per line, in the label matrix's column order.
   public var labelNames: URL?
   public var name = "imported"
+  /// How v7.3 (HDF5) files are read.
+  public var hdf5 = MatFileHDF5.Reader.inProcess
 
   public init(labels: URL, texts: URL) { self.labels = labels; self.texts = texts }
 
@@ -47,9 +49,9 @@ public struct ImportSummary: Sendable, CustomStringConvertible {
 
 public enum MatImporter {
   public static func importCorpus(_ s: MatImportSettings, into directory: URL) throws -> (Corpus, ImportSummary) {
-    let labels = try MatFile(contentsOf: s.labels).array(s.labelVariable)
-    let texts = try MatFile(contentsOf: s.texts).array(s.textVariable)
-    let images = try s.images.map { try MatFile(contentsOf: $0).array(s.imageVariable) }
+    let labels = try MatFile(contentsOf: s.labels, hdf5: s.hdf5).array(s.labelVariable)
+    let texts = try MatFile(contentsOf: s.texts, hdf5: s.hdf5).array(s.textVariable)
+    let images = try s.images.map { try MatFile(contentsOf: $0, hdf5: s.hdf5).array(s.imageVariable) }
     if let images, images.dimensions.count > 2 {
       throw CorpusError(s.images!.path, "\(images.name) holds pixels (\(images.dimensions)); this importer takes image feature matrices (n × d). Export the images as files and use `cmh corpus import folder --manifest`")
     }

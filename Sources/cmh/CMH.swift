@@ -26,7 +26,6 @@ struct CMH: ParsableCommand {
       Foundation.exit(ExitCode.validationFailure.rawValue)
     }
     BLASKernel.checkAtStart()
-    MatFileHDF5.isolatedReader = HDF5ReadCommand.isolated
     main(nil)
   }
 }

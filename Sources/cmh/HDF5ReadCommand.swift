@@ -17,19 +17,8 @@ struct HDF5ReadCommand: ParsableCommand {
     FileHandle.standardOutput.write(MatArrayTransfer.encode(arrays.keys.sorted().map { arrays[$0]! }))
   }
 
-  /// Reads `url` by running this command in a child process of this binary.
-  static func isolated(_ url: URL) throws -> [String: MatArray] {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    process.arguments = ["corpus", "hdf5-read", url.path]
-    let (data, errors) = try ChildProcess.run(process)
-    if process.terminationReason == .uncaughtSignal {
-      throw CorpusError(url.path, "libhdf5 crashed reading it (signal \(process.terminationStatus)): the file is damaged")
-    }
-    guard process.terminationStatus == 0 else {
-      let message = String(decoding: errors, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "the HDF5 reader failed"
-      throw CorpusError(url.path, message.replacingOccurrences(of: "Error: ", with: "").replacingOccurrences(of: "\(url.path): ", with: ""))
-    }
-    return try MatArrayTransfer.decode(data, path: url.path)
-  }
+
+  /// This command run in a child process of this binary.
+  static let child = MatFileHDF5.Reader.child(executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+                                              arguments: ["corpus", "hdf5-read"])
 }

@@ -154,6 +154,7 @@ struct ImportMatCommand: ParsableCommand {
     settings.vocabulary = vocabulary.map { URL(fileURLWithPath: $0) }
     settings.labelNames = labelNames.map { URL(fileURLWithPath: $0) }
     settings.name = name ?? URL(fileURLWithPath: target.out).lastPathComponent
+    settings.hdf5 = HDF5ReadCommand.child
     let directory = URL(fileURLWithPath: target.out)
     let (corpus, summary) = try MatImporter.importCorpus(settings, into: directory)
     try ImportCommand.finish(corpus, summary, target)

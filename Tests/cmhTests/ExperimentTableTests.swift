@@ -4,6 +4,7 @@
 // DCMH's published figures with their citation, and other corpora none.
 
 import Foundation
+import Platform
 @testable import cmh
 import XCTest
 

@@ -1,6 +1,7 @@
 // Runs the cmh binary built beside the test bundle, as a person runs it.
 
 import Foundation
+import Platform
 @testable import cmh
 import XCTest
 
