@@ -78,11 +78,11 @@ public enum FeatureAugmentation {
         (rows.data + r * (c + v) + c).update(from: dense.data + r * v, count: v)
       }
       let model = DiffusionGenerator(shape: DenoiserShape(dimensions: c + v, labels: labelCount), settings: settings)
-      model.fit(rows, labels: multiHot(real.labels, labelCount)) { i, _ in progress("fitting the generator", i, settings.iterations) }
+      model.fit(rows, labels: multiHot(real.labels, labelCount: labelCount)) { i, _ in progress("fitting the generator", i, settings.iterations) }
       var features = [Float](), texts = [[(column: Int, value: Float)]]()
       for start in stride(from: 0, to: m, by: 512) {
         let sets = Array(plan.labelSets[start..<min(start + 512, m)])
-        let sample = model.sample(labels: multiHot(sets, labelCount))
+        let sample = model.sample(labels: multiHot(sets, labelCount: labelCount))
         for r in 0..<sets.count {
           features += UnsafeBufferPointer(start: sample.data + r * (c + v), count: c)
           // Words come back from the bag-of-words columns: present when the value passes ½.
@@ -142,14 +142,9 @@ public enum FeatureAugmentation {
     let trainer = Trainer(model: model, settings: settings, images: ImageInputs(features: pairs.features),
                           texts: TextInputs(rows: pairs.texts, coverage: nil), labels: pairs.labels, imageNetwork: head)
     trainer.startFromModel()
-    trainer.run(epochs: epochs, onEpoch: onEpoch)
+    AlternatingLoop(trainer).run(epochs: epochs, onEpoch: onEpoch)
     for (_, p) in model.image.namedParameters() { p.isTrainable = true }
     model.setTraining(false)
   }
 
-  static func multiHot(_ sets: [[Int]], _ labelCount: Int) -> Tensor {
-    let t = Tensor(zeros: [sets.count, labelCount])
-    for (r, set) in sets.enumerated() { for l in set { t.data[r * labelCount + l] = 1 } }
-    return t
-  }
 }

@@ -14,7 +14,9 @@ public final class DistillationRun {
   public let gallery: CrossModalModel
   public let galleryPath: String
   public let galleryFingerprint: UInt64
-  public let distiller: Distiller
+  /// The distiller on its epoch loop (`loop.run`, `loop.epoch`).
+  public let loop: AlternatingLoop<Distiller>
+  public var distiller: Distiller { loop.steps }
   public var student: CrossModalModel { distiller.student }
 
   /// Prepares a run: decodes the training images, computes the gallery model's outputs for them
@@ -47,8 +49,8 @@ public final class DistillationRun {
     let sameImages = spec.architecture == .mlp || spec.inputSize == gallery.spec.inputSize
     let images = sameImages ? galleryImages : try ImageInputs.load(corpus, pairs: train, spec: spec) { progress("decoding", $0, train.count) }
     var g = RandomGenerator(seed: settings.seed)
-    distiller = Distiller(student: CrossModalModel(spec: spec, generator: &g), settings: settings, images: images, texts: texts,
-                          teacherImage: teacherImage, teacherText: teacherText)
+    loop = AlternatingLoop(Distiller(student: CrossModalModel(spec: spec, generator: &g), settings: settings, images: images, texts: texts,
+                                     teacherImage: teacherImage, teacherText: teacherText))
   }
 
   /// Rebuilds the run a checkpoint was written by and restores it; `epochs` replaces the total.
@@ -76,13 +78,13 @@ public final class DistillationRun {
     var settings = decoded
     settings.epochs = epochs ?? settings.epochs
     try self.init(gallery: gallery, galleryPath: path, corpus: corpus, spec: spec, settings: settings, progress: progress)
-    try distiller.resume(from: url)
+    try loop.resume(from: url)
   }
 
   public func saveCheckpoint(to url: URL) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
-    try distiller.saveCheckpoint(to: url, notes: [
+    try loop.saveCheckpoint(to: url, notes: [
       "spec": String(decoding: try encoder.encode(student.spec), as: UTF8.self),
       "distillation": String(decoding: try encoder.encode(distiller.settings), as: UTF8.self),
       "gallery_model": galleryPath, "gallery_fingerprint": String(format: "%016llx", galleryFingerprint), "corpus": corpus.directory.path,
@@ -93,8 +95,18 @@ public final class DistillationRun {
   public func finishedModel() -> CrossModalModel {
     student.distillation = DistillationRecord(galleryFingerprint: galleryFingerprint, galleryModel: galleryPath, settings: distiller.settings,
                                               corpus: corpus.info.name + " (" + corpus.directory.path + ")", pairs: trainingPairs.count,
-                                              epochsDone: distiller.epoch)
+                                              epochsDone: loop.epoch)
     student.setTraining(false)
     return student
+  }
+
+  /// What the run is, in a sentence for the person who started it.
+  public var summary: String {
+    let settings = distiller.settings, spec = student.spec
+    return "distilling against \(galleryPath) (\(spec.bits) bits): small image tower \(spec.architecture.rawValue)"
+      + (spec.architecture == .mlp ? "" : " width \(spec.width)") + " (\(spec.imageHidden.map(String.init).joined(separator: ",")))"
+      + ", text tower (\(spec.textHidden.map(String.init).joined(separator: ","))); \(distiller.count) pairs, contexts of \(distiller.gallery.contextSize) nearest "
+      + "+ \(settings.negatives) random of \(distiller.gallery.count) gallery codes, temperature \(settings.studentTemperature)/\(settings.teacherTemperature), "
+      + "\(settings.epochs) epochs, batch \(settings.batchSize), rates \(settings.imageLearningRate)/\(settings.textLearningRate)"
   }
 }

@@ -2,8 +2,8 @@
 // the image tower, then the text tower, batch by batch: each item's context (its nearest gallery
 // codes, then random ones) is scored by the student's and by the teacher's output, and the student
 // learns the teacher's softmax over it (ContextualSimilarity), with the optional first-order and
-// the quantization terms. No labels are used. A checkpoint between any two batches resumes to
-// exactly the run that was not interrupted.
+// the quantization terms. No labels are used. The epochs, batches and checkpoints are an
+// AlternatingLoop's.
 
 import CauchyLoss
 import Foundation
@@ -11,7 +11,7 @@ import Model
 import Tensor
 import Training
 
-public final class Distiller {
+public final class Distiller: AlternatingSteps {
   public let student: CrossModalModel
   public let settings: DistillationSettings
   public let gallery: GalleryContext
@@ -23,14 +23,17 @@ public final class Distiller {
   let optimizers: [RMSprop]
   let loss: ContextualSimilarity
   public let count: Int
-  var generator: RandomGenerator, epochStart: RandomGenerator
-  public private(set) var epoch = 0
-  var phase = 0, nextBatch = 0
-  var orders: [[Int]] = []
+  public let startingGenerator: RandomGenerator
 
   /// Loss terms of a batch: the contextual KL, and the first-order plus quantization terms.
-  public struct BatchLoss: Sendable {
+  public struct BatchLoss: LossTerms {
     public var contextual: Float, other: Float
+
+    public static var zero: BatchLoss { BatchLoss(contextual: 0, other: 0) }
+    public mutating func add(_ other: BatchLoss, weight: Float) {
+      contextual += other.contextual * weight
+      self.other += other.other * weight
+    }
   }
 
   public struct EpochReport: Sendable {
@@ -58,58 +61,38 @@ public final class Distiller {
     optimizers = [RMSprop(groups: [ParameterGroup(student.image.namedParameters(), learningRate: settings.imageLearningRate)]),
                   RMSprop(groups: [ParameterGroup(student.text.namedParameters(), learningRate: settings.textLearningRate)])]
     loss = ContextualSimilarity(studentTemperature: settings.studentTemperature, teacherTemperature: settings.teacherTemperature)
-    generator = RandomGenerator(seed: settings.seed &+ 0xD157)
-    epochStart = generator
+    startingGenerator = RandomGenerator(seed: settings.seed &+ 0xD157)
   }
 
-  var batchCount: Int { (count + settings.batchSize - 1) / settings.batchSize }
+  public var batchSize: Int { settings.batchSize }
 
-  /// Trains until `epochs` epochs are complete or `shouldStop()` says so between batches (then it
-  /// returns false, and a checkpoint resumes from there).
-  @discardableResult
-  public func run(epochs: Int, shouldStop: () -> Bool = { false }, onBatch: (Trainer.Phase, Int, BatchLoss) -> Void = { _, _, _ in },
-                  onEpoch: (EpochReport) -> Void = { _ in }) -> Bool {
-    while epoch < epochs {
-      if phase == 0 && nextBatch == 0 { beginEpoch() }
-      let started = Date()
-      var sums = [BatchLoss(contextual: 0, other: 0), BatchLoss(contextual: 0, other: 0)]
-      while phase < 2 {
-        while nextBatch < batchCount {
-          if shouldStop() { return false }
-          let rows = Array(orders[phase][(nextBatch * settings.batchSize)..<min((nextBatch + 1) * settings.batchSize, count)])
-          let loss = step(tower: phase, rows: rows)
-          sums[phase].contextual += loss.contextual * Float(rows.count) / Float(count)
-          sums[phase].other += loss.other * Float(rows.count) / Float(count)
-          nextBatch += 1
-          onBatch(Trainer.Phase(rawValue: phase)!, min(nextBatch * settings.batchSize, count), loss)
-        }
-        phase += 1
-        nextBatch = 0
-      }
-      epoch += 1
-      phase = 0
-      onEpoch(EpochReport(epoch: epoch, image: sums[0], text: sums[1], seconds: Date().timeIntervalSince(started),
-                          imageLearningRate: optimizers[0].groups[0].learningRate, textLearningRate: optimizers[1].groups[0].learningRate,
-                          distinctImageCodes: Trainer.distinctSigns(outputs[0]), distinctTextCodes: Trainer.distinctSigns(outputs[1]),
-                          imageAgreement: gallery.agreement(tower: 0, studentOutputs: outputs[0]),
-                          textAgreement: gallery.agreement(tower: 1, studentOutputs: outputs[1])))
-    }
-    return true
-  }
+  // MARK: The steps
 
-  /// Draws the epoch's orders, sets the rates and refreshes the contexts when it is time.
-  private func beginEpoch() {
+  /// Refreshes the contexts when it is time, then sets the rates.
+  public func beginEpoch(_ epoch: Int, orders: [[Int]]) {
     if settings.refreshEvery > 0 && epoch > 0 && epoch % settings.refreshEvery == 0 {
       for t in 0..<2 { gallery.refresh(tower: t, studentOutputs: evaluationOutputs(tower: t)) }
     }
-    epochStart = generator
-    orders = [generator.permutation(count), generator.permutation(count)]
     images.announce(orders[0])
     let schedule = StepSchedule(stepSize: settings.halveEvery, gamma: 0.5)
     for optimizer in optimizers { optimizer.applySchedule(schedule, epoch: epoch) }
   }
 
-  private func step(tower: Int, rows: [Int]) -> BatchLoss {
+  public func resumeEpoch(orders: [[Int]]) { images.announce(orders[0]) }
+
+  public func step(_ phase: Phase, rows: [Int], generator: inout RandomGenerator) -> BatchLoss {
+    step(tower: phase.rawValue, rows: rows, generator: &generator)
+  }
+
+  public func endEpoch(_ epoch: Int, losses: [BatchLoss], seconds: Double) -> EpochReport {
+    EpochReport(epoch: epoch, image: losses[0], text: losses[1], seconds: seconds,
+                imageLearningRate: optimizers[0].groups[0].learningRate, textLearningRate: optimizers[1].groups[0].learningRate,
+                distinctImageCodes: Trainer.distinctSigns(outputs[0]), distinctTextCodes: Trainer.distinctSigns(outputs[1]),
+                imageAgreement: gallery.agreement(tower: 0, studentOutputs: outputs[0]),
+                textAgreement: gallery.agreement(tower: 1, studentOutputs: outputs[1]))
+  }
+
+  private func step(tower: Int, rows: [Int], generator: inout RandomGenerator) -> BatchLoss {
     let network: Module = tower == 0 ? student.image : student.text
     network.setTraining(true)
     let u = tower == 0 ? student.image.forward(images.batch(rows)) : student.text.forward(sparse: texts.batch(rows))
@@ -153,18 +136,13 @@ public final class Distiller {
 
   // MARK: Checkpoints
 
-  /// Saves the student, both optimisers, the contexts, the outputs and the position.
-  public func saveCheckpoint(to url: URL, notes: [String: String]) throws {
-    var all = notes
-    all["phase"] = String(phase)
-    let position = TrainingPosition(epoch: epoch, step: nextBatch, generators: ["current": generator, "epoch_start": epochStart], notes: all)
-    try Checkpoint.save(to: url, model: student, optimizers: [("image", optimizers[0]), ("text", optimizers[1])], position: position,
-                        extra: gallery.tensors + [("outputs.0", outputs[0]), ("outputs.1", outputs[1])])
+  /// The student, both optimisers, the contexts and the outputs.
+  public var checkpointParts: CheckpointParts {
+    CheckpointParts(model: student, optimizers: [("image", optimizers[0]), ("text", optimizers[1])],
+                    tensors: gallery.tensors + [("outputs.0", outputs[0]), ("outputs.1", outputs[1])], notes: [:])
   }
 
-  /// Restores a checkpoint written by `saveCheckpoint` for this student and training set.
-  public func resume(from url: URL) throws {
-    let (position, extra) = try Checkpoint.load(from: url, into: student, optimizers: [("image", optimizers[0]), ("text", optimizers[1])])
+  public func restore(tensors extra: [String: Tensor], notes: [String: String], from url: URL) throws {
     guard gallery.restore(extra) else {
       throw TrainingError(description: "\(url.path): the checkpoint's gallery contexts are missing or are for another training set")
     }
@@ -174,19 +152,5 @@ public final class Distiller {
       }
       outputs[t].assign(saved)
     }
-    guard let current = position.generator("current"), let start = position.generator("epoch_start"),
-          let phase = Int(position.notes["phase"] ?? ""), (0...1).contains(phase), (0...batchCount).contains(position.step), position.epoch >= 0 else {
-      throw TrainingError(description: "\(url.path): the checkpoint's position is missing or outside this run (2 phases of \(batchCount) batches an epoch)")
-    }
-    epoch = position.epoch
-    self.phase = phase
-    nextBatch = position.step
-    epochStart = start
-    if phase > 0 || nextBatch > 0 {
-      var g = start
-      orders = [g.permutation(count), g.permutation(count)]
-      images.announce(orders[0])
-    }
-    generator = current
   }
 }

@@ -104,7 +104,7 @@ public final class LabelClassifier {
 }
 
 /// Multi-hot rows [n, L] of label sets.
-func multiHot(_ sets: [[Int]], labelCount: Int) -> Tensor {
+public func multiHot(_ sets: [[Int]], labelCount: Int) -> Tensor {
   let t = Tensor(zeros: [sets.count, labelCount])
   for (i, set) in sets.enumerated() { for l in set { t.data[i * labelCount + l] = 1 } }
   return t

@@ -4,15 +4,15 @@
 //   2. θy — the same for text batches against the full F;
 //   3. B = sign(F + G).
 // F and G hold the latest outputs for all n training pairs, refreshed batch by batch. The
-// learning rates halve every `halveEvery` epochs. A checkpoint taken between any two batches
-// resumes to exactly the run that was not interrupted.
+// learning rates halve every `halveEvery` epochs. The epochs, batches and checkpoints are an
+// AlternatingLoop's.
 
 import CauchyLoss
 import Foundation
 import Model
 import Tensor
 
-public final class Trainer {
+public final class Trainer: AlternatingSteps {
   public let model: CrossModalModel
   public let settings: TrainingSettings
   let images: ImageInputs
@@ -25,26 +25,25 @@ public final class Trainer {
   public let count: Int
   public private(set) var F: Tensor, G: Tensor, B: Tensor
   let imageOptimizer: RMSprop, textOptimizer: RMSprop
-  var generator: RandomGenerator
-  /// Where the run stands: completed epochs, the phase (0 image, 1 text) and batch within the epoch.
-  public private(set) var epoch = 0
-  var phase = 0, nextBatch = 0
-  /// The generator as the current epoch began (its orders are drawn from it).
-  var epochStart: RandomGenerator
-  var orders: [[Int]] = []
+  public let startingGenerator: RandomGenerator
   let collapseGuard: CollapseGuard
   /// The training target against all n pairs (label-set sizes taken once).
   let target: Similarity
   /// The label-prediction head shared by both towers, when the label term is on (LabelPrediction).
   let labelHead: LabelHead?
 
-  public enum Phase: Int, Sendable { case image, text }
-
   /// Loss terms of one batch: the similarity term and the quantization (+ balance) term.
-  public struct BatchLoss: Sendable {
+  public struct BatchLoss: LossTerms {
     public var similarity: Float, quantization: Float
     /// The label-prediction term (0 when it is off).
     public var labels: Float = 0
+
+    public static var zero: BatchLoss { BatchLoss(similarity: 0, quantization: 0) }
+    public mutating func add(_ other: BatchLoss, weight: Float) {
+      similarity += other.similarity * weight
+      quantization += other.quantization * weight
+      labels += other.labels * weight
+    }
   }
 
   public struct EpochReport: Sendable {
@@ -80,18 +79,18 @@ public final class Trainer {
     self.labels = multiHot(labels, labelCount: labelCount)
     imageOptimizer = RMSprop(groups: [ParameterGroup(self.imageNetwork.namedParameters(), learningRate: settings.imageLearningRate)])
     textOptimizer = RMSprop(groups: [ParameterGroup(model.text.namedParameters(), learningRate: settings.textLearningRate)])
-    generator = RandomGenerator(seed: settings.seed &+ 0x5EED)
+    var generator = RandomGenerator(seed: settings.seed &+ 0x5EED)
     let k = model.spec.bits
     F = generator.uniform([count, k], -1, 1)
     G = generator.uniform([count, k], -1, 1)
     B = Quantization.codes(F, G)
-    epochStart = generator
+    startingGenerator = generator
     target = Similarity(self.labels, kind: settings.similarity)
     collapseGuard = CollapseGuard(labelSets: Set(labels).count, towers: [self.imageNetwork, model.text])
     labelHead = settings.labelWeight > 0 ? LabelHead(bits: k, labels: labelCount, settings: settings, items: count) : nil
   }
 
-  var batchCount: Int { (count + settings.batchSize - 1) / settings.batchSize }
+  public var batchSize: Int { settings.batchSize }
 
   /// Sets F and G to the towers' current outputs (evaluation mode) and B = sign(F + G), in place of
   /// the random start: a model that is fine-tuned keeps what it has learnt instead of being pulled
@@ -112,59 +111,36 @@ public final class Trainer {
     B = Quantization.codes(F, G)
   }
 
-  // MARK: The loop
+  // MARK: The steps
 
-  /// Trains until `epochs` epochs are complete or `shouldStop()` says so between batches (then
-  /// it returns false and the position is where a checkpoint resumes). `onBatch(phase, done, loss)`
-  /// reports pairs done in the phase; `onEpoch` each finished epoch.
-  @discardableResult
-  public func run(epochs: Int, shouldStop: () -> Bool = { false }, onBatch: (Phase, Int, BatchLoss) -> Void = { _, _, _ in },
-                  onEpoch: (EpochReport) -> Void = { _ in }) -> Bool {
-    while epoch < epochs {
-      if phase == 0 && nextBatch == 0 { beginEpoch() }
-      let started = Date()
-      var sums = [BatchLoss(similarity: 0, quantization: 0), BatchLoss(similarity: 0, quantization: 0)]
-      while phase < 2 {
-        while nextBatch < batchCount {
-          if shouldStop() { return false }
-          let rows = Array(orders[phase][(nextBatch * settings.batchSize)..<min((nextBatch + 1) * settings.batchSize, count)])
-          let loss = phase == 0 ? imageStep(rows) : textStep(rows)
-          sums[phase].similarity += loss.similarity * Float(rows.count) / Float(count)
-          sums[phase].quantization += loss.quantization * Float(rows.count) / Float(count)
-          sums[phase].labels += loss.labels * Float(rows.count) / Float(count)
-          nextBatch += 1
-          onBatch(Phase(rawValue: phase)!, min(nextBatch * settings.batchSize, count), loss)
-        }
-        phase += 1
-        nextBatch = 0
-      }
-      let newB = Quantization.codes(F, G)
-      var changes = 0
-      for i in 0..<newB.count where newB.data[i] != B.data[i] { changes += 1 }
-      B = newB
-      epoch += 1
-      phase = 0
-      var report = EpochReport(epoch: epoch, image: sums[0], text: sums[1], seconds: Date().timeIntervalSince(started),
-                               imageLearningRate: imageOptimizer.groups[0].learningRate, textLearningRate: textOptimizer.groups[0].learningRate,
-                               codeChanges: changes, distinctImageCodes: Self.distinctSigns(F), distinctTextCodes: Self.distinctSigns(G),
-                               collapseFloor: collapseGuard.floor)
-      (report.collapseNotes, report.collapseUnresolved) = guardTowers(report)
-      onEpoch(report)
-    }
-    return true
-  }
-
-  /// Draws the epoch's two orders and sets the learning rates (the schedule's, times the collapse
-  /// guard's factor for each tower).
-  private func beginEpoch() {
-    epochStart = generator
-    orders = [generator.permutation(count), generator.permutation(count)]
+  /// The epoch's rates: the schedule's, times the collapse guard's factor for each tower.
+  public func beginEpoch(_ epoch: Int, orders: [[Int]]) {
     images.announce(orders[0])
     let schedule = StepSchedule(stepSize: settings.halveEvery, gamma: 0.5)
     for (t, optimizer) in [imageOptimizer, textOptimizer].enumerated() {
       optimizer.applySchedule(schedule, epoch: epoch)
       for g in optimizer.groups.indices { optimizer.groups[g].learningRate *= collapseGuard.rateScale[t] }
     }
+  }
+
+  public func resumeEpoch(orders: [[Int]]) { images.announce(orders[0]) }
+
+  public func step(_ phase: Phase, rows: [Int], generator: inout RandomGenerator) -> BatchLoss {
+    phase == .image ? imageStep(rows, generator: &generator) : textStep(rows)
+  }
+
+  /// The B step, the epoch's report and the collapse guard.
+  public func endEpoch(_ epoch: Int, losses: [BatchLoss], seconds: Double) -> EpochReport {
+    let newB = Quantization.codes(F, G)
+    var changes = 0
+    for i in 0..<newB.count where newB.data[i] != B.data[i] { changes += 1 }
+    B = newB
+    var report = EpochReport(epoch: epoch, image: losses[0], text: losses[1], seconds: seconds,
+                             imageLearningRate: imageOptimizer.groups[0].learningRate, textLearningRate: textOptimizer.groups[0].learningRate,
+                             codeChanges: changes, distinctImageCodes: Self.distinctSigns(F), distinctTextCodes: Self.distinctSigns(G),
+                             collapseFloor: collapseGuard.floor)
+    (report.collapseNotes, report.collapseUnresolved) = guardTowers(report)
+    return report
   }
 
   /// Runs the collapse guard on both towers after an epoch; a restored tower's outputs are
@@ -192,7 +168,7 @@ public final class Trainer {
     return (notes, unresolved)
   }
 
-  private func imageStep(_ rows: [Int]) -> BatchLoss {
+  private func imageStep(_ rows: [Int], generator: inout RandomGenerator) -> BatchLoss {
     let flips = settings.flipImages ? rows.map { _ in generator.nextUniform() < 0.5 } : nil
     imageNetwork.setTraining(true)
     let u = imageNetwork.forward(images.batch(rows, flips: flips))
@@ -267,39 +243,19 @@ public final class Trainer {
     [("image", imageOptimizer), ("text", textOptimizer)] + (labelHead.map { [("labels", $0.optimizer)] } ?? [])
   }
 
-  /// Saves the towers, both optimisers, F, G, B and the position.
-  public func saveCheckpoint(to url: URL, notes: [String: String] = [:]) throws {
-    var allNotes = notes.merging(collapseGuard.notes) { a, _ in a }
-    allNotes["phase"] = String(phase)
-    let position = TrainingPosition(epoch: epoch, step: nextBatch, generators: ["current": generator, "epoch_start": epochStart], notes: allNotes)
-    try Checkpoint.save(to: url, model: model, optimizers: optimizers, position: position,
-                        extra: [("F", F), ("G", G), ("B", B)] + collapseGuard.tensors + (labelHead?.tensors ?? []))
+  /// The towers, the optimisers, F, G, B, the collapse guard's state and the label head.
+  public var checkpointParts: CheckpointParts {
+    CheckpointParts(model: model, optimizers: optimizers,
+                    tensors: [("F", F), ("G", G), ("B", B)] + collapseGuard.tensors + (labelHead?.tensors ?? []), notes: collapseGuard.notes)
   }
 
-  /// Restores a checkpoint written by `saveCheckpoint` for this model and training set.
-  public func resume(from url: URL) throws {
-    let (position, extra) = try Checkpoint.load(from: url, into: model, optimizers: optimizers)
+  public func restore(tensors extra: [String: Tensor], notes: [String: String], from url: URL) throws {
     for (name, target) in [("F", F), ("G", G), ("B", B)] + (labelHead?.tensors ?? []) {
       guard let t = extra[name], t.shape == target.shape else {
         throw TrainingError(description: "\(url.path): the checkpoint's \(name) is missing or is for another training set (\(extra[name]?.shape ?? []) vs \(target.shape))")
       }
       target.assign(t)
     }
-    guard let current = position.generator("current"), let start = position.generator("epoch_start") else {
-      throw TrainingError(description: "\(url.path): the checkpoint has no trainer position; was it written by `cmh train`?")
-    }
-    // A position outside the run would skip batches or a whole phase without a word.
-    guard let phase = Int(position.notes["phase"] ?? "0"), (0...1).contains(phase), (0...batchCount).contains(position.step), position.epoch >= 0 else {
-      throw TrainingError(description: "\(url.path): the checkpoint's position (epoch \(position.epoch), phase \(position.notes["phase"] ?? "?"), batch \(position.step)) "
-                            + "is outside this run (2 phases of \(batchCount) batches an epoch)")
-    }
-    collapseGuard.restore(notes: position.notes, tensors: extra, towers: [imageNetwork, model.text])
-    epoch = position.epoch
-    self.phase = phase
-    nextBatch = position.step
-    generator = start
-    if phase > 0 || nextBatch > 0 { orders = [generator.permutation(count), generator.permutation(count)] }
-    epochStart = start
-    generator = current
+    collapseGuard.restore(notes: notes, tensors: extra, towers: [imageNetwork, model.text])
   }
 }

@@ -12,7 +12,9 @@ import TextNet
 public final class TrainingRun {
   public let corpus: Corpus
   public let trainingPairs: [Int]
-  public let trainer: Trainer
+  /// The trainer on its epoch loop (`loop.run`, `loop.epoch`).
+  public let loop: AlternatingLoop<Trainer>
+  public var trainer: Trainer { loop.steps }
   public var model: CrossModalModel { trainer.model }
   public var textCoverage: Vocabulary.Coverage? { texts.coverage }
   let texts: TextInputs
@@ -21,19 +23,19 @@ public final class TrainingRun {
   /// What loading the pretrained weights did, when the settings name a file.
   public private(set) var pretrainedReport: LoadReport?
 
-  /// Prepares a run: decodes the training images (`progress(done, total)`), encodes the texts.
+  /// Prepares a run: decodes the training images (`progress(stage, done, total)`), encodes the texts.
   /// `loadPretrained: false` skips the settings' weight file (a checkpoint replaces the weights).
   /// `streamImages`: a corpus without a pixel cache is decoded while training runs (PixelStream);
   /// check `inputFailure` as it runs and call `finishInputs()` at the end.
   public init(corpus: Corpus, spec: ModelSpec, settings: TrainingSettings, loadPretrained: Bool = true, streamImages: Bool = false,
-              progress: (Int, Int) -> Void = { _, _ in }) throws {
+              progress: (String, Int, Int) -> Void = { _, _, _ in }) throws {
     guard let splits = corpus.splits else {
       throw TrainingError(description: "\(corpus.directory.path): no splits/ folder; make one with `cmh corpus split \(corpus.directory.path)`")
     }
     guard !splits.train.isEmpty else { throw TrainingError(description: "\(corpus.directory.path)/splits/train.txt: no training pairs") }
     self.corpus = corpus
     trainingPairs = splits.train
-    let images = try ImageInputs.load(corpus, pairs: trainingPairs, spec: spec, streaming: streamImages) { progress($0, splits.train.count) }
+    let images = try ImageInputs.load(corpus, pairs: trainingPairs, spec: spec, streaming: streamImages) { progress("decoding", $0, splits.train.count) }
     texts = try TextInputs.load(corpus, pairs: trainingPairs, spec: spec)
     var generator = RandomGenerator(seed: settings.seed)
     let model = CrossModalModel(spec: spec, generator: &generator)
@@ -43,16 +45,16 @@ public final class TrainingRun {
         throw TrainingError(description: "\(path): none of its tensors fits the \(spec.architecture.rawValue) image tower (\(pretrainedReport!.summary))")
       }
     }
-    let (inputs, trained) = Self.freeze(model.image, settings.trainLayers, images, progress: { progress($0, splits.train.count) })
+    let (inputs, trained) = Self.freeze(model.image, settings.trainLayers, images, progress: { progress("frozen layers", $0, splits.train.count) })
     if let failure = images.failure { throw UnreadableImage(description: failure) }
     loadedImages = images
-    trainer = Trainer(model: model, settings: settings, images: inputs, texts: texts, labels: trainingPairs.map { corpus.pairs[$0].labels },
-                      imageNetwork: trained)
+    loop = AlternatingLoop(Trainer(model: model, settings: settings, images: inputs, texts: texts, labels: trainingPairs.map { corpus.pairs[$0].labels },
+                                   imageNetwork: trained))
   }
 
   /// Rebuilds the run a checkpoint was written by and restores it; `epochs` replaces the total.
   public convenience init(corpus: Corpus, resuming url: URL, epochs: Int? = nil, streamImages: Bool = false,
-                          progress: (Int, Int) -> Void = { _, _ in }) throws {
+                          progress: (String, Int, Int) -> Void = { _, _, _ in }) throws {
     let position = try Checkpoint.position(at: url), notes = position.notes
     if let epochs, epochs <= position.epoch {
       throw TrainingError(description: "\(url.path): the checkpoint has already trained \(position.epoch) epochs; "
@@ -71,7 +73,7 @@ public final class TrainingRun {
     var settings = decoded
     settings.epochs = epochs ?? settings.epochs
     try self.init(corpus: corpus, spec: spec, settings: settings, loadPretrained: false, streamImages: streamImages, progress: progress)
-    try trainer.resume(from: url)
+    try loop.resume(from: url)
   }
 
   /// A decoding error in a sentence (the debug description says what was wrong).
@@ -112,14 +114,14 @@ public final class TrainingRun {
     encoder.outputFormatting = .sortedKeys
     let spec = String(decoding: try encoder.encode(model.spec), as: UTF8.self)
     let settings = String(decoding: try encoder.encode(trainer.settings), as: UTF8.self)
-    try trainer.saveCheckpoint(to: url, notes: ["spec": spec, "settings": settings, "corpus": corpus.directory.path])
+    try loop.saveCheckpoint(to: url, notes: ["spec": spec, "settings": settings, "corpus": corpus.directory.path])
   }
 
   /// The model with the record of this run, in evaluation mode.
   public func finishedModel() -> CrossModalModel {
     model.record = TrainingRecord(settings: trainer.settings, corpus: corpus.info.name + " (" + corpus.directory.path + ")",
                                   trainingPairs: trainingPairs.count, syntheticPairs: trainingPairs.filter { corpus.pairs[$0].synthetic }.count,
-                                  epochsDone: trainer.epoch)
+                                  epochsDone: loop.epoch)
     model.setTraining(false)
     return model
   }

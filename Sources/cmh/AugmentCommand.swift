@@ -8,6 +8,7 @@ import Augment
 import Corpus
 import Foundation
 import Model
+import Platform
 import Training
 
 extension AugmentMethod: ExpressibleByArgument {}
@@ -47,7 +48,7 @@ struct AugmentCommand: ParsableCommand {
   }
 
   func run() throws {
-    OutputOptions.lineBuffered()
+    Console.lineBuffered()
     try OutputCheck.file(out, option: "--out")  // the folder is staged beside it, then renamed
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let start = try ModelInputs.model(model)

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import Platform
 import Tensor
 
 struct BenchCommand: ParsableCommand {

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Hashing
+import Platform
 import Tensor
 
 struct BenchSearchCommand: ParsableCommand {

@@ -62,7 +62,7 @@ struct BenchTrainCommand: ParsableCommand {
     let run = try TrainingRun(corpus: corpus, spec: try ShapesRecipe.spec(corpus, bits: 64),
                               settings: ShapesRecipe.settings(epochs: 1, loss: .cauchy, seed: 1))
     let start = DispatchTime.now().uptimeNanoseconds
-    run.trainer.run(epochs: 1)
+    run.loop.run(epochs: 1)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     return BenchResult(name: "shapes.train_epoch", unit: "pairs/s", value: Double(run.trainer.count) / seconds,
                        parameters: [("pairs", .int(run.trainer.count)), ("image", .string("compact10 w32 32²")), ("threads", .int(Threads.count))])
@@ -84,7 +84,7 @@ struct BenchTrainCommand: ParsableCommand {
     let trainer = Trainer(model: model, settings: settings, images: ImageInputs.noise(count: n, size: 224, seed: 3),
                           texts: TextInputs(rows: rows, coverage: nil), labels: (0..<n).map { [$0 % 24, ($0 * 7) % 24] })
     let start = DispatchTime.now().uptimeNanoseconds
-    trainer.run(epochs: 1)
+    AlternatingLoop(trainer).run(epochs: 1)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     return BenchResult(name: "resnet34_224.train_epoch", unit: "pairs/s", value: Double(n) / seconds,
                        parameters: [("pairs", .int(n)), ("batch", .int(32)), ("threads", .int(Threads.count))])

@@ -32,14 +32,14 @@ struct CMH: ParsableCommand {
 
 /// Options that every long-running command shares.
 struct OutputOptions: ParsableArguments {
-  /// Line-buffered stdout, so that epoch lines reach a pipe (`| tee log`) as they are printed.
-  static func lineBuffered() { setvbuf(stdout, nil, _IOLBF, 0) }
 
   @Flag(name: .long, help: "Print one JSON object per line instead of a table.")
   var json = false
 
   @Flag(name: .long, help: "No progress output.")
   var quiet = false
+
+  var console: Console { Console(json: json, quiet: quiet) }
 }
 
 /// The depth and radius of the retrieval measures, shared by `eval` and `index eval`.

@@ -6,6 +6,7 @@ import ArgumentParser
 import Corpus
 import Foundation
 import Model
+import Platform
 import Training
 
 struct CeilingExperiment: ParsableCommand {
@@ -32,16 +33,16 @@ struct CeilingExperiment: ParsableCommand {
   }
 
   func run() throws {
-    OutputOptions.lineBuffered()
+    Console.lineBuffered()
     let corpus = try Corpus.load(URL(fileURLWithPath: self.corpus))
     let splits = try ModelInputs.splits(corpus)
     let trained = try ModelInputs.model(model)
     guard trained.spec.architecture != .mlp || corpus.imageFeatures != nil else { throw CommandError("\(model): its image tower reads feature rows, and \(self.corpus) has none") }
     var settings = ClassifierSettings()
     settings.epochs = epochs; settings.learningRate = lr; settings.seed = seed
-    var bar: Progress?
+    var bar: ProgressBar?
     let rows = try LabelClassifier.ceiling(of: trained, on: corpus, settings: settings, onBatch: { epoch, done in
-      if done <= settings.batchSize { bar = Progress(total: splits.train.count, label: "classifier epoch \(epoch)/\(epochs)", quiet: output.quiet) }
+      if done <= settings.batchSize { bar = ProgressBar(total: splits.train.count, label: "classifier epoch \(epoch)/\(epochs)", quiet: output.quiet) }
       bar?.update(done)
     }, onEpoch: { _, _ in bar?.finish() })
     if output.json {

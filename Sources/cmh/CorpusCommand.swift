@@ -3,6 +3,7 @@
 import ArgumentParser
 import Corpus
 import Foundation
+import Platform
 
 struct CorpusCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -39,7 +40,7 @@ struct MakeShapesCommand: ParsableCommand {
   }
 
   func run() throws {
-    let progress = Progress(total: pairs, label: "make-shapes", quiet: output.quiet)
+    let progress = ProgressBar(total: pairs, label: "make-shapes", quiet: output.quiet)
     let directory = URL(fileURLWithPath: out)
     var corpus = try ShapesCorpus.generate(into: directory, settings: ShapesCorpusSettings(pairs: pairs, size: size, imbalance: imbalance, seed: seed, textMode: text)) {
       progress.update($0)
@@ -115,7 +116,7 @@ struct ValidateCommand: ParsableCommand {
 
   func run() throws {
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus), checked: false)
-    let bar = Progress(total: loaded.pairs.count, label: "checking images", quiet: output.quiet)
+    let bar = ProgressBar(total: loaded.pairs.count, label: "checking images", quiet: output.quiet)
     let problems = loaded.validate(checkImages: !skipImages) { done, _ in bar.update(done) }
     bar.finish()
     if output.json {

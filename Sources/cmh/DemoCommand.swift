@@ -30,7 +30,7 @@ struct DemoCommand: ParsableCommand {
   @OptionGroup var output: OutputOptions
 
   func run() throws {
-    OutputOptions.lineBuffered()
+    Console.lineBuffered()
     let started = Date()
     if !output.json { say(MachineReport.kernelLine(MachineInfo.current())) }
     let folder = URL(fileURLWithPath: dir)
@@ -39,11 +39,11 @@ struct DemoCommand: ParsableCommand {
         + "\(corpus.splits!.query.count) queries, \(corpus.splits!.retrieval.count) to search; \(Threads.count) threads\n")
 
     let modelURL = folder.appendingPathComponent("model-\(bits).cmh")
-    let session = TrainingSession(output: output, validateEvery: 0, checkpoint: folder.appendingPathComponent("model-\(bits).cmh.ckpt"),
-                                  log: folder.appendingPathComponent("model-\(bits).cmh.log.jsonl"))
+    let session = RunSession(console: output.console, checkpoint: folder.appendingPathComponent("model-\(bits).cmh.ckpt"),
+                             log: folder.appendingPathComponent("model-\(bits).cmh.log.jsonl"))
     try? FileManager.default.removeItem(at: folder.appendingPathComponent("model-\(bits).cmh.log.jsonl"))
     let spec = try ShapesRecipe.spec(corpus, bits: bits)
-    let run = try session.prepare { try TrainingRun(corpus: corpus, spec: spec, settings: ShapesRecipe.settings(epochs: epochs, loss: loss, seed: seed), progress: $0) }
+    let run = try session.prepareTraining { try TrainingRun(corpus: corpus, spec: spec, settings: ShapesRecipe.settings(epochs: epochs, loss: loss, seed: seed), progress: $0) }
     try session.train(run)
     let model = run.finishedModel()
     try model.save(to: modelURL)
@@ -77,7 +77,7 @@ struct DemoCommand: ParsableCommand {
                           modelFingerprint: fingerprint, to: indexFolder.appendingPathComponent("\(modality).cmhindex"))
     }
     try searches(model: modelURL, index: indexFolder, corpus: corpus, folder: folder)
-    say(String(format: "\ndone in %@; the model is %@, the indexes are in %@", Progress.clock(Date().timeIntervalSince(started)), modelURL.path, indexFolder.path))
+    say(String(format: "\ndone in %@; the model is %@, the indexes are in %@", ProgressBar.clock(Date().timeIntervalSince(started)), modelURL.path, indexFolder.path))
   }
 
   /// The conjunctive text queries (label names of three kinds): what a user typing "red circle
@@ -134,7 +134,7 @@ enum ShapesRecipe {
     if let existing = try? Corpus.load(directory), existing.splits != nil, existing.info.source == ShapesCorpus.source(settings) {
       return existing
     }
-    let progress = Progress(total: pairs, label: "make-shapes", quiet: quiet)
+    let progress = ProgressBar(total: pairs, label: "make-shapes", quiet: quiet)
     defer { progress.finish() }
     var corpus = try ShapesCorpus.generate(into: directory, settings: settings) { progress.update($0) }
     let sizes = Splits.protocolSizes(realPairs: corpus.pairs.count)

@@ -72,30 +72,32 @@ struct DistillCommand: ParsableCommand {
   }
 
   func run() throws {
-    OutputOptions.lineBuffered()
+    Console.lineBuffered()
     try OutputCheck.file(out, option: "--out")
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
-    let outURL = URL(fileURLWithPath: out), checkpointURL = URL(fileURLWithPath: checkpoint ?? out + ".ckpt")
+    let outURL = URL(fileURLWithPath: out), checkpointURL = URL(fileURLWithPath: checkpoint ?? out + ".ckpt"), log = URL(fileURLWithPath: out + ".log.jsonl")
     for url in [outURL, checkpointURL] { AtomicFile.removeStaleTemporaries(of: url) }
-    let session = DistillSession(output: output, checkpoint: checkpointURL, log: URL(fileURLWithPath: out + ".log.jsonl"))
+    let session = RunSession(console: output.console, checkpoint: checkpointURL, log: log)
     let run: DistillationRun
     if resume {
       guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
         throw CommandError("\(checkpointURL.path): no checkpoint to resume from (it is written after each epoch)")
       }
       run = try session.prepare { try DistillationRun(corpus: loaded, resuming: checkpointURL, epochs: epochs, progress: $0) }
-      session.note("resuming at epoch \(run.distiller.epoch + 1) of \(run.distiller.settings.epochs) from \(checkpointURL.path)")
+      session.console.note("resuming at epoch \(run.loop.epoch + 1) of \(run.distiller.settings.epochs) from \(checkpointURL.path)")
     } else {
-      try? FileManager.default.removeItem(atPath: out + ".log.jsonl")
+      try? FileManager.default.removeItem(at: log)
       let gallery = try ModelInputs.model(model)
       let spec = gallery.spec.student(architecture: imageArch, width: width, imageHidden: try imageHidden.map { try ModelOptions.sizes($0, "--image-hidden") },
                                       textHidden: try textHidden.map { try ModelOptions.sizes($0, "--text-hidden") })
       let settings = try settings(for: spec)
       run = try session.prepare { try DistillationRun(gallery: gallery, galleryPath: model, corpus: loaded, spec: spec, settings: settings, progress: $0) }
     }
-    try session.distill(run)
+    session.console.note(run.summary)
+    _ = try session.run(run.loop, epochs: run.distiller.settings.epochs, save: { try run.saveCheckpoint(to: checkpointURL) },
+                        detail: { String(format: "KL %.3f", $0.contextual) })
     try run.finishedModel().save(to: outURL)
-    session.note("wrote \(outURL.path)")
+    session.console.note("wrote \(outURL.path)")
   }
 
   private func settings(for spec: ModelSpec) throws -> DistillationSettings {
@@ -106,77 +108,5 @@ struct DistillCommand: ParsableCommand {
     s.imageLearningRate = imageLr ?? s.imageLearningRate; s.textLearningRate = textLr ?? s.textLearningRate
     s.refreshEvery = refreshEvery; s.seed = seed
     return s
-  }
-}
-
-/// What `cmh distill` shows and keeps while a DistillationRun runs.
-final class DistillSession {
-  let output: OutputOptions
-  let checkpoint: URL, log: URL
-  private let stop = StopFlag.shared
-
-  init(output: OutputOptions, checkpoint: URL, log: URL) {
-    self.output = output
-    self.checkpoint = checkpoint
-    self.log = log
-  }
-
-  func note(_ message: String) {
-    if !output.quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-  }
-
-  /// Builds the run with a progress bar over each stage (decoding, the gallery model's outputs).
-  func prepare(_ make: ((String, Int, Int) -> Void) throws -> DistillationRun) throws -> DistillationRun {
-    var bar: Progress?, stage = ""
-    defer { bar?.finish() }
-    do {
-      return try make { label, done, total in
-        if label != stage { bar?.finish(); bar = Progress(total: total, label: label, quiet: self.output.quiet); stage = label }
-        bar?.update(done)
-      }
-    } catch let error as UnreadableImage {
-      throw CommandError("\(error.description)\nnothing was saved; mend or remove that image (`cmh corpus validate` lists every problem) and run again")
-    }
-  }
-
-  func distill(_ run: DistillationRun) throws {
-    let distiller = run.distiller, settings = distiller.settings, spec = run.student.spec
-    note("distilling against \(run.galleryPath) (\(spec.bits) bits): small image tower \(spec.architecture.rawValue)"
-         + (spec.architecture == .mlp ? "" : " width \(spec.width)") + " (\(spec.imageHidden.map(String.init).joined(separator: ",")))"
-         + ", text tower (\(spec.textHidden.map(String.init).joined(separator: ","))); \(distiller.count) pairs, contexts of \(distiller.gallery.contextSize) nearest "
-         + "+ \(settings.negatives) random of \(distiller.gallery.count) gallery codes, temperature \(settings.studentTemperature)/\(settings.teacherTemperature), "
-         + "\(settings.epochs) epochs, batch \(settings.batchSize), rates \(settings.imageLearningRate)/\(settings.textLearningRate)")
-    if !output.json { print("epoch    image KL   image q     text KL    text q   codes i/t    top-10 i/t    pairs/s   time") }
-    stop.install()
-    defer { stop.uninstall() }
-    let bars = EpochBars(epochs: settings.epochs, items: distiller.count, batchSize: settings.batchSize, quiet: output.quiet)
-    let finished = distiller.run(epochs: settings.epochs, shouldStop: { stop.isSet }, onBatch: { phase, done, loss in
-      bars.update(epoch: distiller.epoch, pass: phase == .image ? 0 : 1, done: done, detail: String(format: "KL %.3f", loss.contextual))
-    }, onEpoch: { report in
-      bars.finish()
-      epochLine(report, pairs: distiller.count)
-      do { try run.saveCheckpoint(to: checkpoint) } catch { note("warning: \(error)") }
-    })
-    bars.finish()
-    if !finished {
-      try run.saveCheckpoint(to: checkpoint)
-      throw CommandError("interrupted in epoch \(distiller.epoch + 1); saved \(checkpoint.path) — continue with --resume")
-    }
-  }
-
-  private func epochLine(_ r: Distiller.EpochReport, pairs: Int) {
-    let rate = Double(pairs) / max(r.seconds, 1e-9)
-    let n = { (x: Double, places: Int) in JSONLine.Value.number(x, places: places) }
-    let json = JSONLine([
-      ("epoch", .int(r.epoch)), ("image_contextual", n(Double(r.image.contextual), 4)), ("image_other", n(Double(r.image.other), 4)),
-      ("text_contextual", n(Double(r.text.contextual), 4)), ("text_other", n(Double(r.text.other), 4)),
-      ("distinct_image_codes", .int(r.distinctImageCodes)), ("distinct_text_codes", .int(r.distinctTextCodes)),
-      ("image_top10_agreement", n(r.imageAgreement, 4)), ("text_top10_agreement", n(r.textAgreement, 4)),
-      ("pairs_per_second", n(rate, 1)), ("seconds", n(r.seconds, 2)),
-      ("image_lr", .general(Double(r.imageLearningRate))), ("text_lr", .general(Double(r.textLearningRate)))]).text
-    JSONLine.append(json, to: log)
-    if output.json { print(json); return }
-    print(String(format: "%5d   %9.4f   %7.4f   %9.4f   %7.4f   %5d/%-5d   %5.3f/%-5.3f   %7.0f   %@", r.epoch, r.image.contextual, r.image.other,
-                 r.text.contextual, r.text.other, r.distinctImageCodes, r.distinctTextCodes, r.imageAgreement, r.textAgreement, rate, Progress.clock(r.seconds)))
   }
 }

@@ -8,6 +8,7 @@ import Corpus
 import Foundation
 import Hashing
 import Model
+import Platform
 import Search
 import Training
 

@@ -2,6 +2,7 @@
 
 import Foundation
 import Model
+import Platform
 import Training
 
 enum LabelFields {

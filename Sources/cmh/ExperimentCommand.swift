@@ -9,6 +9,7 @@ import Corpus
 import Foundation
 import Hashing
 import Model
+import Platform
 import Tensor
 import Training
 
@@ -50,7 +51,7 @@ struct LongTailExperiment: ParsableCommand {
   @OptionGroup var output: OutputOptions
 
   func run() throws {
-    OutputOptions.lineBuffered()
+    Console.lineBuffered()
     let started = Date()
     let folder = URL(fileURLWithPath: dir)
     let balanced = try ShapesRecipe.corpus(in: folder.appendingPathComponent("corpus-\(pairs)"), pairs: pairs, seed: seed, quiet: output.quiet)
@@ -99,13 +100,13 @@ struct LongTailExperiment: ParsableCommand {
       }
     }
     if !output.json { summary(rows) }
-    say(String(format: "done in %@", Progress.clock(Date().timeIntervalSince(started))))
+    say(String(format: "done in %@", ProgressBar.clock(Date().timeIntervalSince(started))))
   }
 
   private func train(_ corpus: Corpus, bits: Int, settings: TrainingSettings, label: String) throws -> CrossModalModel {
     let run = try TrainingRun(corpus: corpus, spec: try ShapesRecipe.spec(corpus, bits: bits), settings: settings)
-    let bar = Progress(total: settings.epochs, label: label, quiet: output.quiet)
-    run.trainer.run(epochs: settings.epochs, onEpoch: { bar.update($0.epoch) })
+    let bar = ProgressBar(total: settings.epochs, label: label, quiet: output.quiet)
+    run.loop.run(epochs: settings.epochs, onEpoch: { bar.update($0.epoch) })
     bar.finish()
     return run.finishedModel()
   }

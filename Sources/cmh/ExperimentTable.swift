@@ -5,6 +5,7 @@
 import Foundation
 import Hashing
 import Model
+import Platform
 import Training
 
 /// Figures of another implementation or baseline, read from JSON lines.

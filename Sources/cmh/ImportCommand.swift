@@ -3,6 +3,7 @@
 import ArgumentParser
 import Corpus
 import Foundation
+import Platform
 
 struct ImportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

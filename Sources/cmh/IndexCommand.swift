@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Hashing
+import Platform
 
 struct IndexCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

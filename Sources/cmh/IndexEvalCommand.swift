@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Hashing
+import Platform
 import Search
 
 struct IndexEvalCommand: ParsableCommand {

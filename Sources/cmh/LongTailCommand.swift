@@ -5,6 +5,7 @@ import ArgumentParser
 import Augment
 import Corpus
 import Foundation
+import Platform
 
 struct LongTailCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -4,6 +4,7 @@
 import Corpus
 import Foundation
 import Model
+import Platform
 import Training
 
 enum ModelInputs {
@@ -20,7 +21,7 @@ enum ModelInputs {
 
   /// Both modalities' codes for `pairs`, decoding images with a progress bar labelled `label`.
   static func codes(_ model: CrossModalModel, corpus: Corpus, pairs: [Int], label: String, quiet: Bool) throws -> CodeSet {
-    let bar = Progress(total: pairs.count, label: label, quiet: quiet)
+    let bar = ProgressBar(total: pairs.count, label: label, quiet: quiet)
     defer { bar.finish() }
     return try CrossModalEvaluation.codes(model, corpus: corpus, pairs: pairs) { bar.update($0) }
   }

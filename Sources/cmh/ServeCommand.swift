@@ -4,6 +4,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Platform
 import Search
 import Server
 
@@ -44,7 +45,7 @@ struct ServeCommand: ParsableCommand {
   }
 
   func run() throws {
-    OutputOptions.lineBuffered()
+    Console.lineBuffered()
     let encoder = try QueryEncoder(modelAt: model)
     let sets = try IndexSets.open(index.map { $0.contains("=") ? $0 : "default=\($0)" }, encoder: encoder, force: force)
     var limits = ServerLimits()

@@ -57,7 +57,7 @@ struct TableExperiment: ParsableCommand {
   }
 
   func run() throws {
-    OutputOptions.lineBuffered()
+    Console.lineBuffered()
     let folder = URL(fileURLWithPath: out)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let names = ExperimentPlan.names(corpora)
@@ -86,7 +86,7 @@ struct TableExperiment: ParsableCommand {
     say("\(plan.count) runs, \(plan.count - pending.count) already trained in \(folder.path)")
     let clock = PlanClock(runs: pending.count)
     for (i, run) in pending.enumerated() {
-      let eta = clock.remaining.map { ", about \(Progress.clock($0)) left" } ?? ""
+      let eta = clock.remaining.map { ", about \(ProgressBar.clock($0)) left" } ?? ""
       say("\nrun \(i + 1) of \(pending.count): \(run.corpus), \(run.bits) bits, \(run.loss.rawValue) loss\(eta)")
       let started = Date()
       try train(run, corpus: corpora[run.corpus]!, in: folder, plan: clock)
@@ -98,25 +98,25 @@ struct TableExperiment: ParsableCommand {
     let modelURL = folder.appendingPathComponent(plan.modelName)
     let checkpoint = URL(fileURLWithPath: modelURL.path + ".ckpt"), log = URL(fileURLWithPath: modelURL.path + ".log.jsonl")
     for url in [modelURL, checkpoint] { AtomicFile.removeStaleTemporaries(of: url) }
-    let session = TrainingSession(output: output, validateEvery: 0, checkpoint: checkpoint, log: log)
+    let session = RunSession(console: output.console, checkpoint: checkpoint, log: log)
     session.resumeHint = "run the same command again to continue"
     session.plan = clock
     session.epochRowsAreProgress = true
     let run: TrainingRun
     if FileManager.default.fileExists(atPath: checkpoint.path) {
-      run = try session.prepare { try TrainingRun(corpus: corpus, resuming: checkpoint, streamImages: true, progress: $0) }
-      say("resuming at epoch \(run.trainer.epoch + 1) of \(run.trainer.settings.epochs) from \(checkpoint.path)")
+      run = try session.prepareTraining { try TrainingRun(corpus: corpus, resuming: checkpoint, streamImages: true, progress: $0) }
+      say("resuming at epoch \(run.loop.epoch + 1) of \(run.trainer.settings.epochs) from \(checkpoint.path)")
     } else {
       try? FileManager.default.removeItem(at: log)
       let spec = try model.spec(for: corpus, bits: plan.bits)
-      run = try session.prepare { try TrainingRun(corpus: corpus, spec: spec, settings: training.settings(for: spec, loss: plan.loss), streamImages: true, progress: $0) }
+      run = try session.prepareTraining { try TrainingRun(corpus: corpus, spec: spec, settings: training.settings(for: spec, loss: plan.loss), streamImages: true, progress: $0) }
     }
     try session.train(run)
     let trained = run.finishedModel()
     try trained.save(to: modelURL)
     let seconds = Self.trainingSeconds(log)
     let record = ExperimentRecord(run: plan, corpusPath: corpus.directory.path, model: modelURL.path, spec: trained.spec, settings: run.trainer.settings,
-                                  seconds: seconds, pairs: run.trainer.count, epochs: run.trainer.epoch, machine: MachineInfo.current(), finished: Date())
+                                  seconds: seconds, pairs: run.trainer.count, epochs: run.loop.epoch, machine: MachineInfo.current(), finished: Date())
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     JSONLine.append(String(decoding: try encoder.encode(record), as: UTF8.self), to: folder.appendingPathComponent("runs.jsonl"))

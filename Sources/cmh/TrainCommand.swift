@@ -48,19 +48,20 @@ struct TrainCommand: ParsableCommand {
   }
 
   func run() throws {
-    OutputOptions.lineBuffered()
+    Console.lineBuffered()
     try OutputCheck.file(out, option: "--out")
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let outURL = URL(fileURLWithPath: out)
     let checkpointURL = URL(fileURLWithPath: checkpoint ?? out + ".ckpt")
     for url in [outURL, checkpointURL] { AtomicFile.removeStaleTemporaries(of: url) }  // a killed run's half-written files
-    let session = TrainingSession(output: output, validateEvery: validateEvery, checkpoint: checkpointURL,
-                                  log: URL(fileURLWithPath: out + ".log.jsonl"))
+    let log = URL(fileURLWithPath: out + ".log.jsonl")
+    let session = RunSession(console: output.console, checkpoint: checkpointURL, log: log)
     if let augment {
-      try? FileManager.default.removeItem(atPath: out + ".log.jsonl")
-      let model = try session.fineTune(loaded, folder: URL(fileURLWithPath: augment), settings: training.common(loss: loss), options: fineTuning)
+      try? FileManager.default.removeItem(at: log)
+      let model = try session.fineTune(loaded, folder: URL(fileURLWithPath: augment), settings: training.common(loss: loss),
+                                       epochs: try fineTuning.stages(), rate: fineTuning.finetuneRate)
       try model.save(to: outURL)
-      session.note("wrote \(outURL.path)")
+      session.console.note("wrote \(outURL.path)")
       return
     }
     let run: TrainingRun
@@ -68,23 +69,22 @@ struct TrainCommand: ParsableCommand {
       guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
         throw CommandError("\(checkpointURL.path): no checkpoint to resume from (it is written after each epoch)")
       }
-      run = try session.prepare { try TrainingRun(corpus: loaded, resuming: checkpointURL, epochs: training.epochs, streamImages: true, progress: $0) }
-      session.note("resuming at epoch \(run.trainer.epoch + 1) of \(run.trainer.settings.epochs) from \(checkpointURL.path)")
+      run = try session.prepareTraining { try TrainingRun(corpus: loaded, resuming: checkpointURL, epochs: training.epochs, streamImages: true, progress: $0) }
+      session.console.note("resuming at epoch \(run.loop.epoch + 1) of \(run.trainer.settings.epochs) from \(checkpointURL.path)")
     } else {
-      try? FileManager.default.removeItem(atPath: out + ".log.jsonl")
+      try? FileManager.default.removeItem(at: log)
       let spec = try model.spec(for: loaded, bits: bits)
       let settings = training.settings(for: spec, loss: loss)
-      session.note("training: " + TrainingDefaults.summary(spec, settings))
-      run = try session.prepare { try TrainingRun(corpus: loaded, spec: spec, settings: settings, streamImages: true, progress: $0) }
-      if let report = run.pretrainedReport { session.note("pretrained weights \(training.pretrained!): \(report.summary)") }
+      session.console.note("training: " + TrainingDefaults.summary(spec, settings))
+      run = try session.prepareTraining { try TrainingRun(corpus: loaded, spec: spec, settings: settings, streamImages: true, progress: $0) }
+      if let report = run.pretrainedReport { session.console.note("pretrained weights \(training.pretrained!): \(report.summary)") }
     }
-    try session.train(run)
+    try session.train(run, validateEvery: validateEvery)
     try run.finishedModel().save(to: outURL)
-    session.note("wrote \(outURL.path)")
+    session.console.note("wrote \(outURL.path)")
   }
 }
 
-/// How an augmented fine-tuning runs (`cmh train --augment`, `cmh experiment longtail`).
 struct FineTuneOptions: ParsableArguments {
   @Option(help: "Epochs on the synthetic pairs alone, then on synthetic and real pairs together.") var augmentEpochs = "2,4"
   @Option(help: "Learning rates of the fine-tuning as a share of the first training's (RMSprop's first steps are ten times the rate, which would shake a trained model).")

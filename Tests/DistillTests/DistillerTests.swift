@@ -77,10 +77,10 @@ final class DistillerTests: XCTestCase {
   func testResumingFromACheckpointRepeatsTheUninterruptedRun() throws {
     let corpus = try FeatureCorpus.generate(into: Self.folder.appendingPathComponent("mir-r"), settings: FeatureCorpusSettings(kind: .mirflickr, pairs: 200, seed: 4))
     let straight = try Self.run(corpus, epochs: 3)
-    XCTAssertTrue(straight.distiller.run(epochs: 3))
+    XCTAssertTrue(straight.loop.run(epochs: 3))
     let first = try Self.run(corpus, epochs: 3)
     var batches = 0
-    XCTAssertFalse(first.distiller.run(epochs: 3, shouldStop: { batches == 5 }, onBatch: { _, _, _ in batches += 1 }))
+    XCTAssertFalse(first.loop.run(epochs: 3, shouldStop: { batches == 5 }, onBatch: { _, _, _ in batches += 1 }))
     let url = Self.folder.appendingPathComponent("distill.ckpt")
     try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
     try first.saveCheckpoint(to: url)
@@ -90,7 +90,7 @@ final class DistillerTests: XCTestCase {
     try first.gallery.save(to: URL(fileURLWithPath: "gallery.cmh", relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)))
     defer { try? FileManager.default.removeItem(atPath: "gallery.cmh") }
     let second = try DistillationRun(corpus: corpus, resuming: url)
-    XCTAssertTrue(second.distiller.run(epochs: 3))
+    XCTAssertTrue(second.loop.run(epochs: 3))
     XCTAssertEqual(second.student.fingerprint(), straight.student.fingerprint())
     XCTAssertEqual(second.distiller.gallery.contexts[0], straight.distiller.gallery.contexts[0])
   }

@@ -22,7 +22,7 @@ final class DistillationTests: XCTestCase {
     var settings = TrainingDefaults.settings(for: spec, epochs: 20)
     settings.seed = seed
     let run = try TrainingRun(corpus: corpus, spec: spec, settings: settings)
-    XCTAssertTrue(run.trainer.run(epochs: settings.epochs))
+    XCTAssertTrue(run.loop.run(epochs: settings.epochs))
     return run.finishedModel()
   }
 
@@ -41,7 +41,7 @@ final class DistillationTests: XCTestCase {
     settings.epochs = 20
     let run = try DistillationRun(gallery: big, galleryPath: bigURL.path, corpus: corpus, spec: big.spec.student(), settings: settings)
     XCTAssertEqual(run.distiller.gallery.count, 2 * corpus.splits!.train.count)
-    XCTAssertTrue(run.distiller.run(epochs: settings.epochs))
+    XCTAssertTrue(run.loop.run(epochs: settings.epochs))
     let small = run.finishedModel()
     XCTAssertEqual(small.spec.imageHidden, [256])
     XCTAssertLessThan(small.parameterCount, big.parameterCount / 2)

@@ -45,7 +45,7 @@ final class TrainingDefaultsTests: XCTestCase {
     let settings = TrainingDefaults.settings(for: spec, epochs: 20)
     let run = try TrainingRun(corpus: corpus, spec: spec, settings: settings)
     var last: Trainer.EpochReport?
-    XCTAssertTrue(run.trainer.run(epochs: settings.epochs, onEpoch: { last = $0 }))
+    XCTAssertTrue(run.loop.run(epochs: settings.epochs, onEpoch: { last = $0 }))
     let report = try XCTUnwrap(last)
     XCTAssertGreaterThanOrEqual(min(report.distinctImageCodes, report.distinctTextCodes), report.collapseFloor)
     XCTAssertFalse(report.collapseUnresolved)

@@ -72,22 +72,22 @@ final class TrainingTests: XCTestCase {
     var settings = Self.settings(epochs: 2)
     settings.labelWeight = labelWeight
     let straight = try TrainingRun(corpus: corpus, spec: spec, settings: settings)
-    straight.trainer.run(epochs: 2)
+    straight.loop.run(epochs: 2)
 
     // 30 training pairs in batches of 16: 4 batches an epoch. Stop after 3 batches (in the text
     // phase of epoch 1), save, resume in a new run, stop again after 3 more (in epoch 2), resume.
     let url = Self.folder.appendingPathComponent("run.ckpt")
     let first = try TrainingRun(corpus: corpus, spec: spec, settings: settings)
     var batches = 0
-    XCTAssertFalse(first.trainer.run(epochs: 2, shouldStop: { batches == 3 }, onBatch: { _, _, _ in batches += 1 }))
+    XCTAssertFalse(first.loop.run(epochs: 2, shouldStop: { batches == 3 }, onBatch: { _, _, _ in batches += 1 }))
     try first.saveCheckpoint(to: url)
     let second = try TrainingRun(corpus: corpus, resuming: url)
     batches = 0
-    XCTAssertFalse(second.trainer.run(epochs: 2, shouldStop: { batches == 3 }, onBatch: { _, _, _ in batches += 1 }))
-    XCTAssertEqual(second.trainer.epoch, 1)
+    XCTAssertFalse(second.loop.run(epochs: 2, shouldStop: { batches == 3 }, onBatch: { _, _, _ in batches += 1 }))
+    XCTAssertEqual(second.loop.epoch, 1)
     try second.saveCheckpoint(to: url)
     let third = try TrainingRun(corpus: corpus, resuming: url)
-    XCTAssertTrue(third.trainer.run(epochs: 2))
+    XCTAssertTrue(third.loop.run(epochs: 2))
 
     XCTAssertEqual(third.trainer.B.scalars, straight.trainer.B.scalars)
     XCTAssertEqual(third.trainer.F.scalars, straight.trainer.F.scalars)
@@ -127,7 +127,7 @@ final class TrainingTests: XCTestCase {
     let corpus = try Self.corpus(pairs: 60)
     let run = try TrainingRun(corpus: corpus, spec: try Self.smallSpec(corpus), settings: Self.settings(epochs: 2))
     var batches = 0
-    XCTAssertFalse(run.trainer.run(epochs: 2, shouldStop: { batches == 5 }, onBatch: { _, _, _ in batches += 1 }))
+    XCTAssertFalse(run.loop.run(epochs: 2, shouldStop: { batches == 5 }, onBatch: { _, _, _ in batches += 1 }))
     let url = Self.folder.appendingPathComponent("damaged.ckpt")
     try run.saveCheckpoint(to: url)
     let good = try Data(contentsOf: url)
@@ -159,7 +159,7 @@ final class TrainingTests: XCTestCase {
     let buffers = run.model.image.namedBuffers().map { $0.1.value.scalars }
     // Weights as the image phase ends: the collapse guard may put a tower back after the epoch.
     var trained = [String: [Float]]()
-    XCTAssertTrue(run.trainer.run(epochs: 1, onBatch: { phase, done, _ in
+    XCTAssertTrue(run.loop.run(epochs: 1, onBatch: { phase, done, _ in
       if phase == .image && done == run.trainingPairs.count {
         trained = Dictionary(uniqueKeysWithValues: run.model.image.namedParameters().map { ($0.0, $0.1.value.scalars) })
       }
@@ -186,7 +186,7 @@ final class TrainingTests: XCTestCase {
     XCTAssertEqual(columns, words.count)
     XCTAssertEqual(vocabulary?.words, words.words)
     let run = try TrainingRun(corpus: corpus, spec: spec, settings: Self.settings(epochs: 2))
-    XCTAssertTrue(run.trainer.run(epochs: 2))
+    XCTAssertTrue(run.loop.run(epochs: 2))
     let codes = try CrossModalEvaluation.codes(run.model, corpus: corpus, pairs: corpus.splits!.query)
     XCTAssertEqual(codes.image.count, corpus.splits!.query.count)
     XCTAssertThrowsError(try ModelSpec.make(for: corpus, training: corpus.splits!.train, bits: 16, architecture: .compact10)) {
@@ -229,7 +229,7 @@ final class TrainingLearnsTests: XCTestCase {
     let labels = CrossModalEvaluation.labels(corpus, splits.query), retrievalLabels = CrossModalEvaluation.labels(corpus, splits.retrieval)
     let chance = RetrievalMetrics.evaluate(queries: random(splits.query.count), queryLabels: labels,
                                            database: random(splits.retrieval.count), databaseLabels: retrievalLabels).map
-    XCTAssertTrue(run.trainer.run(epochs: settings.epochs))
+    XCTAssertTrue(run.loop.run(epochs: settings.epochs))
     let trained = try maps()
     print("MAP i→t, t→i: untrained \(untrained), random \(chance), trained \(trained)")
     for (direction, map) in zip(["i→t", "t→i"], trained) {

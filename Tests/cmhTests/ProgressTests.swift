@@ -1,18 +1,19 @@
 // Tests of the progress bar's arithmetic: the smoothed rate and the whole run's time left.
 
 import Foundation
+import Platform
 import XCTest
 @testable import cmh
 
 final class ProgressTests: XCTestCase {
   func testRateIsSmoothedAndIgnoresUntimedIntervals() {
-    XCTAssertNil(Progress.smoothed(nil, items: 64, seconds: 0.001), "a first batch timed in a millisecond gives no rate")
-    let first = Progress.smoothed(nil, items: 100, seconds: 1)
+    XCTAssertNil(ProgressBar.smoothed(nil, items: 64, seconds: 0.001), "a first batch timed in a millisecond gives no rate")
+    let first = ProgressBar.smoothed(nil, items: 100, seconds: 1)
     XCTAssertEqual(first, 100)
-    XCTAssertEqual(Progress.smoothed(first, items: 400, seconds: 1)!, 0.3 * 400 + 0.7 * 100, accuracy: 1e-9)
-    XCTAssertEqual(Progress.smoothed(first, items: 5_000_000, seconds: 0.0001), first, "a last redraw right after the one before")
-    XCTAssertEqual(Progress.clock(3725), "1:02:05")
-    XCTAssertEqual(Progress.clock(.infinity), "–")
+    XCTAssertEqual(ProgressBar.smoothed(first, items: 400, seconds: 1)!, 0.3 * 400 + 0.7 * 100, accuracy: 1e-9)
+    XCTAssertEqual(ProgressBar.smoothed(first, items: 5_000_000, seconds: 0.0001), first, "a last redraw right after the one before")
+    XCTAssertEqual(ProgressBar.clock(3725), "1:02:05")
+    XCTAssertEqual(ProgressBar.clock(.infinity), "–")
   }
 
   func testRunTimeLeftCountsLaterPhasesAndEpochs() {

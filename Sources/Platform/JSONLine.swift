@@ -4,12 +4,12 @@
 
 import Foundation
 
-struct JSONLine: Encodable {
-  enum Value: Encodable {
+public struct JSONLine: Encodable {
+  public enum Value: Encodable {
     case string(String), int(Int), unsigned(UInt64), number(Double, places: Int), strings([String]), object(JSONLine)
 
     /// The value as a table shows it: strings without quotes, numbers to their places.
-    var plain: String {
+    public var plain: String {
       switch self {
       case .string(let s): return s
       case .int(let n): return "\(n)"
@@ -21,9 +21,9 @@ struct JSONLine: Encodable {
     }
 
     /// A number with `%g`'s precision (learning rates and the like).
-    static func general(_ x: Double) -> Value { .number(x, places: 10) }
+    public static func general(_ x: Double) -> Value { .number(x, places: 10) }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
       var c = encoder.singleValueContainer()
       switch self {
       case .string(let s): try c.encode(s)
@@ -38,23 +38,23 @@ struct JSONLine: Encodable {
     }
   }
 
-  let fields: [(String, Value)]
+  public let fields: [(String, Value)]
 
-  init(_ fields: [(String, Value)]) { self.fields = fields }
+  public init(_ fields: [(String, Value)]) { self.fields = fields }
 
   /// Appends `line` and a newline to a log file, creating it when it is not there.
-  static func append(_ line: String, to log: URL) {
+  public static func append(_ line: String, to log: URL) {
     guard let data = (line + "\n").data(using: .utf8) else { return }
     if let handle = try? FileHandle(forWritingTo: log) { handle.seekToEndOfFile(); handle.write(data); try? handle.close() }
     else { try? data.write(to: log) }
   }
 
-  func encode(to encoder: any Encoder) throws {
+  public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: Key.self)
     for (key, value) in fields { try c.encode(value, forKey: Key(stringValue: key)) }
   }
 
-  var text: String {
+  public var text: String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"

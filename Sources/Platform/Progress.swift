@@ -3,7 +3,7 @@
 
 import Foundation
 
-final class Progress {
+public final class ProgressBar {
   private let total: Int
   private let label: String
   private let enabled: Bool
@@ -15,7 +15,7 @@ final class Progress {
   private var rate: Double?
 
   /// Shown only when stderr is a terminal and the user did not ask for quiet.
-  init(total: Int, label: String, quiet: Bool, etas: [(name: String, left: (Double) -> Double)] = []) {
+  public init(total: Int, label: String, quiet: Bool, etas: [(name: String, left: (Double) -> Double)] = []) {
     self.total = total
     self.label = label
     self.enabled = !quiet && isatty(STDERR_FILENO) == 1
@@ -23,7 +23,7 @@ final class Progress {
   }
 
   /// Redraws at most ten times a second; `detail` is appended (current loss, ...).
-  func update(_ done: Int, detail: String = "") {
+  public func update(_ done: Int, detail: String = "") {
     guard enabled, Date().timeIntervalSince(lastDraw) > 0.1 || done == total else { return }
     let now = Date()
     lastDraw = now
@@ -40,47 +40,47 @@ final class Progress {
   }
 
   /// The moving average after `items` more in `seconds`; intervals too short to time keep the old value.
-  static func smoothed(_ rate: Double?, items: Int, seconds: Double) -> Double? {
+  public static func smoothed(_ rate: Double?, items: Int, seconds: Double) -> Double? {
     guard seconds >= 0.05, items >= 0 else { return rate }
     let now = Double(items) / seconds
     return rate.map { 0.3 * now + 0.7 * $0 } ?? now
   }
 
   /// Clears the line.
-  func finish() {
+  public func finish() {
     guard enabled else { return }
     FileHandle.standardError.write(("\r" + String(repeating: " ", count: 100) + "\r").data(using: .utf8)!)
   }
 
-  static func clock(_ seconds: Double) -> String {
+  public static func clock(_ seconds: Double) -> String {
     guard seconds.isFinite, seconds < 360_000 else { return "–" }
     let s = Int(seconds.rounded())
     return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
   }
 
-  static func count(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.1f", x) }
+  public static func count(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.1f", x) }
 }
 
 /// The time left in a run of epochs, each made of the same phases (image pass, text pass): the
 /// current phase from its bar, the later phases and epochs from how long the last ones took.
-final class EpochClock {
-  let epochs: Int
+public final class EpochClock {
+  public let epochs: Int
   private var seconds: [Double?]
   private var current: (phase: Int, start: Date)?
 
-  init(epochs: Int, phases: Int) {
+  public init(epochs: Int, phases: Int) {
     self.epochs = epochs
     seconds = Array(repeating: nil, count: phases)
   }
 
   /// A phase begins: the one before it ends (its time includes the work between the two).
-  func begin(phase: Int, at time: Date = Date()) {
+  public func begin(phase: Int, at time: Date = Date()) {
     if let current { seconds[current.phase] = time.timeIntervalSince(current.start) }
     current = (phase, time)
   }
 
   /// Seconds left in the run from phase `phase` of the 0-based `epoch`, with `phaseLeft` left in it.
-  func remaining(epoch: Int, phase: Int, phaseLeft: Double, at time: Date = Date()) -> Double {
+  public func remaining(epoch: Int, phase: Int, phaseLeft: Double, at time: Date = Date()) -> Double {
     // A phase not yet timed is guessed to take as long as the current one will.
     let guess = (current.map { time.timeIntervalSince($0.start) } ?? 0) + phaseLeft
     let each = seconds.map { $0 ?? guess }
@@ -91,21 +91,21 @@ final class EpochClock {
 
 /// A bar for each pass of a run of epochs (an image pass, a text pass), labelled "epoch n/N image",
 /// with the whole run's time left: what `cmh train` and `cmh distill` show.
-final class EpochBars {
+public final class EpochBars {
   private let clock: EpochClock
   private let items: Int, batchSize: Int, quiet: Bool
   private let plan: PlanClock?
   private let started = Date()
-  private var bar: Progress?
+  private var bar: ProgressBar?
 
   /// With `plan`, the run is one of several: the label names it and a second ETA covers them all.
-  init(epochs: Int, items: Int, batchSize: Int, quiet: Bool, plan: PlanClock? = nil) {
+  public init(epochs: Int, items: Int, batchSize: Int, quiet: Bool, plan: PlanClock? = nil) {
     clock = EpochClock(epochs: epochs, phases: 2)
     self.items = items; self.batchSize = batchSize; self.quiet = quiet; self.plan = plan
   }
 
   /// `done` items of pass `pass` (0: image, 1: text) of the 0-based `epoch`; a new pass starts a new bar.
-  func update(epoch: Int, pass: Int, done: Int, detail: String) {
+  public func update(epoch: Int, pass: Int, done: Int, detail: String) {
     if done <= batchSize || bar == nil {
       bar?.finish()
       clock.begin(phase: pass)
@@ -115,18 +115,18 @@ final class EpochBars {
       if let plan {
         etas.append(("all runs", { let left = runLeft($0); return left + plan.after(thisRun: Date().timeIntervalSince(started) + left) }))
       }
-      bar = Progress(total: items, label: Self.label(epoch: epoch, of: clock.epochs, pass: pass, plan: plan), quiet: quiet, etas: etas)
+      bar = ProgressBar(total: items, label: Self.label(epoch: epoch, of: clock.epochs, pass: pass, plan: plan), quiet: quiet, etas: etas)
     }
     bar?.update(done, detail: detail)
   }
 
   /// "run 2/4 epoch 3/30 image": where the run stands, in people's words.
-  static func label(epoch: Int, of epochs: Int, pass: Int, plan: PlanClock?) -> String {
+  public static func label(epoch: Int, of epochs: Int, pass: Int, plan: PlanClock?) -> String {
     (plan.map { "run \($0.current + 1)/\($0.runs) " } ?? "") + "epoch \(epoch + 1)/\(epochs) \(pass == 0 ? "image" : "text")"
   }
 
   /// Clears the bar (at the end of an epoch, before its line is printed).
-  func finish() {
+  public func finish() {
     bar?.finish()
     bar = nil
   }
@@ -134,50 +134,50 @@ final class EpochBars {
 
 /// Where a plan of runs stands (`cmh experiment table`): which run is current and how long the
 /// finished ones took, for the time left in all of them.
-final class PlanClock {
-  let runs: Int
-  private(set) var current = 0
+public final class PlanClock {
+  public let runs: Int
+  public private(set) var current = 0
   private var seconds = [Double]()
 
-  init(runs: Int) { self.runs = runs }
+  public init(runs: Int) { self.runs = runs }
 
   /// The current run ended after `seconds`; the next one is current.
-  func finished(after seconds: Double) {
+  public func finished(after seconds: Double) {
     self.seconds.append(seconds)
     current += 1
   }
 
   /// Seconds of the current run and those after it, from the finished ones (nil before one has).
-  var remaining: Double? {
+  public var remaining: Double? {
     seconds.isEmpty ? nil : Double(runs - current) * seconds.reduce(0, +) / Double(seconds.count)
   }
 
   /// Seconds of the runs after the current one: as long as the finished ones took on average,
   /// or, before any has finished, as long as this one is expected to take.
-  func after(thisRun projected: Double) -> Double {
+  public func after(thisRun projected: Double) -> Double {
     let each = seconds.isEmpty ? projected : seconds.reduce(0, +) / Double(seconds.count)
     return Double(max(0, runs - current - 1)) * each
   }
 }
 
 /// One bar per stage of work reported as (stage, done, total); a new stage replaces the bar.
-final class StageProgress {
+public final class StageProgress {
   private let quiet: Bool
-  private var bar: Progress?
+  private var bar: ProgressBar?
   private var stage = ""
 
-  init(quiet: Bool) { self.quiet = quiet }
+  public init(quiet: Bool) { self.quiet = quiet }
 
-  func update(_ stage: String, _ done: Int, _ total: Int) {
+  public func update(_ stage: String, _ done: Int, _ total: Int) {
     if stage != self.stage {
       bar?.finish()
-      bar = Progress(total: total, label: stage, quiet: quiet)
+      bar = ProgressBar(total: total, label: stage, quiet: quiet)
       self.stage = stage
     }
     bar?.update(done)
   }
 
-  func finish() {
+  public func finish() {
     bar?.finish()
     bar = nil
     stage = ""

@@ -1,0 +1,25 @@
+// TrainerEpochRow: a training epoch as a row of `cmh train`'s table and as its JSON log line.
+
+import Foundation
+import Platform
+
+extension Trainer.EpochReport: EpochRow {
+  public static var tableHeader: String {
+    "epoch   image sim   image q    text sim    text q   B flips   codes i/t     pairs/s   time"
+  }
+
+  public func tableRow(itemsPerSecond rate: Double) -> String {
+    String(format: "%5d   %9.2f   %7.3f   %9.2f   %7.3f   %7d   %5d/%-5d   %7.0f   %@", epoch, image.similarity, image.quantization,
+           text.similarity, text.quantization, codeChanges, distinctImageCodes, distinctTextCodes, rate, ProgressBar.clock(seconds))
+  }
+
+  public func fields(itemsPerSecond rate: Double) -> [(String, JSONLine.Value)] {
+    let n = { (x: Double, places: Int) in JSONLine.Value.number(x, places: places) }, g = { (x: Float) in JSONLine.Value.general(Double(x)) }
+    return [("epoch", .int(epoch)), ("image_similarity", n(Double(image.similarity), 4)), ("image_quantization", n(Double(image.quantization), 4)),
+            ("text_similarity", n(Double(text.similarity), 4)), ("text_quantization", n(Double(text.quantization), 4)), ("code_changes", .int(codeChanges)),
+            ("distinct_image_codes", .int(distinctImageCodes)), ("distinct_text_codes", .int(distinctTextCodes)),
+            ("pairs_per_second", n(rate, 1)), ("seconds", n(seconds, 2)), ("image_lr", g(imageLearningRate)), ("text_lr", g(textLearningRate))]
+  }
+
+  public var notes: [String] { collapseNotes }
+}
