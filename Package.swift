@@ -21,6 +21,8 @@ let package = Package(
     .library(name: "Augment", targets: ["Augment"]),
     .library(name: "Search", targets: ["Search"]),
     .library(name: "Server", targets: ["Server"]),
+    .library(name: "Experiments", targets: ["Experiments"]),
+    .library(name: "Benchmarks", targets: ["Benchmarks"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -54,11 +56,13 @@ let package = Package(
     .target(name: "Training", dependencies: ["Model", "Tensor", "CauchyLoss", "Corpus", "Hashing"]),
     .target(name: "Distill", dependencies: ["Training", "Model", "Tensor", "CauchyLoss", "Corpus", "Hashing"]),
     .target(name: "Augment", dependencies: ["Training", "Model", "Tensor", "Corpus", "Platform"]),
-    .target(name: "Search", dependencies: ["Model", "Hashing", "Corpus", "Tensor", "ImageNet"]),
+    .target(name: "Search", dependencies: ["Platform", "Model", "Hashing", "Corpus", "Tensor", "ImageNet"]),
     .target(name: "Server", dependencies: ["Search", "Hashing", "Corpus", "Tensor", .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "Logging", package: "swift-log"),
                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                    .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
+    .target(name: "Experiments", dependencies: ["Training", "Distill", "Augment", "Model", "Search", "Hashing", "Corpus", "Tensor", "Platform"]),
+    .target(name: "Benchmarks", dependencies: ["Experiments", "Server", "Search", "Training", "Model", "Hashing", "Corpus", "ImageNet", "TextNet", "Tensor", "Platform"]),
 
     // MARK: - Command line
     .executableTarget(
@@ -77,6 +81,8 @@ let package = Package(
         "Augment",
         "Search",
         "Server",
+        "Experiments",
+        "Benchmarks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]),
@@ -92,12 +98,13 @@ let package = Package(
     .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor", "Corpus"]),
     .testTarget(name: "AugmentTests", dependencies: ["Augment", "Training", "Model", "Tensor", "Corpus"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "TextNet", "Tensor", "Corpus", "Hashing", "CauchyLoss", "Platform"]),
+    .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Model", "Corpus", "Hashing", "Platform"]),
     .testTarget(name: "DistillTests", dependencies: ["Distill", "Training", "Model", "Tensor", "Corpus", "Hashing"]),
     .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"], exclude: ["Fixtures"]),  // fixtures read by path
     .target(name: "SearchFixture", dependencies: ["Search", "Model", "Training", "Hashing", "Corpus", "Tensor"], path: "Tests/SearchFixture"),
     .testTarget(name: "SearchTests", dependencies: ["Search", "SearchFixture", "Model", "Training", "Distill", "Hashing", "Corpus", "Tensor"]),
     .testTarget(name: "ServerTests", dependencies: ["Server", "Search", "SearchFixture", "Hashing", "Corpus"]),
-    .testTarget(name: "cmhTests", dependencies: ["cmh", "Platform", "Hashing", "Corpus", "Server", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+    .testTarget(name: "cmhTests", dependencies: ["cmh", "Platform", "Experiments", "Hashing", "Corpus", "Server", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 exclude: ["Golden", "Fixtures"]),  // read by path
   ],
   swiftLanguageModes: [.v5]

@@ -3,6 +3,8 @@
 // results (in tie groups when ranked by Hamming distance alone, with each result's score when
 // re-ranked); clicking a result searches by it, and the search lives in the URL.
 
+import Platform
+
 enum WebPage {
   static let html = #"""
 <!doctype html>

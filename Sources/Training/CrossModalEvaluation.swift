@@ -4,6 +4,7 @@
 import Corpus
 import Hashing
 import Model
+import Platform
 
 public struct CodeSet: Sendable {
   public var image: BinaryCodes
@@ -54,6 +55,13 @@ public enum CrossModalEvaluation {
     let images = try ImageInputs.load(corpus, pairs: pairs, spec: model.spec) { progress($0 / 2) }
     let texts = try TextInputs.load(corpus, pairs: pairs, spec: model.spec)
     return codes(model, images: images, texts: texts, labels: labels(corpus, pairs)) { progress(pairs.count / 2 + $0 / 2) }
+  }
+
+  /// The same with a progress bar labelled `label` on `console`.
+  public static func codes(_ model: CrossModalModel, corpus: Corpus, pairs: [Int], label: String, console: Console) throws -> CodeSet {
+    let bar = console.progress(total: pairs.count, label: label)
+    defer { bar.finish() }
+    return try codes(model, corpus: corpus, pairs: pairs) { bar.update($0) }
   }
 
   /// Codes of both modalities from inputs already loaded.

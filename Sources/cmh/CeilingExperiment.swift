@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import Corpus
+import Experiments
 import Foundation
 import Model
 import Platform
@@ -45,21 +46,6 @@ struct CeilingExperiment: ParsableCommand {
       if done <= settings.batchSize { bar = ProgressBar(total: splits.train.count, label: "classifier epoch \(epoch)/\(epochs)", quiet: output.quiet) }
       bar?.update(done)
     }, onEpoch: { _, _ in bar?.finish() })
-    if output.json {
-      for (s, c) in rows {
-        let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
-        print(JSONLine([("label", .string(s.name)), ("kind", .string(s.kind ?? "")), ("classifier_ap", n(c)), ("i2i_ap", n(s.ap)),
-                        ("ratio", n(c > 0 ? s.ap / c : 0)), ("queries", .int(s.queries))]).text)
-      }
-      return
-    }
-    print("per-label AP: a classifier of the image tower (query images ranked by score) and the model's image→image retrieval")
-    print("label            kind        classifier   retrieval   ratio")
-    for (s, c) in rows {
-      print(s.name.padding(toLength: 16, withPad: " ", startingAt: 0) + " " + (s.kind ?? "").padding(toLength: 10, withPad: " ", startingAt: 0)
-            + String(format: "  %10.4f  %10.4f  %6.2f", c, s.ap, c > 0 ? s.ap / c : 0))
-    }
-    let meanC = rows.reduce(0) { $0 + $1.1 } / Double(max(rows.count, 1)), meanR = rows.reduce(0) { $0 + $1.0.ap } / Double(max(rows.count, 1))
-    print(String(format: "mean                         %10.4f  %10.4f  %6.2f", meanC, meanR, meanC > 0 ? meanR / meanC : 0))
+    print(output.json ? CeilingReport.json(rows) : CeilingReport.table(rows))
   }
 }

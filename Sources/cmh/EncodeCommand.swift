@@ -41,7 +41,7 @@ struct EncodeCommand: ParsableCommand {
     try AtomicFolder.replace(folder) { temporary in
       for (set, pairs, prefix) in try sets(loaded) {
         let started = Date()
-        let codes = try ModelInputs.codes(trained, corpus: loaded, pairs: pairs, label: "encoding \(set)", quiet: output.quiet)
+        let codes = try CrossModalEvaluation.codes(trained, corpus: loaded, pairs: pairs, label: "encoding \(set)", console: output.console)
         for (modality, binary) in [(Modality.image, codes.image), (.text, codes.text)] {
           let name = "\(prefix)\(modality).cmhindex", path = folder.appendingPathComponent(name).path
           try IndexFile.write(codes: binary, modality: modality, items: IndexItems.of(loaded, pairs, modality: modality), outputs: codes.stored(modality),

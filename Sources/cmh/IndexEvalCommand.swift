@@ -2,6 +2,7 @@
 // from the labels stored for each item; a table, JSON, CSV, and SVG curves.
 
 import ArgumentParser
+import Experiments
 import Foundation
 import Hashing
 import Platform
@@ -100,7 +101,7 @@ struct IndexEvalCommand: ParsableCommand {
     let pk = SVGPlot(title: "Precision@k (\(direction))", xLabel: "k", yLabel: "precision",
                      series: [(name, zip(cutoffs, r.precisionAtK).map { (Double($0), $1) })], level: chance)
     for (file, plot) in [("pr-\(direction).svg", pr), ("precision-at-k-\(direction).svg", pk)] {
-      try SVGFiles.write(plot.render(), named: file, into: folder, quiet: output.quiet)
+      try SVGFiles.write(plot.render(), named: file, into: folder, console: output.console)
     }
   }
 }

@@ -1,5 +1,4 @@
-// ModelInputs: loading a model file and the inputs of a corpus's pair sets for it, with progress
-// while images decode — shared by encode, eval and demo.
+// ModelInputs: a model file and a corpus's splits as the commands name them in errors.
 
 import Corpus
 import Foundation
@@ -17,12 +16,5 @@ enum ModelInputs {
       throw CommandError("\(corpus.directory.path): no splits/ folder; make one with `cmh corpus split \(corpus.directory.path)`")
     }
     return splits
-  }
-
-  /// Both modalities' codes for `pairs`, decoding images with a progress bar labelled `label`.
-  static func codes(_ model: CrossModalModel, corpus: Corpus, pairs: [Int], label: String, quiet: Bool) throws -> CodeSet {
-    let bar = ProgressBar(total: pairs.count, label: label, quiet: quiet)
-    defer { bar.finish() }
-    return try CrossModalEvaluation.codes(model, corpus: corpus, pairs: pairs) { bar.update($0) }
   }
 }

@@ -2,6 +2,7 @@
 // created, a read-only or non-folder target is an error now, not after the last epoch.
 
 import Foundation
+import Platform
 
 enum OutputCheck {
   /// The folder that will hold the file `path`.

@@ -77,38 +77,6 @@ struct SearchOptions: ParsableArguments {
     return index
   }
 
-  func show(_ answer: SearchAnswer) throws { try SearchOutput.show(answer, json: output.json, quiet: output.quiet, html: html) }
+  func show(_ answer: SearchAnswer) throws { try AnswerOutput.show(answer, console: output.console, html: html) }
 }
 
-/// How a search's answer is shown on the command line (`cmh search` and `cmh demo`).
-enum SearchOutput {
-  /// Prints the first `printed` results (a table, or a JSON line each; all when nil) and writes the
-  /// page `html` names with all of them.
-  static func show(_ answer: SearchAnswer, json: Bool, quiet: Bool, html: String?, printed: Int? = nil) throws {
-    let shown = answer.results.prefix(printed ?? answer.results.count)
-    if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-      for r in shown { print(String(decoding: try encoder.encode(r), as: UTF8.self)) }
-    } else {
-      let scored = answer.rerank != "none"
-      print("rank  dist" + (scored ? "   score" : "") + "  id  \(answer.target)  [labels]")
-      for r in shown {
-        let labels = r.labels.isEmpty ? "" : "  [\(r.labels.joined(separator: ", "))]"
-        let score = scored ? String(format: "  %6.3f", r.score ?? 0) : ""
-        print(String(format: "%4d  %3d", r.rank, r.distance) + score + "  \(r.id)  \(r.image ?? r.text ?? "")" + labels)
-      }
-      var groups = [Int: Int]()
-      for r in shown { groups[r.distance] = r.tied }
-      if !groups.isEmpty {
-        print("in the index: " + groups.sorted { $0.key < $1.key }.map { "\($0.value) at distance \($0.key)" }.joined(separator: ", ") + "; order: \(answer.ties)")
-      }
-    }
-    fflush(stdout)  // the results before the "wrote" line, also when both streams go to one pipe
-    if let html {
-      let url = URL(fileURLWithPath: html)
-      try Data(ResultsPage.render(answer, pageFolder: url.deletingLastPathComponent()).utf8).write(to: url, options: .atomic)
-      if !quiet { FileHandle.standardError.write("wrote \(html)\n".data(using: .utf8)!) }
-    }
-  }
-}

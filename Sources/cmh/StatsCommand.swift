@@ -3,7 +3,9 @@
 import ArgumentParser
 import Augment
 import Corpus
+import Experiments
 import Foundation
+import Platform
 
 struct StatsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -45,7 +47,7 @@ struct StatsCommand: ParsableCommand {
     }
     if let svg {
       let plot = SVGBarChart(title: "Label frequencies of \(loaded.info.name)", bars: zip(loaded.info.labels, stats.labelCounts).sorted { $0.1 > $1.1 })
-      try SVGFiles.write(plot.render(), named: "labels.svg", into: svg, quiet: output.quiet)
+      try SVGFiles.write(plot.render(), named: "labels.svg", into: svg, console: output.console)
     }
   }
 }

@@ -2,10 +2,10 @@
 // lives in the output folder, the standard protocol splits for a corpus that has none, and the
 // record each finished run leaves in DIR/runs.jsonl.
 
-import CauchyLoss
 import Corpus
 import Foundation
 import Model
+import Training
 import Platform
 import Tensor
 

@@ -1,16 +1,17 @@
-// cmh eval's per-label and conjunctive sections: the table rows and the JSON fields.
+// LabelFields: per-label MAP and the conjunctive text queries as table rows and JSON fields (`cmh
+// eval`, the demo, the experiment table).
 
 import Foundation
 import Model
 import Platform
 import Training
 
-enum LabelFields {
-  typealias Column = (direction: Direction, labels: LabelReport, conjunctive: ConjunctiveReport?)
+public enum LabelFields {
+  public typealias Column = (direction: Direction, labels: LabelReport, conjunctive: ConjunctiveReport?)
 
   /// The fields a direction's JSON line gets: per-label MAP (mean, by kind, every label) and, for
   /// text queries, the conjunctive shares.
-  static func json(_ labels: LabelReport, _ conjunctive: ConjunctiveReport?) -> [(String, JSONLine.Value)] {
+  public static func json(_ labels: LabelReport, _ conjunctive: ConjunctiveReport?) -> [(String, JSONLine.Value)] {
     let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
     var fields: [(String, JSONLine.Value)] = [
       ("label_map", n(labels.mean)),
@@ -22,7 +23,7 @@ enum LabelFields {
   }
 
   /// The conjunctive text queries' fields (eval's lines and the demo's).
-  static func conjunctive(_ c: ConjunctiveReport) -> [(String, JSONLine.Value)] {
+  public static func conjunctive(_ c: ConjunctiveReport) -> [(String, JSONLine.Value)] {
     let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
     return [("conjunctive_queries", .int(c.queries)), ("conjunctive_all_at_10", n(c.allAt10)),
             ("conjunctive_at_10", .object(JSONLine(c.kindAt10.map { ($0.kind, n($0.share)) })))]
@@ -30,8 +31,8 @@ enum LabelFields {
 
   /// The table's sections: per-label MAP by direction (and by kind), the worst labels, the
   /// conjunctive queries; `columns` results a direction, in the order of `header`.
-  static func table(_ results: [Column], columns: Int, header: String, width: Int, perLabel: Bool) -> [String] {
-    let f = { (x: Double) in EvalCommand.right(String(format: "%.4f", x), width) }
+  public static func table(_ results: [Column], columns: Int, header: String, width: Int, perLabel: Bool) -> [String] {
+    let f = { (x: Double) in ModelEvaluation.right(String(format: "%.4f", x), width) }
     let row = { (title: String, cells: [String]) in title.padding(toLength: 14, withPad: " ", startingAt: 0) + cells.joined(separator: " ") }
     let byDirection = { (d: Direction) in results.filter { $0.direction == d } }
     var lines = ["", "per-label MAP (mean over labels; relevant: the item holds the label)", header]

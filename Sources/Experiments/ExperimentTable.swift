@@ -9,23 +9,23 @@ import Platform
 import Training
 
 /// Figures of another implementation or baseline, read from JSON lines.
-struct ReferenceFigures {
+public struct ReferenceFigures {
   /// The row's name (the file's name unless its lines carry "label").
-  let label: String
-  let corpus: String, loss: String, bits: Int
-  let i2t: Double, t2i: Double
+  public let label: String
+  public let corpus: String, loss: String, bits: Int
+  public let i2t: Double, t2i: Double
 
-  static func read(_ paths: [String]) throws -> [ReferenceFigures] {
+  public static func read(_ paths: [String]) throws -> [ReferenceFigures] {
     try paths.flatMap { path -> [ReferenceFigures] in
       let text: String
-      do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw CommandError("\(path): cannot read the reference figures: \(error.localizedDescription)") }
+      do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw ExperimentError("\(path): cannot read the reference figures: \(error.localizedDescription)") }
       let fallback = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
       return try text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { n, line in
         guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
         guard let row = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
               let corpus = (row["data"] ?? row["corpus"]) as? String, let loss = row["loss"] as? String, let bits = row["bits"] as? Int,
               let i2t = row["i2t"] as? Double, let t2i = row["t2i"] as? Double else {
-          throw CommandError("\(path):\(n + 1): expected {\"data\" or \"corpus\", \"loss\", \"bits\", \"i2t\", \"t2i\"}, as ref_cmh.py prints")
+          throw ExperimentError("\(path):\(n + 1): expected {\"data\" or \"corpus\", \"loss\", \"bits\", \"i2t\", \"t2i\"}, as ref_cmh.py prints")
         }
         return ReferenceFigures(label: row["label"] as? String ?? fallback, corpus: corpus, loss: loss, bits: bits, i2t: i2t, t2i: t2i)
       }
@@ -33,21 +33,29 @@ struct ReferenceFigures {
   }
 }
 
-struct ExperimentTable {
-  struct Row {
-    let run: ExperimentRun
-    let model: String
-    let i2t: RetrievalReport, t2i: RetrievalReport
+public struct ExperimentTable {
+  public struct Row {
+    public let run: ExperimentRun
+    public let model: String
+    public let i2t: RetrievalReport, t2i: RetrievalReport
     /// Per-label MAP (mean over labels), Image→Text then Text→Image.
-    let labelMAP: [Double]
+    public let labelMAP: [Double]
     /// The share of the top 10 holding every label a text of label names asks for (Text→Image);
     /// nil where texts cannot be written (feature rows without a vocabulary).
-    let conjunctive: Double?
+    public let conjunctive: Double?
+
+    public init(run: ExperimentRun, model: String, i2t: RetrievalReport, t2i: RetrievalReport, labelMAP: [Double], conjunctive: Double?) {
+      (self.run, self.model, self.i2t, self.t2i, self.labelMAP, self.conjunctive) = (run, model, i2t, t2i, labelMAP, conjunctive)
+    }
   }
 
-  let rows: [Row]
-  let references: [ReferenceFigures]
-  let published: [(corpus: String, figures: PublishedFigures?)]
+  public let rows: [Row]
+  public let references: [ReferenceFigures]
+  public let published: [(corpus: String, figures: PublishedFigures?)]
+
+  public init(rows: [Row], references: [ReferenceFigures], published: [(corpus: String, figures: PublishedFigures?)]) {
+    (self.rows, self.references, self.published) = (rows, references, published)
+  }
 
   private static let directions: [(Direction, KeyPath<Row, RetrievalReport>, KeyPath<ReferenceFigures, Double>)] = [(.i2t, \.i2t, \.i2t), (.t2i, \.t2i, \.t2i)]
 
@@ -66,7 +74,7 @@ struct ExperimentTable {
     return seen
   }
 
-  func markdown() -> String {
+  public func markdown() -> String {
     let f = { (x: Double) in String(format: "%.4f", x) }
     var out = [String](), citations = [String]()
     for corpus in rows.map(\.run.corpus).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
@@ -104,7 +112,7 @@ struct ExperimentTable {
     return out.joined(separator: "\n").trimmingCharacters(in: .newlines)
   }
 
-  func jsonLines() -> String {
+  public func jsonLines() -> String {
     rows.flatMap { row in
       Self.directions.map { d, report, referenced -> String in
         let r = row[keyPath: report], n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
@@ -124,7 +132,7 @@ struct ExperimentTable {
     }.joined(separator: "\n")
   }
 
-  func csv() -> String {
+  public func csv() -> String {
     let quote = { (s: String) in s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
     let f = { (x: Double) in String(format: "%.4f", x) }
     var lines = [(["corpus", "bits", "loss", "direction", "map", "map_chance", "ndcg_at_100", "map_radius_2", "label_map", "conjunctive_all_at_10"] + labels + ["paper", "paper_citation"]).map(quote).joined(separator: ",")]

@@ -1,8 +1,7 @@
 import Corpus
 import Model
-import Training
 import XCTest
-@testable import Training
+@testable import Experiments
 
 /// The paper's figures come only with a corpus of the benchmark's protocol shape.
 final class PublishedFiguresTests: XCTestCase {

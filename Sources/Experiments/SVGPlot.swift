@@ -1,15 +1,20 @@
 // SVGPlot: a line chart as a standalone SVG file a person can open in a browser.
 
 import Foundation
+import Platform
 
-struct SVGPlot {
-  let title: String, xLabel: String, yLabel: String
+public struct SVGPlot {
+  public let title: String, xLabel: String, yLabel: String
   /// Named series of (x, y) points; y in 0...1.
-  var series: [(name: String, points: [(Double, Double)])]
+  public var series: [(name: String, points: [(Double, Double)])]
   /// A dashed level drawn across the plot with its name (the precision of a random ranking).
-  var level: (name: String, y: Double)? = nil
+  public var level: (name: String, y: Double)? = nil
 
-  func render() -> String {
+  public init(title: String, xLabel: String, yLabel: String, series: [(name: String, points: [(Double, Double)])], level: (name: String, y: Double)? = nil) {
+    (self.title, self.xLabel, self.yLabel, self.series, self.level) = (title, xLabel, yLabel, series, level)
+  }
+
+  public func render() -> String {
     // The legend column is as wide as its longest name (about 7 px a character at 12 px).
     let names = series.map(\.name) + (level.map { [$0.name] } ?? [])
     let right = max(150.0, 7.0 * Double(names.map(\.count).max() ?? 0) + 24)
@@ -46,37 +51,39 @@ struct SVGPlot {
   }
 }
 
-enum SVGText {
+public enum SVGText {
   /// Text as SVG character data (label names come from users' files).
-  static func escape(_ s: String) -> String {
+  public static func escape(_ s: String) -> String {
     s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
   }
 }
 
 /// Writes plots into the folder an `--svg` option names (every command's `--svg` is a folder).
-enum SVGFiles {
-  static func write(_ svg: String, named name: String, into folder: String, quiet: Bool) throws {
+public enum SVGFiles {
+  public static func write(_ svg: String, named name: String, into folder: String, console: Console) throws {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let url = URL(fileURLWithPath: folder).appendingPathComponent(name)
-    try Data(svg.utf8).write(to: url, options: .atomic)
-    if !quiet { FileHandle.standardError.write(Data("wrote \(url.path)\n".utf8)) }
+    try AtomicFile.write(svg, to: url)
+    console.note("wrote \(url.path)")
   }
 
   /// A model's name in a legend: its file name, code length and MAP@all.
-  static func legend(_ path: String, bits: Int, map: Double) -> String {
+  public static func legend(_ path: String, bits: Int, map: Double) -> String {
     "\(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent), \(bits) bits, MAP \(String(format: "%.3f", map))"
   }
 
   /// The random ranking's line: its MAP, which is also its precision at every recall on average.
-  static func chance(_ map: Double) -> (name: String, y: Double) { ("chance, MAP \(String(format: "%.3f", map))", map) }
+  public static func chance(_ map: Double) -> (name: String, y: Double) { ("chance, MAP \(String(format: "%.3f", map))", map) }
 }
 
 /// A bar chart (label histograms) as a standalone SVG file.
-struct SVGBarChart {
-  let title: String
-  let bars: [(String, Int)]
+public struct SVGBarChart {
+  public let title: String
+  public let bars: [(String, Int)]
 
-  func render() -> String {
+  public init(title: String, bars: [(String, Int)]) { (self.title, self.bars) = (title, bars) }
+
+  public func render() -> String {
     let barWidth = 22.0, left = 60.0, bottom = 110.0, top = 40.0, h = 420.0
     let w = left + Double(bars.count) * barWidth + 20
     let most = Double(max(bars.map(\.1).max() ?? 1, 1))

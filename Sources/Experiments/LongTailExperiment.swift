@@ -1,0 +1,130 @@
+// LongTailExperiment: balanced against long-tailed training, and oversampling against diffusion
+// augmentation, on the shapes corpus (`cmh experiment longtail`). The long-tailed runs train on a
+// shapes corpus generated with long-tailed label frequencies (or the training split thinned); all
+// runs are measured on the balanced corpus's query and retrieval sets, over all queries and over
+// those with a tail label.
+
+import Augment
+import Corpus
+import Foundation
+import Hashing
+import Model
+import Platform
+import Training
+
+public struct LongTailExperiment {
+  public enum Source: String, CaseIterable, Sendable { case generate, subsample }
+
+  public var folder: URL
+  public var imbalance = 48.0
+  public var source = Source.generate
+  public var bits = [32, 64]
+  public var epochs = ShapesRecipe.epochs
+  /// At most this many synthetic pairs (nil: as many as real training pairs).
+  public var maxSynthetic: Int?
+  public var guidance: Float = 2
+  /// Epochs on the synthetic pairs alone, then on synthetic and real pairs together, at this share of the rates.
+  public var stages = (synthetic: 2, mixed: 4)
+  public var finetuneRate: Float = 0.1
+  public var pairs = 6000
+  public var generatorIterations = 3000
+  public var seed: UInt64 = 1
+
+  public init(folder: URL) { self.folder = folder }
+
+  /// Runs every code length; prints one line per result and the recovered shares.
+  public func run(console output: Console) throws {
+    let started = Date()
+    let balanced = try ShapesRecipe.corpus(in: folder.appendingPathComponent("corpus-\(pairs)"), pairs: pairs, seed: seed, console: output)
+    let longTailed = source == .generate
+      ? try ShapesRecipe.corpus(in: folder.appendingPathComponent("corpus-\(pairs)-lt\(imbalance)"), pairs: pairs, imbalance: imbalance, seed: seed + 1, console: output)
+      : try LongTail.subsample(balanced, imbalance: imbalance, seed: seed)
+    let labelCount = balanced.info.labels.count
+    let profile = LongTailProfile(longTailed.splits!.train.map { longTailed.pairs[$0].labels }, labelCount: labelCount)
+    let tailQueries = balanced.splits!.query.indices.filter { balanced.pairs[balanced.splits!.query[$0]].labels.contains { profile.tail.contains($0) } }
+    output.text("long-tailed training split: \(longTailed.splits!.train.count) pairs (balanced: \(balanced.splits!.train.count)), "
+        + String(format: "imbalance %.1f; tail labels %@; %d of %d queries have a tail label",
+                 profile.imbalance, profile.tail.map { balanced.info.labels[$0] }.joined(separator: ", "), tailQueries.count, balanced.splits!.query.count))
+        var rows = [(String, Int, Direction, String, Double)]()
+    for k in bits {
+      let settings = ShapesRecipe.settings(epochs: epochs, loss: .cauchy, seed: seed)
+      let evaluate = { (name: String, model: CrossModalModel) throws in
+        for (direction, all, tail) in try self.maps(model, balanced, tailQueries: tailQueries) {
+          rows += [(name, k, direction, "all", all), (name, k, direction, "tail", tail)]
+          Self.line(name, k, direction, all, tail, console: output)
+        }
+      }
+      try evaluate("balanced", try train(balanced, bits: k, settings: settings, label: "balanced \(k) bits", console: output))
+      let ltModelURL = folder.appendingPathComponent("longtail-\(k).cmh")
+      let ltModel = try train(longTailed, bits: k, settings: settings, label: "long-tailed \(k) bits", console: output)
+      try ltModel.save(to: ltModelURL)
+      try evaluate("longtail", ltModel)
+      let real = try FeatureAugmentation.realPairs(ltModel, corpus: longTailed, pairs: longTailed.splits!.train)
+      for method in [AugmentMethod.oversample, .diffusion] {
+        var diffusion = DiffusionSettings()
+        diffusion.guidance = guidance
+        diffusion.seed = seed
+        diffusion.iterations = generatorIterations
+        let bar = output.stages()
+        let (synthetic, plan) = FeatureAugmentation.synthesize(real, labelCount: labelCount, method: method, settings: diffusion,
+                                                               limit: maxSynthetic ?? real.count, progress: bar.update)
+        bar.finish()
+        if method == .diffusion {
+          let short = plan.plannedCounts.enumerated().filter { $0.element < plan.target && plan.realCounts[$0.offset] > 0 }.count
+          output.text("  balance plan: \(plan.labelSets.count) synthetic pairs towards \(plan.target) a label" + (short > 0 ? " (\(short) labels stay short: capped by --max-synthetic)" : ""))
+        }
+        let model = try CrossModalModel.load(from: ltModelURL)
+        try FeatureAugmentation.fineTune(model, real: real, synthetic: synthetic, method: method.rawValue, settings: settings,
+                                         epochs: stages, rate: finetuneRate)
+        try evaluate(method.rawValue, model)
+      }
+    }
+    if !output.json { Self.summary(rows, console: output) }
+    output.text(String(format: "done in %@", ProgressBar.clock(Date().timeIntervalSince(started))))
+  }
+
+  private func train(_ corpus: Corpus, bits: Int, settings: TrainingSettings, label: String, console output: Console) throws -> CrossModalModel {
+    let run = try TrainingRun(corpus: corpus, spec: try ShapesRecipe.spec(corpus, bits: bits), settings: settings)
+    let bar = output.progress(total: settings.epochs, label: label)
+    run.loop.run(epochs: settings.epochs, onEpoch: { bar.update($0.epoch) })
+    bar.finish()
+    return run.finishedModel()
+  }
+
+  /// MAP over all queries and over the tail-label queries, in both directions.
+  private func maps(_ model: CrossModalModel, _ corpus: Corpus, tailQueries: [Int]) throws -> [(Direction, Double, Double)] {
+    let q = try CrossModalEvaluation.codes(model, corpus: corpus, pairs: corpus.splits!.query)
+    let r = try CrossModalEvaluation.codes(model, corpus: corpus, pairs: corpus.splits!.retrieval)
+    let tail = q.subset(tailQueries)
+    let all = CrossModalEvaluation.evaluate(queries: q, retrieval: r, directions: [.i2t, .t2i])
+    let rare = CrossModalEvaluation.evaluate(queries: tail, retrieval: r, directions: [.i2t, .t2i])
+    return zip(all, rare).map { ($0.0, $0.1.map, $1.1.map) }
+  }
+
+  private static func line(_ setting: String, _ bits: Int, _ direction: Direction, _ all: Double, _ tail: Double, console output: Console) {
+    if output.json {
+      for (subset, map) in [("all", all), ("tail", tail)] {
+        output.record(JSONLine([("setting", .string(setting)), ("direction", .string(direction.rawValue)), ("bits", .int(bits)), ("subset", .string(subset)),
+                        ("map", .number(map, places: 4))]))
+      }
+    } else {
+      output.result(String(format: "  %-10@ %3d bits  %@  MAP all %.4f  tail %.4f", setting, bits, direction.rawValue, all, tail))
+    }
+  }
+
+  /// The share of the MAP lost to the long tail that each augmentation wins back.
+  private static func summary(_ rows: [(String, Int, Direction, String, Double)], console output: Console) {
+    output.result("\nrecovered share of the MAP lost to the long tail ((augmented − long-tailed) / (balanced − long-tailed)):")
+    for k in Set(rows.map(\.1)).sorted() {
+      for d in [Direction.i2t, .t2i] {
+        for subset in ["all", "tail"] {
+          let value = { (s: String) in rows.first { $0.0 == s && $0.1 == k && $0.2 == d && $0.3 == subset }?.4 ?? 0 }
+          let lost = value("balanced") - value("longtail")
+          let share = { (s: String) in lost > 1e-9 ? String(format: "%5.0f%%", 100 * (value(s) - value("longtail")) / lost) : "  n/a" }
+          output.result(String(format: "  %3d bits %@ %-4@  lost %.4f   oversample %@   diffusion %@", k, d.rawValue, subset, lost, share("oversample"), share("diffusion")))
+        }
+      }
+    }
+  }
+
+}

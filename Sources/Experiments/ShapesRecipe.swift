@@ -1,0 +1,45 @@
+// ShapesRecipe: the built-in shapes corpus and how the demo, the README's table and `cmh bench
+// train` train on it.
+
+import Corpus
+import Foundation
+import Model
+import Platform
+import Training
+
+/// The settings the demo, the README's table and `cmh bench train` use on the shapes corpus:
+/// images at 32² through a half-width compact10, text learning rate 1e-4 (at 3e-4 the text
+/// codes of this small corpus collapse onto a few patterns), batch 64.
+public enum ShapesRecipe {
+  public static let epochs = 15
+
+  /// The generated corpus in `directory`, made unless one of the same size and seed is there.
+  public static func corpus(in directory: URL, pairs: Int = 6000, imbalance: Double = 1, seed: UInt64, console: Console) throws -> Corpus {
+    let settings = ShapesCorpusSettings(pairs: pairs, imbalance: imbalance, seed: seed)
+    if let existing = try? Corpus.load(directory), existing.splits != nil, existing.info.source == ShapesCorpus.source(settings) {
+      return existing
+    }
+    let progress = console.progress(total: pairs, label: "make-shapes")
+    defer { progress.finish() }
+    var corpus = try ShapesCorpus.generate(into: directory, settings: settings) { progress.update($0) }
+    let sizes = Splits.protocolSizes(realPairs: corpus.pairs.count)
+    corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: seed)
+    try corpus.write(to: directory)
+    return corpus
+  }
+
+  public static func spec(_ corpus: Corpus, bits: Int) throws -> ModelSpec {
+    try ModelSpec.make(for: corpus, training: corpus.splits!.train, bits: bits, architecture: .compact10, inputSize: 32, width: 32)
+  }
+
+  public static func settings(epochs: Int, loss: LossKind, seed: UInt64) -> TrainingSettings {
+    var s = TrainingSettings()
+    s.epochs = epochs
+    s.loss = loss
+    s.similarity = TrainingDefaults.similarity(for: loss)
+    s.seed = seed
+    s.batchSize = 64
+    s.textLearningRate = 1e-4
+    return s
+  }
+}
