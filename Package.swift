@@ -46,7 +46,7 @@ let package = Package(
     // MARK: - Modules (each depends only on those above it; DESIGN.md's layout)
     .target(name: "Platform", dependencies: ["CBLAS", "CCPUID", "CLibZ"]),
     .target(name: "CXML", dependencies: ["CLibXML2"]),
-    .target(name: "Corpus", dependencies: ["Platform", "CJPEG", "CPNG", "CWebP", "CLibZ", "CXML", "CHDF5"]),
+    .target(name: "Corpus", dependencies: ["Platform", .product(name: "ZIPFoundation", package: "ZIPFoundation"), "CJPEG", "CPNG", "CWebP", "CLibZ", "CXML", "CHDF5"]),
     .target(name: "Hashing", dependencies: ["Platform"]),
     .target(name: "Tensor", dependencies: ["Platform", "CBLAS", "COptimizer"]),
     .target(name: "ImageNet", dependencies: ["Tensor", "Corpus", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),

@@ -50,8 +50,7 @@ public struct TrainBench {
     defer { try? FileManager.default.removeItem(at: folder) }
     let pairs = quick ? 200 : 6000
     var corpus = try ShapesCorpus.generate(into: folder, settings: ShapesCorpusSettings(pairs: pairs, seed: 1))
-    let sizes = Splits.protocolSizes(realPairs: pairs)
-    corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: 1)
+    try corpus.splitByProtocol(seed: 1)
     let run = try TrainingRun(corpus: corpus, spec: try ShapesRecipe.spec(corpus, bits: 64),
                               settings: ShapesRecipe.settings(epochs: 1, loss: .cauchy, seed: 1))
     let start = DispatchTime.now().uptimeNanoseconds

@@ -129,8 +129,7 @@ public enum FeatureCorpus {
                                          values: corpus.pairs.flatMap { model.row($0.labels, &g) })
     corpus.info.source = "cmh corpus make-features --like mirflickr --labels \(matrices.labels.lastPathComponent):\(matrices.labelVariable) "
       + "--texts \(matrices.texts.lastPathComponent):\(matrices.textVariable) --seed \(seed) (image rows generated from the labels)"
-    let sizes = Splits.protocolSizes(realPairs: corpus.pairs.count)
-    corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: seed)
+    try corpus.splitByProtocol(seed: seed)
     try corpus.write(to: directory)
     return corpus
   }

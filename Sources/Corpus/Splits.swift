@@ -96,3 +96,12 @@ public struct SplitGenerator {
     return a
   }
 }
+
+extension Corpus {
+  /// Splits the real pairs by the standard protocol (DESIGN.md): `queries` and `train` default to
+  /// the protocol's sizes for the corpus's size.
+  public mutating func splitByProtocol(seed: UInt64, queries: Int? = nil, train: Int? = nil) throws {
+    let sizes = Splits.protocolSizes(realPairs: pairs.filter { !$0.synthetic }.count)
+    splits = try Splits.protocolSplit(pairs, queries: queries ?? sizes.queries, train: train ?? sizes.train, seed: seed)
+  }
+}

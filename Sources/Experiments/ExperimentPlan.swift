@@ -40,10 +40,9 @@ public enum ExperimentPlan {
   /// saying so. The corpus folder is not changed: the same seed makes the same splits every time.
   public static func withSplits(_ corpus: Corpus) throws -> (Corpus, note: String?) {
     if corpus.splits != nil { return (corpus, nil) }
-    let sizes = Splits.protocolSizes(realPairs: corpus.pairs.filter { !$0.synthetic }.count)
     var split = corpus
-    split.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: 1)
-    return (split, "\(corpus.directory.path) has no splits: using the standard protocol's, \(sizes.queries) queries and "
+    try split.splitByProtocol(seed: 1)
+    return (split, "\(corpus.directory.path) has no splits: using the standard protocol's, \(split.splits!.query.count) queries and "
                    + "\(split.splits!.train.count) training pairs of the retrieval set (seed 1)")
   }
 }

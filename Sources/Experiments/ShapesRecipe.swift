@@ -22,8 +22,7 @@ public enum ShapesRecipe {
     let progress = console.progress(total: pairs, label: "make-shapes")
     defer { progress.finish() }
     var corpus = try ShapesCorpus.generate(into: directory, settings: settings) { progress.update($0) }
-    let sizes = Splits.protocolSizes(realPairs: corpus.pairs.count)
-    corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: seed)
+    try corpus.splitByProtocol(seed: seed)
     try corpus.write(to: directory)
     return corpus
   }

@@ -51,61 +51,10 @@ struct AugmentCommand: ParsableCommand {
     Console.lineBuffered()
     try OutputCheck.file(out, option: "--out")  // the folder is staged beside it, then renamed
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
-    let start = try ModelInputs.model(model)
-    guard start.spec.labels == loaded.info.labels else {
-      throw CommandError("\(model): trained on labels \(start.spec.labels.joined(separator: ", ")); \(corpus) has \(loaded.info.labels.joined(separator: ", "))")
-    }
-    let train = try ModelInputs.splits(loaded).train
-    let bar = StageProgress(quiet: output.quiet)
-    defer { bar.finish() }
-    let real = try FeatureAugmentation.realPairs(start, corpus: loaded, pairs: train, progress: bar.update)
-    var settings = DiffusionSettings()
-    settings.iterations = iterations
-    settings.guidance = guidance
-    settings.seed = seed
-    let synthetic: FeaturePairs, methodName: String, target: Int?
-    if let manifest {
-      synthetic = try importManifest(manifest, for: start, progress: bar.update)
-      (methodName, target) = ("imported", nil)
-    } else {
-      let made = FeatureAugmentation.synthesize(real, labelCount: loaded.info.labels.count, method: method, settings: settings,
-                                                limit: maxSynthetic ?? real.count, progress: bar.update)
-      (synthetic, methodName, target) = (made.pairs, method.rawValue, made.plan.target)
-    }
-    bar.finish()
-    var summary = AugmentationSummary(method: methodName, corpus: loaded.directory.path, labels: loaded.info.labels,
-                                      real: real.labels, synthetic: synthetic.labels)
-    summary.target = target
-    summary.generator = methodName == "diffusion" ? settings : nil
-    summary.manifest = manifest.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-    try AugmentationSet(summary: summary, pairs: synthetic).write(to: URL(fileURLWithPath: out), start: start)
-    report(summary)
-  }
-
-  /// The manifest's pairs through the model's backbone and vocabulary, labels matched by name.
-  private func importManifest(_ path: String, for model: CrossModalModel, progress: (String, Int, Int) -> Void) throws -> FeaturePairs {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-augment-\(getpid())")
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let (imported, _) = try FolderImporter.importManifest(URL(fileURLWithPath: path), synthetic: true, into: scratch)
-    do { return try FeatureAugmentation.imported(model, from: imported, progress: progress) } catch let error as TrainingError {
-      throw CommandError("\(path): \(error.description)")
-    }
-  }
-
-  private func report(_ s: AugmentationSummary) {
-    if output.json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-      print(String(decoding: (try? encoder.encode(s)) ?? Data(), as: UTF8.self))
-      return
-    }
-    print("\(s.method): \(s.syntheticPairs) synthetic pairs for \(s.realPairs) real training pairs" + (s.target.map { ", towards \($0) pairs a label" } ?? ""))
-    let width = max(s.labels.map(\.count).max() ?? 0, 5)
-    print("label".padding(toLength: width, withPad: " ", startingAt: 0) + "      real   synthetic     total")
-    for (l, name) in s.labels.enumerated() {
-      print(name.padding(toLength: width, withPad: " ", startingAt: 0)
-            + String(format: "  %8d %11d %9d", s.realCounts[l], s.syntheticCounts[l], s.realCounts[l] + s.syntheticCounts[l]))
-    }
-    print("wrote \(out) — train with `cmh train \(corpus) --augment \(out) --out MODEL`")
+    var augmentation = Augmentation()
+    augmentation.method = method; augmentation.manifest = manifest; augmentation.maxSynthetic = maxSynthetic
+    augmentation.iterations = iterations; augmentation.guidance = guidance; augmentation.seed = seed
+    let summary = try augmentation.run(loaded, model: model, out: URL(fileURLWithPath: out), console: output.console)
+    summary.report(console: output.console, out: out, corpus: corpus)
   }
 }

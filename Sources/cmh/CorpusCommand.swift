@@ -46,11 +46,10 @@ struct MakeShapesCommand: ParsableCommand {
       progress.update($0)
     }
     progress.finish()
-    let sizes = Splits.protocolSizes(realPairs: corpus.pairs.count)
-    corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: seed)
+    try corpus.splitByProtocol(seed: seed)
     try corpus.write(to: directory)
     let what = "\(pairs) pairs (\(size)×\(size) JPEG, \(text.rawValue))"
-    CorpusSummary(corpus: out, written: what, splits: corpus.splits!, seed: seed).print(output, extra: [("pairs", .int(pairs)), ("size", .int(size)), ("text", .string(text.rawValue))])
+    CorpusSummary(corpus: out, written: what, splits: corpus.splits!, seed: seed).print(output.console, extra: [("pairs", .int(pairs)), ("size", .int(size)), ("text", .string(text.rawValue))])
   }
 }
 
@@ -96,7 +95,7 @@ struct MakeFeaturesCommand: ParsableCommand {
     let (imageColumns, textColumns) = (corpus.imageFeatures!.columns, corpus.textFeatures!.columns)
     CorpusSummary(corpus: out, written: "\(corpus.pairs.count) \(like.rawValue)-like pairs (image rows \(imageColumns)-d, text rows \(textColumns)-d)",
                   splits: corpus.splits!, seed: seed)
-      .print(output, extra: [("pairs", .int(corpus.pairs.count)), ("like", .string(like.rawValue)), ("image_columns", .int(imageColumns)), ("text_columns", .int(textColumns))])
+      .print(output.console, extra: [("pairs", .int(corpus.pairs.count)), ("like", .string(like.rawValue)), ("image_columns", .int(imageColumns)), ("text_columns", .int(textColumns))])
   }
 }
 
@@ -155,34 +154,8 @@ struct SplitCommand: ParsableCommand {
     let directory = URL(fileURLWithPath: corpus)
     var loaded = try Corpus.load(directory)
     if loaded.splits != nil && !force { throw CommandError("\(corpus)/splits exists; pass --force to replace it") }
-    let sizes = Splits.protocolSizes(realPairs: loaded.pairs.filter { !$0.synthetic }.count)
-    loaded.splits = try Splits.protocolSplit(loaded.pairs, queries: query ?? sizes.queries, train: train ?? sizes.train, seed: seed)
+    try loaded.splitByProtocol(seed: seed, queries: query, train: train)
     try loaded.write(to: directory)
-    CorpusSummary(corpus: corpus, written: nil, splits: loaded.splits!, seed: seed).print(output)
-  }
-}
-
-/// What a command that writes a corpus or its splits prints: a line of sizes, or one JSON object.
-struct CorpusSummary {
-  let corpus: String
-  /// What was written ("6000 pairs (64×64 JPEG, tags)"); nil when only the splits were.
-  let written: String?
-  let splits: Splits
-  let seed: UInt64
-
-  /// The split sizes and seed as JSON fields, the same in every command that writes splits.
-  static func fields(_ splits: Splits, seed: UInt64) -> [(String, JSONLine.Value)] {
-    [("queries", .int(splits.query.count)), ("retrieval", .int(splits.retrieval.count)), ("train", .int(splits.train.count)), ("seed", .unsigned(seed))]
-  }
-
-  func print(_ output: OutputOptions, extra: [(String, JSONLine.Value)] = []) {
-    if output.json {
-      Swift.print(JSONLine([("corpus", .string(corpus))] + Self.fields(splits, seed: seed) + extra).text)
-      return
-    }
-    guard !output.quiet else { return }
-    if let written { Swift.print("wrote \(written) to \(corpus), seed \(seed)") }
-    Swift.print("\(written == nil ? "\(corpus): " : "splits: ")\(splits.query.count) queries, \(splits.retrieval.count) retrieval, \(splits.train.count) training"
-                + (written == nil ? " (seed \(seed))" : ""))
+    CorpusSummary(corpus: corpus, written: nil, splits: loaded.splits!, seed: seed).print(output.console)
   }
 }

@@ -17,36 +17,10 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Seed of the split (and of COCO's caption choice).") var seed: UInt64 = 1
     @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
     @OptionGroup var output: OutputOptions
-  }
 
-  /// Checks the images of an imported corpus, writes it with the protocol split, and prints what
-  /// was kept and dropped. A bad image stops the import (nothing is written) unless skipBad.
-  static func finish(_ imported: Corpus, _ summary: ImportSummary, _ target: ImportTarget) throws {
-    let (out, seed, skipBad) = (target.out, target.seed, target.skipBad)
-    var (corpus, problems) = imported.checkingImages()
-    corpus.directory = URL(fileURLWithPath: target.out)
-    var summary = summary
-    if !problems.isEmpty {
-      guard skipBad else {
-        let shown = problems.prefix(10).map { "  \($0)" }.joined(separator: "\n")
-        throw CommandError("\(problems.count) image\(problems.count == 1 ? "" : "s") cannot be used; nothing was written:\n\(shown)\npass --skip-bad to leave those pairs out")
-      }
-      for p in problems { FileHandle.standardError.write("skipped: \(p)\n".data(using: .utf8)!) }
-      summary.kept -= problems.count
-      summary.dropped["with a bad image file", default: 0] += problems.count
+    func finish(_ corpus: Corpus, _ summary: ImportSummary) throws {
+      try corpus.finishImport(summary, into: out, seed: seed, skipBad: skipBad, console: output.console)
     }
-    let sizes = Splits.protocolSizes(realPairs: corpus.pairs.filter { !$0.synthetic }.count)
-    corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: seed)
-    try corpus.write(to: URL(fileURLWithPath: target.out))
-    let splits = corpus.splits!
-    if target.output.json {
-      let dropped = summary.dropped.sorted { $0.key < $1.key }.map { ($0.key, JSONLine.Value.int($0.value)) }
-      print(JSONLine([("corpus", .string(out)), ("kept", .int(summary.kept)), ("dropped", .object(JSONLine(dropped))), ("notes", .strings(summary.notes)),
-                      ("labels", .int(corpus.info.labels.count))] + CorpusSummary.fields(splits, seed: seed)).text)
-      return
-    }
-    print("\(out): \(summary); \(corpus.info.labels.count) labels")
-    print("splits: \(splits.query.count) queries, \(splits.retrieval.count) retrieval, \(splits.train.count) training (seed \(seed))")
   }
 }
 
@@ -70,7 +44,7 @@ struct ImportCocoCommand: ParsableCommand {
     settings.vocabularySize = vocabulary
     settings.seed = target.seed
     let (corpus, summary) = try CocoImporter.importCorpus(settings, into: URL(fileURLWithPath: target.out))
-    try ImportCommand.finish(corpus, summary, target)
+    try target.finish(corpus, summary)
   }
 }
 
@@ -107,11 +81,11 @@ struct ImportFolderCommand: ParsableCommand {
     let directory = URL(fileURLWithPath: target.out)
     if let manifest {
       let (corpus, summary) = try FolderImporter.importManifest(URL(fileURLWithPath: manifest), synthetic: synthetic, into: directory)
-      return try ImportCommand.finish(corpus, summary, target)
+      return try target.finish(corpus, summary)
     }
     let source: LabelSource = labels.map { .file(URL(fileURLWithPath: $0)) } ?? labelsFromText.map { .captions($0) } ?? .automatic
     let (corpus, summary) = try FolderImporter.importFolders(URL(fileURLWithPath: root!), labels: source, into: directory)
-    try ImportCommand.finish(corpus, summary, target)
+    try target.finish(corpus, summary)
   }
 }
 
@@ -131,7 +105,7 @@ struct ImportListCommand: ParsableCommand {
     var settings = ListImportSettings(lists: list.map(URL.init(fileURLWithPath:)), texts: URL(fileURLWithPath: texts), images: URL(fileURLWithPath: images))
     settings.categories = categories.map(URL.init(fileURLWithPath:))
     let (corpus, summary) = try ListImporter.importCorpus(settings, into: URL(fileURLWithPath: target.out))
-    try ImportCommand.finish(corpus, summary, target)
+    try target.finish(corpus, summary)
   }
 }
 
@@ -158,7 +132,7 @@ struct ImportMatCommand: ParsableCommand {
     settings.hdf5 = HDF5ReadCommand.child
     let directory = URL(fileURLWithPath: target.out)
     let (corpus, summary) = try MatImporter.importCorpus(settings, into: directory)
-    try ImportCommand.finish(corpus, summary, target)
+    try target.finish(corpus, summary)
   }
 }
 
@@ -175,11 +149,11 @@ struct ImportMirflickrCommand: ParsableCommand {
 
   func run() throws {
     let source = URL(fileURLWithPath: target.out).appendingPathComponent("source")
-    var settings = MirflickrImportSettings(images: try Archive.folder(images, containing: "im1.jpg", extractingInto: source),
-                                           annotations: try Archive.folder(annotations, containing: "animals.txt", extractingInto: source))
+    var settings = MirflickrImportSettings(images: try ArchiveFolder.folder(images, containing: "im1.jpg", extractingInto: source),
+                                           annotations: try ArchiveFolder.folder(annotations, containing: "animals.txt", extractingInto: source))
     settings.minimumTagCount = minTagCount
     let (corpus, summary) = try MirflickrImporter.importCorpus(settings)
-    try ImportCommand.finish(corpus, summary, target)
+    try target.finish(corpus, summary)
   }
 }
 
@@ -198,8 +172,8 @@ struct ImportIaprCommand: ParsableCommand {
   @OptionGroup var target: ImportCommand.ImportTarget
 
   func run() throws {
-    let folder = try Archive.folder(root, containing: "annotations_complete_eng", extractingInto: URL(fileURLWithPath: target.out).appendingPathComponent("source"))
+    let folder = try ArchiveFolder.folder(root, containing: "annotations_complete_eng", extractingInto: URL(fileURLWithPath: target.out).appendingPathComponent("source"))
     let (corpus, summary) = try IaprImporter.importCorpus(IaprImportSettings(root: folder, labels: URL(fileURLWithPath: labels)))
-    try ImportCommand.finish(corpus, summary, target)
+    try target.finish(corpus, summary)
   }
 }

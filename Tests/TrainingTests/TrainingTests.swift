@@ -22,8 +22,7 @@ final class TrainingTests: XCTestCase {
     let directory = folder.appendingPathComponent("shapes-\(pairs)-\(size)")
     if let loaded = try? Corpus.load(directory) { return loaded }
     var corpus = try ShapesCorpus.generate(into: directory, settings: ShapesCorpusSettings(pairs: pairs, size: size, seed: 3))
-    let sizes = Splits.protocolSizes(realPairs: pairs)
-    corpus.splits = try Splits.protocolSplit(corpus.pairs, queries: sizes.queries, train: sizes.train, seed: 3)
+    try corpus.splitByProtocol(seed: 3)
     try corpus.write(to: directory)
     return corpus
   }

@@ -1,11 +1,11 @@
-// Archive: accepts a folder or a .zip of it; a zip is extracted (once) and the folder inside that
+// ArchiveFolder: accepts a folder or a .zip of it; a zip is extracted (once) and the folder inside that
 // holds a given marker file is returned.
 
 import Foundation
 import ZIPFoundation
 
-enum Archive {
-  static func folder(_ path: String, containing marker: String, extractingInto destination: URL) throws -> URL {
+public enum ArchiveFolder {
+  public static func folder(_ path: String, containing marker: String, extractingInto destination: URL) throws -> URL {
     var root = URL(fileURLWithPath: path)
     if root.pathExtension.lowercased() == "zip" {
       let target = destination.appendingPathComponent(root.deletingPathExtension().lastPathComponent)
@@ -14,7 +14,7 @@ enum Archive {
         try? FileManager.default.removeItem(at: partial)
         try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: true)
         do { try FileManager.default.unzipItem(at: root, to: partial) } catch {
-          throw CommandError("\(path): cannot extract the zip file: \(error)")
+          throw CorpusError(path, "cannot extract the zip file: \(error)")
         }
         try FileManager.default.moveItem(at: partial, to: target)  // complete extractions only
       }
@@ -22,13 +22,13 @@ enum Archive {
     }
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isFolder), isFolder.boolValue else {
-      throw CommandError("\(path): not a folder or a .zip file")
+      throw CorpusError(path, "not a folder or a .zip file")
     }
     if FileManager.default.fileExists(atPath: root.appendingPathComponent(marker).path) { return root }
     let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
     while let url = walker?.nextObject() as? URL {
       if url.lastPathComponent == marker { return url.deletingLastPathComponent() }
     }
-    throw CommandError("\(path): no \(marker) inside; is this the right folder or zip?")
+    throw CorpusError(path, "no \(marker) inside; is this the right folder or zip?")
   }
 }
