@@ -29,9 +29,7 @@ public struct Augmentation {
     guard start.spec.labels == loaded.info.labels else {
       throw TrainingError(description: "\(model): trained on labels \(start.spec.labels.joined(separator: ", ")); \(loaded.directory.path) has \(loaded.info.labels.joined(separator: ", "))")
     }
-    guard let train = loaded.splits?.train else {
-      throw TrainingError(description: "\(loaded.directory.path): no splits/ folder; make one with `cmh corpus split \(loaded.directory.path)`")
-    }
+    let train = try loaded.requireSplits().train
     let bar = console.stages()
     defer { bar.finish() }
     let real = try FeatureAugmentation.realPairs(start, corpus: loaded, pairs: train, progress: bar.update)

@@ -17,9 +17,7 @@ extension RunSession {
     guard set.summary.labels == corpus.info.labels else {
       throw TrainingError(description: "\(folder.path): made for labels \(set.summary.labels.joined(separator: ", ")); \(corpus.directory.path) has \(corpus.info.labels.joined(separator: ", "))")
     }
-    guard let train = corpus.splits?.train else {
-      throw TrainingError(description: "\(corpus.directory.path): no splits/ folder; make one with `cmh corpus split \(corpus.directory.path)`")
-    }
+    let train = try corpus.requireSplits().train
     let bar = console.stages()
     let real = try FeatureAugmentation.realPairs(model, corpus: corpus, pairs: train, progress: bar.update)
     bar.finish()

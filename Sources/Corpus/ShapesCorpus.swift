@@ -124,3 +124,16 @@ enum ShapesRenderer {
     }
   }
 }
+
+extension ShapesCorpus {
+  /// Generates the corpus into `directory` with a progress bar, splits it by the protocol (the
+  /// settings' seed) and writes it.
+  public static func make(into directory: URL, settings: ShapesCorpusSettings, console: Console) throws -> Corpus {
+    let progress = console.progress(total: settings.pairs, label: "make-shapes")
+    var corpus = try generate(into: directory, settings: settings) { progress.update($0) }
+    progress.finish()
+    try corpus.splitByProtocol(seed: settings.seed)
+    try corpus.write(to: directory)
+    return corpus
+  }
+}

@@ -98,6 +98,12 @@ public struct SplitGenerator {
 }
 
 extension Corpus {
+  /// The corpus's splits, or an error that says how to make them.
+  public func requireSplits() throws -> Splits {
+    guard let splits else { throw CorpusError(directory.path, "no splits/ folder; make one with `cmh corpus split \(directory.path)`") }
+    return splits
+  }
+
   /// Splits the real pairs by the standard protocol (DESIGN.md): `queries` and `train` default to
   /// the protocol's sizes for the corpus's size.
   public mutating func splitByProtocol(seed: UInt64, queries: Int? = nil, train: Int? = nil) throws {

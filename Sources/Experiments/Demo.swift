@@ -54,9 +54,9 @@ public enum Demo {
     let indexFolder = folder.appendingPathComponent("index")
     try FileManager.default.createDirectory(at: indexFolder, withIntermediateDirectories: true)
     let fingerprint = model.fingerprint()
-    for (modality, codes) in [(Modality.image, r.image), (.text, r.text)] {
-      try IndexFile.write(codes: codes, modality: modality, items: IndexItems.of(corpus, splits.retrieval, modality: modality), outputs: r.stored(modality),
-                          modelFingerprint: fingerprint, to: indexFolder.appendingPathComponent("\(modality).cmhindex"))
+    for modality in [Modality.image, .text] {
+      try CorpusIndexes.write(r, modality: modality, corpus: corpus, pairs: splits.retrieval, fingerprint: fingerprint,
+                              to: indexFolder.appendingPathComponent("\(modality).cmhindex"))
     }
     try searches(model: modelURL, index: indexFolder, corpus: corpus, folder: folder, console: output)
     output.text(String(format: "\ndone in %@; the model is %@, the indexes are in %@", ProgressBar.clock(Date().timeIntervalSince(started)), modelURL.path, indexFolder.path))

@@ -27,9 +27,7 @@ public struct ModelEvaluation {
   /// Every model of `paths` on `corpus` in every ranking; with a `gallery` model, the models encode
   /// the queries and it the retrieval set.
   public func run(_ paths: [String], corpus: Corpus, gallery: String?, rankings: [Ranking], console: Console) throws -> [Result] {
-    guard let splits = corpus.splits else {
-      throw TrainingError(description: "\(corpus.directory.path): no splits/ folder; make one with `cmh corpus split \(corpus.directory.path)`")
-    }
+    let splits = try corpus.requireSplits()
     var results = [Result]()
     let galleryModel = try gallery.map { try checkedModel($0, corpus: corpus) }
     let galleryPrint = galleryModel?.fingerprint()

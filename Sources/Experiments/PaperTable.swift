@@ -62,23 +62,13 @@ public struct PaperTable {
   private func train(_ plan: ExperimentRun, corpus: Corpus, plan clock: PlanClock, console: Console) throws {
     let modelURL = folder.appendingPathComponent(plan.modelName)
     let checkpoint = URL(fileURLWithPath: modelURL.path + ".ckpt"), log = URL(fileURLWithPath: modelURL.path + ".log.jsonl")
-    for url in [modelURL, checkpoint] { AtomicFile.removeStaleTemporaries(of: url) }
     let session = RunSession(console: console, checkpoint: checkpoint, log: log)
     session.resumeHint = "run the same command again to continue"
     session.plan = clock
     session.epochRowsAreProgress = true
-    let run: TrainingRun
-    if FileManager.default.fileExists(atPath: checkpoint.path) {
-      run = try session.prepareTraining { try TrainingRun(corpus: corpus, resuming: checkpoint, streamImages: true, progress: $0) }
-      console.note("resuming at epoch \(run.loop.epoch + 1) of \(run.trainer.settings.epochs) from \(checkpoint.path)")
-    } else {
-      try? FileManager.default.removeItem(at: log)
-      let spec = try self.spec(corpus, plan.bits)
-      run = try session.prepareTraining { try TrainingRun(corpus: corpus, spec: spec, settings: settings(spec, plan.loss), streamImages: true, progress: $0) }
-    }
-    try session.train(run)
-    let trained = run.finishedModel()
-    try trained.save(to: modelURL)
+    let run = try session.trainModel(corpus, out: modelURL, resume: FileManager.default.fileExists(atPath: checkpoint.path),
+                                     spec: { try self.spec(corpus, plan.bits) }, settings: { settings($0, plan.loss) })
+    let trained = run.model
     let seconds = Self.trainingSeconds(log)
     let record = ExperimentRecord(run: plan, corpusPath: corpus.directory.path, model: modelURL.path, spec: trained.spec, settings: run.trainer.settings,
                                   seconds: seconds, pairs: run.trainer.count, epochs: run.loop.epoch, machine: MachineInfo.current(), finished: Date())

@@ -19,12 +19,7 @@ public enum ShapesRecipe {
     if let existing = try? Corpus.load(directory), existing.splits != nil, existing.info.source == ShapesCorpus.source(settings) {
       return existing
     }
-    let progress = console.progress(total: pairs, label: "make-shapes")
-    defer { progress.finish() }
-    var corpus = try ShapesCorpus.generate(into: directory, settings: settings) { progress.update($0) }
-    try corpus.splitByProtocol(seed: seed)
-    try corpus.write(to: directory)
-    return corpus
+    return try ShapesCorpus.make(into: directory, settings: settings, console: console)
   }
 
   public static func spec(_ corpus: Corpus, bits: Int) throws -> ModelSpec {

@@ -90,7 +90,7 @@ public final class LabelClassifier {
   /// Image→Image (Hamming order) for the labels both have.
   public static func ceiling(of model: CrossModalModel, on corpus: Corpus, settings: ClassifierSettings,
                              onBatch: (Int, Int) -> Void = { _, _ in }, onEpoch: (Int, Float) -> Void = { _, _ in }) throws -> [(retrieval: LabelScore, classifier: Double)] {
-    guard let splits = corpus.splits else { throw TrainingError(description: "\(corpus.directory.path): no splits/ folder") }
+    let splits = try corpus.requireSplits()
     let classifier = LabelClassifier(spec: model.spec, settings: settings)
     classifier.train(try ImageInputs.load(corpus, pairs: splits.train, spec: model.spec), labels: splits.train.map { corpus.pairs[$0].labels },
                      onBatch: onBatch, onEpoch: onEpoch)

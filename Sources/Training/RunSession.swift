@@ -21,8 +21,8 @@ public protocol EpochRow {
 
 public final class RunSession {
   public let console: Console
-  let checkpoint: URL
-  let log: URL?
+  public let checkpoint: URL
+  public let log: URL?
   /// What the message after Ctrl-C tells the person to do next.
   public var resumeHint = "continue with --resume"
   /// The plan this run is one of (`cmh experiment table`), for the progress bar.

@@ -29,9 +29,7 @@ public final class TrainingRun {
   /// check `inputFailure` as it runs and call `finishInputs()` at the end.
   public init(corpus: Corpus, spec: ModelSpec, settings: TrainingSettings, loadPretrained: Bool = true, streamImages: Bool = false,
               progress: (String, Int, Int) -> Void = { _, _, _ in }) throws {
-    guard let splits = corpus.splits else {
-      throw TrainingError(description: "\(corpus.directory.path): no splits/ folder; make one with `cmh corpus split \(corpus.directory.path)`")
-    }
+    let splits = try corpus.requireSplits()
     guard !splits.train.isEmpty else { throw TrainingError(description: "\(corpus.directory.path)/splits/train.txt: no training pairs") }
     self.corpus = corpus
     trainingPairs = splits.train

@@ -4,6 +4,7 @@
 
 import Foundation
 import Hashing
+import Corpus
 import Model
 import Platform
 
@@ -54,5 +55,34 @@ extension TrainingRun {
     let r = try CrossModalEvaluation.codes(model, corpus: corpus, pairs: splits.retrieval)
     let reports = CrossModalEvaluation.evaluate(queries: q, retrieval: r, directions: [.i2t, .t2i])
     return [reports[0].1.map, reports[1].1.map]
+  }
+}
+
+extension RunSession {
+  /// Trains the model `out` on `corpus`: from the session's checkpoint when `resume` (`epochs`, if
+  /// given, is the new total), else a new run of `spec` and `settings`; checkpoints every epoch,
+  /// writes the model and returns the finished run.
+  @discardableResult
+  public func trainModel(_ corpus: Corpus, out: URL, resume: Bool, epochs: Int? = nil, validateEvery: Int = 0,
+                         spec: () throws -> ModelSpec, settings: (ModelSpec) -> TrainingSettings) throws -> TrainingRun {
+    for url in [out, checkpoint] { AtomicFile.removeStaleTemporaries(of: url) }  // a killed run's half-written files
+    let run: TrainingRun
+    if resume {
+      guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+        throw TrainingError(description: "\(checkpoint.path): no checkpoint to resume from (it is written after each epoch)")
+      }
+      run = try prepareTraining { try TrainingRun(corpus: corpus, resuming: checkpoint, epochs: epochs, streamImages: true, progress: $0) }
+      console.note("resuming at epoch \(run.loop.epoch + 1) of \(run.trainer.settings.epochs) from \(checkpoint.path)")
+    } else {
+      if let log = self.log { try? FileManager.default.removeItem(at: log) }
+      let spec = try spec(), settings = settings(spec)
+      console.note("training: " + TrainingDefaults.summary(spec, settings))
+      run = try prepareTraining { try TrainingRun(corpus: corpus, spec: spec, settings: settings, streamImages: true, progress: $0) }
+      if let report = run.pretrainedReport, let path = settings.pretrained { console.note("pretrained weights \(path): \(report.summary)") }
+    }
+    try train(run, validateEvery: validateEvery)
+    try run.finishedModel().save(to: out)
+    console.note("wrote \(out.path)")
+    return run
   }
 }

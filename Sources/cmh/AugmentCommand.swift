@@ -7,9 +7,7 @@ import ArgumentParser
 import Augment
 import Corpus
 import Foundation
-import Model
 import Platform
-import Training
 
 extension AugmentMethod: ExpressibleByArgument {}
 

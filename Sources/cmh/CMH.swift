@@ -1,7 +1,6 @@
 // cmh: the command-line tool; one subcommand per job.
 
 import ArgumentParser
-import Corpus
 import Foundation
 import Hashing
 import Platform

@@ -36,8 +36,8 @@ struct CeilingExperiment: ParsableCommand {
   func run() throws {
     Console.lineBuffered()
     let corpus = try Corpus.load(URL(fileURLWithPath: self.corpus))
-    let splits = try ModelInputs.splits(corpus)
-    let trained = try ModelInputs.model(model)
+    let splits = try corpus.requireSplits()
+    let trained = try CrossModalModel.load(from: URL(fileURLWithPath: model))
     guard trained.spec.architecture != .mlp || corpus.imageFeatures != nil else { throw CommandError("\(model): its image tower reads feature rows, and \(self.corpus) has none") }
     var settings = ClassifierSettings()
     settings.epochs = epochs; settings.learningRate = lr; settings.seed = seed

@@ -3,7 +3,6 @@
 import ArgumentParser
 import Corpus
 import Foundation
-import Platform
 
 struct CorpusCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -40,14 +39,8 @@ struct MakeShapesCommand: ParsableCommand {
   }
 
   func run() throws {
-    let progress = ProgressBar(total: pairs, label: "make-shapes", quiet: output.quiet)
-    let directory = URL(fileURLWithPath: out)
-    var corpus = try ShapesCorpus.generate(into: directory, settings: ShapesCorpusSettings(pairs: pairs, size: size, imbalance: imbalance, seed: seed, textMode: text)) {
-      progress.update($0)
-    }
-    progress.finish()
-    try corpus.splitByProtocol(seed: seed)
-    try corpus.write(to: directory)
+    let settings = ShapesCorpusSettings(pairs: pairs, size: size, imbalance: imbalance, seed: seed, textMode: text)
+    let corpus = try ShapesCorpus.make(into: URL(fileURLWithPath: out), settings: settings, console: output.console)
     let what = "\(pairs) pairs (\(size)×\(size) JPEG, \(text.rawValue))"
     CorpusSummary(corpus: out, written: what, splits: corpus.splits!, seed: seed).print(output.console, extra: [("pairs", .int(pairs)), ("size", .int(size)), ("text", .string(text.rawValue))])
   }
@@ -114,19 +107,8 @@ struct ValidateCommand: ParsableCommand {
   @OptionGroup var output: OutputOptions
 
   func run() throws {
-    let loaded = try Corpus.load(URL(fileURLWithPath: corpus), checked: false)
-    let bar = ProgressBar(total: loaded.pairs.count, label: "checking images", quiet: output.quiet)
-    let problems = loaded.validate(checkImages: !skipImages) { done, _ in bar.update(done) }
-    bar.finish()
-    if output.json {
-      print(JSONLine([("corpus", .string(corpus)), ("pairs", .int(loaded.pairs.count)), ("labels", .int(loaded.info.labels.count)),
-                      ("problems", .strings(problems.map { $0.description }))]).text)
-    } else {
-      for p in problems.prefix(200) { print(p) }
-      if problems.count > 200 { print("… and \(problems.count - 200) more") }
-    }
-    guard problems.isEmpty else { throw CommandError("\(corpus): \(problems.count) problem\(problems.count == 1 ? "" : "s")") }
-    if !output.json { print("\(corpus): \(loaded.pairs.count) pairs, \(loaded.info.labels.count) labels, no problems") }
+    let problems = try Corpus.validationReport(corpus, checkImages: !skipImages, console: output.console)
+    guard problems == 0 else { throw CommandError("\(corpus): \(problems) problem\(problems == 1 ? "" : "s")") }
   }
 }
 

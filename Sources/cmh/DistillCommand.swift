@@ -75,29 +75,13 @@ struct DistillCommand: ParsableCommand {
     Console.lineBuffered()
     try OutputCheck.file(out, option: "--out")
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
-    let outURL = URL(fileURLWithPath: out), checkpointURL = URL(fileURLWithPath: checkpoint ?? out + ".ckpt"), log = URL(fileURLWithPath: out + ".log.jsonl")
-    for url in [outURL, checkpointURL] { AtomicFile.removeStaleTemporaries(of: url) }
-    let session = RunSession(console: output.console, checkpoint: checkpointURL, log: log)
-    let run: DistillationRun
-    if resume {
-      guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
-        throw CommandError("\(checkpointURL.path): no checkpoint to resume from (it is written after each epoch)")
-      }
-      run = try session.prepare { try DistillationRun(corpus: loaded, resuming: checkpointURL, epochs: epochs, progress: $0) }
-      session.console.note("resuming at epoch \(run.loop.epoch + 1) of \(run.distiller.settings.epochs) from \(checkpointURL.path)")
-    } else {
-      try? FileManager.default.removeItem(at: log)
-      let gallery = try ModelInputs.model(model)
+    let session = RunSession(console: output.console, checkpoint: URL(fileURLWithPath: checkpoint ?? out + ".ckpt"), log: URL(fileURLWithPath: out + ".log.jsonl"))
+    try session.distillModel(loaded, out: URL(fileURLWithPath: out), resume: resume, epochs: epochs) { progress in
+      let gallery = try CrossModalModel.load(from: URL(fileURLWithPath: model))
       let spec = gallery.spec.student(architecture: imageArch, width: width, imageHidden: try imageHidden.map { try ModelOptions.sizes($0, "--image-hidden") },
                                       textHidden: try textHidden.map { try ModelOptions.sizes($0, "--text-hidden") })
-      let settings = try settings(for: spec)
-      run = try session.prepare { try DistillationRun(gallery: gallery, galleryPath: model, corpus: loaded, spec: spec, settings: settings, progress: $0) }
+      return try DistillationRun(gallery: gallery, galleryPath: model, corpus: loaded, spec: spec, settings: try settings(for: spec), progress: progress)
     }
-    session.console.note(run.summary)
-    _ = try session.run(run.loop, epochs: run.distiller.settings.epochs, save: { try run.saveCheckpoint(to: checkpointURL) },
-                        detail: { String(format: "KL %.3f", $0.contextual) })
-    try run.finishedModel().save(to: outURL)
-    session.console.note("wrote \(outURL.path)")
   }
 
   private func settings(for spec: ModelSpec) throws -> DistillationSettings {

@@ -3,13 +3,10 @@
 
 import ArgumentParser
 import Corpus
+import Experiments
 import Foundation
-import Hashing
 import Model
 import Platform
-import Search
-import Tensor
-import Training
 
 struct EncodeCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -32,35 +29,10 @@ struct EncodeCommand: ParsableCommand {
 
   func run() throws {
     try OutputCheck.folder(out, option: "--out")
-    let trained = try ModelInputs.model(model)
+    let trained = try CrossModalModel.load(from: URL(fileURLWithPath: model))
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
-    let folder = URL(fileURLWithPath: out)
-    let fingerprint = trained.fingerprint()
-    var written = [String]()
-    // The whole set goes in at once: a search never meets new image codes beside old query codes.
-    try AtomicFolder.replace(folder) { temporary in
-      for (set, pairs, prefix) in try sets(loaded) {
-        let started = Date()
-        let codes = try CrossModalEvaluation.codes(trained, corpus: loaded, pairs: pairs, label: "encoding \(set)", console: output.console)
-        for (modality, binary) in [(Modality.image, codes.image), (.text, codes.text)] {
-          let name = "\(prefix)\(modality).cmhindex", path = folder.appendingPathComponent(name).path
-          try IndexFile.write(codes: binary, modality: modality, items: IndexItems.of(loaded, pairs, modality: modality), outputs: codes.stored(modality),
-                              modelFingerprint: fingerprint, to: temporary.appendingPathComponent(name))
-          let rate = Double(pairs.count) / Date().timeIntervalSince(started)
-          written.append(output.json
-            ? JSONLine([("file", .string(path)), ("set", .string(set)), ("modality", .string("\(modality)")), ("count", .int(pairs.count)),
-                        ("bits", .int(trained.spec.bits)), ("pairs_per_second", .number(rate, places: 1))]).text
-            : "wrote \(path): \(pairs.count) \(set == "all" ? "" : set + " ")\(modality) codes, \(trained.spec.bits) bits")
-        }
-      }
-    }
+    let written = try CorpusIndexes.write(trained, corpus: loaded, sets: try CorpusIndexes.sets(loaded, all: all), into: URL(fileURLWithPath: out),
+                                          console: output.console)
     written.forEach { print($0) }
-  }
-
-  /// (name, pairs, file prefix) of each set to write.
-  private func sets(_ corpus: Corpus) throws -> [(String, [Int], String)] {
-    if all { return [("all", corpus.pairs.indices.filter { !corpus.pairs[$0].synthetic }, "")] }
-    let splits = try ModelInputs.splits(corpus)
-    return [("retrieval", splits.retrieval, ""), ("query", splits.query, "query-")]
   }
 }

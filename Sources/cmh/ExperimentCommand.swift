@@ -4,15 +4,9 @@
 // diffusion augmentation, at each code length.
 
 import ArgumentParser
-import Augment
-import Corpus
 import Experiments
 import Foundation
-import Hashing
-import Model
 import Platform
-import Tensor
-import Training
 
 struct ExperimentCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

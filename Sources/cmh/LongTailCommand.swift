@@ -5,7 +5,6 @@ import ArgumentParser
 import Augment
 import Corpus
 import Foundation
-import Platform
 
 struct LongTailCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -22,26 +21,6 @@ struct LongTailCommand: ParsableCommand {
   func validate() throws { guard imbalance >= 1 else { throw ValidationError("--imbalance is a head/tail ratio, at least 1") } }
 
   func run() throws {
-    let source = try Corpus.load(URL(fileURLWithPath: corpus))
-    var result = try LongTail.subsample(source, imbalance: imbalance, seed: seed)
-    // Images stay where they are: the copy refers to them by absolute path.
-    result.pairs = source.pairs.map { pair in
-      var p = pair
-      p.image = source.imageURL(pair)?.path
-      return p
-    }
-    result.directory = URL(fileURLWithPath: out)
-    try result.write(to: result.directory)
-    let before = LongTailProfile(source.splits!.train.map { source.pairs[$0].labels }, labelCount: source.info.labels.count)
-    let after = LongTailProfile(result.splits!.train.map { source.pairs[$0].labels }, labelCount: source.info.labels.count)
-    if output.json {
-      print(JSONLine([("corpus", .string(out)), ("training_pairs_before", .int(source.splits!.train.count)), ("training_pairs", .int(result.splits!.train.count)),
-                      ("imbalance_before", .number(before.imbalance, places: 2)), ("imbalance", .number(after.imbalance, places: 2)),
-                      ("tail_labels", .strings(after.tail.map { source.info.labels[$0] }))]).text)
-    } else if !output.quiet {
-      print("wrote \(out): \(result.splits!.train.count) of \(source.splits!.train.count) training pairs kept; "
-            + String(format: "label imbalance %.1f → %.1f", before.imbalance, after.imbalance))
-      print("tail labels: " + after.tail.map { "\(source.info.labels[$0]) (\(after.labelCounts[$0]))" }.joined(separator: ", "))
-    }
+    try LongTail.writeSubsample(of: try Corpus.load(URL(fileURLWithPath: corpus)), imbalance: imbalance, seed: seed, out: out, console: output.console)
   }
 }

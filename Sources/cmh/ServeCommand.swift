@@ -2,10 +2,8 @@
 // page over HTTP, until Ctrl-C or SIGTERM (which let the requests in flight finish).
 
 import ArgumentParser
-import Dispatch
 import Foundation
 import Platform
-import Search
 import Server
 
 struct ServeCommand: ParsableCommand {
@@ -46,8 +44,6 @@ struct ServeCommand: ParsableCommand {
 
   func run() throws {
     Console.lineBuffered()
-    let encoder = try QueryEncoder(modelAt: model)
-    let sets = try IndexSets.open(index.map { $0.contains("=") ? $0 : "default=\($0)" }, encoder: encoder, force: force)
     var limits = ServerLimits()
     limits.maxUploadBytes = maxUpload << 20
     limits.maxImagePixels = min(maxPixels, 256) << 20
@@ -55,31 +51,6 @@ struct ServeCommand: ParsableCommand {
     limits.timeoutSeconds = timeout
     limits.readSeconds = readTimeout
     limits.allowedOrigins = Set(allowOrigin)
-    let server = SearchServer(service: SearchService(encoder: encoder, sets: sets, limits: limits), host: host, port: port)
-    let (json, quiet, host) = (output.json, output.quiet, self.host)
-    let summary = sets.keys.sorted().map { name in "\(name) (" + sets[name]!.modalities.map { "\((try? sets[name]!.file($0).count) ?? 0) \($0)s" }.joined(separator: ", ") + ")" }
-    try blocking {
-      try await server.run { port in
-        if json {
-          print(JSONLine([("event", .string("listening")), ("url", .string("http://\(host):\(port)/")), ("port", .int(port))]).text)
-        } else if !quiet {
-          print("cmh serve: \(model), index sets \(summary.joined(separator: "; "))")
-          print("listening on http://\(host):\(port)/ — Ctrl-C stops (requests in flight finish first)")
-        }
-      }
-    }
-    if !quiet && !json { print("cmh serve: stopped") }
-  }
-
-  /// Runs async work from this synchronous command and waits for it.
-  private func blocking(_ work: @escaping @Sendable () async throws -> Void) throws {
-    final class Outcome: @unchecked Sendable { var error: (any Error)? }
-    let outcome = Outcome(), done = DispatchSemaphore(value: 0)
-    Task {
-      do { try await work() } catch { outcome.error = error }
-      done.signal()
-    }
-    done.wait()
-    if let error = outcome.error { throw error }
+    try SearchServer.serve(model: model, index: index, force: force, limits: limits, host: host, port: port, console: output.console)
   }
 }

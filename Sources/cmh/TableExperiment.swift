@@ -8,7 +8,6 @@ import Experiments
 import Foundation
 import Model
 import Platform
-import Training
 
 struct TableExperiment: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -51,36 +51,17 @@ struct TrainCommand: ParsableCommand {
     Console.lineBuffered()
     try OutputCheck.file(out, option: "--out")
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
-    let outURL = URL(fileURLWithPath: out)
-    let checkpointURL = URL(fileURLWithPath: checkpoint ?? out + ".ckpt")
-    for url in [outURL, checkpointURL] { AtomicFile.removeStaleTemporaries(of: url) }  // a killed run's half-written files
-    let log = URL(fileURLWithPath: out + ".log.jsonl")
-    let session = RunSession(console: output.console, checkpoint: checkpointURL, log: log)
-    if let augment {
-      try? FileManager.default.removeItem(at: log)
-      let model = try session.fineTune(loaded, folder: URL(fileURLWithPath: augment), settings: training.common(loss: loss),
-                                       epochs: try fineTuning.stages(), rate: fineTuning.finetuneRate)
-      try model.save(to: outURL)
-      session.console.note("wrote \(outURL.path)")
+    let outURL = URL(fileURLWithPath: out), log = URL(fileURLWithPath: out + ".log.jsonl")
+    let session = RunSession(console: output.console, checkpoint: URL(fileURLWithPath: checkpoint ?? out + ".ckpt"), log: log)
+    guard let augment else {
+      try session.trainModel(loaded, out: outURL, resume: resume, epochs: training.epochs, validateEvery: validateEvery,
+                             spec: { try model.spec(for: loaded, bits: bits) }, settings: { training.settings(for: $0, loss: loss) })
       return
     }
-    let run: TrainingRun
-    if resume {
-      guard FileManager.default.fileExists(atPath: checkpointURL.path) else {
-        throw CommandError("\(checkpointURL.path): no checkpoint to resume from (it is written after each epoch)")
-      }
-      run = try session.prepareTraining { try TrainingRun(corpus: loaded, resuming: checkpointURL, epochs: training.epochs, streamImages: true, progress: $0) }
-      session.console.note("resuming at epoch \(run.loop.epoch + 1) of \(run.trainer.settings.epochs) from \(checkpointURL.path)")
-    } else {
-      try? FileManager.default.removeItem(at: log)
-      let spec = try model.spec(for: loaded, bits: bits)
-      let settings = training.settings(for: spec, loss: loss)
-      session.console.note("training: " + TrainingDefaults.summary(spec, settings))
-      run = try session.prepareTraining { try TrainingRun(corpus: loaded, spec: spec, settings: settings, streamImages: true, progress: $0) }
-      if let report = run.pretrainedReport { session.console.note("pretrained weights \(training.pretrained!): \(report.summary)") }
-    }
-    try session.train(run, validateEvery: validateEvery)
-    try run.finishedModel().save(to: outURL)
+    try? FileManager.default.removeItem(at: log)
+    let tuned = try session.fineTune(loaded, folder: URL(fileURLWithPath: augment), settings: training.common(loss: loss),
+                                     epochs: try fineTuning.stages(), rate: fineTuning.finetuneRate)
+    try tuned.save(to: outURL)
     session.console.note("wrote \(outURL.path)")
   }
 }
@@ -136,10 +117,7 @@ struct ModelOptions: ParsableArguments {
   }
 
   func spec(for corpus: Corpus, bits: Int) throws -> ModelSpec {
-    guard let train = corpus.splits?.train else {
-      throw CommandError("\(corpus.directory.path): no splits/ folder; make one with `cmh corpus split \(corpus.directory.path)`")
-    }
-    var spec = try ModelSpec.make(for: corpus, training: train, bits: bits, architecture: arch, inputSize: inputSize, width: width,
+    var spec = try ModelSpec.make(for: corpus, training: try corpus.requireSplits().train, bits: bits, architecture: arch, inputSize: inputSize, width: width,
                                   imageHidden: try imageHidden.map { try Self.sizes($0, "--image-hidden") },
                                   textHidden: try textHidden.map { try Self.sizes($0, "--text-hidden") })
     if spec.architecture == .compact10, let stemStride { spec.stemStride = stemStride }
