@@ -1,12 +1,28 @@
 // CeilingReport: per label, the AP of a plain classifier of a model's image tower beside the model's
 // image→image retrieval (`cmh experiment ceiling`), as a table or JSON lines.
 
+import Corpus
 import Foundation
+import Model
 import Platform
 import Training
 
 public enum CeilingReport {
   public typealias Row = (retrieval: LabelScore, classifier: Double)
+
+  /// The classifier of the model at `url` trained on `corpus`, beside the model's retrieval.
+  public static func measure(_ url: URL, on corpus: Corpus, settings: ClassifierSettings, console: Console) throws -> [Row] {
+    let trained = try CrossModalModel.load(from: url)
+    guard trained.spec.architecture != .mlp || corpus.imageFeatures != nil else {
+      throw ExperimentError("\(url.path): its image tower reads feature rows, and \(corpus.directory.path) has none")
+    }
+    let train = try corpus.requireSplits().train
+    var bar: ProgressBar?
+    return try LabelClassifier.ceiling(of: trained, on: corpus, settings: settings, onBatch: { epoch, done in
+      if done <= settings.batchSize { bar = console.progress(total: train.count, label: "classifier epoch \(epoch)/\(settings.epochs)") }
+      bar?.update(done)
+    }, onEpoch: { _, _ in bar?.finish() })
+  }
 
   public static func json(_ rows: [Row]) -> String {
     let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }

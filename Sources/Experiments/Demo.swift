@@ -79,11 +79,7 @@ public enum Demo {
   /// One search in each direction, printed and written as HTML pages.
   private static func searches(model: URL, index: URL, corpus: Corpus, folder: URL, console output: Console) throws {
     let encoder = try QueryEncoder(modelAt: model.path)
-    let open = { (modality: Modality) -> IndexFile in
-      let file = try IndexFile.verified(index.appendingPathComponent("\(modality).cmhindex"))
-      try encoder.check(file, modality: modality)
-      return file
-    }
+    let open = { (modality: Modality) in try encoder.openIndex(index.appendingPathComponent("\(modality).cmhindex"), modality: modality) }
     let text = "a red circle on the grass"
     let query = corpus.pairs[corpus.splits!.query[0]]
     let image = corpus.imageURL(query)!

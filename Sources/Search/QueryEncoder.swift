@@ -95,6 +95,13 @@ public final class QueryEncoder: @unchecked Sendable {
     return try encode(imageData: data, name: url.path)
   }
 
+  /// The index file at `url`, whole (its checksum checked) and holding this model's codes of `modality`.
+  public func openIndex(_ url: URL, modality: Modality, force: Bool = false) throws -> IndexFile {
+    let index = try IndexFile.verified(url)
+    try check(index, modality: modality, force: force)
+    return index
+  }
+
   /// Throws unless `index` holds this model's codes of `modality` (a fingerprint mismatch passes with `force`).
   public func check(_ index: IndexFile, modality: Modality? = nil, force: Bool = false) throws {
     if let modality, index.modality != modality {

@@ -92,6 +92,14 @@ public struct Ranking: Sendable, Equatable {
 
   public static func standard(_ settings: RerankSettings = RerankSettings()) -> Ranking { Ranking(defaultMethod, settings: settings, isDefault: true) }
 
+  /// The rankings a request names: the default (nil), one method by name, or every method for
+  /// "all" (an evaluation's columns); nil for a name that is none of these.
+  public static func named(_ name: String?, settings: RerankSettings, allowingAll: Bool) -> [Ranking]? {
+    guard let name else { return [.standard(settings)] }
+    if name == "all" { return allowingAll ? RerankMethod.allCases.map { Ranking($0, settings: settings) } : nil }
+    return RerankMethod(rawValue: name).map { [Ranking($0, settings: settings)] }
+  }
+
   /// This ranking as it applies to `index`.
   public func applied(to index: IndexFile) throws -> Ranking {
     guard method.needsStoredOutputs, index.outputs == nil else { return self }

@@ -32,8 +32,8 @@ struct BenchServeCommand: ParsableCommand {
       throw ValidationError("--rerank \(rerank): expected one of \(RerankMethod.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     guard let client = ServeBench.Client(rawValue: client) else { throw ValidationError("--client \(client): expected cmh or wrk") }
-    let counts = connections.split(separator: ",").compactMap { Int($0) }
-    guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }), items >= 1 else { throw ValidationError("--connections: positive whole numbers, comma-separated; --items at least 1") }
+    let counts = try CommaList.parse(connections, "--connections: positive whole numbers, comma-separated") { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
+    guard items >= 1 else { throw ValidationError("--items must be at least 1") }
     let bench = ServeBench(model: model, index: index, items: items, connections: counts, requests: requests, seconds: seconds, k: k, rerank: rerank, client: client)
     let results = try bench.run(console: output.console) { if !output.json && !output.quiet { BenchTiming.report([$0], json: false) } }
     if output.json { BenchTiming.report(results, json: true) }

@@ -70,13 +70,20 @@ struct RerankOptions: ParsableArguments {
 
   /// The rankings asked for: the default, one by name, or every method for `all` (where allowed).
   func rankings(allowingAll allowed: Bool) throws -> [Ranking] {
-    let settings = RerankSettings(candidates: candidates, radius: within)
-    guard let rerank else { return [.standard(settings)] }
-    if rerank == "all" {
-      guard allowed else { throw ValidationError("--rerank all: a search uses one re-ranking; `cmh eval --rerank all` compares them") }
-      return RerankMethod.allCases.map { Ranking($0, settings: settings) }
+    guard let rankings = Ranking.named(rerank, settings: RerankSettings(candidates: candidates, radius: within), allowingAll: allowed) else {
+      throw ValidationError("--rerank all: a search uses one re-ranking; `cmh eval --rerank all` compares them")
     }
-    return [Ranking(RerankMethod(rawValue: rerank)!, settings: settings)]
+    return rankings
+  }
+}
+
+/// The one parser of comma-separated option values ("16,32,64"): every item must parse, or the
+/// option's error says what it takes.
+enum CommaList {
+  static func parse<T>(_ text: String, _ expected: String, count: ClosedRange<Int> = 1...Int.max, _ item: (String) -> T?) throws -> [T] {
+    let items = text.split(separator: ",", omittingEmptySubsequences: false).map { item($0.trimmingCharacters(in: .whitespaces)) }
+    guard count.contains(items.count), items.allSatisfy({ $0 != nil }) else { throw ValidationError("\(expected), got \"\(text)\"") }
+    return items.map { $0! }
   }
 }
 

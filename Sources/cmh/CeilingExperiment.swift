@@ -36,16 +36,9 @@ struct CeilingExperiment: ParsableCommand {
   func run() throws {
     Console.lineBuffered()
     let corpus = try Corpus.load(URL(fileURLWithPath: self.corpus))
-    let splits = try corpus.requireSplits()
-    let trained = try CrossModalModel.load(from: URL(fileURLWithPath: model))
-    guard trained.spec.architecture != .mlp || corpus.imageFeatures != nil else { throw CommandError("\(model): its image tower reads feature rows, and \(self.corpus) has none") }
     var settings = ClassifierSettings()
     settings.epochs = epochs; settings.learningRate = lr; settings.seed = seed
-    var bar: ProgressBar?
-    let rows = try LabelClassifier.ceiling(of: trained, on: corpus, settings: settings, onBatch: { epoch, done in
-      if done <= settings.batchSize { bar = ProgressBar(total: splits.train.count, label: "classifier epoch \(epoch)/\(epochs)", quiet: output.quiet) }
-      bar?.update(done)
-    }, onEpoch: { _, _ in bar?.finish() })
+    let rows = try CeilingReport.measure(URL(fileURLWithPath: model), on: corpus, settings: settings, console: output.console)
     print(output.json ? CeilingReport.json(rows) : CeilingReport.table(rows))
   }
 }

@@ -3,6 +3,7 @@
 // "Unexpected argument" (or, for help, the top-level page and success).
 
 import ArgumentParser
+import Platform
 
 enum CommandSuggestion {
   /// The error for the first word of `arguments` (the program name left out) that names no
@@ -18,29 +19,12 @@ enum CommandSuggestion {
       guard let next = subcommands.first(where: { $0._commandName == word }) else {
         let names = subcommands.map { $0._commandName }
         let what = isHelp ? "no help topic '\(word)'" : "'\(word)' is not a command of '\(path.joined(separator: " "))'"
-        let nearest = names.map { (name: $0, distance: distance(word, $0)) }.min { $0.distance < $1.distance }
-          .flatMap { $0.distance <= max(2, word.count / 3) ? $0.name : nil }
+        let nearest = NearestName.closest(to: word, among: names)
         return what + (nearest.map { ". Did you mean '\($0)'?" } ?? ".") + " Commands: \(names.joined(separator: ", "))."
       }
       command = next
       path.append(word)
     }
     return nil
-  }
-
-  /// Levenshtein distance: insertions, deletions and substitutions.
-  static func distance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    var row = Array(0...b.count)  // distances from a's prefix so far to each prefix of b
-    for (i, x) in a.enumerated() {
-      var diagonal = row[0]
-      row[0] = i + 1
-      for (j, y) in b.enumerated() {
-        let substitution = diagonal + (x == y ? 0 : 1)
-        diagonal = row[j + 1]
-        row[j + 1] = min(substitution, row[j + 1] + 1, row[j] + 1)
-      }
-    }
-    return row[b.count]
   }
 }

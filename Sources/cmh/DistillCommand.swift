@@ -64,11 +64,10 @@ struct DistillCommand: ParsableCommand {
   }
 
   func temperatures() throws -> (student: Float, teacher: Float) {
-    let parts = temperature.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
-    guard (1...2).contains(parts.count), parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
-      throw ValidationError("--temperature takes one positive number, or two (student,teacher) like 0.1,0.1; got \"\(temperature)\"")
+    let parts = try CommaList.parse(temperature, "--temperature takes one positive number, or two (student,teacher) like 0.1,0.1", count: 1...2) {
+      Float($0).flatMap { $0 > 0 ? $0 : nil }
     }
-    return (parts[0]!, parts.last!!)
+    return (parts[0], parts.last!)
   }
 
   func run() throws {

@@ -72,9 +72,7 @@ struct SearchOptions: ParsableArguments {
   var count: Int { k ?? (html == nil ? 10 : 20) }
 
   func open(_ path: String, modality: Modality, encoder: QueryEncoder) throws -> IndexFile {
-    let index = try IndexFile.verified(URL(fileURLWithPath: path))
-    try encoder.check(index, modality: modality, force: force)
-    return index
+    try encoder.openIndex(URL(fileURLWithPath: path), modality: modality, force: force)
   }
 
   func show(_ answer: SearchAnswer) throws { try AnswerOutput.show(answer, console: output.console, html: html) }

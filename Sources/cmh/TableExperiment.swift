@@ -44,14 +44,7 @@ struct TableExperiment: ParsableCommand {
 
   func bitList() throws -> [Int] { try ModelOptions.sizes(bits, "--bits") }
 
-  func losses() throws -> [LossKind] {
-    try loss.split(separator: ",").map { name in
-      guard let kind = LossKind(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
-        throw ValidationError("--loss takes cauchy and/or dcmh separated by commas, got \"\(loss)\"")
-      }
-      return kind
-    }
-  }
+  func losses() throws -> [LossKind] { try CommaList.parse(loss, "--loss takes cauchy and/or dcmh separated by commas", LossKind.init) }
 
   func run() throws {
     Console.lineBuffered()

@@ -77,10 +77,8 @@ struct FineTuneOptions: ParsableArguments {
   }
 
   func stages() throws -> (synthetic: Int, mixed: Int) {
-    let parts = augmentEpochs.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard parts.count == 2, parts.allSatisfy({ $0 >= 0 }) else {
-      throw ValidationError("--augment-epochs takes two epoch counts, synthetic alone then mixed, like 2,4 (0 skips a stage)")
-    }
+    let parts = try CommaList.parse(augmentEpochs, "--augment-epochs takes two epoch counts, synthetic alone then mixed, like 2,4 (0 skips a stage)",
+                                    count: 2...2) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
     return (parts[0], parts[1])
   }
 }
@@ -111,9 +109,7 @@ struct ModelOptions: ParsableArguments {
   }
 
   static func sizes(_ text: String, _ option: String) throws -> [Int] {
-    let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard parts.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("\(option) takes positive sizes separated by commas, got \"\(text)\"") }
-    return parts.map { $0! }
+    try CommaList.parse(text, "\(option) takes positive sizes separated by commas") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
   }
 
   func spec(for corpus: Corpus, bits: Int) throws -> ModelSpec {

@@ -27,8 +27,8 @@ final class LongTailCommandTests: XCTestCase {
   }
 
   func testExperimentPrintsOneLinePerResult() throws {
-    let run = try runCMH(["experiment", "longtail", "--dir", Self.folder.appendingPathComponent("exp").path, "--pairs", "400",
-                          "--bits", "16", "--epochs", "2", "--augment-epochs", "1,1", "--generator-iterations", "50", "--imbalance", "10", "--json", "--quiet"])
+    let run = try runCMH(["experiment", "longtail", "--dir", Self.folder.appendingPathComponent("exp").path, "--pairs", "240",
+                          "--bits", "16", "--epochs", "2", "--augment-epochs", "1,1", "--generator-iterations", "30", "--imbalance", "10", "--json", "--quiet"])
     XCTAssertEqual(run.0, 0, run.2)
     let rows = try run.1.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
     XCTAssertEqual(rows.count, 4 * 2 * 2)  // settings × directions × subsets
