@@ -57,7 +57,7 @@ let package = Package(
     .target(name: "Distill", dependencies: ["Training", "Model", "Tensor", "CauchyLoss", "Corpus", "Hashing"]),
     .target(name: "Augment", dependencies: ["Training", "Model", "Tensor", "Corpus", "Platform"]),
     .target(name: "Search", dependencies: ["Platform", "Model", "Hashing", "Corpus", "Tensor", "ImageNet"]),
-    .target(name: "Server", dependencies: ["Search", "Hashing", "Corpus", "Tensor", .product(name: "Hummingbird", package: "hummingbird"),
+    .target(name: "Server", dependencies: ["Platform", "Search", "Hashing", "Corpus", "Tensor", .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "Logging", package: "swift-log"),
                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                    .product(name: "UnixSignals", package: "swift-service-lifecycle")]),

@@ -89,14 +89,14 @@ public struct AugmentationSet {
     let archive = try TensorArchive.read(from: url, magic: magic, what: "augmentation file")
     let header: Header
     do { header = try JSONDecoder().decode(Header.self, from: archive.metadata) } catch {
-      throw ArchiveError(path: url.path, problem: "the header is not valid: \(error)")
+      throw FileError(path: url.path, problem: "the header is not valid: \(error)")
     }
     let tensors = Dictionary(archive.tensors, uniquingKeysWith: { a, _ in a })
     let m = header.summary.syntheticPairs
     guard let image = tensors["image"], image.shape.first == m, let starts = tensors["text.row_starts"], starts.count == m + 1,
           let columns = tensors["text.columns"], let values = tensors["text.values"], columns.count == values.count,
           header.labels.count == m else {
-      throw ArchiveError(path: url.path, problem: "its tensors do not hold the \(m) pairs its header announces")
+      throw FileError(path: url.path, problem: "its tensors do not hold the \(m) pairs its header announces")
     }
     let texts = try sparseRows(starts, columns, values, columnCount: header.textColumns, file: url.path)
     let start = try CrossModalModel.load(from: folder.appendingPathComponent(startFile))
@@ -116,8 +116,7 @@ public struct AugmentationSet {
   private func archive() throws -> TensorArchive {
     let texts = pairs.texts
     precondition(texts.columns.count < 1 << 24 && texts.columnCount < 1 << 24, "AugmentationSet: text rows too large to store")
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
+    let encoder = JSON.encoder(escapingSlashes: true)
     let header = Header(summary: summary, labels: pairs.labels, textColumns: texts.columnCount)
     return TensorArchive(metadata: try encoder.encode(header), tensors: [
       ("image", pairs.features),
@@ -131,10 +130,10 @@ public struct AugmentationSet {
     var rows = [[(column: Int, value: Float)]]()
     for r in 0..<(starts.count - 1) {
       let (a, b) = (Int(starts.data[r]), Int(starts.data[r + 1]))
-      guard a <= b, b <= columns.count else { throw ArchiveError(path: file, problem: "text row \(r + 1) points outside the stored columns") }
+      guard a <= b, b <= columns.count else { throw FileError(path: file, problem: "text row \(r + 1) points outside the stored columns") }
       rows.append(try (a..<b).map { i in
         let c = Int(columns.data[i])
-        guard c >= 0, c < columnCount else { throw ArchiveError(path: file, problem: "text row \(r + 1) has column \(c) of \(columnCount)") }
+        guard c >= 0, c < columnCount else { throw FileError(path: file, problem: "text row \(r + 1) has column \(c) of \(columnCount)") }
         return (column: c, value: values.data[i])
       })
     }
@@ -149,8 +148,7 @@ public struct AugmentationSet {
       case .features(_, let v): return v
       }
     }()
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let encoder = JSON.encoder()
     var out = Data()
     for r in 0..<pairs.count {
       let cols = pairs.texts.rowStarts[r]..<pairs.texts.rowStarts[r + 1]

@@ -81,11 +81,9 @@ public struct Corpus: Sendable {
   /// is written to a temporary name and renamed, so a reader never sees half a file.
   public func write(to directory: URL) throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let encoder = JSON.encoder(pretty: true)
     try save(encoder.encode(info), directory.appendingPathComponent("corpus.json"))
-    let lineEncoder = JSONEncoder()
-    lineEncoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let lineEncoder = JSON.encoder()
     var lines = Data()
     for pair in pairs {
       lines.append(try lineEncoder.encode(pair))

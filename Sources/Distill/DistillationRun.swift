@@ -5,6 +5,7 @@
 import Corpus
 import Foundation
 import Model
+import Platform
 import Tensor
 import Training
 
@@ -55,40 +56,26 @@ public final class DistillationRun {
 
   /// Rebuilds the run a checkpoint was written by and restores it; `epochs` replaces the total.
   public convenience init(corpus: Corpus, resuming url: URL, epochs: Int? = nil, progress: (String, Int, Int) -> Void = { _, _, _ in }) throws {
-    let position = try Checkpoint.position(at: url), notes = position.notes
-    if let epochs, epochs <= position.epoch {
-      throw TrainingError(description: "\(url.path): the checkpoint has already distilled \(position.epoch) epochs; ask for more than that with --epochs")
-    }
-    guard let specJSON = notes["spec"], let settingsJSON = notes["distillation"], let path = notes["gallery_model"],
-          let fingerprint = notes["gallery_fingerprint"].flatMap({ UInt64($0, radix: 16) }) else {
-      throw TrainingError(description: "\(url.path): the checkpoint does not say how its small model was built; was it written by `cmh distill`?")
-    }
-    let spec: ModelSpec, decoded: DistillationSettings
-    do {
-      spec = try JSONDecoder().decode(ModelSpec.self, from: Data(specJSON.utf8))
-      decoded = try JSONDecoder().decode(DistillationSettings.self, from: Data(settingsJSON.utf8))
-    } catch {
-      throw TrainingError(description: "\(url.path): the checkpoint's model or settings are damaged: \(TrainingRun.reason(error))")
+    let (position, spec, settings): (TrainingPosition, ModelSpec, DistillationSettings) = try RunRecipe.read(url, key: "distillation", epochs: epochs,
+                                                                                                          done: "distilled", writer: "`cmh distill`")
+    let notes = position.notes
+    guard let path = notes["gallery_model"], let fingerprint = notes["gallery_fingerprint"].flatMap({ UInt64($0, radix: 16) }) else {
+      throw TrainingError(description: "\(url.path): the checkpoint does not say which gallery model it answers to; was it written by `cmh distill`?")
     }
     let gallery = try CrossModalModel.load(from: URL(fileURLWithPath: path))
     guard gallery.fingerprint() == fingerprint else {
       throw TrainingError(description: "\(path) is not the gallery model \(url.path) was distilled against (it has changed since: fingerprint "
                             + "\(String(format: "%016llx", gallery.fingerprint())), the checkpoint's \(notes["gallery_fingerprint"]!))")
     }
-    var settings = decoded
-    settings.epochs = epochs ?? settings.epochs
     try self.init(gallery: gallery, galleryPath: path, corpus: corpus, spec: spec, settings: settings, progress: progress)
     try loop.resume(from: url)
   }
 
   public func saveCheckpoint(to url: URL) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .sortedKeys
-    try loop.saveCheckpoint(to: url, notes: [
-      "spec": String(decoding: try encoder.encode(student.spec), as: UTF8.self),
-      "distillation": String(decoding: try encoder.encode(distiller.settings), as: UTF8.self),
+    let notes = try RunRecipe.notes(spec: student.spec, settings: distiller.settings, key: "distillation")
+    try loop.saveCheckpoint(to: url, notes: notes.merging([
       "gallery_model": galleryPath, "gallery_fingerprint": String(format: "%016llx", galleryFingerprint), "corpus": corpus.directory.path,
-    ])
+    ]) { a, _ in a })
   }
 
   /// The small model with the record of its gallery model, in evaluation mode.

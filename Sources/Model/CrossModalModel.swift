@@ -5,6 +5,7 @@
 import Corpus
 import Foundation
 import ImageNet
+import Platform
 import Tensor
 import TextNet
 
@@ -49,8 +50,7 @@ public final class CrossModalModel: Module {
 
   /// Writes the model file atomically.
   public func save(to url: URL) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let encoder = JSON.encoder()
     let tensors = namedParameters().map { ($0.0, $0.1.value) } + namedBuffers().map { ($0.0, $0.1.value) }
     try TensorArchive(metadata: encoder.encode(Header(spec: spec, training: record, distillation: distillation)), tensors: tensors).write(to: url, magic: Self.magic)
   }
@@ -60,10 +60,10 @@ public final class CrossModalModel: Module {
     let archive = try TensorArchive.read(from: url, magic: magic, what: "model file")
     let header: Header
     do { header = try JSONDecoder().decode(Header.self, from: archive.metadata) } catch {
-      throw ArchiveError(path: url.path, problem: "the model header is not valid: \(error)")
+      throw FileError(path: url.path, problem: "the model header is not valid: \(error)")
     }
     if let stride = header.spec.stemStride, ![1, 2, 4].contains(stride) {
-      throw ArchiveError(path: url.path, problem: "the model header's stem_stride is \(stride), expected 1, 2 or 4")
+      throw FileError(path: url.path, problem: "the model header's stem_stride is \(stride), expected 1, 2 or 4")
     }
     var g = RandomGenerator(seed: 0)
     let model = CrossModalModel(spec: header.spec, generator: &g)
@@ -72,8 +72,8 @@ public final class CrossModalModel: Module {
     let stored = Dictionary(archive.tensors, uniquingKeysWith: { a, _ in a })
     let targets = model.namedParameters().map { ($0.0, $0.1.value) } + model.namedBuffers().map { ($0.0, $0.1.value) }
     for (name, target) in targets {
-      guard let t = stored[name] else { throw ArchiveError(path: url.path, problem: "tensor \(name) is missing") }
-      guard t.shape == target.shape else { throw ArchiveError(path: url.path, problem: "tensor \(name) has shape \(t.shape), the header's model expects \(target.shape)") }
+      guard let t = stored[name] else { throw FileError(path: url.path, problem: "tensor \(name) is missing") }
+      guard t.shape == target.shape else { throw FileError(path: url.path, problem: "tensor \(name) has shape \(t.shape), the header's model expects \(target.shape)") }
       target.assign(t)
     }
     model.setTraining(false)

@@ -94,13 +94,13 @@ public enum BLASKernel {
                           restarted: env[restartMarker] != nil, has: has)
     switch decision {
     case .keep, .userChoice: return
-    case .warn(let message): FileHandle.standardError.write(Data("cmh: warning: \(message)\n".utf8))
+    case .warn(let message): Console.standardError("cmh: warning: \(message)")
     case .restart(let kernel):
       setenv("OPENBLAS_CORETYPE", kernel, 1)
       setenv(restartMarker, seen, 1)
       unsetenv(testKernel)
       restart()
-      FileHandle.standardError.write(Data("cmh: warning: OpenBLAS runs its \(seen) kernel and cmh could not restart with \(kernel): \(String(cString: strerror(errno)))\n".utf8))
+      Console.standardError("cmh: warning: OpenBLAS runs its \(seen) kernel and cmh could not restart with \(kernel): \(String(cString: strerror(errno)))")
     }
   }
 

@@ -9,11 +9,7 @@ public enum MachineReport {
     info.lines.map { $0.0.padding(toLength: 14, withPad: " ", startingAt: 0) + $0.1 }
   }
 
-  public static func json(_ info: MachineInfo) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(info), as: UTF8.self)
-  }
+  public static func json(_ info: MachineInfo) throws -> String { try JSON.text(info) }
 
   /// One line for the start of a long run: the processor and the BLAS kernel.
   public static func kernelLine(_ info: MachineInfo) -> String {

@@ -3,6 +3,7 @@
 
 import Foundation
 import Hummingbird
+import Platform
 import Search
 
 struct APIError: HTTPResponseError {
@@ -36,9 +37,7 @@ struct APIError: HTTPResponseError {
   }
 
   func response(from request: Request, context: some RequestContext) throws -> Response {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .withoutEscapingSlashes
-    let body = try encoder.encode(["error": message])
+    let body = try JSON.encoder().encode(["error": message])
     var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
     if closing { headers[.connection] = "close" }
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))

@@ -7,9 +7,10 @@ import Foundation
 import Hashing
 import Hummingbird
 import Logging
+import Platform
+import Search
 import ServiceLifecycle
 import UnixSignals
-import Search
 
 public struct SearchServer: Sendable {
   public let service: SearchService
@@ -210,8 +211,7 @@ public struct SearchServer: Sendable {
   }
 
   static func json(_ value: some Encodable) throws -> Response {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let encoder = JSON.encoder()
     return reply(try encoder.encode(value), type: "application/json; charset=utf-8")
   }
 

@@ -2,6 +2,7 @@
 // in one versioned file, so that a resumed run takes exactly the steps the uninterrupted one would.
 
 import Foundation
+import Platform
 
 public enum CheckpointError: Error, CustomStringConvertible {
   case invalid(String)
@@ -58,8 +59,7 @@ public enum Checkpoint {
     }
     let rates = Dictionary(optimizers.map { ($0.0, $0.1.groups.map(\.learningRate)) }, uniquingKeysWith: { a, _ in a })
     let header = Header(position: position, learningRates: rates, moduleGenerators: Dictionary(uniqueKeysWithValues: generators))
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .sortedKeys
+    let encoder = JSON.encoder(escapingSlashes: true)
     try TensorArchive(metadata: encoder.encode(header), tensors: tensors).write(to: url, magic: magic)
   }
 
@@ -68,7 +68,7 @@ public enum Checkpoint {
   public static func position(at url: URL) throws -> TrainingPosition {
     let archive = try TensorArchive.read(from: url, magic: magic, what: "checkpoint")
     do { return try JSONDecoder().decode(Header.self, from: archive.metadata).position } catch {
-      throw ArchiveError(path: url.path, problem: "the checkpoint header is not valid: \(error)")
+      throw FileError(path: url.path, problem: "the checkpoint header is not valid: \(error)")
     }
   }
 
@@ -79,12 +79,12 @@ public enum Checkpoint {
     let archive = try TensorArchive.read(from: url, magic: magic, what: "checkpoint")
     let header: Header
     do { header = try JSONDecoder().decode(Header.self, from: archive.metadata) } catch {
-      throw ArchiveError(path: url.path, problem: "the checkpoint header is not valid: \(error)")
+      throw FileError(path: url.path, problem: "the checkpoint header is not valid: \(error)")
     }
     let stored = Dictionary(archive.tensors, uniquingKeysWith: { a, _ in a })
     func restore(_ key: String, into target: Tensor) throws {
-      guard let t = stored[key] else { throw ArchiveError(path: url.path, problem: "\(key) is missing; was it written for another model?") }
-      guard t.shape == target.shape else { throw ArchiveError(path: url.path, problem: "\(key) has shape \(t.shape), the model expects \(target.shape)") }
+      guard let t = stored[key] else { throw FileError(path: url.path, problem: "\(key) is missing; was it written for another model?") }
+      guard t.shape == target.shape else { throw FileError(path: url.path, problem: "\(key) has shape \(t.shape), the model expects \(target.shape)") }
       target.assign(t)
     }
     for (name, p) in model.namedParameters() { try restore("param." + name, into: p.value) }
@@ -96,7 +96,7 @@ public enum Checkpoint {
     for (name, optimizer) in optimizers {
       let prefix = "optim.\(name)."
       let state = Dictionary(archive.tensors.filter { $0.0.hasPrefix(prefix) }.map { (String($0.0.dropFirst(prefix.count)), $0.1) }, uniquingKeysWith: { a, _ in a })
-      do { try optimizer.loadState(state) } catch { throw ArchiveError(path: url.path, problem: "\(error)") }
+      do { try optimizer.loadState(state) } catch { throw FileError(path: url.path, problem: "\(error)") }
       for (i, rate) in (header.learningRates[name] ?? []).enumerated() where i < optimizer.groups.count { optimizer.groups[i].learningRate = rate }
     }
     let extra = Dictionary(archive.tensors.filter { $0.0.hasPrefix("extra.") }.map { (String($0.0.dropFirst(6)), $0.1) }, uniquingKeysWith: { a, _ in a })

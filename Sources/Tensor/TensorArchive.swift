@@ -8,17 +8,6 @@
 import Foundation
 import Platform
 
-/// A file that cannot be read as the archive it claims to be; says which file and what is wrong.
-public struct ArchiveError: Error, CustomStringConvertible {
-  public let path: String
-  public let problem: String
-  public var description: String { "\(path): \(problem)" }
-  public init(path: String, problem: String) {
-    self.path = path
-    self.problem = problem
-  }
-}
-
 public struct TensorArchive {
   public static let version: UInt32 = 2
   public var metadata: Data
@@ -47,8 +36,7 @@ public struct TensorArchive {
       entries.append(Entry(name: name, shape: t.shape, offset: offset))
       offset = Self.aligned(offset + t.count * 4)
     }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .sortedKeys  // the same tensors make the same bytes
+    let encoder = JSON.encoder(escapingSlashes: true)  // the same tensors make the same bytes
     let table = try encoder.encode(entries)
     var file = Data(magic.utf8)
     for word in [Self.version, UInt32(metadata.count), UInt32(table.count)] { withUnsafeBytes(of: word.littleEndian) { file.append(contentsOf: $0) } }
@@ -74,40 +62,40 @@ public struct TensorArchive {
     let path = url.path
     var file: Data
     do { file = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-      throw ArchiveError(path: path, problem: "cannot read the \(what): \(error.localizedDescription)")
+      throw FileError(path: path, problem: "cannot read the \(what): \(error.localizedDescription)")
     }
     guard file.count >= 20, file.prefix(8) == Data(magic.utf8) else {
-      throw ArchiveError(path: path, problem: "not a \(what) (the file does not start with \"\(magic.trimmingCharacters(in: .controlCharacters))\"); pass a file written by cmh")
+      throw FileError(path: path, problem: "not a \(what) (the file does not start with \"\(magic.trimmingCharacters(in: .controlCharacters))\"); pass a file written by cmh")
     }
     let words = (0..<3).map { i in file.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8 + 4 * i, as: UInt32.self)) } }
     guard words[0] == 1 || words[0] == version else {
-      throw ArchiveError(path: path, problem: "\(what) format version \(words[0]), this cmh reads versions 1 and \(version); re-create the file with this version")
+      throw FileError(path: path, problem: "\(what) format version \(words[0]), this cmh reads versions 1 and \(version); re-create the file with this version")
     }
     if words[0] >= 2 {
       // Before anything past the header is believed: a damaged byte anywhere is named as damage.
-      guard file.count >= 24 else { throw ArchiveError(path: path, problem: "truncated: \(file.count) bytes, shorter than the header and checksum") }
+      guard file.count >= 24 else { throw FileError(path: path, problem: "truncated: \(file.count) bytes, shorter than the header and checksum") }
       let stored = file.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: $0.count - 4, as: UInt32.self)) }
       let actual = file.withUnsafeBytes { CRC32.of($0.baseAddress!, count: $0.count - 4) }
       guard stored == actual else {
-        throw ArchiveError(path: path, problem: "the checksum does not match (CRC-32 \(String(format: "%08x", actual)), the file says \(String(format: "%08x", stored))): "
+        throw FileError(path: path, problem: "the checksum does not match (CRC-32 \(String(format: "%08x", actual)), the file says \(String(format: "%08x", stored))): "
                            + "the \(what) is damaged or truncated")
       }
       file = file.prefix(file.count - 4)
     }
     let metaEnd = 20 + Int(words[1]), tableEnd = metaEnd + Int(words[2])
-    guard tableEnd <= file.count else { throw ArchiveError(path: path, problem: "truncated: the header runs past the end of the file") }
+    guard tableEnd <= file.count else { throw FileError(path: path, problem: "truncated: the header runs past the end of the file") }
     let metadata = file.subdata(in: 20..<metaEnd)
     let entries: [Entry]
     do { entries = try JSONDecoder().decode([Entry].self, from: file.subdata(in: metaEnd..<tableEnd)) } catch {
-      throw ArchiveError(path: path, problem: "the tensor table is not valid JSON: \(error)")
+      throw FileError(path: path, problem: "the tensor table is not valid JSON: \(error)")
     }
     let dataStart = aligned(tableEnd)
     var tensors = [(String, Tensor)]()
     for e in entries {
-      guard e.shape.allSatisfy({ $0 >= 0 }), e.offset >= 0 else { throw ArchiveError(path: path, problem: "tensor \(e.name) has a negative shape or offset") }
+      guard e.shape.allSatisfy({ $0 >= 0 }), e.offset >= 0 else { throw FileError(path: path, problem: "tensor \(e.name) has a negative shape or offset") }
       let t = Tensor(zeros: e.shape)
       guard dataStart + e.offset + t.count * 4 <= file.count else {
-        throw ArchiveError(path: path, problem: "truncated: tensor \(e.name) \(e.shape) runs past the end of the file (\(file.count) bytes)")
+        throw FileError(path: path, problem: "truncated: tensor \(e.name) \(e.shape) runs past the end of the file (\(file.count) bytes)")
       }
       file.withUnsafeBytes { raw in _ = memcpy(t.data, raw.baseAddress! + dataStart + e.offset, t.count * 4) }
       tensors.append((e.name, t))

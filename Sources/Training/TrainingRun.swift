@@ -6,6 +6,7 @@ import Corpus
 import Foundation
 import ImageNet
 import Model
+import Platform
 import Tensor
 import TextNet
 
@@ -53,31 +54,10 @@ public final class TrainingRun {
   /// Rebuilds the run a checkpoint was written by and restores it; `epochs` replaces the total.
   public convenience init(corpus: Corpus, resuming url: URL, epochs: Int? = nil, streamImages: Bool = false,
                           progress: (String, Int, Int) -> Void = { _, _, _ in }) throws {
-    let position = try Checkpoint.position(at: url), notes = position.notes
-    if let epochs, epochs <= position.epoch {
-      throw TrainingError(description: "\(url.path): the checkpoint has already trained \(position.epoch) epochs; "
-                            + "ask for more than that with --epochs")
-    }
-    guard let specJSON = notes["spec"], let settingsJSON = notes["settings"] else {
-      throw TrainingError(description: "\(url.path): the checkpoint does not say how its model was built; was it written by `cmh train`?")
-    }
-    let spec: ModelSpec, decoded: TrainingSettings
-    do {
-      spec = try JSONDecoder().decode(ModelSpec.self, from: Data(specJSON.utf8))
-      decoded = try JSONDecoder().decode(TrainingSettings.self, from: Data(settingsJSON.utf8))
-    } catch {
-      throw TrainingError(description: "\(url.path): the checkpoint's model or settings are damaged: \(Self.reason(error))")
-    }
-    var settings = decoded
-    settings.epochs = epochs ?? settings.epochs
+    let (_, spec, settings): (TrainingPosition, ModelSpec, TrainingSettings) = try RunRecipe.read(url, key: "settings", epochs: epochs, done: "trained",
+                                                                                                writer: "`cmh train`")
     try self.init(corpus: corpus, spec: spec, settings: settings, loadPretrained: false, streamImages: streamImages, progress: progress)
     try loop.resume(from: url)
-  }
-
-  /// A decoding error in a sentence (the debug description says what was wrong).
-  public static func reason(_ error: Error) -> String {
-    if case DecodingError.dataCorrupted(let context) = error { return context.debugDescription }
-    return "\(error)"
   }
 
   /// Splits the tower at the first layer that trains: the frozen layers' parameters stop training
@@ -108,11 +88,8 @@ public final class TrainingRun {
   public func finishInputs() throws { try loadedImages.finish() }
 
   public func saveCheckpoint(to url: URL) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .sortedKeys
-    let spec = String(decoding: try encoder.encode(model.spec), as: UTF8.self)
-    let settings = String(decoding: try encoder.encode(trainer.settings), as: UTF8.self)
-    try loop.saveCheckpoint(to: url, notes: ["spec": spec, "settings": settings, "corpus": corpus.directory.path])
+    let notes = try RunRecipe.notes(spec: model.spec, settings: trainer.settings, key: "settings")
+    try loop.saveCheckpoint(to: url, notes: notes.merging(["corpus": corpus.directory.path]) { a, _ in a })
   }
 
   /// The model with the record of this run, in evaluation mode.

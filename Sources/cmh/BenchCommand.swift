@@ -15,7 +15,6 @@ struct BenchCommand: ParsableCommand {
 extension OutputOptions {
   /// Says on a terminal which figure was just measured (a long bench otherwise looks stuck).
   func measured(_ r: BenchResult) {
-    guard !quiet && !json && isatty(STDERR_FILENO) == 1 else { return }
-    FileHandle.standardError.write(Data("measured \(r.name) …\n".utf8))
+    if !json && isatty(STDERR_FILENO) == 1 { console.note("measured \(r.name) …") }
   }
 }

@@ -30,9 +30,7 @@ struct SearchCommand: ParsableCommand {
       let encoder = try QueryEncoder(modelAt: model)
       let target = try options.open(index, modality: .image, encoder: encoder)
       let encoded = try encoder.encode(text: query)
-      if !encoded.ignored.isEmpty, !options.output.quiet {
-        FileHandle.standardError.write("not in the vocabulary, ignored: \(encoded.ignored.joined(separator: ", "))\n".data(using: .utf8)!)
-      }
+      if !encoded.ignored.isEmpty { options.output.console.note("not in the vocabulary, ignored: \(encoded.ignored.joined(separator: ", "))") }
       try options.show(Searcher.search(encoded, text: query, in: target, k: options.count, ranking: try options.ranking()))
     }
   }
