@@ -7,3 +7,8 @@
 static inline uint32_t cmh_crc32(const void *bytes, size_t count) {
   return (uint32_t)crc32_z(0, (const Bytef *)bytes, count);
 }
+
+/// The CRC-32 of what came before (`crc`) followed by `count` more bytes.
+static inline uint32_t cmh_crc32_update(uint32_t crc, const void *bytes, size_t count) {
+  return (uint32_t)crc32_z(crc, (const Bytef *)bytes, count);
+}

@@ -1,5 +1,5 @@
 // DistillSession: a DistillationRun under a RunSession (`cmh distill`) — started, or resumed from
-// its checkpoint, distilled with a checkpoint every epoch, and the small model written.
+// its checkpoint, distilled with checkpoints as it goes, and the small model written.
 
 import Corpus
 import Foundation
@@ -16,7 +16,7 @@ extension RunSession {
     let run: DistillationRun
     if resume {
       guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-        throw TrainingError(description: "\(checkpoint.path): no checkpoint to resume from (it is written after each epoch)")
+        throw TrainingError(description: "\(checkpoint.path): no checkpoint to resume from (it is written as the run trains)")
       }
       run = try prepare { try DistillationRun(corpus: corpus, resuming: checkpoint, epochs: epochs, progress: $0) }
       console.note("resuming at epoch \(run.loop.epoch + 1) of \(run.distiller.settings.epochs) from \(checkpoint.path)")

@@ -7,4 +7,9 @@ public enum CRC32 {
   public static func of(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
     cmh_crc32(bytes, count)
   }
+
+  /// The CRC-32 of the bytes behind `crc` followed by `count` more.
+  public static func update(_ crc: UInt32, _ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
+    cmh_crc32_update(crc, bytes, count)
+  }
 }

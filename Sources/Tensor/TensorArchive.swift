@@ -38,21 +38,24 @@ public struct TensorArchive {
     }
     let encoder = JSON.encoder(escapingSlashes: true)  // the same tensors make the same bytes
     let table = try encoder.encode(entries)
-    var file = Data(magic.utf8)
-    for word in [Self.version, UInt32(metadata.count), UInt32(table.count)] { withUnsafeBytes(of: word.littleEndian) { file.append(contentsOf: $0) } }
-    file.append(metadata)
-    file.append(table)
-    file.append(Data(count: Self.aligned(file.count) - file.count))
-    let dataStart = file.count
-    file.append(Data(count: offset))
-    file.withUnsafeMutableBytes { raw in
+    var header = Data(magic.utf8)
+    for word in [Self.version, UInt32(metadata.count), UInt32(table.count)] { withUnsafeBytes(of: word.littleEndian) { header.append(contentsOf: $0) } }
+    header.append(metadata)
+    header.append(table)
+    header.append(Data(count: Self.aligned(header.count) - header.count))
+    // Streamed from the tensors' storage: a checkpoint of hundreds of megabytes is not copied first.
+    try AtomicFile.write(to: url) { file in
+      try file.write(header)
+      var written = 0
       for (entry, (_, t)) in zip(entries, tensors) {
-        memcpy(raw.baseAddress! + dataStart + entry.offset, t.data, t.count * 4)
+        try file.zeros(entry.offset - written)
+        try file.write(t.data, count: t.count * 4)
+        written = entry.offset + t.count * 4
       }
+      try file.zeros(offset - written)
+      var crc = file.crc.littleEndian
+      try file.write(&crc, count: 4)
     }
-    let crc = file.withUnsafeBytes { CRC32.of($0.baseAddress!, count: $0.count) }
-    withUnsafeBytes(of: crc.littleEndian) { file.append(contentsOf: $0) }
-    try AtomicFile.write(file, to: url)
   }
 
   // MARK: Reading

@@ -1,7 +1,7 @@
 // RunSession: what a person sees and keeps while an AlternatingLoop runs — `cmh train`,
 // `cmh distill`, the demo and the experiment table alike: progress bars per phase (with the ETA
 // of the run and of a whole plan), one row per epoch (a table row, or JSON with --json) also
-// appended to a log file, a checkpoint after every epoch, Ctrl-C that checkpoints and stops, and
+// appended to a log file, checkpoints (after the first and the last epoch, and between them at most one every `checkpointInterval` seconds), Ctrl-C that checkpoints and stops, and
 // the message that says how to continue.
 
 import Foundation
@@ -31,6 +31,10 @@ public final class RunSession {
   /// experiment table's), they are progress: on stderr, and not at all with --json or --quiet
   /// (the log file keeps them).
   public var epochRowsAreProgress = false
+  /// Seconds between checkpoints: one after the first epoch and after the last, and between them
+  /// at most one this often (a model of hundreds of megabytes with second-long epochs would spend
+  /// most of its time writing). Ctrl-C saves first whatever the time.
+  public var checkpointInterval: TimeInterval = 20
   private let stop = StopFlag.shared
 
   public init(console: Console, checkpoint: URL, log: URL?) {
@@ -62,7 +66,7 @@ public final class RunSession {
     defer { stop.uninstall() }
     let steps = loop.steps
     let bars = EpochBars(epochs: epochs, items: steps.count, batchSize: steps.batchSize, quiet: console.quiet, plan: plan)
-    var last: Steps.Report?
+    var last: Steps.Report?, saved = Date.distantPast
     let finished = loop.run(epochs: epochs, shouldStop: { stop.isSet || failure() != nil }, onBatch: { phase, done, loss in
       bars.update(epoch: loop.epoch, pass: phase.rawValue, done: done, detail: detail(loss))
     }, onEpoch: { report in
@@ -70,7 +74,9 @@ public final class RunSession {
       last = report
       let columns = validation.flatMap { v in report.epoch % v.every == 0 ? v.measure() : nil }
       row(report, items: steps.count, validation: columns.map { (validation!, $0) })
+      guard report.epoch == epochs || Date().timeIntervalSince(saved) >= checkpointInterval else { return }
       do { try save() } catch { console.warn("\(error)") }
+      saved = Date()
     })
     bars.finish()
     if let failure = failure() { throw Self.unreadable(failure) }

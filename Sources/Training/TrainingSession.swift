@@ -60,7 +60,7 @@ extension TrainingRun {
 
 extension RunSession {
   /// Trains the model `out` on `corpus`: from the session's checkpoint when `resume` (`epochs`, if
-  /// given, is the new total), else a new run of `spec` and `settings`; checkpoints every epoch,
+  /// given, is the new total), else a new run of `spec` and `settings`; checkpoints as it goes,
   /// writes the model and returns the finished run.
   @discardableResult
   public func trainModel(_ corpus: Corpus, out: URL, resume: Bool, epochs: Int? = nil, validateEvery: Int = 0,
@@ -69,7 +69,7 @@ extension RunSession {
     let run: TrainingRun
     if resume {
       guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-        throw TrainingError(description: "\(checkpoint.path): no checkpoint to resume from (it is written after each epoch)")
+        throw TrainingError(description: "\(checkpoint.path): no checkpoint to resume from (it is written as the run trains)")
       }
       run = try prepareTraining { try TrainingRun(corpus: corpus, resuming: checkpoint, epochs: epochs, streamImages: true, progress: $0) }
       console.note("resuming at epoch \(run.loop.epoch + 1) of \(run.trainer.settings.epochs) from \(checkpoint.path)")

@@ -1,5 +1,5 @@
 // cmh distill: a small query model trained against a gallery model's Hamming space by contextual
-// similarity distillation, with progress, a JSON log line per epoch, a checkpoint every epoch,
+// similarity distillation, with progress, a JSON log line per epoch, checkpoints as it goes,
 // --resume, and Ctrl-C that saves first.
 
 import ArgumentParser
@@ -20,7 +20,7 @@ struct DistillCommand: ParsableCommand {
       For every training pair of CORPUS, the gallery model's nearest codes (text and image) are the pair's context; the small \
       towers learn to score that context as the gallery model does (a softmax at a temperature, matched by KL divergence), \
       without labels. `cmh search` and `cmh eval --gallery MODEL` then take SMALL.cmh as the query model. A checkpoint is \
-      written after every epoch (OUT.ckpt); epoch logs go to OUT.log.jsonl.
+      written as the run goes (OUT.ckpt; after the first and last epoch, at most every 20 seconds between); epoch logs go to OUT.log.jsonl.
 
       Example: cmh distill cmh-demo/model-64.cmh cmh-demo/shapes --out small.cmh
       """)

@@ -1,5 +1,5 @@
 // cmh train: the alternating θx / θy / B training on a corpus's training split, with progress,
-// a JSON log line per epoch, a checkpoint every epoch, --resume, and Ctrl-C that saves first.
+// a JSON log line per epoch, checkpoints as it goes, --resume, and Ctrl-C that saves first.
 
 import ArgumentParser
 import CauchyLoss
@@ -16,8 +16,8 @@ struct TrainCommand: ParsableCommand {
     commandName: "train",
     abstract: "Train the image and text towers into one Hamming space.",
     discussion: """
-      Trains on the corpus's training split (see `cmh corpus split`). A checkpoint is written after every epoch \
-      (OUT.ckpt) and when Ctrl-C stops the run; `--resume` continues from it with the settings it was started with. \
+      Trains on the corpus's training split (see `cmh corpus split`). A checkpoint (OUT.ckpt) is written after the \
+      first epoch, at most every 20 seconds after it, after the last, and when Ctrl-C stops the run; `--resume` continues from it with the settings it was started with. \
       Epoch logs go to OUT.log.jsonl. With --augment DIR (from `cmh augment`), the folder's model is fine-tuned \
       instead: its hash head and text tower train on the synthetic pairs alone, \
       then on them with the corpus's training pairs; the model options do not apply then.
