@@ -11,8 +11,19 @@ public struct CorpusSummary {
   public let splits: Splits
   public let seed: UInt64
 
-  public init(corpus: String, written: String?, splits: Splits, seed: UInt64) {
-    (self.corpus, self.written, self.splits, self.seed) = (corpus, written, splits, seed)
+  /// Fields the JSON object adds (what was generated).
+  public var extra: [(String, JSONLine.Value)] = []
+
+  public init(corpus: String, written: String?, splits: Splits, seed: UInt64, extra: [(String, JSONLine.Value)] = []) {
+    (self.corpus, self.written, self.splits, self.seed, self.extra) = (corpus, written, splits, seed, extra)
+  }
+
+  /// The summary of a generated feature-row corpus written to `out`.
+  public static func features(_ corpus: Corpus, out: String, settings: FeatureCorpusSettings) -> CorpusSummary {
+    let (imageColumns, textColumns, kind) = (corpus.imageFeatures!.columns, corpus.textFeatures!.columns, settings.kind.rawValue)
+    return CorpusSummary(corpus: out, written: "\(corpus.pairs.count) \(kind)-like pairs (image rows \(imageColumns)-d, text rows \(textColumns)-d)",
+                         splits: corpus.splits!, seed: settings.seed,
+                         extra: [("pairs", .int(corpus.pairs.count)), ("like", .string(kind)), ("image_columns", .int(imageColumns)), ("text_columns", .int(textColumns))])
   }
 
   /// The split sizes and seed as JSON fields, the same in every command that writes splits.
@@ -20,7 +31,7 @@ public struct CorpusSummary {
     [("queries", .int(splits.query.count)), ("retrieval", .int(splits.retrieval.count)), ("train", .int(splits.train.count)), ("seed", .unsigned(seed))]
   }
 
-  public func print(_ output: Console, extra: [(String, JSONLine.Value)] = []) {
+  public func print(_ output: Console) {
     if output.json {
       Swift.print(JSONLine([("corpus", .string(corpus))] + Self.fields(splits, seed: seed) + extra).text)
       return

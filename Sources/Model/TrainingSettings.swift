@@ -83,7 +83,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
 
   /// What is out of range, if anything: a damaged file must not reach the trainer with a batch of
   /// 0 pairs or a rate that is not a number.
-  var problem: String? {
+  public var problem: String? {
     let positive = [("gamma", gamma), ("image_lr", imageLearningRate), ("text_lr", textLearningRate)]
     let notNegative = [("alpha", alpha), ("eta", eta), ("cauchy_quantization", lambda), ("label_weight", labelWeight)]
     if let (name, v) = positive.first(where: { !($0.1.isFinite && $0.1 > 0) }) { return "\(name) is \(v), expected a positive number" }

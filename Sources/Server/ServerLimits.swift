@@ -29,4 +29,10 @@ public struct ServerLimits: Sendable {
   public var allowedOrigins: Set<String> = []
 
   public init() {}
+
+  /// The limits `cmh serve` takes: uploads in megabytes, images in megapixels (2^20 pixels, at most 256).
+  public init(uploadMegabytes: Int, megapixels: Int, concurrentRequests: Int, timeout: Double, read: Double, origins: [String]) {
+    (maxUploadBytes, maxImagePixels, maxConcurrentRequests) = (uploadMegabytes << 20, min(megapixels, 256) << 20, concurrentRequests)
+    (timeoutSeconds, readSeconds, allowedOrigins) = (timeout, read, Set(origins))
+  }
 }

@@ -1,6 +1,4 @@
-// cmh bench engine: sgemm GFLOP/s (square, and the text tower's 128 × 4,096 × 4,096), Conv2D
-// forward/backward GFLOP/s on ResNet-34's shapes, and BatchNorm+ReLU and the RMSprop update in GB/s
-// beside a plain memory copy.
+// cmh bench engine: sgemm, Conv2D, BatchNorm+ReLU and RMSprop throughput (Benchmarks/EngineBench).
 
 import ArgumentParser
 import Foundation

@@ -1,6 +1,4 @@
-// cmh bench query: how fast models' towers encode queries — an image, a text (inputs made before
-// timing: no decoding or tokenizing) — one at a time and in batches, on one thread by default (a phone, a browser, a small VM); with a gallery model and the
-// small query models distilled from it, each figure also as a speed-up over the first model.
+// cmh bench query: query encoding per image and per text, single and batched (Benchmarks/QueryBench).
 
 import ArgumentParser
 import Benchmarks

@@ -1,5 +1,4 @@
-// cmh bench search: top-k and radius search over a million codes, and MAP@all at the standard
-// protocol's size, as queries (or evaluations) per second.
+// cmh bench search: Hamming search and MAP evaluation throughput (Benchmarks/SearchBench).
 
 import ArgumentParser
 import Foundation

@@ -1,5 +1,4 @@
-// cmh bench serve: `cmh serve` under load on loopback — a model's image index grown to a million
-// items, text queries from its text index's captions, at 1, 16 and 64 connections.
+// cmh bench serve: `cmh serve` under load on loopback (Benchmarks/ServeBench).
 
 import ArgumentParser
 import Benchmarks
@@ -28,9 +27,8 @@ struct BenchServeCommand: ParsableCommand {
 
   func run() throws {
     MachineReport.printHeader(json: output.json)
-    if let rerank, RerankMethod(rawValue: rerank) == nil {
-      throw ValidationError("--rerank \(rerank): expected one of \(RerankMethod.allCases.map(\.rawValue).joined(separator: ", "))")
-    }
+    guard Ranking.named(rerank, settings: RerankSettings(), allowingAll: false) != nil else {
+      throw ValidationError("--rerank \(rerank ?? ""): expected one of \(RerankMethod.allCases.map(\.rawValue).joined(separator: ", "))") }
     guard let client = ServeBench.Client(rawValue: client) else { throw ValidationError("--client \(client): expected cmh or wrk") }
     let counts = try CommaList.parse(connections, "--connections: positive whole numbers, comma-separated") { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
     guard items >= 1 else { throw ValidationError("--items must be at least 1") }

@@ -1,6 +1,4 @@
-// cmh bench train: training throughput — the text tower's step on tag bag-of-words rows (the
-// figure PyTorch's mlp4096x2_train measures), a full epoch of the demo recipe on the shapes corpus,
-// and ResNet-34 at 224² inside the alternating loop, in pairs/s.
+// cmh bench train: training throughput in pairs/s (Benchmarks/TrainBench).
 
 import ArgumentParser
 import Benchmarks

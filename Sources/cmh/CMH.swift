@@ -5,7 +5,6 @@ import Foundation
 import Hashing
 import Platform
 import Search
-import Tensor
 
 @main
 struct CMH: ParsableCommand {
@@ -25,18 +24,15 @@ struct CMH: ParsableCommand {
       Foundation.exit(ExitCode.validationFailure.rawValue)
     }
     BLASKernel.checkAtStart()
+    Console.lineBuffered()  // results reach a pipe (`| tee log`) as they are printed
     main(nil)
   }
 }
 
 /// Options that every long-running command shares.
 struct OutputOptions: ParsableArguments {
-
-  @Flag(name: .long, help: "Print one JSON object per line instead of a table.")
-  var json = false
-
-  @Flag(name: .long, help: "No progress output.")
-  var quiet = false
+  @Flag(name: .long, help: "Print one JSON object per line instead of a table.") var json = false
+  @Flag(name: .long, help: "No progress output.") var quiet = false
 
   var console: Console { Console(json: json, quiet: quiet) }
 }
@@ -63,8 +59,8 @@ struct RerankOptions: ParsableArguments {
   func validate() throws {
     guard candidates >= 1 else { throw ValidationError("--candidates must be at least 1") }
     guard (within ?? 0) >= 0 else { throw ValidationError("--within must not be negative") }
-    if let rerank, rerank != "all", RerankMethod(rawValue: rerank) == nil {
-      throw ValidationError("--rerank \(rerank): expected one of \(RerankMethod.allCases.map(\.rawValue).joined(separator: ", ")), or all (eval)")
+    if Ranking.named(rerank, settings: RerankSettings(), allowingAll: true) == nil {
+      throw ValidationError("--rerank \(rerank ?? ""): expected one of \(RerankMethod.allCases.map(\.rawValue).joined(separator: ", ")), or all (eval)")
     }
   }
 

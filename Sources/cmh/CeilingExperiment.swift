@@ -1,13 +1,9 @@
-// cmh experiment ceiling: what the pixels allow. Trains the image tower of a model's spec as a
-// plain multi-label classifier on the corpus's training images, then sets its per-label AP on the
-// query images beside the model's per-label retrieval (image→image).
+// cmh experiment ceiling: a classifier of a model's image tower beside its retrieval (Experiments/CeilingReport).
 
 import ArgumentParser
 import Corpus
 import Experiments
 import Foundation
-import Model
-import Platform
 import Training
 
 struct CeilingExperiment: ParsableCommand {
@@ -34,7 +30,6 @@ struct CeilingExperiment: ParsableCommand {
   }
 
   func run() throws {
-    Console.lineBuffered()
     let corpus = try Corpus.load(URL(fileURLWithPath: self.corpus))
     var settings = ClassifierSettings()
     settings.epochs = epochs; settings.learningRate = lr; settings.seed = seed

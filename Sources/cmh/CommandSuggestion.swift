@@ -1,6 +1,5 @@
-// CommandSuggestion: a mistyped subcommand ("cmh serch") or help topic ("cmh help nonsense") gets
-// an error naming the nearest command, before ArgumentParser would answer with a bare
-// "Unexpected argument" (or, for help, the top-level page and success).
+// CommandSuggestion: a mistyped command ("cmh serch") gets the nearest one named, before
+// ArgumentParser answers with a bare "Unexpected argument".
 
 import ArgumentParser
 import Platform

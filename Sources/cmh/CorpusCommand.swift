@@ -42,7 +42,8 @@ struct MakeShapesCommand: ParsableCommand {
     let settings = ShapesCorpusSettings(pairs: pairs, size: size, imbalance: imbalance, seed: seed, textMode: text)
     let corpus = try ShapesCorpus.make(into: URL(fileURLWithPath: out), settings: settings, console: output.console)
     let what = "\(pairs) pairs (\(size)×\(size) JPEG, \(text.rawValue))"
-    CorpusSummary(corpus: out, written: what, splits: corpus.splits!, seed: seed).print(output.console, extra: [("pairs", .int(pairs)), ("size", .int(size)), ("text", .string(text.rawValue))])
+    CorpusSummary(corpus: out, written: what, splits: corpus.splits!, seed: seed, extra: [("pairs", .int(pairs)), ("size", .int(size)), ("text", .string(text.rawValue))])
+      .print(output.console)
   }
 }
 
@@ -84,11 +85,8 @@ struct MakeFeaturesCommand: ParsableCommand {
       settings.labelsAndTexts?.vocabulary = vocabulary.map { URL(fileURLWithPath: $0) }
       settings.labelsAndTexts?.name = URL(fileURLWithPath: out).lastPathComponent
     }
-    let corpus = try FeatureCorpus.generate(into: URL(fileURLWithPath: out), settings: settings)
-    let (imageColumns, textColumns) = (corpus.imageFeatures!.columns, corpus.textFeatures!.columns)
-    CorpusSummary(corpus: out, written: "\(corpus.pairs.count) \(like.rawValue)-like pairs (image rows \(imageColumns)-d, text rows \(textColumns)-d)",
-                  splits: corpus.splits!, seed: seed)
-      .print(output.console, extra: [("pairs", .int(corpus.pairs.count)), ("like", .string(like.rawValue)), ("image_columns", .int(imageColumns)), ("text_columns", .int(textColumns))])
+    CorpusSummary.features(try FeatureCorpus.generate(into: URL(fileURLWithPath: out), settings: settings), out: out, settings: settings)
+      .print(output.console)
   }
 }
 

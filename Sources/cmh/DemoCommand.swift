@@ -1,12 +1,9 @@
-// cmh demo: the whole tool on the built-in corpus — generate it, train 64-bit codes, evaluate
-// both directions, encode the retrieval set, and run one text→image and one image→text search
-// with HTML result pages.
+// cmh demo: the whole tool on the built-in corpus (Experiments/Demo).
 
 import ArgumentParser
 import Experiments
 import Foundation
 import Model
-import Platform
 
 struct DemoCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -26,7 +23,6 @@ struct DemoCommand: ParsableCommand {
   @OptionGroup var output: OutputOptions
 
   func run() throws {
-    Console.lineBuffered()
     try Demo.run(in: URL(fileURLWithPath: dir), bits: bits, epochs: epochs, loss: loss, seed: seed, console: output.console)
   }
 }

@@ -1,6 +1,4 @@
-// cmh distill: a small query model trained against a gallery model's Hamming space by contextual
-// similarity distillation, with progress, a JSON log line per epoch, checkpoints as it goes,
-// --resume, and Ctrl-C that saves first.
+// cmh distill: a small query model for a gallery model's codes (Distill/DistillSession).
 
 import ArgumentParser
 import Corpus
@@ -8,7 +6,6 @@ import Distill
 import Foundation
 import Model
 import Platform
-import Tensor
 import Training
 
 struct DistillCommand: ParsableCommand {
@@ -50,15 +47,10 @@ struct DistillCommand: ParsableCommand {
   @Flag(help: "Continue from the checkpoint; the gallery model, the small model and the settings come from it.") var resume = false
   @OptionGroup var output: OutputOptions
 
+  /// The settings' own check (one place says what is in range), then the towers' shapes.
   func validate() throws {
-    _ = try temperatures()
-    guard neighbours >= 1, negatives >= 0, epochs ?? 1 >= 1, batchSize ?? 1 >= 1, refreshEvery >= 0 else {
-      throw ValidationError("--neighbours, --epochs and --batch-size must be at least 1, --negatives and --refresh-every at least 0")
-    }
-    guard contextual >= 0, firstOrder >= 0, alpha >= 0, contextual + firstOrder > 0 else {
-      throw ValidationError("--contextual, --first-order and --alpha must not be negative, and --contextual or --first-order must be above 0")
-    }
-    guard imageLr ?? 1 > 0, textLr ?? 1 > 0, width ?? 4 >= 4 else { throw ValidationError("the rates must be positive and --width at least 4") }
+    if let problem = try settings(base: DistillationSettings()).problem { throw ValidationError(problem) }
+    guard width ?? 4 >= 4 else { throw ValidationError("--width must be at least 4") }
     if let imageHidden { _ = try ModelOptions.sizes(imageHidden, "--image-hidden") }
     if let textHidden { _ = try ModelOptions.sizes(textHidden, "--text-hidden") }
   }
@@ -71,7 +63,6 @@ struct DistillCommand: ParsableCommand {
   }
 
   func run() throws {
-    Console.lineBuffered()
     try OutputCheck.file(out, option: "--out")
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let session = RunSession(console: output.console, checkpoint: URL(fileURLWithPath: checkpoint ?? out + ".ckpt"), log: URL(fileURLWithPath: out + ".log.jsonl"))
@@ -79,12 +70,13 @@ struct DistillCommand: ParsableCommand {
       let gallery = try CrossModalModel.load(from: URL(fileURLWithPath: model))
       let spec = gallery.spec.student(architecture: imageArch, width: width, imageHidden: try imageHidden.map { try ModelOptions.sizes($0, "--image-hidden") },
                                       textHidden: try textHidden.map { try ModelOptions.sizes($0, "--text-hidden") })
-      return try DistillationRun(gallery: gallery, galleryPath: model, corpus: loaded, spec: spec, settings: try settings(for: spec), progress: progress)
+      return try DistillationRun(gallery: gallery, galleryPath: model, corpus: loaded, spec: spec, settings: try settings(base: .defaults(for: spec)), progress: progress)
     }
   }
 
-  private func settings(for spec: ModelSpec) throws -> DistillationSettings {
-    var s = DistillationSettings.defaults(for: spec)
+  /// The options over `base` (the defaults for the gallery model's input kinds).
+  private func settings(base: DistillationSettings) throws -> DistillationSettings {
+    var s = base
     (s.studentTemperature, s.teacherTemperature) = try temperatures()
     s.neighbours = neighbours; s.negatives = negatives; s.contextual = contextual; s.firstOrder = firstOrder; s.alpha = alpha
     s.epochs = epochs ?? s.epochs; s.batchSize = batchSize ?? s.batchSize

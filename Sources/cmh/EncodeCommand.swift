@@ -1,5 +1,4 @@
-// cmh encode: the binary codes of a corpus's retrieval and query sets, both modalities, as index
-// files for `cmh search` and `cmh index eval`.
+// cmh encode: index files of a corpus's sets (Experiments/CorpusIndexes).
 
 import ArgumentParser
 import Corpus

@@ -1,13 +1,9 @@
-// cmh eval: the paper-style table of one or more models on a corpus — MAP@all (beside the MAP of a
-// random ranking) for Image→Text, Text→Image, Image→Image and Text→Text, NDCG@k, precision@k and
-// precision and MAP within radius 2, one column
-// per model (16/32/64 bits side by side); --json, --csv, and SVG precision-recall curves.
+// cmh eval: the paper-style table of models on a corpus (Experiments/ModelEvaluation).
 
 import ArgumentParser
 import Corpus
 import Experiments
 import Foundation
-import Hashing
 import Platform
 import Search
 

@@ -1,12 +1,9 @@
-// cmh experiment longtail: what the long tail costs and what augmentation wins back, on the built-in
-// corpus made long-tailed — MAP in both directions, over all queries and over queries with a tail
-// label, for balanced training, long-tailed training, long-tailed + oversampling and long-tailed +
-// diffusion augmentation, at each code length.
+// cmh experiment, and cmh experiment longtail: what the long tail costs and augmentation wins
+// back (Experiments/LongTailExperiment).
 
 import ArgumentParser
 import Experiments
 import Foundation
-import Platform
 
 struct ExperimentCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -46,7 +43,6 @@ struct LongTailExperimentCommand: ParsableCommand {
   @OptionGroup var output: OutputOptions
 
   func run() throws {
-    Console.lineBuffered()
     var experiment = LongTailExperiment(folder: URL(fileURLWithPath: dir))
     experiment.imbalance = imbalance; experiment.source = source; experiment.bits = try ModelOptions.sizes(bits, "--bits"); experiment.epochs = epochs
     experiment.maxSynthetic = maxSynthetic; experiment.guidance = guidance; experiment.stages = try fineTuning.stages()

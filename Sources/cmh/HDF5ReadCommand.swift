@@ -1,6 +1,5 @@
-// cmh corpus hdf5-read (hidden): reads a MATLAB v7.3 file's arrays through libhdf5 and writes them
-// to stdout (MatArrayTransfer). `cmh corpus import mat` runs it as a child process, so that a
-// damaged file that crashes libhdf5 ends the child, and the import reports it.
+// cmh corpus hdf5-read (hidden): a MATLAB v7.3 file's arrays to stdout, run as a child process by
+// `cmh corpus import mat` so that a crash of libhdf5 on a damaged file ends the child, not the import.
 
 import ArgumentParser
 import Corpus
@@ -16,7 +15,6 @@ struct HDF5ReadCommand: ParsableCommand {
     let arrays = try MatFileHDF5.read(URL(fileURLWithPath: file))
     FileHandle.standardOutput.write(MatArrayTransfer.encode(arrays.keys.sorted().map { arrays[$0]! }))
   }
-
 
   /// This command run in a child process of this binary.
   static let child = MatFileHDF5.Reader.child(executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),

@@ -18,8 +18,9 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Leave out pairs whose image is missing or corrupt, and report them.") var skipBad = false
     @OptionGroup var output: OutputOptions
 
-    func finish(_ corpus: Corpus, _ summary: ImportSummary) throws {
-      try corpus.finishImport(summary, into: out, seed: seed, skipBad: skipBad, console: output.console)
+    /// An importer's corpus and summary, checked, split and written.
+    func finish(_ imported: (Corpus, ImportSummary)) throws {
+      try imported.0.finishImport(imported.1, into: out, seed: seed, skipBad: skipBad, console: output.console)
     }
   }
 }
@@ -43,8 +44,7 @@ struct ImportCocoCommand: ParsableCommand {
     settings.allCaptions = allCaptions
     settings.vocabularySize = vocabulary
     settings.seed = target.seed
-    let (corpus, summary) = try CocoImporter.importCorpus(settings, into: URL(fileURLWithPath: target.out))
-    try target.finish(corpus, summary)
+    try target.finish(try CocoImporter.importCorpus(settings, into: URL(fileURLWithPath: target.out)))
   }
 }
 
@@ -80,12 +80,10 @@ struct ImportFolderCommand: ParsableCommand {
   func run() throws {
     let directory = URL(fileURLWithPath: target.out)
     if let manifest {
-      let (corpus, summary) = try FolderImporter.importManifest(URL(fileURLWithPath: manifest), synthetic: synthetic, into: directory)
-      return try target.finish(corpus, summary)
+      return try target.finish(try FolderImporter.importManifest(URL(fileURLWithPath: manifest), synthetic: synthetic, into: directory))
     }
     let source: LabelSource = labels.map { .file(URL(fileURLWithPath: $0)) } ?? labelsFromText.map { .captions($0) } ?? .automatic
-    let (corpus, summary) = try FolderImporter.importFolders(URL(fileURLWithPath: root!), labels: source, into: directory)
-    try target.finish(corpus, summary)
+    try target.finish(try FolderImporter.importFolders(URL(fileURLWithPath: root!), labels: source, into: directory))
   }
 }
 
@@ -104,8 +102,7 @@ struct ImportListCommand: ParsableCommand {
   func run() throws {
     var settings = ListImportSettings(lists: list.map(URL.init(fileURLWithPath:)), texts: URL(fileURLWithPath: texts), images: URL(fileURLWithPath: images))
     settings.categories = categories.map(URL.init(fileURLWithPath:))
-    let (corpus, summary) = try ListImporter.importCorpus(settings, into: URL(fileURLWithPath: target.out))
-    try target.finish(corpus, summary)
+    try target.finish(try ListImporter.importCorpus(settings, into: URL(fileURLWithPath: target.out)))
   }
 }
 
@@ -130,9 +127,7 @@ struct ImportMatCommand: ParsableCommand {
     settings.labelNames = labelNames.map { URL(fileURLWithPath: $0) }
     settings.name = name ?? URL(fileURLWithPath: target.out).lastPathComponent
     settings.hdf5 = HDF5ReadCommand.child
-    let directory = URL(fileURLWithPath: target.out)
-    let (corpus, summary) = try MatImporter.importCorpus(settings, into: directory)
-    try target.finish(corpus, summary)
+    try target.finish(try MatImporter.importCorpus(settings, into: URL(fileURLWithPath: target.out)))
   }
 }
 
@@ -152,8 +147,7 @@ struct ImportMirflickrCommand: ParsableCommand {
     var settings = MirflickrImportSettings(images: try ArchiveFolder.folder(images, containing: "im1.jpg", extractingInto: source),
                                            annotations: try ArchiveFolder.folder(annotations, containing: "animals.txt", extractingInto: source))
     settings.minimumTagCount = minTagCount
-    let (corpus, summary) = try MirflickrImporter.importCorpus(settings)
-    try target.finish(corpus, summary)
+    try target.finish(try MirflickrImporter.importCorpus(settings))
   }
 }
 
@@ -173,7 +167,6 @@ struct ImportIaprCommand: ParsableCommand {
 
   func run() throws {
     let folder = try ArchiveFolder.folder(root, containing: "annotations_complete_eng", extractingInto: URL(fileURLWithPath: target.out).appendingPathComponent("source"))
-    let (corpus, summary) = try IaprImporter.importCorpus(IaprImportSettings(root: folder, labels: URL(fileURLWithPath: labels)))
-    try target.finish(corpus, summary)
+    try target.finish(try IaprImporter.importCorpus(IaprImportSettings(root: folder, labels: URL(fileURLWithPath: labels))))
   }
 }

@@ -2,7 +2,6 @@
 
 import ArgumentParser
 import Foundation
-import Hashing
 import Search
 
 struct IndexCommand: ParsableCommand {

@@ -1,12 +1,9 @@
-// cmh index eval: retrieval metrics of a query index against a retrieval index, with relevance
-// from the labels stored for each item; a table, JSON, CSV, and SVG curves.
+// cmh index eval: a query index against a retrieval index (Experiments/IndexEvaluation).
 
 import ArgumentParser
 import Experiments
 import Foundation
-import Hashing
 import Platform
-import Search
 
 struct IndexEvalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

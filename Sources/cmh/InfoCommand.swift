@@ -3,7 +3,6 @@
 import ArgumentParser
 import Foundation
 import Platform
-import Tensor
 
 struct InfoCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

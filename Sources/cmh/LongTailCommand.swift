@@ -1,5 +1,4 @@
-// cmh corpus longtail: a long-tailed version of a corpus for experiments — the training split
-// thinned to an exponential label profile; the query and retrieval sets stay as they are.
+// cmh corpus longtail: a copy of a corpus with a long-tailed training split (Augment/LongTailCopy).
 
 import ArgumentParser
 import Augment

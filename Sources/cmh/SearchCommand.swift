@@ -1,5 +1,4 @@
-// cmh search: one query across modalities — free text against an image index, or an image file
-// against a text index — ranked by Hamming distance, as a table, JSON lines, or an HTML page.
+// cmh search: free text against an image index, or an image against a text index (Search).
 
 import ArgumentParser
 import Foundation
@@ -28,7 +27,7 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
       let encoder = try QueryEncoder(modelAt: model)
-      let target = try options.open(index, modality: .image, encoder: encoder)
+      let target = try encoder.openIndex(URL(fileURLWithPath: index), modality: .image, force: options.force)
       let encoded = try encoder.encode(text: query)
       if !encoded.ignored.isEmpty { options.output.console.note("not in the vocabulary, ignored: \(encoded.ignored.joined(separator: ", "))") }
       try options.show(Searcher.search(encoded, text: query, in: target, k: options.count, ranking: try options.ranking()))
@@ -46,7 +45,7 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
       let encoder = try QueryEncoder(modelAt: model)
-      let target = try options.open(index, modality: .text, encoder: encoder)
+      let target = try encoder.openIndex(URL(fileURLWithPath: index), modality: .text, force: options.force)
       let url = URL(fileURLWithPath: image)
       var query = SearchQuery.image(url.path)
       query.caption = FolderImporter.caption(of: url)
@@ -68,10 +67,6 @@ struct SearchOptions: ParsableArguments {
 
   /// How many results: what -k says, else 10 on the terminal and 20 on a page.
   var count: Int { k ?? (html == nil ? 10 : 20) }
-
-  func open(_ path: String, modality: Modality, encoder: QueryEncoder) throws -> IndexFile {
-    try encoder.openIndex(URL(fileURLWithPath: path), modality: modality, force: force)
-  }
 
   func show(_ answer: SearchAnswer) throws { try AnswerOutput.show(answer, console: output.console, html: html) }
 }

@@ -1,5 +1,4 @@
-// cmh serve: the search service — a model and its indexes loaded once, a JSON API and a search
-// page over HTTP, until Ctrl-C or SIGTERM (which let the requests in flight finish).
+// cmh serve: the search service over HTTP until Ctrl-C or SIGTERM (Server).
 
 import ArgumentParser
 import Foundation
@@ -43,14 +42,8 @@ struct ServeCommand: ParsableCommand {
   }
 
   func run() throws {
-    Console.lineBuffered()
-    var limits = ServerLimits()
-    limits.maxUploadBytes = maxUpload << 20
-    limits.maxImagePixels = min(maxPixels, 256) << 20
-    limits.maxConcurrentRequests = maxRequests
-    limits.timeoutSeconds = timeout
-    limits.readSeconds = readTimeout
-    limits.allowedOrigins = Set(allowOrigin)
+    let limits = ServerLimits(uploadMegabytes: maxUpload, megapixels: maxPixels, concurrentRequests: maxRequests, timeout: timeout, read: readTimeout,
+                              origins: allowOrigin)
     try SearchServer.serve(model: model, index: index, force: force, limits: limits, host: host, port: port, console: output.console)
   }
 }

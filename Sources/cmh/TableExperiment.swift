@@ -1,6 +1,4 @@
-// cmh experiment table: the table a cross-modal hashing paper prints — MAP@all Image→Text and
-// Text→Image for every corpus, code length and loss — trained and evaluated in one resumable
-// command, with reference and published figures beside the measured ones.
+// cmh experiment table: the paper's MAP table, trained and evaluated, resumable (Experiments/PaperTable).
 
 import ArgumentParser
 import Corpus
@@ -47,7 +45,6 @@ struct TableExperiment: ParsableCommand {
   func losses() throws -> [LossKind] { try CommaList.parse(loss, "--loss takes cauchy and/or dcmh separated by commas", LossKind.init) }
 
   func run() throws {
-    Console.lineBuffered()
     let table = PaperTable(corpora: corpora, bits: try bitList(), losses: try losses(), folder: URL(fileURLWithPath: out), references: reference,
                            spec: { try model.spec(for: $0, bits: $1) }, settings: { training.settings(for: $0, loss: $1) })
     let result = try table.run(console: output.console)

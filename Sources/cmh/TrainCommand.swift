@@ -1,5 +1,5 @@
-// cmh train: the alternating θx / θy / B training on a corpus's training split, with progress,
-// a JSON log line per epoch, checkpoints as it goes, --resume, and Ctrl-C that saves first.
+// cmh train: the θx / θy / B training of a corpus (Training/RunSession.trainModel), and the
+// option groups that shape the towers and the optimisation.
 
 import ArgumentParser
 import CauchyLoss
@@ -8,7 +8,6 @@ import Foundation
 import Hashing
 import Model
 import Platform
-import Tensor
 import Training
 
 struct TrainCommand: ParsableCommand {
@@ -48,7 +47,6 @@ struct TrainCommand: ParsableCommand {
   }
 
   func run() throws {
-    Console.lineBuffered()
     try OutputCheck.file(out, option: "--out")
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let outURL = URL(fileURLWithPath: out), log = URL(fileURLWithPath: out + ".log.jsonl")
@@ -148,11 +146,10 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Start the image tower from these weights (.pth from torch.save, e.g. torchvision's resnet34-b627a593.pth, or .safetensors), matched by name.")
   var pretrained: String?
 
+  /// The settings' own check: one place says what is in range.
   func validate() throws {
-    guard epochs ?? 1 >= 1, batchSize ?? 1 >= 1, halveEvery >= 1 else { throw ValidationError("--epochs, --batch-size and --halve-every must be at least 1") }
-    guard gamma > 0, alpha >= 0, eta >= 0, cauchyQuantization >= 0, labelWeight >= 0, imageLr ?? 1 > 0, textLr ?? 1 > 0 else {
-      throw ValidationError("γ and the learning rates must be positive, α, η, λ and μ not negative")
-    }
+    if let problem = common(loss: .cauchy).problem { throw ValidationError(problem) }
+    guard epochs ?? 1 >= 1 else { throw ValidationError("--epochs must be at least 1") }
   }
 
   /// The settings for a new model: what the user set, the rest from the input kinds of `spec`.
