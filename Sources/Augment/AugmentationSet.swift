@@ -3,7 +3,6 @@
 // sets and a summary of how they were made (synthetic.cmhaug), and the pairs in words for a person
 // to read (synthetic.jsonl). The folder is written beside its final place and renamed into it.
 
-import Augment
 import Corpus
 import Foundation
 import Model

@@ -5,7 +5,6 @@
 // Synthetic pairs enter the image tower above the backbone and the text tower in full; they are for
 // training only and never enter query or retrieval sets.
 
-import Augment
 import Corpus
 import Foundation
 import Model

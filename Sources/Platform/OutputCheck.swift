@@ -2,7 +2,6 @@
 // created, a read-only or non-folder target is an error now, not after the last epoch.
 
 import Foundation
-import Platform
 
 public enum OutputCheck {
   /// The folder that will hold the file `path`.

@@ -2,7 +2,6 @@
 
 import Foundation
 import Platform
-@testable import cmh
 import XCTest
 
 /// How a run of cmh ended.

@@ -1,9 +1,8 @@
 // Tests of the progress bar's arithmetic: the smoothed rate and the whole run's time left.
 
 import Foundation
-import Platform
 import XCTest
-@testable import cmh
+@testable import Platform
 
 final class ProgressTests: XCTestCase {
   func testRateIsSmoothedAndIgnoresUntimedIntervals() {
