@@ -24,6 +24,9 @@ public final class Distiller: AlternatingSteps {
   let loss: ContextualSimilarity
   public let count: Int
   public let startingGenerator: RandomGenerator
+  /// Per tower: fewer distinct student codes than this is a collapse (half the gallery model's
+  /// distinct codes of the training items, at most 16, at least 2: the training loop's floor).
+  let collapseFloor: [Int]
 
   /// Loss terms of a batch: the contextual KL, and the first-order plus quantization terms.
   public struct BatchLoss: LossTerms {
@@ -44,6 +47,8 @@ public final class Distiller: AlternatingSteps {
     public var distinctImageCodes: Int, distinctTextCodes: Int
     /// Share of the teacher's 10 nearest gallery codes that the student's codes also rank in their 10 nearest.
     public var imageAgreement: Double, textAgreement: Double
+    /// A tower whose codes collapsed, one line each (empty: none).
+    public var collapseNotes: [String] = []
   }
 
   public init(student: CrossModalModel, settings: DistillationSettings, images: ImageInputs, texts: TextInputs,
@@ -56,6 +61,7 @@ public final class Distiller: AlternatingSteps {
     self.texts = texts
     count = images.count
     teacher = [teacherImage, teacherText]
+    collapseFloor = teacher.map { max(2, min(Trainer.distinctSigns($0), 32) / 2) }
     gallery = GalleryContext(imageOutputs: teacherImage, textOutputs: teacherText, neighbours: settings.neighbours)
     outputs = [Tensor(zeros: teacherImage.shape), Tensor(zeros: teacherText.shape)]
     optimizers = [RMSprop(groups: [ParameterGroup(student.image.namedParameters(), learningRate: settings.imageLearningRate)]),
@@ -85,12 +91,24 @@ public final class Distiller: AlternatingSteps {
   }
 
   public func endEpoch(_ epoch: Int, losses: [BatchLoss], seconds: Double) -> EpochReport {
-    EpochReport(epoch: epoch, image: losses[0], text: losses[1], seconds: seconds,
-                imageLearningRate: optimizers[0].groups[0].learningRate, textLearningRate: optimizers[1].groups[0].learningRate,
-                distinctImageCodes: Trainer.distinctSigns(outputs[0]), distinctTextCodes: Trainer.distinctSigns(outputs[1]),
-                imageAgreement: gallery.agreement(tower: 0, studentOutputs: outputs[0]),
-                textAgreement: gallery.agreement(tower: 1, studentOutputs: outputs[1]))
+    let distinct = outputs.map(Trainer.distinctSigns)
+    var report = EpochReport(epoch: epoch, image: losses[0], text: losses[1], seconds: seconds,
+                             imageLearningRate: optimizers[0].groups[0].learningRate, textLearningRate: optimizers[1].groups[0].learningRate,
+                             distinctImageCodes: distinct[0], distinctTextCodes: distinct[1],
+                             imageAgreement: gallery.agreement(tower: 0, studentOutputs: outputs[0]),
+                             textAgreement: gallery.agreement(tower: 1, studentOutputs: outputs[1]))
+    report.collapseNotes = Self.collapseNotes(distinct: distinct, floor: collapseFloor, rates: [settings.imageLearningRate, settings.textLearningRate])
+    return report
   }
+
+  /// One line per tower with fewer distinct codes than its floor, and what to try.
+  static func collapseNotes(distinct: [Int], floor: [Int], rates: [Float]) -> [String] {
+    ["image", "text"].enumerated().filter { distinct[$0.offset] < floor[$0.offset] }.map { t, name in
+      "\(name) codes collapsed (\(distinct[t]) distinct, fewer than \(floor[t])): this small model will not tell the gallery apart; "
+        + "try --\(name)-lr \(String(format: "%g", rates[t] / 10))"
+    }
+  }
+
 
   private func step(tower: Int, rows: [Int], generator: inout RandomGenerator) -> BatchLoss {
     let network: Module = tower == 0 ? student.image : student.text

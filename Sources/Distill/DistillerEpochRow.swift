@@ -24,5 +24,5 @@ extension Distiller.EpochReport: EpochRow {
             ("image_lr", .general(Double(imageLearningRate))), ("text_lr", .general(Double(textLearningRate)))]
   }
 
-  public var notes: [String] { [] }
+  public var notes: [String] { collapseNotes }
 }

@@ -94,4 +94,11 @@ final class DistillerTests: XCTestCase {
     XCTAssertEqual(second.student.fingerprint(), straight.student.fingerprint())
     XCTAssertEqual(second.distiller.gallery.contexts[0], straight.distiller.gallery.contexts[0])
   }
+
+  func testACollapsedTowerIsReportedWithWhatToTry() {
+    XCTAssertEqual(Distiller.collapseNotes(distinct: [40, 40], floor: [16, 16], rates: [1e-4, 1e-4]), [])
+    let notes = Distiller.collapseNotes(distinct: [40, 3], floor: [16, 16], rates: [1e-4, 3e-4])
+    XCTAssertEqual(notes.count, 1)
+    XCTAssertTrue(notes[0].hasPrefix("text codes collapsed (3 distinct, fewer than 16)") && notes[0].hasSuffix("try --text-lr 3e-05"), notes[0])
+  }
 }
