@@ -1,7 +1,7 @@
 // AugmentationSet: the folder `cmh augment` writes and `cmh train --augment` reads — the model whose
 // backbone made the image features (start.cmh), the synthetic pairs as tower inputs with their label
 // sets and a summary of how they were made (synthetic.cmhaug), and the pairs in words for a person
-// to read (synthetic.jsonl). The folder is written beside its final place and renamed into it.
+// to read (synthetic.jsonl). The folder is written whole and swapped into place (AtomicFolder).
 
 import Corpus
 import Foundation
@@ -61,21 +61,10 @@ public struct AugmentationSet {
 
   /// Writes the folder: `start` is the model whose backbone the image features belong to.
   public func write(to folder: URL, start: CrossModalModel) throws {
-    let fm = FileManager.default
-    let staging = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).partial-\(getpid())")
-    try? fm.removeItem(at: staging)
-    try fm.createDirectory(at: staging, withIntermediateDirectories: true)
-    do {
+    try AtomicFolder.replace(folder, keepingOthers: false) { staging in
       try start.save(to: staging.appendingPathComponent(Self.startFile))
       try archive().write(to: staging.appendingPathComponent(Self.pairsFile), magic: Self.magic)
       try AtomicFile.write(listing(start.spec), to: staging.appendingPathComponent(Self.listFile))
-      let old = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).old-\(getpid())")
-      if fm.fileExists(atPath: folder.path) { try fm.moveItem(at: folder, to: old) }
-      try fm.moveItem(at: staging, to: folder)
-      try? fm.removeItem(at: old)
-    } catch {
-      try? fm.removeItem(at: staging)
-      throw error
     }
   }
 

@@ -6,8 +6,9 @@ import Foundation
 
 public enum AtomicFolder {
   /// Calls `write` with an empty temporary folder, then puts what it wrote in place of `folder`
-  /// (whose files `write` did not replace are kept). Nothing changes in `folder` if `write` throws.
-  public static func replace(_ folder: URL, _ write: (URL) throws -> Void) throws {
+  /// (whose files `write` did not replace are kept, unless `keepingOthers` is false). Nothing
+  /// changes in `folder` if `write` throws.
+  public static func replace(_ folder: URL, keepingOthers: Bool = true, _ write: (URL) throws -> Void) throws {
     let manager = FileManager.default
     restoreInterrupted(folder)
     let temporary = AtomicFile.temporaryURL(for: folder)
@@ -17,7 +18,7 @@ public enum AtomicFolder {
     }
     do {
       try write(temporary)
-      try keepOthers(of: folder, in: temporary)
+      if keepingOthers { try keepOthers(of: folder, in: temporary) }
       try swap(temporary, into: folder)
     } catch {
       try? manager.removeItem(at: temporary)
