@@ -70,6 +70,27 @@ final class ModuleLayerTests: XCTestCase {
     }
   }
 
+  /// A test target that imports a module it does not declare builds only after another target
+  /// built that module (it did here, and failed on a clean clone).
+  func testEveryTestImportIsADeclaredDependency() throws {
+    let manifest = try String(contentsOf: Self.root.appendingPathComponent("Package.swift"), encoding: .utf8)
+    let modules = Set(Self.layers.joined())
+    let test = try NSRegularExpression(pattern: #"\.testTarget\(name: "(\w+)", dependencies: \[(.*?)\]"#, options: [.dotMatchesLineSeparators])
+    for match in test.matches(in: manifest, range: NSRange(manifest.startIndex..., in: manifest)) {
+      let name = String(manifest[Range(match.range(at: 1), in: manifest)!])
+      let deps = String(manifest[Range(match.range(at: 2), in: manifest)!])
+      let folder = Self.root.appendingPathComponent("Tests/\(name)")
+      for file in try FileManager.default.contentsOfDirectory(atPath: folder.path) where file.hasSuffix(".swift") {
+        let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+        for line in text.split(separator: "\n") where line.hasPrefix("import ") || line.hasPrefix("@testable import ") {
+          let imported = String(line.split(separator: " ").last!)
+          guard modules.contains(imported) else { continue }
+          XCTAssertTrue(deps.contains("\"\(imported)\""), "\(name)/\(file) imports \(imported), which Package.swift does not give it")
+        }
+      }
+    }
+  }
+
   /// Commands parse options, call a library and render; the logic lives below them.
   func testTheCommandLineStaysThin() throws {
     let folder = Self.root.appendingPathComponent("Sources/cmh")
