@@ -1,8 +1,8 @@
 // Corpus: a corpus directory — corpus.json, pairs.jsonl, splits/*.txt and optional
 // features/{image,text}.npy — loaded into memory and written back atomically.
 
-import Platform
 import Foundation
+import Platform
 
 public struct Corpus: Sendable {
   public var directory: URL

@@ -1,8 +1,8 @@
 // FeatureMatrix: a float32 matrix with one row per pair, stored as a NumPy .npy file (the small
 // header says dtype, order and shape), so that feature files can come straight from numpy.save.
 
-import Platform
 import Foundation
+import Platform
 
 public struct FeatureMatrix: Equatable, Sendable {
   public let rows: Int

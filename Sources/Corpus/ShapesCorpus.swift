@@ -3,8 +3,8 @@
 // them with synonyms, varied order, filler words, omissions and typos. Labels are the shapes,
 // colours and scene present. --imbalance R makes the label frequencies long-tailed (head/tail ≈ R).
 
-import Platform
 import Foundation
+import Platform
 
 public struct ShapesCorpusSettings: Sendable {
   public var pairs = 6000, size = 64, imbalance = 1.0, seed: UInt64 = 1

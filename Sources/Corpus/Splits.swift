@@ -1,7 +1,7 @@
 // Splits: the query, retrieval and training sets as pair indices; split files hold one pair id a line.
 
-import Platform
 import Foundation
+import Platform
 
 public struct Splits: Equatable, Sendable {
   public var query: [Int]

@@ -5,9 +5,9 @@
 import Corpus
 import Foundation
 import Model
-import Training
 import Platform
 import Tensor
+import Training
 
 public struct ExperimentRun: Sendable, Equatable {
   /// The corpus's short name (its folder's), unique within the plan.

@@ -11,8 +11,8 @@
 // too, may be part of a label).
 // Version 2 (still read): the same without stored outputs. Version 1 (still read): a 64-byte
 // header without the CRC, labels separated by commas.
-import Platform
 import Foundation
+import Platform
 
 public struct IndexFileError: Error, CustomStringConvertible {
   public let path: String

@@ -2,9 +2,9 @@
 // experiment table show and keep while a model trains: what the run is, validation MAP every few
 // epochs, the collapse guard's notes, and a training image that cannot be decoded.
 
+import Corpus
 import Foundation
 import Hashing
-import Corpus
 import Model
 import Platform
 

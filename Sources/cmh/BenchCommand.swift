@@ -1,9 +1,9 @@
 // cmh bench: performance measurements, printed as a table or as JSON lines.
 
 import ArgumentParser
+import Benchmarks
 import Foundation
 import Platform
-import Benchmarks
 
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -1,9 +1,9 @@
 // cmh bench engine: sgemm, Conv2D, BatchNorm+ReLU and RMSprop throughput (Benchmarks/EngineBench).
 
 import ArgumentParser
+import Benchmarks
 import Foundation
 import Platform
-import Benchmarks
 
 struct BenchEngineCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

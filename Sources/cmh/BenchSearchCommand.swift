@@ -1,8 +1,8 @@
 // cmh bench search: Hamming search and MAP evaluation throughput (Benchmarks/SearchBench).
 
 import ArgumentParser
-import Foundation
 import Benchmarks
+import Foundation
 import Platform
 
 struct BenchSearchCommand: ParsableCommand {

@@ -1,8 +1,8 @@
 // cmh search: free text against an image index, or an image against a text index (Search).
 
 import ArgumentParser
-import Foundation
 import Corpus
+import Foundation
 import Hashing
 import Search
 

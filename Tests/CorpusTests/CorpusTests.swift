@@ -1,9 +1,9 @@
 // Tests of the corpus format: round trip, errors that name the file and line, validation, splits,
 // feature files, JPEG, and the built-in synthetic corpus.
 
-@testable import Corpus
 import Foundation
 import XCTest
+@testable import Corpus
 
 final class CorpusTests: XCTestCase {
   var directory: URL!

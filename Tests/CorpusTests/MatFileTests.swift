@@ -1,9 +1,9 @@
 // Tests of the MATLAB v5 reader on files written here (compressed and plain elements, small
 // data elements, uint8 data in double arrays), bad files, and the real MIRFlickr-25K files.
 
-import TestSupport
 import Corpus
 import Foundation
+import TestSupport
 import XCTest
 
 final class MatFileTests: XCTestCase {

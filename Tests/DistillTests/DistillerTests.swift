@@ -4,13 +4,13 @@
 
 import CauchyLoss
 import Corpus
-@testable import Distill
 import Foundation
 import Hashing
 import Model
-import XCTest
-@testable import Tensor
 import Training
+import XCTest
+@testable import Distill
+@testable import Tensor
 
 final class DistillerTests: XCTestCase {
   static let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-distill-tests-\(getpid())")

@@ -5,12 +5,12 @@
 
 import Corpus
 import Foundation
-@testable import Hashing
 import Model
 import Platform
 import Training
 import XCTest
 @testable import Experiments
+@testable import Hashing
 
 final class PaperTableTests: XCTestCase {
   static let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-paper-table-\(getpid())")

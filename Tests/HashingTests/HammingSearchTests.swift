@@ -1,8 +1,8 @@
 // Tests of the fast searches against the full-sort reference: random codes of several lengths,
 // heavy ties, k larger than the database, one query or many, one thread or several.
 
-@testable import Hashing
 import XCTest
+@testable import Hashing
 
 /// Random codes; `clustered` draws them near a few centres so that distances tie a lot.
 func randomCodes(_ count: Int, bits: Int, seed: UInt64, clustered: Bool = false) -> BinaryCodes {

@@ -2,9 +2,9 @@
 // crops and flips move the right pixels, normalisation uses ImageNet's mean and std.
 
 import Corpus
-@testable import ImageNet
 import Tensor
 import XCTest
+@testable import ImageNet
 
 final class PreprocessingTests: XCTestCase {
   func flat(_ w: Int, _ h: Int, _ rgb: (UInt8, UInt8, UInt8)) -> RGBImage {

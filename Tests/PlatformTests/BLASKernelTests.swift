@@ -1,8 +1,8 @@
 // Tests of the BLAS kernel decision on processor fixtures, and of the CPUID reader on this machine.
 
 import Foundation
-@testable import Platform
 import XCTest
+@testable import Platform
 
 final class BLASKernelTests: XCTestCase {
   static let avx512 = CPUFeatures(family: 6, model: 207, brand: "Intel Xeon (fixture)",

@@ -2,10 +2,10 @@
 // dense and sparse input.
 
 import Corpus
+import Foundation
 import Tensor
 import TestSupport
 import TextNet
-import Foundation
 import XCTest
 
 final class TextNetTests: XCTestCase {

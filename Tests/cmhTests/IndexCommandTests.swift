@@ -3,8 +3,8 @@
 
 import Foundation
 import Hashing
-import ZIPFoundation
 import XCTest
+import ZIPFoundation
 
 final class IndexCommandTests: XCTestCase {
   var directory: URL!
