@@ -29,6 +29,7 @@ let package = Package(
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
   ],
   targets: [
@@ -59,6 +60,7 @@ let package = Package(
     .target(name: "Search", dependencies: ["Platform", "Model", "Hashing", "Corpus", "Tensor", "ImageNet"]),
     .target(name: "Server", dependencies: ["Platform", "Search", "Hashing", "Corpus", "Tensor", .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "Logging", package: "swift-log"),
+                                   .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                    .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
     .target(name: "Experiments", dependencies: ["Training", "Distill", "Augment", "Model", "Search", "Hashing", "Corpus", "Tensor", "Platform"]),

@@ -7,7 +7,9 @@ import Dispatch
 import Foundation
 import Hummingbird
 
-struct LimitsMiddleware<Context: RequestContext>: RouterMiddleware {
+struct LimitsMiddleware: RouterMiddleware {
+  typealias Context = ServerContext
+
   let metrics: ServerMetrics
   let limits: ServerLimits
 
@@ -33,6 +35,7 @@ struct LimitsMiddleware<Context: RequestContext>: RouterMiddleware {
       response = try APIError(.serviceUnavailable, "the server is answering \(limits.maxConcurrentRequests) requests already; try again")
         .response(from: request, context: context)
     }
+    if response.headers[.connection] == "close" { context.close() }
     let endpoint = context.endpointPath ?? "unknown"
     metrics.record(endpoint: endpoint, status: Int(response.status.code), seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
     return response

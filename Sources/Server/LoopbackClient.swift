@@ -65,14 +65,14 @@ public final class LoopbackClient {
     }
   }
 
-  /// Reads until the server closes the connection or `seconds` pass; true when it closed.
+  /// Reads until the server closes the connection (or resets it) or `seconds` pass; true when it closed.
   public func waitForClose(seconds: Int) -> Bool {
     var timeout = timeval(tv_sec: seconds, tv_usec: 0)
     setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var chunk = [UInt8](repeating: 0, count: 4096)
     while true {
       let n = recv(socket, &chunk, chunk.count, 0)
-      if n == 0 { disconnect(); return true }
+      if n == 0 || (n < 0 && errno == ECONNRESET) { disconnect(); return true }
       if n < 0 { return false }
     }
   }

@@ -75,11 +75,11 @@ public struct SearchServer: Sendable {
     }
   }
 
-  func router() -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+  func router() -> Router<ServerContext> {
+    let router = Router(context: ServerContext.self)
     router.add(middleware: LimitsMiddleware(metrics: metrics, limits: service.limits))
     // Every GET route answers HEAD too (the HTTP layer leaves the body out).
-    let get = { (path: RouterPath, handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) in
+    let get = { (path: RouterPath, handler: @escaping @Sendable (Request, ServerContext) async throws -> Response) in
       router.get(path, use: handler)
       router.head(path, use: handler)
     }
@@ -114,14 +114,14 @@ public struct SearchServer: Sendable {
     }
   }
 
-  private func searchText(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+  private func searchText(_ request: Request, _ context: ServerContext) async throws -> Response {
     let body = try await json(TextRequest.self, request)
     return try Self.json(try await service.searchText(body.query, k: body.k, index: body.index, target: try Self.modality(body.target, or: .image),
                                                       ranking: try Self.ranking(body.rerank?.name, on: body.rerank?.on)))
   }
 
   /// An upload (multipart/form-data with a part "image", or an image/* body) or an item id (JSON).
-  private func searchImage(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+  private func searchImage(_ request: Request, _ context: ServerContext) async throws -> Response {
     let type = request.headers[.contentType] ?? ""
     let query = request.uri.queryParameters
     if Self.mediaType(type) == "application/json" {
@@ -153,7 +153,7 @@ public struct SearchServer: Sendable {
     return try Self.json(try await service.searchImage(image!.0, name: image!.1, k: k, index: index, target: target, ranking: ranking))
   }
 
-  private func item(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+  private func item(_ request: Request, _ context: ServerContext) throws -> Response {
     let id = try context.parameters.require("id")
     try Self.checkID(id)
     let query = request.uri.queryParameters
@@ -164,7 +164,7 @@ public struct SearchServer: Sendable {
                               text: modality == .text ? item.display : nil, labels: item.labels))
   }
 
-  private func image(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+  private func image(_ request: Request, _ context: ServerContext) async throws -> Response {
     let id = try context.parameters.require("id")
     try Self.checkID(id)
     let query = request.uri.queryParameters

@@ -252,6 +252,14 @@ final class ServerTests: XCTestCase {
     let big = try c.send("POST", "/api/search/image", body: Data(count: 5000), headers: ["Content-Type": "image/jpeg"])
     XCTAssertEqual(big.status, 413, big.text)
     XCTAssertTrue(big.text.contains("over 1000 bytes"), big.text)
+    // An upload over the cap whose rest never comes: the 413 ends the connection at once (the HTTP
+    // layer once read on, and kept the socket, until its 30 s idle timeout).
+    let over = LoopbackClient(port: small.port)
+    let started = Date()
+    try over.sendRaw(Data("POST /api/search/image HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n".utf8)
+                     + Data(count: 2000))
+    XCTAssertTrue(over.waitForClose(seconds: 5), "the server keeps the connection of a refused upload open")
+    XCTAssertLessThan(Date().timeIntervalSince(started), 4)
     // A small file of many pixels: refused by the pixel budget from its header (a 31 KB PNG of
     // 16,000² once stalled text searches while it was decoded on the model's queue).
     var jpeg = try JPEG.encode(RGBImage(width: 8, height: 8, pixels: [UInt8](repeating: 90, count: 192)))
