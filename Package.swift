@@ -30,6 +30,7 @@ let package = Package(
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
   ],
   targets: [
@@ -61,6 +62,7 @@ let package = Package(
     .target(name: "Server", dependencies: ["Platform", "Search", "Hashing", "Corpus", "Tensor", .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "Logging", package: "swift-log"),
                                    .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                    .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
     .target(name: "Experiments", dependencies: ["Training", "Distill", "Augment", "Model", "Search", "Hashing", "Corpus", "Tensor", "Platform"]),

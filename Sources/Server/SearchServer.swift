@@ -36,8 +36,9 @@ public struct SearchServer: Sendable {
     let logger = Self.quietLogger()
     // A connection that sends or reads nothing for the time limit is closed (a stalled upload, a
     // client that went away).
-    let idle = Int64(service.limits.timeoutSeconds * 1000)
-    let app = Application(router: router(), server: .http1(configuration: .init(idleTimeout: .milliseconds(idle))),
+    let idle = Int64(service.limits.timeoutSeconds * 1000), headers = service.limits.readSeconds
+    let app = Application(router: router(), server: .http1(configuration: .init(additionalChannelHandlers: [HeaderDeadline(seconds: headers)],
+                                                                               idleTimeout: .milliseconds(idle))),
                           configuration: .init(address: .hostname(host, port: port), serverName: "cmh"),
                           onServerRunning: { await running($0.localAddress?.port ?? port) }, logger: logger)
     return ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))

@@ -26,7 +26,7 @@ struct ServeCommand: ParsableCommand {
   @Option(help: "Most pixels of an uploaded image, in megapixels (2^20 pixels), checked from its header before it is decoded.") var maxPixels = 64
   @Option(help: "Most requests answered at once; more get 503.") var maxRequests = 256
   @Option(help: "Seconds of model work before a request is answered 503, and of silence before a connection is closed.") var timeout = 30.0
-  @Option(help: "Seconds to receive a whole request body; a slower one is answered 408 and its connection closed.") var readTimeout = 30.0
+  @Option(help: "Seconds to receive a request's headers, and again its whole body; slower headers close the connection, a slower body gets 408.") var readTimeout = 30.0
   @Option(help: ArgumentHelp("Let pages of this origin (scheme://host[:port]) call the API; requests from other sites' pages are refused (403). Repeatable.",
                              valueName: "origin"))
   var allowOrigin: [String] = []

@@ -245,6 +245,25 @@ final class ServerTests: XCTestCase {
     XCTAssertLessThan(Date().timeIntervalSince(started), 4)
   }
 
+  /// Headers that trickle in, a byte at a time well inside the idle timeout, are bounded by the
+  /// read budget: the connection is closed once it is spent, and the server serves on.
+  func testTricklingHeadersAreCutOffAtTheReadBudget() throws {
+    let server = try Self.start { $0.readSeconds = 1 }
+    defer { server.stop() }
+    let slow = LoopbackClient(port: server.port)
+    try slow.sendRaw(Data("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n".utf8))
+    let started = Date()
+    var cut = false
+    for byte in "X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".utf8 {
+      usleep(100_000)
+      do { try slow.sendRaw(Data([byte])) } catch { cut = true; break }
+      if Date().timeIntervalSince(started) > 3 { break }
+    }
+    XCTAssertTrue(cut || slow.waitForClose(seconds: 1), "a request head trickled for 3 s was not cut off")
+    XCTAssertLessThan(Date().timeIntervalSince(started), 3.5)
+    XCTAssertEqual(try LoopbackClient(port: server.port).send("GET", "/health").status, 200)
+  }
+
   func testUploadCapAndConcurrencyLimit() throws {
     let small = try Self.start { $0.maxUploadBytes = 1000; $0.maxConcurrentRequests = 1 }
     defer { small.stop() }
