@@ -7,6 +7,7 @@ import Foundation
 import Hashing
 import Hummingbird
 import Logging
+import NIOCore
 import Platform
 import Search
 import ServiceLifecycle
@@ -36,8 +37,9 @@ public struct SearchServer: Sendable {
     let logger = Self.quietLogger()
     // A connection that sends or reads nothing for the time limit is closed (a stalled upload, a
     // client that went away).
-    let idle = Int64(service.limits.timeoutSeconds * 1000), headers = service.limits.readSeconds
-    let app = Application(router: router(), server: .http1(configuration: .init(additionalChannelHandlers: [HeaderDeadline(seconds: headers)],
+    let idle = Int64(service.limits.timeoutSeconds * 1000), headers = service.limits.readSeconds, metrics = metrics
+    let handlers = { [HeaderDeadline(seconds: headers), ParserErrorAnswer(metrics: metrics)] as [any RemovableChannelHandler] }
+    let app = Application(router: router(), server: .http1(configuration: .init(additionalChannelHandlers: handlers(),
                                                                                idleTimeout: .milliseconds(idle))),
                           configuration: .init(address: .hostname(host, port: port), serverName: "cmh"),
                           onServerRunning: { await running($0.localAddress?.port ?? port) }, logger: logger)

@@ -245,6 +245,21 @@ final class ServerTests: XCTestCase {
     XCTAssertLessThan(Date().timeIntervalSince(started), 4)
   }
 
+  /// Bytes the HTTP parser cannot read get a JSON 400 like every other error, counted in /metrics.
+  func testWhatIsNotHTTPGetsAJSONAnswerAndIsCounted() throws {
+    let server = try Self.start()
+    defer { server.stop() }
+    for garbage in ["THIS IS NOT HTTP\r\n\r\n", "GET / HTTP/1.1\r\nHost x\r\n\r\n"] {
+      let reply = try LoopbackClient(port: server.port).exchange(Data(garbage.utf8), seconds: 5)
+      XCTAssertEqual(reply.status, 400, reply.text)
+      XCTAssertEqual(reply.headers["content-type"], "application/json; charset=utf-8")
+      let body = try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [String: String]
+      XCTAssertTrue(body?["error"]?.contains("not an HTTP request") ?? false, reply.text)
+    }
+    let metrics = try LoopbackClient(port: server.port).send("GET", "/metrics").text
+    XCTAssertTrue(metrics.contains("cmh_http_requests_total{endpoint=\"unknown\",status=\"400\"} 2"), metrics)
+  }
+
   /// Headers that trickle in, a byte at a time well inside the idle timeout, are bounded by the
   /// read budget: the connection is closed once it is spent, and the server serves on.
   func testTricklingHeadersAreCutOffAtTheReadBudget() throws {
