@@ -63,6 +63,9 @@ final class HTTPFuzzTests: XCTestCase {
     let seeds = Self.seeds(photo: photo)
     var g = RandomGenerator(seed: Self.seed)
     var statuses = [Int: Int](), failures = [String]()
+    // The baseline: the process with the server warmed up by valid requests of every kind.
+    for _ in 0..<10 { for seed in seeds { _ = try? LoopbackClient(port: server.port).exchange(seed, endWriting: true, seconds: 5) } }
+    let baseline = Self.residentBytes()
     for n in 0..<Self.requests {
       let request = Self.mutate(seeds[Int(g.next() % UInt64(seeds.count))], &g)
       // The client's side ends after the request, so a body cut short ends at once.
@@ -82,6 +85,19 @@ final class HTTPFuzzTests: XCTestCase {
       }
     }
     XCTAssertEqual(failures, [], "server errors for client mistakes")
-    print("HTTP fuzz: \(Self.requests) requests (seed \(Self.seed)), replies by status (0: closed without one): \(statuses.sorted { $0.key < $1.key })")
+    sleep(3)  // the connections the server closes a moment after their answer
+    let after = Self.residentBytes()
+    print("HTTP fuzz: \(Self.requests) requests (seed \(Self.seed)), replies by status (0: closed without one): \(statuses.sorted { $0.key < $1.key }); "
+          + "resident memory \(baseline >> 20) MB before, \(after >> 20) MB after")
+    // Over a long run (make fuzz) memory must come back to its baseline; a few hundred requests
+    // are too few to tell a leak from the allocator's own growth.
+    if Self.requests >= 10_000 { XCTAssertLessThan(Double(after), 1.2 * Double(baseline), "resident memory did not return to its baseline") }
+  }
+
+  /// The process's resident memory (VmRSS), in bytes.
+  static func residentBytes() -> Int {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+    return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
   }
 }
