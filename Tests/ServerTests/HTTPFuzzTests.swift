@@ -85,13 +85,14 @@ final class HTTPFuzzTests: XCTestCase {
       }
     }
     XCTAssertEqual(failures, [], "server errors for client mistakes")
-    sleep(3)  // the connections the server closes a moment after their answer
+    let long = Self.requests >= 10_000
+    if long { sleep(3) }  // the connections the server closes a moment after their answer
     let after = Self.residentBytes()
     print("HTTP fuzz: \(Self.requests) requests (seed \(Self.seed)), replies by status (0: closed without one): \(statuses.sorted { $0.key < $1.key }); "
           + "resident memory \(baseline >> 20) MB before, \(after >> 20) MB after")
     // Over a long run (make fuzz) memory must come back to its baseline; a few hundred requests
     // are too few to tell a leak from the allocator's own growth.
-    if Self.requests >= 10_000 { XCTAssertLessThan(Double(after), 1.2 * Double(baseline), "resident memory did not return to its baseline") }
+    if long { XCTAssertLessThan(Double(after), 1.2 * Double(baseline), "resident memory did not return to its baseline") }
   }
 
   /// The process's resident memory (VmRSS), in bytes.
