@@ -12,16 +12,11 @@ extension RunSession {
   /// (`epochs`, if given, is the new total), else a new run that `make` builds (with progress).
   public func distillModel(_ corpus: Corpus, out: URL, resume: Bool, epochs: Int?,
                            make: (_ progress: @escaping (String, Int, Int) -> Void) throws -> DistillationRun) throws {
-    for url in [out, checkpoint] { AtomicFile.removeStaleTemporaries(of: url) }
     let run: DistillationRun
-    if resume {
-      guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-        throw TrainingError(description: "\(checkpoint.path): no checkpoint to resume from (it is written as the run trains)")
-      }
+    if try begin(writing: out, resume: resume) {
       run = try prepare { try DistillationRun(corpus: corpus, resuming: checkpoint, epochs: epochs, progress: $0) }
       console.note("resuming at epoch \(run.loop.epoch + 1) of \(run.distiller.settings.epochs) from \(checkpoint.path)")
     } else {
-      if let log = self.log { try? FileManager.default.removeItem(at: log) }
       run = try prepare(make)
     }
     console.note(run.summary)

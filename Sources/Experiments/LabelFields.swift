@@ -32,7 +32,7 @@ public enum LabelFields {
   /// The table's sections: per-label MAP by direction (and by kind), the worst labels, the
   /// conjunctive queries; `columns` results a direction, in the order of `header`.
   public static func table(_ results: [Column], columns: Int, header: String, width: Int, perLabel: Bool) -> [String] {
-    let f = { (x: Double) in ModelEvaluation.right(String(format: "%.4f", x), width) }
+    let f = { (x: Double) in String(format: "%.4f", x).rightAligned(width) }
     let row = { (title: String, cells: [String]) in title.padding(toLength: 14, withPad: " ", startingAt: 0) + cells.joined(separator: " ") }
     let byDirection = { (d: Direction) in results.filter { $0.direction == d } }
     var lines = ["", "per-label MAP (mean over labels; relevant: the item holds the label)", header]

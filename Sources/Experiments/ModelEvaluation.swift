@@ -96,7 +96,7 @@ public struct ModelEvaluation {
     let names = methods.count == 1 ? models : models.flatMap { m in methods.map { "\(m) \($0)" } }
     let columns = { (d: Direction) in results.filter { $0.direction == d } }
     let width = max(9, names.map(\.count).max() ?? 0)
-    let header = "task".padding(toLength: 14, withPad: " ", startingAt: 0) + names.map { Self.right($0, width) }.joined(separator: " ")
+    let header = "task".padding(toLength: 14, withPad: " ", startingAt: 0) + names.map { $0.rightAligned(width) }.joined(separator: " ")
     var lines = ["\(corpus): \(results.first?.report.queries ?? 0) queries × \(results.first?.report.database ?? 0) items (order: \(methods.count == 1 ? order : "per column"))"]
     for (title, value) in [("MAP@all", { (r: RetrievalReport) in r.map }), ("NDCG@\(k) (gain: shared labels)", { $0.ndcg ?? 0 }),
                            ("MAP@\(k)", { $0.mapAtK ?? 0 }), ("precision@\(k)", { $0.precisionAtK.first ?? 0 }),
@@ -105,10 +105,10 @@ public struct ModelEvaluation {
                            ("MAP within radius \(radius)", { $0.mapWithinRadius })] {
       // MAP@all stands beside its chance level: the MAP of a random ranking of the same items.
       let chance = title == "MAP@all"
-      lines += ["", title, header + (chance ? " " + Self.right("chance", width) : "")]
+      lines += ["", title, header + (chance ? " " + "chance".rightAligned(width) : "")]
       for d in Direction.allCases {
         let row = columns(d)
-        let cells = row.map { Self.right(f(value($0.report)), width) } + (chance ? [Self.right(f(row.first?.report.mapChance ?? 0), width)] : [])
+        let cells = row.map { f(value($0.report)).rightAligned(width) } + (chance ? [f(row.first?.report.mapChance ?? 0).rightAligned(width)] : [])
         lines.append(d.title.padding(toLength: 14, withPad: " ", startingAt: 0) + cells.joined(separator: " "))
       }
     }
@@ -119,7 +119,6 @@ public struct ModelEvaluation {
     return lines.joined(separator: "\n")
   }
 
-  public static func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
 
   /// Precision-recall curves over Hamming radius, one SVG file a direction, into `svg`.
   public func writeCurves(_ results: [Result], into svg: String, console: Console) throws {

@@ -16,17 +16,7 @@ public struct FileError: Error, CustomStringConvertible {
 
 public enum AtomicFile {
   public static func write(_ data: Data, to url: URL) throws {
-    let temporary = temporaryURL(for: url)
-    do {
-      try data.write(to: temporary)
-      if rename(temporary.path, url.path) != 0 {
-        throw FileError(path: url.path, problem: "cannot move the new file into place: \(String(cString: strerror(errno)))")
-      }
-    } catch {
-      try? FileManager.default.removeItem(at: temporary)
-      if error is FileError { throw error }
-      throw FileError(path: url.path, problem: "cannot write: \(error.localizedDescription)")
-    }
+    try write(to: url) { try $0.write(data) }
   }
 
   /// Writes what `body` streams into the file (for files too large to build in memory first).

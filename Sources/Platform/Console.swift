@@ -42,3 +42,8 @@ public struct Console: Sendable {
     FileHandle.standardError.write(Data((line + "\n").utf8))
   }
 }
+
+extension String {
+  /// The text right-aligned in `width` columns (as it is when longer): the cells of every table.
+  public func rightAligned(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

@@ -50,6 +50,20 @@ public final class RunSession {
     do { return try make(bar.update) } catch let error as UnreadableImage { throw Self.unreadable(error.description) }
   }
 
+  /// Before a run that writes `out`: a killed run's half-written files go; resuming needs the
+  /// checkpoint, a new run starts a new log. Returns `resume`.
+  public func begin(writing out: URL, resume: Bool) throws -> Bool {
+    for url in [out, checkpoint] { AtomicFile.removeStaleTemporaries(of: url) }
+    if resume {
+      guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+        throw TrainingError(description: "\(checkpoint.path): no checkpoint to resume from (it is written as the run trains)")
+      }
+    } else if let log {
+      try? FileManager.default.removeItem(at: log)
+    }
+    return resume
+  }
+
   /// An image of the corpus could not be decoded while the run read it.
   public static func unreadable(_ failure: String) -> TrainingError {
     TrainingError(description: "\(failure)\nnothing was saved; mend or remove that image (`cmh corpus validate` lists every problem) and run again")
@@ -106,7 +120,7 @@ public final class RunSession {
   }
 
   public func header<Report: EpochRow>(_ report: Report.Type, validation: Validation? = nil) {
-    if !console.json { show(report.tableHeader + (validation?.columns.map { "   " + $0.title.leftPadded(9) }.joined() ?? "")) }
+    if !console.json { show(report.tableHeader + (validation?.columns.map { "   " + $0.title.rightAligned(9) }.joined() ?? "")) }
   }
 
   /// Shows an epoch's row and appends it to the log; `extra` adds fields (a stage's name).
@@ -124,6 +138,3 @@ public final class RunSession {
   }
 }
 
-extension String {
-  func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
-}

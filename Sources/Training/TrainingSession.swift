@@ -65,16 +65,11 @@ extension RunSession {
   @discardableResult
   public func trainModel(_ corpus: Corpus, out: URL, resume: Bool, epochs: Int? = nil, validateEvery: Int = 0,
                          spec: () throws -> ModelSpec, settings: (ModelSpec) -> TrainingSettings) throws -> TrainingRun {
-    for url in [out, checkpoint] { AtomicFile.removeStaleTemporaries(of: url) }  // a killed run's half-written files
     let run: TrainingRun
-    if resume {
-      guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-        throw TrainingError(description: "\(checkpoint.path): no checkpoint to resume from (it is written as the run trains)")
-      }
+    if try begin(writing: out, resume: resume) {
       run = try prepareTraining { try TrainingRun(corpus: corpus, resuming: checkpoint, epochs: epochs, streamImages: true, progress: $0) }
       console.note("resuming at epoch \(run.loop.epoch + 1) of \(run.trainer.settings.epochs) from \(checkpoint.path)")
     } else {
-      if let log = self.log { try? FileManager.default.removeItem(at: log) }
       let spec = try spec(), settings = settings(spec)
       console.note("training: " + TrainingDefaults.summary(spec, settings))
       run = try prepareTraining { try TrainingRun(corpus: corpus, spec: spec, settings: settings, streamImages: true, progress: $0) }
