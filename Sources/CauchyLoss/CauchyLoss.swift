@@ -26,16 +26,18 @@ public struct CauchyLoss: Sendable {
   }
 
   /// The loss and dL/dU for batch rows U [b, k], other-modality rows V [n, k], similarity S [b, n].
-  public func evaluate(_ u: Tensor, _ v: Tensor, similarity s: Tensor) -> (loss: Float, gradient: Tensor) {
+  /// With `whole`, the rows are one rank's part of a larger batch: the weights and the average
+  /// are the whole batch's, so the ranks' losses and gradients add up to the whole batch's.
+  public func evaluate(_ u: Tensor, _ v: Tensor, similarity s: Tensor, whole: WholeBatch? = nil) -> (loss: Float, gradient: Tensor) {
     let (b, k, n) = (u.shape[0], u.shape[1], v.shape[0])
+    let rows = whole?.rows ?? b
     precondition(v.shape[1] == k && s.shape == [b, n], "CauchyLoss: U \(u.shape), V \(v.shape), S \(s.shape)")
     let (uHat, uNorm) = Self.normalised(u), (vHat, _) = Self.normalised(v)
     let cosine = BLAS.matmul(uHat, vHat, transposeB: true)  // [b, n]
     // Soft targets s ∈ [0, 1]: the similar part weighs s, the dissimilar part 1 − s; the weights
     // balance their totals as Deep Cauchy Hashing balances the pair counts of a 0/1 target.
-    var similar = 0.0
-    for i in 0..<s.count { similar += Double(s.data[i]) }
-    let total = Double(b * n)
+    let similar = whole?.similaritySum ?? WholeBatch.sum(s)
+    let total = Double(rows * n)
     let wSimilar = similar > 0 ? Float(total / similar) : 0, wDissimilar = similar < total ? Float(total / (total - similar)) : 0
     let half = Float(k) / 2, logGamma = logf(gamma), dMin = half * (1 - Self.cosineCap)
     var loss = 0.0
@@ -58,10 +60,10 @@ public struct CauchyLoss: Sendable {
       var gc: Float = 0
       for j in 0..<n { gc += dCos.data[i * n + j] * cosine.data[i * n + j] }
       for t in 0..<k {
-        gradient.data[i * k + t] = (gradient.data[i * k + t] - gc * uHat.data[i * k + t]) / uNorm[i] / Float(b)
+        gradient.data[i * k + t] = (gradient.data[i * k + t] - gc * uHat.data[i * k + t]) / uNorm[i] / Float(rows)
       }
     }
-    return (Float(loss / Double(b)), gradient)
+    return (Float(loss / Double(rows)), gradient)
   }
 
   /// Rows scaled to unit length, and the lengths (a zero row stays zero, length guarded from 0).

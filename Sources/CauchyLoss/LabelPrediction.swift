@@ -19,11 +19,12 @@ public struct LabelPrediction: Sendable {
     self.items = items
   }
 
-  /// The loss and dL/dZ for logits Z [b, L] and multi-hot labels Y [b, L].
-  public func evaluate(logits z: Tensor, labels y: Tensor) -> (loss: Float, gradient: Tensor) {
+  /// The loss and dL/dZ for logits Z [b, L] and multi-hot labels Y [b, L]; `rows`: the whole
+  /// batch's row count when these are one rank's part of it.
+  public func evaluate(logits z: Tensor, labels y: Tensor, rows: Int? = nil) -> (loss: Float, gradient: Tensor) {
     precondition(z.rank == 2 && z.shape == y.shape, "LabelPrediction: logits \(z.shape), labels \(y.shape)")
     let (b, l) = (z.shape[0], z.shape[1])
-    let scale = weight * Float(items) / Float(l) / Float(b)
+    let scale = weight * Float(items) / Float(l) / Float(rows ?? b)
     let g = Tensor(zeros: z.shape)
     var loss = 0.0
     for i in 0..<(b * l) {

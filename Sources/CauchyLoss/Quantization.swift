@@ -10,9 +10,10 @@ import Tensor
 
 public enum Quantization {
   /// α Σ_i ‖b_i − f_i‖² / b for batch rows F [b, k] and their codes B [b, k], with its gradient.
-  public static func evaluate(_ f: Tensor, codes: Tensor, alpha: Float) -> (loss: Float, gradient: Tensor) {
+  /// `rows`: the whole batch's row count when F is one rank's part of it.
+  public static func evaluate(_ f: Tensor, codes: Tensor, alpha: Float, rows: Int? = nil) -> (loss: Float, gradient: Tensor) {
     precondition(f.shape == codes.shape, "Quantization: F \(f.shape), B \(codes.shape)")
-    let b = Float(f.shape[0]), g = Tensor(zeros: f.shape)
+    let b = Float(rows ?? f.shape[0]), g = Tensor(zeros: f.shape)
     var loss = 0.0
     for i in 0..<f.count {
       let d = f.data[i] - codes.data[i]
@@ -24,18 +25,21 @@ public enum Quantization {
 
   /// η ‖Σ_rows F_all‖² / b, with its gradient for the batch rows (each gets 2η Σ_rows F_all / b).
   /// `columnSums` are the column sums of all n rows with the batch's current values.
-  public static func balance(columnSums: [Float], batch: Int, eta: Float) -> (loss: Float, gradient: Tensor) {
-    let k = columnSums.count, g = Tensor(zeros: [batch, k])
-    for i in 0..<batch { for t in 0..<k { g.data[i * k + t] = 2 * eta * columnSums[t] / Float(batch) } }
-    return (eta * columnSums.reduce(0) { $0 + $1 * $1 } / Float(batch), g)
+  /// `rows`: the whole batch's row count when the `batch` rows are one rank's part of it; each
+  /// rank then carries its share of the loss.
+  public static func balance(columnSums: [Float], batch: Int, eta: Float, rows: Int? = nil) -> (loss: Float, gradient: Tensor) {
+    let k = columnSums.count, g = Tensor(zeros: [batch, k]), whole = Float(rows ?? batch)
+    for i in 0..<batch { for t in 0..<k { g.data[i * k + t] = 2 * eta * columnSums[t] / whole } }
+    let loss = eta * columnSums.reduce(0) { $0 + $1 * $1 } / whole
+    return (rows == nil ? loss : loss * Float(batch) / whole, g)
   }
 
   /// λ Σ_i log(1 + d(|f_i|, 1)/γ) / b with d(u, v) = (k/2)(1 − cos(u, v)): zero when every bit
   /// of a row has the same magnitude, so it pulls a row towards a vertex of the cube in direction.
-  public static func cauchy(_ f: Tensor, gamma: Float, lambda: Float) -> (loss: Float, gradient: Tensor) {
-    let (b, k) = (f.shape[0], f.shape[1]), g = Tensor(zeros: f.shape), root = Float(k).squareRoot()
+  public static func cauchy(_ f: Tensor, gamma: Float, lambda: Float, rows: Int? = nil) -> (loss: Float, gradient: Tensor) {
+    let (local, k) = (f.shape[0], f.shape[1]), b = rows ?? local, g = Tensor(zeros: f.shape), root = Float(k).squareRoot()
     var loss = 0.0
-    for i in 0..<b {
+    for i in 0..<local {
       let row = f.data + i * k
       var sum: Float = 0, squares: Float = 0
       for t in 0..<k { sum += abs(row[t]); squares += row[t] * row[t] }

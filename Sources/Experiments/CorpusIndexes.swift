@@ -22,17 +22,22 @@ public enum CorpusIndexes {
 
   /// Writes `sets` of `corpus` encoded by `model` into `folder` as one set of files: a search never
   /// meets new image codes beside old query codes. Returns a line (or JSON object) per file.
+  /// Under mpirun every rank encodes its part and rank 0 alone writes.
   public static func write(_ model: CrossModalModel, corpus: Corpus, sets: [Set], into folder: URL, console: Console) throws -> [String] {
     let fingerprint = model.fingerprint()
+    var encoded = [(CodeSet, TimeInterval)]()
+    for (set, pairs, _) in sets {
+      let started = Date()
+      encoded.append((try CrossModalEvaluation.codes(model, corpus: corpus, pairs: pairs, label: "encoding \(set)", console: console), Date().timeIntervalSince(started)))
+    }
+    guard MPI.world?.isRoot ?? true else { return [] }
     var written = [String]()
     try AtomicFolder.replace(folder) { temporary in
-      for (set, pairs, prefix) in sets {
-        let started = Date()
-        let codes = try CrossModalEvaluation.codes(model, corpus: corpus, pairs: pairs, label: "encoding \(set)", console: console)
+      for ((set, pairs, prefix), (codes, seconds)) in zip(sets, encoded) {
         for modality in [Modality.image, .text] {
           let name = "\(prefix)\(modality).cmhindex", path = folder.appendingPathComponent(name).path
           try write(codes, modality: modality, corpus: corpus, pairs: pairs, fingerprint: fingerprint, to: temporary.appendingPathComponent(name))
-          let rate = Double(pairs.count) / Date().timeIntervalSince(started)
+          let rate = Double(pairs.count) / seconds
           written.append(console.json
             ? JSONLine([("file", .string(path)), ("set", .string(set)), ("modality", .string("\(modality)")), ("count", .int(pairs.count)),
                         ("bits", .int(model.spec.bits)), ("pairs_per_second", .number(rate, places: 1))]).text

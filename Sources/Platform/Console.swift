@@ -9,9 +9,10 @@ public struct Console: Sendable {
   public var json: Bool
   public var quiet: Bool
 
+  /// Under mpirun only rank 0 shows messages and progress.
   public init(json: Bool = false, quiet: Bool = false) {
     self.json = json
-    self.quiet = quiet
+    self.quiet = quiet || !(MPI.world?.isRoot ?? true)
   }
 
   /// Line-buffered stdout; called once by a command that prints as it goes.

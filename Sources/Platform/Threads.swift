@@ -1,4 +1,5 @@
-// Threads: one thread count (CMH_THREADS, default all cores) for OpenBLAS and the engine's own loops.
+// Threads: one thread count (CMH_THREADS, default all cores, shared among the ranks mpirun starts
+// on this machine) for OpenBLAS and the engine's own loops.
 
 import CBLAS
 import Dispatch
@@ -7,8 +8,10 @@ import Foundation
 public enum Threads {
   /// The number of threads the engine uses; set from `CMH_THREADS` on first use.
   public private(set) static var count: Int = {
-    let cores = ProcessInfo.processInfo.activeProcessorCount
-    let requested = ProcessInfo.processInfo.environment["CMH_THREADS"].flatMap { Int($0) } ?? cores
+    let environment = ProcessInfo.processInfo.environment
+    let ranksHere = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? 1
+    let cores = ProcessInfo.processInfo.activeProcessorCount / max(1, ranksHere)
+    let requested = environment["CMH_THREADS"].flatMap { Int($0) } ?? cores
     let n = max(1, requested)
     openblas_set_num_threads(Int32(n))
     return n

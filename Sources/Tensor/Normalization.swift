@@ -1,6 +1,9 @@
 // BatchNorm: batch normalisation over [N, C] or [N, C, H, W] with PyTorch's running statistics.
 // Training: y = (x − μ_B)/√(σ²_B + ε)·γ + β, running = (1 − momentum)·running + momentum·batch
 // (unbiased variance for the running value). Evaluation uses the running statistics.
+// With `sumAcrossRanks` (data-parallel training, each rank holding part of the batch) the
+// per-channel sums of the forward and backward passes are summed over the ranks first, so the
+// statistics are the whole batch's, as PyTorch's SyncBatchNorm takes them.
 
 import Foundation
 import Platform
@@ -13,6 +16,10 @@ public final class BatchNorm: Module {
   public var isTraining = true
   private var input: Tensor?
   private var mean = [Float](), inverseStd = [Float]()
+  /// Sums per-channel values over the ranks of a data-parallel run (nil: this process's batch alone).
+  public var sumAcrossRanks: ((inout [Double]) -> Void)?
+  /// Values per channel in the whole batch (this rank's, or all ranks' with `sumAcrossRanks`).
+  private var count = 0.0
 
   public init(_ channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
     self.channels = channels
@@ -58,36 +65,37 @@ public final class BatchNorm: Module {
   }
 
   private func computeBatchStatistics(_ x: Tensor, n: Int, plane: Int) {
-    precondition(n * plane > 1, "BatchNorm(\(channels)): training needs more than one value per channel, got input \(x.shape)")
-    let c = channels, count = Double(n * plane), xp = x.data
-    var means = [Float](repeating: 0, count: c), variances = [Float](repeating: 0, count: c)
-    means.withUnsafeMutableBufferPointer { mp in
-      variances.withUnsafeMutableBufferPointer { vp in
-        Threads.parallelFor(c) { ch in
-          // Two passes (mean, then squared deviations) avoid the cancellation of E[x²] − E[x]².
-          var sum = 0.0, squares = 0.0
-          for i in 0..<n {
-            let p = xp + (i * c + ch) * plane
-            sum += Double(Reductions.sum(p, plane))
-          }
-          let mu = Float(sum / count)
-          for i in 0..<n {
-            let p = xp + (i * c + ch) * plane
-            squares += Double(Reductions.squaredDeviations(p, plane, mean: mu))
-          }
-          mp[ch] = mu
-          vp[ch] = Float(squares / count)
-        }
-      }
-    }
+    // Two passes (mean, then squared deviations) avoid the cancellation of E[x²] − E[x]².
+    var sums = channelSums(x, n: n, plane: plane) { p, _ in Double(Reductions.sum(p, plane)) } + [Double(n * plane)]
+    sumAcrossRanks?(&sums)
+    count = sums.removeLast()
+    precondition(count > 1, "BatchNorm(\(channels)): training needs more than one value per channel, got input \(x.shape)")
+    let means = sums.map { Float($0 / count) }
+    var squares = channelSums(x, n: n, plane: plane) { p, ch in Double(Reductions.squaredDeviations(p, plane, mean: means[ch])) }
+    sumAcrossRanks?(&squares)
+    let variances = squares.map { Float($0 / count) }
     mean = means
     inverseStd = variances.map { 1 / ($0 + epsilon).squareRoot() }
     let rm = runningMean.value.data, rv = runningVar.value.data, unbias = Float(count / (count - 1))
-    for ch in 0..<c {
+    for ch in 0..<channels {
       rm[ch] = (1 - momentum) * rm[ch] + momentum * means[ch]
       rv[ch] = (1 - momentum) * rv[ch] + momentum * variances[ch] * unbias
     }
     batchesTracked.value.data[0] += 1
+  }
+
+  /// Per channel, the sum over the batch of `plane(p, ch)` for each item's plane p of the channel.
+  private func channelSums(_ x: Tensor, n: Int, plane: Int, _ value: (UnsafeMutablePointer<Float>, Int) -> Double) -> [Double] {
+    let c = channels, xp = x.data
+    var sums = [Double](repeating: 0, count: c)
+    sums.withUnsafeMutableBufferPointer { sp in
+      Threads.parallelFor(c) { ch in
+        var sum = 0.0
+        for i in 0..<n { sum += value(xp + (i * c + ch) * plane, ch) }
+        sp[ch] = sum
+      }
+    }
+    return sums
   }
 
   /// Evaluation mode as a per-channel map (scale = γ/√(var + ε), shift = β − mean·scale), for a
@@ -109,23 +117,37 @@ public final class BatchNorm: Module {
     guard let x = input else { preconditionFailure("BatchNorm.backward called before forward") }
     precondition(dy.shape == x.shape, "BatchNorm.backward: gradient \(dy.shape), expected \(x.shape)")
     let (n, plane) = layout(x)
-    let c = channels, count = Float(n * plane), training = isTraining
+    let c = channels, training = isTraining
     let dx = Tensor(uninitialized: x.shape)
     let xp = x.data, dyp = dy.data, dxp = dx.data, g = weight.value.data
     let dg = weight.grad.data, db = bias.grad.data
+    // Σdy and Σdy·x̂ per channel: this rank's go to dβ and dγ (the ranks' parameter gradients are
+    // summed later); the whole batch's make dx.
+    var sums = [Double](repeating: 0, count: 2 * c)
+    mean.withUnsafeBufferPointer { mu in
+      inverseStd.withUnsafeBufferPointer { inv in
+        sums.withUnsafeMutableBufferPointer { sp in
+          Threads.parallelFor(c) { ch in
+            var sumDy = 0.0, sumDyXhat = 0.0
+            for i in 0..<n {
+              let off = (i * c + ch) * plane
+              sumDy += Double(Reductions.sum(dyp + off, plane))
+              sumDyXhat += Double(Reductions.dot(dyp + off, xp + off, plane, shift: mu[ch]))
+            }
+            sumDyXhat *= Double(inv[ch])
+            dg[ch] += Float(sumDyXhat); db[ch] += Float(sumDy)
+            sp[ch] = sumDy; sp[c + ch] = sumDyXhat
+          }
+        }
+      }
+    }
+    if training { sumAcrossRanks?(&sums) }
+    let total = Float(training ? count : Double(n * plane))
     mean.withUnsafeBufferPointer { mu in
       inverseStd.withUnsafeBufferPointer { inv in
         Threads.parallelFor(c) { ch in
-          var sumDy = 0.0, sumDyXhat = 0.0
-          for i in 0..<n {
-            let off = (i * c + ch) * plane
-            sumDy += Double(Reductions.sum(dyp + off, plane))
-            sumDyXhat += Double(Reductions.dot(dyp + off, xp + off, plane, shift: mu[ch]))
-          }
-          sumDyXhat *= Double(inv[ch])
-          dg[ch] += Float(sumDyXhat); db[ch] += Float(sumDy)
           let k = g[ch] * inv[ch]
-          let meanDy = training ? Float(sumDy) / count : 0, meanDyXhat = training ? Float(sumDyXhat) / count : 0
+          let meanDy = training ? Float(sums[ch]) / total : 0, meanDyXhat = training ? Float(sums[c + ch]) / total : 0
           // dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)), x̂ = (x − μ)·inv: one multiply-add per element.
           let a = k * meanDyXhat * inv[ch], b = a * mu[ch] - k * meanDy
           for i in 0..<n {

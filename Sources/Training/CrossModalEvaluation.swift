@@ -22,6 +22,14 @@ public struct CodeSet: Sendable {
     self.textOutputs = textOutputs
   }
 
+  /// Codes from the towers' outputs (row-major, `bits` a row).
+  public init(imageOutputs: [Float], textOutputs: [Float], bits: Int, labels: LabelSets) {
+    let codes = { (values: [Float]) in
+      values.isEmpty ? BinaryCodes(words: [], bits: bits) : values.withUnsafeBufferPointer { BinaryCodes(signs: $0.baseAddress!, count: values.count / bits, bits: bits) }
+    }
+    self.init(image: codes(imageOutputs), text: codes(textOutputs), labels: labels, imageOutputs: imageOutputs, textOutputs: textOutputs)
+  }
+
   /// The items at `indices` (queries with a tail label, say).
   public func subset(_ indices: [Int]) -> CodeSet {
     let rows = { (values: [Float], bits: Int) in values.isEmpty ? [] : indices.flatMap { values[$0 * bits..<($0 + 1) * bits] } }
@@ -51,10 +59,17 @@ public enum Direction: String, CaseIterable, Sendable {
 
 public enum CrossModalEvaluation {
   /// Codes of both modalities for `pairs` of `corpus` (`progress` counts pairs decoded, then encoded).
+  /// Under mpirun each rank encodes its contiguous part of the pairs and every rank gets them all,
+  /// the same as one process computes them (rank 0 decodes the pixel cache first).
   public static func codes(_ model: CrossModalModel, corpus: Corpus, pairs: [Int], progress: (Int) -> Void = { _ in }) throws -> CodeSet {
-    let images = try ImageInputs.load(corpus, pairs: pairs, spec: model.spec) { progress($0 / 2) }
-    let texts = try TextInputs.load(corpus, pairs: pairs, spec: model.spec)
-    return codes(model, images: images, texts: texts, labels: labels(corpus, pairs)) { progress(pairs.count / 2 + $0 / 2) }
+    let ranks = DataParallel.current
+    let part = ranks.map { Array(pairs[$0.share(pairs.count)]) } ?? pairs
+    let images = try ranks.rootFirst { try ImageInputs.load(corpus, pairs: part, spec: model.spec) { progress($0 / 2) } }
+    let texts = try TextInputs.load(corpus, pairs: part, spec: model.spec)
+    let mine = codes(model, images: images, texts: texts, labels: labels(corpus, part)) { progress(part.count / 2 + $0 / 2) }
+    guard let ranks else { return mine }
+    return CodeSet(imageOutputs: ranks.world.gather(mine.imageOutputs), textOutputs: ranks.world.gather(mine.textOutputs),
+                   bits: model.spec.bits, labels: labels(corpus, pairs))
   }
 
   /// The same with a progress bar labelled `label` on `console`.
@@ -66,13 +81,9 @@ public enum CrossModalEvaluation {
 
   /// Codes of both modalities from inputs already loaded.
   public static func codes(_ model: CrossModalModel, images: ImageInputs, texts: TextInputs, labels: LabelSets, progress: (Int) -> Void = { _ in }) -> CodeSet {
-    let bits = model.spec.bits
     let imageOutputs = model.imageOutputs(images) { progress($0 / 2) }
     let textOutputs = model.textOutputs(texts) { progress(images.count / 2 + $0 / 2) }
-    return CodeSet(image: BinaryCodes(signs: imageOutputs.data, count: images.count, bits: bits),
-                   text: BinaryCodes(signs: textOutputs.data, count: texts.count, bits: bits), labels: labels,
-                   imageOutputs: Array(UnsafeBufferPointer(start: imageOutputs.data, count: images.count * bits)),
-                   textOutputs: Array(UnsafeBufferPointer(start: textOutputs.data, count: texts.count * bits)))
+    return CodeSet(imageOutputs: imageOutputs.scalars, textOutputs: textOutputs.scalars, bits: model.spec.bits, labels: labels)
   }
 
   public static func labels(_ corpus: Corpus, _ pairs: [Int]) -> LabelSets {

@@ -24,14 +24,18 @@ final class LabelHead {
 
   /// The term for batch outputs U [b, k] and their labels [b, L], and dL/dU; the head's own
   /// gradient is kept for `step()`.
-  func evaluate(_ u: Tensor, labels: Tensor) -> (Float, Tensor) {
+  func evaluate(_ u: Tensor, labels: Tensor, rows: Int? = nil) -> (Float, Tensor) {
     optimizer.zeroGradients()
     layer.setTraining(true)
-    let (loss, dLogits) = term.evaluate(logits: layer.forward(u), labels: labels)
+    let (loss, dLogits) = term.evaluate(logits: layer.forward(u), labels: labels, rows: rows)
     return (loss, layer.backward(dLogits))
   }
 
-  func step() { optimizer.step() }
+  /// One optimiser step; `ranks` first sums the head's gradient over a data-parallel run's ranks.
+  func step(ranks: DataParallel? = nil) {
+    ranks?.sumGradients(of: layer)
+    optimizer.step()
+  }
 
   /// The head's weights as a checkpoint keeps them.
   var tensors: [(String, Tensor)] { layer.namedParameters().map { ("label_head." + $0.0, $0.1.value) } }

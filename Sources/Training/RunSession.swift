@@ -36,6 +36,9 @@ public final class RunSession {
   /// most of its time writing). Ctrl-C saves first whatever the time.
   public var checkpointInterval: TimeInterval = 20
   private let stop = StopFlag.shared
+  /// Whether this process writes the run's files: always, except on the ranks of an mpirun job
+  /// other than 0, which train beside it.
+  public var writesFiles: Bool { MPI.world?.isRoot ?? true }
 
   public init(console: Console, checkpoint: URL, log: URL?) {
     self.console = console
@@ -53,12 +56,12 @@ public final class RunSession {
   /// Before a run that writes `out`: a killed run's half-written files go; resuming needs the
   /// checkpoint, a new run starts a new log. Returns `resume`.
   public func begin(writing out: URL, resume: Bool) throws -> Bool {
-    for url in [out, checkpoint] { AtomicFile.removeStaleTemporaries(of: url) }
+    if writesFiles { for url in [out, checkpoint] { AtomicFile.removeStaleTemporaries(of: url) } }
     if resume {
       guard FileManager.default.fileExists(atPath: checkpoint.path) else {
         throw TrainingError(description: "\(checkpoint.path): no checkpoint to resume from (it is written as the run trains)")
       }
-    } else if let log {
+    } else if let log, writesFiles {
       try? FileManager.default.removeItem(at: log)
     }
     return resume
@@ -81,21 +84,25 @@ public final class RunSession {
     let steps = loop.steps
     let bars = EpochBars(epochs: epochs, items: steps.count, batchSize: steps.batchSize, quiet: console.quiet, plan: plan)
     var last: Steps.Report?, saved = Date.distantPast
-    let finished = loop.run(epochs: epochs, shouldStop: { stop.isSet || failure() != nil }, onBatch: { phase, done, loss in
+    let writes = writesFiles
+    // Under mpirun rank 0 decides, so that every rank stops at the same batch.
+    let stop = self.stop
+    let shouldStop = { MPI.world.map { $0.agree(stop.isSet || failure() != nil) } ?? (stop.isSet || failure() != nil) }
+    let finished = loop.run(epochs: epochs, shouldStop: shouldStop, onBatch: { phase, done, loss in
       bars.update(epoch: loop.epoch, pass: phase.rawValue, done: done, detail: detail(loss))
     }, onEpoch: { report in
       bars.finish()
       last = report
       let columns = validation.flatMap { v in report.epoch % v.every == 0 ? v.measure() : nil }
       row(report, items: steps.count, validation: columns.map { (validation!, $0) })
-      guard report.epoch == epochs || Date().timeIntervalSince(saved) >= checkpointInterval else { return }
+      guard writes, report.epoch == epochs || Date().timeIntervalSince(saved) >= checkpointInterval else { return }
       do { try save() } catch { console.warn("\(error)") }
       saved = Date()
     })
     bars.finish()
     if let failure = failure() { throw Self.unreadable(failure) }
     if !finished {
-      try save()
+      if writes { try save() }
       throw TrainingError(description: "interrupted in epoch \(loop.epoch + 1); saved \(checkpoint.path) — \(resumeHint)")
     }
     return last
@@ -131,7 +138,7 @@ public final class RunSession {
     fields += extra
     if !r.notes.isEmpty { fields.append(("collapse", .strings(r.notes))) }
     let json = JSONLine(fields).text
-    if let log { JSONLine.append(json, to: log) }
+    if let log, writesFiles { JSONLine.append(json, to: log) }
     if console.json { show(json); return }
     show(r.tableRow(itemsPerSecond: rate) + (validation?.1.map { String(format: "   %9.4f", $0) }.joined() ?? ""))
     for note in r.notes { show("        ! " + note) }

@@ -5,7 +5,7 @@
 //   3. B = sign(F + G).
 // F and G hold the latest outputs for all n training pairs, refreshed batch by batch. The
 // learning rates halve every `halveEvery` epochs. The epochs, batches and checkpoints are an
-// AlternatingLoop's.
+// AlternatingLoop's. Under mpirun the ranks share each batch (DataParallel).
 
 import CauchyLoss
 import Foundation
@@ -31,6 +31,8 @@ public final class Trainer: AlternatingSteps {
   let target: Similarity
   /// The label-prediction head shared by both towers, when the label term is on (LabelPrediction).
   let labelHead: LabelHead?
+  /// The ranks of an MPI job that share each batch (nil: this process computes whole batches).
+  let ranks: DataParallel?
 
   /// Loss terms of one batch: the similarity term and the quantization (+ balance) term.
   public struct BatchLoss: LossTerms {
@@ -66,7 +68,7 @@ public final class Trainer: AlternatingSteps {
   /// `imageNetwork` is the trained part of the image tower when `images` are the outputs of a
   /// frozen prefix (default: the whole tower on `images`).
   public init(model: CrossModalModel, settings: TrainingSettings, images: ImageInputs, texts: TextInputs, labels: [[Int]],
-              imageNetwork: Module? = nil) {
+              imageNetwork: Module? = nil, ranks: DataParallel? = nil) {
     precondition(images.count == texts.count && texts.count == labels.count && !labels.isEmpty,
                  "Trainer: \(images.count) images, \(texts.count) texts and \(labels.count) label sets")
     self.model = model
@@ -88,6 +90,8 @@ public final class Trainer: AlternatingSteps {
     target = Similarity(self.labels, kind: settings.similarity)
     collapseGuard = CollapseGuard(labelSets: Set(labels).count, towers: [self.imageNetwork, model.text])
     labelHead = settings.labelWeight > 0 ? LabelHead(bits: k, labels: labelCount, settings: settings, items: count) : nil
+    self.ranks = ranks
+    ranks?.synchroniseBatchNorm([self.imageNetwork, model.text])
   }
 
   public var batchSize: Int { settings.batchSize }
@@ -135,6 +139,7 @@ public final class Trainer: AlternatingSteps {
     var changes = 0
     for i in 0..<newB.count where newB.data[i] != B.data[i] { changes += 1 }
     B = newB
+    ranks?.checkSameParameters([imageNetwork, model.text], after: epoch)
     var report = EpochReport(epoch: epoch, image: losses[0], text: losses[1], seconds: seconds,
                              imageLearningRate: imageOptimizer.groups[0].learningRate, textLearningRate: textOptimizer.groups[0].learningRate,
                              codeChanges: changes, distinctImageCodes: Self.distinctSigns(F), distinctTextCodes: Self.distinctSigns(G),
@@ -170,52 +175,61 @@ public final class Trainer: AlternatingSteps {
 
   private func imageStep(_ rows: [Int], generator: inout RandomGenerator) -> BatchLoss {
     let flips = settings.flipImages ? rows.map { _ in generator.nextUniform() < 0.5 } : nil
+    let part = ranks?.share(rows.count) ?? rows.indices, mine = Array(rows[part])
     imageNetwork.setTraining(true)
-    let u = imageNetwork.forward(images.batch(rows, flips: flips))
-    F.setRows(rows, u)
-    let (loss, gradient) = objective(u, rows: rows, own: F, other: G, balance: max(settings.eta, collapseGuard.balance[0]))
+    let u = imageNetwork.forward(images.batch(mine, flips: flips.map { Array($0[part]) }))
+    F.setRows(rows, ranks?.gather(u) ?? u)
+    let (loss, gradient) = objective(u, rows: rows, part: part, own: F, other: G, balance: max(settings.eta, collapseGuard.balance[0]))
     imageOptimizer.zeroGradients()
     _ = imageNetwork.backward(gradient)
+    ranks?.sumGradients(of: imageNetwork)
     imageOptimizer.step()
-    labelHead?.step()
-    return loss
+    labelHead?.step(ranks: ranks)
+    return ranks?.sum(loss) ?? loss
   }
 
   private func textStep(_ rows: [Int]) -> BatchLoss {
+    let part = ranks?.share(rows.count) ?? rows.indices, mine = Array(rows[part])
     model.text.setTraining(true)
-    let v = model.text.forward(sparse: texts.batch(rows))
-    G.setRows(rows, v)
-    let (loss, gradient) = objective(v, rows: rows, own: G, other: F, balance: max(settings.eta, collapseGuard.balance[1]))
+    let v = model.text.forward(sparse: texts.batch(mine))
+    G.setRows(rows, ranks?.gather(v) ?? v)
+    let (loss, gradient) = objective(v, rows: rows, part: part, own: G, other: F, balance: max(settings.eta, collapseGuard.balance[1]))
     textOptimizer.zeroGradients()
     model.text.backwardSparse(gradient)
+    ranks?.sumGradients(of: model.text)
     textOptimizer.step()
-    labelHead?.step()
-    return loss
+    labelHead?.step(ranks: ranks)
+    return ranks?.sum(loss) ?? loss
   }
 
-  /// The batch's loss and its gradient with respect to the batch outputs `u`; `balance` is the
-  /// bit-balance weight η of the tower (the setting, or what the collapse guard switched on).
-  func objective(_ u: Tensor, rows: [Int], own: Tensor, other: Tensor, balance eta: Float) -> (BatchLoss, Tensor) {
-    let s = target.matrix(labels.rows(rows))
+  /// The loss of the batch `rows` and its gradient with respect to `u`, the outputs of the rows at
+  /// positions `part` (all of them, or this rank's part); `balance` is the bit-balance weight η of
+  /// the tower (the setting, or what the collapse guard switched on).
+  func objective(_ u: Tensor, rows: [Int], part: Range<Int>, own: Tensor, other: Tensor, balance eta: Float) -> (BatchLoss, Tensor) {
+    let whole = target.matrix(labels.rows(rows))
+    let mine = Array(rows[part]), shared = part.count < rows.count
+    // A rank's part is averaged as the whole batch, with the whole batch's target weights.
+    let batch = shared ? WholeBatch(rows: rows.count, similaritySum: WholeBatch.sum(whole)) : nil
+    let s = shared ? whole.rows(Array(part)) : whole
     let (similarity, gradient) = settings.loss == .cauchy
-      ? CauchyLoss(gamma: settings.gamma).evaluate(u, other, similarity: s)
-      : DCMHLoss().evaluate(u, other, similarity: s)
-    let (quantization, gq) = Quantization.evaluate(u, codes: B.rows(rows), alpha: settings.alpha)
+      ? CauchyLoss(gamma: settings.gamma).evaluate(u, other, similarity: s, whole: batch)
+      : DCMHLoss().evaluate(u, other, similarity: s, whole: batch)
+    let (quantization, gq) = Quantization.evaluate(u, codes: B.rows(mine), alpha: settings.alpha, rows: batch?.rows)
     gradient.add(gq)
     var total = quantization
     if settings.lambda > 0 {
-      let (cauchy, gc) = Quantization.cauchy(u, gamma: settings.gamma, lambda: settings.lambda)
+      let (cauchy, gc) = Quantization.cauchy(u, gamma: settings.gamma, lambda: settings.lambda, rows: batch?.rows)
       gradient.add(gc)
       total += cauchy
     }
     if eta > 0 {
-      let (balance, gb) = Quantization.balance(columnSums: Self.columnSums(own), batch: rows.count, eta: eta)
+      let (balance, gb) = Quantization.balance(columnSums: Self.columnSums(own), batch: mine.count, eta: eta, rows: batch?.rows)
       gradient.add(gb)
       total += balance
     }
     var labelLoss: Float = 0
     if let labelHead {
-      let (loss, gl) = labelHead.evaluate(u, labels: labels.rows(rows))
+      let (loss, gl) = labelHead.evaluate(u, labels: labels.rows(mine), rows: batch?.rows)
       gradient.add(gl)
       labelLoss = loss
     }

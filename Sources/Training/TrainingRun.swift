@@ -33,8 +33,14 @@ public final class TrainingRun {
     let splits = try corpus.requireSplits()
     guard !splits.train.isEmpty else { throw TrainingError(description: "\(corpus.directory.path)/splits/train.txt: no training pairs") }
     self.corpus = corpus
-    trainingPairs = splits.train
-    let images = try ImageInputs.load(corpus, pairs: trainingPairs, spec: spec, streaming: streamImages) { progress("decoding", $0, splits.train.count) }
+    let pairs = splits.train
+    trainingPairs = pairs
+    let ranks = DataParallel.current
+    try ranks?.checkStart(corpus: corpus, spec: spec, settings: settings, pairs: pairs.count)
+    // Under mpirun rank 0 decodes the pixel cache, which the other ranks then map.
+    let images = try ranks.rootFirst {
+      try ImageInputs.load(corpus, pairs: pairs, spec: spec, streaming: streamImages && ranks == nil) { progress("decoding", $0, pairs.count) }
+    }
     texts = try TextInputs.load(corpus, pairs: trainingPairs, spec: spec)
     var generator = RandomGenerator(seed: settings.seed)
     let model = CrossModalModel(spec: spec, generator: &generator)
@@ -48,7 +54,7 @@ public final class TrainingRun {
     if let failure = images.failure { throw UnreadableImage(description: failure) }
     loadedImages = images
     loop = AlternatingLoop(Trainer(model: model, settings: settings, images: inputs, texts: texts, labels: trainingPairs.map { corpus.pairs[$0].labels },
-                                   imageNetwork: trained))
+                                   imageNetwork: trained, ranks: ranks))
   }
 
   /// Rebuilds the run a checkpoint was written by and restores it; `epochs` replaces the total.

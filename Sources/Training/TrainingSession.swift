@@ -76,6 +76,7 @@ extension RunSession {
       if let report = run.pretrainedReport, let path = settings.pretrained { console.note("pretrained weights \(path): \(report.summary)") }
     }
     try train(run, validateEvery: validateEvery)
+    guard writesFiles else { return run }
     try run.finishedModel().save(to: out)
     console.note("wrote \(out.path)")
     return run

@@ -25,7 +25,32 @@ struct CMH: ParsableCommand {
     }
     BLASKernel.checkAtStart()
     Console.lineBuffered()  // results reach a pipe (`| tee log`) as they are printed
-    main(nil)
+    do { try MPI.join() } catch {
+      FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+      Foundation.exit(1)
+    }
+    guard let world = MPI.world else { return main(nil) }
+    runAsRank(of: world)
+  }
+
+  /// Under mpirun: rank 0 alone prints results; an error on any rank ends the whole job (the
+  /// others would wait for it forever), naming the rank.
+  static func runAsRank(of world: MPI) {
+    if !world.isRoot { _ = freopen("/dev/null", "w", stdout) }
+    do {
+      var command = try parseAsRoot(nil)
+      try command.run()
+      world.finish()
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success {
+        if world.isRoot { print(fullMessage(for: error)) }
+        world.finish()
+        return
+      }
+      FileHandle.standardError.write(Data("Error on rank \(world.rank) of \(world.size): \(fullMessage(for: error))\n".utf8))
+      world.abort(code.rawValue)
+    }
   }
 }
 

@@ -1,0 +1,136 @@
+// MPI: the processes of one `mpirun` job, through Open MPI's libmpi found at run time. Without
+// mpirun (or with one rank) nothing is loaded and `MPI.world` is nil: cmh runs as one process.
+// Open MPI's handles (communicator, datatypes, operations) are addresses of its global objects,
+// which is Open MPI's ABI; MPICH spells them as integers and is not supported.
+
+import Foundation
+
+public final class MPI: @unchecked Sendable {
+  public let rank: Int, size: Int
+  /// MPI_Get_library_version's first line ("Open MPI v4.1.4, …").
+  public let library: String
+
+  private typealias Handle = UnsafeMutableRawPointer
+  private let comm: Handle, float: Handle, double: Handle, byte: Handle, int: Handle, sumOp: Handle, maxOp: Handle
+  private let allreduce: @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle) -> Int32
+  private let allgatherv: @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, Handle, Handle) -> Int32
+  private let bcast: @convention(c) (UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32
+  private let abortJob: @convention(c) (Handle, Int32) -> Int32
+  private let finalize: @convention(c) () -> Int32
+
+  /// The job this process belongs to; nil outside mpirun. Set once by `join()` at start.
+  public private(set) nonisolated(unsafe) static var world: MPI?
+
+  /// The number of ranks mpirun says this process is one of (1 outside mpirun), read from the
+  /// environment without loading MPI.
+  public static var launchedRanks: Int {
+    Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] ?? "") ?? 1
+  }
+
+  /// Joins the job when started by mpirun with more than one rank: loads libmpi and initialises
+  /// it. Throws when mpirun started this process and Open MPI's library cannot be loaded.
+  public static func join() throws {
+    guard world == nil, launchedRanks > 1 else { return }
+    world = try MPI()
+  }
+
+  private init() throws {
+    guard let lib = dlopen("libmpi.so.40", RTLD_NOW | RTLD_GLOBAL) ?? dlopen("libmpi.so", RTLD_NOW | RTLD_GLOBAL) else {
+      throw FileError(path: "libmpi.so.40", problem: "started by mpirun with \(MPI.launchedRanks) ranks, but Open MPI's library cannot be loaded "
+                      + "(\(String(cString: dlerror()))); install it: apt-get install openmpi-bin libopenmpi-dev")
+    }
+    func symbol(_ name: String) throws -> Handle {
+      guard let s = dlsym(lib, name) else { throw FileError(path: "libmpi.so.40", problem: "has no \(name): is it Open MPI (MPICH is not supported)?") }
+      return s
+    }
+    func function<F>(_ name: String, _ type: F.Type) throws -> F { unsafeBitCast(try symbol(name), to: type) }
+    comm = try symbol("ompi_mpi_comm_world"); float = try symbol("ompi_mpi_float"); double = try symbol("ompi_mpi_double")
+    byte = try symbol("ompi_mpi_byte"); int = try symbol("ompi_mpi_int")
+    sumOp = try symbol("ompi_mpi_op_sum"); maxOp = try symbol("ompi_mpi_op_max")
+    allreduce = try function("MPI_Allreduce", type(of: allreduce))
+    allgatherv = try function("MPI_Allgatherv", type(of: allgatherv))
+    bcast = try function("MPI_Bcast", type(of: bcast))
+    abortJob = try function("MPI_Abort", type(of: abortJob))
+    finalize = try function("MPI_Finalize", type(of: finalize))
+    let initThread = try function("MPI_Init_thread", (@convention(c) (UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?, Int32, UnsafeMutablePointer<Int32>) -> Int32).self)
+    let commQuery = try function("MPI_Comm_rank", (@convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32).self)
+    let commSize = try function("MPI_Comm_size", (@convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32).self)
+    let version = try function("MPI_Get_library_version", (@convention(c) (UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int32>) -> Int32).self)
+    var provided: Int32 = 0
+    // Serialized: one thread at a time calls MPI, not always the main one (Open MPI: 2).
+    guard initThread(nil, nil, 2, &provided) == 0 else { throw FileError(path: "libmpi.so.40", problem: "MPI_Init_thread failed") }
+    var r: Int32 = 0, s: Int32 = 0
+    _ = commQuery(comm, &r); _ = commSize(comm, &s)
+    rank = Int(r); size = Int(s)
+    var text = [CChar](repeating: 0, count: 8192), length: Int32 = 0
+    _ = version(&text, &length)
+    library = String(cString: text).split(separator: "\n").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? "Open MPI"
+  }
+
+  public var isRoot: Bool { rank == 0 }
+
+  // MARK: Collectives (every rank calls each one, in the same order)
+
+  /// Element-wise sum over the ranks, in place.
+  public func sum(_ values: inout [Float]) { reduce(&values, float, sumOp) }
+  public func sum(_ values: inout [Double]) { reduce(&values, double, sumOp) }
+  public func maximum(_ values: inout [Int32]) { reduce(&values, int, maxOp) }
+
+  private func reduce<T>(_ values: inout [T], _ type: Handle, _ op: Handle) {
+    guard !values.isEmpty else { return }
+    let send = values
+    send.withUnsafeBytes { s in values.withUnsafeMutableBytes { r in _ = allreduce(s.baseAddress, r.baseAddress, Int32(send.count), type, op, comm) } }
+  }
+
+  /// Every rank's `local` rows concatenated in rank order (counts may differ between ranks).
+  public func gather(_ local: [Float]) -> [Float] {
+    var counts = [Int32(local.count)], all = [Int32](repeating: 0, count: size)
+    counts.withUnsafeBytes { s in all.withUnsafeMutableBytes { r in _ = allgatherv(s.baseAddress, 1, int, r.baseAddress, [Int32](repeating: 1, count: size), (0..<Int32(size)).map { $0 }, int, comm) } }
+    counts = all
+    let offsets = counts.indices.map { Int32(counts[..<$0].reduce(0, +)) }
+    var out = [Float](repeating: 0, count: Int(counts.reduce(0, +)))
+    local.withUnsafeBytes { s in out.withUnsafeMutableBytes { r in _ = allgatherv(s.baseAddress, Int32(local.count), float, r.baseAddress, counts, offsets, float, comm) } }
+    return out
+  }
+
+  /// Every rank's text, in rank order (to compare what each rank started with).
+  public func gather(_ text: String) -> [String] {
+    let bytes = Array(text.utf8)
+    var lengths = [Int32](repeating: 0, count: size)
+    lengths[rank] = Int32(bytes.count)
+    maximum(&lengths)
+    let offsets = lengths.indices.map { Int32(lengths[..<$0].reduce(0, +)) }
+    var out = [UInt8](repeating: 0, count: Int(lengths.reduce(0, +)))
+    bytes.withUnsafeBytes { s in out.withUnsafeMutableBytes { r in _ = allgatherv(s.baseAddress, Int32(bytes.count), byte, r.baseAddress, lengths, offsets, byte, comm) } }
+    return lengths.indices.map { String(decoding: out[Int(offsets[$0])..<Int(offsets[$0] + lengths[$0])], as: UTF8.self) }
+  }
+
+  /// Rank 0's flag on every rank (a decision made once: stop, save).
+  public func agree(_ flag: Bool) -> Bool {
+    var value: Int32 = isRoot && flag ? 1 : 0
+    _ = bcast(&value, 1, int, 0, comm)
+    return value != 0
+  }
+
+  /// Waits until every rank gets here.
+  public func barrier() { var none = [Int32(0)]; maximum(&none) }
+
+  /// Ends the whole job (every rank) with `code`, after this rank's message.
+  public func abort(_ code: Int32) -> Never {
+    _ = abortJob(comm, code)
+    exit(code)
+  }
+
+  /// The end of an MPI process; without it mpirun reports the job as failed.
+  public func finish() { _ = finalize() }
+
+  /// The part of `count` items (a batch's rows) that `rank` takes: contiguous, the first
+  /// `count % size` ranks one more.
+  public static func share(_ count: Int, rank: Int, size: Int) -> Range<Int> {
+    let base = count / size, extra = count % size
+    let start = rank * base + min(rank, extra)
+    return start..<(start + base + (rank < extra ? 1 : 0))
+  }
+
+  public func share(_ count: Int) -> Range<Int> { Self.share(count, rank: rank, size: size) }
+}

@@ -1,0 +1,120 @@
+// DataParallel: a run's batches shared among the ranks of an MPI job (`mpirun -np N cmh train`).
+// Each rank computes its contiguous part of every batch; the towers' outputs of the batch are
+// gathered so that F and G stay whole on every rank; parameter gradients are summed before each
+// optimiser step; BatchNorm takes the whole batch's statistics. N ranks with `--batch-size b` train
+// as one process with batch b: the same order of pairs, the same losses up to the order of float
+// sums. Everything else (the B step, the collapse guard) is computed identically on every rank.
+
+import Corpus
+import Foundation
+import Model
+import Platform
+import Tensor
+
+public final class DataParallel {
+  public let world: MPI
+
+  public init(world: MPI) { self.world = world }
+
+  /// The job's ranks, or nil outside mpirun.
+  public static var current: DataParallel? { MPI.world.map(DataParallel.init) }
+
+  /// Positions in a batch of `count` rows that this rank computes.
+  func share(_ count: Int) -> Range<Int> { world.share(count) }
+
+  /// Every BatchNorm of `modules` takes its statistics over the whole batch.
+  func synchroniseBatchNorm(_ modules: [Module]) {
+    for module in modules {
+      for case let (_, norm as BatchNorm) in module.namedModules() { norm.sumAcrossRanks = { [world] in world.sum(&$0) } }
+    }
+  }
+
+  /// Sums the trainable parameters' gradients of `module` over the ranks, in place.
+  func sumGradients(of module: Module) {
+    let parameters = module.namedParameters().map(\.1).filter(\.isTrainable)
+    var flat = [Float]()
+    flat.reserveCapacity(parameters.reduce(0) { $0 + $1.grad.count })
+    for p in parameters { flat.append(contentsOf: UnsafeBufferPointer(start: p.grad.data, count: p.grad.count)) }
+    world.sum(&flat)
+    var offset = 0
+    for p in parameters {
+      flat.withUnsafeBufferPointer { p.grad.data.update(from: $0.baseAddress! + offset, count: p.grad.count) }
+      offset += p.grad.count
+    }
+  }
+
+  /// The whole batch's rows [b, k] from each rank's part [b_r, k], in rank order.
+  func gather(_ part: Tensor) -> Tensor {
+    let all = world.gather(part.scalars)
+    return Tensor(shape: [all.count / part.shape[1], part.shape[1]], values: all)
+  }
+
+  /// The batch's loss terms: the sum of the ranks' shares.
+  func sum(_ loss: Trainer.BatchLoss) -> Trainer.BatchLoss {
+    var terms = [loss.similarity, loss.quantization, loss.labels]
+    world.sum(&terms)
+    return Trainer.BatchLoss(similarity: terms[0], quantization: terms[1], labels: terms[2])
+  }
+
+  /// Stops the job when a rank's parameters differ from rank 0's (they are meant to stay equal to
+  /// the bit): names the ranks and the point.
+  func checkSameParameters(_ modules: [Module], after epoch: Int) {
+    var crc: UInt32 = 0
+    for module in modules {
+      for (_, p) in module.namedParameters() { crc = CRC32.update(crc, p.value.data, count: p.value.count * 4) }
+    }
+    let sums = world.gather(String(crc, radix: 16))
+    let differing = sums.indices.filter { sums[$0] != sums[0] }
+    guard !differing.isEmpty else { return }
+    if world.isRoot {
+      FileHandle.standardError.write(Data(("Error: after epoch \(epoch) the parameters of rank \(differing.map(String.init).joined(separator: ", ")) differ from rank 0's "
+        + "(CRC-32 \(sums.joined(separator: " / "))); the ranks no longer train one model. The last checkpoint resumes the run.\n").utf8))
+    }
+    world.abort(1)
+  }
+
+  /// Stops the job before it trains when the ranks did not start alike: `facts` (name, value) are
+  /// compared with rank 0's and the first that differs is named.
+  public func checkSameStart(_ facts: [(String, String)]) throws {
+    let lines = facts.map { "\($0.0)=\($0.1)" }.joined(separator: "\n")
+    let all = world.gather(lines)
+    for (rank, other) in all.enumerated() where other != all[0] {
+      let mine = all[0].split(separator: "\n"), theirs = other.split(separator: "\n")
+      let differing = zip(mine, theirs).first { $0 != $1 }.map { "\($0.0) on rank 0, \($0.1) on rank \(rank)" } ?? "their descriptions differ"
+      throw TrainingError(description: "the \(world.size) ranks of this mpirun job did not start alike: \(differing); start every rank with the same cmh, corpus and options")
+    }
+  }
+}
+
+extension DataParallel {
+  /// Refuses a job whose ranks were started differently, or whose batches leave a rank no rows.
+  func checkStart(corpus: Corpus, spec: ModelSpec, settings: TrainingSettings, pairs: Int) throws {
+    let last = pairs % settings.batchSize
+    guard min(settings.batchSize, pairs) >= world.size, last == 0 || last >= world.size else {
+      throw TrainingError(description: "--batch-size \(settings.batchSize) over \(pairs) training pairs leaves a batch of \(last == 0 ? settings.batchSize : last) rows "
+                          + "for \(world.size) ranks; every rank needs at least one row of every batch (choose another --batch-size)")
+    }
+    let recipe = try RunRecipe.notes(spec: spec, settings: settings, key: "settings")
+    try checkSameStart([("cmh build", Self.executableChecksum), ("corpus", corpus.directory.standardizedFileURL.path), ("pairs", String(corpus.pairs.count)),
+                        ("training pairs", String(pairs))] + recipe.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+  }
+}
+
+extension DataParallel {
+  /// The CRC-32 of this process's executable: ranks of one job run the same build of cmh.
+  static var executableChecksum: String {
+    guard let url = Bundle.main.executableURL, let data = try? Data(contentsOf: url, options: .alwaysMapped) else { return "unknown" }
+    return String(data.withUnsafeBytes { CRC32.of($0.baseAddress!, count: data.count) }, radix: 16)
+  }
+}
+
+extension Optional where Wrapped == DataParallel {
+  /// `make()` on rank 0 first, then on the other ranks (what rank 0 writes, the others read).
+  func rootFirst<T>(_ make: () throws -> T) throws -> T {
+    guard let world = self?.world else { return try make() }
+    if !world.isRoot { world.barrier() }
+    let result = Result { try make() }
+    if world.isRoot { world.barrier() }
+    return try result.get()
+  }
+}
