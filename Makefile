@@ -1,7 +1,7 @@
 # The two commands a person types: `make demo` and `make test`. `make bench` measures performance.
 
 SWIFT ?= swift
-DEBS := libopenblas-dev libjpeg-dev libpng-dev libwebp-dev libxml2-dev zlib1g-dev libhdf5-dev pkg-config
+DEBS := libopenblas-dev libjpeg-dev libpng-dev libwebp-dev libxml2-dev zlib1g-dev libhdf5-dev pkg-config openmpi-bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The binary is built on the machine that runs it, so it is compiled for this processor's vector

@@ -22,13 +22,14 @@ public struct ContextualSimilarity: Sendable {
 
   /// The KL divergence of the student's context distribution from the teacher's, mean over the
   /// batch, and its gradient for u. `u`, `teacher`: [b, k]; `context`: [b, K, k] of ±1 codes.
-  public func evaluate(_ u: Tensor, teacher t: Tensor, context: Tensor) -> (loss: Float, gradient: Tensor) {
-    let (b, k) = (u.shape[0], u.shape[1]), size = context.shape[1]
-    precondition(t.shape == u.shape && context.shape == [b, size, k], "ContextualSimilarity: u \(u.shape), teacher \(t.shape), context \(context.shape)")
+  /// `rows`: the whole batch's row count when these are one rank's part of it.
+  public func evaluate(_ u: Tensor, teacher t: Tensor, context: Tensor, rows: Int? = nil) -> (loss: Float, gradient: Tensor) {
+    let (local, k) = (u.shape[0], u.shape[1]), size = context.shape[1], b = rows ?? local
+    precondition(t.shape == u.shape && context.shape == [local, size, k], "ContextualSimilarity: u \(u.shape), teacher \(t.shape), context \(context.shape)")
     let gradient = Tensor(zeros: u.shape)
     var loss = 0.0
     var s = [Float](repeating: 0, count: size), r = [Float](repeating: 0, count: size)
-    for i in 0..<b {
+    for i in 0..<local {
       let codes = context.data + i * size * k, ui = u.data + i * k, ti = t.data + i * k
       for j in 0..<size {
         s[j] = Self.dot(ui, codes + j * k, k) / Float(k) / studentTemperature
@@ -50,8 +51,8 @@ public struct ContextualSimilarity: Sendable {
 
   /// β Σ_i ‖u_i − t_i‖² / b, with its gradient for u: the quantization term's squared distance,
   /// to the teacher's outputs instead of codes.
-  public static func firstOrder(_ u: Tensor, teacher t: Tensor, weight beta: Float) -> (loss: Float, gradient: Tensor) {
-    Quantization.evaluate(u, codes: t, alpha: beta)
+  public static func firstOrder(_ u: Tensor, teacher t: Tensor, weight beta: Float, rows: Int? = nil) -> (loss: Float, gradient: Tensor) {
+    Quantization.evaluate(u, codes: t, alpha: beta, rows: rows)
   }
 
   private static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {

@@ -22,6 +22,7 @@ extension RunSession {
     console.note(run.summary)
     _ = try self.run(run.loop, epochs: run.distiller.settings.epochs, save: { try run.saveCheckpoint(to: checkpoint) },
                      detail: { String(format: "KL %.3f", $0.contextual) })
+    guard writesFiles else { return }
     try run.finishedModel().save(to: out)
     console.note("wrote \(out.path)")
   }

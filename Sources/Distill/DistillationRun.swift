@@ -42,16 +42,20 @@ public final class DistillationRun {
     self.gallery = gallery
     self.galleryPath = galleryPath
     galleryFingerprint = gallery.fingerprint()
-    let galleryImages = try ImageInputs.load(corpus, pairs: train, spec: gallery.spec) { progress("decoding", $0, train.count) }
+    let ranks = DataParallel.current
+    try ranks?.checkStart(corpus: corpus, recipe: try RunRecipe.notes(spec: spec, settings: settings, key: "distillation"), batchSize: settings.batchSize,
+                          pairs: train.count, more: [("gallery model", String(galleryFingerprint, radix: 16))])
+    // Under mpirun rank 0 decodes the pixel caches, which the other ranks then map.
+    let galleryImages = try ranks.rootFirst { try ImageInputs.load(corpus, pairs: train, spec: gallery.spec) { progress("decoding", $0, train.count) } }
     if let failure = galleryImages.failure { throw UnreadableImage(description: failure) }
     let texts = try TextInputs.load(corpus, pairs: train, spec: gallery.spec)
     let teacherImage = gallery.imageOutputs(galleryImages) { progress("gallery model, images", $0, train.count) }
     let teacherText = gallery.textOutputs(texts) { progress("gallery model, texts", $0, train.count) }
     let sameImages = spec.architecture == .mlp || spec.inputSize == gallery.spec.inputSize
-    let images = sameImages ? galleryImages : try ImageInputs.load(corpus, pairs: train, spec: spec) { progress("decoding", $0, train.count) }
+    let images = sameImages ? galleryImages : try ranks.rootFirst { try ImageInputs.load(corpus, pairs: train, spec: spec) { progress("decoding", $0, train.count) } }
     var g = RandomGenerator(seed: settings.seed)
     loop = AlternatingLoop(Distiller(student: CrossModalModel(spec: spec, generator: &g), settings: settings, images: images, texts: texts,
-                                     teacherImage: teacherImage, teacherText: teacherText))
+                                     teacherImage: teacherImage, teacherText: teacherText, ranks: ranks))
   }
 
   /// Rebuilds the run a checkpoint was written by and restores it; `epochs` replaces the total.

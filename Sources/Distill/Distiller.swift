@@ -27,6 +27,8 @@ public final class Distiller: AlternatingSteps {
   /// Per tower: fewer distinct student codes than this is a collapse (half the gallery model's
   /// distinct codes of the training items, at most 16, at least 2: the training loop's floor).
   let collapseFloor: [Int]
+  /// The ranks of an MPI job that share each batch (nil: this process computes whole batches).
+  let ranks: DataParallel?
 
   /// Loss terms of a batch: the contextual KL, and the first-order plus quantization terms.
   public struct BatchLoss: LossTerms {
@@ -52,7 +54,7 @@ public final class Distiller: AlternatingSteps {
   }
 
   public init(student: CrossModalModel, settings: DistillationSettings, images: ImageInputs, texts: TextInputs,
-              teacherImage: Tensor, teacherText: Tensor) {
+              teacherImage: Tensor, teacherText: Tensor, ranks: DataParallel? = nil) {
     precondition(images.count == texts.count && texts.count == teacherImage.shape[0] && teacherImage.shape == teacherText.shape && images.count > 0,
                  "Distiller: \(images.count) images, \(texts.count) texts, teacher outputs \(teacherImage.shape) and \(teacherText.shape)")
     self.student = student
@@ -68,6 +70,8 @@ public final class Distiller: AlternatingSteps {
                   RMSprop(groups: [ParameterGroup(student.text.namedParameters(), learningRate: settings.textLearningRate)])]
     loss = ContextualSimilarity(studentTemperature: settings.studentTemperature, teacherTemperature: settings.teacherTemperature)
     startingGenerator = RandomGenerator(seed: settings.seed &+ 0xD157)
+    self.ranks = ranks
+    ranks?.synchroniseBatchNorm([student.image, student.text])
   }
 
   public var batchSize: Int { settings.batchSize }
@@ -91,6 +95,7 @@ public final class Distiller: AlternatingSteps {
   }
 
   public func endEpoch(_ epoch: Int, losses: [BatchLoss], seconds: Double) -> EpochReport {
+    ranks?.checkSameParameters([student.image, student.text], after: epoch)
     let distinct = outputs.map(Trainer.distinctSigns)
     var report = EpochReport(epoch: epoch, image: losses[0], text: losses[1], seconds: seconds,
                              imageLearningRate: optimizers[0].groups[0].learningRate, textLearningRate: optimizers[1].groups[0].learningRate,
@@ -112,35 +117,41 @@ public final class Distiller: AlternatingSteps {
 
   private func step(tower: Int, rows: [Int], generator: inout RandomGenerator) -> BatchLoss {
     let network: Module = tower == 0 ? student.image : student.text
+    let part = ranks?.share(rows.count) ?? rows.indices, mine = Array(rows[part])
     network.setTraining(true)
-    let u = tower == 0 ? student.image.forward(images.batch(rows)) : student.text.forward(sparse: texts.batch(rows))
-    outputs[tower].setRows(rows, u)
+    let u = tower == 0 ? student.image.forward(images.batch(mine)) : student.text.forward(sparse: texts.batch(mine))
+    outputs[tower].setRows(rows, ranks?.gather(u) ?? u)
     let extra = rows.map { _ in (0..<settings.negatives).map { _ in generator.nextInt(below: gallery.count) } }
-    let (loss, gradient) = objective(u, teacher: teacher[tower].rows(rows), context: gallery.batch(tower: tower, rows: rows, extra: extra))
+    let whole = part.count < rows.count ? rows.count : nil
+    let (loss, gradient) = objective(u, teacher: teacher[tower].rows(mine), context: gallery.batch(tower: tower, rows: mine, extra: Array(extra[part])), rows: whole)
     optimizers[tower].zeroGradients()
     if tower == 0 { _ = student.image.backward(gradient) } else { student.text.backwardSparse(gradient) }
+    ranks?.sumGradients(of: network)
     optimizers[tower].step()
-    return loss
+    guard let ranks else { return loss }
+    let terms = ranks.sum([loss.contextual, loss.other])
+    return BatchLoss(contextual: terms[0], other: terms[1])
   }
 
-  /// The batch's loss terms and their gradient for the student outputs `u`.
-  func objective(_ u: Tensor, teacher t: Tensor, context: Tensor) -> (BatchLoss, Tensor) {
+  /// The batch's loss terms and their gradient for the student outputs `u`; `rows`: the whole
+  /// batch's row count when `u` is one rank's part of it.
+  func objective(_ u: Tensor, teacher t: Tensor, context: Tensor, rows: Int? = nil) -> (BatchLoss, Tensor) {
     let gradient = Tensor(zeros: u.shape)
     var result = BatchLoss(contextual: 0, other: 0)
     if settings.contextual > 0 {
-      let (l, g) = loss.evaluate(u, teacher: t, context: context)
+      let (l, g) = loss.evaluate(u, teacher: t, context: context, rows: rows)
       result.contextual = settings.contextual * l
       for i in 0..<g.count { g.data[i] *= settings.contextual }
       gradient.add(g)
     }
     if settings.firstOrder > 0 {
-      let (l, g) = ContextualSimilarity.firstOrder(u, teacher: t, weight: settings.firstOrder)
+      let (l, g) = ContextualSimilarity.firstOrder(u, teacher: t, weight: settings.firstOrder, rows: rows)
       result.other += l
       gradient.add(g)
     }
     if settings.alpha > 0 {
       let signs = Tensor(shape: u.shape, values: (0..<u.count).map { u.data[$0] >= 0 ? 1 : -1 })
-      let (l, g) = Quantization.evaluate(u, codes: signs, alpha: settings.alpha)
+      let (l, g) = Quantization.evaluate(u, codes: signs, alpha: settings.alpha, rows: rows)
       result.other += l
       gradient.add(g)
     }

@@ -24,12 +24,14 @@ public struct MachineInfo: Codable, Sendable {
   public var threads: Int
   public var blasThreads: Int
   public var buildTarget: String
+  /// The MPI library and this process's rank under mpirun ("Open MPI v4.1.4; rank 0 of 2").
+  public var mpi: String?
 
   enum CodingKeys: String, CodingKey {
     case processor, vendor, family, model, features, cores, blas, kernel, threads
     case vectorLevel = "vector_level", blasPackage = "blas_package", kernelChosenBy = "kernel_chosen_by"
     case kernelReplaced = "kernel_replaced", kernelFitsProcessor = "kernel_fits_processor"
-    case blasThreads = "blas_threads", buildTarget = "build_target"
+    case blasThreads = "blas_threads", buildTarget = "build_target", mpi
   }
 
   /// This process's machine, as it runs now.
@@ -42,7 +44,8 @@ public struct MachineInfo: Codable, Sendable {
       blas: BLASKernel.configuration, blasPackage: debianVersion("libopenblas0-pthread"), kernel: kernel,
       kernelChosenBy: chosenBy, kernelReplaced: BLASKernel.replaced,
       kernelFitsProcessor: BLASKernel.level(of: kernel).map { $0 >= cpu.level } ?? true,
-      threads: Threads.count, blasThreads: Int(openblas_get_num_threads()), buildTarget: buildTarget)
+      threads: Threads.count, blasThreads: Int(openblas_get_num_threads()), buildTarget: buildTarget,
+      mpi: MPI.world.map { "\($0.library); rank \($0.rank) of \($0.size)" })
   }
 
   /// The -target-cpu the Makefile compiled for (it passes -DCMH_TARGET_<cpu>).
@@ -78,6 +81,7 @@ public struct MachineInfo: Codable, Sendable {
       ("BLAS kernel", kernelDescription),
       ("threads", "\(threads) engine, \(blasThreads) OpenBLAS (CMH_THREADS)"),
       ("built for", buildTarget),
+      ("MPI", mpi ?? "none: one process (`mpirun -np N cmh …` shares training, encoding and evaluation)"),
     ]
   }
 

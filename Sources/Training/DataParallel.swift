@@ -20,17 +20,17 @@ public final class DataParallel {
   public static var current: DataParallel? { MPI.world.map(DataParallel.init) }
 
   /// Positions in a batch of `count` rows that this rank computes.
-  func share(_ count: Int) -> Range<Int> { world.share(count) }
+  public func share(_ count: Int) -> Range<Int> { world.share(count) }
 
   /// Every BatchNorm of `modules` takes its statistics over the whole batch.
-  func synchroniseBatchNorm(_ modules: [Module]) {
+  public func synchroniseBatchNorm(_ modules: [Module]) {
     for module in modules {
       for case let (_, norm as BatchNorm) in module.namedModules() { norm.sumAcrossRanks = { [world] in world.sum(&$0) } }
     }
   }
 
   /// Sums the trainable parameters' gradients of `module` over the ranks, in place.
-  func sumGradients(of module: Module) {
+  public func sumGradients(of module: Module) {
     let parameters = module.namedParameters().map(\.1).filter(\.isTrainable)
     var flat = [Float]()
     flat.reserveCapacity(parameters.reduce(0) { $0 + $1.grad.count })
@@ -44,21 +44,26 @@ public final class DataParallel {
   }
 
   /// The whole batch's rows [b, k] from each rank's part [b_r, k], in rank order.
-  func gather(_ part: Tensor) -> Tensor {
+  public func gather(_ part: Tensor) -> Tensor {
     let all = world.gather(part.scalars)
     return Tensor(shape: [all.count / part.shape[1], part.shape[1]], values: all)
   }
 
-  /// The batch's loss terms: the sum of the ranks' shares.
-  func sum(_ loss: Trainer.BatchLoss) -> Trainer.BatchLoss {
-    var terms = [loss.similarity, loss.quantization, loss.labels]
+  /// A batch's loss terms: the sums of the ranks' shares.
+  public func sum(_ terms: [Float]) -> [Float] {
+    var terms = terms
     world.sum(&terms)
+    return terms
+  }
+
+  func sum(_ loss: Trainer.BatchLoss) -> Trainer.BatchLoss {
+    let terms = sum([loss.similarity, loss.quantization, loss.labels])
     return Trainer.BatchLoss(similarity: terms[0], quantization: terms[1], labels: terms[2])
   }
 
   /// Stops the job when a rank's parameters differ from rank 0's (they are meant to stay equal to
   /// the bit): names the ranks and the point.
-  func checkSameParameters(_ modules: [Module], after epoch: Int) {
+  public func checkSameParameters(_ modules: [Module], after epoch: Int) {
     var crc: UInt32 = 0
     for module in modules {
       for (_, p) in module.namedParameters() { crc = CRC32.update(crc, p.value.data, count: p.value.count * 4) }
@@ -80,23 +85,33 @@ public final class DataParallel {
     let all = world.gather(lines)
     for (rank, other) in all.enumerated() where other != all[0] {
       let mine = all[0].split(separator: "\n"), theirs = other.split(separator: "\n")
-      let differing = zip(mine, theirs).first { $0 != $1 }.map { "\($0.0) on rank 0, \($0.1) on rank \(rank)" } ?? "their descriptions differ"
+      let short = { (line: Substring) in line.count > 120 ? line.prefix(117) + "…" : line }
+      let differing = zip(mine, theirs).first { $0 != $1 }.map { "\(short($0.0)) on rank 0, \(short($0.1)) on rank \(rank)" } ?? "their descriptions differ"
       throw TrainingError(description: "the \(world.size) ranks of this mpirun job did not start alike: \(differing); start every rank with the same cmh, corpus and options")
     }
   }
 }
 
 extension DataParallel {
-  /// Refuses a job whose ranks were started differently, or whose batches leave a rank no rows.
-  func checkStart(corpus: Corpus, spec: ModelSpec, settings: TrainingSettings, pairs: Int) throws {
-    let last = pairs % settings.batchSize
-    guard min(settings.batchSize, pairs) >= world.size, last == 0 || last >= world.size else {
-      throw TrainingError(description: "--batch-size \(settings.batchSize) over \(pairs) training pairs leaves a batch of \(last == 0 ? settings.batchSize : last) rows "
+  /// Refuses a job whose ranks were started differently (the `recipe` notes of a run, and `more`),
+  /// or whose batches leave a rank no rows.
+  public func checkStart(corpus: Corpus, recipe: [String: String], batchSize: Int, pairs: Int, more: [(String, String)] = []) throws {
+    let last = pairs % batchSize
+    guard min(batchSize, pairs) >= world.size, last == 0 || last >= world.size else {
+      throw TrainingError(description: "--batch-size \(batchSize) over \(pairs) training pairs leaves a batch of \(last == 0 ? batchSize : last) rows "
                           + "for \(world.size) ranks; every rank needs at least one row of every batch (choose another --batch-size)")
     }
-    let recipe = try RunRecipe.notes(spec: spec, settings: settings, key: "settings")
     try checkSameStart([("cmh build", Self.executableChecksum), ("corpus", corpus.directory.standardizedFileURL.path), ("pairs", String(corpus.pairs.count)),
-                        ("training pairs", String(pairs))] + recipe.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+                        ("training pairs", String(pairs))] + more + recipe.sorted { $0.key < $1.key }.flatMap { Self.fields($0.key, $0.value) })
+  }
+
+  /// A JSON object's top-level fields one by one ("settings.epochs"), so that a difference is named.
+  static func fields(_ name: String, _ json: String) -> [(String, String)] {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return [(name, json)] }
+    return object.keys.sorted().map { key in
+      let value = (try? JSONSerialization.data(withJSONObject: object[key]!, options: [.sortedKeys, .fragmentsAllowed])).map { String(decoding: $0, as: UTF8.self) }
+      return ("\(name).\(key)", value ?? "\(object[key]!)")
+    }
   }
 }
 
@@ -110,7 +125,7 @@ extension DataParallel {
 
 extension Optional where Wrapped == DataParallel {
   /// `make()` on rank 0 first, then on the other ranks (what rank 0 writes, the others read).
-  func rootFirst<T>(_ make: () throws -> T) throws -> T {
+  public func rootFirst<T>(_ make: () throws -> T) throws -> T {
     guard let world = self?.world else { return try make() }
     if !world.isRoot { world.barrier() }
     let result = Result { try make() }

@@ -39,6 +39,11 @@ struct CMH: ParsableCommand {
     if !world.isRoot { _ = freopen("/dev/null", "w", stdout) }
     do {
       var command = try parseAsRoot(nil)
+      let shared: [ParsableCommand.Type] = [TrainCommand.self, DistillCommand.self, EncodeCommand.self, EvalCommand.self, InfoCommand.self]
+      guard shared.contains(where: { $0 == type(of: command) }) else {
+        throw ValidationError("`cmh \(type(of: command).configuration.commandName ?? "")` does not share its work among mpirun's ranks; run it without mpirun "
+                              + "(train, distill, encode and eval do)")
+      }
       try command.run()
       world.finish()
     } catch {
@@ -48,7 +53,7 @@ struct CMH: ParsableCommand {
         world.finish()
         return
       }
-      FileHandle.standardError.write(Data("Error on rank \(world.rank) of \(world.size): \(fullMessage(for: error))\n".utf8))
+      FileHandle.standardError.write(Data("[rank \(world.rank) of \(world.size)] \(fullMessage(for: error))\n".utf8))
       world.abort(code.rawValue)
     }
   }

@@ -132,6 +132,38 @@ final class CauchyLossTests: XCTestCase {
     let f = Tensor(shape: [1, 4], values: [0.5, -0.5, 0.2, 0]), g = Tensor(shape: [1, 4], values: [-0.5, -0.1, -0.3, 0])
     XCTAssertEqual(Quantization.codes(f, g).scalars, [1, -1, -1, 1])
   }
+
+  /// A batch cut in two parts (the ranks of a data-parallel run), each evaluated with the whole
+  /// batch's row count and target sum: the losses add up to the whole batch's, and each row's
+  /// gradient is the whole batch's, for every term.
+  func testPartsOfABatchAddUpToTheWholeBatch() {
+    var g = RandomGenerator(seed: 9)
+    let u = g.normal([6, 8]), v = g.normal([9, 8]), codes = g.normal([6, 8]).mapBinary()
+    let s = Similarity(g.uniform([9, 3], 0, 1).mapBinary(), kind: .jaccard).matrix(g.uniform([6, 3], 0, 1).mapBinary())
+    let whole = WholeBatch(rows: 6, similaritySum: WholeBatch.sum(s))
+    let parts = [Array(0..<4), Array(4..<6)]
+    typealias Term = (Tensor, [Int], WholeBatch?) -> (loss: Float, gradient: Tensor)
+    let terms: [(String, Term)] = [
+      ("cauchy", { x, rows, w in CauchyLoss().evaluate(x, v, similarity: w == nil ? s : s.rows(rows), whole: w) }),
+      ("dcmh", { x, rows, w in DCMHLoss().evaluate(x, v, similarity: w == nil ? s : s.rows(rows), whole: w) }),
+      ("quantization", { x, rows, w in Quantization.evaluate(x, codes: w == nil ? codes : codes.rows(rows), alpha: 1, rows: w?.rows) }),
+      ("cauchy quantization", { x, _, w in Quantization.cauchy(x, gamma: 10, lambda: 1, rows: w?.rows) }),
+      ("balance", { x, _, w in Quantization.balance(columnSums: [1, -2, 3, 0, 1, 1, -1, 2], batch: x.shape[0], eta: 0.5, rows: w?.rows) }),
+      ("labels", { x, rows, w in LabelPrediction(weight: 1, items: 9).evaluate(logits: x, labels: w == nil ? codes : codes.rows(rows), rows: w?.rows) }),
+    ]
+    for (name, term) in terms {
+      let (loss, gradient) = term(u, Array(0..<6), nil)
+      var sum: Float = 0
+      for rows in parts {
+        let (l, gp) = term(u.rows(rows), rows, whole)
+        sum += l
+        for (r, row) in rows.enumerated() {
+          for t in 0..<8 { XCTAssertEqual(gp.data[r * 8 + t], gradient.data[row * 8 + t], accuracy: 1e-6, name) }
+        }
+      }
+      XCTAssertEqual(sum, loss, accuracy: 1e-4 * max(1, abs(loss)), name)
+    }
+  }
 }
 
 extension Tensor {

@@ -54,4 +54,28 @@ final class NormalizationTests: XCTestCase {
     XCTAssertEqual(bn.batchesTracked.value.data[0], 1)
     XCTAssertEqual(bn.namedBuffers().map(\.0), ["running_mean", "running_var", "num_batches_tracked"])
   }
+
+  /// Data-parallel BatchNorm: two ranks holding the same half batch, their sums added (doubled),
+  /// normalise and back-propagate as one BatchNorm over the whole batch of both halves.
+  func testStatisticsSummedOverRanksAreTheWholeBatchs() {
+    var g = RandomGenerator(seed: 25)
+    let whole = randomised(BatchNorm(3), &g), half = BatchNorm(3)
+    half.weight.value.assign(whole.weight.value)
+    half.bias.value.assign(whole.bias.value)
+    half.sumAcrossRanks = { $0 = $0.map { 2 * $0 } }
+    let x = g.normal([3, 3, 2, 2], std: 2), dy = g.normal([3, 3, 2, 2])
+    let both = Tensor(shape: [6, 3, 2, 2], values: x.scalars + x.scalars), dyBoth = Tensor(shape: [6, 3, 2, 2], values: dy.scalars + dy.scalars)
+    let (y, yWhole) = (half.forward(x), whole.forward(both))
+    let (dx, dxWhole) = (half.backward(dy), whole.backward(dyBoth))
+    for i in 0..<x.count {
+      XCTAssertEqual(y.data[i], yWhole.data[i], accuracy: 1e-5)
+      XCTAssertEqual(dx.data[i], dxWhole.data[i], accuracy: 1e-5)
+    }
+    for c in 0..<3 {
+      // A rank keeps its own part of dγ and dβ (the ranks' parameter gradients are summed later).
+      XCTAssertEqual(2 * half.weight.grad.data[c], whole.weight.grad.data[c], accuracy: 1e-4)
+      XCTAssertEqual(2 * half.bias.grad.data[c], whole.bias.grad.data[c], accuracy: 1e-4)
+      XCTAssertEqual(half.runningVar.value.data[c], whole.runningVar.value.data[c], accuracy: 1e-5)
+    }
+  }
 }

@@ -1,0 +1,110 @@
+// cmh under mpirun (Open MPI): two ranks train as one process with the whole batch, encode to
+// the same bytes, resume each other's checkpoints, refuse ranks started differently and end the
+// job when one rank fails. Skipped where Open MPI is not installed.
+
+import Foundation
+import Platform
+import XCTest
+
+final class MPICommandTests: XCTestCase {
+  static let mpirun = URL(fileURLWithPath: "/usr/bin/mpirun")
+  var folder: URL!
+
+  override func setUpWithError() throws {
+    guard FileManager.default.isExecutableFile(atPath: Self.mpirun.path) else {
+      throw XCTSkip("Open MPI is not installed (apt-get install openmpi-bin libopenmpi-dev; the Makefile does)")
+    }
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-mpi-\(UUID().uuidString)")
+    let made = try runCMH(["corpus", "make-shapes", "--out", path("corpus"), "--pairs", "400", "--size", "32", "--seed", "3", "--quiet"])
+    XCTAssertEqual(made.0, 0, made.2)
+  }
+
+  override func tearDown() { if let folder { try? FileManager.default.removeItem(at: folder) } }
+
+  func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+  /// `mpirun -np N cmh …` (a colon separates the programs of ranks started differently).
+  func mpirun(_ ranks: Int, _ arguments: [String], more: [String] = []) throws -> CMHRun {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cmh").path
+    var line = ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", binary] + arguments
+    if !more.isEmpty { line += [":", "-np", "1", binary] + more }
+    let process = Process()
+    process.executableURL = Self.mpirun
+    process.arguments = line
+    let (stdout, stderr) = try ChildProcess.run(process)
+    return CMHRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
+                  crashed: false, timedOut: false)
+  }
+
+  let training = ["--bits", "16", "--arch", "compact10", "--input-size", "32", "--width", "16", "--batch-size", "40"]
+
+  /// The epoch rows of a training log.
+  func epochs(_ log: String) throws -> [[String: Any]] {
+    try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+  }
+
+  func testTwoRanksTrainAndEncodeAsOneProcess() throws {
+    let one = try runCMH(["train", path("corpus")] + training + ["--epochs", "2", "--out", path("one.cmh")])
+    XCTAssertEqual(one.0, 0, one.2)
+    let two = try mpirun(2, ["train", path("corpus")] + training + ["--epochs", "2", "--out", path("two.cmh")])
+    XCTAssertEqual(two.status, 0, two.stderr)
+    XCTAssertEqual(two.stdout.components(separatedBy: "wrote ").count, 1, "rank 0 alone prints: \(two.stdout)")
+    // The first epoch's losses agree up to the order of float sums (the ranks' gradients are
+    // summed instead of one product over the whole batch). The text tower's quantization term
+    // drifts most: RMSprop's first step is ±10·rate whatever a gradient's size, so weights whose
+    // gradient is near zero step by the sign of rounding (docs/mpi.md).
+    let (a, b) = (try epochs(path("one.cmh.log.jsonl"))[0], try epochs(path("two.cmh.log.jsonl"))[0])
+    for (term, tolerance) in [("image_similarity", 1e-4), ("image_quantization", 1e-4), ("text_similarity", 1e-4), ("text_quantization", 5e-3)] {
+      let (x, y) = (a[term] as! Double, b[term] as! Double)
+      XCTAssertLessThan(abs(x - y) / abs(x), tolerance, "\(term): one process \(x), two ranks \(y)")
+    }
+    // Encoding splits the pairs; the index files are the same bytes.
+    XCTAssertEqual(try runCMH(["encode", path("two.cmh"), path("corpus"), "--out", path("index1")]).0, 0)
+    let encoded = try mpirun(2, ["encode", path("two.cmh"), path("corpus"), "--out", path("index2")])
+    XCTAssertEqual(encoded.status, 0, encoded.stderr)
+    for name in ["image.cmhindex", "text.cmhindex", "query-image.cmhindex", "query-text.cmhindex"] {
+      XCTAssertEqual(FileManager.default.contents(atPath: path("index1/" + name)), FileManager.default.contents(atPath: path("index2/" + name)), name)
+    }
+    // Distillation shares its batches the same way.
+    XCTAssertEqual(try runCMH(["distill", path("one.cmh"), path("corpus"), "--out", path("small1.cmh"), "--epochs", "1", "--batch-size", "40"]).0, 0)
+    let distilled = try mpirun(2, ["distill", path("one.cmh"), path("corpus"), "--out", path("small2.cmh"), "--epochs", "1", "--batch-size", "40"])
+    XCTAssertEqual(distilled.status, 0, distilled.stderr)
+    let (c, d) = (try epochs(path("small1.cmh.log.jsonl"))[0], try epochs(path("small2.cmh.log.jsonl"))[0])
+    for term in ["image_contextual", "image_other", "text_contextual", "text_other"] {
+      let (x, y) = (c[term] as! Double, d[term] as! Double)
+      XCTAssertLessThan(abs(x - y) / abs(x), 1e-4, "\(term): one process \(x), two ranks \(y)")
+    }
+    // Two ranks' checkpoint resumes in one process (the batch is the whole job's either way).
+    let resumed = try runCMH(["train", path("corpus"), "--out", path("two.cmh"), "--resume", "--epochs", "3"])
+    XCTAssertEqual(resumed.0, 0, resumed.2)
+    XCTAssertEqual(try epochs(path("two.cmh.log.jsonl")).map { $0["epoch"] as! Int }, [1, 2, 3])
+  }
+
+  func testRanksStartedDifferentlyAreRefusedNamingTheDifference() throws {
+    let run = try mpirun(1, ["train", path("corpus")] + training + ["--epochs", "1", "--out", path("m.cmh")],
+                         more: ["train", path("corpus")] + training + ["--epochs", "2", "--out", path("m.cmh")])
+    XCTAssertNotEqual(run.status, 0)
+    XCTAssertTrue(run.stderr.contains("did not start alike") && run.stderr.contains("settings.epochs=1 on rank 0, settings.epochs=2 on rank 1"), run.stderr)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: path("m.cmh")))
+  }
+
+  func testAFailingRankEndsTheJobNamingIt() throws {
+    let run = try mpirun(1, ["train", path("corpus")] + training + ["--epochs", "1", "--out", path("m.cmh")],
+                         more: ["train", path("missing")] + training + ["--epochs", "1", "--out", path("m.cmh")])
+    XCTAssertNotEqual(run.status, 0)
+    XCTAssertTrue(run.stderr.contains("[rank 1 of 2] Error:") && run.stderr.contains("missing"), run.stderr)
+  }
+
+  func testCommandsThatDoNotShareTheirWorkRefuseToRunUnderMPI() throws {
+    let run = try mpirun(2, ["corpus", "make-shapes", "--out", path("other"), "--pairs", "20"])
+    XCTAssertNotEqual(run.status, 0)
+    XCTAssertTrue(run.stderr.contains("does not share its work among mpirun's ranks"), run.stderr)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: path("other")))
+  }
+
+  func testInfoNamesTheLibraryAndTheRanks() throws {
+    let run = try mpirun(2, ["info"])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertTrue(run.stdout.contains("Open MPI") && run.stdout.contains("rank 0 of 2"), run.stdout)
+  }
+}
