@@ -32,6 +32,7 @@ public final class MPI: @unchecked Sendable {
   public static func join() throws {
     guard world == nil, launchedRanks > 1 else { return }
     world = try MPI()
+    if !world!.isRoot { _ = freopen("/dev/null", "w", stdout) }  // rank 0 alone prints results
   }
 
   private init() throws {
@@ -123,6 +124,18 @@ public final class MPI: @unchecked Sendable {
 
   /// The end of an MPI process; without it mpirun reports the job as failed.
   public func finish() { _ = finalize() }
+
+  /// Ends this rank with a command's `status` and final `message`: a failure on any rank ends the
+  /// whole job (the others would wait for it forever), naming the rank.
+  public func end(status: Int32, message: String) -> Never {
+    guard status != 0 else {
+      if isRoot && !message.isEmpty { print(message) }
+      finish()
+      exit(0)
+    }
+    FileHandle.standardError.write(Data("[rank \(rank) of \(size)] \(message)\n".utf8))
+    abort(status)
+  }
 
   /// The part of `count` items (a batch's rows) that `rank` takes: contiguous, the first
   /// `count % size` ranks one more.

@@ -17,45 +17,27 @@ struct CMH: ParsableCommand {
     subcommands: [DemoCommand.self, InfoCommand.self, CorpusCommand.self, TrainCommand.self, DistillCommand.self, AugmentCommand.self, EncodeCommand.self, SearchCommand.self, ServeCommand.self, EvalCommand.self, IndexCommand.self, ExperimentCommand.self, BenchCommand.self])
 
   /// Runs the BLAS kernel check (which may restart the process once) before anything multiplies;
-  /// a mistyped command gets "did you mean" and the usage exit code.
+  /// a mistyped command gets "did you mean" and the usage exit code. Under mpirun only the
+  /// commands that share their work among the ranks run, and an error on a rank ends the job.
   static func main() {
-    if let problem = CommandSuggestion.problem(Array(CommandLine.arguments.dropFirst()), root: CMH.self) {
-      FileHandle.standardError.write(Data("Error: \(problem)\n".utf8))
-      Foundation.exit(ExitCode.validationFailure.rawValue)
-    }
+    if let problem = CommandSuggestion.problem(Array(CommandLine.arguments.dropFirst()), root: CMH.self) { fail(problem, ExitCode.validationFailure.rawValue) }
     BLASKernel.checkAtStart()
     Console.lineBuffered()  // results reach a pipe (`| tee log`) as they are printed
-    do { try MPI.join() } catch {
-      FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-      Foundation.exit(1)
-    }
+    do { try MPI.join() } catch { fail("\(error)", 1) }
     guard let world = MPI.world else { return main(nil) }
-    runAsRank(of: world)
-  }
-
-  /// Under mpirun: rank 0 alone prints results; an error on any rank ends the whole job (the
-  /// others would wait for it forever), naming the rank.
-  static func runAsRank(of world: MPI) {
-    if !world.isRoot { _ = freopen("/dev/null", "w", stdout) }
     do {
       var command = try parseAsRoot(nil)
-      let shared: [ParsableCommand.Type] = [TrainCommand.self, DistillCommand.self, EncodeCommand.self, EvalCommand.self, InfoCommand.self]
-      guard shared.contains(where: { $0 == type(of: command) }) else {
-        throw ValidationError("`cmh \(type(of: command).configuration.commandName ?? "")` does not share its work among mpirun's ranks; run it without mpirun "
-                              + "(train, distill, encode and eval do)")
+      guard [TrainCommand.self, DistillCommand.self, EncodeCommand.self, EvalCommand.self, InfoCommand.self].contains(where: { $0 == type(of: command) }) else {
+        throw ValidationError("`cmh \(type(of: command).configuration.commandName ?? "")` does not share its work among mpirun's ranks; run it without mpirun (train, distill, encode and eval do)")
       }
       try command.run()
-      world.finish()
-    } catch {
-      let code = exitCode(for: error)
-      if code == .success {
-        if world.isRoot { print(fullMessage(for: error)) }
-        world.finish()
-        return
-      }
-      FileHandle.standardError.write(Data("[rank \(world.rank) of \(world.size)] \(fullMessage(for: error))\n".utf8))
-      world.abort(code.rawValue)
-    }
+      world.end(status: 0, message: "")
+    } catch { world.end(status: exitCode(for: error).rawValue, message: fullMessage(for: error)) }
+  }
+
+  static func fail(_ message: String, _ status: Int32) -> Never {
+    FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+    Foundation.exit(status)
   }
 }
 
