@@ -72,6 +72,7 @@ public final class Distiller: AlternatingSteps {
     startingGenerator = RandomGenerator(seed: settings.seed &+ 0xD157)
     self.ranks = ranks
     ranks?.synchroniseBatchNorm([student.image, student.text])
+    ranks?.gatherLinearLayers([student.image, student.text], batchSize: settings.batchSize)
   }
 
   public var batchSize: Int { settings.batchSize }

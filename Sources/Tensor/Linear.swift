@@ -1,4 +1,7 @@
 // Linear: y = x·Wᵀ + b, with a dense input [N, I] or a sparse one (bag-of-words rows); W is [O, I].
+// With `gatherRows` (data-parallel training, each rank holding part of the batch) the weight and
+// bias gradients are the whole batch's: the ranks' inputs and output gradients are gathered and
+// multiplied here, which moves N·(I + O) numbers where summing the ranks' gradients moves I·O.
 
 import Platform
 
@@ -10,6 +13,8 @@ public final class Linear: Module {
   public var isTraining = true
   private var input: Tensor?
   private var sparseInput: SparseRows?
+  /// The whole batch's rows [N, ·] from this rank's part, in rank order (nil: one process).
+  public var gatherRows: ((Tensor) -> Tensor)?
 
   /// PyTorch's default initialisation: weight and bias uniform in ±1/√I.
   public init(_ inputSize: Int, _ outputSize: Int, bias: Bool = true, generator: inout RandomGenerator) {
@@ -41,10 +46,11 @@ public final class Linear: Module {
     guard let x = input else { preconditionFailure("Linear.backward called before forward") }
     let n = x.shape[0]
     precondition(dy.shape == [n, outputSize], "Linear(\(inputSize)→\(outputSize)).backward: gradient \(dy.shape), expected \([n, outputSize])")
-    // dW += dyᵀ·x
-    BLAS.gemm(transposeA: true, m: outputSize, n: inputSize, k: n,
-              a: dy.data, lda: outputSize, b: x.data, ldb: inputSize, beta: 1, c: weight.grad.data, ldc: inputSize)
-    accumulateBiasGradient(dy)
+    // dW += dyᵀ·x, over the whole batch when the rows are gathered
+    let (rows, dys, xs) = gatherRows.map { gather in (gather(dy), gather(x)) }.map { ($0.0.shape[0], $0.0, $0.1) } ?? (n, dy, x)
+    BLAS.gemm(transposeA: true, m: outputSize, n: inputSize, k: rows,
+              a: dys.data, lda: outputSize, b: xs.data, ldb: inputSize, beta: 1, c: weight.grad.data, ldc: inputSize)
+    accumulateBiasGradient(dys)
     // dx = dy·W
     let dx = Tensor(zeros: x.shape)
     BLAS.gemm(m: n, n: inputSize, k: outputSize,
@@ -170,6 +176,7 @@ public final class Linear: Module {
   /// the input (data) has no gradient.
   public func backwardSparse(_ dy: Tensor) {
     guard let x = sparseInput else { preconditionFailure("Linear.backwardSparse called before forward(sparse:)") }
+    precondition(gatherRows == nil, "Linear.backwardSparse: a layer of sparse rows sums its gradients over the ranks instead of gathering rows")
     let (n, o, width) = (x.rowCount, outputSize, inputSize)
     precondition(dy.shape == [n, o], "Linear.backwardSparse: gradient \(dy.shape), expected \([n, o])")
     accumulateBiasGradient(dy)

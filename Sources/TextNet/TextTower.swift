@@ -27,6 +27,8 @@ public final class TextTower: Module {
   }
 
   public var children: [(String, Module)] { [("fc1", first)] + rest.layers }
+  /// The first layer, which reads sparse rows when the input is words.
+  public var sparseLayer: Linear { first }
 
   /// Dense rows [N, V] (a corpus's text feature matrix).
   public func forward(_ x: Tensor) -> Tensor { rest.forward(first.forward(x)) }

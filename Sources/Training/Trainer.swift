@@ -92,6 +92,7 @@ public final class Trainer: AlternatingSteps {
     labelHead = settings.labelWeight > 0 ? LabelHead(bits: k, labels: labelCount, settings: settings, items: count) : nil
     self.ranks = ranks
     ranks?.synchroniseBatchNorm([self.imageNetwork, model.text])
+    ranks?.gatherLinearLayers([self.imageNetwork, model.text], batchSize: settings.batchSize)
   }
 
   public var batchSize: Int { settings.batchSize }

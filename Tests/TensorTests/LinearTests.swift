@@ -80,4 +80,23 @@ final class LinearTests: XCTestCase {
     XCTAssertEqual(s.columns, [1, 3])
     XCTAssertEqual(s.dense().scalars, t.scalars)
   }
+
+  /// Data-parallel Linear: a rank whose rows are gathered with another rank's (here the same rows
+  /// twice) takes the weight and bias gradients of the whole batch; its input gradient stays its
+  /// own rows'.
+  func testGatheredRowsGiveTheWholeBatchsGradient() {
+    var g = RandomGenerator(seed: 31)
+    let part = Linear(5, 3, generator: &g), whole = Linear(5, 3, generator: &g)
+    whole.weight.value.assign(part.weight.value)
+    whole.bias!.value.assign(part.bias!.value)
+    part.gatherRows = { Tensor(shape: [2 * $0.shape[0], $0.shape[1]], values: $0.scalars + $0.scalars) }
+    let x = g.normal([4, 5]), dy = g.normal([4, 3])
+    _ = part.forward(x)
+    _ = whole.forward(Tensor(shape: [8, 5], values: x.scalars + x.scalars))
+    let dx = part.backward(dy), dxWhole = whole.backward(Tensor(shape: [8, 3], values: dy.scalars + dy.scalars))
+    XCTAssertEqual(part.weight.grad.scalars, whole.weight.grad.scalars)
+    XCTAssertEqual(part.bias!.grad.scalars, whole.bias!.grad.scalars)
+    XCTAssertEqual(dx.scalars, Array(dxWhole.scalars[..<20]))
+  }
 }
+

@@ -80,6 +80,33 @@ final class MPICommandTests: XCTestCase {
     XCTAssertEqual(try epochs(path("two.cmh.log.jsonl")).map { $0["epoch"] as! Int }, [1, 2, 3])
   }
 
+  /// kill -9 of a rank mid-run: mpirun ends the job naming the rank, and the checkpoint resumes to
+  /// the model of a run that was not interrupted.
+  func testAKilledRankEndsTheJobAndTheCheckpointResumesToTheSameModel() throws {
+    let options = ["train", path("corpus")] + training + ["--epochs", "4"]
+    XCTAssertEqual(try mpirun(2, options + ["--out", path("whole.cmh")]).status, 0)
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cmh").path
+    let process = Process()
+    process.executableURL = Self.mpirun
+    process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "2", binary] + options + ["--out", path("cut.cmh")]
+    let killer = DispatchWorkItem { [self] in
+      // Once the first checkpoint is written, rank 1 (the newest cmh of the job) is killed.
+      while !FileManager.default.fileExists(atPath: path("cut.cmh.ckpt")) { usleep(20_000) }
+      let pkill = Process()
+      pkill.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
+      pkill.arguments = ["-9", "-n", "-f", "cut.cmh"]
+      try? pkill.run()
+      pkill.waitUntilExit()
+    }
+    let (_, stderr) = try ChildProcess.run(process) { _ in DispatchQueue.global().async(execute: killer) }
+    XCTAssertNotEqual(process.terminationStatus, 0)
+    XCTAssertTrue(String(decoding: stderr, as: UTF8.self).contains("exited on signal 9"), String(decoding: stderr, as: UTF8.self))
+    XCTAssertFalse(FileManager.default.fileExists(atPath: path("cut.cmh")))
+    let resumed = try mpirun(2, ["train", path("corpus"), "--out", path("cut.cmh"), "--resume"])
+    XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    XCTAssertEqual(FileManager.default.contents(atPath: path("cut.cmh")), FileManager.default.contents(atPath: path("whole.cmh")))
+  }
+
   func testRanksStartedDifferentlyAreRefusedNamingTheDifference() throws {
     let run = try mpirun(1, ["train", path("corpus")] + training + ["--epochs", "1", "--out", path("m.cmh")],
                          more: ["train", path("corpus")] + training + ["--epochs", "2", "--out", path("m.cmh")])
