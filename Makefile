@@ -58,6 +58,7 @@ bench: build
 	$(SWIFT) run $(RELEASE) cmh bench image --json
 	$(SWIFT) run $(RELEASE) cmh bench train --json
 	$(SWIFT) run $(RELEASE) cmh bench search --json
+	CMH=$$($(SWIFT) build $(RELEASE) --show-bin-path)/cmh sh scripts/mpi-bench.sh
 
 # The reference tools of ../shared/bench on this machine, for ratios taken in the same session
 # (the C popcount scan, 3 minutes; numpy MAP@all, 1.5 minutes; PyTorch ResNet-34, 3 minutes, which

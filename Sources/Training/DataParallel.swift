@@ -16,6 +16,25 @@ public final class DataParallel {
   public let world: MPI
   /// Parameters whose gradients are already the whole batch's (gathered Linear layers).
   private var wholeBatch = Set<ObjectIdentifier>()
+  /// Time spent and bytes sent summing gradients and gathering rows since the last `traffic()`.
+  private var seconds = 0.0, bytes = 0
+
+  /// The communication of the ranks since the last call (an epoch's, for its log line).
+  public func traffic() -> Traffic {
+    defer { (seconds, bytes) = (0, 0) }
+    return Traffic(seconds: seconds, megabytes: Double(bytes) / 1e6)
+  }
+
+  public struct Traffic: Sendable {
+    public var seconds: Double, megabytes: Double
+  }
+
+  /// Runs `body`, a collective of `count` floats, counted as traffic.
+  private func counted<T>(_ count: Int, _ body: () -> T) -> T {
+    let started = Date()
+    defer { seconds += Date().timeIntervalSince(started); bytes += 4 * count }
+    return body()
+  }
 
   public init(world: MPI) { self.world = world }
 
@@ -53,7 +72,7 @@ public final class DataParallel {
     var flat = [Float]()
     flat.reserveCapacity(parameters.reduce(0) { $0 + $1.grad.count })
     for p in parameters { flat.append(contentsOf: UnsafeBufferPointer(start: p.grad.data, count: p.grad.count)) }
-    world.sum(&flat)
+    counted(flat.count) { world.sum(&flat) }
     var offset = 0
     for p in parameters {
       flat.withUnsafeBufferPointer { p.grad.data.update(from: $0.baseAddress! + offset, count: p.grad.count) }
@@ -63,7 +82,7 @@ public final class DataParallel {
 
   /// The whole batch's rows [b, k] from each rank's part [b_r, k], in rank order.
   public func gather(_ part: Tensor) -> Tensor {
-    let all = world.gather(part.scalars)
+    let all = counted(part.count * world.size) { world.gather(part.scalars) }
     return Tensor(shape: [all.count / part.shape[1], part.shape[1]], values: all)
   }
 

@@ -63,6 +63,8 @@ public final class Trainer: AlternatingSteps {
     public var collapseFloor: Int
     /// A tower is collapsed and the guard has no remedy left.
     public var collapseUnresolved = false
+    /// Under mpirun: the epoch's gradient sums and row gathers among the ranks.
+    public var traffic: DataParallel.Traffic?
   }
 
   /// `imageNetwork` is the trained part of the image tower when `images` are the outputs of a
@@ -146,6 +148,7 @@ public final class Trainer: AlternatingSteps {
                              codeChanges: changes, distinctImageCodes: Self.distinctSigns(F), distinctTextCodes: Self.distinctSigns(G),
                              collapseFloor: collapseGuard.floor)
     (report.collapseNotes, report.collapseUnresolved) = guardTowers(report)
+    report.traffic = ranks?.traffic()
     return report
   }
 

@@ -19,6 +19,7 @@ extension Trainer.EpochReport: EpochRow {
             ("text_similarity", n(Double(text.similarity), 4)), ("text_quantization", n(Double(text.quantization), 4)), ("code_changes", .int(codeChanges)),
             ("distinct_image_codes", .int(distinctImageCodes)), ("distinct_text_codes", .int(distinctTextCodes)),
             ("pairs_per_second", n(rate, 1)), ("seconds", n(seconds, 2)), ("image_lr", g(imageLearningRate)), ("text_lr", g(textLearningRate))]
+      + (traffic.map { [("ranks_seconds", n($0.seconds, 2)), ("ranks_megabytes", n($0.megabytes, 1))] } ?? [])
   }
 
   public var notes: [String] { collapseNotes }

@@ -1,0 +1,52 @@
+#!/bin/sh
+# make bench, MPI part (docs/mpi.md): training pairs/s of two ranks of one thread each against one
+# process of one thread, on the demo's recipe and on a MIRFlickr-like feature corpus; the ranks'
+# communication per step for the demo model and ResNet-34 at 224², and what the ring all-reduce
+# cost model predicts for 8, 32 and 64 machines on 10 and 25 Gb/s links. JSON lines on stdout.
+set -e
+CMH=${CMH:-.build/release/cmh}
+MPIRUN="mpirun --allow-run-as-root --oversubscribe"
+command -v mpirun >/dev/null || { echo '{"skipped": "mpirun is missing (apt-get install openmpi-bin)"}'; exit 0; }
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+
+$CMH corpus make-shapes --out "$W/demo" --quiet >/dev/null
+$CMH corpus make-features --like mirflickr --out "$W/features" --quiet >/dev/null
+$CMH corpus make-shapes --out "$W/r34" --pairs 128 --size 224 --quiet >/dev/null
+DEMO="--bits 64 --arch compact10 --input-size 32 --width 32 --batch-size 64 --text-lr 1e-4 --epochs 2"
+FEATURES="--bits 32 --epochs 3"
+R34="--bits 64 --arch resnet34 --input-size 224 --batch-size 32 --epochs 1"
+
+CMH_THREADS=1 $CMH train "$W/demo" $DEMO --out "$W/demo1.cmh" --quiet >/dev/null
+$MPIRUN -np 2 -x CMH_THREADS=1 $CMH train "$W/demo" $DEMO --out "$W/demo2.cmh" --quiet >/dev/null
+CMH_THREADS=1 $CMH train "$W/features" $FEATURES --out "$W/features1.cmh" --quiet >/dev/null
+$MPIRUN -np 2 -x CMH_THREADS=1 $CMH train "$W/features" $FEATURES --out "$W/features2.cmh" --quiet >/dev/null
+$MPIRUN -np 2 -x CMH_THREADS=1 $CMH train "$W/r34" $R34 --out "$W/r34.cmh" --quiet >/dev/null
+
+/usr/bin/python3 - "$W" <<'EOF'
+import json, sys
+w = sys.argv[1]
+def log(name):
+    return [json.loads(l) for l in open(f"{w}/{name}.cmh.log.jsonl")]
+def rate(rows):  # the last epoch's pairs/s (the first one maps the pixel cache)
+    return rows[-1]["pairs_per_second"]
+machine = json.loads(__import__("subprocess").run(["sh", "-c", "${CMH:-.build/release/cmh} info --json"], capture_output=True, text=True).stdout)
+print(json.dumps({"machine": {k: machine[k] for k in ("processor", "vector_level", "kernel", "cores")}}))
+def steps(corpus, batch):  # an epoch's steps: an image and a text phase over the training pairs
+    pairs = sum(1 for l in open(f"{w}/{corpus}/splits/train.txt") if l.strip())
+    return 2 * -(-pairs // batch)
+for corpus in ("demo", "features"):
+    one, two = log(corpus + "1"), log(corpus + "2")
+    print(json.dumps({"workload": f"train {corpus}", "one_process_one_thread_pairs_per_second": rate(one),
+                      "two_ranks_one_thread_each_pairs_per_second": rate(two), "speedup": round(rate(two) / rate(one), 2),
+                      "ranks_seconds_per_epoch": two[-1]["ranks_seconds"], "ranks_megabytes_per_epoch": two[-1]["ranks_megabytes"]}))
+demo, r34 = log("demo2")[-1], log("r34")[-1]
+for model, row, n in (("demo (compact10 half width, text 4096²)", demo, steps("demo", 64)), ("resnet34 224²", r34, steps("r34", 32))):
+    mb, ms = row["ranks_megabytes"] / n, 1000 * row["ranks_seconds"] / n
+    print(json.dumps({"model": model, "megabytes_per_step": round(mb, 1), "milliseconds_per_step_two_ranks_loopback": round(ms, 1)}))
+    # Ring all-reduce: 2(p−1)/p of the bytes over each link, 2(p−1) latencies of 20 µs. A prediction, not a measurement.
+    for p in (8, 32, 64):
+        for gbit in (10, 25):
+            t = 2 * (p - 1) / p * mb * 1e6 / (gbit * 1e9 / 8) + 2 * (p - 1) * 20e-6
+            print(json.dumps({"model": model, "prediction": "ring all-reduce", "machines": p, "link_gbit_per_s": gbit, "milliseconds_per_step": round(1000 * t, 1)}))
+EOF
