@@ -119,9 +119,10 @@ public struct ModelEvaluation {
     return lines.joined(separator: "\n")
   }
 
-
-  /// Precision-recall curves over Hamming radius, one SVG file a direction, into `svg`.
+  /// Precision-recall curves over Hamming radius, one SVG file a direction, into `svg` (under
+  /// mpirun by rank 0).
   public func writeCurves(_ results: [Result], into svg: String, console: Console) throws {
+    guard MPI.world?.isRoot ?? true else { return }
     for d in Direction.allCases {
       let shown = results.filter { $0.direction == d && $0.rerank == results[0].rerank }
       let series = shown.map { r in
