@@ -73,14 +73,17 @@ public final class MPI: @unchecked Sendable {
   // MARK: Collectives (every rank calls each one, in the same order)
 
   /// Element-wise sum over the ranks, in place.
-  public func sum(_ values: inout [Float]) { reduce(&values, float, sumOp) }
-  public func sum(_ values: inout [Double]) { reduce(&values, double, sumOp) }
-  public func maximum(_ values: inout [Int32]) { reduce(&values, int, maxOp) }
+  public func sum(_ values: inout [Float]) { values.withUnsafeMutableBufferPointer { sum($0.baseAddress!, count: $0.count) } }
+  public func sum(_ values: inout [Double]) { values.withUnsafeMutableBytes { reduce($0.baseAddress!, $0.count / 8, double, sumOp) } }
+  public func maximum(_ values: inout [Int32]) { values.withUnsafeMutableBytes { reduce($0.baseAddress!, $0.count / 4, int, maxOp) } }
 
-  private func reduce<T>(_ values: inout [T], _ type: Handle, _ op: Handle) {
-    guard !values.isEmpty else { return }
-    let send = values
-    send.withUnsafeBytes { s in values.withUnsafeMutableBytes { r in _ = allreduce(s.baseAddress, r.baseAddress, Int32(send.count), type, op, comm) } }
+  /// `count` floats at `values` summed over the ranks, in place (no copy on this side).
+  public func sum(_ values: UnsafeMutablePointer<Float>, count: Int) { reduce(UnsafeMutableRawPointer(values), count, float, sumOp) }
+
+  private func reduce(_ values: UnsafeMutableRawPointer, _ count: Int, _ type: Handle, _ op: Handle) {
+    guard count > 0 else { return }
+    // Open MPI's MPI_IN_PLACE is the address 1: the receive buffer is also what is sent.
+    _ = allreduce(UnsafeRawPointer(bitPattern: 1), values, Int32(count), type, op, comm)
   }
 
   /// Every rank's `local` rows concatenated in rank order (counts may differ between ranks).

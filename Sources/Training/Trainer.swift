@@ -210,11 +210,10 @@ public final class Trainer: AlternatingSteps {
   /// positions `part` (all of them, or this rank's part); `balance` is the bit-balance weight η of
   /// the tower (the setting, or what the collapse guard switched on).
   func objective(_ u: Tensor, rows: [Int], part: Range<Int>, own: Tensor, other: Tensor, balance eta: Float) -> (BatchLoss, Tensor) {
-    let whole = target.matrix(labels.rows(rows))
-    let mine = Array(rows[part]), shared = part.count < rows.count
+    let mine = Array(rows[part])
+    let s = target.matrix(labels.rows(mine))
     // A rank's part is averaged as the whole batch, with the whole batch's target weights.
-    let batch = shared ? WholeBatch(rows: rows.count, similaritySum: WholeBatch.sum(whole)) : nil
-    let s = shared ? whole.rows(Array(part)) : whole
+    let batch = ranks.map { WholeBatch(rows: rows.count, similaritySum: $0.sum(WholeBatch.sum(s))) }
     let (similarity, gradient) = settings.loss == .cauchy
       ? CauchyLoss(gamma: settings.gamma).evaluate(u, other, similarity: s, whole: batch)
       : DCMHLoss().evaluate(u, other, similarity: s, whole: batch)
