@@ -45,7 +45,7 @@ public final class DistillationRun {
     let ranks = DataParallel.current
     try ranks?.checkStart(corpus: corpus, recipe: try RunRecipe.notes(spec: spec, settings: settings, key: "distillation"), batchSize: settings.batchSize,
                           pairs: train.count, more: [("gallery model", String(galleryFingerprint, radix: 16))])
-    // Under mpirun rank 0 decodes the pixel caches, which the other ranks then map.
+    // Under mpirun the first rank of each machine decodes the pixel caches; the others then map them.
     let galleryImages = try ranks.rootFirst { try ImageInputs.load(corpus, pairs: train, spec: gallery.spec) { progress("decoding", $0, train.count) } }
     if let failure = galleryImages.failure { throw UnreadableImage(description: failure) }
     let texts = try TextInputs.load(corpus, pairs: train, spec: gallery.spec)

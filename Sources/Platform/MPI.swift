@@ -70,6 +70,9 @@ public final class MPI: @unchecked Sendable {
 
   public var isRoot: Bool { rank == 0 }
 
+  /// This rank's place among the ranks mpirun started on the same machine (0 for the first).
+  public var localRank: Int { Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_RANK"] ?? "") ?? rank }
+
   // MARK: Collectives (every rank calls each one, in the same order)
 
   /// Element-wise sum over the ranks, in place.

@@ -60,7 +60,7 @@ public enum Direction: String, CaseIterable, Sendable {
 public enum CrossModalEvaluation {
   /// Codes of both modalities for `pairs` of `corpus` (`progress` counts pairs decoded, then encoded).
   /// Under mpirun each rank encodes its contiguous part of the pairs and every rank gets them all,
-  /// the same as one process computes them (rank 0 decodes the pixel cache first).
+  /// the same as one process computes them (the first rank of each machine decodes the pixel cache).
   public static func codes(_ model: CrossModalModel, corpus: Corpus, pairs: [Int], progress: (Int) -> Void = { _ in }) throws -> CodeSet {
     let ranks = DataParallel.current
     let part = ranks.map { Array(pairs[$0.share(pairs.count)]) } ?? pairs

@@ -162,12 +162,15 @@ extension DataParallel {
 }
 
 extension Optional where Wrapped == DataParallel {
-  /// `make()` on rank 0 first, then on the other ranks (what rank 0 writes, the others read).
+  /// `make()` on the first rank of each machine, then on the others (what that rank writes, such as
+  /// a corpus's pixel cache, the others on its machine read; machines with their own copies of a
+  /// corpus each make their own).
   public func rootFirst<T>(_ make: () throws -> T) throws -> T {
     guard let world = self?.world else { return try make() }
-    if !world.isRoot { world.barrier() }
+    let first = world.localRank == 0
+    if !first { world.barrier() }
     let result = Result { try make() }
-    if world.isRoot { world.barrier() }
+    if first { world.barrier() }
     return try result.get()
   }
 }

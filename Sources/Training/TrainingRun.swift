@@ -37,7 +37,7 @@ public final class TrainingRun {
     trainingPairs = pairs
     let ranks = DataParallel.current
     try ranks?.checkStart(corpus: corpus, recipe: try RunRecipe.notes(spec: spec, settings: settings, key: "settings"), batchSize: settings.batchSize, pairs: pairs.count)
-    // Under mpirun rank 0 decodes the pixel cache, which the other ranks then map.
+    // Under mpirun the first rank of each machine decodes the pixel cache; the others then map it.
     let images = try ranks.rootFirst {
       try ImageInputs.load(corpus, pairs: pairs, spec: spec, streaming: streamImages && ranks == nil) { progress("decoding", $0, pairs.count) }
     }
