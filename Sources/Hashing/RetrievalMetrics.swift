@@ -8,6 +8,7 @@
 
 import Dispatch
 import Foundation
+import Platform
 
 public struct EvaluationOptions: Sendable {
   /// Also MAP over the top k (the DCMH convention: AP@k divides by the relevant items in the top k).
@@ -51,16 +52,20 @@ public enum RetrievalMetrics {
     precondition(queryLabels.count == queries.count && databaseLabels.count == database.count,
                  "evaluate: \(queryLabels.count) query label sets for \(queries.count) queries, \(databaseLabels.count) for \(database.count) items")
     precondition(queryLabels.labelCount == databaseLabels.labelCount, "evaluate: queries and items use different label lists")
-    var perQuery = [QueryScores](repeating: QueryScores(), count: queries.count)
-    let workers = max(1, min(threads, queries.count))
+    // Under mpirun each rank scores its part of the queries, and every rank averages all of them in
+    // query order, as one process does.
+    let mine = MPI.world?.share(queries.count) ?? 0..<queries.count
+    var perQuery = [QueryScores](repeating: QueryScores(), count: mine.count)
+    let workers = max(1, min(threads, mine.count))
     perQuery.withUnsafeMutableBufferPointer { out in
       DispatchQueue.concurrentPerform(iterations: workers) { w in
         let scratch = Scratch(database.count, bits: database.bits)
-        for q in (queries.count * w / workers)..<(queries.count * (w + 1) / workers) {
-          out[q] = score(q, queries, queryLabels, database, databaseLabels, options, scratch)
+        for j in (mine.count * w / workers)..<(mine.count * (w + 1) / workers) {
+          out[j] = score(mine.lowerBound + j, queries, queryLabels, database, databaseLabels, options, scratch)
         }
       }
     }
+    if let world = MPI.world { perQuery = QueryScores.gathered(perQuery, by: world, cutoffs: options.cutoffs.count, bits: database.bits) }
     return summarise(perQuery, queries: queries.count, database: database.count, bits: database.bits, options: options)
   }
 
@@ -70,6 +75,23 @@ public enum RetrievalMetrics {
     var relevant = 0
     var relevantWithinCutoff = [Int]()
     var cumulativeCount = [Int](), cumulativeRelevant = [Int]()
+
+    /// Every rank's scores in rank order, sent as numbers of a fixed layout (counts are exact in
+    /// a Double).
+    static func gathered(_ mine: [QueryScores], by world: MPI, cutoffs: Int, bits: Int) -> [QueryScores] {
+      let width = 7 + cutoffs + 2 * (bits + 1)
+      let all = world.gather(mine.flatMap { q -> [Double] in
+        let counts: [Int] = q.relevantWithinCutoff + q.cumulativeCount + q.cumulativeRelevant
+        let figures: [Double] = [q.ap, q.apAtK, q.precisionRadius, q.apRadius, q.ndcg, q.wholeMatch, Double(q.relevant)]
+        return figures + counts.map { Double($0) }
+      })
+      return stride(from: 0, to: all.count, by: width).map { start in
+        let v = Array(all[start..<(start + width)]), ints: [Int] = v[7...].map { Int($0) }
+        return QueryScores(ap: v[0], apAtK: v[1], precisionRadius: v[2], apRadius: v[3], ndcg: v[4], wholeMatch: v[5], relevant: Int(v[6]),
+                           relevantWithinCutoff: Array(ints[0..<cutoffs]), cumulativeCount: Array(ints[cutoffs..<(cutoffs + bits + 1)]),
+                           cumulativeRelevant: Array(ints[(cutoffs + bits + 1)...]))
+      }
+    }
   }
 
   /// Per-thread buffers reused from query to query (raw memory: these loops run 36 million

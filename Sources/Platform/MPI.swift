@@ -90,13 +90,16 @@ public final class MPI: @unchecked Sendable {
   }
 
   /// Every rank's `local` rows concatenated in rank order (counts may differ between ranks).
-  public func gather(_ local: [Float]) -> [Float] {
-    var counts = [Int32(local.count)], all = [Int32](repeating: 0, count: size)
-    counts.withUnsafeBytes { s in all.withUnsafeMutableBytes { r in _ = allgatherv(s.baseAddress, 1, int, r.baseAddress, [Int32](repeating: 1, count: size), (0..<Int32(size)).map { $0 }, int, comm) } }
-    counts = all
+  public func gather(_ local: [Float]) -> [Float] { gather(local, float) }
+  public func gather(_ local: [Double]) -> [Double] { gather(local, double) }
+
+  private func gather<T: Numeric>(_ local: [T], _ type: Handle) -> [T] {
+    var counts = [Int32](repeating: 0, count: size)
+    counts[rank] = Int32(local.count)
+    maximum(&counts)
     let offsets = counts.indices.map { Int32(counts[..<$0].reduce(0, +)) }
-    var out = [Float](repeating: 0, count: Int(counts.reduce(0, +)))
-    local.withUnsafeBytes { s in out.withUnsafeMutableBytes { r in _ = allgatherv(s.baseAddress, Int32(local.count), float, r.baseAddress, counts, offsets, float, comm) } }
+    var out = [T](repeating: 0, count: Int(counts.reduce(0, +)))
+    local.withUnsafeBytes { s in out.withUnsafeMutableBytes { r in _ = allgatherv(s.baseAddress, Int32(local.count), type, r.baseAddress, counts, offsets, type, comm) } }
     return out
   }
 

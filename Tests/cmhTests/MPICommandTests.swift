@@ -76,6 +76,12 @@ final class MPICommandTests: XCTestCase {
     for name in ["image.cmhindex", "text.cmhindex", "query-image.cmhindex", "query-text.cmhindex"] {
       XCTAssertEqual(FileManager.default.contents(atPath: path("index1/" + name)), FileManager.default.contents(atPath: path("index2/" + name)), name)
     }
+    // Evaluation splits the pairs to encode and the queries to score; every figure is the same.
+    let evaluated = try runCMH(["eval", path("two.cmh"), path("corpus"), "--json", "--quiet"])
+    let evaluatedByRanks = try mpirun(2, ["eval", path("two.cmh"), path("corpus"), "--json", "--quiet"])
+    XCTAssertEqual(evaluatedByRanks.status, 0, evaluatedByRanks.stderr)
+    XCTAssertEqual(evaluatedByRanks.stdout, evaluated.1)
+    XCTAssertTrue(evaluated.1.contains("\"map\""), evaluated.1)
     // Distillation shares its batches the same way.
     XCTAssertEqual(try runCMH(["distill", path("one.cmh"), path("corpus"), "--out", path("small1.cmh"), "--epochs", "1", "--batch-size", "40"]).0, 0)
     let distilled = try mpirun(2, ["distill", path("one.cmh"), path("corpus"), "--out", path("small2.cmh"), "--epochs", "1", "--batch-size", "40"])
