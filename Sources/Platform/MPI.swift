@@ -17,6 +17,8 @@ public final class MPI: @unchecked Sendable {
   private let bcast: @convention(c) (UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32
   private let abortJob: @convention(c) (Handle, Int32) -> Int32
   private let finalize: @convention(c) () -> Int32
+  private let ibarrier: @convention(c) (Handle, UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Int32
+  private let test: @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafeMutablePointer<Int32>, UnsafeMutableRawPointer?) -> Int32
 
   /// The job this process belongs to; nil outside mpirun. Set once by `join()` at start.
   public private(set) nonisolated(unsafe) static var world: MPI?
@@ -53,6 +55,8 @@ public final class MPI: @unchecked Sendable {
     bcast = try function("MPI_Bcast", type(of: bcast))
     abortJob = try function("MPI_Abort", type(of: abortJob))
     finalize = try function("MPI_Finalize", type(of: finalize))
+    ibarrier = try function("MPI_Ibarrier", type(of: ibarrier))
+    test = try function("MPI_Test", type(of: test))
     let initThread = try function("MPI_Init_thread", (@convention(c) (UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?, Int32, UnsafeMutablePointer<Int32>) -> Int32).self)
     let commQuery = try function("MPI_Comm_rank", (@convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32).self)
     let commSize = try function("MPI_Comm_size", (@convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32).self)
@@ -122,8 +126,14 @@ public final class MPI: @unchecked Sendable {
     return value != 0
   }
 
-  /// Waits until every rank gets here.
-  public func barrier() { var none = [Int32(0)]; maximum(&none) }
+  /// Waits until every rank gets here, sleeping between looks (MPI's own waits spin, which would
+  /// take a core from a rank still working, such as one decoding images on every core).
+  public func barrier() {
+    var request: UnsafeMutableRawPointer?
+    var done: Int32 = 0
+    _ = ibarrier(comm, &request)
+    while test(&request, &done, nil) == 0 && done == 0 { usleep(2_000) }
+  }
 
   /// Ends the whole job (every rank) with `code`, after this rank's message.
   public func abort(_ code: Int32) -> Never {

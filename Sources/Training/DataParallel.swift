@@ -169,8 +169,11 @@ extension Optional where Wrapped == DataParallel {
     guard let world = self?.world else { return try make() }
     let first = world.localRank == 0
     if !first { world.barrier() }
+    // The machine's other ranks sleep meanwhile: the first takes every core of the machine.
+    let threads = Threads.count
+    if first { Threads.set(ProcessInfo.processInfo.activeProcessorCount) }
     let result = Result { try make() }
-    if first { world.barrier() }
+    if first { Threads.set(threads); world.barrier() }
     return try result.get()
   }
 }
