@@ -2,7 +2,8 @@
 // augmentation, on the shapes corpus (`cmh experiment longtail`). The long-tailed runs train on a
 // shapes corpus generated with long-tailed label frequencies (or the training split thinned); all
 // runs are measured on the balanced corpus's query and retrieval sets, over all queries and over
-// those with a tail label.
+// those with a tail label. The oracle feeds real tail pairs of the balanced corpus, as many as
+// diffusion generates, through the same fine-tuning: the most that pipeline can win back.
 
 import Augment
 import Corpus
@@ -10,6 +11,7 @@ import Foundation
 import Hashing
 import Model
 import Platform
+import Tensor
 import Training
 
 public struct LongTailExperiment {
@@ -60,6 +62,7 @@ public struct LongTailExperiment {
       try ltModel.save(to: ltModelURL)
       try evaluate("longtail", ltModel)
       let real = try FeatureAugmentation.realPairs(ltModel, corpus: longTailed, pairs: longTailed.splits!.train)
+      var generated = 0
       for method in [AugmentMethod.oversample, .diffusion] {
         var diffusion = DiffusionSettings()
         diffusion.guidance = guidance
@@ -73,14 +76,31 @@ public struct LongTailExperiment {
           let short = plan.plannedCounts.enumerated().filter { $0.element < plan.target && plan.realCounts[$0.offset] > 0 }.count
           output.text("  balance plan: \(plan.labelSets.count) synthetic pairs towards \(plan.target) a label" + (short > 0 ? " (\(short) labels stay short: capped by --max-synthetic)" : ""))
         }
+        if method == .diffusion { generated = synthetic.count }
         let model = try CrossModalModel.load(from: ltModelURL)
         try FeatureAugmentation.fineTune(model, real: real, synthetic: synthetic, method: method.rawValue, settings: settings,
                                          epochs: stages, rate: finetuneRate)
         try evaluate(method.rawValue, model)
       }
+      let oracle = try FeatureAugmentation.realPairs(ltModel, corpus: balanced, pairs: oraclePairs(balanced, longTailed, tail: profile.tail, count: generated))
+      let model = try CrossModalModel.load(from: ltModelURL)
+      try FeatureAugmentation.fineTune(model, real: real, synthetic: oracle, method: "oracle", settings: settings, epochs: stages, rate: finetuneRate)
+      try evaluate("oracle", model)
     }
     if !output.json { Self.summary(rows, console: output) }
     output.text(String(format: "done in %@", ProgressBar.clock(Date().timeIntervalSince(started))))
+  }
+
+  /// `count` training pairs of the balanced corpus that hold a tail label, drawn with the seed (each
+  /// once before any twice); with `--source subsample`, those the long-tailed split kept are left out.
+  func oraclePairs(_ balanced: Corpus, _ longTailed: Corpus, tail: [Int], count: Int) throws -> [Int] {
+    let kept = source == .subsample ? Set(longTailed.splits!.train) : []
+    let pool = balanced.splits!.train.filter { !kept.contains($0) && balanced.pairs[$0].labels.contains(where: tail.contains) }
+    guard !pool.isEmpty else { throw ExperimentError("the balanced corpus has no training pair with a tail label for the oracle") }
+    var g = RandomGenerator(seed: seed &+ 0x0AC1E)
+    var drawn = [Int]()
+    while drawn.count < count { drawn += g.permutation(pool.count).prefix(count - drawn.count).map { pool[$0] } }
+    return drawn
   }
 
   private func train(_ corpus: Corpus, bits: Int, settings: TrainingSettings, label: String, console output: Console) throws -> CrossModalModel {
@@ -121,7 +141,8 @@ public struct LongTailExperiment {
           let value = { (s: String) in rows.first { $0.0 == s && $0.1 == k && $0.2 == d && $0.3 == subset }?.4 ?? 0 }
           let lost = value("balanced") - value("longtail")
           let share = { (s: String) in lost > 1e-9 ? String(format: "%5.0f%%", 100 * (value(s) - value("longtail")) / lost) : "  n/a" }
-          output.result(String(format: "  %3d bits %@ %-4@  lost %.4f   oversample %@   diffusion %@", k, d.rawValue, subset, lost, share("oversample"), share("diffusion")))
+          output.result(String(format: "  %3d bits %@ %-4@  lost %.4f   oversample %@   diffusion %@   oracle %@", k, d.rawValue, subset, lost,
+                               share("oversample"), share("diffusion"), share("oracle")))
         }
       }
     }

@@ -23,7 +23,9 @@ struct LongTailExperimentCommand: ParsableCommand {
       --source subsample, on the training split thinned by `cmh corpus longtail`); all runs are measured on the \
       balanced corpus's query and retrieval sets. Oversampling and \
       diffusion then start from the long-tailed model, keep its image backbone, and train the hash head and \
-      the text tower first on the synthetic pairs alone, then on synthetic and real pairs together.
+      the text tower first on the synthetic pairs alone, then on synthetic and real pairs together. The oracle \
+      does the same with real tail pairs of the balanced corpus, as many as diffusion generates: the most \
+      this pipeline can win back.
 
       Example: cmh experiment longtail --dir /tmp/longtail --bits 64
       """)
