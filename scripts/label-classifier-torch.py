@@ -11,10 +11,11 @@ import argparse, json, os, sys
 import numpy as np
 import torch
 import torch.nn as nn
-from PIL import Image
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared", "bench"))
 from ref_cmh import small_cnn  # noqa: E402  the reference's image network
+sys.path.insert(0, os.path.dirname(__file__))
+from corpus_arrays import CorpusArrays  # noqa: E402
 
 
 def main():
@@ -23,22 +24,12 @@ def main():
     ap.add_argument("--labels", type=int, default=0); ap.add_argument("--focal", type=float, default=0)
     a = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("THREADS", "2"))); torch.manual_seed(1)
-    info = json.load(open(os.path.join(a.corpus, "corpus.json")))
-    pairs = [json.loads(l) for l in open(os.path.join(a.corpus, "pairs.jsonl")) if l.strip()]
-    pos = {p["id"]: i for i, p in enumerate(pairs)}
-    split = lambda s: [pos[l.strip()] for l in open(os.path.join(a.corpus, "splits", s + ".txt")) if l.strip()]
-    train, query = split("train"), split("query")
-    n_labels = a.labels or len(info["labels"])
-    L = np.zeros((len(pairs), len(info["labels"])), np.float32)
-    for i, p in enumerate(pairs):
-        L[i, p["labels"]] = 1
-    def images(rows):
-        X = np.zeros((len(rows), 3, a.size, a.size), np.float32)
-        for k, i in enumerate(rows):
-            im = Image.open(os.path.join(a.corpus, pairs[i]["image"])).convert("RGB").resize((a.size, a.size), Image.BILINEAR)
-            X[k] = (np.asarray(im, np.float32).transpose(2, 0, 1) / 255.0 - 0.45) / 0.25
-        return torch.tensor(X)
-    Xtr, Xq, Ytr = images(train), images(query), torch.tensor(L[train][:, :n_labels])
+    corpus = CorpusArrays(a.corpus)
+    train, query = corpus.split("train"), corpus.split("query")
+    n_labels = a.labels or len(corpus.labels)
+    L = corpus.multi_hot
+    Xtr, Xq = torch.tensor(corpus.images(train, a.size)), torch.tensor(corpus.images(query, a.size))
+    Ytr = torch.tensor(L[train][:, :n_labels])
     net = small_cnn(n_labels, a.size)[:-1]  # the reference's network without its tanh: logits
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     def loss(z, y):
@@ -60,7 +51,7 @@ def main():
         y = y[np.argsort(-s, kind="stable")]; hits = np.cumsum(y); ranks = np.arange(1, len(y) + 1)
         return float((hits[y > 0] / ranks[y > 0]).mean())
     aps = [average_precision(L[query][:, l], S[:, l]) for l in range(n_labels)]
-    print(json.dumps({"labels": {info["labels"][l]: round(aps[l], 3) for l in range(n_labels)},
+    print(json.dumps({"labels": {corpus.labels[l]: round(aps[l], 3) for l in range(n_labels)},
                       "shape_mean": round(float(np.mean(aps[:8])), 3), "size": a.size, "epochs": a.epochs, "focal": a.focal,
                       "learnt_labels": n_labels}))
 

@@ -12,12 +12,14 @@ mean AP on 1,000 training images (a low one there means the network has not fitt
 the mean)^P, so labels already learnt weigh less; --train-rows N trains on the first N rows of the
 training split followed by the retrieval split (the training pairs are in both).
 """
-import argparse, json, os, time
+import argparse, json, os, sys, time
 
 import numpy as np
 import torch
 import torch.nn as nn
-from PIL import Image
+
+sys.path.insert(0, os.path.dirname(__file__))
+from corpus_arrays import CorpusArrays  # noqa: E402
 
 
 def main():
@@ -28,25 +30,13 @@ def main():
     ap.add_argument("--batch", type=int, default=64); ap.add_argument("--train-rows", type=int, default=0)
     a = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("THREADS", "2"))); torch.manual_seed(1)
-    pairs = [json.loads(l) for l in open(os.path.join(a.corpus, "pairs.jsonl")) if l.strip()]
-    labels = len(json.load(open(os.path.join(a.corpus, "corpus.json")))["labels"])
-    position = {p["id"]: i for i, p in enumerate(pairs)}
-    split = lambda s: [position[l.strip()] for l in open(os.path.join(a.corpus, "splits", s + ".txt")) if l.strip()]
-    train, query = split("train"), split("query")
+    corpus = CorpusArrays(a.corpus)
+    train, query = corpus.split("train"), corpus.split("query")
     if a.train_rows:
-        train = (train + split("retrieval"))[:a.train_rows]
-    L = np.zeros((len(pairs), labels), np.float32)
-    for i, p in enumerate(pairs):
-        L[i, p["labels"]] = 1
-
-    def images(rows):
-        X = np.zeros((len(rows), 3, a.size, a.size), np.float32)
-        for k, i in enumerate(rows):
-            im = Image.open(os.path.join(a.corpus, pairs[i]["image"])).convert("RGB").resize((a.size, a.size), Image.BILINEAR)
-            X[k] = (np.asarray(im, np.float32).transpose(2, 0, 1) / 255.0 - 0.45) / 0.25
-        return torch.tensor(X)
-
-    Xtr, Xq, Ytr = images(train), images(query), torch.tensor(L[train][:, :a.labels])
+        train = (train + corpus.split("retrieval"))[:a.train_rows]
+    L = corpus.multi_hot
+    Xtr, Xq = torch.tensor(corpus.images(train, a.size)), torch.tensor(corpus.images(query, a.size))
+    Ytr = torch.tensor(L[train][:, :a.labels])
     w = a.width
 
     def stage(i, o, stride):

@@ -131,8 +131,38 @@ public enum FeatureAugmentation {
         + "then \(epochs.mixed) on them with \(real.count) real pairs; hash head and text tower at \(rate)× the learning rates")
   }
 
-  /// Trains `model`'s hash head (above its backbone) and text tower on `pairs` for `epochs`.
-  public static func train(_ model: CrossModalModel, on pairs: FeaturePairs, settings: TrainingSettings, epochs: Int,
+  /// The baseline of loss re-weighting: `model`'s hash head and text tower train on the real pairs
+  /// alone, each pair's gradient weighed by its labels' inverse frequency, for as many epochs as
+  /// the augmentations' two stages and at the same share of the rates.
+  public static func reweight(_ model: CrossModalModel, real: FeaturePairs, labelCount: Int, settings: TrainingSettings,
+                              epochs: (synthetic: Int, mixed: Int), rate: Float) throws {
+    var tuning = settings
+    tuning.imageLearningRate *= rate
+    tuning.textLearningRate *= rate
+    try train(model, on: real, settings: tuning, epochs: epochs.synthetic + epochs.mixed,
+              weights: inverseFrequencyWeights(real.labels, labelCount: labelCount))
+    let first = model.record
+    model.record = TrainingRecord(
+      settings: tuning, corpus: first?.corpus ?? "", trainingPairs: real.count, syntheticPairs: 0,
+      epochsDone: (first?.epochsDone ?? 0) + epochs.synthetic + epochs.mixed,
+      augmentation: "reweight: from a \(first?.epochsDone ?? 0)-epoch model, \(epochs.synthetic + epochs.mixed) epochs on \(real.count) real pairs "
+        + "weighed by their labels' inverse frequency; hash head and text tower at \(rate)× the learning rates")
+  }
+
+  /// Each pair's weight: the mean over its labels of 1 / (the label's pair count), scaled so that
+  /// the weights average 1 (a pair without labels weighs 1 before scaling).
+  public static func inverseFrequencyWeights(_ labels: [[Int]], labelCount: Int) -> [Float] {
+    var counts = [Int](repeating: 0, count: labelCount)
+    for set in labels { for l in set { counts[l] += 1 } }
+    let raw = labels.map { set in set.isEmpty ? 1 : set.reduce(0.0) { $0 + 1 / Double(counts[$1]) } / Double(set.count) }
+    let mean = raw.reduce(0, +) / Double(max(raw.count, 1))
+    let unlabelled = labels.allSatisfy(\.isEmpty)
+    return raw.map { Float(unlabelled ? 1 : $0 / mean) }
+  }
+
+  /// Trains `model`'s hash head (above its backbone) and text tower on `pairs` for `epochs`;
+  /// `weights` weigh each pair's gradient.
+  public static func train(_ model: CrossModalModel, on pairs: FeaturePairs, settings: TrainingSettings, epochs: Int, weights: [Float]? = nil,
                            onEpoch: (Trainer.EpochReport) -> Void = { _ in }) throws {
     guard pairs.count > 0, epochs > 0 else { return }
     guard let (_, head) = TrainingRun.split(model.image, .head) else {
@@ -140,6 +170,7 @@ public enum FeatureAugmentation {
     }
     let trainer = Trainer(model: model, settings: settings, images: ImageInputs(features: pairs.features),
                           texts: TextInputs(rows: pairs.texts, coverage: nil), labels: pairs.labels, imageNetwork: head)
+    trainer.pairWeights = weights
     trainer.startFromModel()
     AlternatingLoop(trainer).run(epochs: epochs, onEpoch: onEpoch)
     for (_, p) in model.image.namedParameters() { p.isTrainable = true }

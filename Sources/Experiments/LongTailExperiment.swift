@@ -2,8 +2,9 @@
 // augmentation, on the shapes corpus (`cmh experiment longtail`). The long-tailed runs train on a
 // shapes corpus generated with long-tailed label frequencies (or the training split thinned); all
 // runs are measured on the balanced corpus's query and retrieval sets, over all queries and over
-// those with a tail label. The oracle feeds real tail pairs of the balanced corpus, as many as
-// diffusion generates, through the same fine-tuning: the most that pipeline can win back.
+// those with a tail label. Re-weighting fine-tunes on the real pairs alone, weighed by their labels'
+// inverse frequency; the oracle feeds real tail pairs of the balanced corpus, as many as diffusion
+// generates, through the same fine-tuning: the most that pipeline can win back.
 
 import Augment
 import Corpus
@@ -82,6 +83,9 @@ public struct LongTailExperiment {
                                          epochs: stages, rate: finetuneRate)
         try evaluate(method.rawValue, model)
       }
+      let reweighted = try CrossModalModel.load(from: ltModelURL)
+      try FeatureAugmentation.reweight(reweighted, real: real, labelCount: labelCount, settings: settings, epochs: stages, rate: finetuneRate)
+      try evaluate("reweight", reweighted)
       let oracle = try FeatureAugmentation.realPairs(ltModel, corpus: balanced, pairs: oraclePairs(balanced, longTailed, tail: profile.tail, count: generated))
       let model = try CrossModalModel.load(from: ltModelURL)
       try FeatureAugmentation.fineTune(model, real: real, synthetic: oracle, method: "oracle", settings: settings, epochs: stages, rate: finetuneRate)
@@ -141,8 +145,8 @@ public struct LongTailExperiment {
           let value = { (s: String) in rows.first { $0.0 == s && $0.1 == k && $0.2 == d && $0.3 == subset }?.4 ?? 0 }
           let lost = value("balanced") - value("longtail")
           let share = { (s: String) in lost > 1e-9 ? String(format: "%5.0f%%", 100 * (value(s) - value("longtail")) / lost) : "  n/a" }
-          output.result(String(format: "  %3d bits %@ %-4@  lost %.4f   oversample %@   diffusion %@   oracle %@", k, d.rawValue, subset, lost,
-                               share("oversample"), share("diffusion"), share("oracle")))
+          output.result(String(format: "  %3d bits %@ %-4@  lost %.4f   oversample %@   reweight %@   diffusion %@   oracle %@", k, d.rawValue, subset, lost,
+                               share("oversample"), share("reweight"), share("diffusion"), share("oracle")))
         }
       }
     }

@@ -94,29 +94,28 @@ public final class MPI: @unchecked Sendable {
   }
 
   /// Every rank's `local` rows concatenated in rank order (counts may differ between ranks).
-  public func gather(_ local: [Float]) -> [Float] { gather(local, float) }
-  public func gather(_ local: [Double]) -> [Double] { gather(local, double) }
+  public func gather(_ local: [Float]) -> [Float] { gather(local, float).values }
+  public func gather(_ local: [Double]) -> [Double] { gather(local, double).values }
 
-  private func gather<T: Numeric>(_ local: [T], _ type: Handle) -> [T] {
+  /// Every rank's text, in rank order (to compare what each rank started with).
+  public func gather(_ text: String) -> [String] {
+    let (bytes, counts) = gather(Array(text.utf8), byte)
+    var start = 0
+    return counts.map { count in
+      defer { start += Int(count) }
+      return String(decoding: bytes[start..<(start + Int(count))], as: UTF8.self)
+    }
+  }
+
+  /// The ranks' values concatenated in rank order, and how many each rank gave.
+  private func gather<T: Numeric>(_ local: [T], _ type: Handle) -> (values: [T], counts: [Int32]) {
     var counts = [Int32](repeating: 0, count: size)
     counts[rank] = Int32(local.count)
     maximum(&counts)
     let offsets = counts.indices.map { Int32(counts[..<$0].reduce(0, +)) }
     var out = [T](repeating: 0, count: Int(counts.reduce(0, +)))
     local.withUnsafeBytes { s in out.withUnsafeMutableBytes { r in _ = allgatherv(s.baseAddress, Int32(local.count), type, r.baseAddress, counts, offsets, type, comm) } }
-    return out
-  }
-
-  /// Every rank's text, in rank order (to compare what each rank started with).
-  public func gather(_ text: String) -> [String] {
-    let bytes = Array(text.utf8)
-    var lengths = [Int32](repeating: 0, count: size)
-    lengths[rank] = Int32(bytes.count)
-    maximum(&lengths)
-    let offsets = lengths.indices.map { Int32(lengths[..<$0].reduce(0, +)) }
-    var out = [UInt8](repeating: 0, count: Int(lengths.reduce(0, +)))
-    bytes.withUnsafeBytes { s in out.withUnsafeMutableBytes { r in _ = allgatherv(s.baseAddress, Int32(bytes.count), byte, r.baseAddress, lengths, offsets, byte, comm) } }
-    return lengths.indices.map { String(decoding: out[Int(offsets[$0])..<Int(offsets[$0] + lengths[$0])], as: UTF8.self) }
+    return (out, counts)
   }
 
   /// Rank 0's flag on every rank (a decision made once: stop, save).

@@ -33,6 +33,9 @@ public final class Trainer: AlternatingSteps {
   let labelHead: LabelHead?
   /// The ranks of an MPI job that share each batch (nil: this process computes whole batches).
   let ranks: DataParallel?
+  /// Each training pair's weight in the objective's gradient (loss re-weighting; nil: all 1). The
+  /// epoch's reported losses stay unweighted.
+  public var pairWeights: [Float]?
 
   /// Loss terms of one batch: the similarity term and the quantization (+ balance) term.
   public struct BatchLoss: LossTerms {
@@ -235,6 +238,10 @@ public final class Trainer: AlternatingSteps {
       let (loss, gl) = labelHead.evaluate(u, labels: labels.rows(mine), rows: batch?.rows)
       gradient.add(gl)
       labelLoss = loss
+    }
+    if let pairWeights {
+      let k = gradient.shape[1]
+      for (r, row) in mine.enumerated() { for t in 0..<k { gradient.data[r * k + t] *= pairWeights[row] } }
     }
     return (BatchLoss(similarity: similarity, quantization: total, labels: labelLoss), gradient)
   }

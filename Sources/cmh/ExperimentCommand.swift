@@ -17,13 +17,14 @@ extension LongTailExperiment.Source: ExpressibleByArgument {}
 struct LongTailExperimentCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "longtail",
-    abstract: "Balanced vs long-tailed training, and oversampling vs diffusion augmentation, on the shapes corpus.",
+    abstract: "Balanced vs long-tailed training, and oversampling, re-weighting and diffusion augmentation, on the shapes corpus.",
     discussion: """
       The long-tailed runs train on a shapes corpus generated with long-tailed label frequencies (or, with \
       --source subsample, on the training split thinned by `cmh corpus longtail`); all runs are measured on the \
       balanced corpus's query and retrieval sets. Oversampling and \
       diffusion then start from the long-tailed model, keep its image backbone, and train the hash head and \
-      the text tower first on the synthetic pairs alone, then on synthetic and real pairs together. The oracle \
+      the text tower first on the synthetic pairs alone, then on synthetic and real pairs together. Re-weighting \
+      trains them as long on the real pairs alone, each weighed by its labels' inverse frequency. The oracle \
       does the same with real tail pairs of the balanced corpus, as many as diffusion generates: the most \
       this pipeline can win back.
 

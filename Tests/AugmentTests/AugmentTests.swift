@@ -87,6 +87,19 @@ final class AugmentTests: XCTestCase {
     XCTAssertGreaterThan(after.imbalance, 5, "\(after.labelCounts)")
     XCTAssertEqual(after.head.count + after.medium.count + after.tail.count, 24)
   }
+
+  /// Loss re-weighting: pairs of rare labels weigh more, the weights average 1, and a corpus
+  /// without labels weighs every pair alike.
+  func testInverseFrequencyWeights() {
+    let w = FeatureAugmentation.inverseFrequencyWeights([[0], [0], [0], [1], [0, 1]], labelCount: 2)
+    XCTAssertEqual(Double(w.reduce(0, +)) / 5, 1, accuracy: 1e-6)
+    XCTAssertEqual(w[0], w[1])
+    XCTAssertGreaterThan(w[3], w[4])
+    XCTAssertGreaterThan(w[4], w[0])
+    // Label 0 in 4 pairs, label 1 in 2: pair 3 weighs 1/2, pair 0 1/4, pair 4 (1/4 + 1/2)/2.
+    XCTAssertEqual(Double(w[3] / w[0]), 2, accuracy: 1e-6)
+    XCTAssertEqual(FeatureAugmentation.inverseFrequencyWeights([[], []], labelCount: 3), [1, 1])
+  }
 }
 
 private func * <T>(lhs: [T], rhs: Int) -> [T] { (0..<rhs).flatMap { _ in lhs } }
