@@ -19,7 +19,8 @@ struct TrainCommand: ParsableCommand {
       first epoch, at most every 20 seconds after it, after the last, and when Ctrl-C stops the run; `--resume` continues from it with the settings it was started with. \
       Epoch logs go to OUT.log.jsonl. With --augment DIR (from `cmh augment`), the folder's model is fine-tuned \
       instead: its hash head and text tower train on the synthetic pairs alone, \
-      then on them with the corpus's training pairs; the model options do not apply then.
+      then on them with the corpus's training pairs; the model options do not apply then. Under \
+      `mpirun -np N` the ranks share every batch of --batch-size (docs/mpi.md).
 
       Examples:
         cmh train corpora/holiday --out holiday.cmh
