@@ -118,17 +118,12 @@ public enum FeatureAugmentation {
   public static func fineTune(_ model: CrossModalModel, real: FeaturePairs, synthetic: FeaturePairs, method: String, settings: TrainingSettings,
                               epochs: (synthetic: Int, mixed: Int), rate: Float,
                               onEpoch: (String, Trainer.EpochReport) -> Void = { _, _ in }) throws {
-    var tuning = settings
-    tuning.imageLearningRate *= rate
-    tuning.textLearningRate *= rate
+    let tuning = tuned(settings, rate: rate)
     try train(model, on: synthetic, settings: tuning, epochs: epochs.synthetic) { onEpoch("synthetic", $0) }
     try train(model, on: real.appending(synthetic), settings: tuning, epochs: epochs.mixed) { onEpoch("mixed", $0) }
-    let first = model.record
-    model.record = TrainingRecord(
-      settings: tuning, corpus: first?.corpus ?? "", trainingPairs: real.count, syntheticPairs: synthetic.count,
-      epochsDone: (first?.epochsDone ?? 0) + epochs.synthetic + epochs.mixed,
-      augmentation: "\(method): from a \(first?.epochsDone ?? 0)-epoch model, \(epochs.synthetic) epochs on \(synthetic.count) synthetic pairs, "
-        + "then \(epochs.mixed) on them with \(real.count) real pairs; hash head and text tower at \(rate)× the learning rates")
+    record(model, tuning, real: real.count, synthetic: synthetic.count, epochs: epochs.synthetic + epochs.mixed, rate: rate) {
+      "\(method): from a \($0)-epoch model, \(epochs.synthetic) epochs on \(synthetic.count) synthetic pairs, then \(epochs.mixed) on them with \(real.count) real pairs"
+    }
   }
 
   /// The baseline of loss re-weighting: `model`'s hash head and text tower train on the real pairs
@@ -136,28 +131,37 @@ public enum FeatureAugmentation {
   /// the augmentations' two stages and at the same share of the rates.
   public static func reweight(_ model: CrossModalModel, real: FeaturePairs, labelCount: Int, settings: TrainingSettings,
                               epochs: (synthetic: Int, mixed: Int), rate: Float) throws {
+    let tuning = tuned(settings, rate: rate), total = epochs.synthetic + epochs.mixed
+    try train(model, on: real, settings: tuning, epochs: total, weights: inverseFrequencyWeights(real.labels, labelCount: labelCount))
+    record(model, tuning, real: real.count, synthetic: 0, epochs: total, rate: rate) {
+      "reweight: from a \($0)-epoch model, \(total) epochs on \(real.count) real pairs weighed by their labels' inverse frequency"
+    }
+  }
+
+  /// `settings` with both rates at `rate` times theirs (RMSprop's first steps are ten times the
+  /// rate, which would shake a trained model).
+  static func tuned(_ settings: TrainingSettings, rate: Float) -> TrainingSettings {
     var tuning = settings
     tuning.imageLearningRate *= rate
     tuning.textLearningRate *= rate
-    try train(model, on: real, settings: tuning, epochs: epochs.synthetic + epochs.mixed,
-              weights: inverseFrequencyWeights(real.labels, labelCount: labelCount))
-    let first = model.record
-    model.record = TrainingRecord(
-      settings: tuning, corpus: first?.corpus ?? "", trainingPairs: real.count, syntheticPairs: 0,
-      epochsDone: (first?.epochsDone ?? 0) + epochs.synthetic + epochs.mixed,
-      augmentation: "reweight: from a \(first?.epochsDone ?? 0)-epoch model, \(epochs.synthetic + epochs.mixed) epochs on \(real.count) real pairs "
-        + "weighed by their labels' inverse frequency; hash head and text tower at \(rate)× the learning rates")
+    return tuning
+  }
+
+  /// The fine-tuned model's record: the first training's, with the tuning and `what(first epochs)`.
+  static func record(_ model: CrossModalModel, _ tuning: TrainingSettings, real: Int, synthetic: Int, epochs: Int, rate: Float,
+                     _ what: (Int) -> String) {
+    let first = model.record, done = first?.epochsDone ?? 0
+    model.record = TrainingRecord(settings: tuning, corpus: first?.corpus ?? "", trainingPairs: real, syntheticPairs: synthetic, epochsDone: done + epochs,
+                                  augmentation: what(done) + "; hash head and text tower at \(rate)× the learning rates")
   }
 
   /// Each pair's weight: the mean over its labels of 1 / (the label's pair count), scaled so that
   /// the weights average 1 (a pair without labels weighs 1 before scaling).
   public static func inverseFrequencyWeights(_ labels: [[Int]], labelCount: Int) -> [Float] {
-    var counts = [Int](repeating: 0, count: labelCount)
-    for set in labels { for l in set { counts[l] += 1 } }
+    let counts = LongTailProfile(labels, labelCount: labelCount).labelCounts
     let raw = labels.map { set in set.isEmpty ? 1 : set.reduce(0.0) { $0 + 1 / Double(counts[$1]) } / Double(set.count) }
     let mean = raw.reduce(0, +) / Double(max(raw.count, 1))
-    let unlabelled = labels.allSatisfy(\.isEmpty)
-    return raw.map { Float(unlabelled ? 1 : $0 / mean) }
+    return raw.map { Float($0 / mean) }
   }
 
   /// Trains `model`'s hash head (above its backbone) and text tower on `pairs` for `epochs`;
