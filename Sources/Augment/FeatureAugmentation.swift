@@ -122,7 +122,7 @@ public enum FeatureAugmentation {
     try train(model, on: synthetic, settings: tuning, epochs: epochs.synthetic) { onEpoch("synthetic", $0) }
     try train(model, on: real.appending(synthetic), settings: tuning, epochs: epochs.mixed) { onEpoch("mixed", $0) }
     record(model, tuning, real: real.count, synthetic: synthetic.count, epochs: epochs.synthetic + epochs.mixed, rate: rate) {
-      "\(method): from a \($0)-epoch model, \(epochs.synthetic) epochs on \(synthetic.count) synthetic pairs, then \(epochs.mixed) on them with \(real.count) real pairs"
+      "\(method): from a \($0), \(epochs.synthetic) epochs on \(synthetic.count) synthetic pairs, then \(epochs.mixed) on them with \(real.count) real pairs"
     }
   }
 
@@ -134,7 +134,7 @@ public enum FeatureAugmentation {
     let tuning = tuned(settings, rate: rate), total = epochs.synthetic + epochs.mixed
     try train(model, on: real, settings: tuning, epochs: total, weights: inverseFrequencyWeights(real.labels, labelCount: labelCount))
     record(model, tuning, real: real.count, synthetic: 0, epochs: total, rate: rate) {
-      "reweight: from a \($0)-epoch model, \(total) epochs on \(real.count) real pairs weighed by their labels' inverse frequency"
+      "reweight: from a \($0), \(total) epochs on \(real.count) real pairs weighed by their labels' inverse frequency"
     }
   }
 
@@ -142,17 +142,20 @@ public enum FeatureAugmentation {
   /// rate, which would shake a trained model).
   static func tuned(_ settings: TrainingSettings, rate: Float) -> TrainingSettings {
     var tuning = settings
+    tuning.labelEpochs = 0  // the model has learnt its labels; fine-tuning goes on with the codes
     tuning.imageLearningRate *= rate
     tuning.textLearningRate *= rate
     return tuning
   }
 
-  /// The fine-tuned model's record: the first training's, with the tuning and `what(first epochs)`.
+  /// The fine-tuned model's record: the first training's, with the tuning and `what("N-epoch
+  /// model")`, the first training as it was.
   static func record(_ model: CrossModalModel, _ tuning: TrainingSettings, real: Int, synthetic: Int, epochs: Int, rate: Float,
-                     _ what: (Int) -> String) {
-    let first = model.record, done = first?.epochsDone ?? 0
+                     _ what: (String) -> String) {
+    let first = model.record, done = first?.epochsDone ?? 0, labelEpochs = first?.settings.labelEpochs ?? 0
+    let from = "\(done)-epoch model" + (labelEpochs > 0 ? " (\(labelEpochs) label epochs, \(done - labelEpochs) epochs)" : "")
     model.record = TrainingRecord(settings: tuning, corpus: first?.corpus ?? "", trainingPairs: real, syntheticPairs: synthetic, epochsDone: done + epochs,
-                                  augmentation: what(done) + "; hash head and text tower at \(rate)× the learning rates")
+                                  augmentation: what(from) + "; hash head and text tower at \(rate)× the learning rates")
   }
 
   /// Each pair's weight: the mean over its labels of 1 / (the label's pair count), scaled so that

@@ -48,8 +48,11 @@ public enum ShapesCorpus {
 
   /// The corpus description's `source`: the command that makes the same corpus again.
   public static func source(_ s: ShapesCorpusSettings) -> String {
-    "cmh corpus make-shapes --pairs \(s.pairs) --size \(s.size) --imbalance \(s.imbalance) --seed \(s.seed) --text \(s.textMode.rawValue)"
+    "cmh corpus make-shapes --pairs \(s.pairs) --size \(s.size) --imbalance \(s.imbalance) --seed \(s.seed) --text \(s.textMode.rawValue) # generator \(generatorVersion)"
   }
+
+  /// Raised when the same settings draw different images, so a folder's older corpus is made anew.
+  static let generatorVersion = 2
 
   /// An index drawn with probability proportional to its weight.
   static func draw(_ weights: [Double], _ g: inout SplitGenerator) -> Int {
@@ -119,7 +122,9 @@ enum ShapesRenderer {
     case 3: return r <= 0.45 + 0.5 * pow(abs(cos(2.5 * atan2(v, u))), 3)
     case 4: return (abs(u) <= 0.3 && abs(v) <= 1) || (abs(v) <= 0.3 && abs(u) <= 1)
     case 5: return r <= 1 && r >= 0.55
-    case 6: return abs(u) + abs(v) <= 1
+    // A rhombus with unequal diagonals: with |u| + |v| ≤ 1 it was a square turned by 45°, which a
+    // shape drawn at a random angle and size cannot be told from.
+    case 6: return abs(u) + abs(v) / 0.6 <= 1
     default: return max(abs(u) * 0.866 + abs(v) * 0.5, abs(v)) <= 0.9
     }
   }

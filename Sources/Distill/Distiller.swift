@@ -89,7 +89,7 @@ public final class Distiller: AlternatingSteps {
     for optimizer in optimizers { optimizer.applySchedule(schedule, epoch: epoch) }
   }
 
-  public func resumeEpoch(orders: [[Int]]) { images.announce(orders[0]) }
+  public func resumeEpoch(_ epoch: Int, orders: [[Int]]) { images.announce(orders[0]) }
 
   public func step(_ phase: Phase, rows: [Int], generator: inout RandomGenerator) -> BatchLoss {
     step(tower: phase.rawValue, rows: rows, generator: &generator)

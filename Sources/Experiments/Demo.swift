@@ -12,8 +12,9 @@ import Tensor
 import Training
 
 public enum Demo {
-  /// Runs the demo in `folder` with `bits`-bit codes, `epochs` epochs, `loss` and `seed`.
-  public static func run(in folder: URL, bits: Int, epochs: Int, loss: LossKind, seed: UInt64, console output: Console) throws {
+  /// Runs the demo in `folder` with `bits`-bit codes, `labelEpochs` then `epochs` epochs, `loss` and `seed`.
+  public static func run(in folder: URL, bits: Int, epochs: Int, labelEpochs: Int = ShapesRecipe.labelEpochs, loss: LossKind, seed: UInt64,
+                         console output: Console) throws {
     let started = Date()
     output.text(MachineReport.kernelLine(MachineInfo.current()))
     let corpus = try ShapesRecipe.corpus(in: folder.appendingPathComponent("corpus"), seed: seed, console: output)
@@ -25,7 +26,8 @@ public enum Demo {
                              log: folder.appendingPathComponent("model-\(bits).cmh.log.jsonl"))
     try? FileManager.default.removeItem(at: folder.appendingPathComponent("model-\(bits).cmh.log.jsonl"))
     let spec = try ShapesRecipe.spec(corpus, bits: bits)
-    let run = try session.prepareTraining { try TrainingRun(corpus: corpus, spec: spec, settings: ShapesRecipe.settings(epochs: epochs, loss: loss, seed: seed), progress: $0) }
+    let run = try session.prepareTraining { try TrainingRun(corpus: corpus, spec: spec, settings: ShapesRecipe.settings(epochs: epochs, loss: loss, seed: seed, labelEpochs: labelEpochs),
+                                                                        progress: $0) }
     try session.train(run)
     let model = run.finishedModel()
     try model.save(to: modelURL)

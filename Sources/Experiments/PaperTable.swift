@@ -19,10 +19,10 @@ public struct PaperTable {
   public var references: [String] = []
   /// The spec of a new model for a corpus and code length, and its training settings.
   public var spec: (Corpus, Int) throws -> ModelSpec
-  public var settings: (ModelSpec, LossKind) -> TrainingSettings
+  public var settings: (ModelSpec, LossKind, Corpus) -> TrainingSettings
 
   public init(corpora: [String], bits: [Int], losses: [LossKind], folder: URL, references: [String] = [],
-              spec: @escaping (Corpus, Int) throws -> ModelSpec, settings: @escaping (ModelSpec, LossKind) -> TrainingSettings) {
+              spec: @escaping (Corpus, Int) throws -> ModelSpec, settings: @escaping (ModelSpec, LossKind, Corpus) -> TrainingSettings) {
     (self.corpora, self.bits, self.losses, self.folder, self.references, self.spec, self.settings) = (corpora, bits, losses, folder, references, spec, settings)
   }
 
@@ -67,7 +67,7 @@ public struct PaperTable {
     session.plan = clock
     session.epochRowsAreProgress = true
     let run = try session.trainModel(corpus, out: modelURL, resume: FileManager.default.fileExists(atPath: checkpoint.path),
-                                     spec: { try self.spec(corpus, plan.bits) }, settings: { settings($0, plan.loss) })
+                                     spec: { try self.spec(corpus, plan.bits) }, settings: { settings($0, plan.loss, corpus) })
     let trained = run.model
     let seconds = Self.trainingSeconds(log)
     let record = ExperimentRecord(run: plan, corpusPath: corpus.directory.path, model: modelURL.path, spec: trained.spec, settings: run.trainer.settings,

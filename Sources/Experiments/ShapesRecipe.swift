@@ -9,9 +9,12 @@ import Training
 
 /// The settings the demo, the README's table and `cmh bench train` use on the shapes corpus:
 /// images at 32² through a half-width compact10, text learning rate 1e-4 (at 3e-4 the text
-/// codes of this small corpus collapse onto a few patterns), batch 64.
+/// codes of this small corpus collapse onto a few patterns), batch 64, and 40 label epochs before
+/// the hashing epochs (a classifier of this tower needs about 40 to learn shape) with the label
+/// term after them (docs/labels.md).
 public enum ShapesRecipe {
   public static let epochs = 15
+  public static let labelEpochs = 40
 
   /// The generated corpus in `directory`, made unless one of the same size and seed is there.
   public static func corpus(in directory: URL, pairs: Int = 6000, imbalance: Double = 1, seed: UInt64, console: Console) throws -> Corpus {
@@ -26,9 +29,11 @@ public enum ShapesRecipe {
     try ModelSpec.make(for: corpus, training: corpus.splits!.train, bits: bits, architecture: .compact10, inputSize: 32, width: 32)
   }
 
-  public static func settings(epochs: Int, loss: LossKind, seed: UInt64) -> TrainingSettings {
+  public static func settings(epochs: Int, loss: LossKind, seed: UInt64, labelEpochs: Int = labelEpochs) -> TrainingSettings {
     var s = TrainingSettings()
     s.epochs = epochs
+    s.labelEpochs = labelEpochs
+    s.labelWeight = TrainingDefaults.labelWeight(labelEpochs: labelEpochs)
     s.loss = loss
     s.similarity = TrainingDefaults.similarity(for: loss)
     s.seed = seed

@@ -46,14 +46,22 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
   public var trainLayers = TrainLayers.all
   /// Weight μ of the label-prediction term (0: off); see CauchyLoss/LabelPrediction.
   public var labelWeight: Float = 0
+  /// Epochs before the hashing epochs in which the image tower learns the labels as a classifier
+  /// (Training/LabelClassifier): shape and other slow labels reach the codes only when the tower
+  /// has learnt them first (docs/labels.md). They come on top of `epochs`.
+  public var labelEpochs = 0
 
   public init() {}
+
+  /// The run's epochs: the label epochs, then the hashing epochs.
+  public var totalEpochs: Int { labelEpochs + epochs }
 
   enum CodingKeys: String, CodingKey {
     case loss, similarity, gamma, alpha, eta, epochs, seed, pretrained
     case lambda = "cauchy_quantization"
     case batchSize = "batch_size", imageLearningRate = "image_lr", textLearningRate = "text_lr"
     case halveEvery = "halve_every", flipImages = "flip_images", trainLayers = "train_layers", labelWeight = "label_weight"
+    case labelEpochs = "label_epochs"
   }
 
   /// Model files and checkpoints written before λ or graded similarity existed read as λ = 0 and
@@ -76,6 +84,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     pretrained = try c.decodeIfPresent(String.self, forKey: .pretrained)
     trainLayers = try c.decode(TrainLayers.self, forKey: .trainLayers)
     labelWeight = try c.decodeIfPresent(Float.self, forKey: .labelWeight) ?? 0
+    labelEpochs = try c.decodeIfPresent(Int.self, forKey: .labelEpochs) ?? 0
     if let problem = problem {
       throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: c.codingPath, debugDescription: "training settings: \(problem)"))
     }
@@ -90,6 +99,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     if let (name, v) = notNegative.first(where: { !($0.1.isFinite && $0.1 >= 0) }) { return "\(name) is \(v), expected a number ≥ 0" }
     if !(1...(1 << 20)).contains(batchSize) { return "batch_size is \(batchSize), expected 1 to \(1 << 20)" }
     if !(0...1_000_000).contains(epochs) || halveEvery < 1 { return "epochs \(epochs) and halve_every \(halveEvery) out of range" }
+    if !(0...1_000_000).contains(labelEpochs) { return "label_epochs is \(labelEpochs), expected 0 to 1000000" }
     return nil
   }
 }

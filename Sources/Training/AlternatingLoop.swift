@@ -41,8 +41,8 @@ public protocol AlternatingSteps: AnyObject {
   var startingGenerator: RandomGenerator { get }
   /// Before the first batch of epoch `epoch` (0-based): set the rates, refresh what the epoch uses.
   func beginEpoch(_ epoch: Int, orders: [[Int]])
-  /// The orders of an epoch that a checkpoint resumes in the middle of.
-  func resumeEpoch(orders: [[Int]])
+  /// The orders of epoch `epoch` (0-based), which a checkpoint resumes in the middle of.
+  func resumeEpoch(_ epoch: Int, orders: [[Int]])
   /// One batch of `phase`; draws what it needs (flips) from `generator`.
   func step(_ phase: Phase, rows: [Int], generator: inout RandomGenerator) -> Loss
   /// After both phases of epoch `epoch` (1-based): the epoch's report; `losses` are the phases' means.
@@ -139,7 +139,7 @@ public final class AlternatingLoop<Steps: AlternatingSteps> {
     if phase > 0 || nextBatch > 0 {
       var g = start
       orders = [g.permutation(count), g.permutation(count)]
-      steps.resumeEpoch(orders: orders)
+      steps.resumeEpoch(epoch, orders: orders)
     }
   }
 }

@@ -44,11 +44,16 @@ final class CollapseGuard {
     tower.namedParameters().map(\.1.value) + tower.namedBuffers().map(\.1.value)
   }
 
+  /// Takes tower `t`'s present weights as its last healthy ones (what the label epochs taught it).
+  func keep(_ t: Int, _ tower: Module) {
+    for (saved, now) in zip(snapshots[t], Self.values(tower)) { saved.assign(now) }
+  }
+
   /// Checks tower `t` after an epoch with `codes` distinct codes; restores it when it collapsed
   /// and remedies remain (resetting `optimizer`'s state). Returns what happened, nil when healthy.
   func check(_ t: Int, tower: Module, codes: Int, optimizer: Optimizer) -> Event? {
     guard codes < floor else {
-      for (saved, now) in zip(snapshots[t], Self.values(tower)) { saved.assign(now) }
+      keep(t, tower)
       return nil
     }
     guard remedies[t] < Self.maximumRemedies else { return .collapsed(codes: codes) }

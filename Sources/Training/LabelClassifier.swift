@@ -1,7 +1,8 @@
 // LabelClassifier: the ceiling of what the pixels show. The image tower of a model's spec, a
 // linear head on its outputs, trained as a plain multi-label classifier (binary cross-entropy,
-// Adam) on the training images; its per-label AP on the query images (rank the query images by
-// the label's score) is what per-label retrieval is compared with.
+// Adam with a one-cycle rate, each label's loss balanced by what is left of it) on the training
+// images; its per-label AP on the query images (rank the query images by the label's score) is
+// what per-label retrieval is compared with.
 
 import CauchyLoss
 import Corpus
@@ -11,8 +12,11 @@ import Model
 import Tensor
 
 public struct ClassifierSettings: Sendable {
-  public var epochs = 15, batchSize = 64
-  public var learningRate: Float = 1e-3
+  public var epochs = 40, batchSize = 64
+  /// The one-cycle schedule's peak rate.
+  public var learningRate: Float = 3e-3
+  /// P of the per-label balance (LabelPrediction).
+  public var balance: Float = 1
   public var seed: UInt64 = 1
   public init() {}
 }
@@ -20,19 +24,66 @@ public struct ClassifierSettings: Sendable {
 public final class LabelClassifier {
   let tower: Module
   let head: Linear
-  let optimizer: Adam
+  public let optimizer: Adam
   let settings: ClassifierSettings
   let labelCount: Int
+  let term: LabelPrediction
+  let schedule: OneCycleSchedule
+  /// Steps taken (the one-cycle schedule's position; a checkpoint keeps it).
+  public private(set) var stepsDone = 0
 
-  /// A classifier of a new image tower of `spec` (its weights drawn from the seed).
-  public init(spec: ModelSpec, settings: ClassifierSettings) {
+  /// A classifier of a new image tower of `spec` (its weights drawn from the seed) for `images` items.
+  public convenience init(spec: ModelSpec, settings: ClassifierSettings, items: Int) {
     var g = RandomGenerator(seed: settings.seed)
-    tower = CrossModalModel(spec: spec, generator: &g).image
-    head = Linear(spec.bits, spec.labels.count, generator: &g)
-    labelCount = spec.labels.count
+    self.init(tower: CrossModalModel(spec: spec, generator: &g).image, outputs: spec.bits, labels: spec.labels.count,
+              settings: settings, items: items, generator: &g)
+  }
+
+  /// A classifier of `tower` (trained in place), whose outputs have `outputs` columns, over
+  /// `settings.epochs` epochs of `items` items.
+  public init(tower: Module, outputs: Int, labels: Int, settings: ClassifierSettings, items: Int, generator g: inout RandomGenerator) {
+    self.tower = tower
+    head = Linear(outputs, labels, generator: &g)
+    labelCount = labels
     self.settings = settings
     optimizer = Adam(groups: [ParameterGroup(tower.namedParameters() + head.namedParameters().map { ("head." + $0.0, $0.1) },
                                              learningRate: settings.learningRate)])
+    // Items = L makes the term the plain mean over the batch of the per-row sum over labels.
+    term = LabelPrediction(weight: 1, items: labels, balance: settings.balance)
+    schedule = OneCycleSchedule(totalSteps: settings.epochs * ((items + settings.batchSize - 1) / settings.batchSize))
+  }
+
+  /// One step on a batch `x` (this rank's part of it under mpirun: `rows` is the whole batch's
+  /// count and `ranks` sums the gradients) with multi-hot `labels`; returns the batch's loss.
+  public func step(_ x: Tensor, labels: Tensor, rows: Int? = nil, ranks: DataParallel? = nil) -> Float {
+    tower.setTraining(true)
+    head.setTraining(true)
+    let (loss, dLogits) = term.evaluate(logits: head.forward(tower.forward(x)), labels: labels, rows: rows, whole: { ranks?.sum($0) ?? $0 })
+    optimizer.zeroGradients()
+    _ = tower.backward(head.backward(dLogits))
+    ranks?.sumGradients(of: tower)
+    ranks?.sumGradients(of: head)
+    optimizer.groups[0].learningRate = settings.learningRate * schedule.factor(step: stepsDone)
+    optimizer.step()
+    stepsDone += 1
+    return ranks.map { $0.sum([loss])[0] } ?? loss
+  }
+
+  /// The head's weights and the step count, as a checkpoint keeps them under `prefix`.
+  public func tensors(prefix: String) -> [(String, Tensor)] {
+    head.namedParameters().map { (prefix + "head." + $0.0, $0.1.value) } + [(prefix + "steps", Tensor(shape: [1], values: [Float(stepsDone)]))]
+  }
+
+  /// Takes back what `tensors(prefix:)` kept; false when something is missing or of another shape.
+  public func restore(_ tensors: [String: Tensor], prefix: String) -> Bool {
+    for (name, p) in head.namedParameters() {
+      guard let t = tensors[prefix + "head." + name], t.shape == p.value.shape else { return false }
+      p.value.assign(t)
+    }
+    // A damaged count must not trap (Int of NaN) or send the schedule past its end.
+    guard let steps = tensors[prefix + "steps"], steps.count == 1, let count = Int(exactly: steps.scalars[0]), count >= 0 else { return false }
+    stepsDone = count
+    return true
   }
 
   /// Trains on `images` with multi-hot `labels`; `onBatch(epoch, images done in it)` as it goes,
@@ -40,20 +91,13 @@ public final class LabelClassifier {
   public func train(_ images: ImageInputs, labels: [[Int]], onBatch: (Int, Int) -> Void = { _, _ in }, onEpoch: (Int, Float) -> Void = { _, _ in }) {
     precondition(images.count == labels.count && !labels.isEmpty, "LabelClassifier: \(images.count) images, \(labels.count) label sets")
     var g = RandomGenerator(seed: settings.seed &+ 0xC1A5)
-    // Items = L makes the term the plain mean over the batch of the per-row sum over labels.
-    let term = LabelPrediction(weight: 1, items: labelCount)
     for epoch in 1...settings.epochs {
       let order = g.permutation(images.count)
       var total = 0.0
       for start in stride(from: 0, to: order.count, by: settings.batchSize) {
         let rows = Array(order[start..<min(start + settings.batchSize, order.count)])
         let flips = rows.map { _ in g.nextUniform() < 0.5 }
-        tower.setTraining(true)
-        head.setTraining(true)
-        let (loss, dLogits) = term.evaluate(logits: head.forward(tower.forward(images.batch(rows, flips: flips))), labels: multiHot(rows.map { labels[$0] }, labelCount: labelCount))
-        optimizer.zeroGradients()
-        _ = tower.backward(head.backward(dLogits))
-        optimizer.step()
+        let loss = step(images.batch(rows, flips: flips), labels: multiHot(rows.map { labels[$0] }, labelCount: labelCount))
         total += Double(loss) * Double(rows.count)
         onBatch(epoch, start + rows.count)
       }
@@ -91,7 +135,7 @@ public final class LabelClassifier {
   public static func ceiling(of model: CrossModalModel, on corpus: Corpus, settings: ClassifierSettings,
                              onBatch: (Int, Int) -> Void = { _, _ in }, onEpoch: (Int, Float) -> Void = { _, _ in }) throws -> [(retrieval: LabelScore, classifier: Double)] {
     let splits = try corpus.requireSplits()
-    let classifier = LabelClassifier(spec: model.spec, settings: settings)
+    let classifier = LabelClassifier(spec: model.spec, settings: settings, items: splits.train.count)
     classifier.train(try ImageInputs.load(corpus, pairs: splits.train, spec: model.spec), labels: splits.train.map { corpus.pairs[$0].labels },
                      onBatch: onBatch, onEpoch: onEpoch)
     let ap = averagePrecision(classifier.scores(try ImageInputs.load(corpus, pairs: splits.query, spec: model.spec)),

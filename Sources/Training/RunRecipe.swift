@@ -10,6 +10,12 @@ import Tensor
 /// Settings of a run on the epoch loop (training, distillation).
 public protocol RunSettings: Codable {
   var epochs: Int { get set }
+  /// The loop's epochs: `epochs` and any that come before them (training's label epochs).
+  var totalEpochs: Int { get }
+}
+
+extension DistillationSettings {
+  public var totalEpochs: Int { epochs }
 }
 
 extension TrainingSettings: RunSettings {}
@@ -27,9 +33,6 @@ public enum RunRecipe {
   public static func read<Settings: RunSettings>(_ url: URL, key: String, epochs: Int?, done: String, writer: String)
     throws -> (TrainingPosition, ModelSpec, Settings) {
     let position = try Checkpoint.position(at: url), notes = position.notes
-    if let epochs, epochs <= position.epoch {
-      throw TrainingError(description: "\(url.path): the checkpoint has already \(done) \(position.epoch) epochs; ask for more than that with --epochs")
-    }
     guard let specJSON = notes["spec"], let settingsJSON = notes[key] else {
       throw TrainingError(description: "\(url.path): the checkpoint does not say how its model was built; was it written by \(writer)?")
     }
@@ -41,7 +44,14 @@ public enum RunRecipe {
     } catch {
       throw TrainingError(description: "\(url.path): the checkpoint's model or settings are damaged: \(reason(error))")
     }
-    settings.epochs = epochs ?? settings.epochs
+    if let epochs {
+      settings.epochs = epochs
+      let before = settings.totalEpochs - epochs
+      if settings.totalEpochs <= position.epoch {
+        throw TrainingError(description: "\(url.path): the checkpoint has already \(done) \(position.epoch - before) epochs"
+                              + (before > 0 ? " after \(before) label epochs" : "") + "; ask for more than that with --epochs")
+      }
+    }
     return (position, spec, settings)
   }
 

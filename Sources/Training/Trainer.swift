@@ -4,11 +4,14 @@
 //   2. θy — the same for text batches against the full F;
 //   3. B = sign(F + G).
 // F and G hold the latest outputs for all n training pairs, refreshed batch by batch. The
-// learning rates halve every `halveEvery` epochs. The epochs, batches and checkpoints are an
-// AlternatingLoop's. Under mpirun the ranks share each batch (DataParallel).
+// learning rates halve every `halveEvery` epochs. With `labelEpochs`, as many epochs come first in
+// which the image tower learns the labels as a classifier (LabelClassifier; the text phase rests).
+// The epochs, batches and checkpoints are an AlternatingLoop's. Under mpirun the ranks share each
+// batch (DataParallel).
 
 import CauchyLoss
 import Foundation
+import ImageNet
 import Model
 import Tensor
 
@@ -31,6 +34,10 @@ public final class Trainer: AlternatingSteps {
   let target: Similarity
   /// The label-prediction head shared by both towers, when the label term is on (LabelPrediction).
   let labelHead: LabelHead?
+  /// The image tower as a classifier of the labels during the label epochs.
+  let labelClassifier: LabelClassifier?
+  /// The current epoch is a label epoch.
+  private var learningLabels = false
   /// The ranks of an MPI job that share each batch (nil: this process computes whole batches).
   let ranks: DataParallel?
   /// Each training pair's weight in the objective's gradient (loss re-weighting; nil: all 1). The
@@ -68,6 +75,8 @@ public final class Trainer: AlternatingSteps {
     public var collapseUnresolved = false
     /// Under mpirun: the epoch's gradient sums and row gathers among the ranks.
     public var traffic: DataParallel.Traffic?
+    /// A label epoch: the image tower learnt the labels (`image.labels`), nothing else trained.
+    public var labelEpoch = false
   }
 
   /// `imageNetwork` is the trained part of the image tower when `images` are the outputs of a
@@ -95,12 +104,35 @@ public final class Trainer: AlternatingSteps {
     target = Similarity(self.labels, kind: settings.similarity)
     collapseGuard = CollapseGuard(labelSets: Set(labels).count, towers: [self.imageNetwork, model.text])
     labelHead = settings.labelWeight > 0 ? LabelHead(bits: k, labels: labelCount, settings: settings, items: count) : nil
+    labelClassifier = settings.labelEpochs > 0 ? Self.classifier(of: self.imageNetwork, bits: k, labels: labelCount, settings: settings, items: count) : nil
     self.ranks = ranks
     ranks?.synchroniseBatchNorm([self.imageNetwork, model.text])
     ranks?.gatherLinearLayers([self.imageNetwork, model.text], batchSize: settings.batchSize)
   }
 
   public var batchSize: Int { settings.batchSize }
+
+  /// The label epochs' classifier: Adam on a one-cycle rate peaking at 3e-3, each label balanced
+  /// by its remaining loss (docs/labels.md: what let a tower from scratch learn shape).
+  static func classifier(of tower: Module, bits: Int, labels: Int, settings: TrainingSettings, items: Int) -> LabelClassifier {
+    let (features, width) = belowHashHead(tower) ?? (tower, bits)
+    var c = ClassifierSettings()
+    c.epochs = settings.labelEpochs
+    c.batchSize = settings.batchSize
+    // A generator of its own, so that the hashing epochs draw as they would without label epochs.
+    var g = RandomGenerator(seed: settings.seed &+ 0x1AB7)
+    return LabelClassifier(tower: features, outputs: width, labels: labels, settings: c, items: items, generator: &g)
+  }
+
+  /// The layers of `tower` below its hash head, sharing their parameters, and their output width.
+  /// The label epochs teach these, as a pretrained backbone comes taught, and the hash head starts
+  /// from its first weights: a classifier of the tanh codes themselves, on 100 training images,
+  /// drove them to 9 sign patterns that the hashing epochs could not undo.
+  static func belowHashHead(_ tower: Module) -> (Module, Int)? {
+    guard let sequential = tower as? Sequential, let index = sequential.layers.firstIndex(where: { $0.1 is HashHead }), index > 0,
+          let first = (sequential.layers[index].1 as! HashHead).layers.layers.first?.1 as? Linear else { return nil }
+    return (Sequential(named: Array(sequential.layers[..<index])), first.inputSize)
+  }
 
   /// Sets F and G to the towers' current outputs (evaluation mode) and B = sign(F + G), in place of
   /// the random start: a model that is fine-tuned keeps what it has learnt instead of being pulled
@@ -126,21 +158,40 @@ public final class Trainer: AlternatingSteps {
   /// The epoch's rates: the schedule's, times the collapse guard's factor for each tower.
   public func beginEpoch(_ epoch: Int, orders: [[Int]]) {
     images.announce(orders[0])
+    learningLabels = epoch < settings.labelEpochs
+    // The first hashing epoch starts from what the label epochs taught the tower, as fine-tuning does.
+    if settings.labelEpochs > 0 && epoch == settings.labelEpochs {
+      refreshOutputs(image: true, text: false)
+      collapseGuard.keep(0, imageNetwork)
+    }
     let schedule = StepSchedule(stepSize: settings.halveEvery, gamma: 0.5)
     for (t, optimizer) in [imageOptimizer, textOptimizer].enumerated() {
-      optimizer.applySchedule(schedule, epoch: epoch)
+      optimizer.applySchedule(schedule, epoch: max(epoch - settings.labelEpochs, 0))
       for g in optimizer.groups.indices { optimizer.groups[g].learningRate *= collapseGuard.rateScale[t] }
     }
   }
 
-  public func resumeEpoch(orders: [[Int]]) { images.announce(orders[0]) }
+  public func resumeEpoch(_ epoch: Int, orders: [[Int]]) {
+    images.announce(orders[0])
+    learningLabels = epoch < settings.labelEpochs
+  }
 
   public func step(_ phase: Phase, rows: [Int], generator: inout RandomGenerator) -> BatchLoss {
-    phase == .image ? imageStep(rows, generator: &generator) : textStep(rows)
+    if learningLabels { return phase == .image ? labelStep(rows, generator: &generator) : .zero }
+    return phase == .image ? imageStep(rows, generator: &generator) : textStep(rows)
   }
 
   /// The B step, the epoch's report and the collapse guard.
   public func endEpoch(_ epoch: Int, losses: [BatchLoss], seconds: Double) -> EpochReport {
+    if learningLabels {
+      ranks?.checkSameParameters([imageNetwork], after: epoch)
+      var report = EpochReport(epoch: epoch, image: losses[0], text: .zero, seconds: seconds,
+                               imageLearningRate: labelClassifier!.optimizer.groups[0].learningRate, textLearningRate: 0, codeChanges: 0,
+                               distinctImageCodes: 0, distinctTextCodes: 0, collapseFloor: collapseGuard.floor)
+      report.labelEpoch = true
+      report.traffic = ranks?.traffic()
+      return report
+    }
     let newB = Quantization.codes(F, G)
     var changes = 0
     for i in 0..<newB.count where newB.data[i] != B.data[i] { changes += 1 }
@@ -178,6 +229,15 @@ public final class Trainer: AlternatingSteps {
     }
     if restored.contains(true) { refreshOutputs(image: restored[0], text: restored[1]) }
     return (notes, unresolved)
+  }
+
+  /// A label epoch's batch: the image tower and the classifier's head learn the batch's labels.
+  private func labelStep(_ rows: [Int], generator: inout RandomGenerator) -> BatchLoss {
+    let flips = settings.flipImages ? rows.map { _ in generator.nextUniform() < 0.5 } : nil
+    let part = ranks?.share(rows.count) ?? rows.indices, mine = Array(rows[part])
+    let loss = labelClassifier!.step(images.batch(mine, flips: flips.map { Array($0[part]) }), labels: labels.rows(mine),
+                                     rows: ranks == nil ? nil : rows.count, ranks: ranks)
+    return BatchLoss(similarity: 0, quantization: 0, labels: loss)
   }
 
   private func imageStep(_ rows: [Int], generator: inout RandomGenerator) -> BatchLoss {
@@ -265,12 +325,14 @@ public final class Trainer: AlternatingSteps {
   /// The optimisers a checkpoint keeps, by name.
   var optimizers: [(String, Optimizer)] {
     [("image", imageOptimizer), ("text", textOptimizer)] + (labelHead.map { [("labels", $0.optimizer)] } ?? [])
+      + (labelClassifier.map { [("label_epochs", $0.optimizer)] } ?? [])
   }
 
   /// The towers, the optimisers, F, G, B, the collapse guard's state and the label head.
   public var checkpointParts: CheckpointParts {
     CheckpointParts(model: model, optimizers: optimizers,
-                    tensors: [("F", F), ("G", G), ("B", B)] + collapseGuard.tensors + (labelHead?.tensors ?? []), notes: collapseGuard.notes)
+                    tensors: [("F", F), ("G", G), ("B", B)] + collapseGuard.tensors + (labelHead?.tensors ?? [])
+                      + (labelClassifier?.tensors(prefix: "label_epochs.") ?? []), notes: collapseGuard.notes)
   }
 
   public func restore(tensors extra: [String: Tensor], notes: [String: String], from url: URL) throws {
@@ -279,6 +341,9 @@ public final class Trainer: AlternatingSteps {
         throw TrainingError(description: "\(url.path): the checkpoint's \(name) is missing or is for another training set (\(extra[name]?.shape ?? []) vs \(target.shape))")
       }
       target.assign(t)
+    }
+    if let labelClassifier, !labelClassifier.restore(extra, prefix: "label_epochs.") {
+      throw TrainingError(description: "\(url.path): the checkpoint has no label-epoch classifier, or one for other labels or codes")
     }
     collapseGuard.restore(notes: notes, tensors: extra, towers: [imageNetwork, model.text])
   }

@@ -27,7 +27,8 @@ extension RunSession {
   public func train(_ run: TrainingRun, validateEvery: Int = 0) throws {
     let trainer = run.trainer, settings = trainer.settings, spec = run.model.spec
     console.note("training \(spec.bits)-bit codes: \(spec.architecture.rawValue) image tower, \(spec.text.columns)-column text tower, "
-                 + "\(trainer.count) pairs, \(settings.loss.rawValue) loss, \(settings.epochs) epochs, batch \(settings.batchSize)")
+                 + "\(trainer.count) pairs, \(settings.loss.rawValue) loss, "
+                 + (settings.labelEpochs > 0 ? "\(settings.labelEpochs) label epochs then " : "") + "\(settings.epochs) epochs, batch \(settings.batchSize)")
     let validation = validateEvery > 0
       ? Validation(every: validateEvery, columns: [("map_i2t", "MAP i→t"), ("map_t2i", "MAP t→i")]) { [console] in
           do { return try run.validationMAP() } catch {
@@ -36,7 +37,7 @@ extension RunSession {
           }
         }
       : nil
-    let last = try self.run(run.loop, epochs: settings.epochs, save: { try run.saveCheckpoint(to: checkpoint) },
+    let last = try self.run(run.loop, epochs: settings.totalEpochs, save: { try run.saveCheckpoint(to: checkpoint) },
                        detail: { String(format: "sim %.1f  q %.2f", $0.similarity, $0.quantization) }, validation: validation,
                        failure: { run.inputFailure })
     if let last, last.collapseUnresolved { console.warn("the model ends collapsed: " + last.collapseNotes.joined(separator: "; ")) }
@@ -68,7 +69,7 @@ extension RunSession {
     let run: TrainingRun
     if try begin(writing: out, resume: resume) {
       run = try prepareTraining { try TrainingRun(corpus: corpus, resuming: checkpoint, epochs: epochs, streamImages: true, progress: $0) }
-      console.note("resuming at epoch \(run.loop.epoch + 1) of \(run.trainer.settings.epochs) from \(checkpoint.path)")
+      console.note("resuming at epoch \(run.loop.epoch + 1) of \(run.trainer.settings.totalEpochs) from \(checkpoint.path)")
     } else {
       let spec = try spec(), settings = settings(spec)
       console.note("training: " + TrainingDefaults.summary(spec, settings))

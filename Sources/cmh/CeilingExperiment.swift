@@ -20,19 +20,20 @@ struct CeilingExperiment: ParsableCommand {
 
   @Argument(help: "The corpus directory (with splits).") var corpus: String
   @Option(help: "The model whose image tower is trained as a classifier and whose retrieval is compared.") var model: String
-  @Option(help: "Classifier epochs.") var epochs = 15
-  @Option(help: "Adam learning rate of the classifier.") var lr: Float = 1e-3
+  @Option(help: "Classifier epochs.") var epochs = 40
+  @Option(help: "Peak Adam learning rate of the classifier's one-cycle schedule.") var lr: Float = 3e-3
+  @Option(help: "P of the per-label balance: each label's loss weighs (its loss over the mean)^P; 0 weighs all alike.") var balance: Float = 1
   @Option(help: "Seed of the classifier's weights and orders.") var seed: UInt64 = 1
   @OptionGroup var output: OutputOptions
 
   func validate() throws {
-    guard epochs >= 1, lr > 0 else { throw ValidationError("--epochs must be at least 1 and --lr positive") }
+    guard epochs >= 1, lr > 0, balance >= 0 else { throw ValidationError("--epochs must be at least 1, --lr positive and --balance not negative") }
   }
 
   func run() throws {
     let corpus = try Corpus.load(URL(fileURLWithPath: self.corpus))
     var settings = ClassifierSettings()
-    settings.epochs = epochs; settings.learningRate = lr; settings.seed = seed
+    settings.epochs = epochs; settings.learningRate = lr; settings.balance = balance; settings.seed = seed
     let rows = try CeilingReport.measure(URL(fileURLWithPath: model), on: corpus, settings: settings, console: output.console)
     print(output.json ? CeilingReport.json(rows) : CeilingReport.table(rows))
   }

@@ -54,7 +54,7 @@ struct TrainCommand: ParsableCommand {
     let session = RunSession(console: output.console, checkpoint: URL(fileURLWithPath: checkpoint ?? out + ".ckpt"), log: log)
     guard let augment else {
       try session.trainModel(loaded, out: outURL, resume: resume, epochs: training.epochs, validateEvery: validateEvery,
-                             spec: { try model.spec(for: loaded, bits: bits) }, settings: { training.settings(for: $0, loss: loss) })
+                             spec: { try model.spec(for: loaded, bits: bits) }, settings: { training.settings(for: $0, loss: loss, multiLabel: loaded.isMultiLabel(loaded.splits?.train ?? [])) })
       return
     }
     try? FileManager.default.removeItem(at: log)
@@ -134,8 +134,9 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Quantization weight α.") var alpha: Float = 1
   @Option(help: "Bit-balance weight η (0: off; the collapse guard switches it on at 0.03 for a tower whose codes collapse).") var eta: Float = 0
   @Option(help: "Weight λ of Deep Cauchy Hashing's quantization term λ·log(1 + d(|f|, 1)/γ) (0: off).") var cauchyQuantization: Float = 0
-  @Option(help: "Weight μ of the label-prediction term: a linear head shared by both towers must read every label from the codes (0: off).")
-  var labelWeight: Float = 0
+  @Option(help: "Weight μ of the label-prediction term: a linear head shared by both towers must read every label from the codes (0: off; default: 1 with label epochs, else 0).")
+  var labelWeight: Float?
+  @Option(help: "Epochs before the hashing epochs in which the image tower learns the labels as a classifier (default: as many as --epochs for a pixel tower without --pretrained on a corpus whose pairs hold several labels, 0 otherwise).") var labelEpochs: Int?
   @Option(help: "Pairs per batch (default: 64 on pixels, 128 on feature rows).") var batchSize: Int?
   @Option(help: "RMSprop learning rate of the image tower (default: 1e-4 on pixels, 3e-4 on feature rows).") var imageLr: Float?
   @Option(help: "RMSprop learning rate of the text tower (default: 3e-4 on a corpus of feature rows, 1e-4 on words and tags beside images).") var textLr: Float?
@@ -150,12 +151,13 @@ struct TrainingOptions: ParsableArguments {
   /// The settings' own check: one place says what is in range.
   func validate() throws {
     if let problem = common(loss: .cauchy).problem { throw ValidationError(problem) }
-    guard epochs ?? 1 >= 1 else { throw ValidationError("--epochs must be at least 1") }
+    guard epochs ?? 1 >= 1, (0...1_000_000).contains(labelEpochs ?? 0) else { throw ValidationError("--epochs must be at least 1 and --label-epochs 0 or more") }
   }
 
   /// The settings for a new model: what the user set, the rest from the input kinds of `spec`.
-  func settings(for spec: ModelSpec, loss: LossKind) -> TrainingSettings {
-    TrainingDefaults.settings(for: spec, base: common(loss: loss), similarity: similarity, epochs: epochs, batchSize: batchSize, imageLearningRate: imageLr, textLearningRate: textLr)
+  func settings(for spec: ModelSpec, loss: LossKind, multiLabel: Bool) -> TrainingSettings {
+    TrainingDefaults.settings(for: spec, base: common(loss: loss), similarity: similarity, epochs: epochs, batchSize: batchSize, imageLearningRate: imageLr,
+                              textLearningRate: textLr, labelEpochs: labelEpochs, labelWeight: labelWeight, multiLabel: multiLabel)
   }
 
   /// The settings for a fine-tuning (its rates and epochs come from the folder's model).
@@ -163,7 +165,7 @@ struct TrainingOptions: ParsableArguments {
     var s = TrainingSettings()
     s.loss = loss; s.similarity = similarity ?? s.similarity; s.epochs = epochs ?? s.epochs; s.gamma = gamma; s.alpha = alpha; s.eta = eta; s.lambda = cauchyQuantization
     s.batchSize = batchSize ?? s.batchSize; s.imageLearningRate = imageLr ?? s.imageLearningRate; s.textLearningRate = textLr ?? s.textLearningRate
-    s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed; s.labelWeight = labelWeight
+    s.halveEvery = halveEvery; s.flipImages = !noFlip; s.seed = seed; s.labelWeight = labelWeight ?? 0
     s.pretrained = pretrained.map { URL(fileURLWithPath: $0).path }
     s.trainLayers = trainLayers
     return s

@@ -25,6 +25,24 @@ final class LabelPredictionTests: XCTestCase {
     XCTAssertEqual(gradient.scalars[1], 2 / (1 + expf(1)), accuracy: 1e-6)
   }
 
+  /// With balance P each label's column of the gradient is the plain one times (ℓ_l / mean ℓ)^P,
+  /// ℓ_l the label's loss summed by hand; the loss is the weighted sum. Weights are constants, so
+  /// the gradient is that of the weighted loss with the weights held fixed.
+  func testBalanceWeighsEachLabelByItsShareOfTheLoss() {
+    var g = RandomGenerator(seed: 5)
+    let z = g.normal([6, 3]), y = g.uniform([6, 3], 0, 1).mapBinary()
+    let plain = LabelPrediction(weight: 1, items: 3), balanced = LabelPrediction(weight: 1, items: 3, balance: 2)
+    var losses = [Double](repeating: 0, count: 3)
+    for i in 0..<18 { losses[i % 3] += log(1 + exp(Double(z.scalars[i]))) - Double(y.scalars[i] * z.scalars[i]) }
+    let mean = losses.reduce(0, +) / 3, w = losses.map { pow($0 / mean, 2) }
+    let (loss, gradient) = balanced.evaluate(logits: z, labels: y)
+    let (_, plainGradient) = plain.evaluate(logits: z, labels: y)
+    XCTAssertEqual(Double(loss), zip(losses, w).map(*).reduce(0, +) / 6, accuracy: 1e-4)
+    for i in 0..<18 { XCTAssertEqual(Double(gradient.scalars[i]), Double(plainGradient.scalars[i]) * w[i % 3], accuracy: 1e-6) }
+    XCTAssertNotEqual(w[0], w[1], accuracy: 1e-3, "the labels' losses differ, so must their weights")
+    XCTAssertEqual(balanced.weights([0, 0]), [1, 1])
+  }
+
   /// Large logits neither overflow nor lose the loss.
   func testLargeLogitsStayFinite() {
     let z = Tensor(shape: [1, 2], values: [200, -200]), y = Tensor(shape: [1, 2], values: [0, 1])

@@ -29,7 +29,7 @@ final class PaperTableTests: XCTestCase {
 
   func table(_ folder: String) -> PaperTable {
     PaperTable(corpora: [url("mir").path, url("wiki").path], bits: [16, 32], losses: [.cauchy], folder: url(folder),
-               references: [url("ref.jsonl").path], spec: Self.spec, settings: Self.settings)
+               references: [url("ref.jsonl").path], spec: Self.spec, settings: { s, l, _ in Self.settings(s, l) })
   }
 
   func testAResumedRunGivesTheTableOfTheUninterruptedOne() throws {

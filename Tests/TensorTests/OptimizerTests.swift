@@ -109,6 +109,11 @@ final class OptimizerTests: XCTestCase {
     XCTAssertEqual(cosine.factor(epoch: 0), 1, accuracy: 1e-6)
     XCTAssertEqual(cosine.factor(epoch: 5), 0.55, accuracy: 1e-6)
     XCTAssertEqual(cosine.factor(epoch: 10), 0.1, accuracy: 1e-6)
+    // torch.optim.lr_scheduler.OneCycleLR(optimizer, 1.0, total_steps=20), its rates at steps 0…19.
+    let torch: [Float] = [0.04, 0.131672, 0.371672, 0.668328, 0.908328, 1.0, 0.987464, 0.950485, 0.890916, 0.811746,
+                          0.716943, 0.611262, 0.500002, 0.388742, 0.283061, 0.188258, 0.109088, 0.049519, 0.01254, 4e-06]
+    let cycle = OneCycleSchedule(totalSteps: 20)
+    for (step, rate) in torch.enumerated() { XCTAssertEqual(cycle.factor(step: step), rate, accuracy: 2e-6, "step \(step)") }
     let p = parameter([0], gradient: [0])
     let sgd = SGD(groups: [ParameterGroup([("w", p)], learningRate: 1e-4)])
     sgd.applySchedule(step, epoch: 15)

@@ -37,6 +37,27 @@ final class TrainingDefaultsTests: XCTestCase {
     XCTAssertEqual(TrainingDefaults.settings(for: tags).textLearningRate, 3e-4, "tags beside a feature tower: the narrow tower's rate")
     XCTAssertEqual(TrainingDefaults.textHidden(imageKind: .pixels, textKind: .bagOfWords), [4096, 4096])
     XCTAssertEqual(TrainingDefaults.textLearningRate(imageKind: .pixels, textKind: .bagOfWords), 1e-4, "the wide tower beside pixels")
+    XCTAssertEqual(TrainingDefaults.settings(for: tags, multiLabel: true).labelEpochs, 0, "feature rows: no label epochs")
+  }
+
+  /// Label epochs: as many as the hashing epochs for a pixel tower from scratch on a multi-label
+  /// corpus, none on single-label corpora or pretrained towers, and what the user sets stands.
+  func testLabelEpochsForMultiLabelPixelCorpora() throws {
+    let shapes = try ShapesCorpus.generate(into: folder.appendingPathComponent("s"), settings: ShapesCorpusSettings(pairs: 40, size: 16, seed: 1))
+    XCTAssertTrue(shapes.isMultiLabel(Array(shapes.pairs.indices)))
+    XCTAssertFalse(shapes.isMultiLabel([]))
+    let spec = try ModelSpec.make(for: shapes, training: Array(shapes.pairs.indices), bits: 16, inputSize: 16)
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: true).labelEpochs, 30)
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: true).labelWeight, 1, "the label term comes with label epochs")
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, labelWeight: 0.5, multiLabel: true).labelWeight, 0.5)
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: false).labelWeight, 0)
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, epochs: 12, multiLabel: true).labelEpochs, 12)
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: false).labelEpochs, 0)
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, labelEpochs: 5, multiLabel: false).labelEpochs, 5)
+    var pretrained = TrainingSettings()
+    pretrained.pretrained = "/weights.safetensors"
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, base: pretrained, multiLabel: true).labelEpochs, 0)
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: true).totalEpochs, 60)
   }
 
   func testWikipediaLikeCorpusTrainsWithoutCollapse() throws {

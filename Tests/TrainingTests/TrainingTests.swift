@@ -60,33 +60,38 @@ final class TrainingTests: XCTestCase {
     XCTAssertThrowsError(try CrossModalModel.load(from: truncated)) { XCTAssertTrue("\($0)".contains("truncated.cmh")) }
   }
 
-  /// With and without the label-prediction term (its head and optimiser are in the checkpoint).
+  /// With and without the label-prediction term (its head and optimiser are in the checkpoint),
+  /// and with a label epoch first (its classifier's head, Adam state and step count are too).
   func testResumingFromCheckpointsRepeatsTheUninterruptedRun() throws {
-    for labelWeight: Float in [0, 1] { try resumingRepeatsTheUninterruptedRun(labelWeight: labelWeight) }
+    for (labelWeight, labelEpochs) in [(Float(0), 0), (1, 0), (0, 1)] {
+      try resumingRepeatsTheUninterruptedRun(labelWeight: labelWeight, labelEpochs: labelEpochs)
+    }
   }
 
-  func resumingRepeatsTheUninterruptedRun(labelWeight: Float) throws {
+  func resumingRepeatsTheUninterruptedRun(labelWeight: Float, labelEpochs: Int) throws {
     let corpus = try Self.corpus(pairs: 60)
     let spec = try Self.smallSpec(corpus)
     var settings = Self.settings(epochs: 2)
     settings.labelWeight = labelWeight
+    settings.labelEpochs = labelEpochs
+    let total = settings.totalEpochs
     let straight = try TrainingRun(corpus: corpus, spec: spec, settings: settings)
-    straight.loop.run(epochs: 2)
+    straight.loop.run(epochs: total)
 
     // 30 training pairs in batches of 16: 4 batches an epoch. Stop after 3 batches (in the text
     // phase of epoch 1), save, resume in a new run, stop again after 3 more (in epoch 2), resume.
     let url = Self.folder.appendingPathComponent("run.ckpt")
     let first = try TrainingRun(corpus: corpus, spec: spec, settings: settings)
     var batches = 0
-    XCTAssertFalse(first.loop.run(epochs: 2, shouldStop: { batches == 3 }, onBatch: { _, _, _ in batches += 1 }))
+    XCTAssertFalse(first.loop.run(epochs: total, shouldStop: { batches == 3 }, onBatch: { _, _, _ in batches += 1 }))
     try first.saveCheckpoint(to: url)
     let second = try TrainingRun(corpus: corpus, resuming: url)
     batches = 0
-    XCTAssertFalse(second.loop.run(epochs: 2, shouldStop: { batches == 3 }, onBatch: { _, _, _ in batches += 1 }))
+    XCTAssertFalse(second.loop.run(epochs: total, shouldStop: { batches == 3 }, onBatch: { _, _, _ in batches += 1 }))
     XCTAssertEqual(second.loop.epoch, 1)
     try second.saveCheckpoint(to: url)
     let third = try TrainingRun(corpus: corpus, resuming: url)
-    XCTAssertTrue(third.loop.run(epochs: 2))
+    XCTAssertTrue(third.loop.run(epochs: total))
 
     XCTAssertEqual(third.trainer.B.scalars, straight.trainer.B.scalars)
     XCTAssertEqual(third.trainer.F.scalars, straight.trainer.F.scalars)
@@ -94,6 +99,26 @@ final class TrainingTests: XCTestCase {
     for ((name, p), (_, q)) in zip(straight.model.namedParameters(), third.model.namedParameters()) {
       XCTAssertEqual(p.value.scalars, q.value.scalars, name)
     }
+  }
+
+  /// Label epochs come first: the image tower learns the labels (the classifier's loss falls), the
+  /// text tower and the codes wait, and the hashing epochs follow from the taught tower.
+  func testLabelEpochsTeachTheImageTowerFirst() throws {
+    let corpus = try Self.corpus(pairs: 60)
+    var settings = Self.settings(epochs: 1)
+    settings.labelEpochs = 12
+    let run = try TrainingRun(corpus: corpus, spec: try Self.smallSpec(corpus), settings: settings)
+    let text = run.model.text.namedParameters().map { $0.1.value.scalars }, codes = run.trainer.B.scalars
+    var reports = [Trainer.EpochReport]()
+    run.loop.run(epochs: 3, onEpoch: { reports.append($0) })
+    XCTAssertEqual(run.model.text.namedParameters().map { $0.1.value.scalars }, text, "the text tower rests in label epochs")
+    XCTAssertEqual(run.trainer.B.scalars, codes, "B waits for the hashing epochs")
+    run.loop.run(epochs: settings.totalEpochs, onEpoch: { reports.append($0) })
+    XCTAssertEqual(reports.map(\.labelEpoch), Array(repeating: true, count: 12) + [false])
+    XCTAssertLessThan(reports[11].image.labels, reports[0].image.labels * 0.9, "the classifier learns: \(reports.map(\.image.labels))")
+    XCTAssertGreaterThan(reports[12].image.similarity, 0)
+    XCTAssertNotEqual(run.trainer.B.scalars, codes)
+    XCTAssertTrue(reports[0].tableRow(itemsPerSecond: 100).contains("labels"))
   }
 
   /// Model files written before small stems existed have no stem_stride and get ImageNet's stem;

@@ -49,7 +49,7 @@ final class AugmentCommandTests: XCTestCase {
     let epochs = tuned.1.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     XCTAssertEqual(epochs.map { $0["stage"] as? String }, ["synthetic", "mixed", "mixed"])
     let header = try String(decoding: Data(contentsOf: URL(fileURLWithPath: tunedPath)).prefix(4096), as: UTF8.self)
-    XCTAssertTrue(header.contains("diffusion: from a 2-epoch model, 1 epochs on \(synthetic) synthetic pairs"), header)
+    XCTAssertTrue(header.contains("diffusion: from a 4-epoch model (2 label epochs, 2 epochs), 1 epochs on \(synthetic) synthetic pairs"), header)
     let after = try ["pairs.jsonl", "splits/query.txt", "splits/retrieval.txt", "splits/train.txt"].map {
       try Data(contentsOf: URL(fileURLWithPath: corpus + "/" + $0))
     }

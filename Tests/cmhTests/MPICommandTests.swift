@@ -47,7 +47,7 @@ final class MPICommandTests: XCTestCase {
                   crashed: false, timedOut: false)
   }
 
-  let training = ["--bits", "16", "--arch", "compact10", "--input-size", "32", "--width", "16", "--batch-size", "40"]
+  let training = ["--bits", "16", "--arch", "compact10", "--input-size", "32", "--width", "16", "--batch-size", "40", "--label-epochs", "0"]
 
   /// The epoch rows of a training log.
   func epochs(_ log: String) throws -> [[String: Any]] {
@@ -66,9 +66,17 @@ final class MPICommandTests: XCTestCase {
     // gradient is near zero step by the sign of rounding (docs/mpi.md).
     let (a, b) = (try epochs(path("one.cmh.log.jsonl"))[0], try epochs(path("two.cmh.log.jsonl"))[0])
     for (term, tolerance) in [("image_similarity", 1e-4), ("image_quantization", 1e-4), ("text_similarity", 1e-4), ("text_quantization", 5e-3)] {
-      let (x, y) = (a[term] as! Double, b[term] as! Double)
+      let (x, y) = (try XCTUnwrap(a[term] as? Double, term), try XCTUnwrap(b[term] as? Double, term))
       XCTAssertLessThan(abs(x - y) / abs(x), tolerance, "\(term): one process \(x), two ranks \(y)")
     }
+    // A label epoch shares its batches the same way.
+    let labelRun = training.dropLast(2) + ["--label-epochs", "1", "--epochs", "1"]
+    XCTAssertEqual(try runCMH(["train", path("corpus")] + labelRun + ["--out", path("labels1.cmh")]).0, 0)
+    XCTAssertEqual(try mpirun(2, ["train", path("corpus")] + labelRun + ["--out", path("labels2.cmh")]).status, 0)
+    let (l1, l2) = (try epochs(path("labels1.cmh.log.jsonl")), try epochs(path("labels2.cmh.log.jsonl")))
+    XCTAssertEqual(l1.map { $0["epoch_kind"] as? String }, ["labels", nil])
+    let (x, y) = (try XCTUnwrap(l1[0]["image_labels"] as? Double), try XCTUnwrap(l2[0]["image_labels"] as? Double))
+    XCTAssertLessThan(abs(x - y) / abs(x), 1e-4, "label epoch: one process \(x), two ranks \(y)")
     // Encoding splits the pairs; the index files are the same bytes.
     XCTAssertEqual(try runCMH(["encode", path("two.cmh"), path("corpus"), "--out", path("index1")]).0, 0)
     let encoded = try mpirun(2, ["encode", path("two.cmh"), path("corpus"), "--out", path("index2")])
@@ -94,7 +102,7 @@ final class MPICommandTests: XCTestCase {
     // Two ranks' checkpoint resumes in one process (the batch is the whole job's either way).
     let resumed = try runCMH(["train", path("corpus"), "--out", path("two.cmh"), "--resume", "--epochs", "3"])
     XCTAssertEqual(resumed.0, 0, resumed.2)
-    XCTAssertEqual(try epochs(path("two.cmh.log.jsonl")).map { $0["epoch"] as! Int }, [1, 2, 3])
+    XCTAssertEqual(try epochs(path("two.cmh.log.jsonl")).map { $0["epoch"] as? Int }, [1, 2, 3])
   }
 
   /// kill -9 of a rank mid-run: mpirun ends the job naming the rank, and the checkpoint resumes to

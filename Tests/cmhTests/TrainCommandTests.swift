@@ -176,7 +176,7 @@ final class TrainCommandTests: XCTestCase {
     let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cmh")
     let process = Process(), err = Pipe()
     process.executableURL = binary
-    process.arguments = ["train", corpus, "--epochs", "1000", "--out", model] + Self.small
+    process.arguments = ["train", corpus, "--epochs", "1000", "--label-epochs", "0", "--out", model] + Self.small
     process.standardOutput = FileHandle.nullDevice
     process.standardError = err
     try process.run()
