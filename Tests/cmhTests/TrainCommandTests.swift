@@ -170,6 +170,22 @@ final class TrainCommandTests: XCTestCase {
     XCTAssertFalse(FileManager.default.fileExists(atPath: corpus + "/cache/pixels-32.cmhpix"))
   }
 
+  /// The model of `trained()` had label epochs by default (a multi-label pixel corpus): the log
+  /// marks them, the model file records them, and `--resume --epochs` counts the hashing epochs.
+  func testLabelEpochsComeFirstAndResumeCountsTheCodeEpochs() throws {
+    let (corpus, model) = try trained()
+    let log = try String(contentsOfFile: model + ".log.jsonl", encoding: .utf8).split(separator: "\n")
+      .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    XCTAssertEqual(log.map { $0["epoch_kind"] as? String }, ["labels", nil])
+    let header = try String(decoding: Data(contentsOf: URL(fileURLWithPath: model)).prefix(4096), as: UTF8.self)
+    XCTAssertTrue(header.contains("\"label_epochs\":1") && header.contains("\"label_weight\":1"), header)
+    let copy = Self.folder.appendingPathComponent("copy.cmh").path
+    try? FileManager.default.removeItem(atPath: copy + ".ckpt")
+    try FileManager.default.copyItem(atPath: model + ".ckpt", toPath: copy + ".ckpt")
+    let refused = try runCMH(["train", corpus, "--resume", "--epochs", "1", "--out", copy])
+    XCTAssertTrue(refused.2.contains("already trained 1 epochs after 1 label epochs"), refused.2)
+  }
+
   func testInterruptSavesACheckpointAndResumeFinishes() throws {
     let (corpus, _) = try trained()
     let model = Self.folder.appendingPathComponent("interrupted.cmh").path
