@@ -72,9 +72,9 @@ public enum TrainingDefaults {
   public static func similarity(for loss: LossKind) -> SimilarityKind { loss == .cauchy ? .jaccard : .any }
 
   /// Label epochs before the hashing ones: as many as the hashing epochs for a convolutional tower
-  /// from scratch on a multi-label corpus. On the demo's corpus 40 of them took the named shape
-  /// from 0.16 to 0.55 of a text query's top 10 (docs/labels.md). Feature rows, single-label
-  /// corpora and pretrained towers start without them (not measured to need them).
+  /// from scratch on a multi-label corpus. On the demo's corpus 40 of them (and the label term)
+  /// took the named shape from 0.16 to 0.77 of a text query's top 10 (docs/labels.md). Feature rows, single-label
+  /// corpora and pretrained or partly frozen towers start without them (not measured to need them).
   public static func labelEpochs(imageKind: InputKind, multiLabel: Bool, pretrained: Bool, epochs: Int) -> Int {
     imageKind == .pixels && multiLabel && !pretrained ? epochs : 0
   }
@@ -93,7 +93,9 @@ public enum TrainingDefaults {
     var s = base
     s.similarity = similarity ?? Self.similarity(for: s.loss)
     s.epochs = epochs ?? Self.epochs(imageKind: image)
-    s.labelEpochs = labelEpochs ?? Self.labelEpochs(imageKind: image, multiLabel: multiLabel, pretrained: s.pretrained != nil, epochs: s.epochs)
+    // A tower frozen below its head (--train-layers) has no backbone for label epochs to teach.
+    s.labelEpochs = labelEpochs ?? Self.labelEpochs(imageKind: image, multiLabel: multiLabel, pretrained: s.pretrained != nil || s.trainLayers != .all,
+                                                    epochs: s.epochs)
     s.labelWeight = labelWeight ?? Self.labelWeight(labelEpochs: s.labelEpochs)
     s.batchSize = batchSize ?? Self.batchSize(imageKind: image)
     s.imageLearningRate = imageLearningRate ?? Self.imageLearningRate(image)

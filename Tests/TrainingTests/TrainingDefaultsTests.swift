@@ -57,6 +57,9 @@ final class TrainingDefaultsTests: XCTestCase {
     var pretrained = TrainingSettings()
     pretrained.pretrained = "/weights.safetensors"
     XCTAssertEqual(TrainingDefaults.settings(for: spec, base: pretrained, multiLabel: true).labelEpochs, 0)
+    var frozen = TrainingSettings()
+    frozen.trainLayers = .head
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, base: frozen, multiLabel: true).labelEpochs, 0)
     XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: true).totalEpochs, 60)
   }
 
