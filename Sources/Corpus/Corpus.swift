@@ -25,8 +25,8 @@ public struct Corpus: Sendable {
   /// Position of each pair id.
   public var indexByID: [String: Int] { Dictionary(pairs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a }) }
 
-  /// Some of `pairs` (positions) hold more than one label.
-  public func isMultiLabel(_ positions: [Int]) -> Bool { positions.contains { pairs[$0].labels.count > 1 } }
+  /// Some training pair (any pair, without splits) holds more than one label.
+  public var isMultiLabel: Bool { (splits?.train ?? Array(pairs.indices)).contains { pairs[$0].labels.count > 1 } }
 
   /// Where a pair's image is: an absolute path as it is (imported collections stay where they
   /// are), a relative one inside the corpus directory.

@@ -75,8 +75,8 @@ public enum TrainingDefaults {
   /// from scratch on a multi-label corpus. On the demo's corpus 40 of them (and the label term)
   /// took the named shape from 0.16 to 0.77 of a text query's top 10 (docs/labels.md). Feature rows, single-label
   /// corpora and pretrained or partly frozen towers start without them (not measured to need them).
-  public static func labelEpochs(imageKind: InputKind, multiLabel: Bool, pretrained: Bool, epochs: Int) -> Int {
-    imageKind == .pixels && multiLabel && !pretrained ? epochs : 0
+  public static func labelEpochs(imageKind: InputKind, multiLabel: Bool, fromScratch: Bool, epochs: Int) -> Int {
+    imageKind == .pixels && multiLabel && fromScratch ? epochs : 0
   }
 
   /// μ of the label-prediction term: 1 where label epochs come first. After them the term keeps
@@ -94,7 +94,7 @@ public enum TrainingDefaults {
     s.similarity = similarity ?? Self.similarity(for: s.loss)
     s.epochs = epochs ?? Self.epochs(imageKind: image)
     // A tower frozen below its head (--train-layers) has no backbone for label epochs to teach.
-    s.labelEpochs = labelEpochs ?? Self.labelEpochs(imageKind: image, multiLabel: multiLabel, pretrained: s.pretrained != nil || s.trainLayers != .all,
+    s.labelEpochs = labelEpochs ?? Self.labelEpochs(imageKind: image, multiLabel: multiLabel, fromScratch: s.pretrained == nil && s.trainLayers == .all,
                                                     epochs: s.epochs)
     s.labelWeight = labelWeight ?? Self.labelWeight(labelEpochs: s.labelEpochs)
     s.batchSize = batchSize ?? Self.batchSize(imageKind: image)

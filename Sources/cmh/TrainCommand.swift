@@ -54,7 +54,7 @@ struct TrainCommand: ParsableCommand {
     let session = RunSession(console: output.console, checkpoint: URL(fileURLWithPath: checkpoint ?? out + ".ckpt"), log: log)
     guard let augment else {
       try session.trainModel(loaded, out: outURL, resume: resume, epochs: training.epochs, validateEvery: validateEvery,
-                             spec: { try model.spec(for: loaded, bits: bits) }, settings: { training.settings(for: $0, loss: loss, multiLabel: loaded.isMultiLabel(loaded.splits?.train ?? [])) })
+                             spec: { try model.spec(for: loaded, bits: bits) }, settings: { training.settings(for: $0, loss: loss, multiLabel: loaded.isMultiLabel) })
       return
     }
     try? FileManager.default.removeItem(at: log)

@@ -44,8 +44,10 @@ final class TrainingDefaultsTests: XCTestCase {
   /// corpus, none on single-label corpora or pretrained towers, and what the user sets stands.
   func testLabelEpochsForMultiLabelPixelCorpora() throws {
     let shapes = try ShapesCorpus.generate(into: folder.appendingPathComponent("s"), settings: ShapesCorpusSettings(pairs: 40, size: 16, seed: 1))
-    XCTAssertTrue(shapes.isMultiLabel(Array(shapes.pairs.indices)))
-    XCTAssertFalse(shapes.isMultiLabel([]))
+    XCTAssertTrue(shapes.isMultiLabel)
+    var single = shapes
+    single.pairs = shapes.pairs.map { var p = $0; p.labels = Array(p.labels.prefix(1)); return p }
+    XCTAssertFalse(single.isMultiLabel)
     let spec = try ModelSpec.make(for: shapes, training: Array(shapes.pairs.indices), bits: 16, inputSize: 16)
     XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: true).labelEpochs, 30)
     XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: true).labelWeight, 1, "the label term comes with label epochs")
