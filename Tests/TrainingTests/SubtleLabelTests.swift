@@ -1,0 +1,82 @@
+// A generated corpus with one obvious label kind (the background colour) and one subtle kind (a
+// small dark glyph, 25 of the image's 1,024 pixels): the default training must find the subtle
+// kind in the codes well above chance (issue 33: codes that carry every label).
+
+import Corpus
+import Foundation
+import Hashing
+import Model
+import Platform
+import Training
+import XCTest
+@testable import Tensor
+
+final class SubtleLabelTests: XCTestCase {
+  static let backgrounds: [(name: String, rgb: (Int, Int, Int))] = [("red", (200, 70, 60)), ("green", (70, 180, 70)),
+                                                                    ("blue", (60, 80, 200)), ("yellow", (210, 200, 70))]
+  static let glyphs: [(name: String, inside: (Int, Int) -> Bool)] = [
+    ("plus", { x, y in x == 2 || y == 2 }), ("cross", { x, y in x == y || x == 4 - y }),
+    ("ring", { x, y in x == 0 || x == 4 || y == 0 || y == 4 }), ("bar", { _, y in y == 1 || y == 3 }),
+  ]
+
+  /// `pairs` images of 32²: a noisy background and one 5×5 glyph at a random place; labels are the
+  /// background (0-3, kind "scene") and the glyph (4-7, kind "glyph"); texts name both.
+  static func corpus(pairs: Int, in directory: URL) throws -> Corpus {
+    try FileManager.default.createDirectory(at: directory.appendingPathComponent("images"), withIntermediateDirectories: true)
+    var g = RandomGenerator(seed: 11)
+    var list = [Pair]()
+    for n in 0..<pairs {
+      let (scene, glyph) = (Int(g.nextUniform() * 4) % 4, Int(g.nextUniform() * 4) % 4)
+      let (x0, y0) = (2 + Int(g.nextUniform() * 24) % 24, 2 + Int(g.nextUniform() * 24) % 24)
+      var pixels = [UInt8](repeating: 0, count: 32 * 32 * 3)
+      for y in 0..<32 {
+        for x in 0..<32 {
+          let (dx, dy) = (x - x0, y - y0)
+          let mark = (0..<5).contains(dx) && (0..<5).contains(dy) && glyphs[glyph].inside(dx, dy)
+          let base = backgrounds[scene].rgb, noise = Int(g.nextUniform() * 40) - 20
+          for (c, v) in [base.0, base.1, base.2].enumerated() {
+            pixels[(y * 32 + x) * 3 + c] = UInt8(clamping: mark ? 40 + noise / 2 : v + noise)
+          }
+        }
+      }
+      let name = String(format: "images/%05d.png", n)
+      try PNG.encode(RGBImage(width: 32, height: 32, pixels: pixels)).write(to: directory.appendingPathComponent(name))
+      let words = [backgrounds[scene].name, glyphs[glyph].name]
+      list.append(Pair(id: "p\(n)", image: name, text: (n % 2 == 0 ? words : words.reversed()).joined(separator: " "), labels: [scene, 4 + glyph]))
+    }
+    let info = CorpusInfo(name: "glyphs", labels: backgrounds.map(\.name) + glyphs.map(\.name), source: "SubtleLabelTests", textMode: .tags,
+                          labelKinds: Array(repeating: "scene", count: 4) + Array(repeating: "glyph", count: 4))
+    var corpus = Corpus(directory: directory, info: info, pairs: list)
+    try corpus.splitByProtocol(seed: 5)
+    try corpus.write(to: directory)
+    return corpus
+  }
+
+  func testDefaultTrainingFindsTheSubtleKind() throws {
+    let directory = TrainingTests.folder.appendingPathComponent("glyphs")
+    let corpus = try Self.corpus(pairs: 2000, in: directory)
+    let splits = corpus.splits!
+    let spec = try ModelSpec.make(for: corpus, training: splits.train, bits: 32, architecture: .compact10, inputSize: 32, width: 8,
+                                  imageHidden: [128], textHidden: [256, 256])
+    // Per-label MAP by kind, Image→Image and Text→Image: with the defaults (label epochs first), and without label epochs.
+    var glyph = [Int: [Double]](), scene = [Int: [Double]](), chance = 0.0
+    for labelEpochs in [nil, 0] as [Int?] {
+      let settings = TrainingDefaults.settings(for: spec, epochs: 15, batchSize: 32, labelEpochs: labelEpochs, multiLabel: corpus.isMultiLabel)
+      let run = try TrainingRun(corpus: corpus, spec: spec, settings: settings)
+      XCTAssertTrue(run.loop.run(epochs: settings.totalEpochs))
+      let q = try CrossModalEvaluation.codes(run.model, corpus: corpus, pairs: splits.query)
+      let r = try CrossModalEvaluation.codes(run.model, corpus: corpus, pairs: splits.retrieval)
+      let reports = LabelEvaluation.perLabel(queries: q, retrieval: r, names: corpus.info.labels, kinds: corpus.info.labelKinds, directions: [.i2i, .t2i])
+      let kind = { (name: String) in reports.map { r in r.byKind.first { $0.kind == name }!.ap } }
+      (glyph[settings.labelEpochs], scene[settings.labelEpochs]) = (kind("glyph"), kind("scene"))
+      chance = reports[0].labels.map(\.chance).max()!
+    }
+    print("glyph / scene per-label MAP (i→i, t→i): defaults \(glyph[15]!) / \(scene[15]!), no label epochs \(glyph[0]!) / \(scene[0]!); chance ≤ \(chance)")
+    XCTAssertEqual(glyph.keys.sorted(), [0, 15], "the defaults give this corpus as many label epochs as epochs")
+    for (d, direction) in ["i→i", "t→i"].enumerated() {
+      XCTAssertGreaterThan(glyph[15]![d], chance + 0.15, "the subtle kind, \(direction)")
+      XCTAssertGreaterThan(glyph[15]![d], glyph[0]![d] + 0.1, "label epochs are what finds it, \(direction)")
+      XCTAssertGreaterThan(scene[15]![d], 0.85, "the obvious kind stays, \(direction)")
+    }
+  }
+}
