@@ -1,7 +1,7 @@
 # The two commands a person types: `make demo` and `make test`. `make bench` measures performance.
 
 SWIFT ?= swift
-DEBS := libopenblas-dev libjpeg-dev libpng-dev libwebp-dev libxml2-dev zlib1g-dev libhdf5-dev pkg-config openmpi-bin
+DEBS := libopenblas-dev libjpeg-dev libpng-dev libwebp-dev libxml2-dev zlib1g-dev libhdf5-dev pkg-config openmpi-bin libdnnl-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The binary is built on the machine that runs it, so it is compiled for this processor's vector
@@ -28,9 +28,11 @@ build: deps
 demo: build
 	$(SWIFT) run $(RELEASE) cmh demo
 
+# The suite runs in float32 (its references and tolerances are float32's); the bf16 tests switch
+# to bf16 themselves where the processor has it.
 test: deps
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
-	$(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing
+	CMH_PRECISION=fp32 $(SWIFT) test $(TEST_FLAGS) --skip-build --disable-swift-testing
 
 # Damaged files against every reader, through the binary (Tests/cmhTests/FuzzTests.swift): `make
 # test` runs 12 mutations per reader; this runs FUZZ_ITERATIONS (seed FUZZ_SEED). Mutated HTTP
@@ -62,12 +64,13 @@ bench: build
 
 # The reference tools of ../shared/bench on this machine, for ratios taken in the same session
 # (the C popcount scan, 3 minutes; numpy MAP@all, 1.5 minutes; PyTorch ResNet-34, 3 minutes, which
-# needs Debian's python3-torch).
+# needs Debian's python3-torch; oneDNN's convolutions, 2 minutes, which need libdnnl-dev).
 bench-reference:
 	@[ -d ../shared/bench ] || { echo "../shared/bench is not here: the reference scripts come with the project's shared folder"; exit 1; }
 	bash ../shared/bench/run_hamming_c.sh
 	bash ../shared/bench/run_map.sh
 	ITERS=5 bash ../shared/bench/run_torch.sh --only resnet34_224_train,resnet34_128_train,resnet34_224_infer,mlp4096x2_train
+	sh scripts/onednn-bench.sh
 
 # Installs cmh into $(PREFIX)/bin (DESTDIR for staging), built with the Swift runtime linked in so
 # that it runs from anywhere; its own build folder leaves the demo's build alone.

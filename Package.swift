@@ -44,13 +44,14 @@ let package = Package(
     .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
     .target(name: "COptimizer"),
     .target(name: "CCPUID"),
+    .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dl")]),
 
     // MARK: - Modules (each depends only on those above it; DESIGN.md's layout)
-    .target(name: "Platform", dependencies: ["CBLAS", "CCPUID", "CLibZ"]),
+    .target(name: "Platform", dependencies: ["CBLAS", "CCPUID", "CLibZ", "CDNNL"]),
     .target(name: "CXML", dependencies: ["CLibXML2"]),
     .target(name: "Corpus", dependencies: ["Platform", .product(name: "ZIPFoundation", package: "ZIPFoundation"), "CJPEG", "CPNG", "CWebP", "CLibZ", "CXML", "CHDF5"]),
     .target(name: "Hashing", dependencies: ["Platform"]),
-    .target(name: "Tensor", dependencies: ["Platform", "CBLAS", "COptimizer"]),
+    .target(name: "Tensor", dependencies: ["Platform", "CBLAS", "COptimizer", "CDNNL"]),
     .target(name: "ImageNet", dependencies: ["Tensor", "Corpus", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     .target(name: "TextNet", dependencies: ["Tensor", "Corpus"]),
     .target(name: "CauchyLoss", dependencies: ["Tensor", "Corpus"]),

@@ -1,4 +1,5 @@
 // CPUID and XGETBV: the features a BLAS kernel needs, and whether the OS has enabled their state.
+#define _GNU_SOURCE
 #include "cmh_cpuid.h"
 #include <string.h>
 
@@ -48,6 +49,7 @@ void cmh_read_cpu_features(cmh_cpu_features *out) {
     unsigned long long xcr0 = read_xcr0();
     out->os_avx = (xcr0 & 0x6) == 0x6;
     out->os_avx512 = out->os_avx && (xcr0 & 0xe0) == 0xe0;
+    out->os_amx = (xcr0 & 0x60000) == 0x60000;
   }
   if (max_leaf >= 7) {
     __cpuid_count(7, 0, eax, ebx, ecx, edx);
@@ -58,6 +60,8 @@ void cmh_read_cpu_features(cmh_cpu_features *out) {
     out->avx512bw = (ebx >> 30) & 1;
     out->avx512vl = (ebx >> 31) & 1;
     out->avx512_vpopcntdq = (ecx >> 14) & 1;
+    out->amx_bf16 = (edx >> 22) & 1;
+    out->amx_tile = (edx >> 24) & 1;
     unsigned int sub_leaves = eax;
     if (sub_leaves >= 1) {
       __cpuid_count(7, 1, eax, ebx, ecx, edx);
@@ -67,8 +71,20 @@ void cmh_read_cpu_features(cmh_cpu_features *out) {
   read_brand(out->brand);
 }
 
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+int cmh_request_amx(void) {
+  // ARCH_REQ_XCOMP_PERM (0x1023) for XFEATURE_XTILEDATA (18), as the kernel's AMX docs say.
+  return syscall(SYS_arch_prctl, 0x1023, 18) == 0 ? 0 : -1;
+}
+#else
+int cmh_request_amx(void) { return -1; }
+#endif
+
 #else
 
 void cmh_read_cpu_features(cmh_cpu_features *out) { memset(out, 0, sizeof *out); }
+int cmh_request_amx(void) { return -1; }
 
 #endif

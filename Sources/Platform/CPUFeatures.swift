@@ -61,7 +61,7 @@ public struct CPUFeatures: Codable, Equatable, Sendable {
       ("sse4_2", raw.sse42, true), ("avx", raw.avx, ymm), ("fma", raw.fma, ymm), ("avx2", raw.avx2, ymm),
       ("avx512f", raw.avx512f, zmm), ("avx512bw", raw.avx512bw, zmm), ("avx512vl", raw.avx512vl, zmm),
       ("avx512dq", raw.avx512dq, zmm), ("avx512cd", raw.avx512cd, zmm), ("avx512_bf16", raw.avx512_bf16, zmm),
-      ("avx512_vpopcntdq", raw.avx512_vpopcntdq, zmm),
+      ("avx512_vpopcntdq", raw.avx512_vpopcntdq, zmm), ("amx_tile", raw.amx_tile, raw.os_amx != 0), ("amx_bf16", raw.amx_bf16, raw.os_amx != 0),
     ]
     let vendor = raw.vendor_intel != 0 ? "GenuineIntel" : raw.vendor_amd != 0 ? "AuthenticAMD" : raw.is_x86 != 0 ? "other" : "not x86"
     return CPUFeatures(isX86: raw.is_x86 != 0, vendor: vendor, family: Int(raw.family), model: Int(raw.model),

@@ -26,12 +26,14 @@ public struct MachineInfo: Codable, Sendable {
   public var buildTarget: String
   /// The MPI library and this process's rank under mpirun ("Open MPI v4.1.4; rank 0 of 2").
   public var mpi: String?
+  /// The precision the towers' convolutions run in, and why (Precision).
+  public var precision: String?
 
   enum CodingKeys: String, CodingKey {
     case processor, vendor, family, model, features, cores, blas, kernel, threads
     case vectorLevel = "vector_level", blasPackage = "blas_package", kernelChosenBy = "kernel_chosen_by"
     case kernelReplaced = "kernel_replaced", kernelFitsProcessor = "kernel_fits_processor"
-    case blasThreads = "blas_threads", buildTarget = "build_target", mpi
+    case blasThreads = "blas_threads", buildTarget = "build_target", mpi, precision
   }
 
   /// This process's machine, as it runs now.
@@ -45,7 +47,8 @@ public struct MachineInfo: Codable, Sendable {
       kernelChosenBy: chosenBy, kernelReplaced: BLASKernel.replaced,
       kernelFitsProcessor: BLASKernel.level(of: kernel).map { $0 >= cpu.level } ?? true,
       threads: Threads.count, blasThreads: Int(openblas_get_num_threads()), buildTarget: buildTarget,
-      mpi: MPI.world.map { "\($0.library); rank \($0.rank) of \($0.size)" })
+      mpi: MPI.world.map { "\($0.library); rank \($0.rank) of \($0.size)" },
+      precision: "\(Precision.choice.precision.rawValue) (\(Precision.choice.reason))")
   }
 
   /// The -target-cpu the Makefile compiled for (it passes -DCMH_TARGET_<cpu>).
@@ -82,7 +85,7 @@ public struct MachineInfo: Codable, Sendable {
       ("threads", "\(threads) engine, \(blasThreads) OpenBLAS (CMH_THREADS)"),
       ("built for", buildTarget),
       ("MPI", mpi ?? "none: one process (`mpirun -np N cmh …` shares training, encoding and evaluation)"),
-    ]
+    ] + (precision.map { [("precision", $0 + "; --precision or CMH_PRECISION: auto, fp32, bf16")] } ?? [])
   }
 
   /// The installed version of a Debian package, nil where dpkg has no record of it.

@@ -1,5 +1,5 @@
 // Conv2D: 2-D convolution by im2col + sgemm (a direct sgemm for 1×1 stride-1, Winograd for 3×3
-// stride-1 padding-1), forward and backward.
+// stride-1 padding-1), forward and backward; in bf16 through oneDNN (BF16Convolution.swift).
 // Shapes: input [N, C, H, W], weight [O, C, KH, KW], bias [O], output [N, O, Ho, Wo].
 
 import Foundation
@@ -65,6 +65,10 @@ public final class Conv2D: Module {
 
   private func output(_ x: Tensor, then affine: ChannelAffine?) -> Tensor {
     let g = geometry(x), n = x.shape[0], oc = outChannels, plane = g.outputPlane
+    if let y = bf16Output(x, g) {
+      if let affine { Threads.parallelFor(n * oc) { j in affine.apply(y.data + j * plane, count: plane, channel: j % oc) } }
+      return y
+    }
     let y = Tensor(uninitialized: [n, oc, g.outputHeight, g.outputWidth])
     guard isPointwise else {
       Self.convolve(x.data, batch: n, g, weights: weight.value.data, outChannels: oc, into: y.data, then: affine)
@@ -116,6 +120,7 @@ public final class Conv2D: Module {
     precondition(dy.shape == [n, outChannels, g.outputHeight, g.outputWidth],
                  "Conv2D.backward: gradient \(dy.shape), expected \([n, outChannels, g.outputHeight, g.outputWidth])")
     if let bias { accumulateBiasGradient(dy, into: bias.grad) }
+    if let dx = bf16Backward(x, dy) { return dx }
     if isPointwise { return pointwiseBackward(x, dy, g) }
     accumulateWeightGradient(x, dy, g)
     guard computesInputGradient else { return Tensor(zeros: x.shape) }

@@ -35,6 +35,7 @@ struct AugmentCommand: ParsableCommand {
   @Option(help: "Classifier-free guidance scale.") var guidance: Float = 2
   @Option(help: "Seed of the generator and of the label sets drawn.") var seed: UInt64 = 1
   @OptionGroup var output: OutputOptions
+  @OptionGroup var precision: PrecisionOption
 
   func validate() throws {
     guard maxSynthetic.map({ $0 >= 0 }) ?? true, iterations >= 1, guidance >= 0 else {

@@ -15,6 +15,7 @@ struct BenchEngineCommand: ParsableCommand {
   @Option(help: "Timed repetitions per figure (the median is reported).") var repeats = 3
   @Flag(help: "Small sizes only: a quick check that every measurement runs.") var quick = false
   @OptionGroup var output: OutputOptions
+  @OptionGroup var precision: PrecisionOption
 
   func run() throws {
     MachineReport.printHeader(json: output.json)

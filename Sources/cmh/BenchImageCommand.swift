@@ -18,6 +18,7 @@ struct BenchImageCommand: ParsableCommand {
   @Flag(help: "Skip the inference figure.") var noInference = false
   @Flag(help: "Small sizes only: a quick check that every measurement runs.") var quick = false
   @OptionGroup var output: OutputOptions
+  @OptionGroup var precision: PrecisionOption
 
   func run() throws {
     MachineReport.printHeader(json: output.json)

@@ -14,6 +14,7 @@ struct BenchTrainCommand: ParsableCommand {
   @Option(help: "Timed repetitions of the text tower step (the median is reported, and the fastest as `best`).") var repeats = 5
   @Flag(help: "Small sizes only: a quick check that every measurement runs.") var quick = false
   @OptionGroup var output: OutputOptions
+  @OptionGroup var precision: PrecisionOption
 
   func run() throws {
     MachineReport.printHeader(json: output.json)

@@ -49,6 +49,16 @@ struct OutputOptions: ParsableArguments {
   var console: Console { Console(json: json, quiet: quiet) }
 }
 
+/// `--precision` of the commands that run the towers: chosen once, before any tower runs.
+struct PrecisionOption: ParsableArguments {
+  @Option(help: "Convolutions in fp32 or bf16 (oneDNN); auto: bf16 where the processor has bf16 units. (default: CMH_PRECISION, else auto)")
+  var precision: PrecisionRequest?
+
+  func validate() throws { try Precision.configure(precision) }
+}
+
+extension PrecisionRequest: ExpressibleByArgument {}
+
 /// The depth and radius of the retrieval measures, shared by `eval` and `index eval`.
 struct RankingOptions: ParsableArguments {
   @Option(name: [.short, .long], parsing: .unconditional, help: "Depth k of the @k measures (precision@k, NDCG@k; MAP@k in index eval).") var k = 100

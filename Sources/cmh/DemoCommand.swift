@@ -23,6 +23,7 @@ struct DemoCommand: ParsableCommand {
   @Option(help: "Similarity loss: cauchy or dcmh.") var loss = LossKind.cauchy
   @Option(help: "Seed for the corpus, the weights and the orders.") var seed: UInt64 = 1
   @OptionGroup var output: OutputOptions
+  @OptionGroup var precision: PrecisionOption
 
   func validate() throws { guard epochs >= 1, (0...1_000_000).contains(labelEpochs) else { throw ValidationError("--epochs must be at least 1 and --label-epochs 0 or more") } }
 

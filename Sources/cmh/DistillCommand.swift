@@ -46,6 +46,7 @@ struct DistillCommand: ParsableCommand {
   @Option(help: "Checkpoint file (default: OUT.ckpt).") var checkpoint: String?
   @Flag(help: "Continue from the checkpoint; the gallery model, the small model and the settings come from it.") var resume = false
   @OptionGroup var output: OutputOptions
+  @OptionGroup var precision: PrecisionOption
 
   /// The settings' own check (one place says what is in range), then the towers' shapes.
   func validate() throws {

@@ -25,6 +25,7 @@ struct EncodeCommand: ParsableCommand {
   @Flag(help: "Index every pair, queries included, and write no query files: for searching a whole collection (needs no splits).")
   var all = false
   @OptionGroup var output: OutputOptions
+  @OptionGroup var precision: PrecisionOption
 
   func run() throws {
     try OutputCheck.folder(out, option: "--out")

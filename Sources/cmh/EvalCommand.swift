@@ -28,6 +28,7 @@ struct EvalCommand: ParsableCommand {
   @Flag(help: "Comma-separated values instead of a table.") var csv = false
   @Flag(help: "List every label's AP (default: the mean, each kind's mean and the three worst labels).") var perLabel = false
   @OptionGroup var output: OutputOptions
+  @OptionGroup var precision: PrecisionOption
 
   func validate() throws {
     guard paths.count >= 2 else { throw ValidationError("give at least one model file and the corpus directory") }

@@ -60,6 +60,7 @@ struct SearchOptions: ParsableArguments {
   @Flag(help: "Search an index that another model wrote (its model fingerprint differs).") var force = false
   @OptionGroup var reranking: RerankOptions
   @OptionGroup var output: OutputOptions
+  @OptionGroup var precision: PrecisionOption
 
   func ranking() throws -> Ranking { try reranking.rankings(allowingAll: false)[0] }
 

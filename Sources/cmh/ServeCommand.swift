@@ -32,6 +32,7 @@ struct ServeCommand: ParsableCommand {
   var allowOrigin: [String] = []
   @Flag(help: "Serve indexes that another model wrote (their model fingerprint differs).") var force = false
   @OptionGroup var output: OutputOptions
+  @OptionGroup var precision: PrecisionOption
 
   func validate() throws {
     guard !index.isEmpty else { throw ValidationError("name at least one index: --index FOLDER (from `cmh encode`), or NAME=FOLDER, image=FILE, text=FILE") }

@@ -41,6 +41,7 @@ struct TrainCommand: ParsableCommand {
   var augment: String?
   @OptionGroup var fineTuning: FineTuneOptions
   @OptionGroup var output: OutputOptions
+  @OptionGroup var precision: PrecisionOption
 
   func validate() throws {
     try ModelOptions.check(bits: bits)

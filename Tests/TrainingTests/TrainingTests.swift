@@ -260,6 +260,34 @@ final class TrainingLearnsTests: XCTestCase {
       XCTAssertGreaterThan(map, max(untrained.max()!, chance) + 0.06, "MAP \(direction)")
     }
   }
+
+  /// The same training with the convolutions in bf16 (oneDNN) reaches the float32 run's MAP
+  /// within 0.01 in both directions; skipped where bf16 does not run.
+  func testBF16TrainingReachesTheFloat32MAP() throws {
+    do { try Precision.configure(.bf16) } catch { throw XCTSkip("bf16 does not run on this machine: \(error)") }
+    defer { _ = try? Precision.configure(nil) }
+    let corpus = try TrainingTests.corpus(pairs: 1000)
+    let splits = corpus.splits!
+    var maps = [[Double]]()
+    for precision in [PrecisionRequest.fp32, .bf16] {
+      try Precision.configure(precision)
+      let spec = try ModelSpec.make(for: corpus, training: splits.train, bits: 32, architecture: .compact10, inputSize: 32, width: 8,
+                                    imageHidden: [128], textHidden: [256, 256])
+      var settings = TrainingSettings()
+      (settings.epochs, settings.batchSize, settings.textLearningRate) = (20, 32, 1e-4)
+      let run = try TrainingRun(corpus: corpus, spec: spec, settings: settings)
+      XCTAssertTrue(run.loop.run(epochs: settings.epochs))
+      let q = try CrossModalEvaluation.codes(run.model, corpus: corpus, pairs: splits.query)
+      let r = try CrossModalEvaluation.codes(run.model, corpus: corpus, pairs: splits.retrieval)
+      maps.append(CrossModalEvaluation.evaluate(queries: q, retrieval: r, directions: [.i2t, .t2i]).map(\.1.map))
+    }
+    XCTAssertEqual(Precision.current, .bf16, "bf16 ran without falling back: \(Precision.choice.reason)")
+    print("MAP i→t, t→i: fp32 \(maps[0]), bf16 \(maps[1])")
+    for (d, direction) in ["i→t", "t→i"].enumerated() {
+      XCTAssertEqual(maps[1][d], maps[0][d], accuracy: 0.01, "MAP \(direction)")
+      XCTAssertGreaterThan(maps[1][d], 0.6, "bf16 training learns, \(direction)")
+    }
+  }
 }
 
 final class FeatureAugmentationTests: XCTestCase {

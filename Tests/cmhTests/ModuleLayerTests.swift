@@ -97,7 +97,8 @@ final class ModuleLayerTests: XCTestCase {
     let lines = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".swift") }.reduce(0) {
       $0 + (try String(contentsOf: folder.appendingPathComponent($1), encoding: .utf8)).split(separator: "\n", omittingEmptySubsequences: false).count - 1
     }
-    // 1,500 until the commands' entry under mpirun (which commands share their work) joined main.
-    XCTAssertLessThan(lines, 1520, "Sources/cmh has \(lines) lines")
+    // 1,500 until the commands' entry under mpirun (which commands share their work) joined main;
+    // 1,520 until --precision joined the commands that run the towers.
+    XCTAssertLessThan(lines, 1545, "Sources/cmh has \(lines) lines")
   }
 }

@@ -1,0 +1,299 @@
+// oneDNN bf16 convolutions behind an NCHW float32 interface (see cmh_dnnl.h). Primitives and
+// their reorders are made once per shape and kept; the bf16 copies live in scratch buffers shared
+// by every shape (one call runs at a time). Built without oneDNN's header, every call reports
+// that oneDNN is missing.
+#define _GNU_SOURCE
+#include "cmh_dnnl.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if __has_include(<oneapi/dnnl/dnnl.h>)
+#include <dlfcn.h>
+#include <oneapi/dnnl/dnnl.h>
+
+// The functions used, resolved from libdnnl.so.2 by name with the header's own types.
+#define DNNL_FUNCTIONS(X)                                                                            \
+  X(dnnl_engine_create) X(dnnl_stream_create) X(dnnl_stream_wait) X(dnnl_memory_desc_init_by_tag)     \
+  X(dnnl_convolution_forward_desc_init) X(dnnl_convolution_backward_data_desc_init)                  \
+  X(dnnl_convolution_backward_weights_desc_init) X(dnnl_primitive_desc_create)                       \
+  X(dnnl_primitive_desc_query_md) X(dnnl_primitive_desc_query) X(dnnl_primitive_create) X(dnnl_primitive_execute)                 \
+  X(dnnl_memory_create) X(dnnl_memory_set_data_handle) X(dnnl_memory_desc_get_size)                  \
+  X(dnnl_reorder_primitive_desc_create) X(dnnl_version) X(dnnl_get_effective_cpu_isa)                \
+  X(dnnl_primitive_destroy) X(dnnl_primitive_desc_destroy) X(dnnl_memory_destroy)
+#define DECLARE(name) static __typeof__(name) *p_##name;
+DNNL_FUNCTIONS(DECLARE)
+
+static int loaded = 0;  // 0: not tried, 1: ready, -1: failed
+static char error[256], version[32];
+static dnnl_engine_t engine;
+static dnnl_stream_t stream;
+
+#define TRY(call)                                                                      \
+  do {                                                                                 \
+    dnnl_status_t status_ = (call);                                                    \
+    if (status_ != dnnl_success) {                                                     \
+      snprintf(error, sizeof error, "oneDNN: %s failed (status %d)", #call, (int)status_); \
+      return -1;                                                                       \
+    }                                                                                  \
+  } while (0)
+
+int cmh_dnnl_load(int threads) {
+  if (loaded) return loaded == 1 ? 0 : -1;
+  loaded = -1;
+  // OpenMP reads these when oneDNN's libgomp loads: cmh's thread count, and idle threads that
+  // sleep instead of spinning on the cores BLAS and cmh's own workers use next.
+  char count[16];
+  snprintf(count, sizeof count, "%d", threads > 0 ? threads : 1);
+  setenv("OMP_NUM_THREADS", count, 1);
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+  void *lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    snprintf(error, sizeof error, "libdnnl.so.2 cannot be loaded (%s); install it: apt-get install libdnnl-dev", dlerror());
+    return -1;
+  }
+#define RESOLVE(name)                                                              \
+  if (!(p_##name = (__typeof__(name) *)dlsym(lib, #name))) {                       \
+    snprintf(error, sizeof error, "libdnnl.so.2 has no %s: oneDNN 2.x is needed", #name); \
+    return -1;                                                                     \
+  }
+  DNNL_FUNCTIONS(RESOLVE)
+  const dnnl_version_t *v = p_dnnl_version();
+  snprintf(version, sizeof version, "%d.%d.%d", v->major, v->minor, v->patch);
+  TRY(p_dnnl_engine_create(&engine, dnnl_cpu, 0));
+  TRY(p_dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
+  loaded = 1;
+  return 0;
+}
+
+const char *cmh_dnnl_error(void) { return error; }
+const char *cmh_dnnl_version(void) { return loaded == 1 ? version : ""; }
+
+const char *cmh_dnnl_isa(void) {
+  if (loaded != 1) return "";
+  switch (p_dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    default: return "other";
+  }
+}
+
+// MARK: Scratch buffers, shared by every shape
+
+enum { SRC, WEIGHTS, DST, DIFF_DST, DIFF_SRC, DIFF_WEIGHTS, WEIGHT_GRADIENT, SLOTS };
+static void *scratch[SLOTS];
+static size_t scratch_size[SLOTS];
+
+static void *buffer(int slot, size_t bytes) {
+  if (scratch_size[slot] < bytes) {
+    free(scratch[slot]);
+    scratch[slot] = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    scratch_size[slot] = scratch[slot] ? bytes : 0;
+  }
+  return scratch[slot];
+}
+
+// MARK: One shape's primitives
+
+/// A reorder between a plain float32 tensor (the engine's) and a primitive's memory.
+typedef struct {
+  dnnl_primitive_t reorder;
+  dnnl_memory_t plain, inner;
+  int slot;
+  size_t bytes;
+} bridge;
+
+typedef struct {
+  cmh_conv_shape shape;
+  int slow;  // oneDNN has only its reference code for this shape: the float32 path runs instead
+  dnnl_primitive_desc_t forward_pd, data_pd, weights_pd;
+  dnnl_primitive_t forward, backward_data, backward_weights;
+  bridge x, w, y;                       // forward: x, w in; y out
+  bridge dy_data, w_data, dx;           // backward data: dy, w in; dx out
+  bridge x_weights, dy_weights, dw;     // backward weights: x, dy in; dw out
+} entry;
+
+#define CACHE 512
+static entry cache[CACHE];
+static int cached = 0, next_slot = 0;
+
+/// A bridge from (`to_inner`) or to the plain tensor `plain_md` and the primitive's `inner`
+/// memory descriptor, whose data lives in scratch `slot`.
+static int make_bridge(bridge *b, const dnnl_memory_desc_t *plain_md, const dnnl_memory_desc_t *inner_md, int slot, int to_inner) {
+  b->slot = slot;
+  b->bytes = p_dnnl_memory_desc_get_size(inner_md);
+  TRY(p_dnnl_memory_create(&b->plain, plain_md, engine, DNNL_MEMORY_NONE));
+  TRY(p_dnnl_memory_create(&b->inner, inner_md, engine, DNNL_MEMORY_NONE));
+  dnnl_primitive_desc_t pd;
+  TRY(to_inner ? p_dnnl_reorder_primitive_desc_create(&pd, plain_md, engine, inner_md, engine, NULL)
+               : p_dnnl_reorder_primitive_desc_create(&pd, inner_md, engine, plain_md, engine, NULL));
+  dnnl_status_t status = p_dnnl_primitive_create(&b->reorder, pd);
+  p_dnnl_primitive_desc_destroy(pd);
+  TRY(status);
+  return 0;
+}
+
+static void free_bridge(bridge *b) {
+  if (b->reorder) p_dnnl_primitive_destroy(b->reorder);
+  if (b->plain) p_dnnl_memory_destroy(b->plain);
+  if (b->inner) p_dnnl_memory_destroy(b->inner);
+}
+
+/// Points the bridge at `plain` and its scratch, and runs the reorder into or out of the primitive.
+static int run_bridge(bridge *b, const float *plain, int to_inner) {
+  void *inner = buffer(b->slot, b->bytes);
+  if (!inner) {
+    snprintf(error, sizeof error, "oneDNN: no memory for a %zu-byte buffer", b->bytes);
+    return -1;
+  }
+  TRY(p_dnnl_memory_set_data_handle(b->plain, (void *)plain));
+  TRY(p_dnnl_memory_set_data_handle(b->inner, inner));
+  dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, to_inner ? b->plain : b->inner}, {DNNL_ARG_TO, to_inner ? b->inner : b->plain}};
+  TRY(p_dnnl_primitive_execute(b->reorder, stream, 2, args));
+  return 0;
+}
+
+static void free_entry(entry *e) {
+  bridge *bridges[] = {&e->x, &e->w, &e->y, &e->dy_data, &e->w_data, &e->dx, &e->x_weights, &e->dy_weights, &e->dw};
+  for (size_t i = 0; i < sizeof bridges / sizeof bridges[0]; i++) free_bridge(bridges[i]);
+  dnnl_primitive_t primitives[] = {e->forward, e->backward_data, e->backward_weights};
+  for (int i = 0; i < 3; i++) if (primitives[i]) p_dnnl_primitive_destroy(primitives[i]);
+  dnnl_primitive_desc_t pds[] = {e->forward_pd, e->data_pd, e->weights_pd};
+  for (int i = 0; i < 3; i++) if (pds[i]) p_dnnl_primitive_desc_destroy(pds[i]);
+  memset(e, 0, sizeof *e);
+}
+
+typedef struct { dnnl_memory_desc_t x, w, y; } plain_mds;
+
+/// oneDNN chose its reference code ("ref:any"), which is far slower than cmh's float32 kernels.
+static int is_reference(const_dnnl_primitive_desc_t pd) {
+  const char *name = "";
+  p_dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name);
+  return strncmp(name, "ref", 3) == 0;
+}
+
+static int plain_descriptors(const cmh_conv_shape *s, plain_mds *m, dnnl_data_type_t type, int tagged) {
+  int oh = (s->h + 2 * s->padding - s->k) / s->stride + 1, ow = (s->w + 2 * s->padding - s->k) / s->stride + 1;
+  dnnl_dims_t x = {s->n, s->c, s->h, s->w}, w = {s->o, s->c, s->k, s->k}, y = {s->n, s->o, oh, ow};
+  TRY(p_dnnl_memory_desc_init_by_tag(&m->x, 4, x, type, tagged ? dnnl_nchw : dnnl_format_tag_any));
+  TRY(p_dnnl_memory_desc_init_by_tag(&m->w, 4, w, type, tagged ? dnnl_oihw : dnnl_format_tag_any));
+  TRY(p_dnnl_memory_desc_init_by_tag(&m->y, 4, y, type, tagged ? dnnl_nchw : dnnl_format_tag_any));
+  return 0;
+}
+
+/// The shape's entry with its forward primitive, made on first use.
+static entry *find(const cmh_conv_shape *s) {
+  for (int i = 0; i < cached; i++)
+    if (memcmp(&cache[i].shape, s, sizeof *s) == 0) return &cache[i];
+  entry *e = &cache[cached < CACHE ? cached++ : (next_slot = (next_slot + 1) % CACHE)];
+  if (e->forward) free_entry(e);
+  memset(e, 0, sizeof *e);
+  e->shape = *s;
+  plain_mds plain, any;
+  dnnl_dims_t strides = {s->stride, s->stride}, padding = {s->padding, s->padding};
+  dnnl_convolution_desc_t d;
+  if (plain_descriptors(s, &plain, dnnl_f32, 1) || plain_descriptors(s, &any, dnnl_bf16, 0) ||
+      p_dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct, &any.x, &any.w, NULL, &any.y, strides, padding, padding) ||
+      p_dnnl_primitive_desc_create(&e->forward_pd, &d, NULL, engine, NULL) || p_dnnl_primitive_create(&e->forward, e->forward_pd) ||
+      make_bridge(&e->x, &plain.x, p_dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_src_md, 0), SRC, 1) ||
+      make_bridge(&e->w, &plain.w, p_dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_weights_md, 0), WEIGHTS, 1) ||
+      make_bridge(&e->y, &plain.y, p_dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_dst_md, 0), DST, 0)) {
+    if (!error[0]) snprintf(error, sizeof error, "oneDNN: no bf16 convolution for this shape");
+    free_entry(e);
+    return NULL;
+  }
+  e->slow = is_reference(e->forward_pd);
+  return e;
+}
+
+/// The entry's backward primitives, made on first use.
+static int prepare_backward(entry *e) {
+  if (e->backward_weights) return 0;
+  const cmh_conv_shape *s = &e->shape;
+  plain_mds plain, any;
+  dnnl_memory_desc_t dw_any;
+  dnnl_dims_t strides = {s->stride, s->stride}, padding = {s->padding, s->padding}, w = {s->o, s->c, s->k, s->k};
+  dnnl_convolution_desc_t data, weights;
+  if (plain_descriptors(s, &plain, dnnl_f32, 1) || plain_descriptors(s, &any, dnnl_bf16, 0)) return -1;
+  TRY(p_dnnl_memory_desc_init_by_tag(&dw_any, 4, w, dnnl_f32, dnnl_format_tag_any));  // weight gradients stay f32
+  TRY(p_dnnl_convolution_backward_data_desc_init(&data, dnnl_convolution_direct, &any.x, &any.w, &any.y, strides, padding, padding));
+  TRY(p_dnnl_primitive_desc_create(&e->data_pd, &data, NULL, engine, e->forward_pd));
+  TRY(p_dnnl_primitive_create(&e->backward_data, e->data_pd));
+  TRY(p_dnnl_convolution_backward_weights_desc_init(&weights, dnnl_convolution_direct, &any.x, &dw_any, NULL, &any.y, strides, padding, padding));
+  TRY(p_dnnl_primitive_desc_create(&e->weights_pd, &weights, NULL, engine, e->forward_pd));
+  TRY(p_dnnl_primitive_create(&e->backward_weights, e->weights_pd));
+  e->slow |= is_reference(e->data_pd) || is_reference(e->weights_pd);
+  if (make_bridge(&e->dy_data, &plain.y, p_dnnl_primitive_desc_query_md(e->data_pd, dnnl_query_diff_dst_md, 0), DIFF_DST, 1) ||
+      make_bridge(&e->w_data, &plain.w, p_dnnl_primitive_desc_query_md(e->data_pd, dnnl_query_weights_md, 0), WEIGHTS, 1) ||
+      make_bridge(&e->dx, &plain.x, p_dnnl_primitive_desc_query_md(e->data_pd, dnnl_query_diff_src_md, 0), DIFF_SRC, 0) ||
+      make_bridge(&e->x_weights, &plain.x, p_dnnl_primitive_desc_query_md(e->weights_pd, dnnl_query_src_md, 0), SRC, 1) ||
+      make_bridge(&e->dy_weights, &plain.y, p_dnnl_primitive_desc_query_md(e->weights_pd, dnnl_query_diff_dst_md, 0), DIFF_DST, 1))
+    return -1;
+  dnnl_memory_desc_t dw_plain;
+  TRY(p_dnnl_memory_desc_init_by_tag(&dw_plain, 4, w, dnnl_f32, dnnl_oihw));
+  return make_bridge(&e->dw, &dw_plain, p_dnnl_primitive_desc_query_md(e->weights_pd, dnnl_query_diff_weights_md, 0), DIFF_WEIGHTS, 0);
+}
+
+static int execute(dnnl_primitive_t p, int n, dnnl_exec_arg_t *args) {
+  TRY(p_dnnl_primitive_execute(p, stream, n, args));
+  TRY(p_dnnl_stream_wait(stream));
+  return 0;
+}
+
+int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y) {
+  if (loaded != 1) return -1;
+  entry *e = find(s);
+  if (!e) return -1;
+  if (e->slow) return 1;
+  if (run_bridge(&e->x, x, 1) || run_bridge(&e->w, w, 1)) return -1;
+  if (!buffer(DST, e->y.bytes)) return -1;
+  TRY(p_dnnl_memory_set_data_handle(e->y.inner, scratch[DST]));
+  dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, e->x.inner}, {DNNL_ARG_WEIGHTS, e->w.inner}, {DNNL_ARG_DST, e->y.inner}};
+  if (execute(e->forward, 3, args) || run_bridge(&e->y, y, 0)) return -1;
+  TRY(p_dnnl_stream_wait(stream));
+  return 0;
+}
+
+int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw) {
+  if (loaded != 1) return -1;
+  entry *e = find(s);
+  if (!e || prepare_backward(e)) return -1;
+  if (e->slow) return 1;
+  // The weight gradient: x and dy into the primitive's layouts, dW (f32) out, added to dw.
+  if (run_bridge(&e->x_weights, x, 1) || run_bridge(&e->dy_weights, dy, 1)) return -1;
+  if (!buffer(DIFF_WEIGHTS, e->dw.bytes)) return -1;
+  TRY(p_dnnl_memory_set_data_handle(e->dw.inner, scratch[DIFF_WEIGHTS]));
+  dnnl_exec_arg_t wargs[] = {{DNNL_ARG_SRC, e->x_weights.inner}, {DNNL_ARG_DIFF_DST, e->dy_weights.inner}, {DNNL_ARG_DIFF_WEIGHTS, e->dw.inner}};
+  if (execute(e->backward_weights, 3, wargs)) return -1;
+  size_t count = (size_t)s->o * s->c * s->k * s->k;
+  float *gradient = buffer(WEIGHT_GRADIENT, count * sizeof(float));
+  if (!gradient || run_bridge(&e->dw, gradient, 0)) return -1;
+  TRY(p_dnnl_stream_wait(stream));
+  for (size_t i = 0; i < count; i++) dw[i] += gradient[i];
+  if (!dx) return 0;
+  // The input gradient: dy and w into the primitive's layouts, dx out.
+  if (run_bridge(&e->dy_data, dy, 1) || run_bridge(&e->w_data, w, 1)) return -1;
+  if (!buffer(DIFF_SRC, e->dx.bytes)) return -1;
+  TRY(p_dnnl_memory_set_data_handle(e->dx.inner, scratch[DIFF_SRC]));
+  dnnl_exec_arg_t dargs[] = {{DNNL_ARG_DIFF_DST, e->dy_data.inner}, {DNNL_ARG_WEIGHTS, e->w_data.inner}, {DNNL_ARG_DIFF_SRC, e->dx.inner}};
+  if (execute(e->backward_data, 3, dargs) || run_bridge(&e->dx, dx, 0)) return -1;
+  TRY(p_dnnl_stream_wait(stream));
+  return 0;
+}
+
+#else
+
+int cmh_dnnl_load(int threads) { (void)threads; return -1; }
+const char *cmh_dnnl_error(void) { return "this cmh was built without oneDNN's header (apt-get install libdnnl-dev, then build again)"; }
+const char *cmh_dnnl_version(void) { return ""; }
+const char *cmh_dnnl_isa(void) { return ""; }
+int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y) { (void)s; (void)x; (void)w; (void)y; return -1; }
+int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw) {
+  (void)s; (void)x; (void)w; (void)dy; (void)dx; (void)dw;
+  return -1;
+}
+
+#endif

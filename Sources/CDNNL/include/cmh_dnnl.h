@@ -1,0 +1,26 @@
+// oneDNN's convolutions in bfloat16 for an engine that keeps NCHW float32 tensors: each call
+// reorders its float32 inputs into oneDNN's layout and bf16, runs the primitive (fp32
+// accumulation), and reorders the result back to float32. libdnnl.so.2 is loaded at run time, so
+// cmh runs where it is missing (cmh_dnnl_load then says why).
+#ifndef CMH_DNNL_H
+#define CMH_DNNL_H
+
+/// One convolution: batch n, channels c → o, input h × w, square kernel k, stride, padding.
+typedef struct { int n, c, o, h, w, k, stride, padding; } cmh_conv_shape;
+
+/// Loads oneDNN with `threads` OpenMP threads that sleep when idle; 0 on success, else -1 with
+/// the reason in cmh_dnnl_error(). Later calls return the first call's result.
+int cmh_dnnl_load(int threads);
+const char *cmh_dnnl_error(void);
+/// "2.6.3" and the instruction set oneDNN runs ("avx512_core_bf16", "avx512_core_amx", …).
+const char *cmh_dnnl_version(void);
+const char *cmh_dnnl_isa(void);
+
+/// y [n, o, oh, ow] = w [o, c, k, k] ⋆ x [n, c, h, w], bf16 products. 0 on success, 1 when oneDNN
+/// has only its slow reference code for the shape (nothing is written; run float32), -1 on failure.
+int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y);
+/// dw [o, c, k, k] += the weight gradient; dx (may be NULL) = the input gradient. 0, 1 or -1 as
+/// for the forward pass.
+int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw);
+
+#endif
