@@ -41,8 +41,10 @@ public struct EngineBench {
     measured(results.last!)
     for (name, c, o, side, k, s, p) in Self.convolutions {
       let scale = quick ? 4 : 1
-      // 3×3 stride-1 layers are measured on both paths: the figures behind Winograd's use.
-      for path in k == 3 && s == 1 ? ["winograd", "im2col"] : ["im2col"] {
+      // 3×3 stride-1 layers are measured on both float32 paths: the figures behind Winograd's use.
+      // In bf16 every layer here runs oneDNN's kernels (BF16Convolution).
+      let paths = Precision.current == .bf16 ? ["onednn-bf16"] : k == 3 && s == 1 ? ["winograd", "im2col"] : ["im2col"]
+      for path in paths {
         Conv2D.usesWinograd = path == "winograd"
         defer { Conv2D.usesWinograd = true }
         let (forward, backward) = convolution(c, o, side: max(side / scale, k), kernel: k, stride: s, padding: p, first: c == 3)
