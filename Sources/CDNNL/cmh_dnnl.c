@@ -1,6 +1,6 @@
 // oneDNN bf16 convolutions behind an NCHW float32 interface (see cmh_dnnl.h). Primitives and
 // their reorders are made once per shape and kept; the bf16 copies live in scratch buffers shared
-// by every shape (one call runs at a time). Built without oneDNN's header, every call reports
+// by every shape (one call at a time, under a lock). Built without oneDNN's header, every call reports
 // that oneDNN is missing.
 #define _GNU_SOURCE
 #include "cmh_dnnl.h"
@@ -10,6 +10,7 @@
 
 #if __has_include(<oneapi/dnnl/dnnl.h>)
 #include <dlfcn.h>
+#include <pthread.h>
 #include <oneapi/dnnl/dnnl.h>
 
 // The functions used, resolved from libdnnl.so.2 by name with the header's own types.
@@ -243,7 +244,7 @@ static int execute(dnnl_primitive_t p, int n, dnnl_exec_arg_t *args) {
   return 0;
 }
 
-int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y) {
+static int conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y) {
   if (loaded != 1) return -1;
   entry *e = find(s);
   if (!e) return -1;
@@ -257,7 +258,7 @@ int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *
   return 0;
 }
 
-int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw) {
+static int conv_backward(const cmh_conv_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw) {
   if (loaded != 1) return -1;
   entry *e = find(s);
   if (!e || prepare_backward(e)) return -1;
@@ -282,6 +283,23 @@ int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const float 
   if (execute(e->backward_data, 3, dargs) || run_bridge(&e->dx, dx, 0)) return -1;
   TRY(p_dnnl_stream_wait(stream));
   return 0;
+}
+
+// The cache and the scratch buffers are shared: one call at a time, whichever thread makes it.
+static pthread_mutex_t calls = PTHREAD_MUTEX_INITIALIZER;
+
+int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y) {
+  pthread_mutex_lock(&calls);
+  int result = conv_forward(s, x, w, y);
+  pthread_mutex_unlock(&calls);
+  return result;
+}
+
+int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw) {
+  pthread_mutex_lock(&calls);
+  int result = conv_backward(s, x, w, dy, dx, dw);
+  pthread_mutex_unlock(&calls);
+  return result;
 }
 
 #else
