@@ -238,8 +238,17 @@ static int prepare_backward(entry *e) {
   return make_bridge(&e->dw, &dw_plain, p_dnnl_primitive_desc_query_md(e->weights_pd, dnnl_query_diff_weights_md, 0), DIFF_WEIGHTS, 0);
 }
 
-static int execute(dnnl_primitive_t p, int n, dnnl_exec_arg_t *args) {
-  TRY(p_dnnl_primitive_execute(p, stream, n, args));
+/// Runs primitive `p` with its inputs `in` (already in its layouts) into the inner memory of
+/// `out`, then reorders that into the plain float32 tensor `plain`.
+static int run_into(dnnl_primitive_t p, int in_arg0, dnnl_memory_t in0, int in_arg1, dnnl_memory_t in1, int out_arg, bridge *out, float *plain) {
+  if (!buffer(out->slot, out->bytes)) {
+    snprintf(error, sizeof error, "oneDNN: no memory for a %zu-byte buffer", out->bytes);
+    return -1;
+  }
+  TRY(p_dnnl_memory_set_data_handle(out->inner, scratch[out->slot]));
+  dnnl_exec_arg_t args[] = {{in_arg0, in0}, {in_arg1, in1}, {out_arg, out->inner}};
+  TRY(p_dnnl_primitive_execute(p, stream, 3, args));
+  if (run_bridge(out, plain, 0)) return -1;
   TRY(p_dnnl_stream_wait(stream));
   return 0;
 }
@@ -250,12 +259,7 @@ static int conv_forward(const cmh_conv_shape *s, const float *x, const float *w,
   if (!e) return -1;
   if (e->slow) return 1;
   if (run_bridge(&e->x, x, 1) || run_bridge(&e->w, w, 1)) return -1;
-  if (!buffer(DST, e->y.bytes)) return -1;
-  TRY(p_dnnl_memory_set_data_handle(e->y.inner, scratch[DST]));
-  dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, e->x.inner}, {DNNL_ARG_WEIGHTS, e->w.inner}, {DNNL_ARG_DST, e->y.inner}};
-  if (execute(e->forward, 3, args) || run_bridge(&e->y, y, 0)) return -1;
-  TRY(p_dnnl_stream_wait(stream));
-  return 0;
+  return run_into(e->forward, DNNL_ARG_SRC, e->x.inner, DNNL_ARG_WEIGHTS, e->w.inner, DNNL_ARG_DST, &e->y, y);
 }
 
 static int conv_backward(const cmh_conv_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw) {
@@ -264,25 +268,16 @@ static int conv_backward(const cmh_conv_shape *s, const float *x, const float *w
   if (!e || prepare_backward(e)) return -1;
   if (e->slow) return 1;
   // The weight gradient: x and dy into the primitive's layouts, dW (f32) out, added to dw.
-  if (run_bridge(&e->x_weights, x, 1) || run_bridge(&e->dy_weights, dy, 1)) return -1;
-  if (!buffer(DIFF_WEIGHTS, e->dw.bytes)) return -1;
-  TRY(p_dnnl_memory_set_data_handle(e->dw.inner, scratch[DIFF_WEIGHTS]));
-  dnnl_exec_arg_t wargs[] = {{DNNL_ARG_SRC, e->x_weights.inner}, {DNNL_ARG_DIFF_DST, e->dy_weights.inner}, {DNNL_ARG_DIFF_WEIGHTS, e->dw.inner}};
-  if (execute(e->backward_weights, 3, wargs)) return -1;
   size_t count = (size_t)s->o * s->c * s->k * s->k;
   float *gradient = buffer(WEIGHT_GRADIENT, count * sizeof(float));
-  if (!gradient || run_bridge(&e->dw, gradient, 0)) return -1;
-  TRY(p_dnnl_stream_wait(stream));
+  if (!gradient || run_bridge(&e->x_weights, x, 1) || run_bridge(&e->dy_weights, dy, 1) ||
+      run_into(e->backward_weights, DNNL_ARG_SRC, e->x_weights.inner, DNNL_ARG_DIFF_DST, e->dy_weights.inner, DNNL_ARG_DIFF_WEIGHTS, &e->dw, gradient))
+    return -1;
   for (size_t i = 0; i < count; i++) dw[i] += gradient[i];
   if (!dx) return 0;
   // The input gradient: dy and w into the primitive's layouts, dx out.
   if (run_bridge(&e->dy_data, dy, 1) || run_bridge(&e->w_data, w, 1)) return -1;
-  if (!buffer(DIFF_SRC, e->dx.bytes)) return -1;
-  TRY(p_dnnl_memory_set_data_handle(e->dx.inner, scratch[DIFF_SRC]));
-  dnnl_exec_arg_t dargs[] = {{DNNL_ARG_DIFF_DST, e->dy_data.inner}, {DNNL_ARG_WEIGHTS, e->w_data.inner}, {DNNL_ARG_DIFF_SRC, e->dx.inner}};
-  if (execute(e->backward_data, 3, dargs) || run_bridge(&e->dx, dx, 0)) return -1;
-  TRY(p_dnnl_stream_wait(stream));
-  return 0;
+  return run_into(e->backward_data, DNNL_ARG_DIFF_DST, e->dy_data.inner, DNNL_ARG_WEIGHTS, e->w_data.inner, DNNL_ARG_DIFF_SRC, &e->dx, dx);
 }
 
 // The cache and the scratch buffers are shared: one call at a time, whichever thread makes it.

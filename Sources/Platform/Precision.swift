@@ -79,25 +79,25 @@ extension Precision {
     lock.lock()
     defer { lock.unlock() }
     if let chosen { return chosen }
-    let setting = ProcessInfo.processInfo.environment["CMH_PRECISION"] ?? "auto"
     let made: PrecisionChoice
-    if let request = PrecisionRequest(rawValue: setting) {
-      made = (try? choose(request)) ?? PrecisionChoice(precision: .fp32, reason: "CMH_PRECISION=\(setting) cannot run here")
-    } else {
-      made = PrecisionChoice(precision: .fp32, reason: "CMH_PRECISION=\(setting) is not auto, fp32 or bf16")
-    }
+    do { made = try choose(try environmentRequest()) } catch { made = PrecisionChoice(precision: .fp32, reason: "\(error)") }
     chosen = made
     return made
+  }
+
+  /// CMH_PRECISION's request (auto when unset).
+  private static func environmentRequest() throws -> PrecisionRequest {
+    let setting = ProcessInfo.processInfo.environment["CMH_PRECISION"] ?? "auto"
+    guard let request = PrecisionRequest(rawValue: setting) else {
+      throw PrecisionError(description: "CMH_PRECISION=\(setting): expected auto, fp32 or bf16")
+    }
+    return request
   }
 
   /// Chooses for `request` on this machine; throws when bf16 is asked for and cannot run.
   @discardableResult
   public static func configure(_ request: PrecisionRequest?) throws -> PrecisionChoice {
-    let asked = request ?? PrecisionRequest(rawValue: ProcessInfo.processInfo.environment["CMH_PRECISION"] ?? "auto")
-    guard let asked else {
-      throw PrecisionError(description: "CMH_PRECISION=\(ProcessInfo.processInfo.environment["CMH_PRECISION"] ?? ""): expected auto, fp32 or bf16")
-    }
-    let made = try choose(asked)
+    let made = try choose(try request ?? environmentRequest())
     lock.lock()
     chosen = made
     lock.unlock()
