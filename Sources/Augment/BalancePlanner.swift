@@ -4,6 +4,7 @@
 // (a combination that exists, never an invented one), counts it for all its labels, and repeats.
 
 import Corpus
+import Tensor
 
 public struct BalancePlan: Sendable {
   /// The label sets to generate, one entry per synthetic pair.
@@ -11,6 +12,15 @@ public struct BalancePlan: Sendable {
   public var target: Int
   /// Real counts and real + planned counts per label.
   public var realCounts: [Int], plannedCounts: [Int]
+
+  /// Oversampling: for each planned label set, one of the pairs with that set (positions in
+  /// `labels`, the label sets the plan was made from), drawn with the seed.
+  public func copies(from labels: [[Int]], seed: UInt64) -> [Int] {
+    var bySet = [[Int]: [Int]]()
+    for (i, set) in labels.enumerated() { bySet[set.sorted(), default: []].append(i) }
+    var g = RandomGenerator(seed: seed)
+    return labelSets.map { set in bySet[set]![g.nextInt(below: bySet[set]!.count)] }
+  }
 }
 
 public enum BalancePlanner {

@@ -1,6 +1,7 @@
-// DiffusionGenerator: a conditional denoising diffusion model of rows (image-feature/text pairs
-// in the towers' own spaces), conditioned on multi-hot label sets with classifier-free guidance.
-// Training: rows are standardised per column; each step draws t ~ U{1…T} and ε ~ N(0, I), makes
+// DiffusionGenerator: a conditional denoising diffusion model of rows — image-feature/text pairs in
+// the towers' own spaces (RowDenoiser), or images flattened to rows (PixelDenoiser) — conditioned
+// on multi-hot label sets with classifier-free guidance.
+// Training: rows are standardised (per column, or by a fixed affine map for pixels); each step draws t ~ U{1…T} and ε ~ N(0, I), makes
 // x_t in closed form, drops the labels of ~10% of the rows, and fits ε by mean squared error (Adam).
 // Sampling: DDIM over ~50 steps from pure noise, ε = ε_uncond + w·(ε_cond − ε_uncond).
 
@@ -19,31 +20,45 @@ public struct DiffusionSettings: Codable, Equatable, Sendable {
 }
 
 public final class DiffusionGenerator {
-  public let shape: DenoiserShape
+  /// How rows are put on the scale of the noise: per column (feature rows), or one affine map
+  /// for every column (pixels: 0…1 to −1…1, keeping colours as they are relative to each other).
+  public enum Scaling: Sendable { case perColumn, fixed(mean: Float, scale: Float) }
+
   public let settings: DiffusionSettings
   public let schedule: NoiseSchedule
-  let network: Sequential
+  public let labelCount: Int
+  let network: NoisePredictor
+  let scaling: Scaling
   /// Column means and standard deviations of the training rows.
   private(set) var mean: [Float], scale: [Float]
   var generator: RandomGenerator
 
-  public init(shape: DenoiserShape, settings: DiffusionSettings = DiffusionSettings()) {
-    self.shape = shape
+  /// The row denoiser of `shape`, its weights drawn from the settings' seed.
+  public convenience init(shape: DenoiserShape, settings: DiffusionSettings = DiffusionSettings()) {
+    var g = RandomGenerator(seed: settings.seed)
+    self.init(RowDenoiser(shape, generator: &g), labels: shape.labels, settings: settings, scaling: .perColumn, generator: g)
+  }
+
+  /// `generator` continues the draws that made the network's weights.
+  public init(_ network: NoisePredictor, labels: Int, settings: DiffusionSettings, scaling: Scaling, generator: RandomGenerator) {
+    self.network = network
+    self.labelCount = labels
     self.settings = settings
+    self.scaling = scaling
     schedule = NoiseSchedule(steps: settings.trainingSteps)
-    generator = RandomGenerator(seed: settings.seed)
-    network = Denoiser.network(shape, generator: &generator)
-    mean = [Float](repeating: 0, count: shape.dimensions)
-    scale = [Float](repeating: 1, count: shape.dimensions)
+    self.generator = generator
+    let (m, s): (Float, Float) = if case .fixed(let m, let s) = scaling { (m, s) } else { (0, 1) }
+    mean = [Float](repeating: m, count: network.dimensions)
+    scale = [Float](repeating: s, count: network.dimensions)
   }
 
   /// Fits the model to rows [n, D] with multi-hot labels [n, L]; `progress(iteration, loss)`.
   /// Returns the mean loss of the last tenth of the iterations.
   @discardableResult
   public func fit(_ rows: Tensor, labels: Tensor, progress: (Int, Float) -> Void = { _, _ in }) -> Float {
-    let (n, d) = (rows.shape[0], shape.dimensions)
-    precondition(rows.shape == [n, d] && labels.shape == [n, shape.labels], "DiffusionGenerator.fit: rows \(rows.shape), labels \(labels.shape)")
-    standardise(rows)
+    let (n, d) = (rows.shape[0], network.dimensions)
+    precondition(rows.shape == [n, d] && labels.shape == [n, labelCount], "DiffusionGenerator.fit: rows \(rows.shape), labels \(labels.shape)")
+    if case .perColumn = scaling { standardise(rows) }
     let data = rows.copy()
     for r in 0..<n { for j in 0..<d { data.data[r * d + j] = (data.data[r * d + j] - mean[j]) / scale[j] } }
     let optimizer = Adam(groups: [ParameterGroup(network.namedParameters(), learningRate: settings.learningRate)])
@@ -57,12 +72,12 @@ public final class DiffusionGenerator {
       for r in 0..<batch.count { for j in 0..<d { x.data[r * d + j] = schedule.noised(x.data[r * d + j], noise: noise.data[r * d + j], at: timesteps[r]) } }
       let conditions = labels.rows(batch)
       for r in 0..<batch.count where generator.nextUniform() < settings.labelDropout {
-        for l in 0..<shape.labels { conditions.data[r * shape.labels + l] = 0 }
+        for l in 0..<labelCount { conditions.data[r * labelCount + l] = 0 }
       }
-      let predicted = network.forward(Denoiser.input(x, timesteps: timesteps, labels: conditions, shape: shape, totalSteps: schedule.steps))
+      let predicted = network.predict(x, timesteps: timesteps, labels: conditions, totalSteps: schedule.steps)
       let (loss, gradient) = MeanSquaredError.evaluate(predicted, noise)
       optimizer.zeroGradients()
-      _ = network.backward(gradient)
+      network.backpropagate(gradient)
       optimizer.step()
       if iteration * 10 > settings.iterations * 9 { recent.append(loss) }
       progress(iteration, loss)
@@ -75,7 +90,7 @@ public final class DiffusionGenerator {
   /// sampler's estimate of x_0 is clipped to ±`clip` standard deviations: at the first steps ᾱ_t is
   /// near 0 and dividing by √ᾱ_t would blow small errors of ε̂ up.
   public func sample(labels: Tensor, clip: Float = 5) -> Tensor {
-    let (m, d) = (labels.shape[0], shape.dimensions)
+    let (m, d) = (labels.shape[0], network.dimensions)
     let x = generator.normal([m, d])
     let path = schedule.samplingPath(settings.samplingSteps)
     network.setTraining(false)
@@ -84,10 +99,10 @@ public final class DiffusionGenerator {
       let both = Tensor(zeros: [2 * m, d])
       both.data.update(from: x.data, count: m * d)
       (both.data + m * d).update(from: x.data, count: m * d)
-      let conditions = Tensor(zeros: [2 * m, shape.labels])
+      let conditions = Tensor(zeros: [2 * m, labelCount])
       conditions.data.update(from: labels.data, count: labels.count)
       (conditions.data + labels.count).update(from: none.data, count: none.count)
-      let e = network.forward(Denoiser.input(both, timesteps: [Int](repeating: t, count: 2 * m), labels: conditions, shape: shape, totalSteps: schedule.steps))
+      let e = network.predict(both, timesteps: [Int](repeating: t, count: 2 * m), labels: conditions, totalSteps: schedule.steps)
       for i in 0..<(m * d) {
         let guided = e.data[m * d + i] + settings.guidance * (e.data[i] - e.data[m * d + i])
         x.data[i] = schedule.ddimStep(x.data[i], predictedNoise: guided, from: t, to: s, clip: clip)
@@ -98,7 +113,7 @@ public final class DiffusionGenerator {
   }
 
   private func standardise(_ rows: Tensor) {
-    let (n, d) = (rows.shape[0], shape.dimensions)
+    let (n, d) = (rows.shape[0], network.dimensions)
     for j in 0..<d {
       var sum = 0.0, squares = 0.0
       for r in 0..<n { let v = Double(rows.data[r * d + j]); sum += v; squares += v * v }

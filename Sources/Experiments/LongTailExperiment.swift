@@ -17,10 +17,21 @@ import Training
 
 public struct LongTailExperiment {
   public enum Source: String, CaseIterable, Sendable { case generate, subsample }
+  /// How augmentation trains: the whole model pre-trained on real and synthetic pairs, then trained
+  /// on the real ones (the seed study's way); or the long-tailed model's hash head and text tower
+  /// fine-tuned above its frozen backbone on synthetic backbone features.
+  public enum Pipeline: String, CaseIterable, Sendable { case wholeModel = "whole-model", frozenBackbone = "frozen-backbone" }
 
   public var folder: URL
   public var imbalance = 48.0
   public var source = Source.generate
+  public var pipeline = Pipeline.wholeModel
+  /// Whole-model pipeline: how long pre-training and the training on real pairs after it run.
+  public var schedule = PretrainingSchedule()
+  /// The augmentations to run (all when nil): oversample, reweight, diffusion, oracle.
+  public var settingsToRun: Set<String>?
+  /// Whole-model pipeline: the pixel generator (its iterations and guidance follow the options).
+  public var pixelGenerator = PixelGeneratorSettings()
   public var bits = [32, 64]
   public var epochs = ShapesRecipe.epochs
   /// At most this many synthetic pairs (nil: as many as real training pairs).
@@ -48,7 +59,8 @@ public struct LongTailExperiment {
     output.text("long-tailed training split: \(longTailed.splits!.train.count) pairs (balanced: \(balanced.splits!.train.count)), "
         + String(format: "imbalance %.1f; tail labels %@; %d of %d queries have a tail label",
                  profile.imbalance, profile.tail.map { balanced.info.labels[$0] }.joined(separator: ", "), tailQueries.count, balanced.splits!.query.count))
-        var rows = [(String, Int, Direction, String, Double)]()
+    var rows = [(String, Int, Direction, String, Double)]()
+    let augmented = pipeline == .wholeModel ? try augmentations(balanced, longTailed, tail: profile.tail, console: output) : []
     for k in bits {
       // Without label epochs: the augmentation's figures were measured so (docs/measurements.md).
       let settings = ShapesRecipe.settings(epochs: epochs, loss: .cauchy, seed: seed, labelEpochs: 0)
@@ -58,42 +70,106 @@ public struct LongTailExperiment {
           Self.line(name, k, direction, all, tail, console: output)
         }
       }
-      try evaluate("balanced", try train(balanced, bits: k, settings: settings, label: "balanced \(k) bits", console: output))
+      try evaluate("balanced", try train(balanced, name: "balanced", bits: k, settings: settings, console: output))
       let ltModelURL = folder.appendingPathComponent("longtail-\(k).cmh")
-      let ltModel = try train(longTailed, bits: k, settings: settings, label: "long-tailed \(k) bits", console: output)
-      try ltModel.save(to: ltModelURL)
-      try evaluate("longtail", ltModel)
-      let real = try FeatureAugmentation.realPairs(ltModel, corpus: longTailed, pairs: longTailed.splits!.train)
-      var generated = 0
-      for method in [AugmentMethod.oversample, .diffusion] {
-        var diffusion = DiffusionSettings()
-        diffusion.guidance = guidance
-        diffusion.seed = seed
-        diffusion.iterations = generatorIterations
-        let bar = output.stages()
-        let (synthetic, plan) = FeatureAugmentation.synthesize(real, labelCount: labelCount, method: method, settings: diffusion,
-                                                               limit: maxSynthetic ?? real.count, progress: bar.update)
-        bar.finish()
-        if method == .diffusion {
-          let short = plan.plannedCounts.enumerated().filter { $0.element < plan.target && plan.realCounts[$0.offset] > 0 }.count
-          output.text("  balance plan: \(plan.labelSets.count) synthetic pairs towards \(plan.target) a label" + (short > 0 ? " (\(short) labels stay short: capped by --max-synthetic)" : ""))
-        }
-        if method == .diffusion { generated = synthetic.count }
-        let model = try CrossModalModel.load(from: ltModelURL)
-        try FeatureAugmentation.fineTune(model, real: real, synthetic: synthetic, method: method.rawValue, settings: settings,
-                                         epochs: stages, rate: finetuneRate)
-        try evaluate(method.rawValue, model)
+      try evaluate("longtail", try train(longTailed, name: "longtail", bits: k, settings: settings, console: output))
+      switch pipeline {
+      case .wholeModel:
+        try wholeModel(longTailed, augmented: augmented, bits: k, settings: settings, console: output, evaluate: evaluate)
+      case .frozenBackbone:
+        try frozenBackbone(balanced, longTailed, model: ltModelURL, settings: settings, tail: profile.tail, console: output, evaluate: evaluate)
       }
-      let reweighted = try CrossModalModel.load(from: ltModelURL)
-      try FeatureAugmentation.reweight(reweighted, real: real, labelCount: labelCount, settings: settings, epochs: stages, rate: finetuneRate)
-      try evaluate("reweight", reweighted)
-      let oracle = try FeatureAugmentation.realPairs(ltModel, corpus: balanced, pairs: oraclePairs(balanced, longTailed, tail: profile.tail, count: generated))
-      let model = try CrossModalModel.load(from: ltModelURL)
-      try FeatureAugmentation.fineTune(model, real: real, synthetic: oracle, method: "oracle", settings: settings, epochs: stages, rate: finetuneRate)
-      try evaluate("oracle", model)
     }
     if !output.json { Self.summary(rows, console: output) }
     output.text(String(format: "done in %@", ProgressBar.clock(Date().timeIntervalSince(started))))
+  }
+
+  /// The training split balanced in the input space, once for every code length, each as an
+  /// augmentation folder `cmh augment` would write: copies of real pairs with the planned label sets
+  /// (oversampling), images the pixel generator renders for them (diffusion, with its time), and as
+  /// many real tail pairs of the balanced corpus (the oracle).
+  private func augmentations(_ balanced: Corpus, _ longTailed: Corpus, tail: [Int], console output: Console) throws -> [(String, InputPairs)] {
+    var result = [(String, InputPairs)]()
+    for method in AugmentMethod.allCases where settingsToRun?.contains(method.rawValue) ?? true {
+      var augmentation = Augmentation()
+      augmentation.method = method
+      augmentation.maxSynthetic = maxSynthetic
+      augmentation.generator = pixelGenerator
+      let folder = self.folder.appendingPathComponent("augment-\(method.rawValue)"), bar = output.stages()
+      let summary = try augmentation.run(longTailed, out: folder, progress: bar.update)
+      bar.finish()
+      if method == .diffusion {
+        output.text(String(format: "pixel generator: %d iterations at %d², %d images, %@ (contact sheet: %@)", pixelGenerator.diffusion.iterations, pixelGenerator.size,
+                           summary.syntheticPairs, ProgressBar.clock(summary.seconds ?? 0), folder.appendingPathComponent("contact-sheet.html").path))
+      }
+      result.append((method.rawValue, try AugmentationFolder.read(folder, for: longTailed).pairs))
+    }
+    let train = longTailed.splits!.train
+    let count = BalancePlanner.plan(train.map { longTailed.pairs[$0].labels }, labelCount: balanced.info.labels.count, limit: maxSynthetic ?? train.count,
+                                    seed: pixelGenerator.diffusion.seed).labelSets.count
+    output.text("balance plan: \(count) synthetic pairs; the whole model pre-trains \(schedule.pretrainEpochs) epochs on them with the real pairs, "
+                + "then trains \(schedule.realEpochs ?? epochs) on the real pairs at \(schedule.realRate)× the rates")
+    result.append(("oracle", InputPairs.copies(of: try oraclePairs(balanced, longTailed, tail: tail, count: count), in: balanced, prefix: "oracle")))
+    return result
+  }
+
+  /// The seed study's way: each augmentation through whole-model pre-training, then training on
+  /// the real pairs; re-weighting trains as many epochs on the real pairs, each weighed.
+  private func wholeModel(_ longTailed: Corpus, augmented: [(String, InputPairs)], bits k: Int, settings: TrainingSettings, console output: Console,
+                          evaluate: (String, CrossModalModel) throws -> Void) throws {
+    let train = longTailed.splits!.train, labelCount = longTailed.info.labels.count
+    let spec = try ShapesRecipe.spec(longTailed, bits: k)
+    for (name, pairs) in augmented where settingsToRun?.contains(name) ?? true {
+      let session = RunSession(console: output, checkpoint: folder.appendingPathComponent("\(name)-\(k).ckpt"), log: nil)
+      session.epochRowsAreProgress = true
+      try evaluate(name, try session.trainAugmented(longTailed, adding: pairs, out: folder.appendingPathComponent("\(name)-\(k).cmh"), resume: false,
+                                                   schedule: schedule, spec: { spec }, settings: { _ in settings }))
+    }
+    guard settingsToRun?.contains("reweight") ?? true else { return }
+    var weighted = settings
+    weighted.epochs += schedule.pretrainEpochs
+    let run = try TrainingRun(corpus: longTailed, spec: spec, settings: weighted)
+    run.trainer.pairWeights = FeatureAugmentation.inverseFrequencyWeights(train.map { longTailed.pairs[$0].labels }, labelCount: labelCount)
+    let bar = output.progress(total: weighted.totalEpochs, label: "reweight \(k) bits")
+    run.loop.run(epochs: weighted.totalEpochs, onEpoch: { bar.update($0.epoch) })
+    bar.finish()
+    try evaluate("reweight", run.finishedModel())
+  }
+
+  /// The frozen-backbone way: the long-tailed model's hash head and text tower fine-tuned on
+  /// synthetic backbone features (oversampled, generated by diffusion, the oracle's), or re-weighted.
+  private func frozenBackbone(_ balanced: Corpus, _ longTailed: Corpus, model: URL, settings: TrainingSettings, tail: [Int], console output: Console,
+                              evaluate: (String, CrossModalModel) throws -> Void) throws {
+    let labelCount = balanced.info.labels.count
+    let ltModel = try CrossModalModel.load(from: model)
+    let real = try FeatureAugmentation.realPairs(ltModel, corpus: longTailed, pairs: longTailed.splits!.train)
+    var generated = 0
+    for method in [AugmentMethod.oversample, .diffusion] {
+      var diffusion = DiffusionSettings()
+      diffusion.guidance = guidance
+      diffusion.seed = seed
+      diffusion.iterations = generatorIterations
+      let bar = output.stages()
+      let (synthetic, plan) = FeatureAugmentation.synthesize(real, labelCount: labelCount, method: method, settings: diffusion,
+                                                             limit: maxSynthetic ?? real.count, progress: bar.update)
+      bar.finish()
+      if method == .diffusion {
+        let short = plan.plannedCounts.enumerated().filter { $0.element < plan.target && plan.realCounts[$0.offset] > 0 }.count
+        output.text("  balance plan: \(plan.labelSets.count) synthetic pairs towards \(plan.target) a label" + (short > 0 ? " (\(short) labels stay short: capped by --max-synthetic)" : ""))
+      }
+      if method == .diffusion { generated = synthetic.count }
+      let tuned = try CrossModalModel.load(from: model)
+      try FeatureAugmentation.fineTune(tuned, real: real, synthetic: synthetic, method: method.rawValue, settings: settings,
+                                       epochs: stages, rate: finetuneRate)
+      try evaluate(method.rawValue, tuned)
+    }
+    let reweighted = try CrossModalModel.load(from: model)
+    try FeatureAugmentation.reweight(reweighted, real: real, labelCount: labelCount, settings: settings, epochs: stages, rate: finetuneRate)
+    try evaluate("reweight", reweighted)
+    let oracle = try FeatureAugmentation.realPairs(ltModel, corpus: balanced, pairs: oraclePairs(balanced, longTailed, tail: tail, count: generated))
+    let tuned = try CrossModalModel.load(from: model)
+    try FeatureAugmentation.fineTune(tuned, real: real, synthetic: oracle, method: "oracle", settings: settings, epochs: stages, rate: finetuneRate)
+    try evaluate("oracle", tuned)
   }
 
   /// `count` training pairs of the balanced corpus that hold a tail label, drawn with the seed (each
@@ -108,12 +184,22 @@ public struct LongTailExperiment {
     return drawn
   }
 
-  private func train(_ corpus: Corpus, bits: Int, settings: TrainingSettings, label: String, console output: Console) throws -> CrossModalModel {
-    let run = try TrainingRun(corpus: corpus, spec: try ShapesRecipe.spec(corpus, bits: bits), settings: settings)
-    let bar = output.progress(total: settings.epochs, label: label)
+  /// The model of `name` (balanced, longtail) at `bits`: the one this folder holds when it was
+  /// trained with the same spec and settings (a rerun with other augmentation options reuses it),
+  /// else trained and saved.
+  private func train(_ corpus: Corpus, name: String, bits: Int, settings: TrainingSettings, console output: Console) throws -> CrossModalModel {
+    let url = folder.appendingPathComponent("\(name)-\(bits).cmh"), spec = try ShapesRecipe.spec(corpus, bits: bits)
+    if let model = try? CrossModalModel.load(from: url), model.spec == spec, model.record?.settings == settings {
+      output.note("\(name) \(bits) bits: the model of \(url.path), trained so before")
+      return model
+    }
+    let run = try TrainingRun(corpus: corpus, spec: spec, settings: settings)
+    let bar = output.progress(total: settings.epochs, label: "\(name) \(bits) bits")
     run.loop.run(epochs: settings.epochs, onEpoch: { bar.update($0.epoch) })
     bar.finish()
-    return run.finishedModel()
+    let model = run.finishedModel()
+    try model.save(to: url)
+    return model
   }
 
   /// MAP over all queries and over the tail-label queries, in both directions.

@@ -85,7 +85,12 @@ public final class PixelCache: @unchecked Sendable {
     corpus.directory.appendingPathComponent("cache/pixels-\(size).cmhpix")
   }
 
-  /// The block of pair `index` (HWC bytes).
+  /// The size×size×3 HWC bytes of pair `index` (pairs.jsonl order): what a generator of images learns from.
+  public func pixels(of index: Int) -> [UInt8] {
+    withPixels { Array(UnsafeBufferPointer(start: $0 + index * blockSize, count: blockSize)) }
+  }
+
+  /// The cache's blocks, one per pair (HWC bytes).
   func withPixels<R>(_ body: (UnsafePointer<UInt8>) -> R) -> R {
     bytes.withUnsafeBytes { body($0.baseAddress!.assumingMemoryBound(to: UInt8.self) + Self.headerSize) }
   }

@@ -1,4 +1,5 @@
-// Activations: ReLU and Tanh, elementwise; each backward uses the output its forward kept.
+// Activations: ReLU, Tanh and SiLU, elementwise; ReLU's and Tanh's backward use the output their
+// forward kept, SiLU's the input.
 
 import Foundation
 import Platform
@@ -45,6 +46,35 @@ public final class Tanh: Module {
     precondition(dy.shape == y.shape, "Tanh.backward: gradient \(dy.shape), expected \(y.shape)")
     let dx = Tensor(uninitialized: y.shape), yp = y.data, g = dy.data, d = dx.data
     Elementwise.apply(y.count) { range in for i in range { d[i] = g[i] * (1 - yp[i] * yp[i]) } }
+    return dx
+  }
+}
+
+/// SiLU (swish), the diffusion denoiser's activation: smooth, so its noise predictions are too.
+public final class SiLU: Module {
+  public var isTraining = true
+  private var input: Tensor?
+  public init() {}
+
+  /// y = x·σ(x)
+  public func forward(_ x: Tensor) -> Tensor {
+    let y = Tensor(uninitialized: x.shape), src = x.data, dst = y.data
+    Elementwise.apply(x.count) { range in for i in range { dst[i] = src[i] / (1 + expf(-src[i])) } }
+    input = x
+    return y
+  }
+
+  /// dx = dy·σ(x)·(1 + x·(1 − σ(x)))
+  public func backward(_ dy: Tensor) -> Tensor {
+    guard let x = input else { preconditionFailure("SiLU.backward called before forward") }
+    precondition(dy.shape == x.shape, "SiLU.backward: gradient \(dy.shape), expected \(x.shape)")
+    let dx = Tensor(uninitialized: x.shape), xp = x.data, g = dy.data, d = dx.data
+    Elementwise.apply(x.count) { range in
+      for i in range {
+        let s = 1 / (1 + expf(-xp[i]))
+        d[i] = g[i] * s * (1 + xp[i] * (1 - s))
+      }
+    }
     return dx
   }
 }

@@ -35,6 +35,8 @@ public final class RunSession {
   /// at most one this often (a model of hundreds of megabytes with second-long epochs would spend
   /// most of its time writing). Ctrl-C saves first whatever the time.
   public var checkpointInterval: TimeInterval = 20
+  /// The stage of a run of several (pre-training, training), added to each epoch's JSON row.
+  public var stage: String?
   private let stop = StopFlag.shared
   /// Whether this process writes the run's files: always, except on the ranks of an mpirun job
   /// other than 0, which train beside it.
@@ -135,7 +137,7 @@ public final class RunSession {
     let rate = Double(items) / max(r.seconds, 1e-9)
     var fields = r.fields(itemsPerSecond: rate)
     if let (v, values) = validation { fields += zip(v.columns, values).map { ($0.json, .number($1, places: 4)) } }
-    fields += extra
+    fields += extra + (stage.map { [("stage", .string($0))] } ?? [])
     if !r.notes.isEmpty { fields.append(("collapse", .strings(r.notes))) }
     let json = JSONLine(fields).text
     if let log, writesFiles { JSONLine.append(json, to: log) }

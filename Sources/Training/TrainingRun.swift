@@ -28,8 +28,10 @@ public final class TrainingRun {
   /// `loadPretrained: false` skips the settings' weight file (a checkpoint replaces the weights).
   /// `streamImages`: a corpus without a pixel cache is decoded while training runs (PixelStream);
   /// check `inputFailure` as it runs and call `finishInputs()` at the end.
+  /// `start`: a model of the same spec that the run trains on from (F, G and B from its outputs),
+  /// as training after whole-model pre-training does; nil starts from random weights.
   public init(corpus: Corpus, spec: ModelSpec, settings: TrainingSettings, loadPretrained: Bool = true, streamImages: Bool = false,
-              progress: (String, Int, Int) -> Void = { _, _, _ in }) throws {
+              startingFrom start: CrossModalModel? = nil, progress: (String, Int, Int) -> Void = { _, _, _ in }) throws {
     let splits = try corpus.requireSplits()
     guard !splits.train.isEmpty else { throw TrainingError(description: "\(corpus.directory.path)/splits/train.txt: no training pairs") }
     self.corpus = corpus
@@ -43,8 +45,12 @@ public final class TrainingRun {
     }
     texts = try TextInputs.load(corpus, pairs: trainingPairs, spec: spec)
     var generator = RandomGenerator(seed: settings.seed)
-    let model = CrossModalModel(spec: spec, generator: &generator)
-    if let path = settings.pretrained, loadPretrained {
+    if let start, start.spec != spec {
+      throw TrainingError(description: "the model to train on from was built for another corpus or shape (\(start.spec.architecture.rawValue), \(start.spec.bits) bits)")
+    }
+    let model = start ?? CrossModalModel(spec: spec, generator: &generator)
+    model.setTraining(true)
+    if let path = settings.pretrained, loadPretrained, start == nil {
       pretrainedReport = PretrainedWeights.load(try PretrainedWeights.read(URL(fileURLWithPath: path)), into: model.image)
       guard pretrainedReport!.loadedParameters > 0 else {
         throw TrainingError(description: "\(path): none of its tensors fits the \(spec.architecture.rawValue) image tower (\(pretrainedReport!.summary))")
@@ -55,6 +61,7 @@ public final class TrainingRun {
     loadedImages = images
     loop = AlternatingLoop(Trainer(model: model, settings: settings, images: inputs, texts: texts, labels: trainingPairs.map { corpus.pairs[$0].labels },
                                    imageNetwork: trained, ranks: ranks))
+    if start != nil { trainer.startFromModel() }
   }
 
   /// Rebuilds the run a checkpoint was written by and restores it; `epochs` replaces the total.

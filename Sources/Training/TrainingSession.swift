@@ -61,11 +61,11 @@ extension TrainingRun {
 
 extension RunSession {
   /// Trains the model `out` on `corpus`: from the session's checkpoint when `resume` (`epochs`, if
-  /// given, is the new total), else a new run of `spec` and `settings`; checkpoints as it goes,
-  /// writes the model and returns the finished run.
+  /// given, is the new total), else a new run of `spec` and `settings` (from the weights of `start`
+  /// when given); checkpoints as it goes, writes the model and returns the finished run.
   @discardableResult
   public func trainModel(_ corpus: Corpus, out: URL, resume: Bool, epochs: Int? = nil, validateEvery: Int = 0,
-                         spec: () throws -> ModelSpec, settings: (ModelSpec) -> TrainingSettings) throws -> TrainingRun {
+                         spec: () throws -> ModelSpec, settings: (ModelSpec) -> TrainingSettings, start: CrossModalModel? = nil) throws -> TrainingRun {
     let run: TrainingRun
     if try begin(writing: out, resume: resume) {
       run = try prepareTraining { try TrainingRun(corpus: corpus, resuming: checkpoint, epochs: epochs, streamImages: true, progress: $0) }
@@ -73,7 +73,7 @@ extension RunSession {
     } else {
       let spec = try spec(), settings = settings(spec)
       console.note("training: " + TrainingDefaults.summary(spec, settings))
-      run = try prepareTraining { try TrainingRun(corpus: corpus, spec: spec, settings: settings, streamImages: true, progress: $0) }
+      run = try prepareTraining { try TrainingRun(corpus: corpus, spec: spec, settings: settings, streamImages: true, startingFrom: start, progress: $0) }
       if let report = run.pretrainedReport, let path = settings.pretrained { console.note("pretrained weights \(path): \(report.summary)") }
     }
     try train(run, validateEvery: validateEvery)

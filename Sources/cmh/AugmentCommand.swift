@@ -1,4 +1,4 @@
-// cmh augment: synthetic pairs for a corpus's rare label sets (Augment/Augmentation).
+// cmh augment: synthetic pairs for a corpus's rare label sets, in its input space (Augment/Augmentation).
 
 import ArgumentParser
 import Augment
@@ -13,25 +13,27 @@ struct AugmentCommand: ParsableCommand {
     commandName: "augment",
     abstract: "Make synthetic pairs for the rare label sets of a corpus, for `cmh train --augment`.",
     discussion: """
-      The pairs live in the spaces of --model, a first training on the corpus: the image backbone's feature \
-      (the output of the layers below the hash head) and the text tower's columns. The balance plan gives every \
-      label as many real + synthetic pairs as the most frequent one has, drawing the label sets from the real \
-      rare ones. With --manifest, images generated elsewhere (JSON lines {"image", "text", "labels": [names]}) \
-      go through the model's backbone and vocabulary instead. OUT holds start.cmh (the model), \
-      synthetic.cmhaug (the pairs) and synthetic.jsonl (their label names and words, to read).
+      The balance plan gives every label as many real + synthetic pairs as the most frequent one has, drawing \
+      the label sets from the real ones. --method diffusion trains a conditional diffusion model on the training \
+      images (a small U-Net at --size², or on the rows of features/image.npy for a corpus of feature rows) and \
+      renders one image per planned set, paired with the text of a real pair of that set; oversample copies real \
+      pairs instead. With --manifest, images generated elsewhere (JSON lines {"image", "text", "labels": [names]}) \
+      are taken as they are. OUT is a corpus of the synthetic pairs (images/, pairs.jsonl) with augmentation.json, \
+      synthetic.jsonl (each pair's labels, text and where the text came from) and contact-sheet.html (generated \
+      images beside real ones of the rarest label sets).
 
       Example:
-        cmh augment corpora/shapes-lt --model lt.cmh --out aug
+        cmh augment corpora/shapes-lt --out aug
         cmh train corpora/shapes-lt --augment aug --out lt-augmented.cmh
       """)
 
   @Argument(help: "Corpus directory; its training split is what gets balanced.") var corpus: String
-  @Option(help: "The model the pairs are made for: a `cmh train` model of this corpus.") var model: String
   @Option(help: "Folder to write.") var out: String
-  @Option(help: "diffusion, oversample or none.") var method = AugmentMethod.diffusion
+  @Option(help: "diffusion or oversample.") var method = AugmentMethod.diffusion
   @Option(help: "Import images generated elsewhere from this JSON-lines manifest instead of generating.") var manifest: String?
   @Option(help: "At most this many synthetic pairs (default: as many as the real training pairs).") var maxSynthetic: Int?
-  @Option(help: "Training iterations of the diffusion generator.") var iterations = 3000
+  @Option(help: "Training iterations of the diffusion generator.") var iterations = PixelGeneratorSettings().diffusion.iterations
+  @Option(help: "Side of the images the generator learns and renders (a multiple of 4).") var size = PixelGeneratorSettings().size
   @Option(help: "Classifier-free guidance scale.") var guidance: Float = 2
   @Option(help: "Seed of the generator and of the label sets drawn.") var seed: UInt64 = 1
   @OptionGroup var output: OutputOptions
@@ -41,6 +43,7 @@ struct AugmentCommand: ParsableCommand {
     guard maxSynthetic.map({ $0 >= 0 }) ?? true, iterations >= 1, guidance >= 0 else {
       throw ValidationError("--max-synthetic must not be negative, --iterations at least 1, --guidance not negative")
     }
+    guard size >= 8, size <= 256, size % 4 == 0 else { throw ValidationError("--size must be a multiple of 4 from 8 to 256, got \(size)") }
   }
 
   func run() throws {
@@ -48,8 +51,11 @@ struct AugmentCommand: ParsableCommand {
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     var augmentation = Augmentation()
     augmentation.method = method; augmentation.manifest = manifest; augmentation.maxSynthetic = maxSynthetic
-    augmentation.iterations = iterations; augmentation.guidance = guidance; augmentation.seed = seed
-    let summary = try augmentation.run(loaded, model: model, out: URL(fileURLWithPath: out), console: output.console)
+    augmentation.generator.size = size; augmentation.generator.diffusion.iterations = iterations
+    augmentation.generator.diffusion.guidance = guidance; augmentation.generator.diffusion.seed = seed
+    let bar = output.console.stages()
+    let summary = try augmentation.run(loaded, out: URL(fileURLWithPath: out), progress: bar.update)
+    bar.finish()
     summary.report(console: output.console, out: out, corpus: corpus)
   }
 }

@@ -2,6 +2,7 @@
 // option groups that shape the towers and the optimisation.
 
 import ArgumentParser
+import Augment
 import CauchyLoss
 import Corpus
 import Foundation
@@ -17,9 +18,10 @@ struct TrainCommand: ParsableCommand {
     discussion: """
       Trains on the corpus's training split (see `cmh corpus split`). A checkpoint (OUT.ckpt) is written after the \
       first epoch, at most every 20 seconds after it, after the last, and when Ctrl-C stops the run; `--resume` continues from it with the settings it was started with. \
-      Epoch logs go to OUT.log.jsonl. With --augment DIR (from `cmh augment`), the folder's model is fine-tuned \
-      instead: its hash head and text tower train on the synthetic pairs alone, \
-      then on them with the corpus's training pairs; the model options do not apply then. Under \
+      Epoch logs go to OUT.log.jsonl. With --augment DIR (from `cmh augment`), the whole model first pre-trains \
+      for --pretrain-epochs on the training pairs with the folder's synthetic pairs (after the label epochs, \
+      which thus see the balanced pairs; checkpoint OUT.pretrain.ckpt), then trains --epochs on the real pairs at \
+      --real-rate times the learning rates. Under \
       `mpirun -np N` the ranks share every batch of --batch-size (docs/mpi.md).
 
       Examples:
@@ -37,15 +39,17 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Checkpoint file (default: OUT.ckpt).") var checkpoint: String?
   @Flag(help: "Continue from the checkpoint; the model and training settings come from it.") var resume = false
   @Option(help: "Validation MAP (query set against the retrieval set) every N epochs; 0 for none.") var validateEvery = 0
-  @Option(help: "An augmentation folder (`cmh augment`): fine-tune its model on its synthetic pairs and the corpus's training pairs.")
+  @Option(help: "An augmentation folder (`cmh augment`): pre-train the whole model on its synthetic pairs with the real ones first.")
   var augment: String?
-  @OptionGroup var fineTuning: FineTuneOptions
+  @Option(help: "With --augment: epochs of pre-training before the epochs on the real pairs.") var pretrainEpochs = PretrainingSchedule().pretrainEpochs
+  @Option(help: "With --augment: learning rates on the real pairs after pre-training, as a share of --image-lr and --text-lr.")
+  var realRate = PretrainingSchedule().realRate
   @OptionGroup var output: OutputOptions
   @OptionGroup var precision: PrecisionOption
 
   func validate() throws {
     try ModelOptions.check(bits: bits)
-    if augment != nil && resume { throw ValidationError("--resume does not apply to --augment (the fine-tuning is short and not checkpointed)") }
+    guard pretrainEpochs >= 1, realRate > 0 else { throw ValidationError("--pretrain-epochs must be at least 1, --real-rate positive") }
   }
 
   func run() throws {
@@ -53,33 +57,16 @@ struct TrainCommand: ParsableCommand {
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let outURL = URL(fileURLWithPath: out), log = URL(fileURLWithPath: out + ".log.jsonl")
     let session = RunSession(console: output.console, checkpoint: URL(fileURLWithPath: checkpoint ?? out + ".ckpt"), log: log)
+    let spec = { try model.spec(for: loaded, bits: bits) }, settings = { training.settings(for: $0, loss: loss, multiLabel: loaded.isMultiLabel) }
     guard let augment else {
-      try session.trainModel(loaded, out: outURL, resume: resume, epochs: training.epochs, validateEvery: validateEvery,
-                             spec: { try model.spec(for: loaded, bits: bits) }, settings: { training.settings(for: $0, loss: loss, multiLabel: loaded.isMultiLabel) })
+      try session.trainModel(loaded, out: outURL, resume: resume, epochs: training.epochs, validateEvery: validateEvery, spec: spec, settings: settings)
       return
     }
-    try? FileManager.default.removeItem(at: log)
-    let tuned = try session.fineTune(loaded, folder: URL(fileURLWithPath: augment), settings: training.common(loss: loss),
-                                     epochs: try fineTuning.stages(), rate: fineTuning.finetuneRate)
-    try tuned.save(to: outURL)
-    session.console.note("wrote \(outURL.path)")
-  }
-}
-
-struct FineTuneOptions: ParsableArguments {
-  @Option(help: "Epochs on the synthetic pairs alone, then on synthetic and real pairs together.") var augmentEpochs = "2,4"
-  @Option(help: "Learning rates of the fine-tuning as a share of the first training's (RMSprop's first steps are ten times the rate, which would shake a trained model).")
-  var finetuneRate: Float = 0.1
-
-  func validate() throws {
-    _ = try stages()
-    guard finetuneRate > 0 else { throw ValidationError("--finetune-rate must be positive") }
-  }
-
-  func stages() throws -> (synthetic: Int, mixed: Int) {
-    let parts = try CommaList.parse(augmentEpochs, "--augment-epochs takes two epoch counts, synthetic alone then mixed, like 2,4 (0 skips a stage)",
-                                    count: 2...2) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
-    return (parts[0], parts[1])
+    let (_, pairs) = try AugmentationFolder.read(URL(fileURLWithPath: augment), for: loaded)
+    var schedule = PretrainingSchedule()
+    schedule.pretrainEpochs = pretrainEpochs; schedule.realRate = realRate
+    try session.trainAugmented(loaded, adding: pairs, out: outURL, resume: resume, schedule: schedule, spec: spec, settings: settings)
+    if session.writesFiles { session.console.note("wrote \(outURL.path)") }
   }
 }
 

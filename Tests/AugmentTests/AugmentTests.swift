@@ -100,6 +100,28 @@ final class AugmentTests: XCTestCase {
     XCTAssertEqual(Double(w[3] / w[0]), 2, accuracy: 1e-6)
     XCTAssertEqual(FeatureAugmentation.inverseFrequencyWeights([[], []], labelCount: 3), [1, 1])
   }
+
+  /// The augmented corpus that pre-training reads: the real pairs and splits, with the synthetic
+  /// pairs added to the training split only, and every image named by absolute path.
+  func testAugmentedCorpusAddsToTheTrainingSplitOnly() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-augmented-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var real = try ShapesCorpus.generate(into: folder.appendingPathComponent("real"), settings: ShapesCorpusSettings(pairs: 40, size: 32, seed: 6))
+    real.splits = Splits(query: Array(0..<4), retrieval: Array(4..<40), train: Array(10..<40))
+    let added = InputPairs.copies(of: Array(real.splits!.train.prefix(5)), in: real, prefix: "copy")
+    let augmented = try AugmentedCorpus.make(real, adding: added, in: folder.appendingPathComponent("augmented"))
+    let reloaded = try Corpus.load(folder.appendingPathComponent("augmented"))
+    for corpus in [augmented, reloaded] {
+      XCTAssertEqual(corpus.splits!.query.map { corpus.pairs[$0].id }, real.splits!.query.map { real.pairs[$0].id })
+      XCTAssertEqual(corpus.splits!.retrieval.map { corpus.pairs[$0].id }, real.splits!.retrieval.map { real.pairs[$0].id })
+      XCTAssertEqual(corpus.splits!.train.count, real.splits!.train.count + 5)
+      XCTAssertEqual(corpus.splits!.train.filter { corpus.pairs[$0].synthetic }.count, 5)
+      XCTAssertTrue(corpus.pairs.allSatisfy { $0.image!.hasPrefix("/") && FileManager.default.fileExists(atPath: $0.image!) })
+    }
+    XCTAssertThrowsError(try AugmentedCorpus.make(real, adding: InputPairs(pairs: [real.pairs[0]]), in: folder.appendingPathComponent("clash"))) {
+      XCTAssertTrue("\($0)".contains("which a real pair has"), "\($0)")
+    }
+  }
 }
 
 private func * <T>(lhs: [T], rhs: Int) -> [T] { (0..<rhs).flatMap { _ in lhs } }

@@ -1,4 +1,4 @@
-// Tests of ReLU and Tanh: values and finite-difference gradients away from ReLU's kink.
+// Tests of ReLU, Tanh and SiLU: values and finite-difference gradients away from ReLU's kink.
 
 import Tensor
 import TestSupport
@@ -16,5 +16,14 @@ final class ActivationTests: XCTestCase {
     XCTAssertEqual(y.data[1], 0.7615942, accuracy: 1e-6)
     var g = RandomGenerator(seed: 31)
     GradientCheck.check(Tanh(), input: g.normal([4, 6]), step: 1e-2)
+  }
+
+  func testSiLU() {
+    let y = SiLU().forward(Tensor(shape: [1, 3], values: [0, 1, -2]))
+    XCTAssertEqual(y.data[0], 0)
+    XCTAssertEqual(y.data[1], 0.7310586, accuracy: 1e-6)
+    XCTAssertEqual(y.data[2], -0.2384058, accuracy: 1e-6)
+    var g = RandomGenerator(seed: 32)
+    GradientCheck.check(SiLU(), input: g.normal([4, 6], std: 2), step: 1e-2)
   }
 }

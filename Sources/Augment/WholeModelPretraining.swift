@@ -1,0 +1,67 @@
+// WholeModelPretraining: the seed study's schedule for synthetic pairs, under a RunSession (`cmh
+// train --augment`, `cmh experiment longtail`). The whole model — every layer of both towers, and
+// the codes B — is pre-trained on the augmented corpus (the real training pairs with the synthetic
+// ones that balance their labels), then trained on the real training pairs alone from those
+// weights. Each stage is an ordinary run of the one training loop with its own checkpoint and log
+// (OUT.pretrain.ckpt, OUT.pretrain.log.jsonl; then OUT.ckpt, OUT.log.jsonl), so Ctrl-C and --resume
+// work in either; the augmented corpus is a folder beside the model (OUT.pretraining/) while it runs.
+
+import Corpus
+import Foundation
+import Model
+import Platform
+import Training
+
+/// How long each stage trains.
+public struct PretrainingSchedule: Sendable, Equatable {
+  /// Epochs on the real and synthetic pairs, after the settings' label epochs.
+  public var pretrainEpochs = 10
+  /// Epochs on the real pairs after pre-training (nil: the settings' epochs).
+  public var realEpochs: Int?
+  /// The learning rates on the real pairs, as a share of the settings': a fine-tuning. At the full
+  /// rates the real pairs' long tail takes the model back to where it would be without the
+  /// synthetic ones (docs/measurements.md).
+  public var realRate: Float = 0.1
+  public init() {}
+}
+
+extension RunSession {
+  /// Trains the model `out` on `corpus` with the synthetic pairs `added`: pre-training on the real
+  /// and synthetic training pairs (the label epochs of the settings first, which thus see the
+  /// balanced pairs), then training on the real ones, as `schedule` says. `resume` continues
+  /// whichever stage was interrupted.
+  @discardableResult
+  public func trainAugmented(_ corpus: Corpus, adding added: InputPairs, out: URL, resume: Bool, schedule: PretrainingSchedule,
+                             spec makeSpec: () throws -> ModelSpec, settings makeSettings: (ModelSpec) -> TrainingSettings) throws -> CrossModalModel {
+    let pretrainEpochs = schedule.pretrainEpochs
+    let base = out.deletingPathExtension().path, pretrained = URL(fileURLWithPath: base + ".pretrained.cmh")
+    let folder = URL(fileURLWithPath: base + ".pretraining")
+    let first = RunSession(console: console, checkpoint: URL(fileURLWithPath: base + ".pretrain.ckpt"), log: log.map { _ in URL(fileURLWithPath: base + ".pretrain.log.jsonl") })
+    (first.stage, stage, first.epochRowsAreProgress, first.plan) = ("pre-training", "training", epochRowsAreProgress, plan)
+    let augmented = try AugmentedCorpus.make(corpus, adding: added, in: folder)
+    let spec = try makeSpec(), settings = makeSettings(spec)
+    if !(resume && FileManager.default.fileExists(atPath: pretrained.path)) {
+      console.note("pre-training the whole model on \(augmented.splits!.train.count) pairs (\(added.pairs.count) synthetic) for "
+                   + (settings.labelEpochs > 0 ? "\(settings.labelEpochs) label epochs and " : "") + "\(pretrainEpochs) epochs")
+      var pre = settings
+      pre.epochs = pretrainEpochs
+      try first.trainModel(augmented, out: pretrained, resume: resume && FileManager.default.fileExists(atPath: first.checkpoint.path),
+                           spec: { spec }, settings: { _ in pre })
+    }
+    let resuming = resume && FileManager.default.fileExists(atPath: checkpoint.path)
+    var after = FeatureAugmentation.tuned(settings, rate: schedule.realRate)  // the label epochs are behind it, in pre-training
+    after.epochs = schedule.realEpochs ?? settings.epochs
+    console.note("training on the \(corpus.splits!.train.count) real pairs for \(after.epochs) epochs at \(schedule.realRate)× the learning rates")
+    let run = try trainModel(corpus, out: out, resume: resuming, spec: { spec }, settings: { _ in after },
+                             start: resuming ? nil : try CrossModalModel.load(from: pretrained))
+    guard writesFiles else { return run.model }
+    let model = run.finishedModel()
+    model.record?.syntheticPairs = added.pairs.count
+    model.record?.epochsDone = settings.labelEpochs + pretrainEpochs + after.epochs
+    model.record?.augmentation = "whole model pre-trained " + (settings.labelEpochs > 0 ? "\(settings.labelEpochs) label epochs and " : "")
+      + "\(pretrainEpochs) epochs on \(augmented.splits!.train.count) pairs (\(added.pairs.count) synthetic), then trained \(after.epochs) on the real pairs at \(schedule.realRate)× the rates"
+    try model.save(to: out)
+    for url in [pretrained, first.checkpoint, folder] { try? FileManager.default.removeItem(at: url) }
+    return model
+  }
+}
