@@ -16,6 +16,9 @@ public struct DiffusionSettings: Codable, Equatable, Sendable {
   public var samplingSteps = 50
   public var guidance: Float = 2
   public var seed: UInt64 = 1
+  /// Sampling uses an exponential moving average of the weights with this decay (0: the last
+  /// weights), as image diffusion models do: the last step's weights carry its batch's noise.
+  public var averageDecay: Float = 0
   public init() {}
 }
 
@@ -61,7 +64,9 @@ public final class DiffusionGenerator {
     if case .perColumn = scaling { standardise(rows) }
     let data = rows.copy()
     for r in 0..<n { for j in 0..<d { data.data[r * d + j] = (data.data[r * d + j] - mean[j]) / scale[j] } }
+    let parameters = network.namedParameters().map(\.1)
     let optimizer = Adam(groups: [ParameterGroup(network.namedParameters(), learningRate: settings.learningRate)])
+    let averages = parameters.map { $0.value.copy() }
     network.setTraining(true)
     var recent = [Float]()
     for iteration in 1...settings.iterations {
@@ -79,11 +84,21 @@ public final class DiffusionGenerator {
       optimizer.zeroGradients()
       network.backpropagate(gradient)
       optimizer.step()
+      if settings.averageDecay > 0 { average(parameters, into: averages, decay: settings.averageDecay) }
       if iteration * 10 > settings.iterations * 9 { recent.append(loss) }
       progress(iteration, loss)
     }
+    if settings.averageDecay > 0 { for (p, a) in zip(parameters, averages) { p.value.assign(a) } }
     network.setTraining(false)
     return recent.reduce(0, +) / Float(max(recent.count, 1))
+  }
+
+  /// averages = decay · averages + (1 − decay) · weights.
+  private func average(_ parameters: [Parameter], into averages: [Tensor], decay: Float) {
+    for (p, a) in zip(parameters, averages) {
+      let w = p.value.data, m = a.data
+      for i in 0..<a.count { m[i] = decay * m[i] + (1 - decay) * w[i] }
+    }
   }
 
   /// One row for each label row of `labels` [m, L], in the original (unstandardised) units. The

@@ -23,6 +23,7 @@ public struct PixelGeneratorSettings: Codable, Equatable, Sendable {
     diffusion.iterations = 3000
     diffusion.batchSize = 64
     diffusion.learningRate = 5e-4
+    diffusion.averageDecay = 0.995
   }
 }
 

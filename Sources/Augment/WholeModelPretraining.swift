@@ -12,34 +12,37 @@ import Model
 import Platform
 import Training
 
-/// How long each stage trains.
+/// How long each stage trains. By default the real pairs get no epochs of their own after
+/// pre-training: on the long-tailed shapes corpus even 2 epochs at a tenth of the rates gave back a
+/// third of what pre-training with the oracle's pairs had won, 15 at the full rates nearly all of it
+/// (docs/measurements.md).
 public struct PretrainingSchedule: Sendable, Equatable {
-  /// Epochs on the real and synthetic pairs, after the settings' label epochs.
-  public var pretrainEpochs = 10
-  /// Epochs on the real pairs after pre-training (nil: the settings' epochs).
-  public var realEpochs: Int?
-  /// The learning rates on the real pairs, as a share of the settings': a fine-tuning. At the full
-  /// rates the real pairs' long tail takes the model back to where it would be without the
-  /// synthetic ones (docs/measurements.md).
+  /// Epochs on the real and synthetic pairs, after the settings' label epochs (nil: the settings' epochs).
+  public var pretrainEpochs: Int?
+  /// Epochs on the real pairs alone after pre-training.
+  public var realEpochs = 0
+  /// Their learning rates, as a share of the settings'.
   public var realRate: Float = 0.1
-  public init() {}
+
+  public init(pretrainEpochs: Int? = nil, realEpochs: Int = 0, realRate: Float = 0.1) {
+    (self.pretrainEpochs, self.realEpochs, self.realRate) = (pretrainEpochs, realEpochs, realRate)
+  }
 }
 
 extension RunSession {
   /// Trains the model `out` on `corpus` with the synthetic pairs `added`: pre-training on the real
   /// and synthetic training pairs (the label epochs of the settings first, which thus see the
-  /// balanced pairs), then training on the real ones, as `schedule` says. `resume` continues
-  /// whichever stage was interrupted.
+  /// balanced pairs), then, if `schedule` gives them epochs, training on the real ones alone.
+  /// `resume` continues whichever stage was interrupted.
   @discardableResult
   public func trainAugmented(_ corpus: Corpus, adding added: InputPairs, out: URL, resume: Bool, schedule: PretrainingSchedule,
                              spec makeSpec: () throws -> ModelSpec, settings makeSettings: (ModelSpec) -> TrainingSettings) throws -> CrossModalModel {
-    let pretrainEpochs = schedule.pretrainEpochs
     let base = out.deletingPathExtension().path, pretrained = URL(fileURLWithPath: base + ".pretrained.cmh")
     let folder = URL(fileURLWithPath: base + ".pretraining")
     let first = RunSession(console: console, checkpoint: URL(fileURLWithPath: base + ".pretrain.ckpt"), log: log.map { _ in URL(fileURLWithPath: base + ".pretrain.log.jsonl") })
     (first.stage, stage, first.epochRowsAreProgress, first.plan) = ("pre-training", "training", epochRowsAreProgress, plan)
     let augmented = try AugmentedCorpus.make(corpus, adding: added, in: folder)
-    let spec = try makeSpec(), settings = makeSettings(spec)
+    let spec = try makeSpec(), settings = makeSettings(spec), pretrainEpochs = schedule.pretrainEpochs ?? settings.epochs
     if !(resume && FileManager.default.fileExists(atPath: pretrained.path)) {
       console.note("pre-training the whole model on \(augmented.splits!.train.count) pairs (\(added.pairs.count) synthetic) for "
                    + (settings.labelEpochs > 0 ? "\(settings.labelEpochs) label epochs and " : "") + "\(pretrainEpochs) epochs")
@@ -50,18 +53,27 @@ extension RunSession {
     }
     let resuming = resume && FileManager.default.fileExists(atPath: checkpoint.path)
     var after = FeatureAugmentation.tuned(settings, rate: schedule.realRate)  // the label epochs are behind it, in pre-training
-    after.epochs = schedule.realEpochs ?? settings.epochs
-    console.note("training on the \(corpus.splits!.train.count) real pairs for \(after.epochs) epochs at \(schedule.realRate)× the learning rates")
-    let run = try trainModel(corpus, out: out, resume: resuming, spec: { spec }, settings: { _ in after },
-                             start: resuming ? nil : try CrossModalModel.load(from: pretrained))
-    guard writesFiles else { return run.model }
-    let model = run.finishedModel()
+    after.epochs = schedule.realEpochs
+    let model: CrossModalModel
+    if after.epochs > 0 {
+      console.note("training on the \(corpus.splits!.train.count) real pairs for \(after.epochs) epochs at \(schedule.realRate)× the learning rates")
+      let run = try trainModel(corpus, out: out, resume: resuming, spec: { spec }, settings: { _ in after },
+                               start: resuming ? nil : try CrossModalModel.load(from: pretrained))
+      guard writesFiles else { return run.model }
+      model = run.finishedModel()
+    } else {
+      model = try CrossModalModel.load(from: pretrained)
+      guard writesFiles else { return model }
+      model.record?.trainingPairs = corpus.splits!.train.count
+    }
     model.record?.syntheticPairs = added.pairs.count
     model.record?.epochsDone = settings.labelEpochs + pretrainEpochs + after.epochs
     model.record?.augmentation = "whole model pre-trained " + (settings.labelEpochs > 0 ? "\(settings.labelEpochs) label epochs and " : "")
-      + "\(pretrainEpochs) epochs on \(augmented.splits!.train.count) pairs (\(added.pairs.count) synthetic), then trained \(after.epochs) on the real pairs at \(schedule.realRate)× the rates"
+      + "\(pretrainEpochs) epochs on \(augmented.splits!.train.count) pairs (\(added.pairs.count) synthetic)"
+      + (after.epochs > 0 ? ", then trained \(after.epochs) on the real pairs at \(schedule.realRate)× the rates" : "")
     try model.save(to: out)
     for url in [pretrained, first.checkpoint, folder] { try? FileManager.default.removeItem(at: url) }
+    console.note("wrote \(out.path)")
     return model
   }
 }

@@ -1,10 +1,10 @@
-// LongTailExperiment: balanced against long-tailed training, and oversampling against diffusion
-// augmentation, on the shapes corpus (`cmh experiment longtail`). The long-tailed runs train on a
-// shapes corpus generated with long-tailed label frequencies (or the training split thinned); all
-// runs are measured on the balanced corpus's query and retrieval sets, over all queries and over
-// those with a tail label. Re-weighting fine-tunes on the real pairs alone, weighed by their labels'
-// inverse frequency; the oracle feeds real tail pairs of the balanced corpus, as many as diffusion
-// generates, through the same fine-tuning: the most that pipeline can win back.
+// LongTailExperiment: balanced against long-tailed training, and oversampling, re-weighting and
+// diffusion augmentation against each other, on the shapes corpus (`cmh experiment longtail`). The
+// long-tailed runs train on a shapes corpus generated with long-tailed label frequencies (or the
+// training split thinned); all runs are measured on the balanced corpus's query and retrieval sets,
+// over all queries and over those with a tail label. The oracle puts real pairs of the balanced
+// corpus with the planned label sets in place of generated ones, through the same pipeline: the
+// most that pipeline can win back.
 
 import Augment
 import Corpus
@@ -30,8 +30,6 @@ public struct LongTailExperiment {
   public var schedule = PretrainingSchedule()
   /// The augmentations to run (all when nil): oversample, reweight, diffusion, oracle.
   public var settingsToRun: Set<String>?
-  /// Whole-model pipeline: the pixel generator (its iterations and guidance follow the options).
-  public var pixelGenerator = PixelGeneratorSettings()
   public var bits = [32, 64]
   public var epochs = ShapesRecipe.epochs
   /// At most this many synthetic pairs (nil: as many as real training pairs).
@@ -45,6 +43,16 @@ public struct LongTailExperiment {
   public var seed: UInt64 = 1
 
   public init(folder: URL) { self.folder = folder }
+
+  /// The names `settingsToRun` takes.
+  public static let settingNames = ["oversample", "reweight", "diffusion", "oracle"]
+
+  /// Whole-model pipeline: the pixel generator, with the experiment's iterations, guidance and seed.
+  var pixelGenerator: PixelGeneratorSettings {
+    var generator = PixelGeneratorSettings()
+    (generator.diffusion.iterations, generator.diffusion.guidance, generator.diffusion.seed) = (generatorIterations, guidance, seed)
+    return generator
+  }
 
   /// Runs every code length; prints one line per result and the recovered shares.
   public func run(console output: Console) throws {
@@ -60,7 +68,7 @@ public struct LongTailExperiment {
         + String(format: "imbalance %.1f; tail labels %@; %d of %d queries have a tail label",
                  profile.imbalance, profile.tail.map { balanced.info.labels[$0] }.joined(separator: ", "), tailQueries.count, balanced.splits!.query.count))
     var rows = [(String, Int, Direction, String, Double)]()
-    let augmented = pipeline == .wholeModel ? try augmentations(balanced, longTailed, tail: profile.tail, console: output) : []
+    let augmented = pipeline == .wholeModel ? try augmentations(balanced, longTailed, console: output) : []
     for k in bits {
       // Without label epochs: the augmentation's figures were measured so (docs/measurements.md).
       let settings = ShapesRecipe.settings(epochs: epochs, loss: .cauchy, seed: seed, labelEpochs: 0)
@@ -77,7 +85,7 @@ public struct LongTailExperiment {
       case .wholeModel:
         try wholeModel(longTailed, augmented: augmented, bits: k, settings: settings, console: output, evaluate: evaluate)
       case .frozenBackbone:
-        try frozenBackbone(balanced, longTailed, model: ltModelURL, settings: settings, tail: profile.tail, console: output, evaluate: evaluate)
+        try frozenBackbone(balanced, longTailed, model: ltModelURL, settings: settings, console: output, evaluate: evaluate)
       }
     }
     if !output.json { Self.summary(rows, console: output) }
@@ -86,16 +94,28 @@ public struct LongTailExperiment {
 
   /// The training split balanced in the input space, once for every code length, each as an
   /// augmentation folder `cmh augment` would write: copies of real pairs with the planned label sets
-  /// (oversampling), images the pixel generator renders for them (diffusion, with its time), and as
-  /// many real tail pairs of the balanced corpus (the oracle).
-  private func augmentations(_ balanced: Corpus, _ longTailed: Corpus, tail: [Int], console output: Console) throws -> [(String, InputPairs)] {
+  /// (oversampling), images the pixel generator renders for them (diffusion, with its time), and
+  /// real pairs of the balanced corpus with them (the oracle).
+  private func augmentations(_ balanced: Corpus, _ longTailed: Corpus, console output: Console) throws -> [(String, InputPairs)] {
+    let train = longTailed.splits!.train
+    let plan = BalancePlanner.plan(train.map { longTailed.pairs[$0].labels }, labelCount: balanced.info.labels.count, limit: maxSynthetic ?? train.count,
+                                   seed: pixelGenerator.diffusion.seed)
     var result = [(String, InputPairs)]()
     for method in AugmentMethod.allCases where settingsToRun?.contains(method.rawValue) ?? true {
       var augmentation = Augmentation()
       augmentation.method = method
       augmentation.maxSynthetic = maxSynthetic
       augmentation.generator = pixelGenerator
-      let folder = self.folder.appendingPathComponent("augment-\(method.rawValue)"), bar = output.stages()
+      let folder = self.folder.appendingPathComponent("augment-\(method.rawValue)")
+      // A folder made before for the same corpus, plan and generator is used again.
+      if let (summary, pairs) = try? AugmentationFolder.read(folder, for: longTailed), summary.method == method.rawValue,
+         summary.corpus == longTailed.directory.path, summary.syntheticPairs == plan.labelSets.count,
+         summary.generator == (method == .diffusion ? pixelGenerator : nil) {
+        output.note("\(method.rawValue): the pairs of \(folder.path), made so before")
+        result.append((method.rawValue, pairs))
+        continue
+      }
+      let bar = output.stages()
       let summary = try augmentation.run(longTailed, out: folder, progress: bar.update)
       bar.finish()
       if method == .diffusion {
@@ -104,14 +124,12 @@ public struct LongTailExperiment {
       }
       result.append((method.rawValue, try AugmentationFolder.read(folder, for: longTailed).pairs))
     }
-    let train = longTailed.splits!.train
-    let count = BalancePlanner.plan(train.map { longTailed.pairs[$0].labels }, labelCount: balanced.info.labels.count, limit: maxSynthetic ?? train.count,
-                                    seed: pixelGenerator.diffusion.seed).labelSets.count
-    output.text("balance plan: \(count) synthetic pairs; the whole model pre-trains \(schedule.pretrainEpochs) epochs on them with the real pairs, "
-                + "then trains \(schedule.realEpochs ?? epochs) on the real pairs at \(schedule.realRate)× the rates")
-    result.append(("oracle", InputPairs.copies(of: try oraclePairs(balanced, longTailed, tail: tail, count: count), in: balanced, prefix: "oracle")))
+    output.text("balance plan: \(plan.labelSets.count) synthetic pairs; the whole model trains \(schedule.pretrainEpochs ?? epochs) epochs on them with the real pairs"
+                + (schedule.realEpochs > 0 ? ", then \(schedule.realEpochs) on the real pairs alone at \(schedule.realRate)× the rates" : ""))
+    result.append(("oracle", InputPairs.copies(of: try oraclePairs(balanced, longTailed, plan: plan), in: balanced, prefix: "oracle")))
     return result
   }
+
 
   /// The seed study's way: each augmentation through whole-model pre-training, then training on
   /// the real pairs; re-weighting trains as many epochs on the real pairs, each weighed.
@@ -127,7 +145,7 @@ public struct LongTailExperiment {
     }
     guard settingsToRun?.contains("reweight") ?? true else { return }
     var weighted = settings
-    weighted.epochs += schedule.pretrainEpochs
+    weighted.epochs = (schedule.pretrainEpochs ?? epochs) + schedule.realEpochs
     let run = try TrainingRun(corpus: longTailed, spec: spec, settings: weighted)
     run.trainer.pairWeights = FeatureAugmentation.inverseFrequencyWeights(train.map { longTailed.pairs[$0].labels }, labelCount: labelCount)
     let bar = output.progress(total: weighted.totalEpochs, label: "reweight \(k) bits")
@@ -138,12 +156,12 @@ public struct LongTailExperiment {
 
   /// The frozen-backbone way: the long-tailed model's hash head and text tower fine-tuned on
   /// synthetic backbone features (oversampled, generated by diffusion, the oracle's), or re-weighted.
-  private func frozenBackbone(_ balanced: Corpus, _ longTailed: Corpus, model: URL, settings: TrainingSettings, tail: [Int], console output: Console,
+  private func frozenBackbone(_ balanced: Corpus, _ longTailed: Corpus, model: URL, settings: TrainingSettings, console output: Console,
                               evaluate: (String, CrossModalModel) throws -> Void) throws {
     let labelCount = balanced.info.labels.count
     let ltModel = try CrossModalModel.load(from: model)
     let real = try FeatureAugmentation.realPairs(ltModel, corpus: longTailed, pairs: longTailed.splits!.train)
-    var generated = 0
+    var diffusionPlan: BalancePlan?
     for method in [AugmentMethod.oversample, .diffusion] {
       var diffusion = DiffusionSettings()
       diffusion.guidance = guidance
@@ -157,7 +175,7 @@ public struct LongTailExperiment {
         let short = plan.plannedCounts.enumerated().filter { $0.element < plan.target && plan.realCounts[$0.offset] > 0 }.count
         output.text("  balance plan: \(plan.labelSets.count) synthetic pairs towards \(plan.target) a label" + (short > 0 ? " (\(short) labels stay short: capped by --max-synthetic)" : ""))
       }
-      if method == .diffusion { generated = synthetic.count }
+      if method == .diffusion { diffusionPlan = plan }
       let tuned = try CrossModalModel.load(from: model)
       try FeatureAugmentation.fineTune(tuned, real: real, synthetic: synthetic, method: method.rawValue, settings: settings,
                                        epochs: stages, rate: finetuneRate)
@@ -166,22 +184,27 @@ public struct LongTailExperiment {
     let reweighted = try CrossModalModel.load(from: model)
     try FeatureAugmentation.reweight(reweighted, real: real, labelCount: labelCount, settings: settings, epochs: stages, rate: finetuneRate)
     try evaluate("reweight", reweighted)
-    let oracle = try FeatureAugmentation.realPairs(ltModel, corpus: balanced, pairs: oraclePairs(balanced, longTailed, tail: tail, count: generated))
+    let oracle = try FeatureAugmentation.realPairs(ltModel, corpus: balanced, pairs: oraclePairs(balanced, longTailed, plan: diffusionPlan!))
     let tuned = try CrossModalModel.load(from: model)
     try FeatureAugmentation.fineTune(tuned, real: real, synthetic: oracle, method: "oracle", settings: settings, epochs: stages, rate: finetuneRate)
     try evaluate("oracle", tuned)
   }
 
-  /// `count` training pairs of the balanced corpus that hold a tail label, drawn with the seed (each
-  /// once before any twice); with `--source subsample`, those the long-tailed split kept are left out.
-  func oraclePairs(_ balanced: Corpus, _ longTailed: Corpus, tail: [Int], count: Int) throws -> [Int] {
+  /// Real pairs of the balanced corpus in place of generated ones: for each label set of `plan`, a
+  /// training pair with that set, or where none has it, one that holds the set's rarest label (in
+  /// the long-tailed split), drawn with the seed; with `--source subsample`, pairs the long-tailed
+  /// split kept are left out.
+  func oraclePairs(_ balanced: Corpus, _ longTailed: Corpus, plan: BalancePlan) throws -> [Int] {
     let kept = source == .subsample ? Set(longTailed.splits!.train) : []
-    let pool = balanced.splits!.train.filter { !kept.contains($0) && balanced.pairs[$0].labels.contains(where: tail.contains) }
-    guard !pool.isEmpty else { throw ExperimentError("the balanced corpus has no training pair with a tail label for the oracle") }
+    let pool = balanced.splits!.train.filter { !kept.contains($0) }
+    let bySet = Dictionary(grouping: pool) { balanced.pairs[$0].labels.sorted() }
     var g = RandomGenerator(seed: seed &+ 0x0AC1E)
-    var drawn = [Int]()
-    while drawn.count < count { drawn += g.permutation(pool.count).prefix(count - drawn.count).map { pool[$0] } }
-    return drawn
+    return try plan.labelSets.map { set in
+      let rarest = set.min { plan.realCounts[$0] < plan.realCounts[$1] }!
+      let choices = bySet[set.sorted()] ?? pool.filter { balanced.pairs[$0].labels.contains(rarest) }
+      guard !choices.isEmpty else { throw ExperimentError("the balanced corpus has no training pair with \(balanced.info.labels[rarest]) for the oracle") }
+      return choices[g.nextInt(below: choices.count)]
+    }
   }
 
   /// The model of `name` (balanced, longtail) at `bits`: the one this folder holds when it was
@@ -229,14 +252,14 @@ public struct LongTailExperiment {
     for k in Set(rows.map(\.1)).sorted() {
       for d in [Direction.i2t, .t2i] {
         for subset in ["all", "tail"] {
-          let value = { (s: String) in rows.first { $0.0 == s && $0.1 == k && $0.2 == d && $0.3 == subset }?.4 ?? 0 }
-          let lost = value("balanced") - value("longtail")
-          let share = { (s: String) in lost > 1e-9 ? String(format: "%5.0f%%", 100 * (value(s) - value("longtail")) / lost) : "  n/a" }
-          output.result(String(format: "  %3d bits %@ %-4@  lost %.4f   oversample %@   reweight %@   diffusion %@   oracle %@", k, d.rawValue, subset, lost,
-                               share("oversample"), share("reweight"), share("diffusion"), share("oracle")))
+          let value = { (s: String) in rows.first { $0.0 == s && $0.1 == k && $0.2 == d && $0.3 == subset }?.4 }
+          let lost = (value("balanced") ?? 0) - (value("longtail") ?? 0)
+          let shares = ["oversample", "reweight", "diffusion", "oracle"].compactMap { name in
+            value(name).map { String(format: "   %@ %@", name, lost > 1e-9 ? String(format: "%5.0f%%", 100 * ($0 - value("longtail")!) / lost) : "  n/a") }
+          }
+          output.result(String(format: "  %3d bits %@ %-4@  lost %.4f", k, d.rawValue, subset, lost) + shares.joined())
         }
       }
     }
   }
-
 }

@@ -13,14 +13,12 @@ struct AugmentCommand: ParsableCommand {
     commandName: "augment",
     abstract: "Make synthetic pairs for the rare label sets of a corpus, for `cmh train --augment`.",
     discussion: """
-      The balance plan gives every label as many real + synthetic pairs as the most frequent one has, drawing \
-      the label sets from the real ones. --method diffusion trains a conditional diffusion model on the training \
-      images (a small U-Net at --size², or on the rows of features/image.npy for a corpus of feature rows) and \
-      renders one image per planned set, paired with the text of a real pair of that set; oversample copies real \
-      pairs instead. With --manifest, images generated elsewhere (JSON lines {"image", "text", "labels": [names]}) \
-      are taken as they are. OUT is a corpus of the synthetic pairs (images/, pairs.jsonl) with augmentation.json, \
-      synthetic.jsonl (each pair's labels, text and where the text came from) and contact-sheet.html (generated \
-      images beside real ones of the rarest label sets).
+      Every label gets as many real + synthetic pairs as the most frequent one has, with label sets drawn from the \
+      real ones. --method diffusion trains a conditional diffusion model on the training images (a U-Net at --size², \
+      or on the rows of features/image.npy) and renders one item per planned set, paired with the text of a real \
+      pair of that set; oversample copies real pairs. --manifest takes images generated elsewhere (JSON lines \
+      {"image", "text", "labels": [names]}). OUT is a corpus of the synthetic pairs with augmentation.json, \
+      synthetic.jsonl (each pair's labels, text and its source) and contact-sheet.html.
 
       Example:
         cmh augment corpora/shapes-lt --out aug
@@ -40,10 +38,9 @@ struct AugmentCommand: ParsableCommand {
   @OptionGroup var precision: PrecisionOption
 
   func validate() throws {
-    guard maxSynthetic.map({ $0 >= 0 }) ?? true, iterations >= 1, guidance >= 0 else {
-      throw ValidationError("--max-synthetic must not be negative, --iterations at least 1, --guidance not negative")
+    guard maxSynthetic.map({ $0 >= 0 }) ?? true, iterations >= 1, guidance >= 0, (8...256).contains(size), size % 4 == 0 else {
+      throw ValidationError("--max-synthetic must not be negative, --iterations at least 1, --guidance not negative, --size a multiple of 4 from 8 to 256")
     }
-    guard size >= 8, size <= 256, size % 4 == 0 else { throw ValidationError("--size must be a multiple of 4 from 8 to 256, got \(size)") }
   }
 
   func run() throws {

@@ -18,10 +18,10 @@ struct TrainCommand: ParsableCommand {
     discussion: """
       Trains on the corpus's training split (see `cmh corpus split`). A checkpoint (OUT.ckpt) is written after the \
       first epoch, at most every 20 seconds after it, after the last, and when Ctrl-C stops the run; `--resume` continues from it with the settings it was started with. \
-      Epoch logs go to OUT.log.jsonl. With --augment DIR (from `cmh augment`), the whole model first pre-trains \
-      for --pretrain-epochs on the training pairs with the folder's synthetic pairs (after the label epochs, \
-      which thus see the balanced pairs; checkpoint OUT.pretrain.ckpt), then trains --epochs on the real pairs at \
-      --real-rate times the learning rates. Under \
+      Epoch logs go to OUT.log.jsonl. With --augment DIR (from `cmh augment`), the whole model trains on the \
+      training pairs together with the folder's synthetic pairs (the label epochs first, which thus see the \
+      balanced pairs; then --pretrain-epochs, default --epochs; checkpoint OUT.pretrain.ckpt), and then, with \
+      --real-epochs N, N more epochs on the real pairs alone at --real-rate times the learning rates. Under \
       `mpirun -np N` the ranks share every batch of --batch-size (docs/mpi.md).
 
       Examples:
@@ -41,15 +41,12 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Validation MAP (query set against the retrieval set) every N epochs; 0 for none.") var validateEvery = 0
   @Option(help: "An augmentation folder (`cmh augment`): pre-train the whole model on its synthetic pairs with the real ones first.")
   var augment: String?
-  @Option(help: "With --augment: epochs of pre-training before the epochs on the real pairs.") var pretrainEpochs = PretrainingSchedule().pretrainEpochs
-  @Option(help: "With --augment: learning rates on the real pairs after pre-training, as a share of --image-lr and --text-lr.")
-  var realRate = PretrainingSchedule().realRate
+  @OptionGroup var schedule: ScheduleOptions
   @OptionGroup var output: OutputOptions
   @OptionGroup var precision: PrecisionOption
 
   func validate() throws {
     try ModelOptions.check(bits: bits)
-    guard pretrainEpochs >= 1, realRate > 0 else { throw ValidationError("--pretrain-epochs must be at least 1, --real-rate positive") }
   }
 
   func run() throws {
@@ -63,11 +60,21 @@ struct TrainCommand: ParsableCommand {
       return
     }
     let (_, pairs) = try AugmentationFolder.read(URL(fileURLWithPath: augment), for: loaded)
-    var schedule = PretrainingSchedule()
-    schedule.pretrainEpochs = pretrainEpochs; schedule.realRate = realRate
-    try session.trainAugmented(loaded, adding: pairs, out: outURL, resume: resume, schedule: schedule, spec: spec, settings: settings)
-    if session.writesFiles { session.console.note("wrote \(outURL.path)") }
+    try session.trainAugmented(loaded, adding: pairs, out: outURL, resume: resume, schedule: schedule.schedule, spec: spec, settings: settings)
   }
+}
+
+/// How training with synthetic pairs runs (`--augment`, `cmh experiment longtail`).
+struct ScheduleOptions: ParsableArguments {
+  @Option(help: "With synthetic pairs: epochs on them with the real pairs (default: --epochs).") var pretrainEpochs: Int?
+  @Option(help: "With synthetic pairs: epochs on the real pairs alone after them.") var realEpochs = PretrainingSchedule().realEpochs
+  @Option(help: "With synthetic pairs: the learning rates of those epochs, as a share of the others.") var realRate = PretrainingSchedule().realRate
+
+  func validate() throws {
+    guard pretrainEpochs.map({ $0 >= 1 }) ?? true, realEpochs >= 0, realRate > 0 else { throw ValidationError("--pretrain-epochs must be at least 1, --real-epochs not negative, --real-rate positive") }
+  }
+
+  var schedule: PretrainingSchedule { PretrainingSchedule(pretrainEpochs: pretrainEpochs, realEpochs: realEpochs, realRate: realRate) }
 }
 
 /// The options that shape the two towers (the code length is the command's own option).
