@@ -74,7 +74,7 @@ public struct LongTailExperiment {
       let settings = ShapesRecipe.settings(epochs: epochs, loss: .cauchy, seed: seed, labelEpochs: 0)
       let evaluate = { (name: String, model: CrossModalModel) throws in
         for (direction, all, tail) in try self.maps(model, balanced, tailQueries: tailQueries) {
-          rows += [(name, k, direction, "all", all), (name, k, direction, "tail", tail)]
+          rows += [(name, k, direction, "all", all.map), (name, k, direction, "tail", tail.map)]
           Self.line(name, k, direction, all, tail, console: output)
         }
       }
@@ -226,23 +226,25 @@ public struct LongTailExperiment {
   }
 
   /// MAP over all queries and over the tail-label queries, in both directions.
-  private func maps(_ model: CrossModalModel, _ corpus: Corpus, tailQueries: [Int]) throws -> [(Direction, Double, Double)] {
+  /// MAP@all and NDCG@100 over all queries and over the tail-label queries, in both directions.
+  private func maps(_ model: CrossModalModel, _ corpus: Corpus, tailQueries: [Int]) throws -> [(Direction, RetrievalReport, RetrievalReport)] {
     let q = try CrossModalEvaluation.codes(model, corpus: corpus, pairs: corpus.splits!.query)
     let r = try CrossModalEvaluation.codes(model, corpus: corpus, pairs: corpus.splits!.retrieval)
-    let tail = q.subset(tailQueries)
-    let all = CrossModalEvaluation.evaluate(queries: q, retrieval: r, directions: [.i2t, .t2i])
-    let rare = CrossModalEvaluation.evaluate(queries: tail, retrieval: r, directions: [.i2t, .t2i])
-    return zip(all, rare).map { ($0.0, $0.1.map, $1.1.map) }
+    let options = EvaluationOptions(ndcgAtK: 100)
+    let all = CrossModalEvaluation.evaluate(queries: q, retrieval: r, directions: [.i2t, .t2i], options: options)
+    let rare = CrossModalEvaluation.evaluate(queries: q.subset(tailQueries), retrieval: r, directions: [.i2t, .t2i], options: options)
+    return zip(all, rare).map { ($0.0, $0.1, $1.1) }
   }
 
-  private static func line(_ setting: String, _ bits: Int, _ direction: Direction, _ all: Double, _ tail: Double, console output: Console) {
+  private static func line(_ setting: String, _ bits: Int, _ direction: Direction, _ all: RetrievalReport, _ tail: RetrievalReport, console output: Console) {
     if output.json {
-      for (subset, map) in [("all", all), ("tail", tail)] {
+      for (subset, report) in [("all", all), ("tail", tail)] {
         output.record(JSONLine([("setting", .string(setting)), ("direction", .string(direction.rawValue)), ("bits", .int(bits)), ("subset", .string(subset)),
-                        ("map", .number(map, places: 4))]))
+                                ("map", .number(report.map, places: 4)), ("ndcg_at_k", .number(report.ndcg ?? 0, places: 4))]))
       }
     } else {
-      output.result(String(format: "  %-10@ %3d bits  %@  MAP all %.4f  tail %.4f", setting, bits, direction.rawValue, all, tail))
+      output.result(String(format: "  %-10@ %3d bits  %@  MAP all %.4f  tail %.4f   NDCG@100 all %.4f  tail %.4f", setting, bits, direction.rawValue,
+                           all.map, tail.map, all.ndcg ?? 0, tail.ndcg ?? 0))
     }
   }
 
