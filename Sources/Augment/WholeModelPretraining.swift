@@ -27,6 +27,17 @@ public struct PretrainingSchedule: Sendable, Equatable {
   public init(pretrainEpochs: Int? = nil, realEpochs: Int = 0, realRate: Float = 0.1) {
     (self.pretrainEpochs, self.realEpochs, self.realRate) = (pretrainEpochs, realEpochs, realRate)
   }
+
+  /// What the record of a model trained so from `settings` holds: the settings of its last stage,
+  /// and how it was trained, on `pairs` training pairs of which `synthetic` were added.
+  public func record(_ settings: TrainingSettings, pairs: Int, synthetic: Int) -> (settings: TrainingSettings, augmentation: String) {
+    var last = realEpochs > 0 ? FeatureAugmentation.tuned(settings, rate: realRate) : settings  // tuned: no label epochs again
+    last.epochs = realEpochs > 0 ? realEpochs : pretrainEpochs ?? settings.epochs
+    let text = "whole model pre-trained " + (settings.labelEpochs > 0 ? "\(settings.labelEpochs) label epochs and " : "")
+      + "\(pretrainEpochs ?? settings.epochs) epochs on \(pairs) pairs (\(synthetic) synthetic)"
+      + (realEpochs > 0 ? ", then trained \(realEpochs) on the real pairs at \(realRate)× the rates" : "")
+    return (last, text)
+  }
 }
 
 extension RunSession {
@@ -68,9 +79,7 @@ extension RunSession {
     }
     model.record?.syntheticPairs = added.pairs.count
     model.record?.epochsDone = settings.labelEpochs + pretrainEpochs + after.epochs
-    model.record?.augmentation = "whole model pre-trained " + (settings.labelEpochs > 0 ? "\(settings.labelEpochs) label epochs and " : "")
-      + "\(pretrainEpochs) epochs on \(augmented.splits!.train.count) pairs (\(added.pairs.count) synthetic)"
-      + (after.epochs > 0 ? ", then trained \(after.epochs) on the real pairs at \(schedule.realRate)× the rates" : "")
+    (model.record!.settings, model.record!.augmentation) = schedule.record(settings, pairs: augmented.splits!.train.count, synthetic: added.pairs.count)
     try model.save(to: out)
     for url in [pretrained, first.checkpoint, folder] { try? FileManager.default.removeItem(at: url) }
     console.note("wrote \(out.path)")

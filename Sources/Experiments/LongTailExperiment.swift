@@ -73,9 +73,9 @@ public struct LongTailExperiment {
       // Without label epochs: the augmentation's figures were measured so (docs/measurements.md).
       let settings = ShapesRecipe.settings(epochs: epochs, loss: .cauchy, seed: seed, labelEpochs: 0)
       let evaluate = { (name: String, model: CrossModalModel) throws in
-        for (direction, all, tail) in try self.maps(model, balanced, tailQueries: tailQueries) {
-          rows += [(name, k, direction, "all", all.map), (name, k, direction, "tail", tail.map)]
-          Self.line(name, k, direction, all, tail, console: output)
+        for (direction, reports) in try self.maps(model, balanced, tailQueries: tailQueries) {
+          rows += zip(Self.subsets, reports).map { (name, k, direction, $0, $1.map) }
+          Self.line(name, k, direction, reports, console: output)
         }
       }
       try evaluate("balanced", try train(balanced, name: "balanced", bits: k, settings: settings, console: output))
@@ -138,20 +138,21 @@ public struct LongTailExperiment {
     let train = longTailed.splits!.train, labelCount = longTailed.info.labels.count
     let spec = try ShapesRecipe.spec(longTailed, bits: k)
     for (name, pairs) in augmented where settingsToRun?.contains(name) ?? true {
+      let out = folder.appendingPathComponent("\(name)-\(k).cmh")
+      if let model = trainedBefore(out, spec: spec, record: schedule.record(settings, pairs: train.count + pairs.pairs.count, synthetic: pairs.pairs.count), name: name) {
+        output.note("\(name) \(k) bits: the model of \(out.path), trained so before")
+        try evaluate(name, model)
+        continue
+      }
       let session = RunSession(console: output, checkpoint: folder.appendingPathComponent("\(name)-\(k).ckpt"), log: nil)
       session.epochRowsAreProgress = true
-      try evaluate(name, try session.trainAugmented(longTailed, adding: pairs, out: folder.appendingPathComponent("\(name)-\(k).cmh"), resume: false,
-                                                   schedule: schedule, spec: { spec }, settings: { _ in settings }))
+      try evaluate(name, try session.trainAugmented(longTailed, adding: pairs, out: out, resume: false, schedule: schedule, spec: { spec }, settings: { _ in settings }))
     }
     guard settingsToRun?.contains("reweight") ?? true else { return }
     var weighted = settings
     weighted.epochs = (schedule.pretrainEpochs ?? epochs) + schedule.realEpochs
-    let run = try TrainingRun(corpus: longTailed, spec: spec, settings: weighted)
-    run.trainer.pairWeights = FeatureAugmentation.inverseFrequencyWeights(train.map { longTailed.pairs[$0].labels }, labelCount: labelCount)
-    let bar = output.progress(total: weighted.totalEpochs, label: "reweight \(k) bits")
-    run.loop.run(epochs: weighted.totalEpochs, onEpoch: { bar.update($0.epoch) })
-    bar.finish()
-    try evaluate("reweight", run.finishedModel())
+    let weights = FeatureAugmentation.inverseFrequencyWeights(train.map { longTailed.pairs[$0].labels }, labelCount: labelCount)
+    try evaluate("reweight", try self.train(longTailed, name: "reweight", bits: k, settings: weighted, weights: weights, console: output))
   }
 
   /// The frozen-backbone way: the long-tailed model's hash head and text tower fine-tuned on
@@ -207,16 +208,29 @@ public struct LongTailExperiment {
     }
   }
 
-  /// The model of `name` (balanced, longtail) at `bits`: the one this folder holds when it was
-  /// trained with the same spec and settings (a rerun with other augmentation options reuses it),
-  /// else trained and saved.
-  private func train(_ corpus: Corpus, name: String, bits: Int, settings: TrainingSettings, console output: Console) throws -> CrossModalModel {
+  /// The model at `url` when it has `spec` and `record` and is newer than the augmentation folder
+  /// of `name` (a folder made again means a model trained again).
+  private func trainedBefore(_ url: URL, spec: ModelSpec, record: (settings: TrainingSettings, augmentation: String), name: String) -> CrossModalModel? {
+    let date = { (u: URL) in (try? FileManager.default.attributesOfItem(atPath: u.path)[.modificationDate] as? Date) ?? nil }
+    let made = date(folder.appendingPathComponent("augment-\(name)/augmentation.json")) ?? .distantPast
+    guard let saved = date(url), saved > made, let model = try? CrossModalModel.load(from: url), model.spec == spec,
+          model.record?.settings == record.settings, model.record?.augmentation == record.augmentation else { return nil }
+    return model
+  }
+
+  /// The model of `name` (balanced, longtail, reweight) at `bits`: the one this folder holds when
+  /// it was trained with the same spec and settings (a rerun with other augmentation options reuses
+  /// it), else trained (each pair's gradient weighed by `weights`) and saved.
+  private func train(_ corpus: Corpus, name: String, bits: Int, settings: TrainingSettings, weights: [Float]? = nil,
+                     console output: Console) throws -> CrossModalModel {
     let url = folder.appendingPathComponent("\(name)-\(bits).cmh"), spec = try ShapesRecipe.spec(corpus, bits: bits)
-    if let model = try? CrossModalModel.load(from: url), model.spec == spec, model.record?.settings == settings {
+    if let model = try? CrossModalModel.load(from: url), model.spec == spec, model.record?.settings == settings,
+       model.record?.corpus.hasSuffix("(\(corpus.directory.path))") ?? false {
       output.note("\(name) \(bits) bits: the model of \(url.path), trained so before")
       return model
     }
     let run = try TrainingRun(corpus: corpus, spec: spec, settings: settings)
+    run.trainer.pairWeights = weights
     let bar = output.progress(total: settings.epochs, label: "\(name) \(bits) bits")
     run.loop.run(epochs: settings.epochs, onEpoch: { bar.update($0.epoch) })
     bar.finish()
@@ -226,25 +240,31 @@ public struct LongTailExperiment {
   }
 
   /// MAP over all queries and over the tail-label queries, in both directions.
-  /// MAP@all and NDCG@100 over all queries and over the tail-label queries, in both directions.
-  private func maps(_ model: CrossModalModel, _ corpus: Corpus, tailQueries: [Int]) throws -> [(Direction, RetrievalReport, RetrievalReport)] {
+  /// The query subsets results are given for: all, those with a tail label, and the others (head).
+  static let subsets = ["all", "tail", "head"]
+
+  /// MAP@all and NDCG@100 over each subset of the queries (`subsets`), in both directions.
+  private func maps(_ model: CrossModalModel, _ corpus: Corpus, tailQueries: [Int]) throws -> [(Direction, [RetrievalReport])] {
     let q = try CrossModalEvaluation.codes(model, corpus: corpus, pairs: corpus.splits!.query)
     let r = try CrossModalEvaluation.codes(model, corpus: corpus, pairs: corpus.splits!.retrieval)
+    let rare = Set(tailQueries), head = corpus.splits!.query.indices.filter { !rare.contains($0) }
     let options = EvaluationOptions(ndcgAtK: 100)
-    let all = CrossModalEvaluation.evaluate(queries: q, retrieval: r, directions: [.i2t, .t2i], options: options)
-    let rare = CrossModalEvaluation.evaluate(queries: q.subset(tailQueries), retrieval: r, directions: [.i2t, .t2i], options: options)
-    return zip(all, rare).map { ($0.0, $0.1, $1.1) }
+    let reports = [q, q.subset(tailQueries), q.subset(head)].map {
+      CrossModalEvaluation.evaluate(queries: $0, retrieval: r, directions: [.i2t, .t2i], options: options)
+    }
+    return [Direction.i2t, .t2i].enumerated().map { d, direction in (direction, reports.map { $0[d].1 }) }
   }
 
-  private static func line(_ setting: String, _ bits: Int, _ direction: Direction, _ all: RetrievalReport, _ tail: RetrievalReport, console output: Console) {
+  private static func line(_ setting: String, _ bits: Int, _ direction: Direction, _ reports: [RetrievalReport], console output: Console) {
     if output.json {
-      for (subset, report) in [("all", all), ("tail", tail)] {
+      for (subset, report) in zip(subsets, reports) {
         output.record(JSONLine([("setting", .string(setting)), ("direction", .string(direction.rawValue)), ("bits", .int(bits)), ("subset", .string(subset)),
                                 ("map", .number(report.map, places: 4)), ("ndcg_at_k", .number(report.ndcg ?? 0, places: 4))]))
       }
     } else {
-      output.result(String(format: "  %-10@ %3d bits  %@  MAP all %.4f  tail %.4f   NDCG@100 all %.4f  tail %.4f", setting, bits, direction.rawValue,
-                           all.map, tail.map, all.ndcg ?? 0, tail.ndcg ?? 0))
+      let (all, tail, head) = (reports[0], reports[1], reports[2])
+      output.result(String(format: "  %-10@ %3d bits  %@  MAP all %.4f  tail %.4f  head %.4f   NDCG@100 all %.4f  tail %.4f  head %.4f", setting, bits,
+                           direction.rawValue, all.map, tail.map, head.map, all.ndcg ?? 0, tail.ndcg ?? 0, head.ndcg ?? 0))
     }
   }
 
@@ -253,7 +273,7 @@ public struct LongTailExperiment {
     output.result("\nrecovered share of the MAP lost to the long tail ((augmented − long-tailed) / (balanced − long-tailed)):")
     for k in Set(rows.map(\.1)).sorted() {
       for d in [Direction.i2t, .t2i] {
-        for subset in ["all", "tail"] {
+        for subset in subsets {
           let value = { (s: String) in rows.first { $0.0 == s && $0.1 == k && $0.2 == d && $0.3 == subset }?.4 }
           let lost = (value("balanced") ?? 0) - (value("longtail") ?? 0)
           let shares = ["oversample", "reweight", "diffusion", "oracle"].compactMap { name in

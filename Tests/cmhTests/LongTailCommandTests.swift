@@ -31,7 +31,8 @@ final class LongTailCommandTests: XCTestCase {
                           "--bits", "16", "--epochs", "2", "--max-synthetic", "20", "--generator-iterations", "30", "--imbalance", "10", "--json", "--quiet"])
     XCTAssertEqual(run.0, 0, run.2)
     let rows = try run.1.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
-    XCTAssertEqual(rows.count, 6 * 2 * 2)  // settings × directions × subsets
+    XCTAssertEqual(rows.count, 6 * 2 * 3)  // settings × directions × subsets
+    XCTAssertEqual(Set(rows.map { $0["subset"] as! String }), ["all", "tail", "head"])
     XCTAssertEqual(Set(rows.map { $0["setting"] as! String }), ["balanced", "longtail", "oversample", "reweight", "diffusion", "oracle"])
     XCTAssertTrue(rows.allSatisfy { ($0["map"] as! Double) > 0 && ($0["map"] as! Double) <= 1 && $0["bits"] as! Int == 16 })
     XCTAssertTrue(rows.allSatisfy { ($0["ndcg_at_k"] as! Double) > 0 && ($0["ndcg_at_k"] as! Double) <= 1 })
