@@ -32,6 +32,7 @@ public struct Augmentation {
   /// `progress(stage, done, total)` hears decoding, the generator's training and its sampling.
   public func run(_ corpus: Corpus, out: URL, progress: (String, Int, Int) -> Void = { _, _, _ in }) throws -> AugmentationSummary {
     let train = try corpus.requireSplits().train, labels = train.map { corpus.pairs[$0].labels }
+    guard !train.isEmpty else { throw CorpusError(corpus.directory.appendingPathComponent("splits/train.txt").path, "no training pairs to balance") }
     let started = Date()
     var summary: AugmentationSummary!
     try AtomicFolder.replace(out, keepingOthers: false) { staging in
@@ -58,6 +59,7 @@ public struct Augmentation {
   /// The plan's pairs: rendered by the generator, or copies of real pairs with each planned set.
   private func synthesize(_ corpus: Corpus, plan: BalancePlan, into folder: URL, progress: (String, Int, Int) -> Void) throws -> InputPairs {
     let train = corpus.splits!.train
+    guard !plan.labelSets.isEmpty else { return InputPairs(pairs: []) }  // balanced already (or --max-synthetic 0)
     switch method {
     case .oversample:
       return InputPairs.copies(of: plan.copies(from: train.map { corpus.pairs[$0].labels }, seed: generator.diffusion.seed).map { train[$0] },

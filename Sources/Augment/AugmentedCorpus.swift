@@ -61,7 +61,7 @@ public enum AugmentedCorpus {
   }
 
   private static func appended(_ real: FeatureMatrix?, _ added: FeatureMatrix?, side: String, count: Int, folder: URL) throws -> FeatureMatrix? {
-    guard let real else { return nil }
+    guard let real, count > 0 else { return real }
     guard let added, added.rows == count, added.columns == real.columns else {
       throw CorpusError(folder.path, "the corpus has \(side) feature rows of \(real.columns) columns; the synthetic pairs need one such row each")
     }
