@@ -83,6 +83,16 @@ final class AugmentCommandTests: XCTestCase {
     XCTAssertTrue(listing.allSatisfy { $0.contains(#""text_source":"copy of real pair shape"#) && $0.contains(corpus + "/images/") }, String(listing[0]))
   }
 
+  func testNothingToAddWritesAnEmptyFolder() throws {
+    let corpus = try longTailed()
+    let out = Self.folder.appendingPathComponent("none").path
+    let made = try runCMH(["augment", corpus, "--out", out, "--max-synthetic", "0", "--json", "--quiet"])
+    XCTAssertEqual(made.0, 0, made.2)
+    let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(made.1.utf8)) as? [String: Any])
+    XCTAssertEqual(summary["synthetic_pairs"] as? Int, 0)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/images"), "no generator trained for nothing")
+  }
+
   func testImagesGeneratedElsewhereComeInThroughAManifest() throws {
     let corpus = try longTailed()
     // Stand-ins for generated images: the corpus's own first images, under new captions.
