@@ -81,7 +81,7 @@ public struct Augmentation {
       throw CorpusError(path, "\(corpus.directory.path) holds feature rows, and a manifest brings images; generate its rows with --method diffusion")
     }
     let index = Dictionary(uniqueKeysWithValues: corpus.info.labels.enumerated().map { ($1, $0) })
-    return InputPairs(pairs: try list.pairs.enumerated().map { n, pair in
+    let pairs = try list.pairs.enumerated().map { n, pair in
       guard let image = pair.image, FileManager.default.fileExists(atPath: image) else {
         throw CorpusError(path, line: n + 1, "the image \(pair.image ?? "") is not there")
       }
@@ -92,6 +92,7 @@ public struct Augmentation {
         return i
       }
       return Pair(id: String(format: "imported-%06d", n), image: image, text: pair.text, labels: set.sorted(), synthetic: true)
-    })
+    }
+    return InputPairs(pairs: pairs, sources: pairs.indices.map { "manifest line \($0 + 1)" })
   }
 }

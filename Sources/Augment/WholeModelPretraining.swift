@@ -63,10 +63,10 @@ extension RunSession {
                            spec: { spec }, settings: { _ in pre })
     }
     let resuming = resume && FileManager.default.fileExists(atPath: checkpoint.path)
-    var after = FeatureAugmentation.tuned(settings, rate: schedule.realRate)  // the label epochs are behind it, in pre-training
-    after.epochs = schedule.realEpochs
+    let record = schedule.record(settings, pairs: augmented.splits!.train.count, synthetic: added.pairs.count)
+    let after = record.settings  // when there are real epochs: theirs, without label epochs (behind it, in pre-training)
     let model: CrossModalModel
-    if after.epochs > 0 {
+    if schedule.realEpochs > 0 {
       console.note("training on the \(corpus.splits!.train.count) real pairs for \(after.epochs) epochs at \(schedule.realRate)× the learning rates")
       let run = try trainModel(corpus, out: out, resume: resuming, spec: { spec }, settings: { _ in after },
                                start: resuming ? nil : try CrossModalModel.load(from: pretrained))
@@ -78,8 +78,8 @@ extension RunSession {
       model.record?.trainingPairs = corpus.splits!.train.count
     }
     model.record?.syntheticPairs = added.pairs.count
-    model.record?.epochsDone = settings.labelEpochs + pretrainEpochs + after.epochs
-    (model.record!.settings, model.record!.augmentation) = schedule.record(settings, pairs: augmented.splits!.train.count, synthetic: added.pairs.count)
+    model.record?.epochsDone = settings.labelEpochs + pretrainEpochs + schedule.realEpochs
+    (model.record!.settings, model.record!.augmentation) = record
     try model.save(to: out)
     for url in [pretrained, first.checkpoint, folder] { try? FileManager.default.removeItem(at: url) }
     console.note("wrote \(out.path)")
