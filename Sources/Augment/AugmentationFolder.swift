@@ -53,7 +53,8 @@ public enum AugmentationFolder {
   /// Writes `pairs` (images named relative to `folder` or absolute) as the folder's corpus.
   static func write(_ pairs: InputPairs, summary: AugmentationSummary, corpus: Corpus, to folder: URL) throws {
     let info = CorpusInfo(name: corpus.info.name + " (synthetic pairs)", labels: corpus.info.labels, source: "cmh augment \(summary.method) of \(corpus.directory.path)",
-                          textMode: corpus.info.textMode, textVocabulary: corpus.info.textVocabulary, labelKinds: corpus.info.labelKinds)
+                          textMode: corpus.info.textMode, textVocabulary: corpus.info.textVocabulary, labelKinds: corpus.info.labelKinds,
+                          orientation: corpus.info.orientation)
     try Corpus(directory: folder, info: info, pairs: pairs.pairs, imageFeatures: pairs.imageRows, textFeatures: pairs.textRows).write(to: folder)
     try AtomicFile.write(JSON.encoder(pretty: true).encode(summary), to: folder.appendingPathComponent(summaryFile))
     let lines = zip(pairs.pairs, pairs.sources).map { pair, source in

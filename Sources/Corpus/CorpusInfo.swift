@@ -9,6 +9,14 @@ public enum TextMode: String, Codable, Sendable, CaseIterable {
   case sentences
 }
 
+/// Whether a collection's images have an upright. Photos do (the sky is up) and train mirrored
+/// only; shapes drawn at any angle, aerial and microscope images do not, and train turned by
+/// quarter turns as well (docs/labels.md: on the shapes corpus that put the named shape in 0.84
+/// of a text query's top 10, from 0.75).
+public enum ImageOrientation: String, Codable, Sendable, CaseIterable {
+  case upright, any
+}
+
 public struct CorpusInfo: Codable, Equatable, Sendable {
   public var name: String
   public var labels: [String]
@@ -21,13 +29,20 @@ public struct CorpusInfo: Codable, Equatable, Sendable {
   /// The kind of each label (shape, colour, scene), when the corpus names kinds: per-label figures
   /// are then grouped by kind, and conjunctive queries name one label of each kind.
   public var labelKinds: [String]?
+  /// nil: upright.
+  public var orientation: ImageOrientation?
   public var format = 1
+
+  /// The images have an upright (the default), so training does not turn them.
+  public var upright: Bool { orientation != .any }
 
   /// Made by one of cmh's generators (`cmh corpus make-shapes`, `make-features`), wholly or in part.
   public var isGenerated: Bool { source.hasPrefix("cmh corpus make-") }
 
-  public init(name: String, labels: [String], source: String, textMode: TextMode, textVocabulary: [String]? = nil, labelKinds: [String]? = nil) {
+  public init(name: String, labels: [String], source: String, textMode: TextMode, textVocabulary: [String]? = nil, labelKinds: [String]? = nil,
+              orientation: ImageOrientation? = nil) {
     self.labelKinds = labelKinds
+    self.orientation = orientation
     self.name = name
     self.labels = labels
     self.source = source
@@ -37,6 +52,6 @@ public struct CorpusInfo: Codable, Equatable, Sendable {
 
   enum CodingKeys: String, CodingKey {
     case name, labels, source, format
-    case textMode = "text_mode", textVocabulary = "text_vocabulary", labelKinds = "label_kinds"
+    case textMode = "text_mode", textVocabulary = "text_vocabulary", labelKinds = "label_kinds", orientation
   }
 }

@@ -40,7 +40,7 @@ public enum ShapesCorpus {
     }
     let info = CorpusInfo(name: "shapes", labels: ShapesVocabulary.labels,
                           source: source(s),
-                          textMode: s.textMode, labelKinds: ShapesVocabulary.kinds)
+                          textMode: s.textMode, labelKinds: ShapesVocabulary.kinds, orientation: .any)
     let corpus = Corpus(directory: directory, info: info, pairs: pairs)
     try corpus.write(to: directory)
     return corpus
@@ -51,8 +51,9 @@ public enum ShapesCorpus {
     "cmh corpus make-shapes --pairs \(s.pairs) --size \(s.size) --imbalance \(s.imbalance) --seed \(s.seed) --text \(s.textMode.rawValue) # generator \(generatorVersion)"
   }
 
-  /// Raised when the same settings draw different images, so a folder's older corpus is made anew.
-  static let generatorVersion = 2
+  /// Raised when the same settings draw different images or describe them otherwise, so a
+  /// folder's older corpus is made anew (3: corpus.json says the images have no upright).
+  static let generatorVersion = 3
 
   /// An index drawn with probability proportional to its weight.
   static func draw(_ weights: [Double], _ g: inout SplitGenerator) -> Int {

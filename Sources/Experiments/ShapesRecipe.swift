@@ -11,7 +11,8 @@ import Training
 /// images at 32² through a half-width compact10, text learning rate 1e-4 (at 3e-4 the text
 /// codes of this small corpus collapse onto a few patterns), batch 64, and 40 label epochs before
 /// the hashing epochs (a classifier of this tower needs about 40 to learn shape) with the label
-/// term after them (docs/labels.md).
+/// term after them, and quarter turns beside mirroring, since the shapes are drawn at any angle
+/// (docs/labels.md).
 public enum ShapesRecipe {
   public static let epochs = 15
   public static let labelEpochs = 40
@@ -34,6 +35,7 @@ public enum ShapesRecipe {
     s.epochs = epochs
     s.labelEpochs = labelEpochs
     s.labelWeight = TrainingDefaults.labelWeight(labelEpochs: labelEpochs)
+    s.turnImages = TrainingDefaults.turnImages(imageKind: .pixels, upright: false)
     s.loss = loss
     s.similarity = TrainingDefaults.similarity(for: loss)
     s.seed = seed

@@ -31,18 +31,19 @@ public struct Preprocessing: Sendable {
   public func evaluation(_ image: RGBImage) -> [Float] { Self.normalise(centerCrop(image)) }
 
   /// The evaluation crop before normalisation, rounded to bytes (HWC): what an image cache keeps,
-  /// a quarter of the floats' size. `normalise(pixels:flip:into:)` turns it into the network input.
+  /// a quarter of the floats' size. `normalise(pixels:orientation:into:)` turns it into the network input.
   public func evaluationPixels(_ image: RGBImage) -> [UInt8] {
     centerCrop(image).values.map { UInt8(max(0, min(255, $0.rounded()))) }
   }
 
-  /// size × size HWC bytes → CHW normalised floats at `out`, mirrored left-right when `flip`.
-  public func normalise(pixels: UnsafePointer<UInt8>, flip: Bool, into out: UnsafeMutablePointer<Float>) {
+  /// size × size HWC bytes → CHW normalised floats at `out`, placed as `orientation` says.
+  public func normalise(pixels: UnsafePointer<UInt8>, orientation: Orientation = .upright, into out: UnsafeMutablePointer<Float>) {
     let plane = size * size
     let scale = (0..<3).map { 1 / (255 * Self.std[$0]) }, shift = (0..<3).map { Self.mean[$0] / Self.std[$0] }
     for r in 0..<size {
       for c in 0..<size {
-        let source = (r * size + (flip ? size - 1 - c : c)) * 3, target = r * size + c
+        let (y, x) = orientation.source(r, c, size)
+        let source = (y * size + x) * 3, target = r * size + c
         for k in 0..<3 { out[k * plane + target] = Float(pixels[source + k]) * scale[k] - shift[k] }
       }
     }

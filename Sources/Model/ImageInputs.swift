@@ -77,9 +77,9 @@ public final class ImageInputs: @unchecked Sendable {
     return ImageInputs(source: .pixels(preprocessing, images.flatMap { preprocessing.evaluationPixels($0) }), count: images.count)
   }
 
-  /// The network input for the items at `rows`: [b, 3, s, s] normalised pixels (mirrored where
-  /// `flips` says) or [b, D] feature rows.
-  public func batch(_ rows: [Int], flips: [Bool]? = nil) -> Tensor {
+  /// The network input for the items at `rows`: [b, 3, s, s] normalised pixels (placed as
+  /// `orientations` says; feature rows have none) or [b, D] feature rows.
+  public func batch(_ rows: [Int], orientations: [Orientation]? = nil) -> Tensor {
     switch source {
     case .features(let f):
       return Tensor(shape: [rows.count, f.columns], values: rows.flatMap { f.row($0) })
@@ -87,12 +87,12 @@ public final class ImageInputs: @unchecked Sendable {
       let itemShape = Array(t.shape.dropFirst())
       return t.reshaped([t.shape[0], t.itemCount]).rows(rows).reshaped([rows.count] + itemShape)
     case .pixels(let p, let pixels):
-      return pixels.withUnsafeBufferPointer { Self.normalised($0.baseAddress!, p, rows, flips) }
+      return pixels.withUnsafeBufferPointer { Self.normalised($0.baseAddress!, p, rows, orientations) }
     case .cache(let p, let cache, let blocks):
-      return cache.withPixels { Self.normalised($0, p, rows.map { blocks[$0] }, flips) }
+      return cache.withPixels { Self.normalised($0, p, rows.map { blocks[$0] }, orientations) }
     case .stream(let p, let stream, let blocks):
       let wanted = rows.map { blocks[$0] }
-      return stream.withBlocks(wanted) { Self.normalised($0, p, wanted, flips) }
+      return stream.withBlocks(wanted) { Self.normalised($0, p, wanted, orientations) }
     }
   }
 
@@ -119,12 +119,12 @@ public final class ImageInputs: @unchecked Sendable {
   }
 
   /// Blocks `rows` of `base` (size×size×3 bytes each) as a normalised batch [b, 3, s, s].
-  private static func normalised(_ base: UnsafePointer<UInt8>, _ p: Preprocessing, _ rows: [Int], _ flips: [Bool]?) -> Tensor {
+  private static func normalised(_ base: UnsafePointer<UInt8>, _ p: Preprocessing, _ rows: [Int], _ orientations: [Orientation]?) -> Tensor {
     let s = p.size, bytes = s * s * 3
     let out = Tensor(zeros: [rows.count, 3, s, s])
     let data = out.data
     Threads.parallelFor(rows.count) { i in
-      p.normalise(pixels: base + rows[i] * bytes, flip: flips?[i] ?? false, into: data + i * 3 * s * s)
+      p.normalise(pixels: base + rows[i] * bytes, orientation: orientations?[i] ?? .upright, into: data + i * 3 * s * s)
     }
     return out
   }

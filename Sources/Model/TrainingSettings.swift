@@ -40,6 +40,10 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
   public var halveEvery = 15
   /// Mirror training images left-right half the time.
   public var flipImages = true
+  /// Turn training images by a random quarter turn as well: for collections whose images have no
+  /// upright (shapes drawn at any angle, aerial or microscope images; `orientation: any` in
+  /// corpus.json). A photo's sky is up, so photos are only mirrored.
+  public var turnImages = false
   public var seed: UInt64 = 1
   /// The weight file the image tower started from, if any.
   public var pretrained: String?
@@ -61,7 +65,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     case lambda = "cauchy_quantization"
     case batchSize = "batch_size", imageLearningRate = "image_lr", textLearningRate = "text_lr"
     case halveEvery = "halve_every", flipImages = "flip_images", trainLayers = "train_layers", labelWeight = "label_weight"
-    case labelEpochs = "label_epochs"
+    case labelEpochs = "label_epochs", turnImages = "turn_images"
   }
 
   /// Model files and checkpoints written before λ or graded similarity existed read as λ = 0 and
@@ -85,6 +89,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     trainLayers = try c.decode(TrainLayers.self, forKey: .trainLayers)
     labelWeight = try c.decodeIfPresent(Float.self, forKey: .labelWeight) ?? 0
     labelEpochs = try c.decodeIfPresent(Int.self, forKey: .labelEpochs) ?? 0
+    turnImages = try c.decodeIfPresent(Bool.self, forKey: .turnImages) ?? false
     if let problem = problem {
       throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: c.codingPath, debugDescription: "training settings: \(problem)"))
     }

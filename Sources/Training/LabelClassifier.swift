@@ -7,6 +7,7 @@
 import CauchyLoss
 import Corpus
 import Foundation
+import ImageNet
 import Hashing
 import Model
 import Tensor
@@ -18,6 +19,8 @@ public struct ClassifierSettings: Sendable {
   /// P of the per-label balance (LabelPrediction).
   public var balance: Float = 1
   public var seed: UInt64 = 1
+  /// Quarter turns beside mirroring (TrainingSettings.turnImages).
+  public var turnImages = false
   public init() {}
 }
 
@@ -96,8 +99,8 @@ public final class LabelClassifier {
       var total = 0.0
       for start in stride(from: 0, to: order.count, by: settings.batchSize) {
         let rows = Array(order[start..<min(start + settings.batchSize, order.count)])
-        let flips = rows.map { _ in g.nextUniform() < 0.5 }
-        let loss = step(images.batch(rows, flips: flips), labels: multiHot(rows.map { labels[$0] }, labelCount: labelCount))
+        let placed = Orientation.random(rows.count, mirror: true, turn: settings.turnImages, generator: &g)
+        let loss = step(images.batch(rows, orientations: placed), labels: multiHot(rows.map { labels[$0] }, labelCount: labelCount))
         total += Double(loss) * Double(rows.count)
         onBatch(epoch, start + rows.count)
       }
@@ -135,6 +138,8 @@ public final class LabelClassifier {
   public static func ceiling(of model: CrossModalModel, on corpus: Corpus, settings: ClassifierSettings,
                              onBatch: (Int, Int) -> Void = { _, _ in }, onEpoch: (Int, Float) -> Void = { _, _ in }) throws -> [(retrieval: LabelScore, classifier: Double)] {
     let splits = try corpus.requireSplits()
+    var settings = settings
+    settings.turnImages = model.record?.settings.turnImages ?? false  // placed as the model's training placed them
     let classifier = LabelClassifier(spec: model.spec, settings: settings, items: splits.train.count)
     classifier.train(try ImageInputs.load(corpus, pairs: splits.train, spec: model.spec), labels: splits.train.map { corpus.pairs[$0].labels },
                      onBatch: onBatch, onEpoch: onEpoch)

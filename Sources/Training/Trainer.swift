@@ -233,18 +233,24 @@ public final class Trainer: AlternatingSteps {
 
   /// A label epoch's batch: the image tower and the classifier's head learn the batch's labels.
   private func labelStep(_ rows: [Int], generator: inout RandomGenerator) -> BatchLoss {
-    let flips = settings.flipImages ? rows.map { _ in generator.nextUniform() < 0.5 } : nil
+    let placed = placements(rows.count, &generator)
     let part = ranks?.share(rows.count) ?? rows.indices, mine = Array(rows[part])
-    let loss = labelClassifier!.step(images.batch(mine, flips: flips.map { Array($0[part]) }), labels: labels.rows(mine),
+    let loss = labelClassifier!.step(images.batch(mine, orientations: placed.map { Array($0[part]) }), labels: labels.rows(mine),
                                      rows: ranks == nil ? nil : rows.count, ranks: ranks)
     return BatchLoss(similarity: 0, quantization: 0, labels: loss)
   }
 
+  /// How each training image of a batch is placed: mirrored half the time, and turned when the
+  /// collection has no upright. Drawn for the whole batch, so every rank draws the same.
+  private func placements(_ count: Int, _ generator: inout RandomGenerator) -> [Orientation]? {
+    Orientation.random(count, mirror: settings.flipImages, turn: settings.turnImages, generator: &generator)
+  }
+
   private func imageStep(_ rows: [Int], generator: inout RandomGenerator) -> BatchLoss {
-    let flips = settings.flipImages ? rows.map { _ in generator.nextUniform() < 0.5 } : nil
+    let placed = placements(rows.count, &generator)
     let part = ranks?.share(rows.count) ?? rows.indices, mine = Array(rows[part])
     imageNetwork.setTraining(true)
-    let u = imageNetwork.forward(images.batch(mine, flips: flips.map { Array($0[part]) }))
+    let u = imageNetwork.forward(images.batch(mine, orientations: placed.map { Array($0[part]) }))
     F.setRows(rows, ranks?.gather(u) ?? u)
     let (loss, gradient) = objective(u, rows: rows, part: part, own: F, other: G, balance: max(settings.eta, collapseGuard.balance[0]))
     imageOptimizer.zeroGradients()

@@ -46,7 +46,7 @@ struct TableExperiment: ParsableCommand {
 
   func run() throws {
     let table = PaperTable(corpora: corpora, bits: try bitList(), losses: try losses(), folder: URL(fileURLWithPath: out), references: reference,
-                           spec: { try model.spec(for: $0, bits: $1) }, settings: { training.settings(for: $0, loss: $1, multiLabel: $2.isMultiLabel) })
+                           spec: { try model.spec(for: $0, bits: $1) }, settings: { training.settings(for: $0, loss: $1, corpus: $2) })
     let result = try table.run(console: output.console)
     print(output.json ? result.jsonLines() : csv ? result.csv() : result.markdown())
   }

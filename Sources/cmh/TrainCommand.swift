@@ -54,7 +54,7 @@ struct TrainCommand: ParsableCommand {
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let outURL = URL(fileURLWithPath: out), log = URL(fileURLWithPath: out + ".log.jsonl")
     let session = RunSession(console: output.console, checkpoint: URL(fileURLWithPath: checkpoint ?? out + ".ckpt"), log: log)
-    let spec = { try model.spec(for: loaded, bits: bits) }, settings = { training.settings(for: $0, loss: loss, multiLabel: loaded.isMultiLabel) }
+    let spec = { try model.spec(for: loaded, bits: bits) }, settings = { training.settings(for: $0, loss: loss, corpus: loaded) }
     guard let augment else {
       try session.trainModel(loaded, out: outURL, resume: resume, epochs: training.epochs, validateEvery: validateEvery, spec: spec, settings: settings)
       return
@@ -137,6 +137,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "RMSprop learning rate of the text tower (default: 3e-4 on a corpus of feature rows, 1e-4 on words and tags beside images).") var textLr: Float?
   @Option(help: "Halve the learning rates every N epochs.") var halveEvery = 15
   @Flag(help: "Do not mirror training images.") var noFlip = false
+  @Option(help: "Turn training images by random quarter turns too (default: true for a corpus whose images have no upright, orientation \"any\" in corpus.json, as the shapes corpus; false for photos).") var turnImages: Bool?
   @Option(help: "Seed for weights, orders and flips.") var seed: UInt64 = 1
   @Option(help: "Image layers that train: head, layer4 or all. The others stay frozen in evaluation mode and their outputs are computed once (no flips then).")
   var trainLayers = TrainLayers.all
@@ -150,9 +151,9 @@ struct TrainingOptions: ParsableArguments {
   }
 
   /// The settings for a new model: what the user set, the rest from the input kinds of `spec`.
-  func settings(for spec: ModelSpec, loss: LossKind, multiLabel: Bool) -> TrainingSettings {
-    TrainingDefaults.settings(for: spec, base: common(loss: loss), similarity: similarity, epochs: epochs, batchSize: batchSize, imageLearningRate: imageLr,
-                              textLearningRate: textLr, labelEpochs: labelEpochs, labelWeight: labelWeight, multiLabel: multiLabel)
+  func settings(for spec: ModelSpec, loss: LossKind, corpus: Corpus) -> TrainingSettings {
+    TrainingDefaults.settings(for: spec, base: common(loss: loss), similarity: similarity, epochs: epochs, batchSize: batchSize, imageLearningRate: imageLr, textLearningRate: textLr,
+                              labelEpochs: labelEpochs, labelWeight: labelWeight, turnImages: turnImages, multiLabel: corpus.isMultiLabel, upright: corpus.info.upright)
   }
 
   /// The settings for a fine-tuning (its rates and epochs come from the folder's model).

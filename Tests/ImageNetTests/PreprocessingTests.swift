@@ -1,5 +1,5 @@
 // Tests of the image transforms: resampling keeps flat colours and averages under downscaling,
-// crops and flips move the right pixels, normalisation uses ImageNet's mean and std.
+// crops, flips and quarter turns move the right pixels, normalisation uses ImageNet's mean and std.
 
 import Corpus
 import Tensor
@@ -50,5 +50,38 @@ final class PreprocessingTests: XCTestCase {
     XCTAssertEqual(first, p.training(image, generator: &b))
     XCTAssertNotEqual(first, p.training(image, generator: &a))
     XCTAssertEqual(p.batch([first, first]).shape, [2, 3, 24, 24])
+  }
+
+  /// normalise places the cached pixels as asked: an 8×8 ramp turned a quarter anticlockwise
+  /// shows its right column along the top; four turns, or a mirror twice, give the image back;
+  /// the eight placements are eight different images; a draw without turns draws as flips did.
+  func testOrientationsMoveThePixelsOfASquare() {
+    let p = Preprocessing(size: 8)
+    let bytes: [UInt8] = (0..<64).flatMap { (i: Int) -> [UInt8] in [UInt8(i * 4), 0, 0] }
+    func placed(_ o: Orientation) -> [Int] {
+      var out = [Float](repeating: 0, count: 3 * 64)
+      bytes.withUnsafeBufferPointer { (b: UnsafeBufferPointer<UInt8>) in
+        out.withUnsafeMutableBufferPointer { p.normalise(pixels: b.baseAddress!, orientation: o, into: $0.baseAddress!) }
+      }
+      let red: ArraySlice<Float> = out[0..<64]
+      return red.map { (v: Float) -> Int in Int(((v + 0.485 / 0.229) * 0.229 * 255 / 4).rounded()) }  // back to the ramp's 0…63
+    }
+    let row = { (image: [Int]) in Array(image[0..<8]) }
+    XCTAssertEqual(placed(.upright), Array(0..<64))
+    XCTAssertEqual(row(placed(Orientation(mirrored: true, quarterTurns: 0))), [7, 6, 5, 4, 3, 2, 1, 0])
+    XCTAssertEqual(row(placed(Orientation(mirrored: false, quarterTurns: 1))), [7, 15, 23, 31, 39, 47, 55, 63], "the right column, top first")
+    XCTAssertEqual(placed(Orientation(mirrored: false, quarterTurns: 2)), Array((0..<64).reversed()))
+    XCTAssertEqual(row(placed(Orientation(mirrored: false, quarterTurns: 3))), [56, 48, 40, 32, 24, 16, 8, 0], "the left column, bottom first")
+    XCTAssertEqual(row(placed(Orientation(mirrored: true, quarterTurns: 1))), [0, 8, 16, 24, 32, 40, 48, 56], "mirrored, then turned")
+    XCTAssertEqual(Set((0..<8).map { placed(Orientation(mirrored: $0 >= 4, quarterTurns: $0 % 4)) }).count, 8)
+
+    var a = RandomGenerator(seed: 7), b = RandomGenerator(seed: 7)
+    let mirrorsOnly = Orientation.random(50, mirror: true, turn: false, generator: &a)!
+    XCTAssertEqual(mirrorsOnly.map(\.mirrored), (0..<50).map { _ in b.nextUniform() < 0.5 })
+    XCTAssertTrue(mirrorsOnly.allSatisfy { $0.quarterTurns == 0 })
+    XCTAssertNil(Orientation.random(5, mirror: false, turn: false, generator: &a))
+    let turned = Orientation.random(400, mirror: false, turn: true, generator: &a)!
+    XCTAssertEqual(Set(turned.map(\.quarterTurns)), [0, 1, 2, 3])
+    XCTAssertTrue(turned.allSatisfy { !$0.mirrored })
   }
 }

@@ -38,6 +38,26 @@ final class TrainingDefaultsTests: XCTestCase {
     XCTAssertEqual(TrainingDefaults.textHidden(imageKind: .pixels, textKind: .bagOfWords), [4096, 4096])
     XCTAssertEqual(TrainingDefaults.textLearningRate(imageKind: .pixels, textKind: .bagOfWords), 1e-4, "the wide tower beside pixels")
     XCTAssertEqual(TrainingDefaults.settings(for: tags, multiLabel: true).labelEpochs, 0, "feature rows: no label epochs")
+    XCTAssertFalse(TrainingDefaults.settings(for: tags, upright: false).turnImages, "feature rows are not turned")
+  }
+
+  /// Quarter turns for image files without an upright (the shapes corpus says so), not for photos,
+  /// and what the user sets stands; model files written before turns read as not turned.
+  func testQuarterTurnsForImagesWithoutAnUpright() throws {
+    let shapes = try ShapesCorpus.generate(into: folder.appendingPathComponent("t"), settings: ShapesCorpusSettings(pairs: 20, size: 16, seed: 1))
+    XCTAssertFalse(shapes.info.upright)
+    XCTAssertFalse(try Corpus.load(shapes.directory).info.upright, "corpus.json keeps the orientation")
+    let spec = try ModelSpec.make(for: shapes, training: Array(shapes.pairs.indices), bits: 16, inputSize: 16)
+    XCTAssertTrue(TrainingDefaults.settings(for: spec, upright: false).turnImages)
+    XCTAssertFalse(TrainingDefaults.settings(for: spec, upright: true).turnImages, "photos: mirrored only")
+    XCTAssertFalse(TrainingDefaults.settings(for: spec, turnImages: false, upright: false).turnImages)
+    var turned = TrainingSettings()
+    turned.turnImages = true
+    var fields = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(turned)) as! [String: Any]
+    XCTAssertEqual(fields.removeValue(forKey: "turn_images") as? Bool, true)
+    XCTAssertFalse(try JSONDecoder().decode(TrainingSettings.self, from: try JSONSerialization.data(withJSONObject: fields)).turnImages)
+    let info = try JSONDecoder().decode(CorpusInfo.self, from: Data(#"{"name":"p","labels":["a"],"source":"","text_mode":"tags","format":1}"#.utf8))
+    XCTAssertTrue(info.upright, "a corpus.json without an orientation: photos")
   }
 
   /// Label epochs: as many as the hashing epochs for a pixel tower from scratch on a multi-label
