@@ -25,16 +25,25 @@ public struct Augmentation {
   public var maxSynthetic: Int?
   /// The pixel generator (image corpora); its diffusion settings also drive the row generator.
   public var generator = PixelGeneratorSettings()
+  /// Continue the generator's training from the checkpoint beside the folder (OUT.generator.ckpt).
+  public var resume = false
 
-  public init() {}
+  public init(method: AugmentMethod = .diffusion, manifest: String? = nil, maxSynthetic: Int? = nil, resume: Bool = false) {
+    (self.method, self.manifest, self.maxSynthetic, self.resume) = (method, manifest, maxSynthetic, resume)
+  }
 
   /// Writes the augmentation folder `out` for the training split of `corpus`; returns its summary.
-  /// `progress(stage, done, total)` hears decoding, the generator's training and its sampling.
+  /// The generator's training saves itself to OUT.generator.ckpt (every minute, and on Ctrl-C),
+  /// which is removed once the folder is written. `progress(stage, done, total)` hears decoding,
+  /// the generator's training and its sampling.
   public func run(_ corpus: Corpus, out: URL, progress: (String, Int, Int) -> Void = { _, _, _ in }) throws -> AugmentationSummary {
     let train = try corpus.requireSplits().train, labels = train.map { corpus.pairs[$0].labels }
     guard !train.isEmpty else { throw CorpusError(corpus.directory.appendingPathComponent("splits/train.txt").path, "no training pairs to balance") }
     let started = Date()
     var summary: AugmentationSummary!
+    let saved = Self.checkpoint(for: out)
+    StopFlag.shared.install()
+    defer { StopFlag.shared.uninstall() }
     try AtomicFolder.replace(out, keepingOthers: false) { staging in
       let (pairs, plan): (InputPairs, BalancePlan?)
       if let manifest {
@@ -42,7 +51,7 @@ public struct Augmentation {
         plan = nil
       } else {
         let made = BalancePlanner.plan(labels, labelCount: corpus.info.labels.count, limit: maxSynthetic ?? train.count, seed: generator.diffusion.seed)
-        pairs = try synthesize(corpus, plan: made, into: staging, progress: progress)
+        pairs = try synthesize(corpus, plan: made, into: staging, checkpoint: GeneratorCheckpoint(url: saved, resume: resume), progress: progress)
         plan = made
       }
       summary = AugmentationSummary(method: manifest == nil ? method.rawValue : "imported", corpus: corpus.directory.path, labels: corpus.info.labels,
@@ -53,11 +62,18 @@ public struct Augmentation {
       summary.seconds = Date().timeIntervalSince(started)
       try AugmentationFolder.write(pairs, summary: summary, corpus: corpus, to: staging)
     }
+    try? FileManager.default.removeItem(at: saved)
     return summary
   }
 
+  /// Where the generator's training of the folder `out` saves itself.
+  public static func checkpoint(for out: URL) -> URL {
+    URL(fileURLWithPath: out.standardizedFileURL.path + ".generator.ckpt")
+  }
+
   /// The plan's pairs: rendered by the generator, or copies of real pairs with each planned set.
-  private func synthesize(_ corpus: Corpus, plan: BalancePlan, into folder: URL, progress: (String, Int, Int) -> Void) throws -> InputPairs {
+  private func synthesize(_ corpus: Corpus, plan: BalancePlan, into folder: URL, checkpoint: GeneratorCheckpoint,
+                          progress: (String, Int, Int) -> Void) throws -> InputPairs {
     let train = corpus.splits!.train
     guard !plan.labelSets.isEmpty else { return InputPairs(pairs: []) }  // balanced already (or --max-synthetic 0)
     switch method {
@@ -66,9 +82,9 @@ public struct Augmentation {
                                in: corpus, prefix: "oversample")
     case .diffusion:
       if corpus.pairs[train[0]].image != nil {
-        return try PixelAugmentation.generate(corpus, plan: plan, settings: generator, into: folder, progress: progress)
+        return try PixelAugmentation.generate(corpus, plan: plan, settings: generator, into: folder, checkpoint: checkpoint, progress: progress)
       }
-      return try FeatureRowAugmentation.generate(corpus, plan: plan, settings: generator.diffusion, into: folder, progress: progress)
+      return try FeatureRowAugmentation.generate(corpus, plan: plan, settings: generator.diffusion, into: folder, checkpoint: checkpoint, progress: progress)
     }
   }
 

@@ -6,6 +6,7 @@
 // Sampling: DDIM over ~50 steps from pure noise, ε = ε_uncond + w·(ε_cond − ε_uncond).
 
 import Foundation
+import Model
 import Tensor
 
 public struct DiffusionSettings: Codable, Equatable, Sendable {
@@ -56,9 +57,11 @@ public final class DiffusionGenerator {
   }
 
   /// Fits the model to rows [n, D] with multi-hot labels [n, L]; `progress(iteration, loss)`.
-  /// Returns the mean loss of the last tenth of the iterations.
+  /// With `checkpoint`, the training saves itself every interval and when asked to stop (then it
+  /// throws, naming the file), and resumes from it. Returns the mean loss of the last tenth of the
+  /// iterations (of those run since a resume).
   @discardableResult
-  public func fit(_ rows: Tensor, labels: Tensor, progress: (Int, Float) -> Void = { _, _ in }) -> Float {
+  public func fit(_ rows: Tensor, labels: Tensor, checkpoint: GeneratorCheckpoint? = nil, progress: (Int, Float) -> Void = { _, _ in }) throws -> Float {
     let (n, d) = (rows.shape[0], network.dimensions)
     precondition(rows.shape == [n, d] && labels.shape == [n, labelCount], "DiffusionGenerator.fit: rows \(rows.shape), labels \(labels.shape)")
     if case .perColumn = scaling { standardise(rows) }
@@ -67,30 +70,50 @@ public final class DiffusionGenerator {
     let parameters = network.namedParameters().map(\.1)
     let optimizer = Adam(groups: [ParameterGroup(network.namedParameters(), learningRate: settings.learningRate)])
     let averages = parameters.map { $0.value.copy() }
+    let identity = checkpoint.map { _ in GeneratorCheckpoint.identity(settings: settings, network: network, rows: rows, labels: labels) } ?? ""
+    let done = try checkpoint?.restore(network, optimizer: optimizer, averages: averages, generator: &generator, identity: identity) ?? 0
     network.setTraining(true)
-    var recent = [Float]()
-    for iteration in 1...settings.iterations {
-      let batch = (0..<min(settings.batchSize, n)).map { _ in generator.nextInt(below: n) }
-      let timesteps = batch.map { _ in 1 + generator.nextInt(below: schedule.steps) }
-      let noise = generator.normal([batch.count, d])
-      let x = data.rows(batch)
-      for r in 0..<batch.count { for j in 0..<d { x.data[r * d + j] = schedule.noised(x.data[r * d + j], noise: noise.data[r * d + j], at: timesteps[r]) } }
-      let conditions = labels.rows(batch)
-      for r in 0..<batch.count where generator.nextUniform() < settings.labelDropout {
-        for l in 0..<labelCount { conditions.data[r * labelCount + l] = 0 }
-      }
-      let predicted = network.predict(x, timesteps: timesteps, labels: conditions, totalSteps: schedule.steps)
-      let (loss, gradient) = MeanSquaredError.evaluate(predicted, noise)
-      optimizer.zeroGradients()
-      network.backpropagate(gradient)
-      optimizer.step()
+    var recent = [Float](), saved = Date()
+    for iteration in (done + 1)..<(settings.iterations + 1) {
+      let loss = step(data, labels: labels, optimizer: optimizer)
       if settings.averageDecay > 0 { average(parameters, into: averages, decay: settings.averageDecay) }
       if iteration * 10 > settings.iterations * 9 { recent.append(loss) }
       progress(iteration, loss)
+      guard let checkpoint else { continue }
+      let stopping = checkpoint.shouldStop() && iteration < settings.iterations
+      if stopping || iteration == settings.iterations || Date().timeIntervalSince(saved) >= checkpoint.interval {
+        try checkpoint.save(network, optimizer: optimizer, averages: averages, generator: generator, iteration: iteration, identity: identity)
+        saved = Date()
+      }
+      if stopping {
+        throw TrainingError(description: "interrupted after iteration \(iteration) of \(settings.iterations); saved \(checkpoint.url.path) — "
+                            + "run the same command with --resume to go on")
+      }
     }
     if settings.averageDecay > 0 { for (p, a) in zip(parameters, averages) { p.value.assign(a) } }
     network.setTraining(false)
     return recent.reduce(0, +) / Float(max(recent.count, 1))
+  }
+
+  /// One iteration: a batch of rows noised at random steps, a tenth of their labels dropped, and
+  /// Adam's step on the noise prediction's squared error. Returns the loss.
+  private func step(_ data: Tensor, labels: Tensor, optimizer: Adam) -> Float {
+    let (n, d) = (data.shape[0], network.dimensions)
+    let batch = (0..<min(settings.batchSize, n)).map { _ in generator.nextInt(below: n) }
+    let timesteps = batch.map { _ in 1 + generator.nextInt(below: schedule.steps) }
+    let noise = generator.normal([batch.count, d])
+    let x = data.rows(batch)
+    for r in 0..<batch.count { for j in 0..<d { x.data[r * d + j] = schedule.noised(x.data[r * d + j], noise: noise.data[r * d + j], at: timesteps[r]) } }
+    let conditions = labels.rows(batch)
+    for r in 0..<batch.count where generator.nextUniform() < settings.labelDropout {
+      for l in 0..<labelCount { conditions.data[r * labelCount + l] = 0 }
+    }
+    let predicted = network.predict(x, timesteps: timesteps, labels: conditions, totalSteps: schedule.steps)
+    let (loss, gradient) = MeanSquaredError.evaluate(predicted, noise)
+    optimizer.zeroGradients()
+    network.backpropagate(gradient)
+    optimizer.step()
+    return loss
   }
 
   /// averages = decay · averages + (1 − decay) · weights.

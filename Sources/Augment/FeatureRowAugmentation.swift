@@ -11,14 +11,16 @@ import Training
 
 enum FeatureRowAugmentation {
   static func generate(_ corpus: Corpus, plan: BalancePlan, settings: DiffusionSettings, into folder: URL,
-                       progress: (String, Int, Int) -> Void) throws -> InputPairs {
+                       checkpoint: GeneratorCheckpoint?, progress: (String, Int, Int) -> Void) throws -> InputPairs {
     let train = corpus.splits!.train, labelCount = corpus.info.labels.count
     guard let features = corpus.imageFeatures else {
       throw TrainingError(description: "\(corpus.directory.path): the training pairs have neither image files nor feature rows to learn from")
     }
     let rows = Tensor(shape: [train.count, features.columns], values: features.subset(train).values)
     let model = DiffusionGenerator(shape: DenoiserShape(dimensions: features.columns, labels: labelCount), settings: settings)
-    model.fit(rows, labels: multiHot(train.map { corpus.pairs[$0].labels }, labelCount: labelCount)) { i, _ in progress("training the generator", i, settings.iterations) }
+    try model.fit(rows, labels: multiHot(train.map { corpus.pairs[$0].labels }, labelCount: labelCount), checkpoint: checkpoint) { i, _ in
+      progress("training the generator", i, settings.iterations)
+    }
     var texts = SyntheticTexts(corpus, seed: settings.seed)
     var pairs = [Pair](), sources = [String](), imageValues = [Float](), textValues = [Float]()
     let sets = plan.labelSets

@@ -31,9 +31,10 @@ public enum PixelAugmentation {
   /// Trains the generator on the training images of `corpus` and writes one image per label set
   /// of `plan` into `folder` (images/, contact-sheet.html); returns the pairs, their images named
   /// relative to `folder`.
-  /// `progress(stage, done, total)` hears the decoding, the training and the sampling.
+  /// `checkpoint` saves the generator's training (Ctrl-C, --resume); `progress(stage, done, total)`
+  /// hears the decoding, the training and the sampling.
   public static func generate(_ corpus: Corpus, plan: BalancePlan, settings: PixelGeneratorSettings, into folder: URL,
-                              progress: (String, Int, Int) -> Void = { _, _, _ in }) throws -> InputPairs {
+                              checkpoint: GeneratorCheckpoint? = nil, progress: (String, Int, Int) -> Void = { _, _, _ in }) throws -> InputPairs {
     let train = try corpus.requireSplits().train, s = settings.size, labelCount = corpus.info.labels.count
     let cache = try PixelCache.open(corpus, size: s) { progress("decoding", $0, $1) }
     let rows = Tensor(zeros: [train.count, 3 * s * s])
@@ -42,7 +43,9 @@ public enum PixelAugmentation {
     let unet = PixelDenoiser(PixelDenoiserShape(size: s, channels: settings.channels, labels: labelCount), generator: &g)
     let model = DiffusionGenerator(unet, labels: labelCount, settings: settings.diffusion, scaling: .fixed(mean: 0.5, scale: 0.5), generator: g)
     let iterations = settings.diffusion.iterations
-    model.fit(rows, labels: multiHot(train.map { corpus.pairs[$0].labels }, labelCount: labelCount)) { i, _ in progress("training the generator", i, iterations) }
+    try model.fit(rows, labels: multiHot(train.map { corpus.pairs[$0].labels }, labelCount: labelCount), checkpoint: checkpoint) { i, _ in
+      progress("training the generator", i, iterations)
+    }
 
     let images = folder.appendingPathComponent("images")
     try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)

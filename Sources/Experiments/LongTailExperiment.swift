@@ -102,9 +102,8 @@ public struct LongTailExperiment {
                                    seed: pixelGenerator.diffusion.seed)
     var result = [(String, InputPairs)]()
     for method in AugmentMethod.allCases where settingsToRun?.contains(method.rawValue) ?? true {
-      var augmentation = Augmentation()
-      augmentation.method = method
-      augmentation.maxSynthetic = maxSynthetic
+      // resume: a generator stopped by Ctrl-C in an earlier run goes on (its checkpoint names its training).
+      var augmentation = Augmentation(method: method, maxSynthetic: maxSynthetic, resume: true)
       augmentation.generator = pixelGenerator
       let folder = self.folder.appendingPathComponent("augment-\(method.rawValue)")
       // A folder made before for the same corpus, plan and generator is used again.
@@ -169,7 +168,7 @@ public struct LongTailExperiment {
       diffusion.seed = seed
       diffusion.iterations = generatorIterations
       let bar = output.stages()
-      let (synthetic, plan) = FeatureAugmentation.synthesize(real, labelCount: labelCount, method: method, settings: diffusion,
+      let (synthetic, plan) = try FeatureAugmentation.synthesize(real, labelCount: labelCount, method: method, settings: diffusion,
                                                              limit: maxSynthetic ?? real.count, progress: bar.update)
       bar.finish()
       if method == .diffusion {

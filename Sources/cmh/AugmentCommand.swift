@@ -34,6 +34,7 @@ struct AugmentCommand: ParsableCommand {
   @Option(help: "Side of the images the generator learns and renders (a multiple of 4).") var size = PixelGeneratorSettings().size
   @Option(help: "Classifier-free guidance scale.") var guidance: Float = 2
   @Option(help: "Seed of the generator and of the label sets drawn.") var seed: UInt64 = 1
+  @Flag(help: "Continue the generator's training from OUT.generator.ckpt, which it saves every minute and on Ctrl-C.") var resume = false
   @OptionGroup var output: OutputOptions
   @OptionGroup var precision: PrecisionOption
 
@@ -46,8 +47,7 @@ struct AugmentCommand: ParsableCommand {
   func run() throws {
     try OutputCheck.file(out, option: "--out")  // the folder is staged beside it, then renamed
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
-    var augmentation = Augmentation()
-    augmentation.method = method; augmentation.manifest = manifest; augmentation.maxSynthetic = maxSynthetic
+    var augmentation = Augmentation(method: method, manifest: manifest, maxSynthetic: maxSynthetic, resume: resume)
     augmentation.generator.size = size; augmentation.generator.diffusion.iterations = iterations
     augmentation.generator.diffusion.guidance = guidance; augmentation.generator.diffusion.seed = seed
     let bar = output.console.stages()

@@ -33,7 +33,7 @@ final class AugmentTests: XCTestCase {
     XCTAssertEqual(schedule.samplingPath(4), [1000, 750, 500, 250, 0])
   }
 
-  func testConditionalSamplesFallInTheModeOfTheirLabel() {
+  func testConditionalSamplesFallInTheModeOfTheirLabel() throws {
     let centres: [(Float, Float)] = [(-2, 0), (2, 0), (0, 2.5)]
     var g = RandomGenerator(seed: 2)
     let n = 3000
@@ -47,7 +47,7 @@ final class AugmentTests: XCTestCase {
     var settings = DiffusionSettings()
     settings.iterations = 1500
     let model = DiffusionGenerator(shape: DenoiserShape(dimensions: 2, labels: 3, hidden: 64, blocks: 2), settings: settings)
-    model.fit(rows, labels: labels)
+    try model.fit(rows, labels: labels)
     let asked = Tensor(zeros: [300, 3])
     for i in 0..<300 { asked.data[3 * i + i % 3] = 1 }
     let samples = model.sample(labels: asked)

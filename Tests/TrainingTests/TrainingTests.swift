@@ -298,7 +298,7 @@ final class FeatureAugmentationTests: XCTestCase {
     let train = corpus.splits!.train
     let real = try FeatureAugmentation.realPairs(model, corpus: corpus, pairs: train)
     XCTAssertEqual(real.features.shape, [train.count, 64])  // compact10 width 8: 64 pooled features
-    let (synthetic, plan) = FeatureAugmentation.synthesize(real, labelCount: 24, method: .oversample)
+    let (synthetic, plan) = try FeatureAugmentation.synthesize(real, labelCount: 24, method: .oversample)
     XCTAssertEqual(synthetic.count, plan.labelSets.count)
     XCTAssertEqual(synthetic.labels, plan.labelSets)
     for r in 0..<synthetic.count {
@@ -307,7 +307,7 @@ final class FeatureAugmentationTests: XCTestCase {
     }
     var diffusion = DiffusionSettings()
     diffusion.iterations = 20
-    let (generated, _) = FeatureAugmentation.synthesize(real, labelCount: 24, method: .diffusion, settings: diffusion)
+    let (generated, _) = try FeatureAugmentation.synthesize(real, labelCount: 24, method: .diffusion, settings: diffusion)
     XCTAssertEqual(generated.features.shape, [plan.labelSets.count, 64])
     XCTAssertEqual(generated.texts.columnCount, real.texts.columnCount)
     XCTAssertEqual(real.appending(synthetic).count, real.count + synthetic.count)

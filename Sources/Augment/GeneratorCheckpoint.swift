@@ -1,0 +1,65 @@
+// GeneratorCheckpoint: where a diffusion generator's training saves itself — its weights, Adam's
+// state, the weight averages, the random generator and the iteration — so that Ctrl-C stops it
+// with nothing lost and `--resume` goes on exactly where it stopped, as `cmh train` does.
+
+import Foundation
+import Model
+import Platform
+import Tensor
+
+public struct GeneratorCheckpoint {
+  public var url: URL
+  /// Continue from `url` when it is there.
+  public var resume: Bool
+  /// Seconds between saves.
+  public var interval: TimeInterval = 60
+  /// Asked after every iteration; true saves and stops.
+  public var shouldStop: () -> Bool
+
+  public init(url: URL, resume: Bool, shouldStop: @escaping () -> Bool = { StopFlag.shared.isSet }) {
+    self.url = url
+    self.resume = resume
+    self.shouldStop = shouldStop
+  }
+
+  /// What a training is of — its settings, its network's weight shapes and its rows and labels —
+  /// in a line: a checkpoint saved by another training is refused.
+  static func identity(settings: DiffusionSettings, network: Module, rows: Tensor, labels: Tensor) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys  // the same settings, the same line
+    let json = (try? encoder.encode(settings)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    let weights = network.namedParameters().map { "\($0.0)\($0.1.value.shape)" }.joined(separator: ",")
+    let sums = [rows, labels].map { (t: Tensor) -> String in
+      var sum = 0.0
+      for i in 0..<t.count { sum += Double(t.data[i]) * Double(i % 7 + 1) }  // weighted, so reordered rows differ too
+      return String(format: "%.6e", sum)
+    }
+    return "\(json) \(weights) rows \(rows.shape) \(sums.joined(separator: " "))"
+  }
+
+  /// The iteration the checkpoint stopped after (0: none to resume), with `network`, `optimizer`,
+  /// `averages` and `generator` restored from it.
+  func restore(_ network: Module, optimizer: Optimizer, averages: [Tensor], generator: inout RandomGenerator, identity: String) throws -> Int {
+    guard resume, FileManager.default.fileExists(atPath: url.path) else { return 0 }
+    let position = try Checkpoint.position(at: url)
+    guard position.notes["identity"] == identity else {
+      throw TrainingError(description: "\(url.path) was saved by another generator training (other settings or training images); "
+                          + "delete it, or leave out --resume to start again")
+    }
+    let (_, extra) = try Checkpoint.load(from: url, into: network, optimizers: [("adam", optimizer)])
+    for (i, a) in averages.enumerated() {
+      guard let t = extra["average.\(i)"], t.shape == a.shape else { throw FileError(path: url.path, problem: "average.\(i) is missing or mis-shaped") }
+      a.assign(t)
+    }
+    guard let saved = position.generator("diffusion") else { throw FileError(path: url.path, problem: "the generator's random state is missing") }
+    generator = saved
+    return position.step
+  }
+
+  /// Saves the state after `iteration`, atomically.
+  func save(_ network: Module, optimizer: Optimizer, averages: [Tensor], generator: RandomGenerator, iteration: Int, identity: String) throws {
+    try Checkpoint.save(to: url, model: network, optimizers: [("adam", optimizer)],
+                        position: TrainingPosition(epoch: 0, step: iteration, generators: ["diffusion": generator], notes: ["identity": identity]),
+                        extra: averages.enumerated().map { ("average.\($0)", $1) })
+  }
+}

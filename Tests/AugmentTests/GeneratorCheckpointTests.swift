@@ -1,0 +1,55 @@
+// Tests of the generator's checkpoints: a training stopped after some iterations and resumed
+// ends with exactly the weights of one that ran through, and a checkpoint of another training
+// (other rows) is refused by name.
+
+import Augment
+import Foundation
+import Tensor
+import XCTest
+
+final class GeneratorCheckpointTests: XCTestCase {
+  let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cmh-generator-ckpt-\(getpid())")
+  override func setUp() { try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+  override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+  func data(_ seed: UInt64) -> (Tensor, Tensor) {
+    var g = RandomGenerator(seed: seed)
+    let rows = g.normal([40, 6]), labels = Tensor(zeros: [40, 3])
+    for i in 0..<40 { labels.data[3 * i + i % 3] = 1 }
+    return (rows, labels)
+  }
+
+  func model() -> DiffusionGenerator {
+    var s = DiffusionSettings()
+    s.iterations = 12; s.batchSize = 16; s.averageDecay = 0.9
+    return DiffusionGenerator(shape: DenoiserShape(dimensions: 6, labels: 3, hidden: 16, blocks: 1), settings: s)
+  }
+
+  func weights(_ m: DiffusionGenerator, _ labels: Tensor) -> [Float] { m.sample(labels: labels).scalars }
+
+  func testAStoppedTrainingResumesToTheSameWeights() throws {
+    let (rows, labels) = data(1)
+    let through = model()
+    try through.fit(rows, labels: labels)
+    let url = folder.appendingPathComponent("g.ckpt")
+    var calls = 0
+    let stopped = model()
+    XCTAssertThrowsError(try stopped.fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: false, shouldStop: { calls += 1; return calls == 5 }))) {
+      XCTAssertTrue("\($0)".contains("interrupted after iteration 5 of 12; saved \(url.path)"), "\($0)")
+    }
+    let resumed = model()
+    var first: Int?
+    try resumed.fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false })) { i, _ in first = first ?? i }
+    XCTAssertEqual(first, 6, "the resumed training starts after the saved iteration")
+    XCTAssertEqual(weights(resumed, labels), weights(through, labels), "same weights, averages and random draws as a training that ran through")
+
+    let (others, _) = data(2)
+    XCTAssertThrowsError(try model().fit(others, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false }))) {
+      XCTAssertTrue("\($0)".contains("\(url.path) was saved by another generator training"), "\($0)")
+    }
+    // Without --resume the checkpoint is written over, from the first iteration.
+    var started: Int?
+    try model().fit(others, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: false, shouldStop: { false })) { i, _ in started = started ?? i }
+    XCTAssertEqual(started, 1)
+  }
+}
