@@ -74,7 +74,7 @@ public final class DiffusionGenerator {
     let done = try checkpoint?.restore(network, optimizer: optimizer, averages: averages, generator: &generator, identity: identity) ?? 0
     network.setTraining(true)
     var recent = [Float](), saved = Date()
-    for iteration in (done + 1)..<(settings.iterations + 1) {
+    for iteration in stride(from: done + 1, through: settings.iterations, by: 1) {
       let loss = step(data, labels: labels, optimizer: optimizer)
       if settings.averageDecay > 0 { average(parameters, into: averages, decay: settings.averageDecay) }
       if iteration * 10 > settings.iterations * 9 { recent.append(loss) }

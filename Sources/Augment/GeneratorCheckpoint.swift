@@ -22,19 +22,18 @@ public struct GeneratorCheckpoint {
     self.shouldStop = shouldStop
   }
 
-  /// What a training is of — its settings, its network's weight shapes and its rows and labels —
-  /// in a line: a checkpoint saved by another training is refused.
+  /// What a training is of — its settings but the iteration count (a resumed training may run
+  /// longer), its network's weight shapes, and the CRC-32 of its rows and labels — in a line: a
+  /// checkpoint saved by another training is refused.
   static func identity(settings: DiffusionSettings, network: Module, rows: Tensor, labels: Tensor) -> String {
+    var fixed = settings
+    fixed.iterations = 0
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys  // the same settings, the same line
-    let json = (try? encoder.encode(settings)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    let json = (try? encoder.encode(fixed)).map { String(decoding: $0, as: UTF8.self) } ?? ""
     let weights = network.namedParameters().map { "\($0.0)\($0.1.value.shape)" }.joined(separator: ",")
-    let sums = [rows, labels].map { (t: Tensor) -> String in
-      var sum = 0.0
-      for i in 0..<t.count { sum += Double(t.data[i]) * Double(i % 7 + 1) }  // weighted, so reordered rows differ too
-      return String(format: "%.6e", sum)
-    }
-    return "\(json) \(weights) rows \(rows.shape) \(sums.joined(separator: " "))"
+    let crcs = [rows, labels].map { String(CRC32.of($0.data, count: $0.count * MemoryLayout<Float>.size), radix: 16) }
+    return "\(json) \(weights) rows \(rows.shape) crc \(crcs.joined(separator: " "))"
   }
 
   /// The iteration the checkpoint stopped after (0: none to resume), with `network`, `optimizer`,

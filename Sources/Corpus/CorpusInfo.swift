@@ -11,8 +11,8 @@ public enum TextMode: String, Codable, Sendable, CaseIterable {
 
 /// Whether a collection's images have an upright. Photos do (the sky is up) and train mirrored
 /// only; shapes drawn at any angle, aerial and microscope images do not, and train turned by
-/// quarter turns as well (docs/labels.md: on the shapes corpus that put the named shape in 0.84
-/// of a text query's top 10, from 0.75).
+/// quarter turns as well (docs/labels.md: on the demo that put the named shape in 0.85 of a text
+/// query's top 10, from 0.74).
 public enum ImageOrientation: String, Codable, Sendable, CaseIterable {
   case upright, any
 }

@@ -84,9 +84,9 @@ public enum TrainingDefaults {
   /// without it, MAP@all +0.01); without them it cost MAP (docs/labels.md).
   public static func labelWeight(labelEpochs: Int) -> Float { labelEpochs > 0 ? 1 : 0 }
 
-  /// Quarter turns for image files without an upright (ImageOrientation). On the shapes corpus
-  /// they took the named shape from 0.75 to 0.84 of a text query's top 10, all three named labels
-  /// from 0.58 to 0.67, MAP@all +0.02 (docs/labels.md); photos have an upright and are mirrored only.
+  /// Quarter turns for image files without an upright (ImageOrientation). On the demo they took
+  /// the named shape from 0.74 to 0.85 of a text query's top 10, all three named labels from 0.57
+  /// to 0.66, MAP@all +0.02 (docs/labels.md); photos have an upright and are mirrored only.
   public static func turnImages(imageKind: InputKind, upright: Bool) -> Bool { imageKind == .pixels && !upright }
 
   /// The settings for a spec: every value the user left unset (nil) from the input kinds;

@@ -25,7 +25,8 @@ final class GeneratorCheckpointTests: XCTestCase {
     return DiffusionGenerator(shape: DenoiserShape(dimensions: 6, labels: 3, hidden: 16, blocks: 1), settings: s)
   }
 
-  func weights(_ m: DiffusionGenerator, _ labels: Tensor) -> [Float] { m.sample(labels: labels).scalars }
+  /// Samples depend on the weights, the averages and the random state: equal samples, equal training.
+  func samples(_ m: DiffusionGenerator, _ labels: Tensor) -> [Float] { m.sample(labels: labels).scalars }
 
   func testAStoppedTrainingResumesToTheSameWeights() throws {
     let (rows, labels) = data(1)
@@ -41,12 +42,24 @@ final class GeneratorCheckpointTests: XCTestCase {
     var first: Int?
     try resumed.fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false })) { i, _ in first = first ?? i }
     XCTAssertEqual(first, 6, "the resumed training starts after the saved iteration")
-    XCTAssertEqual(weights(resumed, labels), weights(through, labels), "same weights, averages and random draws as a training that ran through")
+    XCTAssertEqual(samples(resumed, labels), samples(through, labels), "same weights, averages and random draws as a training that ran through")
 
     let (others, _) = data(2)
     XCTAssertThrowsError(try model().fit(others, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false }))) {
       XCTAssertTrue("\($0)".contains("\(url.path) was saved by another generator training"), "\($0)")
     }
+    // A longer training resumes from a shorter one's last checkpoint; a shorter one has nothing left to run.
+    let longer = { () -> DiffusionGenerator in
+      var s = DiffusionSettings()
+      s.iterations = 15; s.batchSize = 16; s.averageDecay = 0.9
+      return DiffusionGenerator(shape: DenoiserShape(dimensions: 6, labels: 3, hidden: 16, blocks: 1), settings: s)
+    }
+    var resumedAt: Int?
+    try longer().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false })) { i, _ in resumedAt = resumedAt ?? i }
+    XCTAssertEqual(resumedAt, 13, "the checkpoint of the 12 iterations, then 13 to 15")
+    var ran = 0
+    try model().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false })) { _, _ in ran += 1 }
+    XCTAssertEqual(ran, 0, "12 asked, 15 done: nothing to run, and no trap")
     // Without --resume the checkpoint is written over, from the first iteration.
     var started: Int?
     try model().fit(others, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: false, shouldStop: { false })) { i, _ in started = started ?? i }
