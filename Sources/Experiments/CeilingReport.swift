@@ -8,7 +8,7 @@ import Platform
 import Training
 
 public enum CeilingReport {
-  public typealias Row = (retrieval: LabelScore, classifier: Double)
+  public typealias Row = LabelClassifier.Ceiling
 
   /// The classifier of the model at `url` trained on `corpus`, beside the model's retrieval.
   public static func measure(_ url: URL, on corpus: Corpus, settings: ClassifierSettings, console: Console) throws -> [Row] {
@@ -24,23 +24,31 @@ public enum CeilingReport {
     }, onEpoch: { _, _ in bar?.finish() })
   }
 
+  /// The model's retrieval over another ranking's (0 when that one finds nothing).
+  static func ratio(_ model: Double, _ other: Double) -> Double { other > 0 ? model / other : 0 }
+
   public static func json(_ rows: [Row]) -> String {
     let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
-    return rows.map { s, c in
-      JSONLine([("label", .string(s.name)), ("kind", .string(s.kind ?? "")), ("classifier_ap", n(c)), ("i2i_ap", n(s.ap)),
-                ("ratio", n(c > 0 ? s.ap / c : 0)), ("queries", .int(s.queries))]).text
+    return rows.map { r in
+      JSONLine([("label", .string(r.retrieval.name)), ("kind", .string(r.retrieval.kind ?? "")), ("classifier_ap", n(r.classifier)),
+                ("classifier_i2i_ap", n(r.classifierRanking)), ("labels_i2i_ap", n(r.labelCodes)), ("i2i_ap", n(r.retrieval.ap)),
+                ("ratio_to_classifier_i2i", n(ratio(r.retrieval.ap, r.classifierRanking))), ("ratio_to_labels_i2i", n(ratio(r.retrieval.ap, r.labelCodes))),
+                ("queries", .int(r.retrieval.queries))]).text
     }.joined(separator: "\n")
   }
 
   public static func table(_ rows: [Row]) -> String {
-    var lines = ["per-label AP: a classifier of the image tower (query images ranked by score) and the model's image→image retrieval",
-                 "label            kind        classifier   retrieval   ratio"]
-    for (s, c) in rows {
-      lines.append(s.name.padding(toLength: 16, withPad: " ", startingAt: 0) + " " + (s.kind ?? "").padding(toLength: 10, withPad: " ", startingAt: 0)
-                   + String(format: "  %10.4f  %10.4f  %6.2f", c, s.ap, c > 0 ? s.ap / c : 0))
+    var lines = ["per-label AP of a classifier of the image tower (query images ranked by the label's score), then per-label",
+                 "MAP image→image of rankings by all labels at once: by the classifier's probabilities (cosine), by the true",
+                 "label sets as codes (Hamming), by the model's codes (Hamming), and the model's over the first two",
+                 "label            kind        classifier  its ranking  true labels    model   ÷ its ranking  ÷ true labels"]
+    let line = { (name: String, kind: String, v: [Double]) in
+      name.padding(toLength: 16, withPad: " ", startingAt: 0) + " " + kind.padding(toLength: 10, withPad: " ", startingAt: 0)
+        + String(format: "  %10.4f  %11.4f  %11.4f  %7.4f  %13.2f  %13.2f", v[0], v[1], v[2], v[3], ratio(v[3], v[1]), ratio(v[3], v[2]))
     }
-    let meanC = rows.reduce(0) { $0 + $1.1 } / Double(max(rows.count, 1)), meanR = rows.reduce(0) { $0 + $1.0.ap } / Double(max(rows.count, 1))
-    lines.append(String(format: "mean                         %10.4f  %10.4f  %6.2f", meanC, meanR, meanC > 0 ? meanR / meanC : 0))
+    for r in rows { lines.append(line(r.retrieval.name, r.retrieval.kind ?? "", [r.classifier, r.classifierRanking, r.labelCodes, r.retrieval.ap])) }
+    let mean = { (value: (Row) -> Double) in rows.reduce(0) { $0 + value($1) } / Double(max(rows.count, 1)) }
+    lines.append(line("mean", "", [mean { $0.classifier }, mean { $0.classifierRanking }, mean { $0.labelCodes }, mean { $0.retrieval.ap }]))
     return lines.joined(separator: "\n")
   }
 }

@@ -132,23 +132,57 @@ public final class LabelClassifier {
     }
   }
 
+  /// One label's figures in the ceiling experiment: the model's per-label MAP Image→Image beside
+  /// what the classifier reaches, as a classifier and as codes ranked the same way.
+  public struct Ceiling: Sendable {
+    /// The model's per-label retrieval, Image→Image in Hamming order.
+    public var retrieval: LabelScore
+    /// The classifier's AP: the query images ranked by the label's score.
+    public var classifier: Double
+    /// The same per-label retrieval with the items ranked by the cosine of the classifier's
+    /// centred probabilities (p − ½ a label): what ranking by all labels reaches with what the
+    /// pixels show.
+    public var classifierRanking: Double
+    /// The same with the true label sets as the codes: no ranking by whole codes does better.
+    public var labelCodes: Double
+  }
+
   /// The ceiling beside the model: a classifier of `model`'s image tower trained on `corpus`'s
-  /// training split, each label's AP on the query images, and the model's per-label MAP
-  /// Image→Image (Hamming order) for the labels both have.
+  /// training split, each label's AP on the query images, and per-label MAP Image→Image of the
+  /// model's codes (Hamming order), of the classifier's probabilities (cosine) and of the true
+  /// label sets as codes.
   public static func ceiling(of model: CrossModalModel, on corpus: Corpus, settings: ClassifierSettings,
-                             onBatch: (Int, Int) -> Void = { _, _ in }, onEpoch: (Int, Float) -> Void = { _, _ in }) throws -> [(retrieval: LabelScore, classifier: Double)] {
+                             onBatch: (Int, Int) -> Void = { _, _ in }, onEpoch: (Int, Float) -> Void = { _, _ in }) throws -> [Ceiling] {
     let splits = try corpus.requireSplits()
     var settings = settings
     settings.turnImages = model.record?.settings.turnImages ?? false  // placed as the model's training placed them
     let classifier = LabelClassifier(spec: model.spec, settings: settings, items: splits.train.count)
     classifier.train(try ImageInputs.load(corpus, pairs: splits.train, spec: model.spec), labels: splits.train.map { corpus.pairs[$0].labels },
                      onBatch: onBatch, onEpoch: onEpoch)
-    let ap = averagePrecision(classifier.scores(try ImageInputs.load(corpus, pairs: splits.query, spec: model.spec)),
-                              labels: splits.query.map { corpus.pairs[$0].labels })
-    let q = try CrossModalEvaluation.codes(model, corpus: corpus, pairs: splits.query)
-    let r = try CrossModalEvaluation.codes(model, corpus: corpus, pairs: splits.retrieval)
-    let retrieval = LabelEvaluation.perLabel(queries: q, retrieval: r, names: corpus.info.labels, kinds: corpus.info.labelKinds, directions: [.i2i])[0]
-    return retrieval.labels.compactMap { s in ap[s.label].map { (s, $0) } }
+    let scored = { (pairs: [Int]) in classifier.scores(try ImageInputs.load(corpus, pairs: pairs, spec: model.spec)) }
+    let (queryScores, retrievalScores) = (try scored(splits.query), try scored(splits.retrieval))
+    let ap = averagePrecision(queryScores, labels: splits.query.map { corpus.pairs[$0].labels })
+    let perLabel = { (q: CodeSet, r: CodeSet, rerank: RerankMethod) in
+      LabelEvaluation.perLabel(queries: q, retrieval: r, names: corpus.info.labels, kinds: corpus.info.labelKinds, directions: [.i2i],
+                               rerank: rerank, settings: RerankSettings(candidates: r.image.count))[0].labels
+    }
+    let model = perLabel(try CrossModalEvaluation.codes(model, corpus: corpus, pairs: splits.query),
+                         try CrossModalEvaluation.codes(model, corpus: corpus, pairs: splits.retrieval), .none)
+    let centred = { (logits: Tensor) in logits.scalars.map { 1 / (1 + exp(-$0)) - 0.5 } }
+    let predicted = perLabel(labelCodes(centred(queryScores), corpus, splits.query), labelCodes(centred(retrievalScores), corpus, splits.retrieval), .stored)
+    let truth = { (pairs: [Int]) in labelCodes(multiHot(pairs.map { corpus.pairs[$0].labels }, labelCount: corpus.info.labels.count).scalars.map { $0 - 0.5 }, corpus, pairs) }
+    let perfect = perLabel(truth(splits.query), truth(splits.retrieval), .none)
+    let byLabel = { (scores: [LabelScore]) in Dictionary(uniqueKeysWithValues: scores.map { ($0.label, $0.ap) }) }
+    let (fromPredictions, fromLabels) = (byLabel(predicted), byLabel(perfect))
+    return model.compactMap { s in
+      ap[s.label].map { Ceiling(retrieval: s, classifier: $0, classifierRanking: fromPredictions[s.label] ?? 0, labelCodes: fromLabels[s.label] ?? 0) }
+    }
+  }
+
+  /// Codes of one bit a label (the sign of `values`, [n, L] row-major, kept beside them for
+  /// re-ranking) for both modalities of `pairs`.
+  static func labelCodes(_ values: [Float], _ corpus: Corpus, _ pairs: [Int]) -> CodeSet {
+    CodeSet(imageOutputs: values, textOutputs: values, bits: corpus.info.labels.count, labels: CrossModalEvaluation.labels(corpus, pairs))
   }
 }
 

@@ -11,7 +11,7 @@ struct CeilingExperiment: ParsableCommand {
     commandName: "ceiling",
     abstract: "Per-label AP of a plain classifier of a model's image tower beside the model's per-label retrieval.",
     discussion: """
-      The classifier is the model's image tower (same architecture, input size and stem) with a linear head, trained from scratch with binary cross-entropy and Adam on the training split; its AP for a label ranks the query images by the label's score. The model's figure is per-label MAP image→image in Hamming order (queries holding the label, items holding it relevant).
+      The classifier is the model's image tower (same architecture, input size and stem) with a linear head, trained from scratch with binary cross-entropy and Adam on the training split; its AP for a label ranks the query images by the label's score. Beside it, per-label MAP image→image (queries holding the label, items holding it relevant) of three rankings by all labels at once: the classifier's probabilities (cosine), the true label sets as codes and the model's codes (Hamming order).
 
       Examples:
         cmh experiment ceiling cmh-demo/corpus --model cmh-demo/model-64.cmh

@@ -79,4 +79,35 @@ final class SubtleLabelTests: XCTestCase {
       XCTAssertGreaterThan(scene[15]![d], 0.85, "the obvious kind stays, \(direction)")
     }
   }
+
+  /// `cmh experiment ceiling`'s figures: the classifier finds the obvious kind, and the ranking by
+  /// the true label sets is per-label MAP from its definition (items ordered by how many labels
+  /// they differ in from the query, equal ones by position).
+  func testCeilingMeasuresTheClassifierAndTheTrueLabels() throws {
+    let corpus = try Self.corpus(pairs: 400, in: TrainingTests.folder.appendingPathComponent("glyphs-ceiling"))
+    let splits = corpus.splits!
+    let spec = try ModelSpec.make(for: corpus, training: splits.train, bits: 16, architecture: .compact10, inputSize: 32, width: 8,
+                                  imageHidden: [64], textHidden: [64])
+    var g = RandomGenerator(seed: 3)
+    var settings = ClassifierSettings()
+    settings.epochs = 6
+    let rows = try LabelClassifier.ceiling(of: CrossModalModel(spec: spec, generator: &g), on: corpus, settings: settings)
+    XCTAssertEqual(rows.map(\.retrieval.label), Array(0..<8))
+    let labels = { (pairs: [Int]) in pairs.map { Set(corpus.pairs[$0].labels) } }
+    let (queries, items) = (labels(splits.query), labels(splits.retrieval))
+    for row in rows {
+      let l = row.retrieval.label
+      let aps = queries.filter { $0.contains(l) }.map { q in
+        let order = items.indices.sorted { (q.symmetricDifference(items[$0]).count, $0) < (q.symmetricDifference(items[$1]).count, $1) }
+        var (hits, sum) = (0, 0.0)
+        for (rank, i) in order.enumerated() where items[i].contains(l) { hits += 1; sum += Double(hits) / Double(rank + 1) }
+        return sum / Double(hits)
+      }
+      XCTAssertEqual(row.labelCodes, aps.reduce(0, +) / Double(aps.count), accuracy: 1e-9, "true labels as codes, label \(l)")
+      if l < 4 {
+        XCTAssertGreaterThan(row.classifier, 0.95, "the background \(l) is plain to a classifier")
+        XCTAssertGreaterThan(row.classifierRanking, row.retrieval.chance + 0.1, "its probabilities rank the background \(l)")
+      }
+    }
+  }
 }
