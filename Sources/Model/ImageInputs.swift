@@ -40,8 +40,10 @@ public final class ImageInputs: @unchecked Sendable {
 
   /// The inputs of `pairs` (indices into the corpus) for a model with `spec`.
   /// With `streaming`, a corpus without a pixel cache is decoded in the background while the
-  /// inputs are read (see PixelStream) instead of before they are returned.
-  public static func load(_ corpus: Corpus, pairs: [Int], spec: ModelSpec, streaming: Bool = false,
+  /// inputs are read (see PixelStream) instead of before they are returned. With `onlyThese`, a
+  /// corpus without a pixel cache has only `pairs` decoded, kept in memory, and no cache written
+  /// (a rank of an mpirun job encoding its share).
+  public static func load(_ corpus: Corpus, pairs: [Int], spec: ModelSpec, streaming: Bool = false, onlyThese: Bool = false,
                           progress: (Int) -> Void = { _ in }) throws -> ImageInputs {
     if spec.architecture == .mlp {
       guard let features = corpus.imageFeatures else {
@@ -56,6 +58,10 @@ public final class ImageInputs: @unchecked Sendable {
     }
     for i in pairs where corpus.pairs[i].image == nil {
       throw TrainingError(description: "\(corpus.directory.path)/pairs.jsonl: pair \(corpus.pairs[i].id) has no image file, and the model's image tower reads pixels")
+    }
+    if onlyThese, PixelCache.mapped(corpus, size: spec.inputSize) == nil {
+      let pixels = try PixelCache.decode(pairs.map { corpus.imageURL(corpus.pairs[$0]) }, size: spec.inputSize) { done, _ in progress(done) }
+      return ImageInputs(source: .pixels(Preprocessing(size: spec.inputSize), [UInt8](pixels)), count: pairs.count)
     }
     if streaming, PixelCache.mapped(corpus, size: spec.inputSize) == nil {
       return ImageInputs(source: .stream(Preprocessing(size: spec.inputSize), PixelCache.stream(corpus, size: spec.inputSize), rows: pairs),

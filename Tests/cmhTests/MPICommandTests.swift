@@ -77,15 +77,21 @@ final class MPICommandTests: XCTestCase {
     XCTAssertEqual(l1.map { $0["epoch_kind"] as? String }, ["labels", nil])
     let (x, y) = (try XCTUnwrap(l1[0]["image_labels"] as? Double), try XCTUnwrap(l2[0]["image_labels"] as? Double))
     XCTAssertLessThan(abs(x - y) / abs(x), 1e-4, "label epoch: one process \(x), two ranks \(y)")
-    // Encoding splits the pairs; the index files are the same bytes.
+    // Encoding splits the pairs; the index files are the same bytes. On a corpus without a pixel
+    // cache each rank decodes only its part and writes no cache.
     XCTAssertEqual(try runCMH(["encode", path("two.cmh"), path("corpus"), "--out", path("index1")]).0, 0)
+    let cache = path("corpus/cache")
+    XCTAssertTrue(FileManager.default.fileExists(atPath: cache + "/pixels-32.cmhpix"), "one process keeps the decoded pixels")
+    try FileManager.default.removeItem(atPath: cache)
     let encoded = try mpirun(2, ["encode", path("two.cmh"), path("corpus"), "--out", path("index2")])
     XCTAssertEqual(encoded.status, 0, encoded.stderr)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: cache + "/pixels-32.cmhpix"), "the ranks decoded their parts, not the corpus")
     for name in ["image.cmhindex", "text.cmhindex", "query-image.cmhindex", "query-text.cmhindex"] {
       XCTAssertEqual(FileManager.default.contents(atPath: path("index1/" + name)), FileManager.default.contents(atPath: path("index2/" + name)), name)
     }
     // Evaluation splits the pairs to encode and the queries to score; every figure is the same.
     let evaluated = try runCMH(["eval", path("two.cmh"), path("corpus"), "--json", "--quiet"])
+    try FileManager.default.removeItem(atPath: cache)
     let evaluatedByRanks = try mpirun(2, ["eval", path("two.cmh"), path("corpus"), "--json", "--quiet"])
     XCTAssertEqual(evaluatedByRanks.status, 0, evaluatedByRanks.stderr)
     XCTAssertEqual(evaluatedByRanks.stdout, evaluated.1)
