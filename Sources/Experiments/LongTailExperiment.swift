@@ -1,7 +1,7 @@
 // LongTailExperiment: balanced against long-tailed training, and oversampling, re-weighting and
-// diffusion augmentation against each other, on the shapes corpus (`cmh experiment longtail`). The
-// long-tailed runs train on a shapes corpus generated with long-tailed label frequencies (or the
-// training split thinned); all runs are measured on the balanced corpus's query and retrieval sets,
+// diffusion augmentation against each other, on the shapes corpus or a corpus of one's own (`cmh
+// experiment longtail`). The long-tailed runs train on a shapes corpus generated with long-tailed
+// label frequencies (or the training split thinned, always so for one's own); all runs are measured on the balanced corpus's query and retrieval sets,
 // over all queries and over those with a tail label. The oracle puts real pairs of the balanced
 // corpus with the planned label sets in place of generated ones, through the same pipeline: the
 // most that pipeline can win back.
@@ -23,6 +23,9 @@ public struct LongTailExperiment {
   public enum Pipeline: String, CaseIterable, Sendable { case wholeModel = "whole-model", frozenBackbone = "frozen-backbone" }
 
   public var folder: URL
+  /// A corpus of one's own (feature rows or images, with splits) in place of the shapes corpora:
+  /// its training split is thinned (as `source` subsample) and its models take `cmh train`'s defaults.
+  public var corpus: URL?
   public var imbalance = 48.0
   public var source = Source.generate
   public var pipeline = Pipeline.wholeModel
@@ -31,7 +34,8 @@ public struct LongTailExperiment {
   /// The augmentations to run (all when nil): oversample, reweight, diffusion, oracle.
   public var settingsToRun: Set<String>?
   public var bits = [32, 64]
-  public var epochs = ShapesRecipe.epochs
+  /// Epochs of the full trainings (nil: the shapes recipe's, or `cmh train`'s default for the corpus).
+  public var epochs: Int?
   /// At most this many synthetic pairs (nil: as many as real training pairs).
   public var maxSynthetic: Int?
   public var guidance: Float = 2
@@ -57,8 +61,9 @@ public struct LongTailExperiment {
   /// Runs every code length; prints one line per result and the recovered shares.
   public func run(console output: Console) throws {
     let started = Date()
-    let balanced = try ShapesRecipe.corpus(in: folder.appendingPathComponent("corpus-\(pairs)"), pairs: pairs, seed: seed, console: output)
-    let longTailed = source == .generate
+    let balanced = try corpus.map { try Corpus.load($0) }
+      ?? ShapesRecipe.corpus(in: folder.appendingPathComponent("corpus-\(pairs)"), pairs: pairs, seed: seed, console: output)
+    let longTailed = source == .generate && corpus == nil
       ? try ShapesRecipe.corpus(in: folder.appendingPathComponent("corpus-\(pairs)-lt\(imbalance)"), pairs: pairs, imbalance: imbalance, seed: seed + 1, console: output)
       : try LongTail.subsample(balanced, imbalance: imbalance, seed: seed)
     let labelCount = balanced.info.labels.count
@@ -68,10 +73,10 @@ public struct LongTailExperiment {
         + String(format: "imbalance %.1f; tail labels %@; %d of %d queries have a tail label",
                  profile.imbalance, profile.tail.map { balanced.info.labels[$0] }.joined(separator: ", "), tailQueries.count, balanced.splits!.query.count))
     var rows = [(String, Int, Direction, String, Double)]()
-    let augmented = pipeline == .wholeModel ? try augmentations(balanced, longTailed, console: output) : []
+    // The settings do not depend on the code length.
+    let settings = self.settings(try spec(longTailed, bits: bits[0]), longTailed)
+    let augmented = pipeline == .wholeModel ? try augmentations(balanced, longTailed, epochs: settings.epochs, console: output) : []
     for k in bits {
-      // Without label epochs: the augmentation's figures were measured so (docs/measurements.md).
-      let settings = ShapesRecipe.settings(epochs: epochs, loss: .cauchy, seed: seed, labelEpochs: 0)
       let evaluate = { (name: String, model: CrossModalModel) throws in
         for (direction, reports) in try self.maps(model, balanced, tailQueries: tailQueries) {
           rows += zip(Self.subsets, reports).map { (name, k, direction, $0, $1.map) }
@@ -96,7 +101,7 @@ public struct LongTailExperiment {
   /// augmentation folder `cmh augment` would write: copies of real pairs with the planned label sets
   /// (oversampling), images the pixel generator renders for them (diffusion, with its time), and
   /// real pairs of the balanced corpus with them (the oracle).
-  private func augmentations(_ balanced: Corpus, _ longTailed: Corpus, console output: Console) throws -> [(String, InputPairs)] {
+  private func augmentations(_ balanced: Corpus, _ longTailed: Corpus, epochs: Int, console output: Console) throws -> [(String, InputPairs)] {
     let train = longTailed.splits!.train
     let plan = BalancePlanner.plan(train.map { longTailed.pairs[$0].labels }, labelCount: balanced.info.labels.count, limit: maxSynthetic ?? train.count,
                                    seed: pixelGenerator.diffusion.seed)
@@ -117,7 +122,10 @@ public struct LongTailExperiment {
       let bar = output.stages()
       let summary = try augmentation.run(longTailed, out: folder, progress: bar.update)
       bar.finish()
-      if method == .diffusion {
+      if method == .diffusion, longTailed.imageFeatures != nil {
+        output.text(String(format: "row generator: %d iterations, %d feature rows, %@", pixelGenerator.diffusion.iterations, summary.syntheticPairs,
+                           ProgressBar.clock(summary.seconds ?? 0)))
+      } else if method == .diffusion {
         output.text(String(format: "pixel generator: %d iterations at %d², %d images, %@ (contact sheet: %@)", pixelGenerator.diffusion.iterations, pixelGenerator.size,
                            summary.syntheticPairs, ProgressBar.clock(summary.seconds ?? 0), folder.appendingPathComponent("contact-sheet.html").path))
       }
@@ -135,7 +143,7 @@ public struct LongTailExperiment {
   private func wholeModel(_ longTailed: Corpus, augmented: [(String, InputPairs)], bits k: Int, settings: TrainingSettings, console output: Console,
                           evaluate: (String, CrossModalModel) throws -> Void) throws {
     let train = longTailed.splits!.train, labelCount = longTailed.info.labels.count
-    let spec = try ShapesRecipe.spec(longTailed, bits: k)
+    let spec = try self.spec(longTailed, bits: k)
     for (name, pairs) in augmented where settingsToRun?.contains(name) ?? true {
       let out = folder.appendingPathComponent("\(name)-\(k).cmh")
       if let model = trainedBefore(out, spec: spec, record: schedule.record(settings, pairs: train.count + pairs.pairs.count, synthetic: pairs.pairs.count), name: name) {
@@ -149,7 +157,7 @@ public struct LongTailExperiment {
     }
     guard settingsToRun?.contains("reweight") ?? true else { return }
     var weighted = settings
-    weighted.epochs = (schedule.pretrainEpochs ?? epochs) + schedule.realEpochs
+    weighted.epochs = (schedule.pretrainEpochs ?? settings.epochs) + schedule.realEpochs
     let weights = FeatureAugmentation.inverseFrequencyWeights(train.map { longTailed.pairs[$0].labels }, labelCount: labelCount)
     try evaluate("reweight", try self.train(longTailed, name: "reweight", bits: k, settings: weighted, weights: weights, console: output))
   }
@@ -190,6 +198,20 @@ public struct LongTailExperiment {
     try evaluate("oracle", tuned)
   }
 
+  /// The model's spec on `corpus`: the shapes recipe's, or `cmh train`'s defaults for one's own corpus.
+  func spec(_ corpus: Corpus, bits: Int) throws -> ModelSpec {
+    self.corpus == nil ? try ShapesRecipe.spec(corpus, bits: bits) : try ModelSpec.make(for: corpus, training: corpus.splits!.train, bits: bits)
+  }
+
+  /// The trainings' settings, without label epochs (the augmentation's figures were measured so,
+  /// docs/measurements.md): the shapes recipe's, or `cmh train`'s defaults for `spec` on `corpus`.
+  func settings(_ spec: ModelSpec, _ corpus: Corpus) -> TrainingSettings {
+    guard self.corpus != nil else { return ShapesRecipe.settings(epochs: epochs ?? ShapesRecipe.epochs, loss: .cauchy, seed: seed, labelEpochs: 0) }
+    var base = TrainingSettings()
+    base.seed = seed
+    return TrainingDefaults.settings(for: spec, base: base, epochs: epochs, labelEpochs: 0, multiLabel: corpus.isMultiLabel, upright: corpus.info.upright)
+  }
+
   /// Real pairs of the balanced corpus in place of generated ones: for each label set of `plan`, a
   /// training pair with that set, or where none has it, one that holds the set's rarest label (in
   /// the long-tailed split), drawn with the seed; with `--source subsample`, pairs the long-tailed
@@ -222,7 +244,7 @@ public struct LongTailExperiment {
   /// it), else trained (each pair's gradient weighed by `weights`) and saved.
   private func train(_ corpus: Corpus, name: String, bits: Int, settings: TrainingSettings, weights: [Float]? = nil,
                      console output: Console) throws -> CrossModalModel {
-    let url = folder.appendingPathComponent("\(name)-\(bits).cmh"), spec = try ShapesRecipe.spec(corpus, bits: bits)
+    let url = folder.appendingPathComponent("\(name)-\(bits).cmh"), spec = try self.spec(corpus, bits: bits)
     if let model = try? CrossModalModel.load(from: url), model.spec == spec, model.record?.settings == settings,
        model.record?.corpus.hasSuffix("(\(corpus.directory.path))") ?? false {
       output.note("\(name) \(bits) bits: the model of \(url.path), trained so before")

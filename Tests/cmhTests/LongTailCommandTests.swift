@@ -39,4 +39,19 @@ final class LongTailCommandTests: XCTestCase {
     let sheet = Self.folder.appendingPathComponent("exp/augment-diffusion/contact-sheet.html").path
     XCTAssertTrue(FileManager.default.fileExists(atPath: sheet), "the generator's contact sheet is written")
   }
+
+  /// --corpus: a corpus of feature rows of one's own, thinned; the row generator makes feature rows.
+  func testExperimentOnACorpusOfFeatureRows() throws {
+    let corpus = Self.folder.appendingPathComponent("rows").path, dir = Self.folder.appendingPathComponent("exp-rows").path
+    XCTAssertEqual(try runCMH(["corpus", "make-features", "--like", "mirflickr", "--pairs", "600", "--out", corpus, "--quiet"]).0, 0)
+    let run = try runCMH(["experiment", "longtail", "--corpus", corpus, "--dir", dir, "--bits", "16", "--epochs", "2", "--max-synthetic", "40",
+                          "--generator-iterations", "30", "--imbalance", "10", "--json", "--quiet"])
+    XCTAssertEqual(run.0, 0, run.2)
+    let rows = try run.1.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+    XCTAssertEqual(Set(rows.map { $0["setting"] as! String }), ["balanced", "longtail", "oversample", "reweight", "diffusion", "oracle"])
+    XCTAssertEqual(rows.count, 6 * 2 * 3)
+    XCTAssertTrue(rows.allSatisfy { ($0["map"] as! Double) > 0 && ($0["map"] as! Double) <= 1 })
+    XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/augment-diffusion/features/image.npy"), "the generator made feature rows")
+    XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/longtail-16.cmh"), "the model of the thinned split is kept")
+  }
 }
