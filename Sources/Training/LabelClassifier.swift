@@ -143,7 +143,8 @@ public final class LabelClassifier {
     /// centred probabilities (p − ½ a label): what ranking by all labels reaches with what the
     /// pixels show.
     public var classifierRanking: Double
-    /// The same with the true label sets as the codes: no ranking by whole codes does better.
+    /// The same with the true label sets as the codes (Hamming order): ranking by all labels,
+    /// weighed alike, with nothing missed.
     public var labelCodes: Double
   }
 
@@ -162,21 +163,22 @@ public final class LabelClassifier {
     let scored = { (pairs: [Int]) in classifier.scores(try ImageInputs.load(corpus, pairs: pairs, spec: model.spec)) }
     let (queryScores, retrievalScores) = (try scored(splits.query), try scored(splits.retrieval))
     let ap = averagePrecision(queryScores, labels: splits.query.map { corpus.pairs[$0].labels })
-    let perLabel = { (q: CodeSet, r: CodeSet, rerank: RerankMethod) in
-      LabelEvaluation.perLabel(queries: q, retrieval: r, names: corpus.info.labels, kinds: corpus.info.labelKinds, directions: [.i2i],
-                               rerank: rerank, settings: RerankSettings(candidates: r.image.count))[0].labels
-    }
-    let model = perLabel(try CrossModalEvaluation.codes(model, corpus: corpus, pairs: splits.query),
-                         try CrossModalEvaluation.codes(model, corpus: corpus, pairs: splits.retrieval), .none)
-    let centred = { (logits: Tensor) in logits.scalars.map { 1 / (1 + exp(-$0)) - 0.5 } }
-    let predicted = perLabel(labelCodes(centred(queryScores), corpus, splits.query), labelCodes(centred(retrievalScores), corpus, splits.retrieval), .stored)
+    let codes = { (pairs: [Int]) in try CrossModalEvaluation.codes(model, corpus: corpus, pairs: pairs) }
+    let centred = { (logits: Tensor, pairs: [Int]) in labelCodes(logits.scalars.map { 1 / (1 + exp(-$0)) - 0.5 }, corpus, pairs) }
     let truth = { (pairs: [Int]) in labelCodes(multiHot(pairs.map { corpus.pairs[$0].labels }, labelCount: corpus.info.labels.count).scalars.map { $0 - 0.5 }, corpus, pairs) }
-    let perfect = perLabel(truth(splits.query), truth(splits.retrieval), .none)
-    let byLabel = { (scores: [LabelScore]) in Dictionary(uniqueKeysWithValues: scores.map { ($0.label, $0.ap) }) }
-    let (fromPredictions, fromLabels) = (byLabel(predicted), byLabel(perfect))
-    return model.compactMap { s in
-      ap[s.label].map { Ceiling(retrieval: s, classifier: $0, classifierRanking: fromPredictions[s.label] ?? 0, labelCodes: fromLabels[s.label] ?? 0) }
-    }
+    let predicted = perLabelMAP(centred(queryScores, splits.query), centred(retrievalScores, splits.retrieval), corpus, rerank: .stored)
+    let perfect = perLabelMAP(truth(splits.query), truth(splits.retrieval), corpus, rerank: .none)
+    return perLabelMAP(try codes(splits.query), try codes(splits.retrieval), corpus, rerank: .none).compactMap { l, s in
+      ap[l].map { Ceiling(retrieval: s, classifier: $0, classifierRanking: predicted[l]?.ap ?? 0, labelCodes: perfect[l]?.ap ?? 0) }
+    }.sorted { $0.retrieval.label < $1.retrieval.label }
+  }
+
+  /// Per-label MAP Image→Image of `queries` against `retrieval` (every item a candidate of the
+  /// re-ranking), by label.
+  static func perLabelMAP(_ queries: CodeSet, _ retrieval: CodeSet, _ corpus: Corpus, rerank: RerankMethod) -> [Int: LabelScore] {
+    let scores = LabelEvaluation.perLabel(queries: queries, retrieval: retrieval, names: corpus.info.labels, kinds: corpus.info.labelKinds,
+                                          directions: [.i2i], rerank: rerank, settings: RerankSettings(candidates: retrieval.image.count))[0].labels
+    return Dictionary(uniqueKeysWithValues: scores.map { ($0.label, $0) })
   }
 
   /// Codes of one bit a label (the sign of `values`, [n, L] row-major, kept beside them for
