@@ -59,16 +59,21 @@ public final class ImageInputs: @unchecked Sendable {
     for i in pairs where corpus.pairs[i].image == nil {
       throw TrainingError(description: "\(corpus.directory.path)/pairs.jsonl: pair \(corpus.pairs[i].id) has no image file, and the model's image tower reads pixels")
     }
-    if onlyThese, PixelCache.mapped(corpus, size: spec.inputSize) == nil {
-      let pixels = try PixelCache.decode(pairs.map { corpus.imageURL(corpus.pairs[$0]) }, size: spec.inputSize) { done, _ in progress(done) }
-      return ImageInputs(source: .pixels(Preprocessing(size: spec.inputSize), [UInt8](pixels)), count: pairs.count)
+    let (size, preprocessing) = (spec.inputSize, Preprocessing(size: spec.inputSize))
+    // A cache file is checked (its CRC read) once: here when another way waits behind it, else in open.
+    if onlyThese || streaming, let cache = PixelCache.mapped(corpus, size: size) {
+      progress(pairs.count)
+      return ImageInputs(source: .cache(preprocessing, cache, rows: pairs), count: pairs.count)
     }
-    if streaming, PixelCache.mapped(corpus, size: spec.inputSize) == nil {
-      return ImageInputs(source: .stream(Preprocessing(size: spec.inputSize), PixelCache.stream(corpus, size: spec.inputSize), rows: pairs),
-                         count: pairs.count)
+    if onlyThese {
+      let pixels = try PixelCache.decode(pairs.map { corpus.imageURL(corpus.pairs[$0]) }, size: size) { done, _ in progress(done) }
+      return ImageInputs(source: .pixels(preprocessing, [UInt8](pixels)), count: pairs.count)
     }
-    let cache = try PixelCache.open(corpus, size: spec.inputSize) { done, total in progress(done * pairs.count / max(total, 1)) }
-    return ImageInputs(source: .cache(Preprocessing(size: spec.inputSize), cache, rows: pairs), count: pairs.count)
+    if streaming {
+      return ImageInputs(source: .stream(preprocessing, PixelCache.stream(corpus, size: size), rows: pairs), count: pairs.count)
+    }
+    let cache = try PixelCache.open(corpus, size: size) { done, total in progress(done * pairs.count / max(total, 1)) }
+    return ImageInputs(source: .cache(preprocessing, cache, rows: pairs), count: pairs.count)
   }
 
   /// Decodes image files on all threads (a query image); the first unreadable one stops with its name.
