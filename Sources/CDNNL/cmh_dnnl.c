@@ -1,5 +1,5 @@
-// oneDNN bf16 convolutions behind an NCHW float32 interface (see cmh_dnnl.h). Primitives and
-// their reorders are made once per shape and kept; the bf16 copies live in scratch buffers shared
+// oneDNN bf16 convolutions behind an NCHW float32 interface, and bf16 matrix products (see
+// cmh_dnnl.h). Primitives and their reorders are made once per shape and kept; the bf16 copies live in scratch buffers shared
 // by every shape (one call at a time, under a lock). Built without oneDNN's header, every call reports
 // that oneDNN is missing.
 #define _GNU_SOURCE
@@ -21,7 +21,10 @@
   X(dnnl_primitive_desc_query_md) X(dnnl_primitive_desc_query) X(dnnl_primitive_create) X(dnnl_primitive_execute)                 \
   X(dnnl_memory_create) X(dnnl_memory_set_data_handle) X(dnnl_memory_desc_get_size)                  \
   X(dnnl_reorder_primitive_desc_create) X(dnnl_version) X(dnnl_get_effective_cpu_isa)                \
-  X(dnnl_primitive_destroy) X(dnnl_primitive_desc_destroy) X(dnnl_memory_destroy)
+  X(dnnl_primitive_destroy) X(dnnl_primitive_desc_destroy) X(dnnl_memory_destroy)                  \
+  X(dnnl_memory_desc_init_by_strides) X(dnnl_matmul_desc_init) X(dnnl_primitive_attr_create)         \
+  X(dnnl_primitive_attr_destroy) X(dnnl_post_ops_create) X(dnnl_post_ops_destroy)                    \
+  X(dnnl_post_ops_append_sum) X(dnnl_primitive_attr_set_post_ops)
 #define DECLARE(name) static __typeof__(name) *p_##name;
 DNNL_FUNCTIONS(DECLARE)
 
@@ -280,7 +283,93 @@ static int conv_backward(const cmh_conv_shape *s, const float *x, const float *w
   return run_into(e->backward_data, DNNL_ARG_DIFF_DST, e->dy_data.inner, DNNL_ARG_WEIGHTS, e->w_data.inner, DNNL_ARG_DIFF_SRC, &e->dx, dx);
 }
 
-// The cache and the scratch buffers are shared: one call at a time, whichever thread makes it.
+// MARK: Matrix products
+
+typedef struct {
+  cmh_matmul_shape shape;
+  int slow;
+  dnnl_primitive_t primitive;
+  dnnl_memory_t a, b, c;
+} product;
+
+#define PRODUCTS 64
+static product products[PRODUCTS];
+static int product_count = 0, next_product = 0;
+
+static void free_product(product *p) {
+  if (p->primitive) p_dnnl_primitive_destroy(p->primitive);
+  dnnl_memory_t memories[] = {p->a, p->b, p->c};
+  for (int i = 0; i < 3; i++) if (memories[i]) p_dnnl_memory_destroy(memories[i]);
+  memset(p, 0, sizeof *p);
+}
+
+/// The primitive for `s`: plain row-major operands (transposed ones by their strides), the sum
+/// post-op when it accumulates.
+static int make_product(product *p, const cmh_matmul_shape *s) {
+  dnnl_memory_desc_t a, b, c;
+  dnnl_dims_t a_dims = {s->m, s->k}, b_dims = {s->k, s->n}, c_dims = {s->m, s->n};
+  dnnl_dims_t a_strides = {s->transpose_a ? 1 : s->k, s->transpose_a ? s->m : 1};
+  dnnl_dims_t b_strides = {s->transpose_b ? 1 : s->n, s->transpose_b ? s->k : 1}, c_strides = {s->n, 1};
+  TRY(p_dnnl_memory_desc_init_by_strides(&a, 2, a_dims, dnnl_bf16, a_strides));
+  TRY(p_dnnl_memory_desc_init_by_strides(&b, 2, b_dims, dnnl_bf16, b_strides));
+  TRY(p_dnnl_memory_desc_init_by_strides(&c, 2, c_dims, dnnl_f32, c_strides));
+  dnnl_matmul_desc_t d;
+  TRY(p_dnnl_matmul_desc_init(&d, &a, &b, NULL, &c));
+  dnnl_primitive_attr_t attr = NULL;
+  dnnl_post_ops_t ops = NULL;
+  if (s->accumulate) {
+    TRY(p_dnnl_primitive_attr_create(&attr));
+    TRY(p_dnnl_post_ops_create(&ops));
+    TRY(p_dnnl_post_ops_append_sum(ops, 1.0f));
+    TRY(p_dnnl_primitive_attr_set_post_ops(attr, ops));
+  }
+  dnnl_primitive_desc_t pd;
+  dnnl_status_t status = p_dnnl_primitive_desc_create(&pd, &d, attr, engine, NULL);
+  if (ops) p_dnnl_post_ops_destroy(ops);
+  if (attr) p_dnnl_primitive_attr_destroy(attr);
+  TRY(status);
+  p->slow = is_reference(pd);
+  status = p_dnnl_primitive_create(&p->primitive, pd);
+  p_dnnl_primitive_desc_destroy(pd);
+  TRY(status);
+  TRY(p_dnnl_memory_create(&p->a, &a, engine, DNNL_MEMORY_NONE));
+  TRY(p_dnnl_memory_create(&p->b, &b, engine, DNNL_MEMORY_NONE));
+  TRY(p_dnnl_memory_create(&p->c, &c, engine, DNNL_MEMORY_NONE));
+  p->shape = *s;
+  return 0;
+}
+
+static product *find_product(const cmh_matmul_shape *s) {
+  for (int i = 0; i < product_count; i++)
+    if (memcmp(&products[i].shape, s, sizeof *s) == 0) return &products[i];
+  product *p = &products[product_count < PRODUCTS ? product_count++ : (next_product = (next_product + 1) % PRODUCTS)];
+  free_product(p);
+  if (make_product(p, s)) {
+    free_product(p);
+    return NULL;
+  }
+  return p;
+}
+
+static int matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t *b, float *c) {
+  if (loaded != 1) return -1;
+  if (s->m <= 0 || s->n <= 0 || s->k <= 0) {
+    snprintf(error, sizeof error, "oneDNN: a matrix product of %d × %d × %d", s->m, s->n, s->k);
+    return -1;
+  }
+  product *p = find_product(s);
+  if (!p) return -1;
+  if (p->slow) return 1;
+  TRY(p_dnnl_memory_set_data_handle(p->a, (void *)a));
+  TRY(p_dnnl_memory_set_data_handle(p->b, (void *)b));
+  TRY(p_dnnl_memory_set_data_handle(p->c, c));
+  dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, p->a}, {DNNL_ARG_WEIGHTS, p->b}, {DNNL_ARG_DST, p->c}};
+  TRY(p_dnnl_primitive_execute(p->primitive, stream, 3, args));
+  TRY(p_dnnl_stream_wait(stream));
+  return 0;
+}
+
+// The caches and the scratch buffers are shared: one call at a time, whichever thread makes it.
 static pthread_mutex_t calls = PTHREAD_MUTEX_INITIALIZER;
 
 int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y) {
@@ -297,6 +386,13 @@ int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const float 
   return result;
 }
 
+int cmh_dnnl_matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t *b, float *c) {
+  pthread_mutex_lock(&calls);
+  int result = matmul(s, a, b, c);
+  pthread_mutex_unlock(&calls);
+  return result;
+}
+
 #else
 
 int cmh_dnnl_load(int threads) { (void)threads; return -1; }
@@ -308,5 +404,16 @@ int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const float 
   (void)s; (void)x; (void)w; (void)dy; (void)dx; (void)dw;
   return -1;
 }
+int cmh_dnnl_matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t *b, float *c) { (void)s; (void)a; (void)b; (void)c; return -1; }
 
 #endif
+
+void cmh_bf16_round(const float *x, uint16_t *y, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    uint32_t bits;
+    memcpy(&bits, &x[i], sizeof bits);
+    // A NaN keeps its sign and becomes quiet; the rest round to nearest, ties to even.
+    int nan = (bits & 0x7fffffffu) > 0x7f800000u;
+    y[i] = nan ? (uint16_t)((bits >> 16) | 0x40) : (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1)) >> 16);
+  }
+}

@@ -15,6 +15,8 @@ public final class Linear: Module {
   private var sparseInput: SparseRows?
   /// The whole batch's rows [N, ·] from this rank's part, in rank order (nil: one process).
   public var gatherRows: ((Tensor) -> Tensor)?
+  /// The bf16 operands of the last forward pass (BF16Linear.swift).
+  let rounded = BF16Operands()
 
   /// PyTorch's default initialisation: weight and bias uniform in ±1/√I.
   public init(_ inputSize: Int, _ outputSize: Int, bias: Bool = true, generator: inout RandomGenerator) {
@@ -35,9 +37,12 @@ public final class Linear: Module {
     precondition(x.rank == 2 && x.shape[1] == inputSize, "Linear(\(inputSize)→\(outputSize)): input \(x.shape), expected [N, \(inputSize)]")
     input = x
     let n = x.shape[0]
-    let y = Tensor(zeros: [n, outputSize])
-    BLAS.gemm(transposeB: true, m: n, n: outputSize, k: inputSize,
-              a: x.data, lda: inputSize, b: weight.value.data, ldb: inputSize, c: y.data, ldc: outputSize)
+    let y = bf16Output(x) ?? {
+      let y = Tensor(zeros: [n, outputSize])
+      BLAS.gemm(transposeB: true, m: n, n: outputSize, k: inputSize,
+                a: x.data, lda: inputSize, b: weight.value.data, ldb: inputSize, c: y.data, ldc: outputSize)
+      return y
+    }()
     addBias(y)
     return y
   }
@@ -48,10 +53,13 @@ public final class Linear: Module {
     precondition(dy.shape == [n, outputSize], "Linear(\(inputSize)→\(outputSize)).backward: gradient \(dy.shape), expected \([n, outputSize])")
     // dW += dyᵀ·x, over the whole batch when the rows are gathered
     let (rows, dys, xs) = gatherRows.map { gather in (gather(dy), gather(x)) }.map { ($0.0.shape[0], $0.0, $0.1) } ?? (n, dy, x)
-    BLAS.gemm(transposeA: true, m: outputSize, n: inputSize, k: rows,
-              a: dys.data, lda: outputSize, b: xs.data, ldb: inputSize, beta: 1, c: weight.grad.data, ldc: inputSize)
+    if !bf16AddWeightGradient(dys, xs, gathered: gatherRows != nil) {
+      BLAS.gemm(transposeA: true, m: outputSize, n: inputSize, k: rows,
+                a: dys.data, lda: outputSize, b: xs.data, ldb: inputSize, beta: 1, c: weight.grad.data, ldc: inputSize)
+    }
     accumulateBiasGradient(dys)
     // dx = dy·W
+    if let dx = bf16InputGradient(dy) { return dx }
     let dx = Tensor(zeros: x.shape)
     BLAS.gemm(m: n, n: inputSize, k: outputSize,
               a: dy.data, lda: outputSize, b: weight.value.data, ldb: inputSize, c: dx.data, ldc: inputSize)

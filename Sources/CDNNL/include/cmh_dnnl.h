@@ -1,9 +1,13 @@
-// oneDNN's convolutions in bfloat16 for an engine that keeps NCHW float32 tensors: each call
-// reorders its float32 inputs into oneDNN's layout and bf16, runs the primitive (fp32
-// accumulation), and reorders the result back to float32. libdnnl.so.2 is loaded at run time, so
+// oneDNN's convolutions and matrix products in bfloat16 for an engine that keeps float32
+// tensors: a convolution reorders its NCHW float32 inputs into oneDNN's layout and bf16, runs the
+// primitive (fp32 accumulation), and reorders the result back to float32; a matrix product takes
+// operands already rounded to bf16 (cmh_bf16_round) and writes float32. libdnnl.so.2 is loaded at run time, so
 // cmh runs where it is missing (cmh_dnnl_load then says why).
 #ifndef CMH_DNNL_H
 #define CMH_DNNL_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 /// One convolution: batch n, channels c → o, input h × w, square kernel k, stride, padding.
 typedef struct { int n, c, o, h, w, k, stride, padding; } cmh_conv_shape;
@@ -22,5 +26,17 @@ int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *
 /// dw [o, c, k, k] += the weight gradient; dx (may be NULL) = the input gradient. 0, 1 or -1 as
 /// for the forward pass.
 int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw);
+
+/// C [m, n] = op(A) [m, k] · op(B) [k, n], or C += that when `accumulate`; bf16 operands, float32
+/// sums and result. A is stored row-major as [m, k], or as [k, m] when `transpose_a`; B as [k, n],
+/// or as [n, k] when `transpose_b`; C as [m, n].
+typedef struct { int m, n, k, transpose_a, transpose_b, accumulate; } cmh_matmul_shape;
+
+/// 0 on success, 1 when oneDNN has only its slow reference code for the shape (nothing is
+/// written; run float32), -1 on failure (the reason in cmh_dnnl_error()).
+int cmh_dnnl_matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t *b, float *c);
+
+/// y[i] = x[i] rounded to the nearest bf16 (ties to even; a NaN stays a NaN).
+void cmh_bf16_round(const float *x, uint16_t *y, size_t count);
 
 #endif

@@ -1,0 +1,103 @@
+// Linear in bfloat16: oneDNN's matrix products (CDNNL) for the dense forward and backward passes
+// when Precision.current is bf16. The input, the weights and the output gradient are rounded to
+// bf16, products accumulate in float32, the output, the input gradient and the weight gradient
+// come back as float32 (the weight gradient added to the float32 one), so the optimiser, the
+// master weights and everything after the layer are unchanged. The rounded weights and input of
+// a forward pass serve its backward pass. A oneDNN failure switches the run to float32 for good.
+
+import CDNNL
+import Platform
+
+/// A reusable buffer of bf16 numbers.
+final class BF16Buffer {
+  private(set) var pointer = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
+  private(set) var count = 0
+  private var capacity = 0
+
+  deinit { pointer.deallocate() }
+
+  /// Holds `t`'s numbers rounded to bf16, on every thread.
+  func round(_ t: Tensor) {
+    let n = t.count
+    if n > capacity {
+      pointer.deallocate()
+      pointer = .allocate(capacity: n)
+      capacity = n
+    }
+    count = n
+    let (source, target) = (UnsafePointer(t.data), pointer)
+    let chunk = 1 << 16
+    Threads.parallelFor((n + chunk - 1) / chunk) { c in
+      let start = c * chunk
+      cmh_bf16_round(source + start, target + start, min(chunk, n - start))
+    }
+  }
+}
+
+/// What a bf16 forward pass keeps for its backward pass.
+final class BF16Operands {
+  let weight = BF16Buffer(), input = BF16Buffer(), gradient = BF16Buffer(), rows = BF16Buffer()
+  /// The forward pass ran in bf16 and `weight` and `input` hold its operands.
+  var isCurrent = false
+}
+
+extension Linear {
+  /// Products smaller than this (multiply-adds) cost less in float32 than a oneDNN call.
+  static let bf16Work = 1 << 20
+
+  private func runsBF16(rows: Int) -> Bool {
+    rows * inputSize * outputSize >= Self.bf16Work && Precision.current == .bf16
+  }
+
+  /// y = x·Wᵀ in bf16 (bias not added), or nil when bf16 does not run.
+  func bf16Output(_ x: Tensor) -> Tensor? {
+    let n = x.shape[0]
+    rounded.isCurrent = false
+    guard runsBF16(rows: n) else { return nil }
+    rounded.weight.round(weight.value)
+    rounded.input.round(x)
+    let y = Tensor(uninitialized: [n, outputSize])
+    // A = x [n, I]; B = Wᵀ, W stored [O, I]
+    guard multiply(m: n, n: outputSize, k: inputSize, rounded.input, transposeA: false, rounded.weight, transposeB: true, into: y.data, accumulate: false)
+    else { return nil }
+    rounded.isCurrent = true
+    return y
+  }
+
+  /// dW += dysᵀ·xs in bf16 (the rows gathered from every rank when `gathered`); false when bf16
+  /// does not run (nothing has been added then).
+  func bf16AddWeightGradient(_ dys: Tensor, _ xs: Tensor, gathered: Bool) -> Bool {
+    guard rounded.isCurrent && Precision.current == .bf16 else { return false }
+    let rows = dys.shape[0]
+    rounded.gradient.round(dys)
+    if gathered { rounded.rows.round(xs) }
+    // A = dysᵀ, dys stored [rows, O]; B = xs [rows, I]
+    return multiply(m: outputSize, n: inputSize, k: rows, rounded.gradient, transposeA: true,
+                    gathered ? rounded.rows : rounded.input, transposeB: false, into: weight.grad.data, accumulate: true)
+  }
+
+  /// dx = dy·W in bf16, or nil when bf16 does not run.
+  func bf16InputGradient(_ dy: Tensor) -> Tensor? {
+    guard rounded.isCurrent && Precision.current == .bf16 else { return nil }
+    let n = dy.shape[0]
+    rounded.gradient.round(dy)  // this rank's rows (the weight gradient may have taken every rank's)
+    let dx = Tensor(uninitialized: [n, inputSize])
+    // A = dy [n, O]; B = W [O, I]
+    guard multiply(m: n, n: inputSize, k: outputSize, rounded.gradient, transposeA: false, rounded.weight, transposeB: false, into: dx.data, accumulate: false)
+    else { return nil }
+    return dx
+  }
+
+  private func multiply(m: Int, n: Int, k: Int, _ a: BF16Buffer, transposeA: Bool, _ b: BF16Buffer, transposeB: Bool,
+                        into c: UnsafeMutablePointer<Float>, accumulate: Bool) -> Bool {
+    var s = cmh_matmul_shape(m: Int32(m), n: Int32(n), k: Int32(k), transpose_a: transposeA ? 1 : 0,
+                             transpose_b: transposeB ? 1 : 0, accumulate: accumulate ? 1 : 0)
+    switch cmh_dnnl_matmul(&s, a.pointer, b.pointer, c) {
+    case 0: return true
+    case 1: return false  // only oneDNN's reference code for this shape: float32 is faster
+    default:
+      Precision.fallBack(String(cString: cmh_dnnl_error()))
+      return false
+    }
+  }
+}

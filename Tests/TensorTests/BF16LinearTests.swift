@@ -1,0 +1,76 @@
+// Linear in bf16 (oneDNN's matrix products) against its float32 path: the output, the input
+// gradient and the weight gradient (added to what the gradient held), with and without gathered
+// rows. Tolerance as for the convolutions (BF16ConvolutionTests): each operand is rounded by up
+// to 2⁻⁹ of itself and a sum of I independent products is off by about 0.3% of its RMS; asked:
+// RMS error within 1% of the reference's RMS, no element off by more than 5% of it.
+
+import CDNNL
+import Platform
+import Tensor
+import XCTest
+
+final class BF16LinearTests: XCTestCase {
+  override func tearDown() { _ = try? Precision.configure(nil) }
+
+  private func configureBF16() throws {
+    do { try Precision.configure(.bf16) } catch { throw XCTSkip("bf16 does not run on this machine: \(error)") }
+  }
+
+  /// One forward and backward pass of a fresh layer (same seed) in `precision`, with the weight
+  /// gradient starting from `start`: (y, dx, dW).
+  private func pass(_ precision: PrecisionRequest, rows: Int, inputs: Int, outputs: Int, gathered: Bool) throws -> (Tensor, Tensor, Tensor) {
+    try Precision.configure(precision)
+    var weights = RandomGenerator(seed: 7)
+    let layer = Linear(inputs, outputs, generator: &weights)
+    if gathered { layer.gatherRows = { $0 } }  // one rank: the whole batch is its own rows
+    var data = RandomGenerator(seed: 8)
+    let x = data.normal([rows, inputs]), dy = data.normal([rows, outputs])
+    let start = data.normal([outputs, inputs])
+    layer.weight.grad.data.update(from: start.data, count: start.count)
+    let y = layer.forward(x)
+    return (y, layer.backward(dy), layer.weight.grad)
+  }
+
+  func testMatchesTheFloat32Path() throws {
+    try configureBF16()
+    for (rows, inputs, outputs, gathered) in [(64, 256, 128, false), (33, 512, 96, false), (48, 256, 128, true)] {
+      let label = "\(rows) rows, \(inputs) → \(outputs)\(gathered ? ", gathered rows" : "")"
+      let reference = try pass(.fp32, rows: rows, inputs: inputs, outputs: outputs, gathered: gathered)
+      let bf16 = try pass(.bf16, rows: rows, inputs: inputs, outputs: outputs, gathered: gathered)
+      XCTAssertEqual(Precision.current, .bf16, "bf16 ran without falling back: \(Precision.choice.reason)")
+      BF16ConvolutionTests.assertClose(bf16.0, reference.0, "output, \(label)")
+      BF16ConvolutionTests.assertClose(bf16.1, reference.1, "input gradient, \(label)")
+      BF16ConvolutionTests.assertClose(bf16.2, reference.2, "weight gradient, \(label)")
+      XCTAssertNotEqual(bf16.0.scalars, reference.0.scalars, "\(label): the bf16 path ran")
+    }
+  }
+
+  /// Products too small to pay for a oneDNN call run the float32 path, to the bit.
+  func testSmallProductsStayFloat32() throws {
+    try configureBF16()
+    let reference = try pass(.fp32, rows: 4, inputs: 64, outputs: 32, gathered: false)
+    let small = try pass(.bf16, rows: 4, inputs: 64, outputs: 32, gathered: false)
+    XCTAssertEqual(small.0.scalars, reference.0.scalars)
+    XCTAssertEqual(small.1.scalars, reference.1.scalars)
+    XCTAssertEqual(small.2.scalars, reference.2.scalars)
+  }
+
+  func testRoundingToBF16() {
+    let step: Float = 1 / 256
+    let values: [Float] = [1, 1 + 2 * step, 1 + step, 1 + 3 * step, 1 + step / 2, -2.5, .infinity, -.infinity, .greatestFiniteMagnitude]
+    var rounded = [UInt16](repeating: 0, count: values.count)
+    cmh_bf16_round(values, &rounded, values.count)
+    let back = rounded.map { Float(bitPattern: UInt32($0) << 16) }
+    // bf16's step at 1 is 2⁻⁷: 1 + 2⁻⁸ is a tie between 1 and 1 + 2⁻⁷, to the even one (1);
+    // 1 + 3·2⁻⁸ a tie between 1 + 2⁻⁷ and 1 + 2⁻⁶, to the even one (1 + 2⁻⁶); 1 + 2⁻⁹ rounds down.
+    let expected: [Float] = [1, 1 + 2 * step, 1, 1 + 4 * step, 1, -2.5]
+    XCTAssertEqual(Array(back[0..<6]), expected)
+    XCTAssertEqual(Array(back[6..<8]), [.infinity, -.infinity])
+    XCTAssertEqual(back[8], .infinity, "past the largest bf16, rounding to nearest gives infinity")
+    var nan = [UInt16](repeating: 0, count: 1)
+    cmh_bf16_round([Float.nan], &nan, 1)
+    XCTAssertTrue(Float(bitPattern: UInt32(nan[0]) << 16).isNaN)
+    cmh_bf16_round([Float(bitPattern: 0x7f80_0001)], &nan, 1)  // a NaN whose payload is in the low bits
+    XCTAssertTrue(Float(bitPattern: UInt32(nan[0]) << 16).isNaN)
+  }
+}
