@@ -54,7 +54,7 @@ let package = Package(
     .target(name: "Tensor", dependencies: ["Platform", "CBLAS", "COptimizer", "CDNNL"]),
     .target(name: "ImageNet", dependencies: ["Tensor", "Corpus", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     .target(name: "TextNet", dependencies: ["Tensor", "Corpus"]),
-    .target(name: "CauchyLoss", dependencies: ["Tensor", "Corpus"]),
+    .target(name: "CauchyLoss", dependencies: ["Platform", "Tensor", "Corpus"]),
     .target(name: "Model", dependencies: ["Platform", "Tensor", "ImageNet", "TextNet", "Corpus"]),
     .target(name: "Training", dependencies: ["Platform", "Model", "Tensor", "ImageNet", "TextNet", "CauchyLoss", "Corpus", "Hashing"]),
     .target(name: "Distill", dependencies: ["Platform", "Training", "Model", "Tensor", "CauchyLoss", "Corpus", "Hashing"]),

@@ -14,6 +14,7 @@
 // The sum runs over all n items for each batch row and is averaged over the batch only.
 
 import Foundation
+import Platform
 import Tensor
 
 public struct CauchyLoss: Sendable {
@@ -40,27 +41,38 @@ public struct CauchyLoss: Sendable {
     let total = Double(rows * n)
     let wSimilar = similar > 0 ? Float(total / similar) : 0, wDissimilar = similar < total ? Float(total / (total - similar)) : 0
     let half = Float(k) / 2, logGamma = logf(gamma), dMin = half * (1 - Self.cosineCap)
-    var loss = 0.0
     let dCos = Tensor(zeros: [b, n])  // dL/dcos
-    for i in 0..<(b * n) {
-      // w = w₁s + w₀(1 − s); the pair's loss is w [log(γ + d) − a log γ − (1 − a) log d] with a the
-      // similar part's share of w (a = s for a 0/1 target).
-      let c = cosine.data[i], pull = wSimilar * s.data[i], push = wDissimilar * (1 - s.data[i])
-      let w = pull + push, similarShare = w > 0 ? pull / w : 0, dissimilarShare = w > 0 ? push / w : 0
-      let capped = c > Self.cosineCap
-      let d = capped ? dMin : half * (1 - c)
-      loss += Double(w * (logf(gamma + d) - similarShare * logGamma - dissimilarShare * logf(d)))
-      // Past the cap the pull of similarity has reached its goal and stops; the push of
-      // dissimilarity goes on.
-      dCos.data[i] = -half * w * ((capped ? 0 : 1 / (gamma + d)) - dissimilarShare / d)
+    // Each row's pairs on one thread (two logarithms a pair); the rows' losses add up in row order.
+    var rowLosses = [Double](repeating: 0, count: b), rowTotals = [Float](repeating: 0, count: b)
+    let (cos, target, g) = (UnsafePointer(cosine.data), UnsafePointer(s.data), dCos.data)
+    rowLosses.withUnsafeMutableBufferPointer { losses in
+      rowTotals.withUnsafeMutableBufferPointer { totals in
+        Threads.parallelFor(b) { r in
+          var loss = 0.0
+          var gc: Float = 0  // Σ_j g_rj c_rj
+          for i in (r * n)..<(r * n + n) {
+            // w = w₁s + w₀(1 − s); the pair's loss is w [log(γ + d) − a log γ − (1 − a) log d] with a
+            // the similar part's share of w (a = s for a 0/1 target).
+            let c = cos[i], pull = wSimilar * target[i], push = wDissimilar * (1 - target[i])
+            let w = pull + push, similarShare = w > 0 ? pull / w : 0, dissimilarShare = w > 0 ? push / w : 0
+            let capped = c > Self.cosineCap
+            let d = capped ? dMin : half * (1 - c)
+            loss += Double(w * (logf(gamma + d) - similarShare * logGamma - dissimilarShare * logf(d)))
+            // Past the cap the pull of similarity has reached its goal and stops; the push of
+            // dissimilarity goes on.
+            g[i] = -half * w * ((capped ? 0 : 1 / (gamma + d)) - dissimilarShare / d)
+            gc += g[i] * c
+          }
+          (losses[r], totals[r]) = (loss, gc)
+        }
+      }
     }
+    let loss = rowLosses.reduce(0, +)
     // dL/du_i = (1/|u_i|) [ Σ_j g_ij v̂_j − (Σ_j g_ij c_ij) û_i ],  g = dL/dcos
     let gradient = BLAS.matmul(dCos, vHat)
     for i in 0..<b {
-      var gc: Float = 0
-      for j in 0..<n { gc += dCos.data[i * n + j] * cosine.data[i * n + j] }
       for t in 0..<k {
-        gradient.data[i * k + t] = (gradient.data[i * k + t] - gc * uHat.data[i * k + t]) / uNorm[i] / Float(rows)
+        gradient.data[i * k + t] = (gradient.data[i * k + t] - rowTotals[i] * uHat.data[i * k + t]) / uNorm[i] / Float(rows)
       }
     }
     return (Float(loss / Double(rows)), gradient)
