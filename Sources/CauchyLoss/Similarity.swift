@@ -5,6 +5,7 @@
 //   jaccard  S = |l_i ∩ l_j| / |l_i ∪ l_j|
 
 import Corpus
+import Platform
 import Tensor
 
 /// The target against a fixed set of items (the training pairs): their label rows and label-set
@@ -28,16 +29,14 @@ public struct Similarity {
     precondition(batch.rank == 2 && batch.shape[1] == all.shape[1],
                  "Similarity: label rows \(batch.shape) and \(all.shape) must have the same label count")
     let s = BLAS.matmul(batch, all, transposeB: true)  // shared label counts
-    if kind == .any {
-      for i in 0..<s.count { s.data[i] = s.data[i] > 0.5 ? 1 : 0 }
-      return s
-    }
-    let (b, n) = (batch.shape[0], all.shape[0]), a = Self.rowSums(batch)
-    for i in 0..<b {
+    let (b, n, kind, sizes, out) = (batch.shape[0], all.shape[0], kind, sizes, s.data)
+    let a = kind == .any ? [] : Self.rowSums(batch)
+    Threads.parallelFor(b) { i in
       for j in 0..<n {
-        let shared = s.data[i * n + j]
+        let shared = out[i * n + j]
+        guard kind != .any else { out[i * n + j] = shared > 0.5 ? 1 : 0; continue }
         let denominator = kind == .cosine ? (a[i] * sizes[j]).squareRoot() : a[i] + sizes[j] - shared
-        s.data[i * n + j] = denominator > 0 ? shared / denominator : 0
+        out[i * n + j] = denominator > 0 ? shared / denominator : 0
       }
     }
     return s
