@@ -96,21 +96,53 @@ public struct Preprocessing: Sendable {
   /// The box (x, y, width, height) of `image` resampled to outW × outH. Each output pixel averages
   /// the input under a triangle filter whose support grows with the downscale factor (antialiasing).
   static func resample(_ image: RGBImage, x: Double, y: Double, width: Double, height: Double, to outW: Int, _ outH: Int) -> FloatImage {
-    let horizontal = weights(from: x, length: width, inputSize: image.width, outputSize: outW)
-    let vertical = weights(from: y, length: height, inputSize: image.height, outputSize: outH)
-    var rows = [Float](repeating: 0, count: image.height * outW * 3)  // horizontal pass: height × outW × 3
+    let horizontal = Taps(weights(from: x, length: width, inputSize: image.width, outputSize: outW))
+    let vertical = Taps(weights(from: y, length: height, inputSize: image.height, outputSize: outH))
+    // Through pointers and flat tap tables: nested arrays in these loops cost a reference count
+    // per pixel. Each output sums its taps in order from zero, as the plain loops did.
+    let rowLength = outW * 3
+    var rows = [Float](repeating: 0, count: image.height * rowLength)  // horizontal pass: height × outW × 3
     image.pixels.withUnsafeBufferPointer { p in
-      for r in 0..<image.height {
-        for (o, taps) in horizontal.enumerated() {
-          for (i, w) in taps { for c in 0..<3 { rows[(r * outW + o) * 3 + c] += w * Float(p[(r * image.width + i) * 3 + c]) } }
+      rows.withUnsafeMutableBufferPointer { rows in
+        for r in 0..<image.height {
+          let source = p.baseAddress! + r * image.width * 3, target = rows.baseAddress! + r * rowLength
+          for o in 0..<outW {
+            var (red, green, blue): (Float, Float, Float) = (0, 0, 0)
+            for t in horizontal.range(o) {
+              let (i, w) = (horizontal.index[t] * 3, horizontal.weight[t])
+              red += w * Float(source[i]); green += w * Float(source[i + 1]); blue += w * Float(source[i + 2])
+            }
+            (target[o * 3], target[o * 3 + 1], target[o * 3 + 2]) = (red, green, blue)
+          }
         }
       }
     }
-    var out = [Float](repeating: 0, count: outH * outW * 3)
-    for (o, taps) in vertical.enumerated() {
-      for (r, w) in taps { for q in 0..<(outW * 3) { out[o * outW * 3 + q] += w * rows[r * outW * 3 + q] } }
+    var out = [Float](repeating: 0, count: outH * rowLength)
+    rows.withUnsafeBufferPointer { rows in
+      out.withUnsafeMutableBufferPointer { out in
+        for o in 0..<outH {
+          let target = out.baseAddress! + o * rowLength
+          for t in vertical.range(o) {
+            let (source, w) = (rows.baseAddress! + vertical.index[t] * rowLength, vertical.weight[t])
+            for q in 0..<rowLength { target[q] += w * source[q] }
+          }
+        }
+      }
     }
     return FloatImage(width: outW, height: outH, values: out)
+  }
+
+  /// Per-output tap lists, flattened: output o's taps are index[t], weight[t] for t in range(o).
+  struct Taps {
+    let start: [Int], index: [Int], weight: [Float]
+
+    init(_ lists: [[(Int, Float)]]) {
+      var start = [0]
+      for list in lists { start.append(start.last! + list.count) }
+      (self.start, index, weight) = (start, lists.flatMap { $0.map(\.0) }, lists.flatMap { $0.map(\.1) })
+    }
+
+    func range(_ o: Int) -> Range<Int> { start[o]..<start[o + 1] }
   }
 
   /// Per output index: (input index, weight) pairs summing to 1.

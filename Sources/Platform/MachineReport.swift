@@ -14,7 +14,7 @@ public enum MachineReport {
   /// One line for the start of a long run: the processor and the BLAS kernel.
   public static func kernelLine(_ info: MachineInfo) -> String {
     "\(info.processor), \(info.vectorLevel); OpenBLAS kernel \(info.kernelDescription); \(info.threads) threads"
-      + (Precision.current == .bf16 ? "; bf16 convolutions (oneDNN)" : "")
+      + (Precision.current == .bf16 ? "; bf16 products (oneDNN)" : "")
   }
 
   /// The machine's lines ahead of a benchmark's figures: `{"machine": {...}}` with --json.

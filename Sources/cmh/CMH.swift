@@ -51,7 +51,7 @@ struct OutputOptions: ParsableArguments {
 
 /// `--precision` of the commands that run the towers: chosen once, before any tower runs.
 struct PrecisionOption: ParsableArguments {
-  @Option(help: "Convolutions in fp32 or bf16 (oneDNN); auto: bf16 where the processor has bf16 units. (default: CMH_PRECISION, else auto)")
+  @Option(help: "Convolutions and dense layers in fp32 or bf16 (oneDNN); auto: bf16 where the processor has bf16 units. (default: CMH_PRECISION, else auto)")
   var precision: PrecisionRequest?
 
   func validate() throws { try Precision.configure(precision) }
