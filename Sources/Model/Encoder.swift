@@ -4,14 +4,20 @@
 import Tensor
 
 extension CrossModalModel {
+  /// The encoders' batch sizes. A batch's outputs are the same however the items around it are
+  /// split; a dense layer's few-row path (`Linear.infer`) sums in another order than a larger
+  /// batch's, so ranks that share a set to encode share it in these batches (the text one is a
+  /// multiple of the image one).
+  public static let imageBatch = 64, textBatch = 256
+
   /// Outputs [n, k] of the image tower for every item of `inputs`.
-  public func imageOutputs(_ inputs: ImageInputs, batchSize: Int = 64, progress: (Int) -> Void = { _ in }) -> Tensor {
+  public func imageOutputs(_ inputs: ImageInputs, batchSize: Int = imageBatch, progress: (Int) -> Void = { _ in }) -> Tensor {
     image.setTraining(false)
     return Self.stacked(inputs.count, bits: spec.bits, batchSize: batchSize, progress: progress) { rows in image.infer(inputs.batch(rows)) }
   }
 
   /// Outputs [n, k] of the text tower for every row of `inputs`.
-  public func textOutputs(_ inputs: TextInputs, batchSize: Int = 256, progress: (Int) -> Void = { _ in }) -> Tensor {
+  public func textOutputs(_ inputs: TextInputs, batchSize: Int = textBatch, progress: (Int) -> Void = { _ in }) -> Tensor {
     text.setTraining(false)
     return Self.stacked(inputs.count, bits: spec.bits, batchSize: batchSize, progress: progress) { rows in text.infer(sparse: inputs.batch(rows)) }
   }

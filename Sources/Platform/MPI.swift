@@ -164,4 +164,11 @@ public final class MPI: @unchecked Sendable {
   }
 
   public func share(_ count: Int) -> Range<Int> { Self.share(count, rank: rank, size: size) }
+
+  /// The same in whole blocks of `block` items (the last block may be short), so that each rank's
+  /// part starts where one process's batches of that size start.
+  public static func share(_ count: Int, inBlocksOf block: Int, rank: Int, size: Int) -> Range<Int> {
+    let blocks = share((count + block - 1) / block, rank: rank, size: size)
+    return min(blocks.lowerBound * block, count)..<min(blocks.upperBound * block, count)
+  }
 }

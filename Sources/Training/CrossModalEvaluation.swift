@@ -59,12 +59,12 @@ public enum Direction: String, CaseIterable, Sendable {
 
 public enum CrossModalEvaluation {
   /// Codes of both modalities for `pairs` of `corpus` (`progress` counts pairs decoded, then encoded).
-  /// Under mpirun each rank encodes its contiguous part of the pairs and every rank gets them all,
-  /// the same as one process computes them; each rank decodes only its part where the corpus has
+  /// Under mpirun each rank encodes its contiguous part of the pairs, in whole batches of the
+  /// encoders, and every rank gets them all, the same as one process computes them; each rank decodes only its part where the corpus has
   /// no pixel cache (one process writes the cache for later runs).
   public static func codes(_ model: CrossModalModel, corpus: Corpus, pairs: [Int], progress: (Int) -> Void = { _ in }) throws -> CodeSet {
     let ranks = DataParallel.current
-    let part = ranks.map { Array(pairs[$0.share(pairs.count)]) } ?? pairs
+    let part = ranks.map { Array(pairs[$0.share(pairs.count, inBlocksOf: CrossModalModel.textBatch)]) } ?? pairs
     let images = try ImageInputs.load(corpus, pairs: part, spec: model.spec, onlyThese: ranks != nil) { progress($0 / 2) }
     let texts = try TextInputs.load(corpus, pairs: part, spec: model.spec)
     let mine = codes(model, images: images, texts: texts, labels: labels(corpus, part)) { progress(part.count / 2 + $0 / 2) }

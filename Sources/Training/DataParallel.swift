@@ -59,6 +59,11 @@ public final class DataParallel {
   /// Positions in a batch of `count` rows that this rank computes.
   public func share(_ count: Int) -> Range<Int> { world.share(count) }
 
+  /// This rank's part of `count` items in whole blocks of `block`.
+  public func share(_ count: Int, inBlocksOf block: Int) -> Range<Int> {
+    MPI.share(count, inBlocksOf: block, rank: world.rank, size: world.size)
+  }
+
   /// Every BatchNorm of `modules` takes its statistics over the whole batch.
   public func synchroniseBatchNorm(_ modules: [Module]) {
     for module in modules {
