@@ -1,5 +1,6 @@
-// EngineBench: sgemm GFLOP/s (square, and the text tower's 128 × 4,096 × 4,096), Conv2D
-// forward/backward GFLOP/s on ResNet-34's shapes, and BatchNorm+ReLU and the RMSprop update in GB/s
+// EngineBench: sgemm GFLOP/s (square, and the text tower's 128 × 4,096 × 4,096), the text tower's
+// 4,096² Linear layer forward/backward as training runs it (bf16 through oneDNN, the rounding of
+// its operands included, or float32), Conv2D forward/backward GFLOP/s on ResNet-34's shapes, and BatchNorm+ReLU and the RMSprop update in GB/s
 // beside a plain memory copy (`cmh bench engine`).
 
 import Foundation
@@ -39,6 +40,15 @@ public struct EngineBench {
     let (m, n) = quick ? (16, 256) : (128, 4096)  // a text tower batch through a 4,096-wide layer
     results.append(BenchResult(name: "sgemm", unit: "GFLOP/s", value: sgemm(m, n, n), parameters: [("size", .string("\(m)x\(n)x\(n)")), threads]))
     measured(results.last!)
+    for rows in quick ? [16] : [64, 128] {
+      let rate = linear(rows: rows, width: n)
+      let path: JSONLine.Value = .string(Precision.current == .bf16 ? "onednn-bf16" : "sgemm")
+      for (pass, value) in [("forward", rate.forward), ("backward", rate.backward)] {
+        results.append(BenchResult(name: "linear.\(pass)", unit: "GFLOP/s", value: value,
+                                   parameters: [("size", .string("\(rows)x\(n)x\(n)")), ("path", path), threads]))
+        measured(results.last!)
+      }
+    }
     for (name, c, o, side, k, s, p) in Self.convolutions {
       let scale = quick ? 4 : 1
       // 3×3 stride-1 layers are measured on both float32 paths: the figures behind Winograd's use.
@@ -69,6 +79,18 @@ public struct EngineBench {
     let a = g.normal([m, k]), b = g.normal([k, n])
     let seconds = BenchTiming.median(repeats: repeats) { _ = BLAS.matmul(a, b) }
     return 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
+  }
+
+  /// Forward and backward (input and weight gradients) GFLOP/s of a width × width Linear layer on
+  /// `rows` dense rows, medians.
+  private func linear(rows: Int, width: Int) -> (forward: Double, backward: Double) {
+    var g = RandomGenerator(seed: 3)
+    let layer = Linear(width, width, generator: &g)
+    let x = g.normal([rows, width]), dy = g.normal([rows, width])
+    let flops = 2.0 * Double(rows * width * width)
+    let forward = BenchTiming.median(repeats: repeats) { _ = layer.forward(x) }
+    let backward = BenchTiming.median(repeats: repeats) { _ = layer.backward(dy) }
+    return (flops / forward / 1e9, 2 * flops / backward / 1e9)
   }
 
   /// Forward and backward GFLOP/s of one convolution, counted as the direct convolution's multiply-adds

@@ -11,7 +11,6 @@ import Platform
 /// A reusable buffer of bf16 numbers.
 final class BF16Buffer {
   private(set) var pointer = UnsafeMutablePointer<UInt16>.allocate(capacity: 0)
-  private(set) var count = 0
   private var capacity = 0
 
   deinit { pointer.deallocate() }
@@ -24,7 +23,6 @@ final class BF16Buffer {
       pointer = .allocate(capacity: n)
       capacity = n
     }
-    count = n
     let (source, target) = (UnsafePointer(t.data), pointer)
     let chunk = 1 << 16
     Threads.parallelFor((n + chunk - 1) / chunk) { c in
