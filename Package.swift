@@ -103,7 +103,7 @@ let package = Package(
     .testTarget(name: "TextNetTests", dependencies: ["TextNet", "Tensor", "Corpus", "TestSupport"]),
     .testTarget(name: "ModelTests", dependencies: ["Model", "Training", "Tensor", "Corpus"]),
     .testTarget(name: "AugmentTests", dependencies: ["Augment", "Training", "Model", "Tensor", "Corpus", "TestSupport"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training", "Augment", "Model", "TextNet", "Tensor", "Corpus", "Hashing", "CauchyLoss", "Platform"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "Augment", "Model", "ImageNet", "TextNet", "Tensor", "Corpus", "Hashing", "CauchyLoss", "Platform"]),
     .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Model", "Corpus", "Hashing", "Platform"]),
     .testTarget(name: "DistillTests", dependencies: ["Distill", "CauchyLoss", "Training", "Model", "Tensor", "Corpus", "Hashing"]),
     .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"], exclude: ["Fixtures"]),  // fixtures read by path

@@ -43,3 +43,14 @@ extension Orientation {
     return (0..<count).map { Orientation(mirrored: mirrored[$0], quarterTurns: turns[$0]) }
   }
 }
+
+extension Orientation {
+  /// The first `count` placements of an image: the image itself, then its mirror image, then the
+  /// other six symmetries of the square (quarter turns, mirrored or not). 1, 2 and 8 are whole
+  /// groups: averaging over one of them gives an image and its placements in the group the same outputs.
+  public static func views(_ count: Int) -> [Orientation] {
+    precondition((1...8).contains(count), "Orientation.views: \(count), expected 1…8")
+    let all = [false, true].flatMap { m in (0..<4).map { Orientation(mirrored: m, quarterTurns: $0) } }
+    return Array(([all[0], all[4]] + all[1..<4] + all[5...]).prefix(count))
+  }
+}

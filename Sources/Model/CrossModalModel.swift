@@ -65,6 +65,9 @@ public final class CrossModalModel: Module {
     if let stride = header.spec.stemStride, ![1, 2, 4].contains(stride) {
       throw FileError(path: url.path, problem: "the model header's stem_stride is \(stride), expected 1, 2 or 4")
     }
+    if let views = header.spec.imageViews, !ModelSpec.supportedViews.contains(views) {
+      throw FileError(path: url.path, problem: "the model header's image_views is \(views), expected 1, 2 or 8")
+    }
     var g = RandomGenerator(seed: 0)
     let model = CrossModalModel(spec: header.spec, generator: &g)
     model.record = header.training

@@ -1,6 +1,7 @@
 // Encoder: a trained model's continuous outputs for whole sets of images or texts, in evaluation
 // mode and in batches (the codes are their signs, b = sign(f(x)), 0 → +1: `BinaryCodes(signs:)`).
 
+import ImageNet
 import Tensor
 
 extension CrossModalModel {
@@ -10,10 +11,18 @@ extension CrossModalModel {
   /// multiple of the image one).
   public static let imageBatch = 64, textBatch = 256
 
-  /// Outputs [n, k] of the image tower for every item of `inputs`.
+  /// Outputs [n, k] of the image tower for every item of `inputs`: the mean over the spec's views
+  /// of each image (ModelSpec.imageViews; feature rows have one).
   public func imageOutputs(_ inputs: ImageInputs, batchSize: Int = imageBatch, progress: (Int) -> Void = { _ in }) -> Tensor {
     image.setTraining(false)
-    return Self.stacked(inputs.count, bits: spec.bits, batchSize: batchSize, progress: progress) { rows in image.infer(inputs.batch(rows)) }
+    let views = inputs.isPixels ? Orientation.views(spec.imageViews ?? 1) : [.upright]
+    return Self.stacked(inputs.count, bits: spec.bits, batchSize: batchSize, progress: progress) { rows in
+      guard views.count > 1 else { return image.infer(inputs.batch(rows)) }
+      let mean = Tensor(zeros: [rows.count, spec.bits])
+      for view in views { mean.add(image.infer(inputs.batch(rows, orientations: Array(repeating: view, count: rows.count)))) }
+      for i in 0..<mean.count { mean.data[i] /= Float(views.count) }
+      return mean
+    }
   }
 
   /// Outputs [n, k] of the text tower for every row of `inputs`.

@@ -58,6 +58,12 @@ public struct ModelSpec: Codable, Equatable, Sendable {
   /// How much compact10's stem shrinks the image (4: ImageNet's stem, and every model file written
   /// before small stems existed; 2 or 1 for small images).
   public var stemStride: Int?
+  /// Placements of each image whose outputs the image tower averages when it encodes: 1 (the image
+  /// as given; nil: every model file written before views existed), 2 (and its mirror image) or 8
+  /// (the eight symmetries of the square, for images without an upright). Training sees the same
+  /// placements at random, so the average is the tower's answer for the image rather than for one
+  /// of its placements (docs/labels.md: MAP and the named shape rise on every shapes corpus).
+  public var imageViews: Int?
 
   public init(bits: Int, architecture: ImageArchitecture, inputSize: Int, width: Int = 64, imageHidden: [Int],
               imageFeatures: Int? = nil, text: TextInput, textHidden: [Int] = [4096, 4096], labels: [String]) {
@@ -76,5 +82,9 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     case bits, architecture, width, text, labels
     case inputSize = "input_size", imageHidden = "image_hidden", imageFeatures = "image_features", textHidden = "text_hidden"
     case imageScaling = "image_scaling", textScaling = "text_scaling", stemStride = "stem_stride"
+    case imageViews = "image_views"
   }
+
+  /// The image views a model file may name.
+  public static let supportedViews = [1, 2, 8]
 }

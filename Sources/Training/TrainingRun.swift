@@ -34,6 +34,7 @@ public final class TrainingRun {
               startingFrom start: CrossModalModel? = nil, progress: (String, Int, Int) -> Void = { _, _, _ in }) throws {
     let splits = try corpus.requireSplits()
     guard !splits.train.isEmpty else { throw TrainingError(description: "\(corpus.directory.path)/splits/train.txt: no training pairs") }
+    let spec = TrainingDefaults.withImageViews(spec, settings)
     self.corpus = corpus
     let pairs = splits.train
     trainingPairs = pairs

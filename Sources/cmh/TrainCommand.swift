@@ -83,8 +83,8 @@ struct ModelOptions: ParsableArguments {
   var arch: ImageArchitecture?
   @Option(help: "Image side the tower reads (default: 224 for resnet34, 64 for compact10).") var inputSize: Int?
   @Option(help: "Channels of the first convolutional stage (64 as in torchvision).") var width = 64
-  @Option(help: "How much compact10's first stage shrinks the image: 1 (3×3 conv), 2 (3×3/2 conv) or 4 (ImageNet's 7×7/2 conv and max pool) (default: 1 at 32², 4 above).")
-  var stemStride: Int?
+  @Option(help: "How much compact10's first stage shrinks the image: 1 (3×3 conv), 2 (3×3/2 conv) or 4 (ImageNet's 7×7/2 conv and max pool) (default: 1 at 32², 4 above).") var stemStride: Int?
+  @Option(help: "Placements of each image whose outputs are averaged when encoding: 1, 2 (and its mirror image) or 8 (every quarter turn, mirrored or not) (default: 8 when training turns the images, 2 when it only mirrors them).") var imageViews: Int?
   @Option(help: "Hidden units before the image hash layer, comma-separated (default: 4096 for compact10, 1024,1024 for mlp, none for resnet34).")
   var imageHidden: String?
   @Option(help: "Hidden layers of the text tower, comma-separated (default: 1024,1024 on a corpus of feature rows, 4096,4096 beside a pixel tower).")
@@ -98,6 +98,7 @@ struct ModelOptions: ParsableArguments {
     guard inputSize.map({ $0 >= 32 }) ?? true else { throw ValidationError("--input-size must be at least 32") }
     guard width >= 4 else { throw ValidationError("--width must be at least 4") }
     guard stemStride.map({ [1, 2, 4].contains($0) }) ?? true else { throw ValidationError("--stem-stride must be 1, 2 or 4") }
+    guard imageViews.map(ModelSpec.supportedViews.contains) ?? true else { throw ValidationError("--image-views must be 1, 2 or 8") }
     if let textHidden { _ = try Self.sizes(textHidden, "--text-hidden") }
     if let imageHidden { _ = try Self.sizes(imageHidden, "--image-hidden") }
   }
@@ -111,6 +112,7 @@ struct ModelOptions: ParsableArguments {
                                   imageHidden: try imageHidden.map { try Self.sizes($0, "--image-hidden") },
                                   textHidden: try textHidden.map { try Self.sizes($0, "--text-hidden") })
     if spec.architecture == .compact10, let stemStride { spec.stemStride = stemStride }
+    if spec.architecture != .mlp { spec.imageViews = imageViews }
     return spec
   }
 }
@@ -129,8 +131,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Quantization weight α.") var alpha: Float = 1
   @Option(help: "Bit-balance weight η (0: off; the collapse guard switches it on at 0.03 for a tower whose codes collapse).") var eta: Float = 0
   @Option(help: "Weight λ of Deep Cauchy Hashing's quantization term λ·log(1 + d(|f|, 1)/γ) (0: off).") var cauchyQuantization: Float = 0
-  @Option(help: "Weight μ of the label-prediction term: a linear head shared by both towers must read every label from the codes (0: off; default: 1 with label epochs, else 0).")
-  var labelWeight: Float?
+  @Option(help: "Weight μ of the label-prediction term: a linear head shared by both towers must read every label from the codes (0: off; default: 1 with label epochs, else 0).") var labelWeight: Float?
   @Option(help: "Epochs before the hashing epochs in which the image tower learns the labels as a classifier (default: as many as --epochs for a pixel tower without --pretrained or --train-layers on a corpus whose pairs hold several labels, 0 otherwise).") var labelEpochs: Int?
   @Option(help: "Pairs per batch (default: 64 on pixels, 128 on feature rows).") var batchSize: Int?
   @Option(help: "RMSprop learning rate of the image tower (default: 1e-4 on pixels, 3e-4 on feature rows).") var imageLr: Float?
@@ -141,8 +142,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Seed for weights, orders and flips.") var seed: UInt64 = 1
   @Option(help: "Image layers that train: head, layer4 or all. The others stay frozen in evaluation mode and their outputs are computed once (no flips then).")
   var trainLayers = TrainLayers.all
-  @Option(help: "Start the image tower from these weights (.pth from torch.save, e.g. torchvision's resnet34-b627a593.pth, or .safetensors), matched by name.")
-  var pretrained: String?
+  @Option(help: "Start the image tower from these weights (.pth from torch.save, e.g. torchvision's resnet34-b627a593.pth, or .safetensors), matched by name.") var pretrained: String?
 
   /// The settings' own check: one place says what is in range.
   func validate() throws {

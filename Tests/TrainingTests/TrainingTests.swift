@@ -32,6 +32,16 @@ final class TrainingTests: XCTestCase {
                        imageHidden: [32], textHidden: [32, 32])
   }
 
+  /// Replaces `text` in the file at `url` (a model header's field) and mends the file's checksum,
+  /// as a file written by another program would be.
+  static func rewrite(_ url: URL, _ text: String, with replacement: String) throws {
+    var bytes = try Data(contentsOf: url)
+    bytes = bytes.replacing(Data(text.utf8), with: Data(replacement.utf8))
+    let crc = bytes.withUnsafeBytes { CRC32.of($0.baseAddress!, count: $0.count - 4) }
+    withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((bytes.count - 4)..<bytes.count, with: $0) }
+    try bytes.write(to: url)
+  }
+
   static func settings(epochs: Int) -> TrainingSettings {
     var s = TrainingSettings()
     s.epochs = epochs
@@ -138,11 +148,7 @@ final class TrainingTests: XCTestCase {
     let new = CrossModalModel(spec: spec, generator: &g)
     XCTAssertTrue(new.namedParameters().contains { $0.0 == "image.conv1.weight" && $0.1.value.shape == [8, 3, 3, 3] })
     try new.save(to: url)
-    var bytes = try Data(contentsOf: url)
-    bytes = bytes.replacing(Data(#""stem_stride":1"#.utf8), with: Data(#""stem_stride":3"#.utf8))
-    let crc = bytes.withUnsafeBytes { CRC32.of($0.baseAddress!, count: $0.count - 4) }
-    withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((bytes.count - 4)..<bytes.count, with: $0) }
-    try bytes.write(to: url)
+    try Self.rewrite(url, #""stem_stride":1"#, with: #""stem_stride":3"#)
     XCTAssertThrowsError(try CrossModalModel.load(from: url)) { XCTAssertTrue("\($0)".contains("old-stem.cmh") && "\($0)".contains("stem_stride"), "\($0)") }
   }
 
