@@ -132,7 +132,7 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Bit-balance weight η (0: off; the collapse guard switches it on at 0.03 for a tower whose codes collapse).") var eta: Float = 0
   @Option(help: "Weight λ of Deep Cauchy Hashing's quantization term λ·log(1 + d(|f|, 1)/γ) (0: off).") var cauchyQuantization: Float = 0
   @Option(help: "Weight μ of the label-prediction term: a linear head shared by both towers must read every label from the codes (0: off; default: 1 with label epochs, else 0).") var labelWeight: Float?
-  @Option(help: "Epochs before the hashing epochs in which the image tower learns the labels as a classifier (default: as many as --epochs for a pixel tower without --pretrained or --train-layers on a corpus whose pairs hold several labels, 0 otherwise).") var labelEpochs: Int?
+  @Option(help: "Epochs before the hashing epochs in which the image tower learns the labels as a classifier (default: twice --epochs for a pixel tower without --pretrained or --train-layers on a corpus whose pairs hold several labels, 0 otherwise).") var labelEpochs: Int?
   @Option(help: "Pairs per batch (default: 64 on pixels, 128 on feature rows).") var batchSize: Int?
   @Option(help: "RMSprop learning rate of the image tower (default: 1e-4 on pixels, 3e-4 on feature rows).") var imageLr: Float?
   @Option(help: "RMSprop learning rate of the text tower (default: 3e-4 on a corpus of feature rows, 1e-4 on words and tags beside images).") var textLr: Float?

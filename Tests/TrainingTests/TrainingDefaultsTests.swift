@@ -60,7 +60,7 @@ final class TrainingDefaultsTests: XCTestCase {
     XCTAssertTrue(info.upright, "a corpus.json without an orientation: photos")
   }
 
-  /// Label epochs: as many as the hashing epochs for a pixel tower from scratch on a multi-label
+  /// Label epochs: twice the hashing epochs for a pixel tower from scratch on a multi-label
   /// corpus, none on single-label corpora or pretrained towers, and what the user sets stands.
   func testLabelEpochsForMultiLabelPixelCorpora() throws {
     let shapes = try ShapesCorpus.generate(into: folder.appendingPathComponent("s"), settings: ShapesCorpusSettings(pairs: 40, size: 16, seed: 1))
@@ -69,11 +69,11 @@ final class TrainingDefaultsTests: XCTestCase {
     single.pairs = shapes.pairs.map { var p = $0; p.labels = Array(p.labels.prefix(1)); return p }
     XCTAssertFalse(single.isMultiLabel)
     let spec = try ModelSpec.make(for: shapes, training: Array(shapes.pairs.indices), bits: 16, inputSize: 16)
-    XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: true).labelEpochs, 30)
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: true).labelEpochs, 60)
     XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: true).labelWeight, 1, "the label term comes with label epochs")
     XCTAssertEqual(TrainingDefaults.settings(for: spec, labelWeight: 0.5, multiLabel: true).labelWeight, 0.5)
     XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: false).labelWeight, 0)
-    XCTAssertEqual(TrainingDefaults.settings(for: spec, epochs: 12, multiLabel: true).labelEpochs, 12)
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, epochs: 12, multiLabel: true).labelEpochs, 24)
     XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: false).labelEpochs, 0)
     XCTAssertEqual(TrainingDefaults.settings(for: spec, labelEpochs: 5, multiLabel: false).labelEpochs, 5)
     var pretrained = TrainingSettings()
@@ -82,7 +82,7 @@ final class TrainingDefaultsTests: XCTestCase {
     var frozen = TrainingSettings()
     frozen.trainLayers = .head
     XCTAssertEqual(TrainingDefaults.settings(for: spec, base: frozen, multiLabel: true).labelEpochs, 0)
-    XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: true).totalEpochs, 60)
+    XCTAssertEqual(TrainingDefaults.settings(for: spec, multiLabel: true).totalEpochs, 90)
   }
 
   func testWikipediaLikeCorpusTrainsWithoutCollapse() throws {

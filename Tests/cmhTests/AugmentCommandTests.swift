@@ -50,10 +50,10 @@ final class AugmentCommandTests: XCTestCase {
     let trained = try runCMH(["train", corpus, "--augment", out, "--pretrain-epochs", "2", "--real-epochs", "1", "--out", trainedPath, "--json"] + Self.small)
     XCTAssertEqual(trained.0, 0, trained.2)
     let epochs = trained.1.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-    // This corpus's defaults put 2 label epochs first: they pre-train too, on the balanced pairs.
-    XCTAssertEqual(epochs.map { $0["stage"] as? String }, ["pre-training", "pre-training", "pre-training", "pre-training", "training"])
+    // This corpus's defaults put 4 label epochs first: they pre-train too, on the balanced pairs.
+    XCTAssertEqual(epochs.map { $0["stage"] as? String }, Array(repeating: "pre-training", count: 6) + ["training"])
     let header = try String(decoding: Data(contentsOf: URL(fileURLWithPath: trainedPath)).prefix(4096), as: UTF8.self)
-    XCTAssertTrue(header.contains("whole model pre-trained 2 label epochs and 2 epochs on 240 pairs (40 synthetic), then trained 1 on the real pairs at 0.1× the rates"), header)
+    XCTAssertTrue(header.contains("whole model pre-trained 4 label epochs and 2 epochs on 240 pairs (40 synthetic), then trained 1 on the real pairs at 0.1× the rates"), header)
     for leftover in [".pretraining", ".pretrained.cmh", ".pretrain.ckpt"] {
       XCTAssertFalse(FileManager.default.fileExists(atPath: Self.folder.appendingPathComponent("augmented" + leftover).path), leftover)
     }

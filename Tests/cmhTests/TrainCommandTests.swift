@@ -176,14 +176,14 @@ final class TrainCommandTests: XCTestCase {
     let (corpus, model) = try trained()
     let log = try String(contentsOfFile: model + ".log.jsonl", encoding: .utf8).split(separator: "\n")
       .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-    XCTAssertEqual(log.map { $0["epoch_kind"] as? String }, ["labels", nil])
+    XCTAssertEqual(log.map { $0["epoch_kind"] as? String }, ["labels", "labels", nil], "twice as many label epochs as epochs")
     let header = try String(decoding: Data(contentsOf: URL(fileURLWithPath: model)).prefix(4096), as: UTF8.self)
-    XCTAssertTrue(header.contains("\"label_epochs\":1") && header.contains("\"label_weight\":1"), header)
+    XCTAssertTrue(header.contains("\"label_epochs\":2") && header.contains("\"label_weight\":1"), header)
     let copy = Self.folder.appendingPathComponent("copy.cmh").path
     try? FileManager.default.removeItem(atPath: copy + ".ckpt")
     try FileManager.default.copyItem(atPath: model + ".ckpt", toPath: copy + ".ckpt")
     let refused = try runCMH(["train", corpus, "--resume", "--epochs", "1", "--out", copy])
-    XCTAssertTrue(refused.2.contains("already trained 1 epochs after 1 label epochs"), refused.2)
+    XCTAssertTrue(refused.2.contains("already trained 1 epochs after 2 label epochs"), refused.2)
   }
 
   func testInterruptSavesACheckpointAndResumeFinishes() throws {
