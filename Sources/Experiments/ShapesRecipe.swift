@@ -11,8 +11,8 @@ import Training
 /// images at 32² through a half-width compact10, text learning rate 1e-4 (at 3e-4 the text
 /// codes of this small corpus collapse onto a few patterns), batch 64, and 60 label epochs before
 /// the hashing epochs (shape comes late: against 40, 60 put the named shape in 0.95–0.97 of a text
-/// query's top 10 instead of 0.84–0.91, and 90 added little) with the label term after them, and quarter turns beside mirroring, since the shapes are drawn at any angle
-/// (docs/labels.md).
+/// query's top 10 instead of 0.84–0.91, and 90 added little) with the label term after them, and
+/// quarter turns beside mirroring, since the shapes are drawn at any angle (docs/labels.md).
 public enum ShapesRecipe {
   public static let epochs = 15
   public static let labelEpochs = 60

@@ -94,5 +94,8 @@ final class ImageViewsTests: XCTestCase {
     var spec = try TrainingTests.smallSpec(corpus)
     spec.imageViews = 1
     XCTAssertEqual(try TrainingRun(corpus: corpus, spec: spec, settings: settings).model.spec.imageViews, 1, "what the user sets stands")
+    var rows = try TrainingTests.smallSpec(corpus)
+    rows.architecture = .mlp
+    XCTAssertNil(TrainingDefaults.withImageViews(rows, settings).imageViews, "feature rows have no views")
   }
 }
