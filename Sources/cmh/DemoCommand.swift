@@ -18,7 +18,7 @@ struct DemoCommand: ParsableCommand {
   @Option(help: "Working directory for the corpus, model, indexes and result pages.") var dir = "cmh-demo"
   @Option(help: "Code length in bits.") var bits = 64
   @Option(help: "Training epochs.") var epochs = ShapesRecipe.epochs
-  @Option(help: "Epochs before the training epochs in which the image tower learns the labels as a classifier (0: none; the demo then takes half the time, and its codes carry little shape).")
+  @Option(help: "Epochs before the training epochs in which the image tower learns the labels as a classifier (0: none; the demo then takes less than half the time, and its codes carry little shape).")
   var labelEpochs = ShapesRecipe.labelEpochs
   @Option(help: "Similarity loss: cauchy or dcmh.") var loss = LossKind.cauchy
   @Option(help: "Seed for the corpus, the weights and the orders.") var seed: UInt64 = 1
