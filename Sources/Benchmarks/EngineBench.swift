@@ -1,7 +1,7 @@
 // EngineBench: sgemm GFLOP/s (square, and the text tower's 128 × 4,096 × 4,096), the text tower's
 // 4,096² Linear layer forward/backward as training runs it (bf16 through oneDNN, the rounding of
-// its operands included, or float32), Conv2D forward/backward GFLOP/s on ResNet-34's shapes, and BatchNorm+ReLU and the RMSprop update in GB/s
-// beside a plain memory copy (`cmh bench engine`).
+// its operands included, or float32), Conv2D forward/backward GFLOP/s on ResNet-34's shapes, and
+// BatchNorm+ReLU and the RMSprop update in GB/s beside a plain memory copy (`cmh bench engine`).
 
 import Foundation
 import Platform

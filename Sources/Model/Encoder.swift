@@ -15,7 +15,7 @@ extension CrossModalModel {
   /// of each image (ModelSpec.imageViews; feature rows have one).
   public func imageOutputs(_ inputs: ImageInputs, batchSize: Int = imageBatch, progress: (Int) -> Void = { _ in }) -> Tensor {
     image.setTraining(false)
-    let views = inputs.isPixels ? Orientation.views(spec.imageViews ?? 1) : [.upright]
+    let views = Orientation.views(spec.architecture == .mlp ? 1 : spec.imageViews ?? 1)
     return Self.stacked(inputs.count, bits: spec.bits, batchSize: batchSize, progress: progress) { rows in
       guard views.count > 1 else { return image.infer(inputs.batch(rows)) }
       let mean = Tensor(zeros: [rows.count, spec.bits])

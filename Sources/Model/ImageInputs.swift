@@ -32,14 +32,6 @@ public final class ImageInputs: @unchecked Sendable {
     self.init(source: .cached(features), count: features.shape[0])
   }
 
-  /// The inputs are images (that a view may turn or mirror), not feature rows or a frozen prefix's outputs.
-  public var isPixels: Bool {
-    switch source {
-    case .features, .cached: return false
-    case .pixels, .cache, .stream: return true
-    }
-  }
-
   /// The rows when these inputs are backbone features.
   public var features: Tensor? {
     if case .cached(let t) = source { return t }

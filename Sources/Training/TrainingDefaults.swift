@@ -95,16 +95,14 @@ public enum TrainingDefaults {
   /// training draws, mirrored and, for images without an upright, turned. On the shapes corpora
   /// the 8 views raised MAP@all by 0.002–0.006, NDCG@100 by 0.01–0.02 and the named shape in a
   /// text query's top 10 by 0.01–0.03 (docs/labels.md), for 8 times the encoding work.
-  public static func imageViews(imageKind: InputKind, flip: Bool, turn: Bool) -> Int {
-    imageKind != .pixels ? 1 : turn ? 8 : flip ? 2 : 1
-  }
+  public static func imageViews(flip: Bool, turn: Bool) -> Int { turn ? 8 : flip ? 2 : 1 }
 
   /// `spec` with the image views its training settings give, unless it names them (a tower on
   /// feature rows has none to name).
   public static func withImageViews(_ spec: ModelSpec, _ s: TrainingSettings) -> ModelSpec {
     guard spec.imageViews == nil, imageKind(spec.architecture) == .pixels else { return spec }
     var spec = spec
-    spec.imageViews = imageViews(imageKind: imageKind(spec.architecture), flip: s.flipImages, turn: s.turnImages)
+    spec.imageViews = imageViews(flip: s.flipImages, turn: s.turnImages)
     return spec
   }
 

@@ -83,10 +83,9 @@ final class ImageViewsTests: XCTestCase {
   }
 
   func testTrainingGivesPixelModelsThePlacementsItDrew() throws {
-    XCTAssertEqual(TrainingDefaults.imageViews(imageKind: .pixels, flip: true, turn: true), 8)
-    XCTAssertEqual(TrainingDefaults.imageViews(imageKind: .pixels, flip: true, turn: false), 2, "photos: mirrored only")
-    XCTAssertEqual(TrainingDefaults.imageViews(imageKind: .pixels, flip: false, turn: false), 1)
-    XCTAssertEqual(TrainingDefaults.imageViews(imageKind: .featureRows, flip: true, turn: false), 1)
+    XCTAssertEqual(TrainingDefaults.imageViews(flip: true, turn: true), 8)
+    XCTAssertEqual(TrainingDefaults.imageViews(flip: true, turn: false), 2, "photos: mirrored only")
+    XCTAssertEqual(TrainingDefaults.imageViews(flip: false, turn: false), 1)
     let corpus = try TrainingTests.corpus(pairs: 60)
     var settings = TrainingTests.settings(epochs: 1)
     settings.turnImages = true
