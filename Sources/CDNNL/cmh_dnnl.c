@@ -24,7 +24,7 @@
   X(dnnl_primitive_destroy) X(dnnl_primitive_desc_destroy) X(dnnl_memory_destroy)                  \
   X(dnnl_memory_desc_init_by_strides) X(dnnl_matmul_desc_init) X(dnnl_primitive_attr_create)         \
   X(dnnl_primitive_attr_destroy) X(dnnl_post_ops_create) X(dnnl_post_ops_destroy)                    \
-  X(dnnl_post_ops_append_sum) X(dnnl_primitive_attr_set_post_ops)
+  X(dnnl_post_ops_append_sum) X(dnnl_primitive_attr_set_post_ops) X(dnnl_memory_desc_equal)
 #define DECLARE(name) static __typeof__(name) *p_##name;
 DNNL_FUNCTIONS(DECLARE)
 
@@ -87,7 +87,7 @@ const char *cmh_dnnl_isa(void) {
 
 // MARK: Scratch buffers, shared by every shape
 
-enum { SRC, WEIGHTS, DST, DIFF_DST, DIFF_SRC, DIFF_WEIGHTS, WEIGHT_GRADIENT, SLOTS };
+enum { SRC, WEIGHTS, DST, DIFF_DST, DIFF_SRC, DIFF_WEIGHTS, SLOTS };
 static void *scratch[SLOTS];
 static size_t scratch_size[SLOTS];
 
@@ -113,6 +113,8 @@ typedef struct {
 typedef struct {
   cmh_conv_shape shape;
   int slow;  // oneDNN has only its reference code for this shape: the float32 path runs instead
+  int keeps_x;      // the backward weights pass reads x in the forward pass's layout: a kept copy serves
+  int shares_dy;    // both backward passes read dy in one layout: it is reordered once
   dnnl_primitive_desc_t forward_pd, data_pd, weights_pd;
   dnnl_primitive_t forward, backward_data, backward_weights;
   bridge x, w, y;                       // forward: x, w in; y out
@@ -125,16 +127,29 @@ static entry cache[CACHE];
 static int cached = 0, next_slot = 0;
 
 /// A bridge from (`to_inner`) or to the plain tensor `plain_md` and the primitive's `inner`
-/// memory descriptor, whose data lives in scratch `slot`.
-static int make_bridge(bridge *b, const dnnl_memory_desc_t *plain_md, const dnnl_memory_desc_t *inner_md, int slot, int to_inner) {
+/// memory descriptor, whose data lives in scratch `slot`. A bridge out of the primitive that
+/// `accumulates` adds to the plain tensor instead of overwriting it.
+static int make_bridge(bridge *b, const dnnl_memory_desc_t *plain_md, const dnnl_memory_desc_t *inner_md, int slot, int to_inner,
+                       int accumulates) {
   b->slot = slot;
   b->bytes = p_dnnl_memory_desc_get_size(inner_md);
   TRY(p_dnnl_memory_create(&b->plain, plain_md, engine, DNNL_MEMORY_NONE));
   TRY(p_dnnl_memory_create(&b->inner, inner_md, engine, DNNL_MEMORY_NONE));
+  dnnl_primitive_attr_t attr = NULL;
+  dnnl_post_ops_t ops = NULL;
+  if (accumulates) {
+    TRY(p_dnnl_primitive_attr_create(&attr));
+    TRY(p_dnnl_post_ops_create(&ops));
+    TRY(p_dnnl_post_ops_append_sum(ops, 1.0f));
+    TRY(p_dnnl_primitive_attr_set_post_ops(attr, ops));
+  }
   dnnl_primitive_desc_t pd;
-  TRY(to_inner ? p_dnnl_reorder_primitive_desc_create(&pd, plain_md, engine, inner_md, engine, NULL)
-               : p_dnnl_reorder_primitive_desc_create(&pd, inner_md, engine, plain_md, engine, NULL));
-  dnnl_status_t status = p_dnnl_primitive_create(&b->reorder, pd);
+  dnnl_status_t status = to_inner ? p_dnnl_reorder_primitive_desc_create(&pd, plain_md, engine, inner_md, engine, attr)
+                                  : p_dnnl_reorder_primitive_desc_create(&pd, inner_md, engine, plain_md, engine, attr);
+  if (ops) p_dnnl_post_ops_destroy(ops);
+  if (attr) p_dnnl_primitive_attr_destroy(attr);
+  TRY(status);
+  status = p_dnnl_primitive_create(&b->reorder, pd);
   p_dnnl_primitive_desc_destroy(pd);
   TRY(status);
   return 0;
@@ -146,9 +161,10 @@ static void free_bridge(bridge *b) {
   if (b->inner) p_dnnl_memory_destroy(b->inner);
 }
 
-/// Points the bridge at `plain` and its scratch, and runs the reorder into or out of the primitive.
-static int run_bridge(bridge *b, const float *plain, int to_inner) {
-  void *inner = buffer(b->slot, b->bytes);
+/// Points the bridge at `plain` and at `inner` (its scratch when NULL), and runs the reorder into
+/// or out of the primitive.
+static int run_bridge(bridge *b, const float *plain, int to_inner, void *inner) {
+  if (!inner) inner = buffer(b->slot, b->bytes);
   if (!inner) {
     snprintf(error, sizeof error, "oneDNN: no memory for a %zu-byte buffer", b->bytes);
     return -1;
@@ -202,9 +218,9 @@ static entry *find(const cmh_conv_shape *s) {
   if (plain_descriptors(s, &plain, dnnl_f32, 1) || plain_descriptors(s, &any, dnnl_bf16, 0) ||
       p_dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct, &any.x, &any.w, NULL, &any.y, strides, padding, padding) ||
       p_dnnl_primitive_desc_create(&e->forward_pd, &d, NULL, engine, NULL) || p_dnnl_primitive_create(&e->forward, e->forward_pd) ||
-      make_bridge(&e->x, &plain.x, p_dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_src_md, 0), SRC, 1) ||
-      make_bridge(&e->w, &plain.w, p_dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_weights_md, 0), WEIGHTS, 1) ||
-      make_bridge(&e->y, &plain.y, p_dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_dst_md, 0), DST, 0)) {
+      make_bridge(&e->x, &plain.x, p_dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_src_md, 0), SRC, 1, 0) ||
+      make_bridge(&e->w, &plain.w, p_dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_weights_md, 0), WEIGHTS, 1, 0) ||
+      make_bridge(&e->y, &plain.y, p_dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_dst_md, 0), DST, 0, 0)) {
     if (!error[0]) snprintf(error, sizeof error, "oneDNN: no bf16 convolution for this shape");
     free_entry(e);
     return NULL;
@@ -230,15 +246,19 @@ static int prepare_backward(entry *e) {
   TRY(p_dnnl_primitive_desc_create(&e->weights_pd, &weights, NULL, engine, e->forward_pd));
   TRY(p_dnnl_primitive_create(&e->backward_weights, e->weights_pd));
   e->slow |= is_reference(e->data_pd) || is_reference(e->weights_pd);
-  if (make_bridge(&e->dy_data, &plain.y, p_dnnl_primitive_desc_query_md(e->data_pd, dnnl_query_diff_dst_md, 0), DIFF_DST, 1) ||
-      make_bridge(&e->w_data, &plain.w, p_dnnl_primitive_desc_query_md(e->data_pd, dnnl_query_weights_md, 0), WEIGHTS, 1) ||
-      make_bridge(&e->dx, &plain.x, p_dnnl_primitive_desc_query_md(e->data_pd, dnnl_query_diff_src_md, 0), DIFF_SRC, 0) ||
-      make_bridge(&e->x_weights, &plain.x, p_dnnl_primitive_desc_query_md(e->weights_pd, dnnl_query_src_md, 0), SRC, 1) ||
-      make_bridge(&e->dy_weights, &plain.y, p_dnnl_primitive_desc_query_md(e->weights_pd, dnnl_query_diff_dst_md, 0), DIFF_DST, 1))
+  if (make_bridge(&e->dy_data, &plain.y, p_dnnl_primitive_desc_query_md(e->data_pd, dnnl_query_diff_dst_md, 0), DIFF_DST, 1, 0) ||
+      make_bridge(&e->w_data, &plain.w, p_dnnl_primitive_desc_query_md(e->data_pd, dnnl_query_weights_md, 0), WEIGHTS, 1, 0) ||
+      make_bridge(&e->dx, &plain.x, p_dnnl_primitive_desc_query_md(e->data_pd, dnnl_query_diff_src_md, 0), DIFF_SRC, 0, 0) ||
+      make_bridge(&e->x_weights, &plain.x, p_dnnl_primitive_desc_query_md(e->weights_pd, dnnl_query_src_md, 0), SRC, 1, 0) ||
+      make_bridge(&e->dy_weights, &plain.y, p_dnnl_primitive_desc_query_md(e->weights_pd, dnnl_query_diff_dst_md, 0), DIFF_DST, 1, 0))
     return -1;
+  e->keeps_x = p_dnnl_memory_desc_equal(p_dnnl_primitive_desc_query_md(e->weights_pd, dnnl_query_src_md, 0),
+                                        p_dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_src_md, 0));
+  e->shares_dy = p_dnnl_memory_desc_equal(p_dnnl_primitive_desc_query_md(e->weights_pd, dnnl_query_diff_dst_md, 0),
+                                          p_dnnl_primitive_desc_query_md(e->data_pd, dnnl_query_diff_dst_md, 0));
   dnnl_memory_desc_t dw_plain;
   TRY(p_dnnl_memory_desc_init_by_tag(&dw_plain, 4, w, dnnl_f32, dnnl_oihw));
-  return make_bridge(&e->dw, &dw_plain, p_dnnl_primitive_desc_query_md(e->weights_pd, dnnl_query_diff_weights_md, 0), DIFF_WEIGHTS, 0);
+  return make_bridge(&e->dw, &dw_plain, p_dnnl_primitive_desc_query_md(e->weights_pd, dnnl_query_diff_weights_md, 0), DIFF_WEIGHTS, 0, 1);
 }
 
 /// Runs primitive `p` with its inputs `in` (already in its layouts) into the inner memory of
@@ -251,36 +271,46 @@ static int run_into(dnnl_primitive_t p, int in_arg0, dnnl_memory_t in0, int in_a
   TRY(p_dnnl_memory_set_data_handle(out->inner, scratch[out->slot]));
   dnnl_exec_arg_t args[] = {{in_arg0, in0}, {in_arg1, in1}, {out_arg, out->inner}};
   TRY(p_dnnl_primitive_execute(p, stream, 3, args));
-  if (run_bridge(out, plain, 0)) return -1;
+  if (run_bridge(out, plain, 0, NULL)) return -1;
   TRY(p_dnnl_stream_wait(stream));
   return 0;
 }
 
-static int conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y) {
+static int conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y, void *kept) {
   if (loaded != 1) return -1;
   entry *e = find(s);
   if (!e) return -1;
   if (e->slow) return 1;
-  if (run_bridge(&e->x, x, 1) || run_bridge(&e->w, w, 1)) return -1;
+  if (run_bridge(&e->x, x, 1, kept) || run_bridge(&e->w, w, 1, NULL)) return -1;
   return run_into(e->forward, DNNL_ARG_SRC, e->x.inner, DNNL_ARG_WEIGHTS, e->w.inner, DNNL_ARG_DST, &e->y, y);
 }
 
-static int conv_backward(const cmh_conv_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw) {
+static int conv_backward(const cmh_conv_shape *s, const float *x, const void *kept, const float *w, const float *dy, float *dx, float *dw) {
   if (loaded != 1) return -1;
   entry *e = find(s);
   if (!e || prepare_backward(e)) return -1;
   if (e->slow) return 1;
-  // The weight gradient: x and dy into the primitive's layouts, dW (f32) out, added to dw.
-  size_t count = (size_t)s->o * s->c * s->k * s->k;
-  float *gradient = buffer(WEIGHT_GRADIENT, count * sizeof(float));
-  if (!gradient || run_bridge(&e->x_weights, x, 1) || run_bridge(&e->dy_weights, dy, 1) ||
-      run_into(e->backward_weights, DNNL_ARG_SRC, e->x_weights.inner, DNNL_ARG_DIFF_DST, e->dy_weights.inner, DNNL_ARG_DIFF_WEIGHTS, &e->dw, gradient))
+  // The weight gradient: x (the forward pass's bf16 copy when it fits) and dy into the
+  // primitive's layouts, dW (f32) out and added to dw by the reorder.
+  if (kept && e->keeps_x) TRY(p_dnnl_memory_set_data_handle(e->x_weights.inner, (void *)kept));
+  else if (run_bridge(&e->x_weights, x, 1, NULL)) return -1;
+  if (run_bridge(&e->dy_weights, dy, 1, NULL) ||
+      run_into(e->backward_weights, DNNL_ARG_SRC, e->x_weights.inner, DNNL_ARG_DIFF_DST, e->dy_weights.inner, DNNL_ARG_DIFF_WEIGHTS, &e->dw, dw))
     return -1;
-  for (size_t i = 0; i < count; i++) dw[i] += gradient[i];
   if (!dx) return 0;
-  // The input gradient: dy and w into the primitive's layouts, dx out.
-  if (run_bridge(&e->dy_data, dy, 1) || run_bridge(&e->w_data, w, 1)) return -1;
+  // The input gradient: dy (still in scratch when both passes share its layout) and w in, dx out.
+  if (e->shares_dy) TRY(p_dnnl_memory_set_data_handle(e->dy_data.inner, buffer(DIFF_DST, e->dy_data.bytes)));
+  else if (run_bridge(&e->dy_data, dy, 1, NULL)) return -1;
+  if (run_bridge(&e->w_data, w, 1, NULL)) return -1;
   return run_into(e->backward_data, DNNL_ARG_DIFF_DST, e->dy_data.inner, DNNL_ARG_WEIGHTS, e->w_data.inner, DNNL_ARG_DIFF_SRC, &e->dx, dx);
+}
+
+/// Bytes of the bf16 copy of x that the forward pass can keep for the backward pass; 0 when
+/// oneDNN does not run the shape.
+static size_t conv_kept_bytes(const cmh_conv_shape *s) {
+  if (loaded != 1) return 0;
+  entry *e = find(s);
+  return e && !e->slow ? e->x.bytes : 0;
 }
 
 // MARK: Matrix products
@@ -372,16 +402,23 @@ static int matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t *
 // The caches and the scratch buffers are shared: one call at a time, whichever thread makes it.
 static pthread_mutex_t calls = PTHREAD_MUTEX_INITIALIZER;
 
-int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y) {
+size_t cmh_dnnl_conv_kept_bytes(const cmh_conv_shape *s) {
   pthread_mutex_lock(&calls);
-  int result = conv_forward(s, x, w, y);
+  size_t result = conv_kept_bytes(s);
   pthread_mutex_unlock(&calls);
   return result;
 }
 
-int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw) {
+int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y, void *kept) {
   pthread_mutex_lock(&calls);
-  int result = conv_backward(s, x, w, dy, dx, dw);
+  int result = conv_forward(s, x, w, y, kept);
+  pthread_mutex_unlock(&calls);
+  return result;
+}
+
+int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const void *kept, const float *w, const float *dy, float *dx, float *dw) {
+  pthread_mutex_lock(&calls);
+  int result = conv_backward(s, x, kept, w, dy, dx, dw);
   pthread_mutex_unlock(&calls);
   return result;
 }
@@ -399,9 +436,13 @@ int cmh_dnnl_load(int threads) { (void)threads; return -1; }
 const char *cmh_dnnl_error(void) { return "this cmh was built without oneDNN's header (apt-get install libdnnl-dev, then build again)"; }
 const char *cmh_dnnl_version(void) { return ""; }
 const char *cmh_dnnl_isa(void) { return ""; }
-int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y) { (void)s; (void)x; (void)w; (void)y; return -1; }
-int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw) {
-  (void)s; (void)x; (void)w; (void)dy; (void)dx; (void)dw;
+size_t cmh_dnnl_conv_kept_bytes(const cmh_conv_shape *s) { (void)s; return 0; }
+int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y, void *kept) {
+  (void)s; (void)x; (void)w; (void)y; (void)kept;
+  return -1;
+}
+int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const void *kept, const float *w, const float *dy, float *dx, float *dw) {
+  (void)s; (void)x; (void)kept; (void)w; (void)dy; (void)dx; (void)dw;
   return -1;
 }
 int cmh_dnnl_matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t *b, float *c) { (void)s; (void)a; (void)b; (void)c; return -1; }

@@ -17,6 +17,25 @@ public final class ReLU: Module {
     return y
   }
 
+  /// y = max(0, a + b): a residual block's sum and the ReLU after it in one pass.
+  public func forward(sumOf a: Tensor, _ b: Tensor) -> Tensor {
+    let y = Self.sum(a, b, relu: true)
+    output = y
+    return y
+  }
+
+  /// a + b, floored at 0 with `relu`.
+  static func sum(_ a: Tensor, _ b: Tensor, relu: Bool) -> Tensor {
+    precondition(a.shape == b.shape, "Residual: the body gives \(a.shape) but the shortcut gives \(b.shape)")
+    let y = Tensor(uninitialized: a.shape), pa = a.data, pb = b.data, out = y.data
+    if relu {
+      Elementwise.apply(y.count) { range in for i in range { let v = pa[i] + pb[i]; out[i] = v > 0 ? v : 0 } }
+    } else {
+      Elementwise.apply(y.count) { range in for i in range { out[i] = pa[i] + pb[i] } }
+    }
+    return y
+  }
+
   /// dx = dy where y > 0, else 0
   public func backward(_ dy: Tensor) -> Tensor {
     guard let y = output else { preconditionFailure("ReLU.backward called before forward") }

@@ -18,13 +18,19 @@ extension Conv2D {
   /// at width 8: 3.5× slower training).
   var suitsBF16: Bool { outChannels % 16 == 0 && (inChannels % 16 == 0 || inChannels <= 4) }
 
-  /// y = W ⋆ x in bf16, or nil when bf16 does not run (then the float32 path runs).
-  func bf16Output(_ x: Tensor, _ g: ConvGeometry) -> Tensor? {
+  /// y = W ⋆ x in bf16, or nil when bf16 does not run (then the float32 path runs). When
+  /// `keeping`, the bf16 copy of x stays for the backward pass, which saves reordering x again.
+  func bf16Output(_ x: Tensor, _ g: ConvGeometry, keeping: Bool) -> Tensor? {
+    keptInput = nil
     guard suitsBF16 && Precision.current == .bf16 else { return nil }
     let y = Tensor(uninitialized: [x.shape[0], outChannels, g.outputHeight, g.outputWidth])
     var s = shape(x)
-    switch cmh_dnnl_conv_forward(&s, x.data, weight.value.data, y.data) {
-    case 0: return y
+    let bytes = keeping ? cmh_dnnl_conv_kept_bytes(&s) : 0
+    let kept = bytes > 0 ? Tensor(uninitialized: [(bytes + 3) / 4]) : nil
+    switch cmh_dnnl_conv_forward(&s, x.data, weight.value.data, y.data, kept?.data) {
+    case 0:
+      keptInput = kept
+      return y
     case 1: return nil  // only oneDNN's reference code for this shape: float32 is faster
     default:
       Precision.fallBack(String(cString: cmh_dnnl_error()))
@@ -38,7 +44,9 @@ extension Conv2D {
     guard suitsBF16 && Precision.current == .bf16 else { return nil }
     let dx = computesInputGradient ? Tensor(uninitialized: x.shape) : Tensor(zeros: x.shape)
     var s = shape(x)
-    switch cmh_dnnl_conv_backward(&s, x.data, weight.value.data, dy.data, computesInputGradient ? dx.data : nil, weight.grad.data) {
+    defer { keptInput = nil }
+    switch cmh_dnnl_conv_backward(&s, x.data, keptInput?.data, weight.value.data, dy.data, computesInputGradient ? dx.data : nil,
+                                  weight.grad.data) {
     case 0: return dx
     case 1: return nil
     default:

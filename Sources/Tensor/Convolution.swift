@@ -13,6 +13,8 @@ public final class Conv2D: Module {
   /// The first layer of a network needs no input gradient; skipping it saves a third of its backward.
   public var computesInputGradient = true
   private var input: Tensor?
+  /// The forward pass's bf16 copy of the input in oneDNN's layout, for the bf16 backward pass.
+  var keptInput: Tensor?
   /// How many floats of im2col columns one sgemm takes at most: 4 MB, so that the columns are
   /// still in cache when sgemm reads them (measured fastest for ResNet's 3×3 layers).
   nonisolated(unsafe) public static var columnBudget = 1 << 20
@@ -49,7 +51,7 @@ public final class Conv2D: Module {
 
   public func forward(_ x: Tensor) -> Tensor {
     input = x
-    return output(x, then: bias.map { ChannelAffine(bias: $0.value.scalars) })
+    return output(x, then: bias.map { ChannelAffine(bias: $0.value.scalars) }, keeping: true)
   }
 
   /// The convolution in evaluation mode, with nothing kept for a backward.
@@ -58,14 +60,14 @@ public final class Conv2D: Module {
   /// The convolution followed by `after` (a folded evaluation-mode BatchNorm and ReLU), applied as
   /// the outputs are written.
   public func infer(_ x: Tensor, then after: ChannelAffine?) -> Tensor {
-    guard let bias else { return output(x, then: after) }
+    guard let bias else { return output(x, then: after, keeping: false) }
     let b = bias.value.scalars
-    return output(x, then: after?.afterBias(b) ?? ChannelAffine(bias: b))
+    return output(x, then: after?.afterBias(b) ?? ChannelAffine(bias: b), keeping: false)
   }
 
-  private func output(_ x: Tensor, then affine: ChannelAffine?) -> Tensor {
+  private func output(_ x: Tensor, then affine: ChannelAffine?, keeping: Bool) -> Tensor {
     let g = geometry(x), n = x.shape[0], oc = outChannels, plane = g.outputPlane
-    if let y = bf16Output(x, g) {
+    if let y = bf16Output(x, g, keeping: keeping) {
       if let affine { Threads.parallelFor(n * oc) { j in affine.apply(y.data + j * plane, count: plane, channel: j % oc) } }
       return y
     }

@@ -1,6 +1,8 @@
 // BatchNorm: batch normalisation over [N, C] or [N, C, H, W] with PyTorch's running statistics.
 // Training: y = (x − μ_B)/√(σ²_B + ε)·γ + β, running = (1 − momentum)·running + momentum·batch
 // (unbiased variance for the running value). Evaluation uses the running statistics.
+// `forward(x, relu: true)` applies a following ReLU as it writes y, and the backward pass then
+// takes the ReLU's output gradient (Sequential runs BatchNorm · ReLU so: one pass less each way).
 // With `sumAcrossRanks` (data-parallel training, each rank holding part of the batch) the
 // per-channel sums of the forward and backward passes are summed over the ranks first, so the
 // statistics are the whole batch's, as PyTorch's SyncBatchNorm takes them.
@@ -16,6 +18,8 @@ public final class BatchNorm: Module {
   public var isTraining = true
   private var input: Tensor?
   private var mean = [Float](), inverseStd = [Float]()
+  /// The last forward pass applied a ReLU to its output.
+  private var appliedReLU = false
   /// Sums per-channel values over the ranks of a data-parallel run (nil: this process's batch alone).
   public var sumAcrossRanks: ((inout [Double]) -> Void)?
   /// Values per channel in the whole batch (this rank's, or all ranks' with `sumAcrossRanks`).
@@ -46,22 +50,35 @@ public final class BatchNorm: Module {
 
   // MARK: Forward
 
-  public func forward(_ x: Tensor) -> Tensor {
+  public func forward(_ x: Tensor) -> Tensor { forward(x, relu: false) }
+
+  /// y = BN(x), floored at 0 with `relu`.
+  public func forward(_ x: Tensor, relu: Bool) -> Tensor {
     let (n, plane) = layout(x)
     input = x
+    appliedReLU = relu
     if isTraining { computeBatchStatistics(x, n: n, plane: plane) } else { useRunningStatistics() }
     let y = Tensor(uninitialized: x.shape)
-    let c = channels, xp = x.data, yp = y.data, g = weight.value.data, b = bias.value.data
-    mean.withUnsafeBufferPointer { mu in
-      inverseStd.withUnsafeBufferPointer { inv in
-        Threads.parallelFor(n * c) { j in
-          let ch = j % c, scale = g[ch] * inv[ch], shift = b[ch] - mu[ch] * scale
-          let src = xp + j * plane, dst = yp + j * plane
-          for q in 0..<plane { dst[q] = src[q] * scale + shift }
-        }
+    let c = channels, xp = x.data, yp = y.data, affine = channelAffine()
+    Threads.parallelFor(n * c) { j in
+      let (scale, shift) = affine[j % c]
+      let src = xp + j * plane, dst = yp + j * plane
+      if relu {
+        for q in 0..<plane { let v = src[q] * scale + shift; dst[q] = v > 0 ? v : 0 }
+      } else {
+        for q in 0..<plane { dst[q] = src[q] * scale + shift }
       }
     }
     return y
+  }
+
+  /// Per channel, y = x·scale + shift with the statistics in use.
+  private func channelAffine() -> [(scale: Float, shift: Float)] {
+    let g = weight.value.data, b = bias.value.data
+    return (0..<channels).map { ch in
+      let scale = g[ch] * inverseStd[ch]
+      return (scale, b[ch] - mean[ch] * scale)
+    }
   }
 
   private func computeBatchStatistics(_ x: Tensor, n: Int, plane: Int) {
@@ -121,6 +138,8 @@ public final class BatchNorm: Module {
     let dx = Tensor(uninitialized: x.shape)
     let xp = x.data, dyp = dy.data, dxp = dx.data, g = weight.value.data
     let dg = weight.grad.data, db = bias.grad.data
+    // After a ReLU, dy counts where y = x·scale + shift > 0 (as the forward pass computed it).
+    let mask = appliedReLU ? channelAffine() : nil
     // Σdy and Σdy·x̂ per channel: this rank's go to dβ and dγ (the ranks' parameter gradients are
     // summed later); the whole batch's make dx.
     var sums = [Double](repeating: 0, count: 2 * c)
@@ -131,8 +150,13 @@ public final class BatchNorm: Module {
             var sumDy = 0.0, sumDyXhat = 0.0
             for i in 0..<n {
               let off = (i * c + ch) * plane
-              sumDy += Double(Reductions.sum(dyp + off, plane))
-              sumDyXhat += Double(Reductions.dot(dyp + off, xp + off, plane, shift: mu[ch]))
+              if let (scale, shift) = mask?[ch] {
+                let (s, d) = Reductions.maskedSumAndDot(dyp + off, xp + off, plane, shift: mu[ch], scale: scale, offset: shift)
+                sumDy += Double(s); sumDyXhat += Double(d)
+              } else {
+                sumDy += Double(Reductions.sum(dyp + off, plane))
+                sumDyXhat += Double(Reductions.dot(dyp + off, xp + off, plane, shift: mu[ch]))
+              }
             }
             sumDyXhat *= Double(inv[ch])
             dg[ch] += Float(sumDyXhat); db[ch] += Float(sumDy)
@@ -152,7 +176,14 @@ public final class BatchNorm: Module {
           let a = k * meanDyXhat * inv[ch], b = a * mu[ch] - k * meanDy
           for i in 0..<n {
             let off = (i * c + ch) * plane
-            for q in 0..<plane { dxp[off + q] = k * dyp[off + q] - a * xp[off + q] + b }
+            if let (scale, shift) = mask?[ch] {
+              for q in 0..<plane {
+                let x = xp[off + q], g = dyp[off + q], d = x * scale + shift > 0 ? g : 0
+                dxp[off + q] = k * d - a * x + b
+              }
+            } else {
+              for q in 0..<plane { dxp[off + q] = k * dyp[off + q] - a * xp[off + q] + b }
+            }
           }
         }
       }

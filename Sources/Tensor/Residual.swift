@@ -18,24 +18,18 @@ public final class Residual: Module {
     body.layers + (shortcut.map { [$0] } ?? [])
   }
 
+  /// The sum and a ReLU after it in one pass.
   public func forward(_ x: Tensor) -> Tensor {
-    let sum = Self.add(body.forward(x), shortcut?.1.forward(x) ?? x, relu: false)
+    let a = body.forward(x), s = shortcut?.1.forward(x) ?? x
+    if let relu = after as? ReLU { return relu.forward(sumOf: a, s) }
+    let sum = ReLU.sum(a, s, relu: false)
     return after?.forward(sum) ?? sum
   }
 
-  /// The sum and a ReLU after it in one pass.
   public func infer(_ x: Tensor) -> Tensor {
-    let relu = after is ReLU
-    let sum = Self.add(body.infer(x), shortcut?.1.infer(x) ?? x, relu: relu)
+    let a = body.infer(x), s = shortcut?.1.infer(x) ?? x, relu = after is ReLU
+    let sum = ReLU.sum(a, s, relu: relu)
     return relu ? sum : after?.infer(sum) ?? sum
-  }
-
-  /// a + s, floored at 0 with `relu`.
-  private static func add(_ a: Tensor, _ s: Tensor, relu: Bool) -> Tensor {
-    precondition(a.shape == s.shape, "Residual: body gives \(a.shape) but the shortcut gives \(s.shape)")
-    let sum = Tensor(uninitialized: a.shape), pa = a.data, ps = s.data, out = sum.data, floor: Float = relu ? 0 : -.infinity
-    Elementwise.apply(sum.count) { range in for i in range { let v = pa[i] + ps[i]; out[i] = v < floor ? floor : v } }
-    return sum
   }
 
   /// The gradient of the sum reaches both branches unchanged; their input gradients add.

@@ -19,8 +19,25 @@ public final class Sequential: Module {
 
   public var children: [(String, Module)] { layers }
 
+  /// A BatchNorm followed by a ReLU runs as one layer (`BatchNorm.forward(_:relu:)`).
   public func forward(_ input: Tensor) -> Tensor {
-    layers.reduce(input) { $1.1.forward($0) }
+    var x = input, i = 0
+    while i < layers.count {
+      if let bn = fusedBatchNorm(before: i + 1) {
+        x = bn.forward(x, relu: true)
+        i += 2
+      } else {
+        x = layers[i].1.forward(x)
+        i += 1
+      }
+    }
+    return x
+  }
+
+  /// The BatchNorm at i − 1 when layer i is a ReLU, which the BatchNorm then applies.
+  private func fusedBatchNorm(before i: Int) -> BatchNorm? {
+    guard i > 0 && i < layers.count && layers[i].1 is ReLU else { return nil }
+    return layers[i - 1].1 as? BatchNorm
   }
 
   /// A Conv2D followed by an evaluation-mode BatchNorm (and a ReLU) runs as one layer.
@@ -41,6 +58,16 @@ public final class Sequential: Module {
   }
 
   public func backward(_ outputGradient: Tensor) -> Tensor {
-    layers.reversed().reduce(outputGradient) { $1.1.backward($0) }
+    var dy = outputGradient, i = layers.count - 1
+    while i >= 0 {
+      if let bn = fusedBatchNorm(before: i) {
+        dy = bn.backward(dy)
+        i -= 2
+      } else {
+        dy = layers[i].1.backward(dy)
+        i -= 1
+      }
+    }
+    return dy
   }
 }

@@ -6,7 +6,7 @@
 // element off by more than 5% of it.
 
 import Platform
-import Tensor
+@testable import Tensor
 import XCTest
 
 final class BF16ConvolutionTests: XCTestCase {
@@ -49,6 +49,25 @@ final class BF16ConvolutionTests: XCTestCase {
       if c != 3 { Self.assertClose(bf16.1, reference.1, "input gradient, \(label)") }
       Self.assertClose(bf16.2, reference.2, "weight gradient, \(label)")
     }
+  }
+
+  /// The backward pass reads the bf16 copy of the input that the forward pass kept, and gives the
+  /// same gradients, to the bit, as one that makes the copy again; the weight gradient adds up.
+  func testKeptInputGivesTheSameGradients() throws {
+    var g = RandomGenerator(seed: 22)
+    let layer = Conv2D(16, 32, kernelSize: 3, padding: 1, generator: &g)
+    let x = g.normal([3, 16, 10, 10]), dy = g.normal([3, 32, 10, 10])
+    _ = layer.forward(x)
+    XCTAssertNotNil(layer.keptInput, "the forward pass keeps its bf16 input")
+    let dx = layer.backward(dy), dw = layer.weight.grad.scalars
+    XCTAssertNil(layer.keptInput, "the backward pass lets the copy go")
+    layer.weight.grad.assign(Tensor(zeros: layer.weight.grad.shape))
+    XCTAssertEqual(layer.backward(dy).scalars, dx.scalars, "input gradient without the kept copy")
+    XCTAssertEqual(layer.weight.grad.scalars, dw, "weight gradient without the kept copy")
+    _ = layer.backward(dy)
+    XCTAssertEqual(layer.weight.grad.scalars, dw.map { 2 * $0 }, "a second backward pass adds its weight gradient")
+    _ = layer.infer(x)
+    XCTAssertNil(layer.keptInput, "evaluation keeps nothing")
   }
 
   static func assertClose(_ a: Tensor, _ b: Tensor, _ label: String, file: StaticString = #filePath, line: UInt = #line) {

@@ -78,4 +78,28 @@ final class NormalizationTests: XCTestCase {
       XCTAssertEqual(half.runningVar.value.data[c], whole.runningVar.value.data[c], accuracy: 1e-5)
     }
   }
+
+  /// A Sequential runs BatchNorm · ReLU as one layer: the same outputs, input gradient and
+  /// parameter gradients, to the bit, as the two layers run one after the other (each of which
+  /// has its finite-difference check; the pair's kink at 0 defeats one of its own).
+  func testBatchNormThenReLURunsAsOneLayer() {
+    var g = RandomGenerator(seed: 26)
+    let fused = randomised(BatchNorm(4), &g), apart = BatchNorm(4), relu = ReLU()
+    apart.weight.value.assign(fused.weight.value)
+    apart.bias.value.assign(fused.bias.value)
+    let x = g.normal([3, 4, 5, 5]), dy = g.normal([3, 4, 5, 5])
+    let sequence = Sequential(named: [("bn", fused), ("relu", ReLU())])
+    let y = sequence.forward(x), yApart = relu.forward(apart.forward(x))
+    XCTAssertEqual(y.scalars, yApart.scalars)
+    XCTAssertTrue(y.scalars.contains(0) && y.scalars.contains { $0 > 0 }, "the ReLU clips some outputs and passes others")
+    XCTAssertEqual(sequence.backward(dy).scalars, apart.backward(relu.backward(dy)).scalars)
+    XCTAssertEqual(fused.weight.grad.scalars, apart.weight.grad.scalars)
+    XCTAssertEqual(fused.bias.grad.scalars, apart.bias.grad.scalars)
+    XCTAssertEqual(fused.runningMean.value.scalars, apart.runningMean.value.scalars)
+
+    fused.setTraining(false)
+    apart.setTraining(false)
+    XCTAssertEqual(sequence.forward(x).scalars, relu.forward(apart.forward(x)).scalars, "evaluation mode")
+    XCTAssertEqual(sequence.backward(dy).scalars, apart.backward(relu.backward(dy)).scalars, "evaluation mode")
+  }
 }

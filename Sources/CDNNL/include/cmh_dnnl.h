@@ -20,12 +20,18 @@ const char *cmh_dnnl_error(void);
 const char *cmh_dnnl_version(void);
 const char *cmh_dnnl_isa(void);
 
-/// y [n, o, oh, ow] = w [o, c, k, k] ⋆ x [n, c, h, w], bf16 products. 0 on success, 1 when oneDNN
-/// has only its slow reference code for the shape (nothing is written; run float32), -1 on failure.
-int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y);
-/// dw [o, c, k, k] += the weight gradient; dx (may be NULL) = the input gradient. 0, 1 or -1 as
-/// for the forward pass.
-int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const float *w, const float *dy, float *dx, float *dw);
+/// Bytes of the bf16 copy of x in oneDNN's layout that the forward pass writes into `kept`; 0
+/// when oneDNN does not run the shape (then nothing is kept).
+size_t cmh_dnnl_conv_kept_bytes(const cmh_conv_shape *s);
+/// y [n, o, oh, ow] = w [o, c, k, k] ⋆ x [n, c, h, w], bf16 products. `kept` (may be NULL) receives
+/// the bf16 copy of x for the backward pass, which then need not make it again. 0 on success, 1
+/// when oneDNN has only its slow reference code for the shape (nothing is written; run float32),
+/// -1 on failure.
+int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y, void *kept);
+/// dw [o, c, k, k] += the weight gradient; dx (may be NULL) = the input gradient. `kept` (may be
+/// NULL) is what the forward pass of the same x kept. 0, 1 or -1 as for the forward pass.
+int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const void *kept, const float *w, const float *dy,
+                           float *dx, float *dw);
 
 /// C [m, n] = op(A) [m, k] · op(B) [k, n], or C += that when `accumulate`; bf16 operands, float32
 /// sums and result. A is stored row-major as [m, k], or as [k, m] when `transpose_a`; B as [k, n],
