@@ -98,7 +98,7 @@ let package = Package(
     .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "Platform", "TestSupport"]),
     .testTarget(name: "HashingTests", dependencies: ["Hashing", "Platform"]),
-    .testTarget(name: "ImageNetTests", dependencies: ["ImageNet", "Tensor", "Corpus", "TestSupport"], exclude: ["Fixtures"]),
+    .testTarget(name: "ImageNetTests", dependencies: ["ImageNet", "Tensor", "Corpus", "Platform", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "CauchyLossTests", dependencies: ["CauchyLoss", "Tensor", "Corpus"]),
     .testTarget(name: "TextNetTests", dependencies: ["TextNet", "Tensor", "Corpus", "TestSupport"]),
     .testTarget(name: "ModelTests", dependencies: ["Model", "Training", "Tensor", "Corpus"]),

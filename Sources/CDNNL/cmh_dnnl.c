@@ -24,7 +24,8 @@
   X(dnnl_primitive_destroy) X(dnnl_primitive_desc_destroy) X(dnnl_memory_destroy)                  \
   X(dnnl_memory_desc_init_by_strides) X(dnnl_matmul_desc_init) X(dnnl_primitive_attr_create)         \
   X(dnnl_primitive_attr_destroy) X(dnnl_post_ops_create) X(dnnl_post_ops_destroy)                    \
-  X(dnnl_post_ops_append_sum) X(dnnl_primitive_attr_set_post_ops) X(dnnl_memory_desc_equal)
+  X(dnnl_post_ops_append_sum) X(dnnl_primitive_attr_set_post_ops) X(dnnl_memory_desc_equal)         \
+  X(dnnl_post_ops_append_eltwise) X(dnnl_pooling_forward_desc_init)
 #define DECLARE(name) static __typeof__(name) *p_##name;
 DNNL_FUNCTIONS(DECLARE)
 
@@ -399,6 +400,173 @@ static int matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t *
   return 0;
 }
 
+// MARK: Inference on bf16 activations in oneDNN's layout
+
+/// The layout of a bf16 activation between layers: blocks of 16 channels (aBcd16b), or plain
+/// NCHW for the few channels of an image.
+static int activation_md(dnnl_memory_desc_t *md, int n, int c, int h, int w) {
+  dnnl_dims_t dims = {n, c, h, w};
+  TRY(p_dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_bf16, c % 16 == 0 ? dnnl_aBcd16b : dnnl_nchw));
+  return 0;
+}
+
+typedef struct {
+  int kind;  // 1: to the layout, 2: from it, 3: a convolution, 4: a max pool
+  int key[12];
+  int slow;
+  dnnl_primitive_t primitive;
+  bridge weights;           // a convolution's f32 weights into its layout
+  dnnl_memory_t a, b, c, d; // the primitive's memories: (from, to) or (src, bias, dst)
+} op;
+
+#define OPS 512
+static op ops[OPS];
+static int op_count = 0, next_op = 0;
+
+static void free_op(op *o) {
+  if (o->primitive) p_dnnl_primitive_destroy(o->primitive);
+  free_bridge(&o->weights);
+  dnnl_memory_t memories[] = {o->a, o->b, o->c, o->d};
+  for (int i = 0; i < 4; i++) if (memories[i]) p_dnnl_memory_destroy(memories[i]);
+  memset(o, 0, sizeof *o);
+}
+
+/// The cached op of this kind and key, or a cleared slot for it (`*fresh` set).
+static op *find_op(int kind, const int key[12], int *fresh) {
+  for (int i = 0; i < op_count; i++)
+    if (ops[i].kind == kind && memcmp(ops[i].key, key, sizeof ops[i].key) == 0) return *fresh = 0, &ops[i];
+  op *o = &ops[op_count < OPS ? op_count++ : (next_op = (next_op + 1) % OPS)];
+  free_op(o);
+  o->kind = kind;
+  memcpy(o->key, key, sizeof o->key);
+  *fresh = 1;
+  return o;
+}
+
+static int make_primitive(op *o, const_dnnl_op_desc_t desc, const_dnnl_primitive_attr_t attr) {
+  dnnl_primitive_desc_t pd;
+  TRY(p_dnnl_primitive_desc_create(&pd, desc, attr, engine, NULL));
+  o->slow = is_reference(pd);
+  dnnl_status_t status = p_dnnl_primitive_create(&o->primitive, pd);
+  p_dnnl_primitive_desc_destroy(pd);
+  TRY(status);
+  return 0;
+}
+
+static int run(op *o, int count, dnnl_exec_arg_t *args) {
+  TRY(p_dnnl_primitive_execute(o->primitive, stream, count, args));
+  TRY(p_dnnl_stream_wait(stream));
+  return 0;
+}
+
+static size_t activation_bytes(int n, int c, int h, int w) {
+  dnnl_memory_desc_t md;
+  return activation_md(&md, n, c, h, w) ? 0 : p_dnnl_memory_desc_get_size(&md);
+}
+
+/// Float32 NCHW to the bf16 layout (`to_layout`), or back.
+static int convert(int n, int c, int h, int w, const void *from, void *to, int to_layout) {
+  if (loaded != 1) return -1;
+  int key[12] = {n, c, h, w}, fresh;
+  op *o = find_op(to_layout ? 1 : 2, key, &fresh);
+  if (fresh) {
+    dnnl_memory_desc_t plain, inner;
+    dnnl_dims_t dims = {n, c, h, w};
+    if (activation_md(&inner, n, c, h, w)) return free_op(o), -1;
+    TRY(p_dnnl_memory_desc_init_by_tag(&plain, 4, dims, dnnl_f32, dnnl_nchw));
+    if (make_bridge(&o->weights, &plain, &inner, SRC, to_layout, 0)) return free_op(o), -1;
+  }
+  TRY(p_dnnl_memory_set_data_handle(o->weights.plain, (void *)(to_layout ? from : to)));
+  TRY(p_dnnl_memory_set_data_handle(o->weights.inner, (void *)(to_layout ? to : from)));
+  dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, to_layout ? o->weights.plain : o->weights.inner},
+                             {DNNL_ARG_TO, to_layout ? o->weights.inner : o->weights.plain}};
+  TRY(p_dnnl_primitive_execute(o->weights.reorder, stream, 2, args));
+  TRY(p_dnnl_stream_wait(stream));
+  return 0;
+}
+
+static int make_conv_infer(op *o, const cmh_conv_shape *s, int relu, int accumulate) {
+  int oh = (s->h + 2 * s->padding - s->k) / s->stride + 1, ow = (s->w + 2 * s->padding - s->k) / s->stride + 1;
+  dnnl_memory_desc_t x, w, b, y, w_plain;
+  dnnl_dims_t w_dims = {s->o, s->c, s->k, s->k}, b_dims = {s->o};
+  dnnl_dims_t strides = {s->stride, s->stride}, padding = {s->padding, s->padding};
+  if (activation_md(&x, s->n, s->c, s->h, s->w) || activation_md(&y, s->n, s->o, oh, ow)) return -1;
+  TRY(p_dnnl_memory_desc_init_by_tag(&w, 4, w_dims, dnnl_bf16, dnnl_format_tag_any));
+  TRY(p_dnnl_memory_desc_init_by_tag(&w_plain, 4, w_dims, dnnl_f32, dnnl_oihw));
+  TRY(p_dnnl_memory_desc_init_by_tag(&b, 1, b_dims, dnnl_f32, dnnl_a));
+  dnnl_convolution_desc_t d;
+  TRY(p_dnnl_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, &x, &w, &b, &y, strides, padding, padding));
+  // dst = relu(conv + bias + dst): the residual sum when accumulating, then the ReLU.
+  dnnl_primitive_attr_t attr;
+  dnnl_post_ops_t post;
+  TRY(p_dnnl_primitive_attr_create(&attr));
+  TRY(p_dnnl_post_ops_create(&post));
+  if (accumulate) TRY(p_dnnl_post_ops_append_sum(post, 1.0f));
+  if (relu) TRY(p_dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f));
+  TRY(p_dnnl_primitive_attr_set_post_ops(attr, post));
+  dnnl_primitive_desc_t pd;
+  dnnl_status_t status = p_dnnl_primitive_desc_create(&pd, &d, attr, engine, NULL);
+  p_dnnl_post_ops_destroy(post);
+  p_dnnl_primitive_attr_destroy(attr);
+  TRY(status);
+  o->slow = is_reference(pd);
+  status = p_dnnl_primitive_create(&o->primitive, pd);
+  if (status == dnnl_success)
+    status = make_bridge(&o->weights, &w_plain, p_dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), WEIGHTS, 1, 0)
+                 ? dnnl_runtime_error : dnnl_success;
+  p_dnnl_primitive_desc_destroy(pd);
+  TRY(status);
+  TRY(p_dnnl_memory_create(&o->a, &x, engine, DNNL_MEMORY_NONE));
+  TRY(p_dnnl_memory_create(&o->b, &b, engine, DNNL_MEMORY_NONE));
+  TRY(p_dnnl_memory_create(&o->c, &y, engine, DNNL_MEMORY_NONE));
+  return 0;
+}
+
+static int conv_infer(const cmh_conv_shape *s, const void *x, const float *w, const float *bias, int relu, int accumulate, void *y) {
+  if (loaded != 1) return -1;
+  int key[12] = {s->n, s->c, s->o, s->h, s->w, s->k, s->stride, s->padding, relu, accumulate}, fresh;
+  op *o = find_op(3, key, &fresh);
+  if (fresh && make_conv_infer(o, s, relu, accumulate)) {
+    if (!error[0]) snprintf(error, sizeof error, "oneDNN: no bf16 convolution for this shape");
+    free_op(o);
+    return -1;
+  }
+  if (o->slow) return 1;
+  if (run_bridge(&o->weights, w, 1, NULL)) return -1;
+  TRY(p_dnnl_memory_set_data_handle(o->a, (void *)x));
+  TRY(p_dnnl_memory_set_data_handle(o->b, (void *)bias));
+  TRY(p_dnnl_memory_set_data_handle(o->c, y));
+  dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, o->a}, {DNNL_ARG_WEIGHTS, o->weights.inner}, {DNNL_ARG_BIAS, o->b}, {DNNL_ARG_DST, o->c}};
+  return run(o, 4, args);
+}
+
+static int maxpool_infer(const cmh_pool_shape *s, const void *x, void *y) {
+  if (loaded != 1) return -1;
+  int key[12] = {s->n, s->c, s->h, s->w, s->k, s->stride, s->padding}, fresh;
+  op *o = find_op(4, key, &fresh);
+  if (fresh) {
+    int oh = (s->h + 2 * s->padding - s->k) / s->stride + 1, ow = (s->w + 2 * s->padding - s->k) / s->stride + 1;
+    // The right padding that gives PyTorch's (floored) output size.
+    dnnl_dims_t kernel = {s->k, s->k}, strides = {s->stride, s->stride}, left = {s->padding, s->padding};
+    dnnl_dims_t right = {(oh - 1) * s->stride + s->k - s->h - s->padding, (ow - 1) * s->stride + s->k - s->w - s->padding};
+    dnnl_memory_desc_t src, dst;
+    dnnl_pooling_desc_t d;
+    if (activation_md(&src, s->n, s->c, s->h, s->w) || activation_md(&dst, s->n, s->c, oh, ow) ||
+        p_dnnl_pooling_forward_desc_init(&d, dnnl_forward_inference, dnnl_pooling_max, &src, &dst, strides, kernel, left, right) ||
+        make_primitive(o, &d, NULL) || p_dnnl_memory_create(&o->a, &src, engine, DNNL_MEMORY_NONE) ||
+        p_dnnl_memory_create(&o->c, &dst, engine, DNNL_MEMORY_NONE)) {
+      if (!error[0]) snprintf(error, sizeof error, "oneDNN: no bf16 max pool for this shape");
+      free_op(o);
+      return -1;
+    }
+  }
+  if (o->slow) return 1;
+  TRY(p_dnnl_memory_set_data_handle(o->a, (void *)x));
+  TRY(p_dnnl_memory_set_data_handle(o->c, y));
+  dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, o->a}, {DNNL_ARG_DST, o->c}};
+  return run(o, 2, args);
+}
+
 // The caches and the scratch buffers are shared: one call at a time, whichever thread makes it.
 static pthread_mutex_t calls = PTHREAD_MUTEX_INITIALIZER;
 
@@ -430,6 +598,41 @@ int cmh_dnnl_matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t
   return result;
 }
 
+size_t cmh_dnnl_activation_bytes(int n, int c, int h, int w) {
+  pthread_mutex_lock(&calls);
+  size_t result = loaded == 1 ? activation_bytes(n, c, h, w) : 0;
+  pthread_mutex_unlock(&calls);
+  return result;
+}
+
+int cmh_dnnl_to_activation(int n, int c, int h, int w, const float *x, void *y) {
+  pthread_mutex_lock(&calls);
+  int result = convert(n, c, h, w, x, y, 1);
+  pthread_mutex_unlock(&calls);
+  return result;
+}
+
+int cmh_dnnl_from_activation(int n, int c, int h, int w, const void *x, float *y) {
+  pthread_mutex_lock(&calls);
+  int result = convert(n, c, h, w, x, y, 0);
+  pthread_mutex_unlock(&calls);
+  return result;
+}
+
+int cmh_dnnl_conv_infer(const cmh_conv_shape *s, const void *x, const float *w, const float *bias, int relu, int accumulate, void *y) {
+  pthread_mutex_lock(&calls);
+  int result = conv_infer(s, x, w, bias, relu, accumulate, y);
+  pthread_mutex_unlock(&calls);
+  return result;
+}
+
+int cmh_dnnl_maxpool_infer(const cmh_pool_shape *s, const void *x, void *y) {
+  pthread_mutex_lock(&calls);
+  int result = maxpool_infer(s, x, y);
+  pthread_mutex_unlock(&calls);
+  return result;
+}
+
 #else
 
 int cmh_dnnl_load(int threads) { (void)threads; return -1; }
@@ -446,6 +649,15 @@ int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const void *
   return -1;
 }
 int cmh_dnnl_matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t *b, float *c) { (void)s; (void)a; (void)b; (void)c; return -1; }
+
+size_t cmh_dnnl_activation_bytes(int n, int c, int h, int w) { (void)n; (void)c; (void)h; (void)w; return 0; }
+int cmh_dnnl_to_activation(int n, int c, int h, int w, const float *x, void *y) { (void)n; (void)c; (void)h; (void)w; (void)x; (void)y; return -1; }
+int cmh_dnnl_from_activation(int n, int c, int h, int w, const void *x, float *y) { (void)n; (void)c; (void)h; (void)w; (void)x; (void)y; return -1; }
+int cmh_dnnl_conv_infer(const cmh_conv_shape *s, const void *x, const float *w, const float *bias, int relu, int accumulate, void *y) {
+  (void)s; (void)x; (void)w; (void)bias; (void)relu; (void)accumulate; (void)y;
+  return -1;
+}
+int cmh_dnnl_maxpool_infer(const cmh_pool_shape *s, const void *x, void *y) { (void)s; (void)x; (void)y; return -1; }
 
 #endif
 

@@ -40,12 +40,16 @@ public final class Sequential: Module {
     return layers[i - 1].1 as? BatchNorm
   }
 
-  /// A Conv2D followed by an evaluation-mode BatchNorm (and a ReLU) runs as one layer.
+  /// A Conv2D followed by an evaluation-mode BatchNorm (and a ReLU) runs as one layer; in bf16,
+  /// runs of such layers, max pools and blocks keep their activations in oneDNN's layout.
   public func infer(_ input: Tensor) -> Tensor {
     var x = input, i = 0
     while i < layers.count {
       let layer = layers[i].1, next = i + 1 < layers.count ? layers[i + 1].1 : nil
-      if let conv = layer as? Conv2D, let bn = next as? BatchNorm, !bn.isTraining {
+      if let (y, end) = BF16Inference.run(layers, from: i, x) {
+        x = y
+        i = end
+      } else if let conv = layer as? Conv2D, let bn = next as? BatchNorm, !bn.isTraining {
         let relu = i + 2 < layers.count && layers[i + 2].1 is ReLU
         x = conv.infer(x, then: bn.runningAffine(relu: relu))
         i += relu ? 3 : 2

@@ -33,6 +33,23 @@ int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *
 int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const void *kept, const float *w, const float *dy,
                            float *dx, float *dw);
 
+/// Inference on bf16 activations kept in oneDNN's layout between layers (blocks of 16 channels;
+/// plain NCHW for an image's few channels), so that a run of convolutions, max pools and residual
+/// sums reorders only its input and its output.
+typedef struct { int n, c, h, w, k, stride, padding; } cmh_pool_shape;
+
+/// Bytes of a bf16 activation [n, c, h, w] in that layout; 0 when oneDNN is not loaded.
+size_t cmh_dnnl_activation_bytes(int n, int c, int h, int w);
+/// Float32 NCHW into the layout, and back. 0 on success, -1 on failure.
+int cmh_dnnl_to_activation(int n, int c, int h, int w, const float *x, void *y);
+int cmh_dnnl_from_activation(int n, int c, int h, int w, const void *x, float *y);
+/// y = w ⋆ x + bias per output channel, plus y's previous contents when `accumulate` (a residual
+/// sum), floored at 0 when `relu`; x and y in the layout, w [o, c, k, k] and bias [o] float32.
+/// 0, 1 (only oneDNN's reference code: nothing written) or -1, as cmh_dnnl_conv_forward.
+int cmh_dnnl_conv_infer(const cmh_conv_shape *s, const void *x, const float *w, const float *bias, int relu, int accumulate, void *y);
+/// y = the k × k max pool of x (padding ignored, output size floored as PyTorch's), both in the layout.
+int cmh_dnnl_maxpool_infer(const cmh_pool_shape *s, const void *x, void *y);
+
 /// C [m, n] = op(A) [m, k] · op(B) [k, n], or C += that when `accumulate`; bf16 operands, float32
 /// sums and result. A is stored row-major as [m, k], or as [k, m] when `transpose_a`; B as [k, n],
 /// or as [n, k] when `transpose_b`; C as [m, n].

@@ -1,0 +1,76 @@
+// The image towers' bf16 inference on activations kept in oneDNN's layout, against float32 and
+// against bf16 layer by layer. Tolerance: each convolution rounds its input and weights to bf16
+// (about 0.3% of an output's RMS, BF16ConvolutionTests); here the activations between layers,
+// the folded BatchNorm's weights and the residual sums are bf16 too, over 17 to 36 layers. Asked:
+// the outputs' RMS error within 3% of their RMS against float32, and within twice the error of
+// bf16 layer by layer (plus 0.5%).
+
+import ImageNet
+import Platform
+@testable import Tensor
+import XCTest
+
+final class BF16InferenceTests: XCTestCase {
+  override func setUpWithError() throws {
+    do { try Precision.configure(.bf16) } catch { throw XCTSkip("bf16 does not run on this machine: \(error)") }
+  }
+
+  override func tearDown() {
+    BF16Inference.isEnabled = true
+    _ = try? Precision.configure(nil)
+  }
+
+  /// A tower in evaluation mode with running statistics from a few training batches.
+  func trained(_ tower: Sequential, _ g: inout RandomGenerator, side: Int) -> Sequential {
+    for _ in 0..<5 { _ = tower.forward(g.normal([8, 3, side, side])) }
+    tower.setTraining(false)
+    return tower
+  }
+
+  func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
+    let rms = (b.scalars.reduce(0) { $0 + Double($1) * Double($1) } / Double(b.count)).squareRoot()
+    let error = (zip(a.scalars, b.scalars).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / Double(b.count)).squareRoot()
+    return error / rms
+  }
+
+  func testTowersMatchFloat32() throws {
+    var g = RandomGenerator(seed: 31)
+    let towers: [(String, Sequential, Int)] = [
+      ("ResNet-34 body, width 16", Sequential(named: ResNet.body34(width: 16, generator: &g)), 48),
+      ("compact10, width 16", Compact10.network(bits: 16, width: 16, hidden: 64, generator: &g), 48),
+      ("compact10, width 32, stride-1 stem", Compact10.network(bits: 16, width: 32, hidden: 64, stemStride: 1, generator: &g), 32),
+    ]
+    for (label, tower, side) in towers {
+      try Precision.configure(.fp32)
+      let model = trained(tower, &g, side: side), x = g.normal([3, 3, side, side])
+      let reference = model.infer(x)
+      try Precision.configure(.bf16)
+      XCTAssertNotNil(BF16Inference.run(model.layers, from: 0, x), "\(label): the tower runs on bf16 activations")
+      let kept = model.infer(x)
+      BF16Inference.isEnabled = false
+      let layerByLayer = model.infer(x)
+      BF16Inference.isEnabled = true
+      XCTAssertEqual(Precision.current, .bf16, "\(label): bf16 ran without falling back: \(Precision.choice.reason)")
+      XCTAssertEqual(kept.shape, reference.shape, label)
+      let error = relativeError(kept, reference), layerError = relativeError(layerByLayer, reference)
+      XCTAssertLessThan(error, 0.03, "\(label): RMS error \(error) of the outputs' RMS")
+      XCTAssertLessThan(error, 2 * layerError + 0.005, "\(label): \(error) against \(layerError) layer by layer")
+    }
+  }
+
+  /// Layers that do not fit (channels that are not whole blocks of 16, a BatchNorm in training
+  /// mode) run the float32-interface path.
+  func testLayersThatDoNotFitRunLayerByLayer() {
+    var g = RandomGenerator(seed: 32)
+    let narrow = Compact10.network(bits: 8, width: 8, hidden: 16, generator: &g)
+    narrow.setTraining(false)
+    XCTAssertNil(BF16Inference.run(narrow.layers, from: 0, g.normal([2, 3, 32, 32])))
+    let training = Compact10.network(bits: 8, width: 16, hidden: 16, generator: &g)
+    XCTAssertNil(BF16Inference.run(training.layers, from: 0, g.normal([2, 3, 32, 32])))
+    training.setTraining(false)
+    let x = g.normal([2, 3, 32, 32])
+    guard let (y, next) = BF16Inference.run(training.layers, from: 0, x) else { return XCTFail("compact10 at width 16 runs") }
+    XCTAssertEqual(training.layers[next].0, "avgpool", "the run ends where global pooling begins")
+    XCTAssertEqual(y.shape, [2, 128, 1, 1])
+  }
+}
