@@ -43,6 +43,7 @@ let package = Package(
     .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebp"),
     .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
     .target(name: "COptimizer"),
+    .target(name: "CBlockedLayout"),
     .target(name: "CCPUID"),
     .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dl")]),
 
@@ -51,7 +52,7 @@ let package = Package(
     .target(name: "CXML", dependencies: ["CLibXML2"]),
     .target(name: "Corpus", dependencies: ["Platform", .product(name: "ZIPFoundation", package: "ZIPFoundation"), "CJPEG", "CPNG", "CWebP", "CLibZ", "CXML", "CHDF5"]),
     .target(name: "Hashing", dependencies: ["Platform"]),
-    .target(name: "Tensor", dependencies: ["Platform", "CBLAS", "COptimizer", "CDNNL"]),
+    .target(name: "Tensor", dependencies: ["Platform", "CBLAS", "COptimizer", "CDNNL", "CBlockedLayout"]),
     .target(name: "ImageNet", dependencies: ["Tensor", "Corpus", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     .target(name: "TextNet", dependencies: ["Tensor", "Corpus"]),
     .target(name: "CauchyLoss", dependencies: ["Platform", "Tensor", "Corpus"]),

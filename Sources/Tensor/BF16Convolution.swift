@@ -27,7 +27,7 @@ extension Conv2D {
     var s = shape(x)
     let bytes = keeping ? cmh_dnnl_conv_kept_bytes(&s) : 0
     let kept = bytes > 0 ? Tensor(uninitialized: [(bytes + 3) / 4]) : nil
-    switch cmh_dnnl_conv_forward(&s, x.data, weight.value.data, y.data, kept?.data) {
+    switch cmh_dnnl_conv_forward(&s, x.data, weight.value.data, y.data, kept?.data, nil) {
     case 0:
       keptInput = kept
       return y
@@ -45,7 +45,7 @@ extension Conv2D {
     let dx = computesInputGradient ? Tensor(uninitialized: x.shape) : Tensor(zeros: x.shape)
     var s = shape(x)
     defer { keptInput = nil }
-    switch cmh_dnnl_conv_backward(&s, x.data, keptInput?.data, weight.value.data, dy.data, computesInputGradient ? dx.data : nil,
+    switch cmh_dnnl_conv_backward(&s, x.data, keptInput?.data, weight.value.data, dy.data, nil, computesInputGradient ? dx.data : nil,
                                   weight.grad.data) {
     case 0: return dx
     case 1: return nil

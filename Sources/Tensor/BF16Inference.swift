@@ -10,37 +10,7 @@
 import CDNNL
 import Platform
 
-/// A bf16 activation [n, c, h, w] in oneDNN's layout, in pooled storage.
-struct BF16Activation {
-  let shape: [Int]
-  let storage: Tensor
-
-  init?(_ shape: [Int]) {
-    let bytes = cmh_dnnl_activation_bytes(Int32(shape[0]), Int32(shape[1]), Int32(shape[2]), Int32(shape[3]))
-    guard bytes > 0 else { return nil }
-    self.shape = shape
-    storage = Tensor(uninitialized: [(bytes + 3) / 4])
-  }
-
-  var pointer: UnsafeMutableRawPointer { UnsafeMutableRawPointer(storage.data) }
-  private var dims: (Int32, Int32, Int32, Int32) { (Int32(shape[0]), Int32(shape[1]), Int32(shape[2]), Int32(shape[3])) }
-
-  static func from(_ x: Tensor) -> BF16Activation? {
-    guard let a = BF16Activation(x.shape) else { return nil }
-    let (n, c, h, w) = a.dims
-    return cmh_dnnl_to_activation(n, c, h, w, x.data, a.pointer) == 0 ? a : nil
-  }
-
-  func tensor() -> Tensor? {
-    let y = Tensor(uninitialized: shape), (n, c, h, w) = dims
-    return cmh_dnnl_from_activation(n, c, h, w, pointer, y.data) == 0 ? y : nil
-  }
-}
-
 enum BF16Inference {
-  /// Off: every layer runs through the float32 interface (for comparison in tests and benches).
-  nonisolated(unsafe) static var isEnabled = true
-
   /// One step of a run: a convolution with what follows it, a max pool, or a block.
   indirect enum Unit {
     case convolution(Conv2D, BatchNorm?, relu: Bool)
@@ -52,7 +22,7 @@ enum BF16Inference {
   /// Runs layers from `start` on bf16 activations as far as they allow. nil when the layer at
   /// `start` begins no such run, or oneDNN fails; the caller then runs it the float32 way.
   static func run(_ layers: [(String, Module)], from start: Int, _ x: Tensor) -> (Tensor, next: Int)? {
-    guard isEnabled && Precision.current == .bf16 && x.rank == 4 else { return nil }
+    guard BF16Activation.isEnabled && Precision.current == .bf16 && x.rank == 4 else { return nil }
     var units = [Unit](), i = start
     while let (unit, width) = unit(layers.map(\.1), at: i) {
       units.append(unit)

@@ -12,7 +12,7 @@ public final class Conv2D: Module {
   public var isTraining = true
   /// The first layer of a network needs no input gradient; skipping it saves a third of its backward.
   public var computesInputGradient = true
-  private var input: Tensor?
+  var input: Tensor?
   /// The forward pass's bf16 copy of the input in oneDNN's layout, for the bf16 backward pass.
   var keptInput: Tensor?
   /// How many floats of im2col columns one sgemm takes at most: 4 MB, so that the columns are

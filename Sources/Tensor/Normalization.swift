@@ -17,13 +17,15 @@ public final class BatchNorm: Module {
   public let epsilon: Float, momentum: Float
   public var isTraining = true
   private var input: Tensor?
-  private var mean = [Float](), inverseStd = [Float]()
+  /// The input when a bf16 convolution handed it over in oneDNN's layout (BF16ConvolutionBatchNorm.swift).
+  var blockedInput: BF16Activation?
+  var mean = [Float](), inverseStd = [Float]()
   /// The last forward pass applied a ReLU to its output.
-  private var appliedReLU = false
+  var appliedReLU = false
   /// Sums per-channel values over the ranks of a data-parallel run (nil: this process's batch alone).
   public var sumAcrossRanks: ((inout [Double]) -> Void)?
   /// Values per channel in the whole batch (this rank's, or all ranks' with `sumAcrossRanks`).
-  private var count = 0.0
+  var count = 0.0
 
   public init(_ channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
     self.channels = channels
@@ -56,6 +58,7 @@ public final class BatchNorm: Module {
   public func forward(_ x: Tensor, relu: Bool) -> Tensor {
     let (n, plane) = layout(x)
     input = x
+    blockedInput = nil
     appliedReLU = relu
     if isTraining { computeBatchStatistics(x, n: n, plane: plane) } else { useRunningStatistics() }
     let y = Tensor(uninitialized: x.shape)
@@ -73,7 +76,7 @@ public final class BatchNorm: Module {
   }
 
   /// Per channel, y = x·scale + shift with the statistics in use.
-  private func channelAffine() -> [(scale: Float, shift: Float)] {
+  func channelAffine() -> [(scale: Float, shift: Float)] {
     let g = weight.value.data, b = bias.value.data
     return (0..<channels).map { ch in
       let scale = g[ch] * inverseStd[ch]
@@ -82,13 +85,25 @@ public final class BatchNorm: Module {
   }
 
   private func computeBatchStatistics(_ x: Tensor, n: Int, plane: Int) {
+    computeBatchStatistics(
+      shape: x.shape, values: n * plane,
+      sums: { self.channelSums(x, n: n, plane: plane) { p, _ in Double(Reductions.sum(p, plane)) } },
+      squaredDeviations: { means in
+        self.channelSums(x, n: n, plane: plane) { p, ch in Double(Reductions.squaredDeviations(p, plane, mean: means[ch])) }
+      })
+  }
+
+  /// The batch's (or all ranks' batches') mean and variance from per-channel sums of `values`
+  /// values each, and the running statistics updated with them.
+  func computeBatchStatistics(shape: [Int], values: Int, sums channelSums: () -> [Double],
+                              squaredDeviations: ([Float]) -> [Double]) {
     // Two passes (mean, then squared deviations) avoid the cancellation of E[x²] − E[x]².
-    var sums = channelSums(x, n: n, plane: plane) { p, _ in Double(Reductions.sum(p, plane)) } + [Double(n * plane)]
+    var sums = channelSums() + [Double(values)]
     sumAcrossRanks?(&sums)
     count = sums.removeLast()
-    precondition(count > 1, "BatchNorm(\(channels)): training needs more than one value per channel, got input \(x.shape)")
+    precondition(count > 1, "BatchNorm(\(channels)): training needs more than one value per channel, got input \(shape)")
     let means = sums.map { Float($0 / count) }
-    var squares = channelSums(x, n: n, plane: plane) { p, ch in Double(Reductions.squaredDeviations(p, plane, mean: means[ch])) }
+    var squares = squaredDeviations(means)
     sumAcrossRanks?(&squares)
     let variances = squares.map { Float($0 / count) }
     mean = means

@@ -19,11 +19,18 @@ public final class Sequential: Module {
 
   public var children: [(String, Module)] { layers }
 
-  /// A BatchNorm followed by a ReLU runs as one layer (`BatchNorm.forward(_:relu:)`).
+  /// A BatchNorm followed by a ReLU runs as one layer (`BatchNorm.forward(_:relu:)`); in bf16 a
+  /// convolution hands its output to the training-mode BatchNorm after it in oneDNN's layout
+  /// (BF16ConvolutionBatchNorm.swift).
   public func forward(_ input: Tensor) -> Tensor {
     var x = input, i = 0
     while i < layers.count {
-      if let bn = fusedBatchNorm(before: i + 1) {
+      let relu = fusedBatchNorm(before: i + 2) != nil
+      if let conv = layers[i].1 as? Conv2D, i + 1 < layers.count, let bn = layers[i + 1].1 as? BatchNorm, bn.isTraining,
+         let y = conv.blockedOutput(x) {
+        x = bn.forward(blocked: y, relu: relu)
+        i += relu ? 3 : 2
+      } else if let bn = fusedBatchNorm(before: i + 1) {
         x = bn.forward(x, relu: true)
         i += 2
       } else {
@@ -64,12 +71,14 @@ public final class Sequential: Module {
   public func backward(_ outputGradient: Tensor) -> Tensor {
     var dy = outputGradient, i = layers.count - 1
     while i >= 0 {
-      if let bn = fusedBatchNorm(before: i) {
-        dy = bn.backward(dy)
-        i -= 2
+      // A BatchNorm that applied the ReLU after it runs the ReLU's backward pass too.
+      let j = fusedBatchNorm(before: i) != nil ? i - 1 : i
+      if j > 0, let bn = layers[j].1 as? BatchNorm, bn.blockedInput != nil, let conv = layers[j - 1].1 as? Conv2D {
+        dy = conv.backward(blockedGradient: bn.blockedBackward(dy))
+        i = j - 2
       } else {
-        dy = layers[i].1.backward(dy)
-        i -= 1
+        dy = layers[j].1.backward(dy)
+        i = j - 1
       }
     }
     return dy

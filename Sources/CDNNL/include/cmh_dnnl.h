@@ -24,14 +24,18 @@ const char *cmh_dnnl_isa(void);
 /// when oneDNN does not run the shape (then nothing is kept).
 size_t cmh_dnnl_conv_kept_bytes(const cmh_conv_shape *s);
 /// y [n, o, oh, ow] = w [o, c, k, k] ⋆ x [n, c, h, w], bf16 products. `kept` (may be NULL) receives
-/// the bf16 copy of x for the backward pass, which then need not make it again. 0 on success, 1
-/// when oneDNN has only its slow reference code for the shape (nothing is written; run float32),
-/// -1 on failure.
-int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y, void *kept);
+/// the bf16 copy of x for the backward pass, which then need not make it again. With `y_blocked`
+/// (where cmh_dnnl_conv_blocked_output says so) y is written there, bf16 in the activations'
+/// layout (cmh_dnnl_activation_bytes), and not to `y`. 0 on success, 1 when oneDNN has only its
+/// slow reference code for the shape (nothing is written; run float32), -1 on failure.
+int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y, void *kept, void *y_blocked);
 /// dw [o, c, k, k] += the weight gradient; dx (may be NULL) = the input gradient. `kept` (may be
-/// NULL) is what the forward pass of the same x kept. 0, 1 or -1 as for the forward pass.
+/// NULL) is what the forward pass of the same x kept. dy comes as float32 NCHW, or in
+/// `dy_blocked` (bf16, the activations' layout) when not NULL. 0, 1 or -1 as for the forward pass.
 int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const void *kept, const float *w, const float *dy,
-                           float *dx, float *dw);
+                           const void *dy_blocked, float *dx, float *dw);
+/// 1 when the shape's output and its gradient can be exchanged in the activations' layout.
+int cmh_dnnl_conv_blocked_output(const cmh_conv_shape *s);
 
 /// Inference on bf16 activations kept in oneDNN's layout between layers (blocks of 16 channels;
 /// plain NCHW for an image's few channels), so that a run of convolutions, max pools and residual

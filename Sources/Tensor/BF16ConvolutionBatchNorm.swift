@@ -1,0 +1,154 @@
+// A bf16 convolution and the training-mode BatchNorm after it hand each other the convolution's
+// output and its gradient in oneDNN's layout (bf16, blocks of 16 channels): the BatchNorm reads
+// the output where the convolution wrote it and writes the gradient where the convolution reads
+// it, so neither goes through float32 NCHW and a reorder each way (a sixth of a ResNet-34
+// training step at 224²). The values are those of the layer-by-layer bf16 path: there too the
+// output was bf16 before the BatchNorm saw it, and the gradient was rounded to bf16 (to nearest,
+// ties to even) before the convolution read it. Data-parallel runs sum the statistics over the
+// ranks as ever. Sequential pairs the two layers (`forward`, `backward`).
+
+import CBlockedLayout
+import CDNNL
+import Platform
+
+extension Conv2D {
+  /// y = W ⋆ x, left bf16 in oneDNN's layout for the BatchNorm after it; nil where that does not
+  /// run (then the layer-by-layer path runs).
+  func blockedOutput(_ x: Tensor) -> BF16Activation? {
+    guard BF16Activation.isEnabled && bias == nil && suitsBF16 && Precision.current == .bf16 else { return nil }
+    let g = geometry(x)
+    var s = shape(x)
+    guard cmh_dnnl_conv_blocked_output(&s) == 1,
+          let y = BF16Activation([x.shape[0], outChannels, g.outputHeight, g.outputWidth]) else { return nil }
+    let bytes = cmh_dnnl_conv_kept_bytes(&s)
+    let kept = bytes > 0 ? Tensor(uninitialized: [(bytes + 3) / 4]) : nil
+    switch cmh_dnnl_conv_forward(&s, x.data, weight.value.data, nil, kept?.data, y.pointer) {
+    case 0:
+      input = x
+      keptInput = kept
+      return y
+    case 1: return nil
+    default:
+      Precision.fallBack(String(cString: cmh_dnnl_error()))
+      return nil
+    }
+  }
+
+  /// The backward pass from an output gradient in oneDNN's layout.
+  func backward(blockedGradient dy: BF16Activation) -> Tensor {
+    guard let x = input else { preconditionFailure("Conv2D.backward called before forward") }
+    let dx = computesInputGradient ? Tensor(uninitialized: x.shape) : Tensor(zeros: x.shape)
+    var s = shape(x)
+    defer { keptInput = nil }
+    let status = cmh_dnnl_conv_backward(&s, x.data, keptInput?.data, weight.value.data, nil, dy.pointer,
+                                        computesInputGradient ? dx.data : nil, weight.grad.data)
+    guard status != 0 else { return dx }
+    // oneDNN failed (it fails here only when it cannot allocate): float32 from now on.
+    Precision.fallBack(status == 1 ? "oneDNN has only its reference code for \(x.shape)" : String(cString: cmh_dnnl_error()))
+    return backward(dy.floats())
+  }
+}
+
+extension BatchNorm {
+  /// Training-mode y = BN(x), floored at 0 with `relu`, of a convolution's bf16 output in
+  /// oneDNN's layout; y is float32 NCHW.
+  func forward(blocked x: BF16Activation, relu: Bool) -> Tensor {
+    precondition(isTraining && x.shape.count == 4 && x.shape[1] == channels && channels % 16 == 0,
+                 "BatchNorm(\(channels)).forward(blocked:): input \(x.shape) in training mode")
+    blockedInput = x
+    appliedReLU = relu
+    let (n, plane) = (x.shape[0], x.shape[2] * x.shape[3])
+    computeBatchStatistics(shape: x.shape, values: n * plane, sums: { x.channelSums(around: nil) },
+                           squaredDeviations: { means in x.channelSums(around: means) })
+    let affine = channelAffine(), scale = Lanes(affine.map(\.scale)), shift = Lanes(affine.map(\.shift))
+    let y = Tensor(uninitialized: x.shape), yp = y.data, blocks = channels / 16, c = channels
+    Threads.parallelFor(n * blocks) { j in
+      let (i, b) = (j / blocks, j % blocks)
+      cmh_blocked_normalize(x.tile(i, b), plane, scale[b], shift[b], relu ? 1 : 0, yp + (i * c + b * 16) * plane)
+    }
+    return y
+  }
+
+  /// The backward pass of `forward(blocked:relu:)` from dy in float32 NCHW (the ReLU's output
+  /// gradient when it applied one): dγ and dβ accumulate, dx comes in oneDNN's layout.
+  func blockedBackward(_ dy: Tensor) -> BF16Activation {
+    guard let x = blockedInput, let dx = BF16Activation(x.shape) else { preconditionFailure("BatchNorm.blockedBackward without forward(blocked:)") }
+    precondition(dy.shape == x.shape, "BatchNorm.backward: gradient \(dy.shape), expected \(x.shape)")
+    blockedInput = nil
+    let (n, c, plane, blocks) = (x.shape[0], channels, x.shape[2] * x.shape[3], channels / 16)
+    let dyp = dy.data, dg = weight.grad.data, db = bias.grad.data, g = weight.value.data, relu: Int32 = appliedReLU ? 1 : 0
+    let affine = channelAffine(), scale = Lanes(affine.map(\.scale)), shift = Lanes(affine.map(\.shift))
+    let mu = Lanes(mean), inv = inverseStd
+    // Σdy and Σdy·x̂ per channel: this rank's go to dβ and dγ, the whole batch's make dx.
+    var sums = [Double](repeating: 0, count: 2 * c)
+    sums.withUnsafeMutableBufferPointer { sp in
+      Threads.parallelFor(blocks) { b in
+        var sumDy = [Double](repeating: 0, count: 16), sumDyXhat = sumDy, s = [Float](repeating: 0, count: 16), t = s
+        for i in 0..<n {
+          cmh_blocked_gradient_sums(dyp + (i * c + b * 16) * plane, x.tile(i, b), plane, scale[b], shift[b], relu, mu[b], &s, &t)
+          for l in 0..<16 { sumDy[l] += Double(s[l]); sumDyXhat[l] += Double(t[l]) }
+        }
+        for l in 0..<16 {
+          let ch = b * 16 + l, dotXhat = sumDyXhat[l] * Double(inv[ch])
+          dg[ch] += Float(dotXhat); db[ch] += Float(sumDy[l])
+          sp[ch] = sumDy[l]; sp[c + ch] = dotXhat
+        }
+      }
+    }
+    sumAcrossRanks?(&sums)
+    // dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)), x̂ = (x − μ)·inv: one multiply-add per element.
+    let total = Float(count)
+    let k = (0..<c).map { g[$0] * inv[$0] }
+    let a = (0..<c).map { k[$0] * Float(sums[c + $0]) / total * inv[$0] }
+    let shiftDx = Lanes((0..<c).map { a[$0] * mean[$0] - k[$0] * Float(sums[$0]) / total })
+    let (kLanes, aLanes) = (Lanes(k), Lanes(a))
+    Threads.parallelFor(n * blocks) { j in
+      let (i, b) = (j / blocks, j % blocks)
+      cmh_blocked_input_gradient(dyp + (i * c + b * 16) * plane, x.tile(i, b), plane, scale[b], shift[b], relu,
+                                 kLanes[b], aLanes[b], shiftDx[b], dx.tile(i, b))
+    }
+    return dx
+  }
+}
+
+/// Per-channel constants in stable storage, 16 channels (a block) at a time.
+private struct Lanes {
+  let values: Tensor
+  init(_ values: [Float]) { self.values = Tensor(shape: [values.count], values: values) }
+  subscript(block: Int) -> UnsafePointer<Float> { UnsafePointer(values.data + block * 16) }
+}
+
+extension BF16Activation {
+  private var plane: Int { shape[2] * shape[3] }
+  private var blocks: Int { shape[1] / 16 }
+
+  /// Item i's block b of 16 channels: `plane` positions of 16 bf16 values.
+  func tile(_ i: Int, _ b: Int) -> UnsafeMutablePointer<UInt16> {
+    pointer.assumingMemoryBound(to: UInt16.self) + (i * blocks + b) * plane * 16
+  }
+
+  /// Per channel, Σ over the batch and positions of x, or of (x − center)².
+  func channelSums(around means: [Float]?) -> [Double] {
+    let n = shape[0], center = means.map(Lanes.init)
+    var sums = [Double](repeating: 0, count: shape[1])
+    sums.withUnsafeMutableBufferPointer { sp in
+      Threads.parallelFor(blocks) { b in
+        var s = [Float](repeating: 0, count: 16)
+        for i in 0..<n {
+          cmh_blocked_sums(tile(i, b), plane, center?[b], &s)
+          for l in 0..<16 { sp[b * 16 + l] += Double(s[l]) }
+        }
+      }
+    }
+    return sums
+  }
+
+  /// The activation as float32 NCHW, without oneDNN (for a fallback after oneDNN failed).
+  func floats() -> Tensor {
+    let y = Tensor(uninitialized: shape), ones = Lanes([Float](repeating: 1, count: 16)), zeros = Lanes([Float](repeating: 0, count: 16))
+    for i in 0..<shape[0] {
+      for b in 0..<blocks { cmh_blocked_normalize(tile(i, b), plane, ones[0], zeros[0], 0, y.data + (i * shape[1] + b * 16) * plane) }
+    }
+    return y
+  }
+}

@@ -1,0 +1,54 @@
+// A training-mode BatchNorm reading a convolution's bf16 output in oneDNN's layout and writing
+// its input gradient there (BF16ConvolutionBatchNorm.swift), against the BatchNorm on the same
+// values in float32 NCHW. The outputs agree to float32 rounding (sums in another order); the
+// input gradient is rounded to bf16 on the blocked side, so it agrees within half a bf16 step
+// (2⁻⁹ of the value).
+
+import Platform
+@testable import Tensor
+import XCTest
+
+final class BF16BatchNormTests: XCTestCase {
+  override func setUpWithError() throws {
+    do { try Precision.configure(.bf16) } catch { throw XCTSkip("bf16 does not run on this machine: \(error)") }
+  }
+
+  override func tearDown() { _ = try? Precision.configure(nil) }
+
+  /// Values that bf16 holds exactly, so both sides see the same input.
+  func bf16Exact(_ t: Tensor) -> Tensor {
+    Tensor(shape: t.shape, values: t.scalars.map { Float(bitPattern: $0.bitPattern & 0xffff_0000) })
+  }
+
+  func testMatchesTheFloat32Layout() throws {
+    var g = RandomGenerator(seed: 41)
+    // A plane of 35 positions: two full tiles of 16 and a tail of 3.
+    for (relu, ranks) in [(false, 1.0), (true, 1.0), (true, 2.0)] {
+      let blocked = BatchNorm(32), plain = BatchNorm(32)
+      let gamma = g.uniform([32], 0.5, 1.5), beta = g.normal([32])
+      for bn in [blocked, plain] {
+        bn.weight.value.assign(gamma)
+        bn.bias.value.assign(beta)
+        if ranks > 1 { bn.sumAcrossRanks = { $0 = $0.map { ranks * $0 } } }
+      }
+      let x = bf16Exact(g.normal([3, 32, 5, 7], std: 2)), dy = g.normal([3, 32, 5, 7])
+      guard let a = BF16Activation.from(x) else { return XCTFail("oneDNN converts the input") }
+      let label = "relu \(relu), \(Int(ranks)) ranks"
+      let y = blocked.forward(blocked: a, relu: relu), yPlain = plain.forward(x, relu: relu)
+      assertClose(y.scalars, yPlain.scalars, relative: 1e-5, "output, \(label)")
+      assertClose(blocked.runningVar.value.scalars, plain.runningVar.value.scalars, relative: 1e-5, "running variance, \(label)")
+      let dx = blocked.blockedBackward(dy).floats(), dxPlain = plain.backward(dy)
+      assertClose(dx.scalars, dxPlain.scalars, relative: 1.0 / 256, "input gradient, \(label)")
+      assertClose(blocked.weight.grad.scalars, plain.weight.grad.scalars, relative: 1e-4, "dγ, \(label)")
+      assertClose(blocked.bias.grad.scalars, plain.bias.grad.scalars, relative: 1e-4, "dβ, \(label)")
+    }
+  }
+
+  /// |a − b| within `relative` of |b| (plus as much of the values' RMS, for values near 0).
+  func assertClose(_ a: [Float], _ b: [Float], relative: Float, _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, label, file: file, line: line)
+    let rms = (b.reduce(0) { $0 + $1 * $1 } / Float(max(1, b.count))).squareRoot()
+    let worst = zip(a, b).map { abs($0 - $1) - relative * (abs($1) + rms) }.max() ?? 0
+    XCTAssertLessThanOrEqual(worst, 0, "\(label): off by more than \(relative) of the value", file: file, line: line)
+  }
+}
