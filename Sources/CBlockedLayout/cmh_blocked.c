@@ -110,6 +110,20 @@ void cmh_blocked_normalize(const uint16_t *x, long plane, const float *scale, co
   }
 }
 
+/// Runs `body` at each position q of the tile with v = x there and d = dy there, masked by the ReLU.
+#define EACH_POSITION(dy, x, plane, scale, shift, relu, body)                   \
+  for (long q0 = 0; q0 < (plane); q0 += 16) {                                   \
+    long count = (plane) - q0 < 16 ? (plane) - q0 : 16;                         \
+    v16 r[16];                                                                  \
+    GATHER(dy, plane, q0, count, r);                                            \
+    for (int i = 0; i < count; i++) {                                           \
+      long q = q0 + i;                                                          \
+      LOAD_BF16(v, (x) + q * 16);                                               \
+      v16 d = MASKED(r[i], v, scale, shift, relu);                              \
+      body                                                                      \
+    }                                                                           \
+  }
+
 CLONES
 void cmh_blocked_gradient_sums(const float *dy, const uint16_t *x, long plane, const float *scale, const float *shift,
                                int relu, const float *center, float *sum, float *dot) {
@@ -117,17 +131,10 @@ void cmh_blocked_gradient_sums(const float *dy, const uint16_t *x, long plane, c
   LOAD(b, shift);
   LOAD(c, center);
   v16 s = 0, t = 0;
-  for (long q0 = 0; q0 < plane; q0 += 16) {
-    long count = plane - q0 < 16 ? plane - q0 : 16;
-    v16 r[16];
-    GATHER(dy, plane, q0, count, r);
-    for (int i = 0; i < count; i++) {
-      LOAD_BF16(v, x + (q0 + i) * 16);
-      v16 d = MASKED(r[i], v, a, b, relu);
-      s += d;
-      t += d * (v - c);
-    }
-  }
+  EACH_POSITION(dy, x, plane, a, b, relu, {
+    s += d;
+    t += d * (v - c);
+  })
   memcpy(sum, &s, sizeof s);
   memcpy(dot, &t, sizeof t);
 }
@@ -140,14 +147,8 @@ void cmh_blocked_input_gradient(const float *dy, const uint16_t *x, long plane, 
   LOAD(kv, k);
   LOAD(av, a);
   LOAD(bv, b);
-  for (long q0 = 0; q0 < plane; q0 += 16) {
-    long count = plane - q0 < 16 ? plane - q0 : 16;
-    v16 r[16];
-    GATHER(dy, plane, q0, count, r);
-    for (int i = 0; i < count; i++) {
-      LOAD_BF16(v, x + (q0 + i) * 16);
-      v16 g = kv * MASKED(r[i], v, sc, sh, relu) - av * v + bv;
-      STORE_BF16(dx + (q0 + i) * 16, g);
-    }
-  }
+  EACH_POSITION(dy, x, plane, sc, sh, relu, {
+    v16 g = kv * d - av * v + bv;
+    STORE_BF16(dx + q * 16, g);
+  })
 }
