@@ -699,6 +699,11 @@ int cmh_dnnl_maxpool_infer(const cmh_pool_shape *s, const void *x, void *y) { (v
 
 #endif
 
+// Compiled for AVX-512, AVX2 and the baseline, picked when the library loads: a dense layer rounds
+// its weights at every pass (the text tower's 17 million at every batch).
+#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)  // ifunc dispatch: glibc
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 void cmh_bf16_round(const float *x, uint16_t *y, size_t count) {
   for (size_t i = 0; i < count; i++) {
     uint32_t bits;
