@@ -487,6 +487,29 @@ static int run(op *o, int count, dnnl_exec_arg_t *args) {
   return 0;
 }
 
+/// 1 when oneDNN's own choice of layout for a typical bf16 convolution here is blocks of 16
+/// channels (AVX512-BF16 kernels); elsewhere (AMX kernels may want channels-last) the layers keep
+/// exchanging float32 NCHW rather than force a layout on kernels that run slower in it.
+static int blocked_activations(void) {
+  static int answer = -1;
+  if (answer >= 0) return answer;
+  answer = 0;
+  cmh_conv_shape s = {32, 64, 64, 56, 56, 3, 1, 1};
+  plain_mds any;
+  dnnl_memory_desc_t blocked;
+  dnnl_dims_t strides = {1, 1}, padding = {1, 1};
+  dnnl_convolution_desc_t d;
+  dnnl_primitive_desc_t pd;
+  if (plain_descriptors(&s, &any, dnnl_bf16, 0) || activation_md(&blocked, 32, 64, 56, 56) ||
+      p_dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct, &any.x, &any.w, NULL, &any.y, strides, padding, padding) ||
+      p_dnnl_primitive_desc_create(&pd, &d, NULL, engine, NULL))
+    return answer;
+  answer = p_dnnl_memory_desc_equal(&blocked, p_dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0)) &&
+           p_dnnl_memory_desc_equal(&blocked, p_dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0));
+  p_dnnl_primitive_desc_destroy(pd);
+  return answer;
+}
+
 static size_t activation_bytes(int n, int c, int h, int w) {
   dnnl_memory_desc_t md;
   return activation_md(&md, n, c, h, w) ? 0 : p_dnnl_memory_desc_get_size(&md);
@@ -636,7 +659,7 @@ int cmh_dnnl_matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t
 
 size_t cmh_dnnl_activation_bytes(int n, int c, int h, int w) {
   pthread_mutex_lock(&calls);
-  size_t result = loaded == 1 ? activation_bytes(n, c, h, w) : 0;
+  size_t result = loaded == 1 && blocked_activations() ? activation_bytes(n, c, h, w) : 0;
   pthread_mutex_unlock(&calls);
   return result;
 }

@@ -11,6 +11,9 @@ import XCTest
 final class BF16BatchNormTests: XCTestCase {
   override func setUpWithError() throws {
     do { try Precision.configure(.bf16) } catch { throw XCTSkip("bf16 does not run on this machine: \(error)") }
+    guard BF16Activation([1, 16, 1, 1]) != nil else {
+      throw XCTSkip("oneDNN's convolutions here prefer another layout than blocks of 16 channels: the layers exchange float32")
+    }
   }
 
   override func tearDown() { _ = try? Precision.configure(nil) }

@@ -42,7 +42,9 @@ int cmh_dnnl_conv_blocked_output(const cmh_conv_shape *s);
 /// sums reorders only its input and its output.
 typedef struct { int n, c, h, w, k, stride, padding; } cmh_pool_shape;
 
-/// Bytes of a bf16 activation [n, c, h, w] in that layout; 0 when oneDNN is not loaded.
+/// Bytes of a bf16 activation [n, c, h, w] in that layout; 0 when oneDNN is not loaded, or when
+/// its convolutions here prefer another layout (AMX kernels may want channels-last): then the
+/// layers exchange float32 NCHW as before.
 size_t cmh_dnnl_activation_bytes(int n, int c, int h, int w);
 /// Float32 NCHW into the layout, and back. 0 on success, -1 on failure.
 int cmh_dnnl_to_activation(int n, int c, int h, int w, const float *x, void *y);
