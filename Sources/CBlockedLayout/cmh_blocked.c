@@ -89,9 +89,19 @@ void cmh_blocked_sums(const uint16_t *x, long plane, const float *center, float 
 }
 
 CLONES
-void cmh_blocked_normalize(const uint16_t *x, long plane, const float *scale, const float *shift, int relu, float *y) {
+void cmh_blocked_normalize(const uint16_t *x, long plane, const float *scale, const float *shift, int relu, float *y,
+                           uint16_t *y_blocked) {
   LOAD(a, scale);
   LOAD(b, shift);
+  if (y_blocked) {  // the layout stays: no transpose
+    for (long q = 0; q < plane; q++) {
+      LOAD_BF16(v, x + q * 16);
+      v16 u = v * a + b;
+      if (relu) u = (v16)((m16)u & (m16)(u > 0));
+      STORE_BF16(y_blocked + q * 16, u);
+    }
+    return;
+  }
   for (long q0 = 0; q0 < plane; q0 += 16) {
     long count = plane - q0 < 16 ? plane - q0 : 16;
     v16 r[16];
@@ -110,28 +120,30 @@ void cmh_blocked_normalize(const uint16_t *x, long plane, const float *scale, co
   }
 }
 
-/// Runs `body` at each position q of the tile with v = x there and d = dy there, masked by the ReLU.
-#define EACH_POSITION(dy, x, plane, scale, shift, relu, body)                   \
+/// Runs `body` at each position q of the tile with v = x there and d = dy there (float32 NCHW, or
+/// dy_blocked in the layout when dy is NULL), masked by the ReLU.
+#define EACH_POSITION(dy, dy_blocked, x, plane, scale, shift, relu, body)       \
   for (long q0 = 0; q0 < (plane); q0 += 16) {                                   \
     long count = (plane) - q0 < 16 ? (plane) - q0 : 16;                         \
     v16 r[16];                                                                  \
-    GATHER(dy, plane, q0, count, r);                                            \
+    if (dy) GATHER(dy, plane, q0, count, r);                                    \
     for (int i = 0; i < count; i++) {                                           \
       long q = q0 + i;                                                          \
       LOAD_BF16(v, (x) + q * 16);                                               \
+      if (!(dy)) { LOAD_BF16(g_, (dy_blocked) + q * 16); r[i] = g_; }           \
       v16 d = MASKED(r[i], v, scale, shift, relu);                              \
       body                                                                      \
     }                                                                           \
   }
 
 CLONES
-void cmh_blocked_gradient_sums(const float *dy, const uint16_t *x, long plane, const float *scale, const float *shift,
-                               int relu, const float *center, float *sum, float *dot) {
+void cmh_blocked_gradient_sums(const float *dy, const uint16_t *dy_blocked, const uint16_t *x, long plane, const float *scale,
+                               const float *shift, int relu, const float *center, float *sum, float *dot) {
   LOAD(a, scale);
   LOAD(b, shift);
   LOAD(c, center);
   v16 s = 0, t = 0;
-  EACH_POSITION(dy, x, plane, a, b, relu, {
+  EACH_POSITION(dy, dy_blocked, x, plane, a, b, relu, {
     s += d;
     t += d * (v - c);
   })
@@ -140,14 +152,14 @@ void cmh_blocked_gradient_sums(const float *dy, const uint16_t *x, long plane, c
 }
 
 CLONES
-void cmh_blocked_input_gradient(const float *dy, const uint16_t *x, long plane, const float *scale, const float *shift,
-                                int relu, const float *k, const float *a, const float *b, uint16_t *dx) {
+void cmh_blocked_input_gradient(const float *dy, const uint16_t *dy_blocked, const uint16_t *x, long plane, const float *scale,
+                                const float *shift, int relu, const float *k, const float *a, const float *b, uint16_t *dx) {
   LOAD(sc, scale);
   LOAD(sh, shift);
   LOAD(kv, k);
   LOAD(av, a);
   LOAD(bv, b);
-  EACH_POSITION(dy, x, plane, sc, sh, relu, {
+  EACH_POSITION(dy, dy_blocked, x, plane, sc, sh, relu, {
     v16 g = kv * d - av * v + bv;
     STORE_BF16(dx + q * 16, g);
   })

@@ -119,6 +119,7 @@ typedef struct {
   int keeps_x;      // the backward weights pass reads x in the forward pass's layout: a kept copy serves
   int shares_dy;    // both backward passes read dy in one layout: it is reordered once
   int blocked;      // y and dy are in the activations' layout (cmh_dnnl_activation_bytes): a caller may keep them so
+  int blocked_in;   // so are x (for both passes that read it) and dx
   dnnl_primitive_desc_t forward_pd, data_pd, weights_pd;
   dnnl_primitive_t forward, backward_data, backward_weights;
   bridge x, w, y;                       // forward: x, w in; y out
@@ -265,6 +266,9 @@ static int prepare_backward(entry *e) {
   e->blocked = e->shares_dy && !activation_md(&activation, s->n, s->o, oh, ow) &&
                p_dnnl_memory_desc_equal(&activation, p_dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_dst_md, 0)) &&
                p_dnnl_memory_desc_equal(&activation, p_dnnl_primitive_desc_query_md(e->data_pd, dnnl_query_diff_dst_md, 0));
+  e->blocked_in = e->keeps_x && s->c % 16 == 0 && !activation_md(&activation, s->n, s->c, s->h, s->w) &&
+                  p_dnnl_memory_desc_equal(&activation, p_dnnl_primitive_desc_query_md(e->forward_pd, dnnl_query_src_md, 0)) &&
+                  p_dnnl_memory_desc_equal(&activation, p_dnnl_primitive_desc_query_md(e->data_pd, dnnl_query_diff_src_md, 0));
   dnnl_memory_desc_t dw_plain;
   TRY(p_dnnl_memory_desc_init_by_tag(&dw_plain, 4, w, dnnl_f32, dnnl_oihw));
   return make_bridge(&e->dw, &dw_plain, p_dnnl_primitive_desc_query_md(e->weights_pd, dnnl_query_diff_weights_md, 0), DIFF_WEIGHTS, 0, 1);
@@ -290,7 +294,13 @@ static int conv_forward(const cmh_conv_shape *s, const float *x, const float *w,
   entry *e = find(s);
   if (!e) return -1;
   if (e->slow) return 1;
-  if (run_bridge(&e->x, x, 1, kept) || run_bridge(&e->w, w, 1, NULL)) return -1;
+  if (!x && !(kept && e->blocked_in)) {
+    snprintf(error, sizeof error, "oneDNN: an input in the activations' layout for a convolution that does not read it");
+    return -1;
+  }
+  if (x) { if (run_bridge(&e->x, x, 1, kept)) return -1; }
+  else TRY(p_dnnl_memory_set_data_handle(e->x.inner, kept));  // x is already there
+  if (run_bridge(&e->w, w, 1, NULL)) return -1;
   if (!y_blocked) return run_into(e->forward, DNNL_ARG_SRC, e->x.inner, DNNL_ARG_WEIGHTS, e->w.inner, DNNL_ARG_DST, &e->y, y);
   // y stays bf16 in the activations' layout, for a BatchNorm that reads it there.
   TRY(p_dnnl_memory_set_data_handle(e->y.inner, y_blocked));
@@ -301,12 +311,12 @@ static int conv_forward(const cmh_conv_shape *s, const float *x, const float *w,
 }
 
 static int conv_backward(const cmh_conv_shape *s, const float *x, const void *kept, const float *w, const float *dy,
-                         const void *dy_blocked, float *dx, float *dw) {
+                         const void *dy_blocked, float *dx, void *dx_blocked, float *dw) {
   if (loaded != 1) return -1;
   entry *e = find(s);
   if (!e || prepare_backward(e)) return -1;
   if (e->slow) return 1;
-  if (dy_blocked && !e->blocked) {
+  if ((dy_blocked && !e->blocked) || (dx_blocked && !e->blocked_in) || (!x && !(kept && e->keeps_x))) {
     snprintf(error, sizeof error, "oneDNN: a gradient in the activations' layout for a convolution that does not read it");
     return -1;
   }
@@ -318,20 +328,27 @@ static int conv_backward(const cmh_conv_shape *s, const float *x, const void *ke
   else if (run_bridge(&e->dy_weights, dy, 1, NULL)) return -1;
   if (run_into(e->backward_weights, DNNL_ARG_SRC, e->x_weights.inner, DNNL_ARG_DIFF_DST, e->dy_weights.inner, DNNL_ARG_DIFF_WEIGHTS, &e->dw, dw))
     return -1;
-  if (!dx) return 0;
+  if (!dx && !dx_blocked) return 0;
   // The input gradient: dy (still in scratch when both passes share its layout) and w in, dx out.
   if (dy_blocked) TRY(p_dnnl_memory_set_data_handle(e->dy_data.inner, (void *)dy_blocked));
   else if (e->shares_dy) TRY(p_dnnl_memory_set_data_handle(e->dy_data.inner, buffer(DIFF_DST, e->dy_data.bytes)));
   else if (run_bridge(&e->dy_data, dy, 1, NULL)) return -1;
   if (run_bridge(&e->w_data, w, 1, NULL)) return -1;
-  return run_into(e->backward_data, DNNL_ARG_DIFF_DST, e->dy_data.inner, DNNL_ARG_WEIGHTS, e->w_data.inner, DNNL_ARG_DIFF_SRC, &e->dx, dx);
+  if (!dx_blocked)
+    return run_into(e->backward_data, DNNL_ARG_DIFF_DST, e->dy_data.inner, DNNL_ARG_WEIGHTS, e->w_data.inner, DNNL_ARG_DIFF_SRC, &e->dx, dx);
+  TRY(p_dnnl_memory_set_data_handle(e->dx.inner, dx_blocked));
+  dnnl_exec_arg_t args[] = {{DNNL_ARG_DIFF_DST, e->dy_data.inner}, {DNNL_ARG_WEIGHTS, e->w_data.inner}, {DNNL_ARG_DIFF_SRC, e->dx.inner}};
+  TRY(p_dnnl_primitive_execute(e->backward_data, stream, 3, args));
+  TRY(p_dnnl_stream_wait(stream));
+  return 0;
 }
 
-/// 1 when the shape's output and output gradient can stay in the activations' layout.
-static int conv_blocked_output(const cmh_conv_shape *s) {
+/// 1 when the shape's output and output gradient can stay in the activations' layout, plus 2
+/// when its input and input gradient can.
+static int conv_blocked(const cmh_conv_shape *s) {
   if (loaded != 1) return 0;
   entry *e = find(s);
-  return e && !e->slow && !prepare_backward(e) && e->blocked;
+  return e && !e->slow && !prepare_backward(e) ? e->blocked | e->blocked_in << 1 : 0;
 }
 
 /// Bytes of the bf16 copy of x that the forward pass can keep for the backward pass; 0 when
@@ -628,9 +645,9 @@ size_t cmh_dnnl_conv_kept_bytes(const cmh_conv_shape *s) {
   return result;
 }
 
-int cmh_dnnl_conv_blocked_output(const cmh_conv_shape *s) {
+int cmh_dnnl_conv_blocked(const cmh_conv_shape *s) {
   pthread_mutex_lock(&calls);
-  int result = conv_blocked_output(s);
+  int result = conv_blocked(s);
   pthread_mutex_unlock(&calls);
   return result;
 }
@@ -643,9 +660,9 @@ int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *
 }
 
 int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const void *kept, const float *w, const float *dy,
-                           const void *dy_blocked, float *dx, float *dw) {
+                           const void *dy_blocked, float *dx, void *dx_blocked, float *dw) {
   pthread_mutex_lock(&calls);
-  int result = conv_backward(s, x, kept, w, dy, dy_blocked, dx, dw);
+  int result = conv_backward(s, x, kept, w, dy, dy_blocked, dx, dx_blocked, dw);
   pthread_mutex_unlock(&calls);
   return result;
 }
@@ -699,14 +716,14 @@ const char *cmh_dnnl_error(void) { return "this cmh was built without oneDNN's h
 const char *cmh_dnnl_version(void) { return ""; }
 const char *cmh_dnnl_isa(void) { return ""; }
 size_t cmh_dnnl_conv_kept_bytes(const cmh_conv_shape *s) { (void)s; return 0; }
-int cmh_dnnl_conv_blocked_output(const cmh_conv_shape *s) { (void)s; return 0; }
+int cmh_dnnl_conv_blocked(const cmh_conv_shape *s) { (void)s; return 0; }
 int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y, void *kept, void *y_blocked) {
   (void)s; (void)x; (void)w; (void)y; (void)kept; (void)y_blocked;
   return -1;
 }
 int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const void *kept, const float *w, const float *dy,
-                           const void *dy_blocked, float *dx, float *dw) {
-  (void)s; (void)x; (void)kept; (void)w; (void)dy; (void)dy_blocked; (void)dx; (void)dw;
+                           const void *dy_blocked, float *dx, void *dx_blocked, float *dw) {
+  (void)s; (void)x; (void)kept; (void)w; (void)dy; (void)dy_blocked; (void)dx; (void)dx_blocked; (void)dw;
   return -1;
 }
 int cmh_dnnl_matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t *b, float *c) { (void)s; (void)a; (void)b; (void)c; return -1; }

@@ -19,6 +19,12 @@ struct BF16Activation {
     storage = Tensor(uninitialized: [(bytes + 3) / 4])
   }
 
+  /// An activation of `shape` already in `storage`.
+  init(shape: [Int], storage: Tensor) {
+    self.shape = shape
+    self.storage = storage
+  }
+
   var pointer: UnsafeMutableRawPointer { UnsafeMutableRawPointer(storage.data) }
   private var dims: (Int32, Int32, Int32, Int32) { (Int32(shape[0]), Int32(shape[1]), Int32(shape[2]), Int32(shape[3])) }
 
@@ -31,5 +37,21 @@ struct BF16Activation {
   func tensor() -> Tensor? {
     let y = Tensor(uninitialized: shape), (n, c, h, w) = dims
     return cmh_dnnl_from_activation(n, c, h, w, pointer, y.data) == 0 ? y : nil
+  }
+}
+
+/// What one layer hands the next in training, either way: float32 NCHW, or a bf16 activation in
+/// oneDNN's layout (between a convolution and the BatchNorm after it, and from a BatchNorm · ReLU
+/// to the convolution after it).
+enum Exchange {
+  case plain(Tensor)
+  case blocked(BF16Activation)
+
+  /// As float32 NCHW.
+  var tensor: Tensor {
+    switch self {
+    case let .plain(t): t
+    case let .blocked(a): a.floats()
+    }
   }
 }

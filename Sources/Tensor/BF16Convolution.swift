@@ -8,8 +8,10 @@ import CDNNL
 import Platform
 
 extension Conv2D {
-  func shape(_ x: Tensor) -> cmh_conv_shape {
-    cmh_conv_shape(n: Int32(x.shape[0]), c: Int32(inChannels), o: Int32(outChannels), h: Int32(x.shape[2]), w: Int32(x.shape[3]),
+  func shape(_ x: Tensor) -> cmh_conv_shape { shape(x.shape) }
+
+  func shape(_ dims: [Int]) -> cmh_conv_shape {
+    cmh_conv_shape(n: Int32(dims[0]), c: Int32(inChannels), o: Int32(outChannels), h: Int32(dims[2]), w: Int32(dims[3]),
                    k: Int32(kernelSize), stride: Int32(stride), padding: Int32(padding))
   }
 
@@ -45,7 +47,7 @@ extension Conv2D {
     let dx = computesInputGradient ? Tensor(uninitialized: x.shape) : Tensor(zeros: x.shape)
     var s = shape(x)
     defer { keptInput = nil }
-    switch cmh_dnnl_conv_backward(&s, x.data, keptInput?.data, weight.value.data, dy.data, nil, computesInputGradient ? dx.data : nil,
+    switch cmh_dnnl_conv_backward(&s, x.data, keptInput?.data, weight.value.data, dy.data, nil, computesInputGradient ? dx.data : nil, nil,
                                   weight.grad.data) {
     case 0: return dx
     case 1: return nil

@@ -12,20 +12,24 @@ import CDNNL
 import Platform
 
 extension Conv2D {
-  /// y = W ⋆ x, left bf16 in oneDNN's layout for the BatchNorm after it; nil where that does not
-  /// run (then the layer-by-layer path runs).
-  func blockedOutput(_ x: Tensor) -> BF16Activation? {
+  /// y = W ⋆ x, left bf16 in oneDNN's layout for the BatchNorm after it, x given either way; nil
+  /// where that does not run (then the layer-by-layer path runs).
+  func blockedOutput(_ x: Exchange) -> BF16Activation? {
     guard BF16Activation.isEnabled && bias == nil && suitsBF16 && Precision.current == .bf16 else { return nil }
-    let g = geometry(x)
-    var s = shape(x)
-    guard cmh_dnnl_conv_blocked_output(&s) == 1,
-          let y = BF16Activation([x.shape[0], outChannels, g.outputHeight, g.outputWidth]) else { return nil }
-    let bytes = cmh_dnnl_conv_kept_bytes(&s)
-    let kept = bytes > 0 ? Tensor(uninitialized: [(bytes + 3) / 4]) : nil
-    switch cmh_dnnl_conv_forward(&s, x.data, weight.value.data, nil, kept?.data, y.pointer) {
+    let dims: [Int], plain: Tensor?, blocked: BF16Activation?
+    switch x {
+    case let .plain(t): (dims, plain, blocked) = (t.shape, t, nil)
+    case let .blocked(a): (dims, plain, blocked) = (a.shape, nil, a)
+    }
+    precondition(dims.count == 4 && dims[1] == inChannels, "Conv2D(\(inChannels)→\(outChannels)): input \(dims), expected [N, \(inChannels), H, W]")
+    var s = shape(dims)
+    let flags = cmh_dnnl_conv_blocked(&s), out = outputShape(dims)
+    guard flags & 1 != 0, blocked == nil || flags & 2 != 0, let y = BF16Activation(out) else { return nil }
+    let bytes = blocked == nil ? cmh_dnnl_conv_kept_bytes(&s) : 0
+    let kept = blocked?.storage ?? (bytes > 0 ? Tensor(uninitialized: [(bytes + 3) / 4]) : nil)
+    switch cmh_dnnl_conv_forward(&s, plain?.data, weight.value.data, nil, kept?.data, y.pointer) {
     case 0:
-      input = x
-      keptInput = kept
+      (input, keptInput, blockedInputShape) = (plain, kept, blocked?.shape)
       return y
     case 1: return nil
     default:
@@ -34,25 +38,41 @@ extension Conv2D {
     }
   }
 
-  /// The backward pass from an output gradient in oneDNN's layout.
-  func backward(blockedGradient dy: BF16Activation) -> Tensor {
-    guard let x = input else { preconditionFailure("Conv2D.backward called before forward") }
-    let dx = computesInputGradient ? Tensor(uninitialized: x.shape) : Tensor(zeros: x.shape)
-    var s = shape(x)
-    defer { keptInput = nil }
-    let status = cmh_dnnl_conv_backward(&s, x.data, keptInput?.data, weight.value.data, nil, dy.pointer,
-                                        computesInputGradient ? dx.data : nil, weight.grad.data)
-    guard status != 0 else { return dx }
+  /// Whether the layer's forward pass can take an input of `dims` in oneDNN's layout.
+  func takesBlockedInput(_ dims: [Int]) -> Bool {
+    guard BF16Activation.isEnabled && bias == nil && suitsBF16 && Precision.current == .bf16 && dims.count == 4 && dims[1] == inChannels
+    else { return false }
+    var s = shape(dims)
+    return cmh_dnnl_conv_blocked(&s) == 3
+  }
+
+  /// The backward pass from an output gradient in oneDNN's layout; the input gradient comes in
+  /// the layout the forward pass took its input in.
+  func backward(blockedGradient dy: BF16Activation) -> Exchange {
+    guard let dims = blockedInputShape ?? input?.shape else { preconditionFailure("Conv2D.backward called before forward") }
+    var s = shape(dims)
+    defer { (keptInput, blockedInputShape) = (nil, nil) }
+    let wanted = computesInputGradient
+    let dx = blockedInputShape == nil ? (wanted ? Tensor(uninitialized: dims) : Tensor(zeros: dims)) : nil
+    let dxBlocked = blockedInputShape != nil && wanted ? BF16Activation(dims) : nil
+    let status = cmh_dnnl_conv_backward(&s, input?.data, keptInput?.data, weight.value.data, nil, dy.pointer,
+                                        wanted ? dx?.data : nil, dxBlocked?.pointer, weight.grad.data)
+    if status == 0 {
+      if let dxBlocked { return .blocked(dxBlocked) }
+      return .plain(dx ?? Tensor(zeros: dims))
+    }
     // oneDNN failed (it fails here only when it cannot allocate): float32 from now on.
-    Precision.fallBack(status == 1 ? "oneDNN has only its reference code for \(x.shape)" : String(cString: cmh_dnnl_error()))
-    return backward(dy.floats())
+    Precision.fallBack(status == 1 ? "oneDNN has only its reference code for \(dims)" : String(cString: cmh_dnnl_error()))
+    if input == nil, let kept = keptInput { input = BF16Activation(shape: dims, storage: kept).floats() }
+    return .plain(backward(dy.floats()))
   }
 }
 
 extension BatchNorm {
   /// Training-mode y = BN(x), floored at 0 with `relu`, of a convolution's bf16 output in
-  /// oneDNN's layout; y is float32 NCHW.
-  func forward(blocked x: BF16Activation, relu: Bool) -> Tensor {
+  /// oneDNN's layout; y is float32 NCHW, or bf16 in that layout (`keepingLayout`) for a
+  /// convolution that reads it so.
+  func forward(blocked x: BF16Activation, relu: Bool, keepingLayout: Bool = false) -> Exchange {
     precondition(isTraining && x.shape.count == 4 && x.shape[1] == channels && channels % 16 == 0,
                  "BatchNorm(\(channels)).forward(blocked:): input \(x.shape) in training mode")
     blockedInput = x
@@ -61,22 +81,32 @@ extension BatchNorm {
     computeBatchStatistics(shape: x.shape, values: n * plane, sums: { x.channelSums(around: nil) },
                            squaredDeviations: { means in x.channelSums(around: means) })
     let affine = channelAffine(), scale = Lanes(affine.map(\.scale)), shift = Lanes(affine.map(\.shift))
-    let y = Tensor(uninitialized: x.shape), yp = y.data, blocks = channels / 16, c = channels
+    let blocks = channels / 16, c = channels
+    let y = keepingLayout ? nil : Tensor(uninitialized: x.shape), yBlocked = keepingLayout ? BF16Activation(x.shape) : nil
     Threads.parallelFor(n * blocks) { j in
       let (i, b) = (j / blocks, j % blocks)
-      cmh_blocked_normalize(x.tile(i, b), plane, scale[b], shift[b], relu ? 1 : 0, yp + (i * c + b * 16) * plane)
+      cmh_blocked_normalize(x.tile(i, b), plane, scale[b], shift[b], relu ? 1 : 0, y.map { $0.data + (i * c + b * 16) * plane },
+                            yBlocked?.tile(i, b))
     }
-    return y
+    if let yBlocked { return .blocked(yBlocked) }
+    return .plain(y!)
   }
 
-  /// The backward pass of `forward(blocked:relu:)` from dy in float32 NCHW (the ReLU's output
-  /// gradient when it applied one): dγ and dβ accumulate, dx comes in oneDNN's layout.
-  func blockedBackward(_ dy: Tensor) -> BF16Activation {
+  /// The backward pass of `forward(blocked:relu:keepingLayout:)` from dy in either layout (the
+  /// ReLU's output gradient when it applied one): dγ and dβ accumulate, dx comes in oneDNN's layout.
+  func blockedBackward(_ dy: Exchange) -> BF16Activation {
     guard let x = blockedInput, let dx = BF16Activation(x.shape) else { preconditionFailure("BatchNorm.blockedBackward without forward(blocked:)") }
-    precondition(dy.shape == x.shape, "BatchNorm.backward: gradient \(dy.shape), expected \(x.shape)")
+    let (plain, blocked): (Tensor?, BF16Activation?)
+    switch dy {
+    case let .plain(t): (plain, blocked) = (t, nil)
+    case let .blocked(a): (plain, blocked) = (nil, a)
+    }
+    precondition((plain?.shape ?? blocked?.shape) == x.shape, "BatchNorm.backward: gradient \(plain?.shape ?? blocked?.shape ?? []), expected \(x.shape)")
     blockedInput = nil
     let (n, c, plane, blocks) = (x.shape[0], channels, x.shape[2] * x.shape[3], channels / 16)
-    let dyp = dy.data, dg = weight.grad.data, db = bias.grad.data, g = weight.value.data, relu: Int32 = appliedReLU ? 1 : 0
+    /// dy of item i, block b: float32 NCHW, or its tile in the layout.
+    let dyp = plain?.data, tile = { (i: Int, b: Int) in blocked?.tile(i, b) }
+    let dg = weight.grad.data, db = bias.grad.data, g = weight.value.data, relu: Int32 = appliedReLU ? 1 : 0
     let affine = channelAffine(), scale = Lanes(affine.map(\.scale)), shift = Lanes(affine.map(\.shift))
     let mu = Lanes(mean), inv = inverseStd
     // Σdy and Σdy·x̂ per channel: this rank's go to dβ and dγ, the whole batch's make dx.
@@ -85,7 +115,8 @@ extension BatchNorm {
       Threads.parallelFor(blocks) { b in
         var sumDy = [Double](repeating: 0, count: 16), sumDyXhat = sumDy, s = [Float](repeating: 0, count: 16), t = s
         for i in 0..<n {
-          cmh_blocked_gradient_sums(dyp + (i * c + b * 16) * plane, x.tile(i, b), plane, scale[b], shift[b], relu, mu[b], &s, &t)
+          cmh_blocked_gradient_sums(dyp.map { $0 + (i * c + b * 16) * plane }, tile(i, b), x.tile(i, b), plane, scale[b], shift[b], relu,
+                                    mu[b], &s, &t)
           for l in 0..<16 { sumDy[l] += Double(s[l]); sumDyXhat[l] += Double(t[l]) }
         }
         for l in 0..<16 {
@@ -104,7 +135,7 @@ extension BatchNorm {
     let (kLanes, aLanes) = (Lanes(k), Lanes(a))
     Threads.parallelFor(n * blocks) { j in
       let (i, b) = (j / blocks, j % blocks)
-      cmh_blocked_input_gradient(dyp + (i * c + b * 16) * plane, x.tile(i, b), plane, scale[b], shift[b], relu,
+      cmh_blocked_input_gradient(dyp.map { $0 + (i * c + b * 16) * plane }, tile(i, b), x.tile(i, b), plane, scale[b], shift[b], relu,
                                  kLanes[b], aLanes[b], shiftDx[b], dx.tile(i, b))
     }
     return dx
@@ -147,7 +178,7 @@ extension BF16Activation {
   func floats() -> Tensor {
     let y = Tensor(uninitialized: shape), ones = Lanes([Float](repeating: 1, count: 16)), zeros = Lanes([Float](repeating: 0, count: 16))
     for i in 0..<shape[0] {
-      for b in 0..<blocks { cmh_blocked_normalize(tile(i, b), plane, ones[0], zeros[0], 0, y.data + (i * shape[1] + b * 16) * plane) }
+      for b in 0..<blocks { cmh_blocked_normalize(tile(i, b), plane, ones[0], zeros[0], 0, y.data + (i * shape[1] + b * 16) * plane, nil) }
     }
     return y
   }

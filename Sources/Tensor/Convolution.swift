@@ -15,6 +15,8 @@ public final class Conv2D: Module {
   var input: Tensor?
   /// The forward pass's bf16 copy of the input in oneDNN's layout, for the bf16 backward pass.
   var keptInput: Tensor?
+  /// The forward pass took its input in oneDNN's layout (`keptInput` is it), of this shape.
+  var blockedInputShape: [Int]?
   /// How many floats of im2col columns one sgemm takes at most: 4 MB, so that the columns are
   /// still in cache when sgemm reads them (measured fastest for ResNet's 3×3 layers).
   nonisolated(unsafe) public static var columnBudget = 1 << 20

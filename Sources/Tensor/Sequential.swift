@@ -20,25 +20,32 @@ public final class Sequential: Module {
   public var children: [(String, Module)] { layers }
 
   /// A BatchNorm followed by a ReLU runs as one layer (`BatchNorm.forward(_:relu:)`); in bf16 a
-  /// convolution hands its output to the training-mode BatchNorm after it in oneDNN's layout
+  /// convolution hands its output to the training-mode BatchNorm after it in oneDNN's layout, and
+  /// a BatchNorm · ReLU so hands its output to a convolution of such a pair after it
   /// (BF16ConvolutionBatchNorm.swift).
   public func forward(_ input: Tensor) -> Tensor {
-    var x = input, i = 0
+    var x = Exchange.plain(input), i = 0
     while i < layers.count {
-      let relu = fusedBatchNorm(before: i + 2) != nil
-      if let conv = layers[i].1 as? Conv2D, i + 1 < layers.count, let bn = layers[i + 1].1 as? BatchNorm, bn.isTraining,
-         let y = conv.blockedOutput(x) {
-        x = bn.forward(blocked: y, relu: relu)
-        i += relu ? 3 : 2
+      if let (conv, bn) = convolutionPair(at: i), let y = conv.blockedOutput(x) {
+        let relu = fusedBatchNorm(before: i + 2) != nil, next = i + (relu ? 3 : 2)
+        let handOn = relu && convolutionPair(at: next).map { $0.0.takesBlockedInput(y.shape) } == true
+        x = bn.forward(blocked: y, relu: relu, keepingLayout: handOn)
+        i = next
       } else if let bn = fusedBatchNorm(before: i + 1) {
-        x = bn.forward(x, relu: true)
+        x = .plain(bn.forward(x.tensor, relu: true))
         i += 2
       } else {
-        x = layers[i].1.forward(x)
+        x = .plain(layers[i].1.forward(x.tensor))
         i += 1
       }
     }
-    return x
+    return x.tensor
+  }
+
+  /// The Conv2D at i and the training-mode BatchNorm after it.
+  private func convolutionPair(at i: Int) -> (Conv2D, BatchNorm)? {
+    guard i + 1 < layers.count, let conv = layers[i].1 as? Conv2D, let bn = layers[i + 1].1 as? BatchNorm, bn.isTraining else { return nil }
+    return (conv, bn)
   }
 
   /// The BatchNorm at i − 1 when layer i is a ReLU, which the BatchNorm then applies.
@@ -69,7 +76,7 @@ public final class Sequential: Module {
   }
 
   public func backward(_ outputGradient: Tensor) -> Tensor {
-    var dy = outputGradient, i = layers.count - 1
+    var dy = Exchange.plain(outputGradient), i = layers.count - 1
     while i >= 0 {
       // A BatchNorm that applied the ReLU after it runs the ReLU's backward pass too.
       let j = fusedBatchNorm(before: i) != nil ? i - 1 : i
@@ -77,10 +84,10 @@ public final class Sequential: Module {
         dy = conv.backward(blockedGradient: bn.blockedBackward(dy))
         i = j - 2
       } else {
-        dy = layers[j].1.backward(dy)
+        dy = .plain(layers[j].1.backward(dy.tensor))
         i = j - 1
       }
     }
-    return dy
+    return dy.tensor
   }
 }

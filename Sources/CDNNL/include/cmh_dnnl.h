@@ -24,18 +24,21 @@ const char *cmh_dnnl_isa(void);
 /// when oneDNN does not run the shape (then nothing is kept).
 size_t cmh_dnnl_conv_kept_bytes(const cmh_conv_shape *s);
 /// y [n, o, oh, ow] = w [o, c, k, k] ⋆ x [n, c, h, w], bf16 products. `kept` (may be NULL) receives
-/// the bf16 copy of x for the backward pass, which then need not make it again. With `y_blocked`
-/// (where cmh_dnnl_conv_blocked_output says so) y is written there, bf16 in the activations'
-/// layout (cmh_dnnl_activation_bytes), and not to `y`. 0 on success, 1 when oneDNN has only its
-/// slow reference code for the shape (nothing is written; run float32), -1 on failure.
+/// the bf16 copy of x for the backward pass, which then need not make it again; with x NULL,
+/// `kept` holds x already, in the activations' layout (cmh_dnnl_activation_bytes; where
+/// cmh_dnnl_conv_blocked says so). With `y_blocked` (where cmh_dnnl_conv_blocked says so) y is
+/// written there, bf16 in the activations' layout, and not to `y`. 0 on success, 1 when oneDNN has
+/// only its slow reference code for the shape (nothing is written; run float32), -1 on failure.
 int cmh_dnnl_conv_forward(const cmh_conv_shape *s, const float *x, const float *w, float *y, void *kept, void *y_blocked);
-/// dw [o, c, k, k] += the weight gradient; dx (may be NULL) = the input gradient. `kept` (may be
-/// NULL) is what the forward pass of the same x kept. dy comes as float32 NCHW, or in
-/// `dy_blocked` (bf16, the activations' layout) when not NULL. 0, 1 or -1 as for the forward pass.
+/// dw [o, c, k, k] += the weight gradient; the input gradient into dx (float32 NCHW) or dx_blocked
+/// (the activations' layout), or nowhere when both are NULL. `kept` (may be NULL) is what the
+/// forward pass of the same x kept (x may then be NULL). dy comes as float32 NCHW, or in
+/// `dy_blocked` when not NULL. 0, 1 or -1 as for the forward pass.
 int cmh_dnnl_conv_backward(const cmh_conv_shape *s, const float *x, const void *kept, const float *w, const float *dy,
-                           const void *dy_blocked, float *dx, float *dw);
-/// 1 when the shape's output and its gradient can be exchanged in the activations' layout.
-int cmh_dnnl_conv_blocked_output(const cmh_conv_shape *s);
+                           const void *dy_blocked, float *dx, void *dx_blocked, float *dw);
+/// 1 when the shape's output and its gradient can be exchanged in the activations' layout, plus 2
+/// when its input and input gradient can.
+int cmh_dnnl_conv_blocked(const cmh_conv_shape *s);
 
 /// Inference on bf16 activations kept in oneDNN's layout between layers (blocks of 16 channels;
 /// plain NCHW for an image's few channels), so that a run of convolutions, max pools and residual
