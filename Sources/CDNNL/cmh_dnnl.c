@@ -274,6 +274,13 @@ static int prepare_backward(entry *e) {
   return make_bridge(&e->dw, &dw_plain, p_dnnl_primitive_desc_query_md(e->weights_pd, dnnl_query_diff_weights_md, 0), DIFF_WEIGHTS, 0, 1);
 }
 
+/// Runs primitive `p` on `args` and waits for it.
+static int execute(dnnl_primitive_t p, int count, const dnnl_exec_arg_t *args) {
+  TRY(p_dnnl_primitive_execute(p, stream, count, args));
+  TRY(p_dnnl_stream_wait(stream));
+  return 0;
+}
+
 /// Runs primitive `p` with its inputs `in` (already in its layouts) into the inner memory of
 /// `out`, then reorders that into the plain float32 tensor `plain`.
 static int run_into(dnnl_primitive_t p, int in_arg0, dnnl_memory_t in0, int in_arg1, dnnl_memory_t in1, int out_arg, bridge *out, float *plain) {
@@ -305,9 +312,7 @@ static int conv_forward(const cmh_conv_shape *s, const float *x, const float *w,
   // y stays bf16 in the activations' layout, for a BatchNorm that reads it there.
   TRY(p_dnnl_memory_set_data_handle(e->y.inner, y_blocked));
   dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, e->x.inner}, {DNNL_ARG_WEIGHTS, e->w.inner}, {DNNL_ARG_DST, e->y.inner}};
-  TRY(p_dnnl_primitive_execute(e->forward, stream, 3, args));
-  TRY(p_dnnl_stream_wait(stream));
-  return 0;
+  return execute(e->forward, 3, args);
 }
 
 static int conv_backward(const cmh_conv_shape *s, const float *x, const void *kept, const float *w, const float *dy,
@@ -338,9 +343,7 @@ static int conv_backward(const cmh_conv_shape *s, const float *x, const void *ke
     return run_into(e->backward_data, DNNL_ARG_DIFF_DST, e->dy_data.inner, DNNL_ARG_WEIGHTS, e->w_data.inner, DNNL_ARG_DIFF_SRC, &e->dx, dx);
   TRY(p_dnnl_memory_set_data_handle(e->dx.inner, dx_blocked));
   dnnl_exec_arg_t args[] = {{DNNL_ARG_DIFF_DST, e->dy_data.inner}, {DNNL_ARG_WEIGHTS, e->w_data.inner}, {DNNL_ARG_DIFF_SRC, e->dx.inner}};
-  TRY(p_dnnl_primitive_execute(e->backward_data, stream, 3, args));
-  TRY(p_dnnl_stream_wait(stream));
-  return 0;
+  return execute(e->backward_data, 3, args);
 }
 
 /// 1 when the shape's output and output gradient can stay in the activations' layout, plus 2
@@ -440,9 +443,7 @@ static int matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t *
   TRY(p_dnnl_memory_set_data_handle(p->b, (void *)b));
   TRY(p_dnnl_memory_set_data_handle(p->c, c));
   dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, p->a}, {DNNL_ARG_WEIGHTS, p->b}, {DNNL_ARG_DST, p->c}};
-  TRY(p_dnnl_primitive_execute(p->primitive, stream, 3, args));
-  TRY(p_dnnl_stream_wait(stream));
-  return 0;
+  return execute(p->primitive, 3, args);
 }
 
 // MARK: Inference on bf16 activations in oneDNN's layout
@@ -456,12 +457,12 @@ static int activation_md(dnnl_memory_desc_t *md, int n, int c, int h, int w) {
 }
 
 typedef struct {
-  int kind;  // 1: to the layout, 2: from it, 3: a convolution, 4: a max pool
+  int kind;  // 1: into the layout, 2: a convolution, 3: a max pool
   int key[12];
   int slow;
   dnnl_primitive_t primitive;
-  bridge weights;           // a convolution's f32 weights into its layout
-  dnnl_memory_t a, b, c, d; // the primitive's memories: (from, to) or (src, bias, dst)
+  bridge conversion;     // a convolution's f32 weights into its layout, or an activation's conversion
+  dnnl_memory_t a, b, c; // the primitive's memories: src, bias, dst
 } op;
 
 #define OPS 512
@@ -470,9 +471,9 @@ static int op_count = 0, next_op = 0;
 
 static void free_op(op *o) {
   if (o->primitive) p_dnnl_primitive_destroy(o->primitive);
-  free_bridge(&o->weights);
-  dnnl_memory_t memories[] = {o->a, o->b, o->c, o->d};
-  for (int i = 0; i < 4; i++) if (memories[i]) p_dnnl_memory_destroy(memories[i]);
+  free_bridge(&o->conversion);
+  dnnl_memory_t memories[] = {o->a, o->b, o->c};
+  for (int i = 0; i < 3; i++) if (memories[i]) p_dnnl_memory_destroy(memories[i]);
   memset(o, 0, sizeof *o);
 }
 
@@ -495,12 +496,6 @@ static int make_primitive(op *o, const_dnnl_op_desc_t desc, const_dnnl_primitive
   dnnl_status_t status = p_dnnl_primitive_create(&o->primitive, pd);
   p_dnnl_primitive_desc_destroy(pd);
   TRY(status);
-  return 0;
-}
-
-static int run(op *o, int count, dnnl_exec_arg_t *args) {
-  TRY(p_dnnl_primitive_execute(o->primitive, stream, count, args));
-  TRY(p_dnnl_stream_wait(stream));
   return 0;
 }
 
@@ -532,25 +527,19 @@ static size_t activation_bytes(int n, int c, int h, int w) {
   return activation_md(&md, n, c, h, w) ? 0 : p_dnnl_memory_desc_get_size(&md);
 }
 
-/// Float32 NCHW to the bf16 layout (`to_layout`), or back.
-static int convert(int n, int c, int h, int w, const void *from, void *to, int to_layout) {
+/// Float32 NCHW to the bf16 layout.
+static int to_activation(int n, int c, int h, int w, const float *from, void *to) {
   if (loaded != 1) return -1;
   int key[12] = {n, c, h, w}, fresh;
-  op *o = find_op(to_layout ? 1 : 2, key, &fresh);
+  op *o = find_op(1, key, &fresh);
   if (fresh) {
     dnnl_memory_desc_t plain, inner;
     dnnl_dims_t dims = {n, c, h, w};
     if (activation_md(&inner, n, c, h, w)) return free_op(o), -1;
     TRY(p_dnnl_memory_desc_init_by_tag(&plain, 4, dims, dnnl_f32, dnnl_nchw));
-    if (make_bridge(&o->weights, &plain, &inner, SRC, to_layout, 0)) return free_op(o), -1;
+    if (make_bridge(&o->conversion, &plain, &inner, SRC, 1, 0)) return free_op(o), -1;
   }
-  TRY(p_dnnl_memory_set_data_handle(o->weights.plain, (void *)(to_layout ? from : to)));
-  TRY(p_dnnl_memory_set_data_handle(o->weights.inner, (void *)(to_layout ? to : from)));
-  dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, to_layout ? o->weights.plain : o->weights.inner},
-                             {DNNL_ARG_TO, to_layout ? o->weights.inner : o->weights.plain}};
-  TRY(p_dnnl_primitive_execute(o->weights.reorder, stream, 2, args));
-  TRY(p_dnnl_stream_wait(stream));
-  return 0;
+  return run_bridge(&o->conversion, from, 1, to) || p_dnnl_stream_wait(stream) != dnnl_success ? -1 : 0;
 }
 
 static int make_conv_infer(op *o, const cmh_conv_shape *s, int relu, int accumulate) {
@@ -580,7 +569,7 @@ static int make_conv_infer(op *o, const cmh_conv_shape *s, int relu, int accumul
   o->slow = is_reference(pd);
   status = p_dnnl_primitive_create(&o->primitive, pd);
   if (status == dnnl_success)
-    status = make_bridge(&o->weights, &w_plain, p_dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), WEIGHTS, 1, 0)
+    status = make_bridge(&o->conversion, &w_plain, p_dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), WEIGHTS, 1, 0)
                  ? dnnl_runtime_error : dnnl_success;
   p_dnnl_primitive_desc_destroy(pd);
   TRY(status);
@@ -593,25 +582,25 @@ static int make_conv_infer(op *o, const cmh_conv_shape *s, int relu, int accumul
 static int conv_infer(const cmh_conv_shape *s, const void *x, const float *w, const float *bias, int relu, int accumulate, void *y) {
   if (loaded != 1) return -1;
   int key[12] = {s->n, s->c, s->o, s->h, s->w, s->k, s->stride, s->padding, relu, accumulate}, fresh;
-  op *o = find_op(3, key, &fresh);
+  op *o = find_op(2, key, &fresh);
   if (fresh && make_conv_infer(o, s, relu, accumulate)) {
     if (!error[0]) snprintf(error, sizeof error, "oneDNN: no bf16 convolution for this shape");
     free_op(o);
     return -1;
   }
   if (o->slow) return 1;
-  if (run_bridge(&o->weights, w, 1, NULL)) return -1;
+  if (run_bridge(&o->conversion, w, 1, NULL)) return -1;
   TRY(p_dnnl_memory_set_data_handle(o->a, (void *)x));
   TRY(p_dnnl_memory_set_data_handle(o->b, (void *)bias));
   TRY(p_dnnl_memory_set_data_handle(o->c, y));
-  dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, o->a}, {DNNL_ARG_WEIGHTS, o->weights.inner}, {DNNL_ARG_BIAS, o->b}, {DNNL_ARG_DST, o->c}};
-  return run(o, 4, args);
+  dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, o->a}, {DNNL_ARG_WEIGHTS, o->conversion.inner}, {DNNL_ARG_BIAS, o->b}, {DNNL_ARG_DST, o->c}};
+  return execute(o->primitive, 4, args);
 }
 
 static int maxpool_infer(const cmh_pool_shape *s, const void *x, void *y) {
   if (loaded != 1) return -1;
   int key[12] = {s->n, s->c, s->h, s->w, s->k, s->stride, s->padding}, fresh;
-  op *o = find_op(4, key, &fresh);
+  op *o = find_op(3, key, &fresh);
   if (fresh) {
     int oh = (s->h + 2 * s->padding - s->k) / s->stride + 1, ow = (s->w + 2 * s->padding - s->k) / s->stride + 1;
     // The right padding that gives PyTorch's (floored) output size.
@@ -632,7 +621,7 @@ static int maxpool_infer(const cmh_pool_shape *s, const void *x, void *y) {
   TRY(p_dnnl_memory_set_data_handle(o->a, (void *)x));
   TRY(p_dnnl_memory_set_data_handle(o->c, y));
   dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, o->a}, {DNNL_ARG_DST, o->c}};
-  return run(o, 2, args);
+  return execute(o->primitive, 2, args);
 }
 
 // The caches and the scratch buffers are shared: one call at a time, whichever thread makes it.
@@ -683,14 +672,7 @@ size_t cmh_dnnl_activation_bytes(int n, int c, int h, int w) {
 
 int cmh_dnnl_to_activation(int n, int c, int h, int w, const float *x, void *y) {
   pthread_mutex_lock(&calls);
-  int result = convert(n, c, h, w, x, y, 1);
-  pthread_mutex_unlock(&calls);
-  return result;
-}
-
-int cmh_dnnl_from_activation(int n, int c, int h, int w, const void *x, float *y) {
-  pthread_mutex_lock(&calls);
-  int result = convert(n, c, h, w, x, y, 0);
+  int result = to_activation(n, c, h, w, x, y);
   pthread_mutex_unlock(&calls);
   return result;
 }
@@ -730,7 +712,6 @@ int cmh_dnnl_matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t
 
 size_t cmh_dnnl_activation_bytes(int n, int c, int h, int w) { (void)n; (void)c; (void)h; (void)w; return 0; }
 int cmh_dnnl_to_activation(int n, int c, int h, int w, const float *x, void *y) { (void)n; (void)c; (void)h; (void)w; (void)x; (void)y; return -1; }
-int cmh_dnnl_from_activation(int n, int c, int h, int w, const void *x, float *y) { (void)n; (void)c; (void)h; (void)w; (void)x; (void)y; return -1; }
 int cmh_dnnl_conv_infer(const cmh_conv_shape *s, const void *x, const float *w, const float *bias, int relu, int accumulate, void *y) {
   (void)s; (void)x; (void)w; (void)bias; (void)relu; (void)accumulate; (void)y;
   return -1;

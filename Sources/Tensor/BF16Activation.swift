@@ -3,7 +3,9 @@
 // layout: inference runs (BF16Inference.swift) and a convolution with the BatchNorm after it in
 // training (BF16ConvolutionBatchNorm.swift).
 
+import CBlockedLayout
 import CDNNL
+import Platform
 
 /// A bf16 activation [n, c, h, w] in oneDNN's layout, in pooled storage.
 struct BF16Activation {
@@ -34,9 +36,24 @@ struct BF16Activation {
     return cmh_dnnl_to_activation(n, c, h, w, x.data, a.pointer) == 0 ? a : nil
   }
 
-  func tensor() -> Tensor? {
-    let y = Tensor(uninitialized: shape), (n, c, h, w) = dims
-    return cmh_dnnl_from_activation(n, c, h, w, pointer, y.data) == 0 ? y : nil
+  private var plane: Int { shape[2] * shape[3] }
+  private var blocks: Int { shape[1] / 16 }
+
+  /// Item i's block b of 16 channels: `plane` positions of 16 bf16 values.
+  func tile(_ i: Int, _ b: Int) -> UnsafeMutablePointer<UInt16> {
+    pointer.assumingMemoryBound(to: UInt16.self) + (i * blocks + b) * plane * 16
+  }
+
+  /// The activation (channels in blocks of 16) as float32 NCHW.
+  func floats() -> Tensor {
+    precondition(shape[1] % 16 == 0, "BF16Activation.floats: \(shape[1]) channels, expected blocks of 16")
+    let y = Tensor(uninitialized: shape), (c, blocks, plane) = (shape[1], blocks, plane)
+    let ones = [Float](repeating: 1, count: 16), zeros = [Float](repeating: 0, count: 16)
+    Threads.parallelFor(shape[0] * blocks) { j in
+      let (i, b) = (j / blocks, j % blocks)
+      cmh_blocked_normalize(tile(i, b), plane, ones, zeros, 0, y.data + (i * c + b * 16) * plane, nil)
+    }
+    return y
   }
 }
 
@@ -48,10 +65,8 @@ enum Exchange {
   case blocked(BF16Activation)
 
   /// As float32 NCHW.
-  var tensor: Tensor {
-    switch self {
-    case let .plain(t): t
-    case let .blocked(a): a.floats()
-    }
-  }
+  var tensor: Tensor { plain ?? blocked!.floats() }
+  var plain: Tensor? { if case let .plain(t) = self { t } else { nil } }
+  var blocked: BF16Activation? { if case let .blocked(a) = self { a } else { nil } }
+  var shape: [Int] { plain?.shape ?? blocked!.shape }
 }

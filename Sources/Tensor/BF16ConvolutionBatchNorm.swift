@@ -15,12 +15,8 @@ extension Conv2D {
   /// y = W ⋆ x, left bf16 in oneDNN's layout for the BatchNorm after it, x given either way; nil
   /// where that does not run (then the layer-by-layer path runs).
   func blockedOutput(_ x: Exchange) -> BF16Activation? {
-    guard BF16Activation.isEnabled && bias == nil && suitsBF16 && Precision.current == .bf16 else { return nil }
-    let dims: [Int], plain: Tensor?, blocked: BF16Activation?
-    switch x {
-    case let .plain(t): (dims, plain, blocked) = (t.shape, t, nil)
-    case let .blocked(a): (dims, plain, blocked) = (a.shape, nil, a)
-    }
+    guard exchangesBF16Activations else { return nil }
+    let (dims, plain, blocked) = (x.shape, x.plain, x.blocked)
     precondition(dims.count == 4 && dims[1] == inChannels, "Conv2D(\(inChannels)→\(outChannels)): input \(dims), expected [N, \(inChannels), H, W]")
     var s = shape(dims)
     let flags = cmh_dnnl_conv_blocked(&s), out = outputShape(dims)
@@ -38,10 +34,14 @@ extension Conv2D {
     }
   }
 
+  /// bf16 runs, and the layer (no bias, channels in blocks of 16) can exchange its data in oneDNN's layout.
+  private var exchangesBF16Activations: Bool {
+    BF16Activation.isEnabled && bias == nil && suitsBF16 && Precision.current == .bf16
+  }
+
   /// Whether the layer's forward pass can take an input of `dims` in oneDNN's layout.
   func takesBlockedInput(_ dims: [Int]) -> Bool {
-    guard BF16Activation.isEnabled && bias == nil && suitsBF16 && Precision.current == .bf16 && dims.count == 4 && dims[1] == inChannels
-    else { return false }
+    guard exchangesBF16Activations && dims.count == 4 && dims[1] == inChannels else { return false }
     var s = shape(dims)
     return cmh_dnnl_conv_blocked(&s) == 3
   }
@@ -96,12 +96,8 @@ extension BatchNorm {
   /// ReLU's output gradient when it applied one): dγ and dβ accumulate, dx comes in oneDNN's layout.
   func blockedBackward(_ dy: Exchange) -> BF16Activation {
     guard let x = blockedInput, let dx = BF16Activation(x.shape) else { preconditionFailure("BatchNorm.blockedBackward without forward(blocked:)") }
-    let (plain, blocked): (Tensor?, BF16Activation?)
-    switch dy {
-    case let .plain(t): (plain, blocked) = (t, nil)
-    case let .blocked(a): (plain, blocked) = (nil, a)
-    }
-    precondition((plain?.shape ?? blocked?.shape) == x.shape, "BatchNorm.backward: gradient \(plain?.shape ?? blocked?.shape ?? []), expected \(x.shape)")
+    precondition(dy.shape == x.shape, "BatchNorm.backward: gradient \(dy.shape), expected \(x.shape)")
+    let (plain, blocked) = (dy.plain, dy.blocked)
     blockedInput = nil
     let (n, c, plane, blocks) = (x.shape[0], channels, x.shape[2] * x.shape[3], channels / 16)
     /// dy of item i, block b: float32 NCHW, or its tile in the layout.
@@ -150,17 +146,9 @@ private struct Lanes {
 }
 
 extension BF16Activation {
-  private var plane: Int { shape[2] * shape[3] }
-  private var blocks: Int { shape[1] / 16 }
-
-  /// Item i's block b of 16 channels: `plane` positions of 16 bf16 values.
-  func tile(_ i: Int, _ b: Int) -> UnsafeMutablePointer<UInt16> {
-    pointer.assumingMemoryBound(to: UInt16.self) + (i * blocks + b) * plane * 16
-  }
-
   /// Per channel, Σ over the batch and positions of x, or of (x − center)².
   func channelSums(around means: [Float]?) -> [Double] {
-    let n = shape[0], center = means.map(Lanes.init)
+    let (n, blocks, plane) = (shape[0], shape[1] / 16, shape[2] * shape[3]), center = means.map(Lanes.init)
     var sums = [Double](repeating: 0, count: shape[1])
     sums.withUnsafeMutableBufferPointer { sp in
       Threads.parallelFor(blocks) { b in
@@ -172,14 +160,5 @@ extension BF16Activation {
       }
     }
     return sums
-  }
-
-  /// The activation as float32 NCHW, without oneDNN (for a fallback after oneDNN failed).
-  func floats() -> Tensor {
-    let y = Tensor(uninitialized: shape), ones = Lanes([Float](repeating: 1, count: 16)), zeros = Lanes([Float](repeating: 0, count: 16))
-    for i in 0..<shape[0] {
-      for b in 0..<blocks { cmh_blocked_normalize(tile(i, b), plane, ones[0], zeros[0], 0, y.data + (i * shape[1] + b * 16) * plane, nil) }
-    }
-    return y
   }
 }

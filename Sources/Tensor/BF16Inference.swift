@@ -19,20 +19,30 @@ enum BF16Inference {
     case sequence([Unit])
   }
 
-  /// Runs layers from `start` on bf16 activations as far as they allow. nil when the layer at
-  /// `start` begins no such run, or oneDNN fails; the caller then runs it the float32 way.
-  static func run(_ layers: [(String, Module)], from start: Int, _ x: Tensor) -> (Tensor, next: Int)? {
-    guard BF16Activation.isEnabled && Precision.current == .bf16 && x.rank == 4 else { return nil }
+  /// What a run from one layer gave.
+  enum Outcome {
+    /// The layer begins no run (another kind of layer, or float32).
+    case none
+    /// oneDNN could not run it; the layers run the float32 way, and the caller tries no more runs.
+    case failed
+    case ran(Tensor, next: Int)
+
+    var result: (Tensor, next: Int)? { if case let .ran(y, next) = self { (y, next) } else { nil } }
+    var isNone: Bool { if case .none = self { true } else { false } }
+  }
+
+  /// Runs layers from `start` on bf16 activations as far as they allow.
+  static func run(_ layers: [(String, Module)], from start: Int, _ x: Tensor) -> Outcome {
+    guard BF16Activation.isEnabled && Precision.current == .bf16 && x.rank == 4 else { return .none }
+    let modules = layers.map(\.1)
     var units = [Unit](), i = start
-    while let (unit, width) = unit(layers.map(\.1), at: i) {
+    while let (unit, width) = unit(modules, at: i) {
       units.append(unit)
       i += width
     }
-    guard let first = units.first, !first.isMaxPool,
-          let input = BF16Activation.from(x),
-          let output = apply(units, to: input),
-          let y = output.tensor() else { return nil }
-    return (y, i)
+    guard let first = units.first, !first.isMaxPool else { return .none }
+    guard let input = BF16Activation.from(x), let output = apply(units, to: input) else { return .failed }
+    return .ran(output.floats(), next: i)
   }
 
   // MARK: Which layers run

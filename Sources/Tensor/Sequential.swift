@@ -57,10 +57,12 @@ public final class Sequential: Module {
   /// A Conv2D followed by an evaluation-mode BatchNorm (and a ReLU) runs as one layer; in bf16,
   /// runs of such layers, max pools and blocks keep their activations in oneDNN's layout.
   public func infer(_ input: Tensor) -> Tensor {
-    var x = input, i = 0
+    var x = input, i = 0, triesBF16 = true
     while i < layers.count {
       let layer = layers[i].1, next = i + 1 < layers.count ? layers[i + 1].1 : nil
-      if let (y, end) = BF16Inference.run(layers, from: i, x) {
+      let outcome = triesBF16 ? BF16Inference.run(layers, from: i, x) : .none
+      if case .failed = outcome { triesBF16 = false }  // a run that failed once would fail again from its next layer
+      if case let .ran(y, end) = outcome {
         x = y
         i = end
       } else if let conv = layer as? Conv2D, let bn = next as? BatchNorm, !bn.isTraining {

@@ -49,9 +49,8 @@ typedef struct { int n, c, h, w, k, stride, padding; } cmh_pool_shape;
 /// its convolutions here prefer another layout (AMX kernels may want channels-last): then the
 /// layers exchange float32 NCHW as before.
 size_t cmh_dnnl_activation_bytes(int n, int c, int h, int w);
-/// Float32 NCHW into the layout, and back. 0 on success, -1 on failure.
+/// Float32 NCHW into the layout (the way back is CBlockedLayout's). 0 on success, -1 on failure.
 int cmh_dnnl_to_activation(int n, int c, int h, int w, const float *x, void *y);
-int cmh_dnnl_from_activation(int n, int c, int h, int w, const void *x, float *y);
 /// y = w ⋆ x + bias per output channel, plus y's previous contents when `accumulate` (a residual
 /// sum), floored at 0 when `relu`; x and y in the layout, w [o, c, k, k] and bias [o] float32.
 /// 0, 1 (only oneDNN's reference code: nothing written) or -1, as cmh_dnnl_conv_forward.
