@@ -388,7 +388,7 @@ static int make_product(product *p, const cmh_matmul_shape *s) {
   dnnl_memory_desc_t a, b, c;
   dnnl_dims_t a_dims = {s->m, s->k}, b_dims = {s->k, s->n}, c_dims = {s->m, s->n};
   dnnl_dims_t a_strides = {s->transpose_a ? 1 : s->k, s->transpose_a ? s->m : 1};
-  dnnl_dims_t b_strides = {s->transpose_b ? 1 : s->n, s->transpose_b ? s->k : 1}, c_strides = {s->n, 1};
+  dnnl_dims_t b_strides = {s->transpose_b ? 1 : s->n, s->transpose_b ? s->k : 1}, c_strides = {s->ldc > 0 ? s->ldc : s->n, 1};
   TRY(p_dnnl_memory_desc_init_by_strides(&a, 2, a_dims, dnnl_bf16, a_strides));
   TRY(p_dnnl_memory_desc_init_by_strides(&b, 2, b_dims, dnnl_bf16, b_strides));
   TRY(p_dnnl_memory_desc_init_by_strides(&c, 2, c_dims, dnnl_f32, c_strides));
@@ -432,8 +432,8 @@ static product *find_product(const cmh_matmul_shape *s) {
 
 static int matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t *b, float *c) {
   if (loaded != 1) return -1;
-  if (s->m <= 0 || s->n <= 0 || s->k <= 0) {
-    snprintf(error, sizeof error, "oneDNN: a matrix product of %d × %d × %d", s->m, s->n, s->k);
+  if (s->m <= 0 || s->n <= 0 || s->k <= 0 || (s->ldc > 0 && s->ldc < s->n)) {
+    snprintf(error, sizeof error, "oneDNN: a matrix product of %d × %d × %d (rows of C %d apart)", s->m, s->n, s->k, s->ldc);
     return -1;
   }
   product *p = find_product(s);

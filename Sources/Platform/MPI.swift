@@ -14,6 +14,7 @@ public final class MPI: @unchecked Sendable {
   private let comm: Handle, float: Handle, double: Handle, byte: Handle, int: Handle, sumOp: Handle, maxOp: Handle
   private let allreduce: @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle) -> Int32
   private let allgatherv: @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, Handle, Handle) -> Int32
+  private let reduceScatter: @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, UnsafePointer<Int32>?, Handle, Handle, Handle) -> Int32
   private let bcast: @convention(c) (UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32
   private let abortJob: @convention(c) (Handle, Int32) -> Int32
   private let finalize: @convention(c) () -> Int32
@@ -52,6 +53,7 @@ public final class MPI: @unchecked Sendable {
     sumOp = try symbol("ompi_mpi_op_sum"); maxOp = try symbol("ompi_mpi_op_max")
     allreduce = try function("MPI_Allreduce", type(of: allreduce))
     allgatherv = try function("MPI_Allgatherv", type(of: allgatherv))
+    reduceScatter = try function("MPI_Reduce_scatter", type(of: reduceScatter))
     bcast = try function("MPI_Bcast", type(of: bcast))
     abortJob = try function("MPI_Abort", type(of: abortJob))
     finalize = try function("MPI_Finalize", type(of: finalize))
@@ -91,6 +93,19 @@ public final class MPI: @unchecked Sendable {
     guard count > 0 else { return }
     // Open MPI's MPI_IN_PLACE is the address 1: the receive buffer is also what is sent.
     _ = allreduce(UnsafeRawPointer(bitPattern: 1), values, Int32(count), type, op, comm)
+  }
+
+  /// The element-wise sum over the ranks of `values`, of which this rank receives its part: the
+  /// `counts[rank]` numbers after the first ranks' (`counts` sums to the length of `values`).
+  public func sumScatter(_ values: UnsafePointer<Float>, counts: [Int], into part: UnsafeMutablePointer<Float>) {
+    let counts = counts.map(Int32.init)
+    _ = reduceScatter(values, part, counts, float, sumOp, comm)
+  }
+
+  /// Every rank's `counts[rank]` numbers at `local`, concatenated in rank order into `all`.
+  public func gather(_ local: UnsafePointer<Float>, counts: [Int], into all: UnsafeMutablePointer<Float>) {
+    let counts = counts.map(Int32.init), offsets = counts.indices.map { Int32(counts[..<$0].reduce(0, +)) }
+    _ = allgatherv(local, counts[rank], float, all, counts, offsets, float, comm)
   }
 
   /// Every rank's `local` rows concatenated in rank order (counts may differ between ranks).

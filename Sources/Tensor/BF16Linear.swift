@@ -15,14 +15,28 @@ final class BF16Buffer {
 
   deinit { pointer.deallocate() }
 
+  private func reserve(_ n: Int) {
+    guard n > capacity else { return }
+    pointer.deallocate()
+    pointer = .allocate(capacity: n)
+    capacity = n
+  }
+
+  /// Holds columns `columns` of `t` [rows, width] rounded to bf16, packed as [rows, columns.count].
+  func round(columns: Range<Int>, of t: Tensor) {
+    let (rows, width, count) = (t.shape[0], t.shape[1], columns.count)
+    reserve(rows * count)
+    let (source, target) = (UnsafePointer(t.data) + columns.lowerBound, pointer)
+    let block = max(1, (1 << 16) / count)
+    Threads.parallelFor((rows + block - 1) / block) { b in
+      for r in (b * block)..<min(rows, (b + 1) * block) { cmh_bf16_round(source + r * width, target + r * count, count) }
+    }
+  }
+
   /// Holds `t`'s numbers rounded to bf16, on every thread.
   func round(_ t: Tensor) {
     let n = t.count
-    if n > capacity {
-      pointer.deallocate()
-      pointer = .allocate(capacity: n)
-      capacity = n
-    }
+    reserve(n)
     let (source, target) = (UnsafePointer(t.data), pointer)
     let chunk = 1 << 16
     Threads.parallelFor((n + chunk - 1) / chunk) { c in
@@ -43,7 +57,7 @@ extension Linear {
   /// Products smaller than this (multiply-adds) cost less in float32 than a oneDNN call.
   static let bf16Work = 1 << 20
 
-  private func runsBF16(rows: Int) -> Bool {
+  func runsBF16(rows: Int) -> Bool {
     rows * inputSize * outputSize >= Self.bf16Work && Precision.current == .bf16
   }
 
@@ -86,10 +100,11 @@ extension Linear {
     return dx
   }
 
-  private func multiply(m: Int, n: Int, k: Int, _ a: BF16Buffer, transposeA: Bool, _ b: BF16Buffer, transposeB: Bool,
-                        into c: UnsafeMutablePointer<Float>, accumulate: Bool) -> Bool {
+  /// C [m, n] (rows `ldc` apart; 0: packed) = or += op(A)·op(B) in bf16; false when it did not run.
+  func multiply(m: Int, n: Int, k: Int, _ a: BF16Buffer, transposeA: Bool, _ b: BF16Buffer, transposeB: Bool,
+                into c: UnsafeMutablePointer<Float>, accumulate: Bool, ldc: Int = 0) -> Bool {
     var s = cmh_matmul_shape(m: Int32(m), n: Int32(n), k: Int32(k), transpose_a: transposeA ? 1 : 0,
-                             transpose_b: transposeB ? 1 : 0, accumulate: accumulate ? 1 : 0)
+                             transpose_b: transposeB ? 1 : 0, accumulate: accumulate ? 1 : 0, ldc: Int32(ldc))
     switch cmh_dnnl_matmul(&s, a.pointer, b.pointer, c) {
     case 0: return true
     case 1: return false  // only oneDNN's reference code for this shape: float32 is faster

@@ -2,6 +2,9 @@
 // With `gatherRows` (data-parallel training, each rank holding part of the batch) the weight and
 // bias gradients are the whole batch's: the ranks' inputs and output gradients are gathered and
 // multiplied here, which moves N·(I + O) numbers where summing the ranks' gradients moves I·O.
+// With `share` the layer is one of a pair split among the ranks by units (UnitShare.swift): the
+// first (sparse rows) computes its units of the whole batch, the second (LinearShare.swift) takes
+// them as its input.
 
 import Platform
 
@@ -11,10 +14,14 @@ public final class Linear: Module {
   public let bias: Parameter?
   public let inputSize: Int, outputSize: Int
   public var isTraining = true
-  private var input: Tensor?
+  var input: Tensor?
   private var sparseInput: SparseRows?
   /// The whole batch's rows [N, ·] from this rank's part, in rank order (nil: one process).
   public var gatherRows: ((Tensor) -> Tensor)?
+  /// This layer's part of a pair split among the ranks by units (nil: not split).
+  public var share: UnitShare?
+  /// The share that applies now: a training pass.
+  var trainingShare: UnitShare? { isTraining ? share : nil }
   /// The bf16 operands of the last forward pass (BF16Linear.swift).
   let rounded = BF16Operands()
 
@@ -34,6 +41,7 @@ public final class Linear: Module {
   // MARK: Dense input
 
   public func forward(_ x: Tensor) -> Tensor {
+    if let share = trainingShare { return sharedForward(x, share) }
     precondition(x.rank == 2 && x.shape[1] == inputSize, "Linear(\(inputSize)→\(outputSize)): input \(x.shape), expected [N, \(inputSize)]")
     input = x
     let n = x.shape[0]
@@ -48,6 +56,7 @@ public final class Linear: Module {
   }
 
   public func backward(_ dy: Tensor) -> Tensor {
+    if let share = trainingShare { return sharedBackward(dy, share) }
     guard let x = input else { preconditionFailure("Linear.backward called before forward") }
     let n = x.shape[0]
     precondition(dy.shape == [n, outputSize], "Linear(\(inputSize)→\(outputSize)).backward: gradient \(dy.shape), expected \([n, outputSize])")
@@ -152,16 +161,18 @@ public final class Linear: Module {
     precondition(x.columnCount == inputSize, "Linear(\(inputSize)→\(outputSize)): sparse input has \(x.columnCount) columns")
     sparseInput = x
     input = nil
-    let (n, o, width) = (x.rowCount, outputSize, inputSize)
+    // Output columns: every unit, or this rank's units of a shared pair (of the whole batch).
+    let units = trainingShare?.units ?? 0..<outputSize, first = units.lowerBound
+    let (n, o, width) = (x.rowCount, units.count, inputSize)
     let y = Tensor(zeros: [n, o])
     let (w, out) = (weight.value.data, y.data)
-    forEachOutputGroup(x) { outputs, starts, columns, values in
+    forEachOutputGroup(x, units) { outputs, starts, columns, values in
       guard outputs.count == 8 else {  // the last, partial group
         for r in 0..<n {
           for j in outputs {
             var sum: Float = 0
             for e in starts[r]..<starts[r + 1] { sum += values[e] * w[j * width + Int(columns[e])] }
-            out[r * o + j] = sum
+            out[r * o + j - first] = sum
           }
         }
         return
@@ -173,10 +184,10 @@ public final class Linear: Module {
           let c = Int(columns[e])
           sum += values[e] * SIMD8(rows[0][c], rows[1][c], rows[2][c], rows[3][c], rows[4][c], rows[5][c], rows[6][c], rows[7][c])
         }
-        UnsafeMutableRawPointer(out + r * o + outputs.lowerBound).storeBytes(of: sum, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(out + r * o + outputs.lowerBound - first).storeBytes(of: sum, as: SIMD8<Float>.self)
       }
     }
-    addBias(y)
+    addBias(y, units: units)
     return y
   }
 
@@ -185,22 +196,23 @@ public final class Linear: Module {
   public func backwardSparse(_ dy: Tensor) {
     guard let x = sparseInput else { preconditionFailure("Linear.backwardSparse called before forward(sparse:)") }
     precondition(gatherRows == nil, "Linear.backwardSparse: a layer of sparse rows sums its gradients over the ranks instead of gathering rows")
-    let (n, o, width) = (x.rowCount, outputSize, inputSize)
+    let units = trainingShare?.units ?? 0..<outputSize, first = units.lowerBound
+    let (n, o, width) = (x.rowCount, units.count, inputSize)
     precondition(dy.shape == [n, o], "Linear.backwardSparse: gradient \(dy.shape), expected \([n, o])")
-    accumulateBiasGradient(dy)
+    accumulateBiasGradient(dy, units: units)
     let (dw, d) = (weight.grad.data, dy.data)
-    forEachOutputGroup(x) { outputs, starts, columns, values in
+    forEachOutputGroup(x, units) { outputs, starts, columns, values in
       guard outputs.count == 8 else {  // the last, partial group
         for r in 0..<n {
           for j in outputs {
-            for e in starts[r]..<starts[r + 1] { dw[j * width + Int(columns[e])] += d[r * o + j] * values[e] }
+            for e in starts[r]..<starts[r + 1] { dw[j * width + Int(columns[e])] += d[r * o + j - first] * values[e] }
           }
         }
         return
       }
       let rows = outputs.map { dw + $0 * width }
       for r in 0..<n {
-        let g = UnsafeRawPointer(d + r * o + outputs.lowerBound).loadUnaligned(as: SIMD8<Float>.self)
+        let g = UnsafeRawPointer(d + r * o + outputs.lowerBound - first).loadUnaligned(as: SIMD8<Float>.self)
         for e in starts[r]..<starts[r + 1] {
           let (c, update) = (Int(columns[e]), g * values[e])
           for t in 0..<8 { rows[t][c] += update[t] }
@@ -209,27 +221,31 @@ public final class Linear: Module {
     }
   }
 
-  /// Runs `body` for each group of eight consecutive outputs (the last may be shorter) on all
-  /// threads, with the rows' entries: starts, columns, values.
-  private func forEachOutputGroup(_ x: SparseRows,
+  /// Runs `body` for each group of eight consecutive outputs of `units` (the last may be shorter)
+  /// on all threads, with the rows' entries: starts, columns, values.
+  private func forEachOutputGroup(_ x: SparseRows, _ units: Range<Int>,
                                   _ body: (Range<Int>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Float>) -> Void) {
-    let o = outputSize
+    let (first, end) = (units.lowerBound, units.upperBound)
     x.withEntries { starts, columns, values in
-      Threads.parallelFor((o + 7) / 8) { group in body((group * 8)..<min(o, group * 8 + 8), starts, columns, values) }
+      Threads.parallelFor((units.count + 7) / 8) { group in body((first + group * 8)..<min(end, first + group * 8 + 8), starts, columns, values) }
     }
   }
 
   // MARK: Bias
 
-  private func addBias(_ y: Tensor) {
+  /// y [N, units] += b[units] (every unit by default).
+  func addBias(_ y: Tensor, units: Range<Int>? = nil) {
     guard let b = bias?.value.data else { return }
-    let n = y.shape[0], o = outputSize, p = y.data
-    for r in 0..<n { for j in 0..<o { p[r * o + j] += b[j] } }
+    let units = units ?? 0..<outputSize
+    let n = y.shape[0], o = units.count, p = y.data, bu = b + units.lowerBound
+    for r in 0..<n { for j in 0..<o { p[r * o + j] += bu[j] } }
   }
 
-  private func accumulateBiasGradient(_ dy: Tensor) {
+  /// db[units] += the column sums of dy [N, units] (every unit by default).
+  func accumulateBiasGradient(_ dy: Tensor, units: Range<Int>? = nil) {
     guard let db = bias?.grad.data else { return }
-    let n = dy.shape[0], o = outputSize, p = dy.data
-    for r in 0..<n { for j in 0..<o { db[j] += p[r * o + j] } }
+    let units = units ?? 0..<outputSize
+    let n = dy.shape[0], o = units.count, p = dy.data, du = db + units.lowerBound
+    for r in 0..<n { for j in 0..<o { du[j] += p[r * o + j] } }
   }
 }

@@ -6,6 +6,9 @@ public final class Parameter {
   public let grad: Tensor
   /// Frozen parameters keep their gradient at zero and are skipped by optimisers.
   public var isTrainable = true
+  /// The elements this process computes gradients for and updates (nil: all); the rest belong to
+  /// other ranks of a data-parallel run (UnitShare) and are brought back between epochs.
+  public var owned: Segments?
 
   public init(_ value: Tensor) {
     self.value = value

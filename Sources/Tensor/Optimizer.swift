@@ -52,15 +52,27 @@ open class Optimizer {
         state[name] = s
         s[0].data[0] += 1
         let gradient = decayed(p, group.weightDecay), step = Int(s[0].data[0]), rate = group.learningRate
-        let (w, g, states, count) = (p.value.data, gradient.data, s.dropFirst().map(\.data), p.value.count)
-        // An update reads and writes several arrays once: memory-bound, and worth both cores' bandwidth
-        // for the millions of weights of a 4,096-wide layer.
-        let slices = count >= 1 << 18 ? Threads.count * 4 : 1
-        Threads.parallelFor(slices) { i in
-          let start = count * i / slices, end = count * (i + 1) / slices
-          self.update(weights: w + start, gradient: g + start, count: end - start, state: states.map { $0 + start },
+        let (w, g, states) = (p.value.data, gradient.data, s.dropFirst().map(\.data))
+        Self.inParts(p.owned?.ranges ?? [0..<p.value.count]) { r in
+          self.update(weights: w + r.lowerBound, gradient: g + r.lowerBound, count: r.count, state: states.map { $0 + r.lowerBound },
                       step: step, learningRate: rate)
         }
+      }
+    }
+  }
+
+  /// Runs `body` over `ranges` of a parameter's elements (all of them, or the segments this rank
+  /// owns). An update reads and writes several arrays once: memory-bound, and worth both cores'
+  /// bandwidth for the millions of weights of a 4,096-wide layer, so large ones go in slices.
+  private static func inParts(_ ranges: [Range<Int>], _ body: (Range<Int>) -> Void) {
+    let total = ranges.reduce(0) { $0 + $1.count }
+    let slices = total >= 1 << 18 ? Threads.count * 4 : 1
+    if ranges.count == 1 {
+      let (start, count) = (ranges[0].lowerBound, ranges[0].count)
+      Threads.parallelFor(slices) { i in body((start + count * i / slices)..<(start + count * (i + 1) / slices)) }
+    } else {
+      Threads.parallelFor(slices) { i in
+        for r in ranges[(ranges.count * i / slices)..<(ranges.count * (i + 1) / slices)] { body(r) }
       }
     }
   }
@@ -82,17 +94,21 @@ open class Optimizer {
   public func zeroGradients() {
     for group in groups {
       for (_, p) in group.parameters {
-        let (g, count) = (p.grad.data, p.grad.count)
-        let slices = count >= 1 << 18 ? Threads.count * 4 : 1
-        Threads.parallelFor(slices) { i in
-          let start = count * i / slices
-          (g + start).update(repeating: 0, count: count * (i + 1) / slices - start)
-        }
+        let g = p.grad.data
+        Self.inParts(p.owned?.ranges ?? [0..<p.grad.count]) { r in (g + r.lowerBound).update(repeating: 0, count: r.count) }
       }
     }
   }
 
   // MARK: State for checkpoints
+
+  /// The state tensors of `parameter` (without its step count), none before its first step.
+  public func state(of parameter: Parameter) -> [Tensor] {
+    for group in groups {
+      for (name, p) in group.parameters where p === parameter { return state[name].map { Array($0.dropFirst()) } ?? [] }
+    }
+    return []
+  }
 
   /// The state as named tensors: `<parameter>.step`, `<parameter>.<state name>`.
   public var namedState: [(String, Tensor)] {

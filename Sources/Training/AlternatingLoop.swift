@@ -47,6 +47,9 @@ public protocol AlternatingSteps: AnyObject {
   func step(_ phase: Phase, rows: [Int], generator: inout RandomGenerator) -> Loss
   /// After both phases of epoch `epoch` (1-based): the epoch's report; `losses` are the phases' means.
   func endEpoch(_ epoch: Int, losses: [Loss], seconds: Double) -> Report
+  /// Makes whole on every rank what the ranks of a data-parallel run update apart (shared layers'
+  /// weights and optimiser state); the loop calls it after each epoch and when it stops early.
+  func settle()
   var checkpointParts: CheckpointParts { get }
   /// Takes back a checkpoint's tensors and notes; `url` names the file in errors.
   func restore(tensors: [String: Tensor], notes: [String: String], from url: URL) throws
@@ -86,7 +89,10 @@ public final class AlternatingLoop<Steps: AlternatingSteps> {
       while phase < 2 {
         let current = Phase(rawValue: phase)!
         while nextBatch < batchCount {
-          if shouldStop() { return false }
+          if shouldStop() {
+            steps.settle()
+            return false
+          }
           let rows = Array(orders[phase][(nextBatch * steps.batchSize)..<min((nextBatch + 1) * steps.batchSize, count)])
           let loss = steps.step(current, rows: rows, generator: &generator)
           sums[phase].add(loss, weight: Float(rows.count) / Float(count))
@@ -98,6 +104,7 @@ public final class AlternatingLoop<Steps: AlternatingSteps> {
       }
       epoch += 1
       phase = 0
+      steps.settle()
       onEpoch(steps.endEpoch(epoch, losses: sums, seconds: Date().timeIntervalSince(started)))
     }
     return true

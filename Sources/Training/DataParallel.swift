@@ -1,7 +1,8 @@
 // DataParallel: a run's batches shared among the ranks of an MPI job (`mpirun -np N cmh train`).
 // Each rank computes its contiguous part of every batch; the towers' outputs of the batch are
 // gathered so that F and G stay whole on every rank; parameter gradients are summed before each
-// optimiser step; BatchNorm takes the whole batch's statistics. N ranks with `--batch-size b` train
+// optimiser step, except in a text tower's first two layers, which the ranks split by units
+// (UnitShare) and make whole again after each epoch; BatchNorm takes the whole batch's statistics. N ranks with `--batch-size b` train
 // as one process with batch b: the same order of pairs, the same losses up to the order of float
 // sums. Everything else (the B step, the collapse guard) is computed identically on every rank.
 
@@ -12,10 +13,14 @@ import Platform
 import Tensor
 import TextNet
 
-public final class DataParallel {
+public final class DataParallel: UnitExchange {
   public let world: MPI
-  /// Parameters whose gradients are already the whole batch's (gathered Linear layers).
-  private var wholeBatch = Set<ObjectIdentifier>()
+  /// Parameters whose gradients are not summed over the ranks: already the whole batch's (gathered
+  /// Linear layers), or computed by one rank for its own units (shared pairs).
+  private var notSummed = Set<ObjectIdentifier>()
+  /// The shared pairs' parameters and each rank's segments of them.
+  private var shared: [(parameter: Parameter, segments: [Segments])] = []
+  private var scratch: [Float] = []
   /// Time spent and bytes sent summing gradients and gathering rows since the last `traffic()`.
   private var seconds = 0.0, bytes = 0
 
@@ -48,12 +53,69 @@ public final class DataParallel {
   public func gatherLinearLayers(_ modules: [Module], batchSize: Int) {
     let sparse = Set(modules.compactMap { ($0 as? TextTower).map { ObjectIdentifier($0.sparseLayer) } })
     for module in modules {
-      for case let (_, linear as Linear) in module.namedModules() where !sparse.contains(ObjectIdentifier(linear))
+      for case let (_, linear as Linear) in module.namedModules() where !sparse.contains(ObjectIdentifier(linear)) && linear.share == nil
         && 4 * batchSize * (linear.inputSize + linear.outputSize) < linear.inputSize * linear.outputSize {
         linear.gatherRows = { [unowned self] in gather($0) }
-        for (_, p) in linear.namedParameters() { wholeBatch.insert(ObjectIdentifier(p)) }
+        for (_, p) in linear.namedParameters() { notSummed.insert(ObjectIdentifier(p)) }
       }
     }
+  }
+
+  /// Splits each text tower's first pair of layers among the ranks by the units between them
+  /// (UnitShare) when summing the pair's gradients would move more than four times what the split
+  /// moves a batch (the batch's sums of the second layer's outputs and its output gradients): the
+  /// 4,096-wide towers, 18 million weights, against 2 MB a batch of 64.
+  public func shareTextTowers(_ towers: [TextTower], batchSize: Int) {
+    for tower in towers {
+      let (first, second) = tower.firstPair
+      let weights = first.inputSize * first.outputSize + second.inputSize * second.outputSize
+      guard first.outputSize >= world.size, 4 * 2 * batchSize * second.outputSize < weights else { continue }
+      let units = (0..<world.size).map { MPI.share(first.outputSize, rank: $0, size: world.size) }
+      first.share = UnitShare(.outputs, units: units[world.rank], exchange: self)
+      second.share = UnitShare(.inputs, units: units[world.rank], exchange: self)
+      own(first.weight, units.map { Segments.rows($0, width: first.inputSize) })
+      if let bias = first.bias { own(bias, units.map { Segments.rows($0, width: 1) }) }
+      own(second.weight, units.map { Segments.columns($0, rows: second.outputSize, width: second.inputSize) })
+    }
+  }
+
+  /// `p` is computed and updated by each rank in its segments.
+  private func own(_ p: Parameter, _ segments: [Segments]) {
+    p.owned = segments[world.rank]
+    notSummed.insert(ObjectIdentifier(p))
+    shared.append((p, segments))
+  }
+
+  /// Makes the shared pairs' weights and the `optimizers`' state of them whole on every rank, each
+  /// rank's segments from that rank. Every rank calls it: after an epoch, before a checkpoint.
+  public func settle(_ optimizers: [Optimizer]) {
+    for (p, segments) in shared {
+      let (mine, counts) = (segments[world.rank], segments.map(\.total))
+      // One buffer for every tensor of the parameter, kept between epochs: fresh pages of this
+      // size cost more to fault in than the copies.
+      if scratch.count < p.value.count + mine.total { scratch = [Float](repeating: 0, count: p.value.count + mine.total) }
+      scratch.withUnsafeMutableBufferPointer { buffer in
+        let (all, local) = (buffer.baseAddress!, buffer.baseAddress! + p.value.count)
+        for t in [p.value] + optimizers.flatMap({ $0.state(of: p) }) {
+          mine.pack(t, into: local)
+          counted(p.value.count) { world.gather(local, counts: counts, into: all) }
+          var at = 0
+          for s in segments {
+            s.unpack(all + at, into: t)
+            at += s.total
+          }
+        }
+      }
+    }
+  }
+
+  /// The sum over the ranks of `whole` [B, k], this rank's rows of it.
+  public func sumRows(_ whole: Tensor) -> Tensor {
+    let (n, k) = (whole.shape[0], whole.shape[1])
+    let counts = (0..<world.size).map { MPI.share(n, rank: $0, size: world.size).count * k }
+    let part = Tensor(zeros: [counts[world.rank] / k, k])
+    counted(whole.count) { world.sumScatter(whole.data, counts: counts, into: part.data) }
+    return part
   }
 
   /// Positions in a batch of `count` rows that this rank computes.
@@ -74,7 +136,7 @@ public final class DataParallel {
   /// Sums the trainable parameters' gradients of `module` over the ranks, in place, one tensor at a
   /// time (no copy on this side; a call costs microseconds).
   public func sumGradients(of module: Module) {
-    for (_, p) in module.namedParameters() where p.isTrainable && !wholeBatch.contains(ObjectIdentifier(p)) {
+    for (_, p) in module.namedParameters() where p.isTrainable && !notSummed.contains(ObjectIdentifier(p)) {
       counted(p.grad.count) { world.sum(p.grad.data, count: p.grad.count) }
     }
   }

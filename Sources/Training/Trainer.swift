@@ -107,6 +107,7 @@ public final class Trainer: AlternatingSteps {
     labelClassifier = settings.labelEpochs > 0 ? Self.classifier(of: self.imageNetwork, bits: k, labels: labelCount, settings: settings, items: count) : nil
     self.ranks = ranks
     ranks?.synchroniseBatchNorm([self.imageNetwork, model.text])
+    ranks?.shareTextTowers([model.text], batchSize: settings.batchSize)
     ranks?.gatherLinearLayers([self.imageNetwork, model.text], batchSize: settings.batchSize)
   }
 
@@ -180,6 +181,8 @@ public final class Trainer: AlternatingSteps {
     if learningLabels { return phase == .image ? labelStep(rows, generator: &generator) : .zero }
     return phase == .image ? imageStep(rows, generator: &generator) : textStep(rows)
   }
+
+  public func settle() { ranks?.settle([textOptimizer]) }
 
   /// The B step, the epoch's report and the collapse guard.
   public func endEpoch(_ epoch: Int, losses: [BatchLoss], seconds: Double) -> EpochReport {
@@ -264,7 +267,7 @@ public final class Trainer: AlternatingSteps {
   private func textStep(_ rows: [Int]) -> BatchLoss {
     let part = ranks?.share(rows.count) ?? rows.indices, mine = Array(rows[part])
     model.text.setTraining(true)
-    let v = model.text.forward(sparse: texts.batch(mine))
+    let v = model.text.forward(sparse: texts.batch(model.text.trainsOnWholeBatch ? rows : mine))
     G.setRows(rows, ranks?.gather(v) ?? v)
     let (loss, gradient) = objective(v, rows: rows, part: part, own: G, other: F, balance: max(settings.eta, collapseGuard.balance[1]))
     textOptimizer.zeroGradients()

@@ -60,8 +60,9 @@ int cmh_dnnl_maxpool_infer(const cmh_pool_shape *s, const void *x, void *y);
 
 /// C [m, n] = op(A) [m, k] · op(B) [k, n], or C += that when `accumulate`; bf16 operands, float32
 /// sums and result. A is stored row-major as [m, k], or as [k, m] when `transpose_a`; B as [k, n],
-/// or as [n, k] when `transpose_b`; C as [m, n].
-typedef struct { int m, n, k, transpose_a, transpose_b, accumulate; } cmh_matmul_shape;
+/// or as [n, k] when `transpose_b`; C as [m, n] with rows `ldc` apart (0: n, packed), so that C
+/// can be a block of columns of a larger matrix.
+typedef struct { int m, n, k, transpose_a, transpose_b, accumulate, ldc; } cmh_matmul_shape;
 
 /// 0 on success, 1 when oneDNN has only its slow reference code for the shape (nothing is
 /// written; run float32), -1 on failure (the reason in cmh_dnnl_error()).

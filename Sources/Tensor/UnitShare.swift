@@ -1,0 +1,70 @@
+// UnitShare: two dense layers split among the ranks of a data-parallel run by the hidden units
+// between them, as Megatron-LM splits a transformer's MLP. The first layer computes this rank's
+// units of its output for the whole batch (its weight rows), the second takes those units as its
+// input (its weight columns) and the ranks' partial outputs are summed, each rank receiving its
+// rows of the batch. Each weight element is then computed and updated by one rank only: a
+// 4,096 × 4,096 layer's weight gradient, which every rank computed whole when the batch's rows
+// were gathered, is shared like the rest of the work, and no weight gradient crosses the ranks.
+
+/// Elements of a tensor in `count` segments of `length` numbers, `stride` apart from `start`:
+/// what one rank owns of a weight (rows: one segment; columns: one segment per row).
+public struct Segments: Sendable, Equatable {
+  public let start: Int, length: Int, stride: Int, count: Int
+
+  /// Rows `rows` of a row-major matrix whose rows are `width` long.
+  public static func rows(_ rows: Range<Int>, width: Int) -> Segments {
+    Segments(start: rows.lowerBound * width, length: rows.count * width, stride: 0, count: 1)
+  }
+
+  /// Columns `columns` of a row-major matrix of `rows` rows of `width`.
+  public static func columns(_ columns: Range<Int>, rows: Int, width: Int) -> Segments {
+    Segments(start: columns.lowerBound, length: columns.count, stride: width, count: rows)
+  }
+
+  public var total: Int { length * count }
+
+  /// The segments' element ranges, in order.
+  public var ranges: [Range<Int>] {
+    (0..<count).map { start + $0 * stride ..< start + $0 * stride + length }
+  }
+
+  /// Copies the segments' numbers of `t`, one after the other, to `out` (`total` numbers).
+  public func pack(_ t: Tensor, into out: UnsafeMutablePointer<Float>) {
+    var at = 0
+    for r in ranges {
+      (out + at).update(from: t.data + r.lowerBound, count: r.count)
+      at += r.count
+    }
+  }
+
+  /// Copies `values` (as `pack` gives them) into the segments of `t`.
+  public func unpack(_ values: UnsafePointer<Float>, into t: Tensor) {
+    var at = 0
+    for r in ranges {
+      (t.data + r.lowerBound).update(from: values + at, count: r.count)
+      at += r.count
+    }
+  }
+}
+
+/// The collectives a shared pair of layers calls; every rank calls each in the same order.
+public protocol UnitExchange: AnyObject {
+  /// The whole batch's rows [B, k] from this rank's rows [b, k], in rank order.
+  func gather(_ part: Tensor) -> Tensor
+  /// The sum over the ranks of `whole` [B, k], this rank's rows of it [b, k].
+  func sumRows(_ whole: Tensor) -> Tensor
+}
+
+/// A layer's part of a shared pair: the hidden units of this rank (the first layer's outputs,
+/// the second's inputs). Only a training pass is shared; inference uses the whole weight, which
+/// the ranks make whole again between epochs.
+public struct UnitShare {
+  public enum Side: Sendable { case outputs, inputs }
+  public let side: Side
+  public let units: Range<Int>
+  public let exchange: UnitExchange
+
+  public init(_ side: Side, units: Range<Int>, exchange: UnitExchange) {
+    (self.side, self.units, self.exchange) = (side, units, exchange)
+  }
+}
