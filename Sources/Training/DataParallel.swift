@@ -23,15 +23,18 @@ public final class DataParallel: UnitExchange {
   private var scratch: [Float] = []
   /// Time spent and bytes sent summing gradients and gathering rows since the last `traffic()`.
   private var seconds = 0.0, bytes = 0
+  /// The same for making the split layers whole (once an epoch, not a batch's).
+  private var settleSeconds = 0.0, settleBytes = 0
 
   /// The communication of the ranks since the last call (an epoch's, for its log line).
   public func traffic() -> Traffic {
-    defer { (seconds, bytes) = (0, 0) }
-    return Traffic(seconds: seconds, megabytes: Double(bytes) / 1e6)
+    defer { (seconds, bytes, settleSeconds, settleBytes) = (0, 0, 0, 0) }
+    return Traffic(seconds: seconds, megabytes: Double(bytes) / 1e6, settleSeconds: settleSeconds, settleMegabytes: Double(settleBytes) / 1e6)
   }
 
+  /// An epoch's communication: its batches', and what making the split layers whole took.
   public struct Traffic: Sendable {
-    public var seconds: Double, megabytes: Double
+    public var seconds: Double, megabytes: Double, settleSeconds: Double, settleMegabytes: Double
   }
 
   /// Runs `body`, a collective of `count` floats, counted as traffic.
@@ -98,7 +101,9 @@ public final class DataParallel: UnitExchange {
         let (all, local) = (buffer.baseAddress!, buffer.baseAddress! + p.value.count)
         for t in [p.value] + optimizers.flatMap({ $0.state(of: p) }) {
           mine.pack(t, into: local)
-          counted(p.value.count) { world.gather(local, counts: counts, into: all) }
+          let started = Date()
+          world.gather(local, counts: counts, into: all)
+          (settleSeconds, settleBytes) = (settleSeconds + Date().timeIntervalSince(started), settleBytes + 4 * p.value.count)
           var at = 0
           for s in segments {
             s.unpack(all + at, into: t)

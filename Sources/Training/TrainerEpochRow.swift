@@ -21,13 +21,21 @@ extension Trainer.EpochReport: EpochRow {
     if labelEpoch {
       return [("epoch", .int(epoch)), ("epoch_kind", .string("labels")), ("image_labels", n(Double(image.labels), 4)),
               ("pairs_per_second", n(rate, 1)), ("seconds", n(seconds, 2)), ("image_lr", g(imageLearningRate))]
-        + (traffic.map { [("ranks_seconds", n($0.seconds, 2)), ("ranks_megabytes", n($0.megabytes, 1))] } ?? [])
+        + Self.fields(traffic)
     }
     return [("epoch", .int(epoch)), ("image_similarity", n(Double(image.similarity), 4)), ("image_quantization", n(Double(image.quantization), 4)),
             ("text_similarity", n(Double(text.similarity), 4)), ("text_quantization", n(Double(text.quantization), 4)), ("code_changes", .int(codeChanges)),
             ("distinct_image_codes", .int(distinctImageCodes)), ("distinct_text_codes", .int(distinctTextCodes)),
             ("pairs_per_second", n(rate, 1)), ("seconds", n(seconds, 2)), ("image_lr", g(imageLearningRate)), ("text_lr", g(textLearningRate))]
-      + (traffic.map { [("ranks_seconds", n($0.seconds, 2)), ("ranks_megabytes", n($0.megabytes, 1))] } ?? [])
+      + Self.fields(traffic)
+  }
+
+  /// The ranks' exchanges of an epoch: its batches', and making split layers whole where any are.
+  static func fields(_ traffic: DataParallel.Traffic?) -> [(String, JSONLine.Value)] {
+    guard let t = traffic else { return [] }
+    let n = { (x: Double, places: Int) in JSONLine.Value.number(x, places: places) }
+    return [("ranks_seconds", n(t.seconds, 2)), ("ranks_megabytes", n(t.megabytes, 1))]
+      + (t.settleMegabytes > 0 ? [("ranks_settle_seconds", n(t.settleSeconds, 2)), ("ranks_settle_megabytes", n(t.settleMegabytes, 1))] : [])
   }
 
   public var notes: [String] { collapseNotes }
