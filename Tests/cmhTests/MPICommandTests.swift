@@ -112,7 +112,7 @@ final class MPICommandTests: XCTestCase {
   }
 
   /// kill -9 of a rank mid-run: mpirun ends the job naming the rank, and the checkpoint resumes to
-  /// the model of a run that was not interrupted.
+  /// the model of a run that was not interrupted; so does the checkpoint of a job stopped by Ctrl-C.
   func testAKilledRankEndsTheJobAndTheCheckpointResumesToTheSameModel() throws {
     let options = ["train", path("corpus")] + training + ["--epochs", "4"]
     XCTAssertEqual(try mpirun(2, options + ["--out", path("whole.cmh")]).status, 0)
@@ -136,6 +136,27 @@ final class MPICommandTests: XCTestCase {
     let resumed = try mpirun(2, ["train", path("corpus"), "--out", path("cut.cmh"), "--resume"])
     XCTAssertEqual(resumed.status, 0, resumed.stderr)
     XCTAssertEqual(FileManager.default.contents(atPath: path("cut.cmh")), FileManager.default.contents(atPath: path("whole.cmh")))
+
+    // Ctrl-C reaches every rank (the terminal signals the whole process group): they stop at the
+    // same batch, make the split text layers whole, and rank 0 saves a checkpoint that resumes to
+    // the same model.
+    let stopped = Process()
+    stopped.executableURL = Self.mpirun
+    stopped.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "2", binary] + options + ["--out", path("stopped.cmh")]
+    let interrupt = DispatchWorkItem { [self] in
+      while !FileManager.default.fileExists(atPath: path("stopped.cmh.ckpt")) { usleep(20_000) }
+      let pkill = Process()
+      pkill.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
+      pkill.arguments = ["-INT", "-f", "^\(binary) train .*stopped.cmh"]  // the ranks, not mpirun
+      try? pkill.run()
+      pkill.waitUntilExit()
+    }
+    let (_, said) = try ChildProcess.run(stopped) { _ in DispatchQueue.global().async(execute: interrupt) }
+    XCTAssertNotEqual(stopped.terminationStatus, 0)
+    XCTAssertTrue(String(decoding: said, as: UTF8.self).contains("interrupted in epoch"), String(decoding: said, as: UTF8.self))
+    let continued = try mpirun(2, ["train", path("corpus"), "--out", path("stopped.cmh"), "--resume"])
+    XCTAssertEqual(continued.status, 0, continued.stderr)
+    XCTAssertEqual(FileManager.default.contents(atPath: path("stopped.cmh")), FileManager.default.contents(atPath: path("whole.cmh")))
   }
 
   func testRanksStartedDifferentlyAreRefusedNamingTheDifference() throws {
