@@ -36,9 +36,8 @@ final class MPICommandTests: XCTestCase {
 
   /// `mpirun -np N cmh …` (a colon separates the programs of ranks started differently).
   func mpirun(_ ranks: Int, _ arguments: [String], more: [String] = []) throws -> CMHRun {
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cmh").path
-    var line = ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", binary] + arguments
-    if !more.isEmpty { line += [":", "-np", "1", binary] + more }
+    var line = ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", Self.binary] + arguments
+    if !more.isEmpty { line += [":", "-np", "1", Self.binary] + more }
     let process = Process()
     process.executableURL = Self.mpirun
     process.arguments = line
@@ -116,47 +115,41 @@ final class MPICommandTests: XCTestCase {
   func testAKilledRankEndsTheJobAndTheCheckpointResumesToTheSameModel() throws {
     let options = ["train", path("corpus")] + training + ["--epochs", "4"]
     XCTAssertEqual(try mpirun(2, options + ["--out", path("whole.cmh")]).status, 0)
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cmh").path
+    // Once the first checkpoint is written, rank 1 (the newest cmh of the job) is killed.
+    let killed = try interruptedJob(options, out: "cut", signal: ["-9", "-n", "-f", "cut.cmh"])
+    XCTAssertTrue(killed.contains("exited on signal 9"), killed)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: path("cut.cmh")))
+    // Ctrl-C reaches every rank (the terminal signals the whole process group): they stop at the
+    // same batch, make the split text layers whole, and rank 0 saves a checkpoint.
+    let stopped = try interruptedJob(options, out: "stopped", signal: ["-INT", "-f", "^\(Self.binary) train .*stopped.cmh"])  // the ranks, not mpirun
+    XCTAssertTrue(stopped.contains("interrupted in epoch"), stopped)
+    for name in ["cut", "stopped"] {
+      let resumed = try mpirun(2, ["train", path("corpus"), "--out", path(name + ".cmh"), "--resume"])
+      XCTAssertEqual(resumed.status, 0, resumed.stderr)
+      XCTAssertEqual(FileManager.default.contents(atPath: path(name + ".cmh")), FileManager.default.contents(atPath: path("whole.cmh")), name)
+    }
+  }
+
+  static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cmh").path
+
+  /// Runs `cmh options --out OUT.cmh` on two ranks and, once its first checkpoint is written,
+  /// signals its processes with pkill's `signal` arguments; returns what the job said on stderr
+  /// (it must have failed).
+  private func interruptedJob(_ options: [String], out: String, signal: [String]) throws -> String {
     let process = Process()
     process.executableURL = Self.mpirun
-    process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "2", binary] + options + ["--out", path("cut.cmh")]
-    let killer = DispatchWorkItem { [self] in
-      // Once the first checkpoint is written, rank 1 (the newest cmh of the job) is killed.
-      while !FileManager.default.fileExists(atPath: path("cut.cmh.ckpt")) { usleep(20_000) }
-      let pkill = Process()
-      pkill.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
-      pkill.arguments = ["-9", "-n", "-f", "cut.cmh"]
-      try? pkill.run()
-      pkill.waitUntilExit()
-    }
-    let (_, stderr) = try ChildProcess.run(process) { _ in DispatchQueue.global().async(execute: killer) }
-    XCTAssertNotEqual(process.terminationStatus, 0)
-    XCTAssertTrue(String(decoding: stderr, as: UTF8.self).contains("exited on signal 9"), String(decoding: stderr, as: UTF8.self))
-    XCTAssertFalse(FileManager.default.fileExists(atPath: path("cut.cmh")))
-    let resumed = try mpirun(2, ["train", path("corpus"), "--out", path("cut.cmh"), "--resume"])
-    XCTAssertEqual(resumed.status, 0, resumed.stderr)
-    XCTAssertEqual(FileManager.default.contents(atPath: path("cut.cmh")), FileManager.default.contents(atPath: path("whole.cmh")))
-
-    // Ctrl-C reaches every rank (the terminal signals the whole process group): they stop at the
-    // same batch, make the split text layers whole, and rank 0 saves a checkpoint that resumes to
-    // the same model.
-    let stopped = Process()
-    stopped.executableURL = Self.mpirun
-    stopped.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "2", binary] + options + ["--out", path("stopped.cmh")]
+    process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "2", Self.binary] + options + ["--out", path(out + ".cmh")]
     let interrupt = DispatchWorkItem { [self] in
-      while !FileManager.default.fileExists(atPath: path("stopped.cmh.ckpt")) { usleep(20_000) }
+      while !FileManager.default.fileExists(atPath: path(out + ".cmh.ckpt")) { usleep(20_000) }
       let pkill = Process()
       pkill.executableURL = URL(fileURLWithPath: "/usr/bin/pkill")
-      pkill.arguments = ["-INT", "-f", "^\(binary) train .*stopped.cmh"]  // the ranks, not mpirun
+      pkill.arguments = signal
       try? pkill.run()
       pkill.waitUntilExit()
     }
-    let (_, said) = try ChildProcess.run(stopped) { _ in DispatchQueue.global().async(execute: interrupt) }
-    XCTAssertNotEqual(stopped.terminationStatus, 0)
-    XCTAssertTrue(String(decoding: said, as: UTF8.self).contains("interrupted in epoch"), String(decoding: said, as: UTF8.self))
-    let continued = try mpirun(2, ["train", path("corpus"), "--out", path("stopped.cmh"), "--resume"])
-    XCTAssertEqual(continued.status, 0, continued.stderr)
-    XCTAssertEqual(FileManager.default.contents(atPath: path("stopped.cmh")), FileManager.default.contents(atPath: path("whole.cmh")))
+    let (_, stderr) = try ChildProcess.run(process) { _ in DispatchQueue.global().async(execute: interrupt) }
+    XCTAssertNotEqual(process.terminationStatus, 0, "\(out): the job was not interrupted")
+    return String(decoding: stderr, as: UTF8.self)
   }
 
   func testRanksStartedDifferentlyAreRefusedNamingTheDifference() throws {
