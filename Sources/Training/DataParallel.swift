@@ -2,9 +2,10 @@
 // Each rank computes its contiguous part of every batch; the towers' outputs of the batch are
 // gathered so that F and G stay whole on every rank; parameter gradients are summed before each
 // optimiser step, except in a text tower's first two layers, which the ranks split by units
-// (UnitShare) and make whole again after each epoch; BatchNorm takes the whole batch's statistics. N ranks with `--batch-size b` train
-// as one process with batch b: the same order of pairs, the same losses up to the order of float
-// sums. Everything else (the B step, the collapse guard) is computed identically on every rank.
+// (UnitShare) and make whole again after each epoch; BatchNorm takes the whole batch's
+// statistics. N ranks with `--batch-size b` train as one process with batch b: the same order of
+// pairs, the same losses up to the order of float sums. Everything else (the B step, the collapse
+// guard) is computed identically on every rank.
 
 import Corpus
 import Foundation

@@ -182,7 +182,8 @@ public final class Trainer: AlternatingSteps {
     return phase == .image ? imageStep(rows, generator: &generator) : textStep(rows)
   }
 
-  public func settle() { ranks?.settle([textOptimizer]) }
+  /// A label epoch leaves the text tower as it was, whole.
+  public func settle() { if !learningLabels { ranks?.settle([textOptimizer]) } }
 
   /// The B step, the epoch's report and the collapse guard.
   public func endEpoch(_ epoch: Int, losses: [BatchLoss], seconds: Double) -> EpochReport {
