@@ -20,7 +20,9 @@ public struct PixelGeneratorSettings: Codable, Equatable, Sendable {
 
   public init() {
     diffusion = DiffusionSettings()
-    diffusion.iterations = 3000
+    // At 3,000 iterations the U-Net drew blobs on striped backgrounds whatever the set asked for;
+    // at 12,000 it draws the set's colours on its backgrounds (docs/measurements.md).
+    diffusion.iterations = 12000
     diffusion.batchSize = 64
     diffusion.learningRate = 5e-4
     diffusion.averageDecay = 0.995

@@ -43,7 +43,7 @@ public struct LongTailExperiment {
   public var stages = (synthetic: 2, mixed: 4)
   public var finetuneRate: Float = 0.1
   public var pairs = 6000
-  public var generatorIterations = 3000
+  public var generatorIterations = PixelGeneratorSettings().diffusion.iterations
   public var seed: UInt64 = 1
 
   public init(folder: URL) { self.folder = folder }

@@ -45,7 +45,7 @@ struct LongTailExperimentCommand: ParsableCommand {
   @Option(help: "At most this many synthetic pairs (default: as many as real training pairs).") var maxSynthetic: Int?
   @Option(help: "Classifier-free guidance scale of the generator.") var guidance: Float = 2
   @Option(help: "Pairs of the generated corpus (a tenth are queries, half of the rest train).") var pairs = 6000
-  @Option(help: "Iterations of the generator's training.") var generatorIterations = 3000
+  @Option(help: "Iterations of the generator's training.") var generatorIterations = PixelGeneratorSettings().diffusion.iterations
   @Option(help: "Seed.") var seed: UInt64 = 1
   @OptionGroup var output: OutputOptions
 
