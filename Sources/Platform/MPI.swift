@@ -104,8 +104,8 @@ public final class MPI: @unchecked Sendable {
 
   /// Every rank's `counts[rank]` numbers at `local`, concatenated in rank order into `all`.
   public func gather(_ local: UnsafePointer<Float>, counts: [Int], into all: UnsafeMutablePointer<Float>) {
-    let counts = counts.map(Int32.init), offsets = counts.indices.map { Int32(counts[..<$0].reduce(0, +)) }
-    _ = allgatherv(local, counts[rank], float, all, counts, offsets, float, comm)
+    let counts = counts.map(Int32.init)
+    _ = allgatherv(local, counts[rank], float, all, counts, Self.offsets(counts), float, comm)
   }
 
   /// Every rank's `local` rows concatenated in rank order (counts may differ between ranks).
@@ -127,11 +127,14 @@ public final class MPI: @unchecked Sendable {
     var counts = [Int32](repeating: 0, count: size)
     counts[rank] = Int32(local.count)
     maximum(&counts)
-    let offsets = counts.indices.map { Int32(counts[..<$0].reduce(0, +)) }
+    let offsets = Self.offsets(counts)
     var out = [T](repeating: 0, count: Int(counts.reduce(0, +)))
     local.withUnsafeBytes { s in out.withUnsafeMutableBytes { r in _ = allgatherv(s.baseAddress, Int32(local.count), type, r.baseAddress, counts, offsets, type, comm) } }
     return (out, counts)
   }
+
+  /// Where each rank's part starts in a concatenation of parts of `counts`.
+  private static func offsets(_ counts: [Int32]) -> [Int32] { counts.indices.map { counts[..<$0].reduce(0, +) } }
 
   /// Rank 0's flag on every rank (a decision made once: stop, save).
   public func agree(_ flag: Bool) -> Bool {

@@ -25,6 +25,7 @@ final class BF16Buffer {
   /// Holds columns `columns` of `t` [rows, width] rounded to bf16, packed as [rows, columns.count].
   func round(columns: Range<Int>, of t: Tensor) {
     let (rows, width, count) = (t.shape[0], t.shape[1], columns.count)
+    guard count < width else { return round(t) }
     reserve(rows * count)
     let (source, target) = (UnsafePointer(t.data) + columns.lowerBound, pointer)
     let block = max(1, (1 << 16) / count)
@@ -61,41 +62,41 @@ extension Linear {
     rows * inputSize * outputSize >= Self.bf16Work && Precision.current == .bf16
   }
 
-  /// y = x·Wᵀ in bf16 (bias not added), or nil when bf16 does not run.
-  func bf16Output(_ x: Tensor) -> Tensor? {
+  /// y = x·W[:, u]ᵀ in bf16 (bias not added; u every column but in a shared pair's second layer),
+  /// or nil when bf16 does not run.
+  func bf16Output(_ x: Tensor, columns u: Range<Int>) -> Tensor? {
     let n = x.shape[0]
     rounded.isCurrent = false
     guard runsBF16(rows: n) else { return nil }
-    rounded.weight.round(weight.value)
+    rounded.weight.round(columns: u, of: weight.value)  // [O, u]
     rounded.input.round(x)
     let y = Tensor(uninitialized: [n, outputSize])
-    // A = x [n, I]; B = Wᵀ, W stored [O, I]
-    guard multiply(m: n, n: outputSize, k: inputSize, rounded.input, transposeA: false, rounded.weight, transposeB: true, into: y.data, accumulate: false)
+    // A = x [n, u]; B = W[:, u]ᵀ
+    guard multiply(m: n, n: outputSize, k: u.count, rounded.input, transposeA: false, rounded.weight, transposeB: true, into: y.data, accumulate: false)
     else { return nil }
     rounded.isCurrent = true
     return y
   }
 
-  /// dW += dysᵀ·xs in bf16 (the rows gathered from every rank when `gathered`); false when bf16
-  /// does not run (nothing has been added then).
-  func bf16AddWeightGradient(_ dys: Tensor, _ xs: Tensor, gathered: Bool) -> Bool {
+  /// dW[:, u] += dysᵀ·xs in bf16 (xs gathered from every rank when `gathered`, else the forward
+  /// pass's input); false when bf16 does not run (nothing has been added then).
+  func bf16AddWeightGradient(_ dys: Tensor, _ xs: Tensor, columns u: Range<Int>, gathered: Bool) -> Bool {
     guard rounded.isCurrent && Precision.current == .bf16 else { return false }
-    let rows = dys.shape[0]
     rounded.gradient.round(dys)
     if gathered { rounded.rows.round(xs) }
-    // A = dysᵀ, dys stored [rows, O]; B = xs [rows, I]
-    return multiply(m: outputSize, n: inputSize, k: rows, rounded.gradient, transposeA: true,
-                    gathered ? rounded.rows : rounded.input, transposeB: false, into: weight.grad.data, accumulate: true)
+    // A = dysᵀ, dys stored [rows, O]; B = xs [rows, u]; C = dW[:, u], rows inputSize apart
+    return multiply(m: outputSize, n: u.count, k: dys.shape[0], rounded.gradient, transposeA: true, gathered ? rounded.rows : rounded.input,
+                    transposeB: false, into: weight.grad.data + u.lowerBound, accumulate: true, ldc: inputSize)
   }
 
-  /// dx = dy·W in bf16, or nil when bf16 does not run.
-  func bf16InputGradient(_ dy: Tensor) -> Tensor? {
+  /// dx = dy·W[:, u] in bf16, or nil when bf16 does not run.
+  func bf16InputGradient(_ dy: Tensor, columns u: Range<Int>) -> Tensor? {
     guard rounded.isCurrent && Precision.current == .bf16 else { return nil }
     let n = dy.shape[0]
-    rounded.gradient.round(dy)  // this rank's rows (the weight gradient may have taken every rank's)
-    let dx = Tensor(uninitialized: [n, inputSize])
-    // A = dy [n, O]; B = W [O, I]
-    guard multiply(m: n, n: inputSize, k: outputSize, rounded.gradient, transposeA: false, rounded.weight, transposeB: false, into: dx.data, accumulate: false)
+    rounded.gradient.round(dy)  // the rows of x (the weight gradient may have taken every rank's)
+    let dx = Tensor(uninitialized: [n, u.count])
+    // A = dy [n, O]; B = W[:, u] [O, u]
+    guard multiply(m: n, n: u.count, k: outputSize, rounded.gradient, transposeA: false, rounded.weight, transposeB: false, into: dx.data, accumulate: false)
     else { return nil }
     return dx
   }

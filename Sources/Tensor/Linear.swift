@@ -3,8 +3,8 @@
 // bias gradients are the whole batch's: the ranks' inputs and output gradients are gathered and
 // multiplied here, which moves N·(I + O) numbers where summing the ranks' gradients moves I·O.
 // With `share` the layer is one of a pair split among the ranks by units (UnitShare.swift): the
-// first (sparse rows) computes its units of the whole batch, the second (LinearShare.swift) takes
-// them as its input.
+// first (sparse rows) computes its units of the whole batch, the second takes them as its input
+// (its weight columns) and sums its partial output over the ranks.
 
 import Platform
 
@@ -40,38 +40,49 @@ public final class Linear: Module {
 
   // MARK: Dense input
 
+  /// y = x·Wᵀ + b. As the second layer of a shared pair, x is this rank's units of the whole
+  /// batch, x_u [B, u], and y the sum over the ranks of x_u·W[:, u]ᵀ, this rank's rows of it.
   public func forward(_ x: Tensor) -> Tensor {
-    if let share = trainingShare { return sharedForward(x, share) }
-    precondition(x.rank == 2 && x.shape[1] == inputSize, "Linear(\(inputSize)→\(outputSize)): input \(x.shape), expected [N, \(inputSize)]")
+    let share = trainingShare, u = share?.units ?? 0..<inputSize
+    precondition(share.map { $0.side == .inputs } ?? true, "Linear: a layer shared by its outputs takes sparse rows")
+    precondition(x.rank == 2 && x.shape[1] == u.count, "Linear(\(inputSize)→\(outputSize)): input \(x.shape), expected [N, \(u.count)]")
     input = x
     let n = x.shape[0]
-    let y = bf16Output(x) ?? {
+    let product = bf16Output(x, columns: u) ?? {
       let y = Tensor(zeros: [n, outputSize])
-      BLAS.gemm(transposeB: true, m: n, n: outputSize, k: inputSize,
-                a: x.data, lda: inputSize, b: weight.value.data, ldb: inputSize, c: y.data, ldc: outputSize)
+      BLAS.gemm(transposeB: true, m: n, n: outputSize, k: u.count,
+                a: x.data, lda: u.count, b: weight.value.data + u.lowerBound, ldb: inputSize, c: y.data, ldc: outputSize)
       return y
     }()
+    let y = share.map { $0.exchange.sumRows(product) } ?? product
     addBias(y)
     return y
   }
 
+  /// dW[:, u] += dYᵀ·x over the whole batch where the ranks hold parts of it (gathered rows, or a
+  /// shared pair, whose input gradient is for the whole batch too); returns dY·W[:, u].
   public func backward(_ dy: Tensor) -> Tensor {
-    if let share = trainingShare { return sharedBackward(dy, share) }
     guard let x = input else { preconditionFailure("Linear.backward called before forward") }
-    let n = x.shape[0]
-    precondition(dy.shape == [n, outputSize], "Linear(\(inputSize)→\(outputSize)).backward: gradient \(dy.shape), expected \([n, outputSize])")
-    // dW += dyᵀ·x, over the whole batch when the rows are gathered
-    let (rows, dys, xs) = gatherRows.map { gather in (gather(dy), gather(x)) }.map { ($0.0.shape[0], $0.0, $0.1) } ?? (n, dy, x)
-    if !bf16AddWeightGradient(dys, xs, gathered: gatherRows != nil) {
-      BLAS.gemm(transposeA: true, m: outputSize, n: inputSize, k: rows,
-                a: dys.data, lda: outputSize, b: xs.data, ldb: inputSize, beta: 1, c: weight.grad.data, ldc: inputSize)
+    let share = trainingShare, u = share?.units ?? 0..<inputSize
+    // A shared layer's gradient is of this rank's rows, its input of the whole batch's.
+    precondition(dy.rank == 2 && dy.shape[1] == outputSize && (share != nil || dy.shape[0] == x.shape[0]),
+                 "Linear(\(inputSize)→\(outputSize)).backward: gradient \(dy.shape), expected \([x.shape[0], outputSize])")
+    let gather = share.map { $0.exchange.gather } ?? gatherRows
+    let dys = gather?(dy) ?? dy
+    let xs = share == nil ? gatherRows?(x) ?? x : x
+    precondition(dys.shape[0] == xs.shape[0], "Linear(\(inputSize)→\(outputSize)).backward: \(dys.shape[0]) gradient rows for \(xs.shape[0]) inputs")
+    if !bf16AddWeightGradient(dys, xs, columns: u, gathered: share == nil && gatherRows != nil) {
+      BLAS.gemm(transposeA: true, m: outputSize, n: u.count, k: dys.shape[0], a: dys.data, lda: outputSize, b: xs.data, ldb: u.count,
+                beta: 1, c: weight.grad.data + u.lowerBound, ldc: inputSize)
     }
-    accumulateBiasGradient(dys)
-    // dx = dy·W
-    if let dx = bf16InputGradient(dy) { return dx }
-    let dx = Tensor(zeros: x.shape)
-    BLAS.gemm(m: n, n: inputSize, k: outputSize,
-              a: dy.data, lda: outputSize, b: weight.value.data, ldb: inputSize, c: dx.data, ldc: inputSize)
+    // The bias of a shared pair's second layer sums over the ranks with the other gradients.
+    accumulateBiasGradient(share == nil ? dys : dy)
+    // dx = dY·W[:, u], for the rows x has
+    let d = share == nil ? dy : dys
+    if let dx = bf16InputGradient(d, columns: u) { return dx }
+    let dx = Tensor(zeros: [d.shape[0], u.count])
+    BLAS.gemm(m: d.shape[0], n: u.count, k: outputSize, a: d.data, lda: outputSize, b: weight.value.data + u.lowerBound, ldb: inputSize,
+              c: dx.data, ldc: u.count)
     return dx
   }
 

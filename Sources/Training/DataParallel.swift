@@ -22,15 +22,17 @@ public final class DataParallel: UnitExchange {
   /// The shared pairs' parameters and each rank's segments of them.
   private var shared: [(parameter: Parameter, segments: [Segments])] = []
   private var scratch: [Float] = []
-  /// Time spent and bytes sent summing gradients and gathering rows since the last `traffic()`.
-  private var seconds = 0.0, bytes = 0
-  /// The same for making the split layers whole (once an epoch, not a batch's).
-  private var settleSeconds = 0.0, settleBytes = 0
+  /// Time spent and bytes sent since the last `traffic()`: by the batches (summing gradients,
+  /// gathering rows), and making the split layers whole (once an epoch).
+  private var batches = Tally(), settling = Tally()
+
+  private struct Tally { var seconds = 0.0, bytes = 0 }
 
   /// The communication of the ranks since the last call (an epoch's, for its log line).
   public func traffic() -> Traffic {
-    defer { (seconds, bytes, settleSeconds, settleBytes) = (0, 0, 0, 0) }
-    return Traffic(seconds: seconds, megabytes: Double(bytes) / 1e6, settleSeconds: settleSeconds, settleMegabytes: Double(settleBytes) / 1e6)
+    defer { (batches, settling) = (Tally(), Tally()) }
+    return Traffic(seconds: batches.seconds, megabytes: Double(batches.bytes) / 1e6,
+                   settleSeconds: settling.seconds, settleMegabytes: Double(settling.bytes) / 1e6)
   }
 
   /// An epoch's communication: its batches', and what making the split layers whole took.
@@ -38,10 +40,10 @@ public final class DataParallel: UnitExchange {
     public var seconds: Double, megabytes: Double, settleSeconds: Double, settleMegabytes: Double
   }
 
-  /// Runs `body`, a collective of `count` floats, counted as traffic.
-  private func counted<T>(_ count: Int, _ body: () -> T) -> T {
+  /// Runs `body`, a collective of `count` floats, counted in `tally`.
+  private func counted<T>(_ count: Int, in tally: ReferenceWritableKeyPath<DataParallel, Tally> = \.batches, _ body: () -> T) -> T {
     let started = Date()
-    defer { seconds += Date().timeIntervalSince(started); bytes += 4 * count }
+    defer { self[keyPath: tally].seconds += Date().timeIntervalSince(started); self[keyPath: tally].bytes += 4 * count }
     return body()
   }
 
@@ -102,9 +104,7 @@ public final class DataParallel: UnitExchange {
         let (all, local) = (buffer.baseAddress!, buffer.baseAddress! + p.value.count)
         for t in [p.value] + optimizers.flatMap({ $0.state(of: p) }) {
           mine.pack(t, into: local)
-          let started = Date()
-          world.gather(local, counts: counts, into: all)
-          (settleSeconds, settleBytes) = (settleSeconds + Date().timeIntervalSince(started), settleBytes + 4 * p.value.count)
+          counted(p.value.count, in: \.settling) { world.gather(local, counts: counts, into: all) }
           var at = 0
           for s in segments {
             s.unpack(all + at, into: t)
