@@ -64,6 +64,11 @@ public final class MPI: @unchecked Sendable {
     let commSize = try function("MPI_Comm_size", (@convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32).self)
     let version = try function("MPI_Get_library_version", (@convention(c) (UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int32>) -> Int32).self)
     var provided: Int32 = 0
+    // Ranks on one machine pass large messages through shared memory by copy-in, copy-out rather
+    // than by cross-memory attach, which pins pages in a system call per message and fails where
+    // ptrace is restricted (containers); measured a little faster on two ranks (docs/mpi.md). An
+    // `--mca btl_vader_single_copy_mechanism` given to mpirun wins.
+    setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 0)
     // Serialized: one thread at a time calls MPI, not always the main one (Open MPI: 2).
     guard initThread(nil, nil, 2, &provided) == 0 else { throw FileError(path: "libmpi.so.40", problem: "MPI_Init_thread failed") }
     var r: Int32 = 0, s: Int32 = 0
