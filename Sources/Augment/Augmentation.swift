@@ -25,17 +25,21 @@ public struct Augmentation {
   public var maxSynthetic: Int?
   /// The pixel generator (image corpora); its diffusion settings also drive the row generator.
   public var generator = PixelGeneratorSettings()
-  /// Continue the generator's training from the checkpoint beside the folder (OUT.generator.ckpt).
+  /// Continue the generator's training from the checkpoint beside the folder (OUT.generator.ckpt),
+  /// or, when it finished there, render with it without training again.
   public var resume = false
+  /// A checkpoint there of another training is trained over instead of refused.
+  public var startsOverOnMismatch = false
 
   public init(method: AugmentMethod = .diffusion, manifest: String? = nil, maxSynthetic: Int? = nil, resume: Bool = false) {
     (self.method, self.manifest, self.maxSynthetic, self.resume) = (method, manifest, maxSynthetic, resume)
   }
 
   /// Writes the augmentation folder `out` for the training split of `corpus`; returns its summary.
-  /// The generator's training saves itself to OUT.generator.ckpt (every minute, and on Ctrl-C),
-  /// which is removed once the folder is written. `progress(stage, done, total)` hears decoding,
-  /// the generator's training and its sampling.
+  /// The generator's training saves itself to OUT.generator.ckpt (every minute, on Ctrl-C and when
+  /// it finishes), which stays: with `resume`, another plan or guidance renders from the trained
+  /// generator, and more iterations train on from it. `progress(stage, done, total)` hears
+  /// decoding, the generator's training and its sampling.
   public func run(_ corpus: Corpus, out: URL, progress: (String, Int, Int) -> Void = { _, _, _ in }) throws -> AugmentationSummary {
     let train = try corpus.requireSplits().train, labels = train.map { corpus.pairs[$0].labels }
     guard !train.isEmpty else { throw CorpusError(corpus.directory.appendingPathComponent("splits/train.txt").path, "no training pairs to balance") }
@@ -51,7 +55,8 @@ public struct Augmentation {
         plan = nil
       } else {
         let made = BalancePlanner.plan(labels, labelCount: corpus.info.labels.count, limit: maxSynthetic ?? train.count, seed: generator.diffusion.seed)
-        pairs = try synthesize(corpus, plan: made, into: staging, checkpoint: GeneratorCheckpoint(url: saved, resume: resume), progress: progress)
+        pairs = try synthesize(corpus, plan: made, into: staging, checkpoint: GeneratorCheckpoint(url: saved, resume: resume, startsOverOnMismatch: startsOverOnMismatch),
+                              progress: progress)
         plan = made
       }
       summary = AugmentationSummary(method: manifest == nil ? method.rawValue : "imported", corpus: corpus.directory.path, labels: corpus.info.labels,
@@ -62,7 +67,6 @@ public struct Augmentation {
       summary.seconds = Date().timeIntervalSince(started)
       try AugmentationFolder.write(pairs, summary: summary, corpus: corpus, to: staging)
     }
-    try? FileManager.default.removeItem(at: saved)
     return summary
   }
 

@@ -71,7 +71,7 @@ public final class DiffusionGenerator {
     let optimizer = Adam(groups: [ParameterGroup(network.namedParameters(), learningRate: settings.learningRate)])
     let averages = parameters.map { $0.value.copy() }
     let identity = checkpoint.map { _ in GeneratorCheckpoint.identity(settings: settings, network: network, rows: rows, labels: labels) } ?? ""
-    let done = try checkpoint?.restore(network, optimizer: optimizer, averages: averages, generator: &generator, identity: identity) ?? 0
+    let done = try checkpoint?.restore(network, optimizer: optimizer, averages: averages, generator: &generator, identity: identity, iterations: settings.iterations) ?? 0
     network.setTraining(true)
     var recent = [Float](), saved = Date()
     for iteration in stride(from: done + 1, through: settings.iterations, by: 1) {

@@ -15,19 +15,24 @@ public struct GeneratorCheckpoint {
   public var interval: TimeInterval = 60
   /// Asked after every iteration; true saves and stops.
   public var shouldStop: () -> Bool
+  /// A checkpoint of another training, or of more iterations than asked, is trained over from the
+  /// first iteration instead of refused (a working folder of one's own: `cmh experiment longtail`).
+  public var startsOverOnMismatch = false
 
-  public init(url: URL, resume: Bool, shouldStop: @escaping () -> Bool = { StopFlag.shared.isSet }) {
+  public init(url: URL, resume: Bool, startsOverOnMismatch: Bool = false, shouldStop: @escaping () -> Bool = { StopFlag.shared.isSet }) {
     self.url = url
     self.resume = resume
+    self.startsOverOnMismatch = startsOverOnMismatch
     self.shouldStop = shouldStop
   }
 
   /// What a training is of — its settings but the iteration count (a resumed training may run
-  /// longer), its network's weight shapes, and the CRC-32 of its rows and labels — in a line: a
-  /// checkpoint saved by another training is refused.
+  /// longer) and those of sampling alone (a trained generator renders with any), its network's
+  /// weight shapes, and the CRC-32 of its rows and labels — in a line: a checkpoint saved by
+  /// another training is refused.
   static func identity(settings: DiffusionSettings, network: Module, rows: Tensor, labels: Tensor) -> String {
     var fixed = settings
-    fixed.iterations = 0
+    (fixed.iterations, fixed.guidance, fixed.samplingSteps) = (0, 0, 0)
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys  // the same settings, the same line
     let json = (try? encoder.encode(fixed)).map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -37,13 +42,17 @@ public struct GeneratorCheckpoint {
   }
 
   /// The iteration the checkpoint stopped after (0: none to resume), with `network`, `optimizer`,
-  /// `averages` and `generator` restored from it.
-  func restore(_ network: Module, optimizer: Optimizer, averages: [Tensor], generator: inout RandomGenerator, identity: String) throws -> Int {
+  /// `averages` and `generator` restored from it; `iterations` is what the training asks for.
+  func restore(_ network: Module, optimizer: Optimizer, averages: [Tensor], generator: inout RandomGenerator, identity: String, iterations: Int) throws -> Int {
     guard resume, FileManager.default.fileExists(atPath: url.path) else { return 0 }
     let position = try Checkpoint.position(at: url)
-    guard position.notes["identity"] == identity else {
-      throw TrainingError(description: "\(url.path) was saved by another generator training (other settings or training images); "
-                          + "delete it, or leave out --resume to start again")
+    let other = position.notes["identity"] != identity
+    guard !other, position.step <= iterations else {
+      if startsOverOnMismatch { return 0 }
+      throw TrainingError(description: other
+        ? "\(url.path) was saved by another generator training (other settings or training images); delete it, or leave out --resume to start again"
+        : "\(url.path) holds \(position.step) iterations of this training, more than the \(iterations) asked: ask for \(position.step) to render with it, "
+          + "or leave out --resume to train \(iterations) again")
     }
     let (_, extra) = try Checkpoint.load(from: url, into: network, optimizers: [("adam", optimizer)])
     for (i, a) in averages.enumerated() {

@@ -107,8 +107,10 @@ public struct LongTailExperiment {
                                    seed: pixelGenerator.diffusion.seed)
     var result = [(String, InputPairs)]()
     for method in AugmentMethod.allCases where settingsToRun?.contains(method.rawValue) ?? true {
-      // resume: a generator stopped by Ctrl-C in an earlier run goes on (its checkpoint names its training).
+      // resume: a generator stopped by Ctrl-C in an earlier run goes on, and one trained to the end
+      // renders another plan without training again; one of another training is trained over.
       var augmentation = Augmentation(method: method, maxSynthetic: maxSynthetic, resume: true)
+      augmentation.startsOverOnMismatch = true
       augmentation.generator = pixelGenerator
       let folder = self.folder.appendingPathComponent("augment-\(method.rawValue)")
       // A folder made before for the same corpus, plan and generator is used again.

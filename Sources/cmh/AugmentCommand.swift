@@ -34,7 +34,7 @@ struct AugmentCommand: ParsableCommand {
   @Option(help: "Side of the images the generator learns and renders (a multiple of 4).") var size = PixelGeneratorSettings().size
   @Option(help: "Classifier-free guidance scale.") var guidance: Float = 2
   @Option(help: "Seed of the generator and of the label sets drawn.") var seed: UInt64 = 1
-  @Flag(help: "Continue the generator's training from OUT.generator.ckpt, which it saves every minute and on Ctrl-C.") var resume = false
+  @Flag(help: "Continue the generator's training from OUT.generator.ckpt, which it saves every minute, on Ctrl-C and at its end; a generator trained to the end renders again (another --max-synthetic or --guidance) without training.") var resume = false
   @OptionGroup var output: OutputOptions
   @OptionGroup var precision: PrecisionOption
 

@@ -1,6 +1,6 @@
 // Tests of the generator's checkpoints: a training stopped after some iterations and resumed
-// ends with exactly the weights of one that ran through, and a checkpoint of another training
-// (other rows) is refused by name.
+// ends with exactly the weights of one that ran through, a checkpoint of another training (other
+// rows) is refused by name, and a finished one renders with other sampling settings untrained.
 
 import Augment
 import Foundation
@@ -57,12 +57,46 @@ final class GeneratorCheckpointTests: XCTestCase {
     var resumedAt: Int?
     try longer().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false })) { i, _ in resumedAt = resumedAt ?? i }
     XCTAssertEqual(resumedAt, 13, "the checkpoint of the 12 iterations, then 13 to 15")
-    var ran = 0
-    try model().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false })) { _, _ in ran += 1 }
-    XCTAssertEqual(ran, 0, "12 asked, 15 done: nothing to run, and no trap")
+    // A checkpoint of more iterations than asked is refused by name, or trained over where asked to.
+    XCTAssertThrowsError(try model().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false }))) {
+      XCTAssertTrue("\($0)".contains("holds 15 iterations of this training, more than the 12 asked"), "\($0)")
+    }
+    let copy = folder.appendingPathComponent("g15.ckpt")
+    try FileManager.default.copyItem(at: url, to: copy)
+    var over: Int?
+    try model().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: copy, resume: true, startsOverOnMismatch: true, shouldStop: { false })) { i, _ in over = over ?? i }
+    XCTAssertEqual(over, 1, "trained over from the first iteration")
     // Without --resume the checkpoint is written over, from the first iteration.
     var started: Int?
     try model().fit(others, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: false, shouldStop: { false })) { i, _ in started = started ?? i }
     XCTAssertEqual(started, 1)
+  }
+
+  func testATrainedGeneratorRendersAgainWithOtherSamplingSettingsWithoutTraining() throws {
+    let (rows, labels) = data(3)
+    let url = folder.appendingPathComponent("done.ckpt")
+    try model().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: false, shouldStop: { false }))
+    XCTAssertTrue(FileManager.default.fileExists(atPath: url.path), "the finished training's checkpoint stays")
+    // Guidance and sampling steps are sampling's alone: the checkpoint serves, nothing trains, and
+    // the samples are those of a generator trained through with the same settings.
+    let guided = { () -> DiffusionGenerator in
+      var s = DiffusionSettings()
+      s.iterations = 12; s.batchSize = 16; s.averageDecay = 0.9; s.guidance = 4; s.samplingSteps = 10
+      return DiffusionGenerator(shape: DenoiserShape(dimensions: 6, labels: 3, hidden: 16, blocks: 1), settings: s)
+    }
+    let through = guided()
+    try through.fit(rows, labels: labels)
+    let reused = guided()
+    var ran = 0
+    try reused.fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false })) { _, _ in ran += 1 }
+    XCTAssertEqual(ran, 0, "trained to the end before: no iteration runs")
+    XCTAssertEqual(samples(reused, labels), samples(through, labels))
+    // A setting of the training itself still names another training.
+    var other = DiffusionSettings()
+    other.iterations = 12; other.batchSize = 8; other.averageDecay = 0.9
+    let smallerBatches = DiffusionGenerator(shape: DenoiserShape(dimensions: 6, labels: 3, hidden: 16, blocks: 1), settings: other)
+    XCTAssertThrowsError(try smallerBatches.fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false }))) {
+      XCTAssertTrue("\($0)".contains("was saved by another generator training"), "\($0)")
+    }
   }
 }

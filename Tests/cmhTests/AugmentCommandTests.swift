@@ -71,6 +71,14 @@ final class AugmentCommandTests: XCTestCase {
     let damaged = try runCMH(["train", corpus, "--augment", out, "--out", trainedPath])
     XCTAssertNotEqual(damaged.0, 0)
     XCTAssertTrue(damaged.2.contains(file.path), damaged.2)
+
+    // The trained generator stays beside the folder; --resume renders another plan and guidance
+    // with it: no iteration runs, so the checkpoint is not written again.
+    let saved = URL(fileURLWithPath: out + ".generator.ckpt"), trainedGenerator = try Data(contentsOf: saved)
+    let again = try runCMH(["augment", corpus, "--out", out, "--iterations", "20", "--size", "16", "--max-synthetic", "24", "--guidance", "3", "--resume", "--json", "--quiet"])
+    XCTAssertEqual(again.0, 0, again.2)
+    XCTAssertEqual(try Data(contentsOf: saved), trainedGenerator, "rendered by the trained generator, not trained again")
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out + "/images").filter { $0.hasSuffix(".png") }.count, 24)
   }
 
   func testOversamplingCopiesRealPairs() throws {
