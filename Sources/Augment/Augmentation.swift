@@ -25,13 +25,11 @@ public struct Augmentation {
   public var maxSynthetic: Int?
   /// The pixel generator (image corpora); its diffusion settings also drive the row generator.
   public var generator = PixelGeneratorSettings()
-  /// Continue the generator's training from the checkpoint beside the folder (OUT.generator.ckpt),
-  /// or, when it finished there, render with it without training again.
-  public var resume = false
-  /// A checkpoint there of another training is trained over instead of refused.
-  public var startsOverOnMismatch = false
+  /// What the generator's training does with the checkpoint beside the folder (OUT.generator.ckpt):
+  /// continue from it, or, when it finished there, render with it without training again.
+  public var resume = GeneratorCheckpoint.Resume.no
 
-  public init(method: AugmentMethod = .diffusion, manifest: String? = nil, maxSynthetic: Int? = nil, resume: Bool = false) {
+  public init(method: AugmentMethod = .diffusion, manifest: String? = nil, maxSynthetic: Int? = nil, resume: GeneratorCheckpoint.Resume = .no) {
     (self.method, self.manifest, self.maxSynthetic, self.resume) = (method, manifest, maxSynthetic, resume)
   }
 
@@ -55,8 +53,7 @@ public struct Augmentation {
         plan = nil
       } else {
         let made = BalancePlanner.plan(labels, labelCount: corpus.info.labels.count, limit: maxSynthetic ?? train.count, seed: generator.diffusion.seed)
-        pairs = try synthesize(corpus, plan: made, into: staging, checkpoint: GeneratorCheckpoint(url: saved, resume: resume, startsOverOnMismatch: startsOverOnMismatch),
-                              progress: progress)
+        pairs = try synthesize(corpus, plan: made, into: staging, checkpoint: GeneratorCheckpoint(url: saved, resume: resume), progress: progress)
         plan = made
       }
       summary = AugmentationSummary(method: manifest == nil ? method.rawValue : "imported", corpus: corpus.directory.path, labels: corpus.info.labels,

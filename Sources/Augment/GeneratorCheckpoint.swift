@@ -8,21 +8,28 @@ import Platform
 import Tensor
 
 public struct GeneratorCheckpoint {
+  /// What a training does with a checkpoint it finds at `url`.
+  public enum Resume: Sendable {
+    /// Starts at the first iteration and writes over it.
+    case no
+    /// Goes on from it (or, trained to the end, only renders); one of another training, or of more
+    /// iterations than asked, is refused by name.
+    case same
+    /// The same, but one of another training is trained over from the first iteration (a working
+    /// folder of one's own: `cmh experiment longtail`).
+    case sameOrStartOver
+  }
+
   public var url: URL
-  /// Continue from `url` when it is there.
-  public var resume: Bool
+  public var resume: Resume
   /// Seconds between saves.
   public var interval: TimeInterval = 60
   /// Asked after every iteration; true saves and stops.
   public var shouldStop: () -> Bool
-  /// A checkpoint of another training, or of more iterations than asked, is trained over from the
-  /// first iteration instead of refused (a working folder of one's own: `cmh experiment longtail`).
-  public var startsOverOnMismatch = false
 
-  public init(url: URL, resume: Bool, startsOverOnMismatch: Bool = false, shouldStop: @escaping () -> Bool = { StopFlag.shared.isSet }) {
+  public init(url: URL, resume: Resume, shouldStop: @escaping () -> Bool = { StopFlag.shared.isSet }) {
     self.url = url
     self.resume = resume
-    self.startsOverOnMismatch = startsOverOnMismatch
     self.shouldStop = shouldStop
   }
 
@@ -44,11 +51,11 @@ public struct GeneratorCheckpoint {
   /// The iteration the checkpoint stopped after (0: none to resume), with `network`, `optimizer`,
   /// `averages` and `generator` restored from it; `iterations` is what the training asks for.
   func restore(_ network: Module, optimizer: Optimizer, averages: [Tensor], generator: inout RandomGenerator, identity: String, iterations: Int) throws -> Int {
-    guard resume, FileManager.default.fileExists(atPath: url.path) else { return 0 }
+    guard resume != .no, FileManager.default.fileExists(atPath: url.path) else { return 0 }
     let position = try Checkpoint.position(at: url)
     let other = position.notes["identity"] != identity
     guard !other, position.step <= iterations else {
-      if startsOverOnMismatch { return 0 }
+      if resume == .sameOrStartOver { return 0 }
       throw TrainingError(description: other
         ? "\(url.path) was saved by another generator training (other settings or training images); delete it, or leave out --resume to start again"
         : "\(url.path) holds \(position.step) iterations of this training, more than the \(iterations) asked: ask for \(position.step) to render with it, "

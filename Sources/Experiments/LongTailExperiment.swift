@@ -109,8 +109,7 @@ public struct LongTailExperiment {
     for method in AugmentMethod.allCases where settingsToRun?.contains(method.rawValue) ?? true {
       // resume: a generator stopped by Ctrl-C in an earlier run goes on, and one trained to the end
       // renders another plan without training again; one of another training is trained over.
-      var augmentation = Augmentation(method: method, maxSynthetic: maxSynthetic, resume: true)
-      augmentation.startsOverOnMismatch = true
+      var augmentation = Augmentation(method: method, maxSynthetic: maxSynthetic, resume: .sameOrStartOver)
       augmentation.generator = pixelGenerator
       let folder = self.folder.appendingPathComponent("augment-\(method.rawValue)")
       // A folder made before for the same corpus, plan and generator is used again.
@@ -236,7 +235,8 @@ public struct LongTailExperiment {
   private func trainedBefore(_ url: URL, spec: ModelSpec, record: (settings: TrainingSettings, augmentation: String), name: String) -> CrossModalModel? {
     let date = { (u: URL) in (try? FileManager.default.attributesOfItem(atPath: u.path)[.modificationDate] as? Date) ?? nil }
     let made = date(folder.appendingPathComponent("augment-\(name)/augmentation.json")) ?? .distantPast
-    guard let saved = date(url), saved > made, let model = try? CrossModalModel.load(from: url), model.spec == spec,
+    // A trained model's spec names the image views its settings gave (TrainingRun).
+    guard let saved = date(url), saved > made, let model = try? CrossModalModel.load(from: url), model.spec == TrainingDefaults.withImageViews(spec, record.settings),
           model.record?.settings == record.settings, model.record?.augmentation == record.augmentation else { return nil }
     return model
   }
@@ -247,7 +247,7 @@ public struct LongTailExperiment {
   private func train(_ corpus: Corpus, name: String, bits: Int, settings: TrainingSettings, weights: [Float]? = nil,
                      console output: Console) throws -> CrossModalModel {
     let url = folder.appendingPathComponent("\(name)-\(bits).cmh"), spec = try self.spec(corpus, bits: bits)
-    if let model = try? CrossModalModel.load(from: url), model.spec == spec, model.record?.settings == settings,
+    if let model = try? CrossModalModel.load(from: url), model.spec == TrainingDefaults.withImageViews(spec, settings), model.record?.settings == settings,
        model.record?.corpus.hasSuffix("(\(corpus.directory.path))") ?? false {
       output.note("\(name) \(bits) bits: the model of \(url.path), trained so before")
       return model

@@ -65,7 +65,7 @@ public final class MPI: @unchecked Sendable {
     let version = try function("MPI_Get_library_version", (@convention(c) (UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int32>) -> Int32).self)
     var provided: Int32 = 0
     // Ranks on one machine pass large messages through shared memory by copy-in, copy-out rather
-    // than by cross-memory attach, which pins pages in a system call per message and fails where
+    // than by cross-memory attach, which pins pages in a system call per message and can fail where
     // ptrace is restricted (containers); measured a little faster on two ranks (docs/mpi.md). An
     // `--mca btl_vader_single_copy_mechanism` given to mpirun wins.
     setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 0)

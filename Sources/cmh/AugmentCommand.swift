@@ -47,7 +47,7 @@ struct AugmentCommand: ParsableCommand {
   func run() throws {
     try OutputCheck.file(out, option: "--out")  // the folder is staged beside it, then renamed
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
-    var augmentation = Augmentation(method: method, manifest: manifest, maxSynthetic: maxSynthetic, resume: resume)
+    var augmentation = Augmentation(method: method, manifest: manifest, maxSynthetic: maxSynthetic, resume: resume ? .same : .no)
     augmentation.generator.size = size; augmentation.generator.diffusion.iterations = iterations
     augmentation.generator.diffusion.guidance = guidance; augmentation.generator.diffusion.seed = seed
     let bar = output.console.stages()

@@ -35,17 +35,17 @@ final class GeneratorCheckpointTests: XCTestCase {
     let url = folder.appendingPathComponent("g.ckpt")
     var calls = 0
     let stopped = model()
-    XCTAssertThrowsError(try stopped.fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: false, shouldStop: { calls += 1; return calls == 5 }))) {
+    XCTAssertThrowsError(try stopped.fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: .no, shouldStop: { calls += 1; return calls == 5 }))) {
       XCTAssertTrue("\($0)".contains("interrupted after iteration 5 of 12; saved \(url.path)"), "\($0)")
     }
     let resumed = model()
     var first: Int?
-    try resumed.fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false })) { i, _ in first = first ?? i }
+    try resumed.fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: .same, shouldStop: { false })) { i, _ in first = first ?? i }
     XCTAssertEqual(first, 6, "the resumed training starts after the saved iteration")
     XCTAssertEqual(samples(resumed, labels), samples(through, labels), "same weights, averages and random draws as a training that ran through")
 
     let (others, _) = data(2)
-    XCTAssertThrowsError(try model().fit(others, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false }))) {
+    XCTAssertThrowsError(try model().fit(others, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: .same, shouldStop: { false }))) {
       XCTAssertTrue("\($0)".contains("\(url.path) was saved by another generator training"), "\($0)")
     }
     // A longer training resumes from a shorter one's last checkpoint; a shorter one has nothing left to run.
@@ -55,27 +55,27 @@ final class GeneratorCheckpointTests: XCTestCase {
       return DiffusionGenerator(shape: DenoiserShape(dimensions: 6, labels: 3, hidden: 16, blocks: 1), settings: s)
     }
     var resumedAt: Int?
-    try longer().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false })) { i, _ in resumedAt = resumedAt ?? i }
+    try longer().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: .same, shouldStop: { false })) { i, _ in resumedAt = resumedAt ?? i }
     XCTAssertEqual(resumedAt, 13, "the checkpoint of the 12 iterations, then 13 to 15")
     // A checkpoint of more iterations than asked is refused by name, or trained over where asked to.
-    XCTAssertThrowsError(try model().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false }))) {
+    XCTAssertThrowsError(try model().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: .same, shouldStop: { false }))) {
       XCTAssertTrue("\($0)".contains("holds 15 iterations of this training, more than the 12 asked"), "\($0)")
     }
     let copy = folder.appendingPathComponent("g15.ckpt")
     try FileManager.default.copyItem(at: url, to: copy)
     var over: Int?
-    try model().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: copy, resume: true, startsOverOnMismatch: true, shouldStop: { false })) { i, _ in over = over ?? i }
+    try model().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: copy, resume: .sameOrStartOver, shouldStop: { false })) { i, _ in over = over ?? i }
     XCTAssertEqual(over, 1, "trained over from the first iteration")
     // Without --resume the checkpoint is written over, from the first iteration.
     var started: Int?
-    try model().fit(others, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: false, shouldStop: { false })) { i, _ in started = started ?? i }
+    try model().fit(others, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: .no, shouldStop: { false })) { i, _ in started = started ?? i }
     XCTAssertEqual(started, 1)
   }
 
   func testATrainedGeneratorRendersAgainWithOtherSamplingSettingsWithoutTraining() throws {
     let (rows, labels) = data(3)
     let url = folder.appendingPathComponent("done.ckpt")
-    try model().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: false, shouldStop: { false }))
+    try model().fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: .no, shouldStop: { false }))
     XCTAssertTrue(FileManager.default.fileExists(atPath: url.path), "the finished training's checkpoint stays")
     // Guidance and sampling steps are sampling's alone: the checkpoint serves, nothing trains, and
     // the samples are those of a generator trained through with the same settings.
@@ -88,14 +88,14 @@ final class GeneratorCheckpointTests: XCTestCase {
     try through.fit(rows, labels: labels)
     let reused = guided()
     var ran = 0
-    try reused.fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false })) { _, _ in ran += 1 }
+    try reused.fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: .same, shouldStop: { false })) { _, _ in ran += 1 }
     XCTAssertEqual(ran, 0, "trained to the end before: no iteration runs")
     XCTAssertEqual(samples(reused, labels), samples(through, labels))
     // A setting of the training itself still names another training.
     var other = DiffusionSettings()
     other.iterations = 12; other.batchSize = 8; other.averageDecay = 0.9
     let smallerBatches = DiffusionGenerator(shape: DenoiserShape(dimensions: 6, labels: 3, hidden: 16, blocks: 1), settings: other)
-    XCTAssertThrowsError(try smallerBatches.fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: true, shouldStop: { false }))) {
+    XCTAssertThrowsError(try smallerBatches.fit(rows, labels: labels, checkpoint: GeneratorCheckpoint(url: url, resume: .same, shouldStop: { false }))) {
       XCTAssertTrue("\($0)".contains("was saved by another generator training"), "\($0)")
     }
   }
