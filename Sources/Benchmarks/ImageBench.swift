@@ -39,6 +39,7 @@ public struct ImageBench {
     let n = quick ? 2 : inferenceBatch, side = quick ? 32 : 224
     let x = g.normal([n, 3, side, side])
     model.setTraining(false)
+    model.fixWeights()  // as `cmh encode` opens a model
     let seconds = BenchTiming.times(repeats: repeats) { _ = model.infer(x) }
     results.append(result("resnet34.inference", n, seconds, side: side))
     return results

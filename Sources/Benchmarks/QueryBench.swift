@@ -17,7 +17,7 @@ public struct QueryBench {
     Threads.set(threads)
     var results = [BenchResult](), reference = [String: Double]()
     for (m, path) in models.enumerated() {
-      let model = try CrossModalModel.load(from: URL(fileURLWithPath: path))
+      let model = try CrossModalModel.load(from: URL(fileURLWithPath: path), fixed: true)
       model.setTraining(false)
       var g = RandomGenerator(seed: 1)
       // Inputs are made before timing: the figures are the towers' time alone (no decoding, no tokenizing).

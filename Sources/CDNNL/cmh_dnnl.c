@@ -579,17 +579,37 @@ static int make_conv_infer(op *o, const cmh_conv_shape *s, int relu, int accumul
   return 0;
 }
 
-static int conv_infer(const cmh_conv_shape *s, const void *x, const float *w, const float *bias, int relu, int accumulate, void *y) {
-  if (loaded != 1) return -1;
+/// The inference convolution of this shape and these post-ops, made on first use; NULL on failure.
+static op *conv_infer_op(const cmh_conv_shape *s, int relu, int accumulate) {
+  if (loaded != 1) return NULL;
   int key[12] = {s->n, s->c, s->o, s->h, s->w, s->k, s->stride, s->padding, relu, accumulate}, fresh;
   op *o = find_op(2, key, &fresh);
   if (fresh && make_conv_infer(o, s, relu, accumulate)) {
     if (!error[0]) snprintf(error, sizeof error, "oneDNN: no bf16 convolution for this shape");
     free_op(o);
-    return -1;
+    return NULL;
   }
+  return o;
+}
+
+static size_t conv_infer_weight_bytes(const cmh_conv_shape *s, int relu, int accumulate) {
+  op *o = conv_infer_op(s, relu, accumulate);
+  return o && !o->slow ? o->conversion.bytes : 0;
+}
+
+static int conv_infer_prepare(const cmh_conv_shape *s, int relu, int accumulate, const float *w, void *prepared) {
+  op *o = conv_infer_op(s, relu, accumulate);
+  if (!o || o->slow) return -1;
+  return run_bridge(&o->conversion, w, 1, prepared) || p_dnnl_stream_wait(stream) != dnnl_success ? -1 : 0;
+}
+
+static int conv_infer(const cmh_conv_shape *s, const void *x, const float *w, const void *prepared, const float *bias, int relu,
+                      int accumulate, void *y) {
+  op *o = conv_infer_op(s, relu, accumulate);
+  if (!o) return -1;
   if (o->slow) return 1;
-  if (run_bridge(&o->conversion, w, 1, NULL)) return -1;
+  if (prepared) TRY(p_dnnl_memory_set_data_handle(o->conversion.inner, (void *)prepared));
+  else if (run_bridge(&o->conversion, w, 1, NULL)) return -1;
   TRY(p_dnnl_memory_set_data_handle(o->a, (void *)x));
   TRY(p_dnnl_memory_set_data_handle(o->b, (void *)bias));
   TRY(p_dnnl_memory_set_data_handle(o->c, y));
@@ -677,9 +697,24 @@ int cmh_dnnl_to_activation(int n, int c, int h, int w, const float *x, void *y) 
   return result;
 }
 
-int cmh_dnnl_conv_infer(const cmh_conv_shape *s, const void *x, const float *w, const float *bias, int relu, int accumulate, void *y) {
+int cmh_dnnl_conv_infer(const cmh_conv_shape *s, const void *x, const float *w, const void *prepared, const float *bias, int relu,
+                        int accumulate, void *y) {
   pthread_mutex_lock(&calls);
-  int result = conv_infer(s, x, w, bias, relu, accumulate, y);
+  int result = conv_infer(s, x, w, prepared, bias, relu, accumulate, y);
+  pthread_mutex_unlock(&calls);
+  return result;
+}
+
+size_t cmh_dnnl_conv_infer_weight_bytes(const cmh_conv_shape *s, int relu, int accumulate) {
+  pthread_mutex_lock(&calls);
+  size_t result = conv_infer_weight_bytes(s, relu, accumulate);
+  pthread_mutex_unlock(&calls);
+  return result;
+}
+
+int cmh_dnnl_conv_infer_prepare(const cmh_conv_shape *s, int relu, int accumulate, const float *w, void *prepared) {
+  pthread_mutex_lock(&calls);
+  int result = conv_infer_prepare(s, relu, accumulate, w, prepared);
   pthread_mutex_unlock(&calls);
   return result;
 }
@@ -712,8 +747,14 @@ int cmh_dnnl_matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t
 
 size_t cmh_dnnl_activation_bytes(int n, int c, int h, int w) { (void)n; (void)c; (void)h; (void)w; return 0; }
 int cmh_dnnl_to_activation(int n, int c, int h, int w, const float *x, void *y) { (void)n; (void)c; (void)h; (void)w; (void)x; (void)y; return -1; }
-int cmh_dnnl_conv_infer(const cmh_conv_shape *s, const void *x, const float *w, const float *bias, int relu, int accumulate, void *y) {
-  (void)s; (void)x; (void)w; (void)bias; (void)relu; (void)accumulate; (void)y;
+int cmh_dnnl_conv_infer(const cmh_conv_shape *s, const void *x, const float *w, const void *prepared, const float *bias, int relu,
+                        int accumulate, void *y) {
+  (void)s; (void)x; (void)w; (void)prepared; (void)bias; (void)relu; (void)accumulate; (void)y;
+  return -1;
+}
+size_t cmh_dnnl_conv_infer_weight_bytes(const cmh_conv_shape *s, int relu, int accumulate) { (void)s; (void)relu; (void)accumulate; return 0; }
+int cmh_dnnl_conv_infer_prepare(const cmh_conv_shape *s, int relu, int accumulate, const float *w, void *prepared) {
+  (void)s; (void)relu; (void)accumulate; (void)w; (void)prepared;
   return -1;
 }
 int cmh_dnnl_maxpool_infer(const cmh_pool_shape *s, const void *x, void *y) { (void)s; (void)x; (void)y; return -1; }

@@ -55,7 +55,7 @@ public struct ModelEvaluation {
   }
 
   private func checkedModel(_ path: String, corpus: Corpus) throws -> CrossModalModel {
-    let model = try CrossModalModel.load(from: URL(fileURLWithPath: path))
+    let model = try CrossModalModel.load(from: URL(fileURLWithPath: path), fixed: true)
     guard model.spec.labels.count == corpus.info.labels.count else {
       throw TrainingError(description: "\(path): trained with \(model.spec.labels.count) labels, the corpus has \(corpus.info.labels.count)")
     }

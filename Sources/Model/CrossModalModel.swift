@@ -55,8 +55,10 @@ public final class CrossModalModel: Module {
     try TensorArchive(metadata: encoder.encode(Header(spec: spec, training: record, distillation: distillation)), tensors: tensors).write(to: url, magic: Self.magic)
   }
 
-  /// Reads a model file: the header rebuilds the towers, then every tensor must be there with its shape.
-  public static func load(from url: URL) throws -> CrossModalModel {
+  /// Reads a model file: the header rebuilds the towers, then every tensor must be there with its
+  /// shape. A model opened only to encode or search is `fixed` (`Module.fixWeights`): its layers
+  /// keep their weights prepared between passes, and it must not be trained.
+  public static func load(from url: URL, fixed: Bool = false) throws -> CrossModalModel {
     let archive = try TensorArchive.read(from: url, magic: magic, what: "model file")
     let header: Header
     do { header = try JSONDecoder().decode(Header.self, from: archive.metadata) } catch {
@@ -80,6 +82,7 @@ public final class CrossModalModel: Module {
       target.assign(t)
     }
     model.setTraining(false)
+    if fixed { [model.image, model.text as Module].forEach { $0.fixWeights() } }
     return model
   }
 }

@@ -18,7 +18,7 @@ public final class QueryEncoder: @unchecked Sendable {
   private let lock = NSLock()
 
   public init(modelAt path: String) throws {
-    model = try CrossModalModel.load(from: URL(fileURLWithPath: path))
+    model = try CrossModalModel.load(from: URL(fileURLWithPath: path), fixed: true)
     self.path = path
     fingerprint = model.fingerprint()
     galleryFingerprint = model.distillation?.fingerprint ?? fingerprint

@@ -136,15 +136,61 @@ enum BF16Inference {
   /// y = conv(x) with the BatchNorm folded in (+ y when accumulating), floored at 0 with `relu`.
   static func convolve(_ conv: Conv2D, _ bn: BatchNorm?, relu: Bool, _ x: BF16Activation, into y: BF16Activation,
                        accumulate: Bool) -> Bool {
-    let (weights, bias) = conv.folded(bn)
     var s = cmh_conv_shape(n: Int32(x.shape[0]), c: Int32(conv.inChannels), o: Int32(conv.outChannels), h: Int32(x.shape[2]),
                            w: Int32(x.shape[3]), k: Int32(conv.kernelSize), stride: Int32(conv.stride), padding: Int32(conv.padding))
-    switch cmh_dnnl_conv_infer(&s, x.pointer, weights.data, bias, relu ? 1 : 0, accumulate ? 1 : 0, y.pointer) {
+    let prepared = conv.weightsFixed ? PreparedWeights.of(conv, bn, s, relu: relu, accumulate: accumulate) : nil
+    let (weights, bias) = prepared.map { (nil, $0.bias) } ?? conv.folded(bn)
+    switch cmh_dnnl_conv_infer(&s, x.pointer, weights?.data, prepared?.weights, bias, relu ? 1 : 0, accumulate ? 1 : 0, y.pointer) {
     case 0: return true
     case 1: return false  // only oneDNN's reference code: the float32 path is faster
     default:
       Precision.fallBack(String(cString: cmh_dnnl_error()))
       return false
+    }
+  }
+}
+
+extension BF16Inference {
+  /// A fixed convolution's weights with its BatchNorm folded in, in the layout of its oneDNN
+  /// convolution for one input shape: folding and reordering them took as long as the convolution
+  /// itself for one 224² image through ResNet-34.
+  final class PreparedWeights {
+    let key: [Int32]
+    let weights: UnsafeMutableRawPointer
+    let bias: [Float]
+
+    private init(key: [Int32], weights: UnsafeMutableRawPointer, bias: [Float]) { (self.key, self.weights, self.bias) = (key, weights, bias) }
+    deinit { weights.deallocate() }
+
+    /// `conv`'s prepared weights for shape `s`, made when the shape is new to it; nil when oneDNN
+    /// cannot prepare them (the convolution then reports why, or runs the float32 way).
+    static func of(_ conv: Conv2D, _ bn: BatchNorm?, _ s: cmh_conv_shape, relu: Bool, accumulate: Bool) -> PreparedWeights? {
+      var s = s
+      let key = [s.n, s.h, s.w, relu ? 1 : 0, accumulate ? 1 : 0]
+      if let kept = conv.prepared, kept.key == key { return kept }
+      conv.prepared = nil
+      let bytes = cmh_dnnl_conv_infer_weight_bytes(&s, relu ? 1 : 0, accumulate ? 1 : 0)
+      guard bytes > 0 else { return nil }
+      let (weights, bias) = conv.folded(bn)
+      let memory = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+      guard cmh_dnnl_conv_infer_prepare(&s, relu ? 1 : 0, accumulate ? 1 : 0, weights.data, memory) == 0 else {
+        memory.deallocate()
+        return nil
+      }
+      conv.prepared = PreparedWeights(key: key, weights: memory, bias: bias)
+      return conv.prepared
+    }
+  }
+}
+
+extension Module {
+  /// Declares that the parameters and buffers of this module and its sub-modules will not change
+  /// again (a model opened to encode or search): bf16 layers then keep their weights rounded,
+  /// folded and in oneDNN's layout between passes instead of preparing them at every pass.
+  public func fixWeights() {
+    for (_, module) in namedModules() {
+      if let conv = module as? Conv2D { conv.weightsFixed = true }
+      if let linear = module as? Linear { linear.weightsFixed = true }
     }
   }
 }

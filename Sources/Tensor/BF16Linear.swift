@@ -52,6 +52,8 @@ final class BF16Operands {
   let weight = BF16Buffer(), input = BF16Buffer(), gradient = BF16Buffer(), rows = BF16Buffer()
   /// The forward pass ran in bf16 and `weight` and `input` hold its operands.
   var isCurrent = false
+  /// The columns of the fixed weights that `weight` holds (nil: round them at the next pass).
+  var fixedColumns: Range<Int>?
 }
 
 extension Linear {
@@ -68,7 +70,10 @@ extension Linear {
     let n = x.shape[0]
     rounded.isCurrent = false
     guard runsBF16(rows: n) else { return nil }
-    rounded.weight.round(columns: u, of: weight.value)  // [O, u]
+    if !weightsFixed || rounded.fixedColumns != u {
+      rounded.weight.round(columns: u, of: weight.value)  // [O, u]
+      rounded.fixedColumns = weightsFixed ? u : nil
+    }
     rounded.input.round(x)
     let y = Tensor(uninitialized: [n, outputSize])
     // A = x [n, u]; B = W[:, u]ᵀ

@@ -17,6 +17,9 @@ public final class Conv2D: Module {
   var keptInput: Tensor?
   /// The forward pass took its input in oneDNN's layout (`keptInput` is it), of this shape.
   var blockedInputShape: [Int]?
+  /// The weights no longer change (`Module.fixWeights`): bf16 inference keeps them prepared.
+  var weightsFixed = false
+  var prepared: BF16Inference.PreparedWeights?
   /// How many floats of im2col columns one sgemm takes at most: 4 MB, so that the columns are
   /// still in cache when sgemm reads them (measured fastest for ResNet's 3×3 layers).
   nonisolated(unsafe) public static var columnBudget = 1 << 20

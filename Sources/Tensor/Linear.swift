@@ -24,6 +24,8 @@ public final class Linear: Module {
   var trainingShare: UnitShare? { isTraining ? share : nil }
   /// The bf16 operands of the last forward pass (BF16Linear.swift).
   let rounded = BF16Operands()
+  /// The weights no longer change (`Module.fixWeights`): bf16 passes round them once.
+  var weightsFixed = false
 
   /// PyTorch's default initialisation: weight and bias uniform in ±1/√I.
   public init(_ inputSize: Int, _ outputSize: Int, bias: Bool = true, generator: inout RandomGenerator) {

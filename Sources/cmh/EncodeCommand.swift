@@ -29,7 +29,7 @@ struct EncodeCommand: ParsableCommand {
 
   func run() throws {
     try OutputCheck.folder(out, option: "--out")
-    let trained = try CrossModalModel.load(from: URL(fileURLWithPath: model))
+    let trained = try CrossModalModel.load(from: URL(fileURLWithPath: model), fixed: true)
     let loaded = try Corpus.load(URL(fileURLWithPath: corpus))
     let written = try CorpusIndexes.write(trained, corpus: loaded, sets: try CorpusIndexes.sets(loaded, all: all), into: URL(fileURLWithPath: out),
                                           console: output.console)

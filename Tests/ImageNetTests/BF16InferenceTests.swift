@@ -61,6 +61,26 @@ final class BF16InferenceTests: XCTestCase {
     }
   }
 
+  /// A tower whose weights are fixed keeps them prepared (folded, rounded, in oneDNN's layout) and
+  /// gives the very numbers it gave preparing them at every pass, for each batch size in turn.
+  func testFixedWeightsGiveTheSameOutputs() throws {
+    var g = RandomGenerator(seed: 36)
+    let tower = trained(Sequential(named: ResNet.body34(width: 16, generator: &g)), &g, side: 32)
+    let batches = [g.normal([3, 3, 32, 32]), g.normal([1, 3, 32, 32]), g.normal([3, 3, 32, 32])]
+    let expected = batches.map { tower.infer($0) }
+    tower.fixWeights()
+    for (x, y) in zip(batches, expected) { XCTAssertEqual(tower.infer(x).scalars, y.scalars, "batch of \(x.shape[0])") }
+    XCTAssertEqual(Precision.current, .bf16, "bf16 ran without falling back: \(Precision.choice.reason)")
+    let kept = tower.namedModules().compactMap { ($0.1 as? Conv2D)?.prepared }
+    XCTAssertEqual(kept.count, tower.namedModules().filter { $0.1 is Conv2D }.count, "every convolution kept its weights")
+
+    let dense = Linear(512, 1024, generator: &g), x = g.normal([4, 512])
+    let before = dense.infer(x)
+    dense.fixWeights()
+    XCTAssertEqual(dense.infer(x).scalars, before.scalars)
+    XCTAssertEqual(dense.infer(x).scalars, before.scalars, "the second pass reads the weights rounded by the first")
+  }
+
   /// Layers that do not fit (channels that are not whole blocks of 16, a BatchNorm in training
   /// mode) run the float32-interface path.
   func testLayersThatDoNotFitRunLayerByLayer() {

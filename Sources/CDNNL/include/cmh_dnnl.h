@@ -53,8 +53,17 @@ size_t cmh_dnnl_activation_bytes(int n, int c, int h, int w);
 int cmh_dnnl_to_activation(int n, int c, int h, int w, const float *x, void *y);
 /// y = w ⋆ x + bias per output channel, plus y's previous contents when `accumulate` (a residual
 /// sum), floored at 0 when `relu`; x and y in the layout, w [o, c, k, k] and bias [o] float32.
-/// 0, 1 (only oneDNN's reference code: nothing written) or -1, as cmh_dnnl_conv_forward.
-int cmh_dnnl_conv_infer(const cmh_conv_shape *s, const void *x, const float *w, const float *bias, int relu, int accumulate, void *y);
+/// `prepared`, when not NULL, holds w already in the convolution's own layout (from
+/// cmh_dnnl_conv_infer_prepare) and w is not read. 0, 1 (only oneDNN's reference code: nothing
+/// written) or -1, as cmh_dnnl_conv_forward.
+int cmh_dnnl_conv_infer(const cmh_conv_shape *s, const void *x, const float *w, const void *prepared, const float *bias, int relu,
+                        int accumulate, void *y);
+/// Bytes of the weights of that convolution in its own layout; 0 when it cannot run (oneDNN not
+/// loaded, no bf16 convolution, or only the reference code).
+size_t cmh_dnnl_conv_infer_weight_bytes(const cmh_conv_shape *s, int relu, int accumulate);
+/// w [o, c, k, k] float32 into that layout at `prepared` (that many bytes), for layers whose
+/// weights stay as they are over many passes. 0 on success, -1 on failure.
+int cmh_dnnl_conv_infer_prepare(const cmh_conv_shape *s, int relu, int accumulate, const float *w, void *prepared);
 /// y = the k × k max pool of x (padding ignored, output size floored as PyTorch's), both in the layout.
 int cmh_dnnl_maxpool_infer(const cmh_pool_shape *s, const void *x, void *y);
 
