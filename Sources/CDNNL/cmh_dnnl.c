@@ -775,3 +775,43 @@ void cmh_bf16_round(const float *x, uint16_t *y, size_t count) {
     y[i] = nan ? (uint16_t)((bits >> 16) | 0x40) : (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1)) >> 16);
   }
 }
+
+// Sixteen lanes with clang's vector extension; a bf16 number is the upper half of its float32.
+typedef float cmh_f16x __attribute__((ext_vector_type(16)));
+typedef uint16_t cmh_h16x __attribute__((ext_vector_type(16)));
+typedef uint32_t cmh_u16x __attribute__((ext_vector_type(16)));
+
+#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void cmh_bf16_dots(const uint16_t *w, long width, int rows, const float *x0, const float *x1, const float *x2, const float *x3,
+                   long from, long to, float *sums) {
+  const float *x[4] = {x0, x1, x2, x3};
+  long c = from;
+  for (int i = 0; i < 16; i++) sums[i] = 0;
+  if (rows == 4) {
+    cmh_f16x acc[16];
+    for (int i = 0; i < 16; i++) acc[i] = (cmh_f16x)0;
+    for (; c + 16 <= to; c += 16) {
+      cmh_f16x wv[4], xv[4];
+      for (int t = 0; t < 4; t++) {
+        cmh_h16x h;
+        memcpy(&h, w + t * width + c, sizeof h);
+        cmh_u16x bits = __builtin_convertvector(h, cmh_u16x) << 16;
+        memcpy(&wv[t], &bits, sizeof bits);
+      }
+      for (int j = 0; j < 4; j++) memcpy(&xv[j], x[j] + c, sizeof xv[j]);
+      for (int j = 0; j < 4; j++)
+        for (int t = 0; t < 4; t++) acc[4 * j + t] += wv[t] * xv[j];
+    }
+    for (int i = 0; i < 16; i++)
+      for (int l = 0; l < 16; l++) sums[i] += acc[i][l];
+  }
+  for (; c < to; c++)
+    for (int t = 0; t < rows; t++) {
+      uint32_t bits = (uint32_t)w[t * width + c] << 16;
+      float v;
+      memcpy(&v, &bits, sizeof v);
+      for (int j = 0; j < 4; j++) sums[4 * j + t] += v * x[j][c];
+    }
+}

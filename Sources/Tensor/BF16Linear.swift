@@ -83,6 +83,27 @@ extension Linear {
     return y
   }
 
+  /// The bf16 copy of fixed weights in bf16 runs (made on first use), which the streaming path of
+  /// `infer` reads: half the bytes of its memory-bound pass. Nil otherwise.
+  func fixedBF16Weights() -> UnsafePointer<UInt16>? {
+    guard weightsFixed && Precision.current == .bf16 else { return nil }
+    if rounded.fixedColumns != 0..<inputSize {
+      rounded.weight.round(weight.value)
+      rounded.fixedColumns = 0..<inputSize
+    }
+    return UnsafePointer(rounded.weight.pointer)
+  }
+
+  /// Over columns from..<to: the dot products of `rows` (up to 4) bf16 weight rows at `w` with
+  /// each of four float32 input rows, one SIMD4 per input row (as `dots` of float32 weights).
+  static func dots(_ w: UnsafePointer<UInt16>, rows: Int, width: Int,
+                   _ x: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                   from: Int, to: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+    var s = SIMD16<Float>()
+    withUnsafeMutableBytes(of: &s) { cmh_bf16_dots(w, width, Int32(rows), x.0, x.1, x.2, x.3, from, to, $0.baseAddress!.assumingMemoryBound(to: Float.self)) }
+    return (SIMD4(s[0], s[1], s[2], s[3]), SIMD4(s[4], s[5], s[6], s[7]), SIMD4(s[8], s[9], s[10], s[11]), SIMD4(s[12], s[13], s[14], s[15]))
+  }
+
   /// dW[:, u] += dysᵀ·xs in bf16 (xs gathered from every rank when `gathered`, else the forward
   /// pass's input); false when bf16 does not run (nothing has been added then).
   func bf16AddWeightGradient(_ dys: Tensor, _ xs: Tensor, columns u: Range<Int>, gathered: Bool) -> Bool {

@@ -98,6 +98,7 @@ public final class Linear: Module {
     guard n <= Self.streamingRows, inputSize * outputSize >= 1 << 18 else { return forward(x) }
     let y = Tensor(zeros: [n, outputSize])
     let (w, xs, out, width, o) = (weight.value.data, x.data, y.data, inputSize, outputSize)
+    let halves = fixedBF16Weights()
     // Four weight rows at a time, a slice of their columns small enough to stay in the first-level
     // cache while every input row passes; four input rows share each load of the weights.
     Threads.parallelFor((o + 3) / 4) { block in
@@ -107,7 +108,9 @@ public final class Linear: Module {
         for r in stride(from: 0, to: n, by: 4) {
           // Rows past the batch repeat its last row; their sums are not stored.
           let row = { (j: Int) in UnsafePointer(xs + min(r + j, n - 1) * width) }
-          let sums = Self.dots(w + first * width, rows: count, width: width, (row(0), row(1), row(2), row(3)), from: k, to: end)
+          let rows = (row(0), row(1), row(2), row(3))
+          let sums = halves.map { Self.dots($0 + first * width, rows: count, width: width, rows, from: k, to: end) }
+            ?? Self.dots(w + first * width, rows: count, width: width, rows, from: k, to: end)
           for j in 0..<min(4, n - r) {
             let s = j == 0 ? sums.0 : j == 1 ? sums.1 : j == 2 ? sums.2 : sums.3  // no array on this hot path
             for t in 0..<count { out[(r + j) * o + first + t] += s[t] }

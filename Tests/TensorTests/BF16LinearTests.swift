@@ -55,6 +55,36 @@ final class BF16LinearTests: XCTestCase {
     XCTAssertEqual(small.2.scalars, reference.2.scalars)
   }
 
+  /// A fixed layer's few-row path (a query) reads the bf16 copy of its weights: the same as
+  /// float32 arithmetic on the rounded weights, up to the order of the sums, for every count of
+  /// rows and for widths that leave a tail of columns and of weight rows.
+  func testFixedWeightsStreamTheirBF16Copy() throws {
+    try configureBF16()
+    var g = RandomGenerator(seed: 9)
+    let (inputs, outputs) = (1_037, 515)
+    let layer = Linear(inputs, outputs, bias: true, generator: &g)
+    layer.bias!.value.data.update(from: g.normal([outputs]).data, count: outputs)
+    var rounded = [UInt16](repeating: 0, count: inputs * outputs)
+    cmh_bf16_round(layer.weight.value.data, &rounded, rounded.count)
+    let w = rounded.map { Double(Float(bitPattern: UInt32($0) << 16)) }
+    layer.fixWeights()
+    for rows in [1, 3, 4, 7] {
+      let x = g.normal([rows, inputs]), y = layer.infer(x)
+      var worst = 0.0, rms = 0.0
+      for r in 0..<rows {
+        for o in 0..<outputs {
+          var sum = Double(layer.bias!.value.data[o])
+          for i in 0..<inputs { sum += w[o * inputs + i] * Double(x.data[r * inputs + i]) }
+          worst = max(worst, abs(Double(y.data[r * outputs + o]) - sum))
+          rms += sum * sum
+        }
+      }
+      rms = (rms / Double(rows * outputs)).squareRoot()
+      XCTAssertLessThan(worst, 1e-5 * rms, "\(rows) rows: largest difference \(worst) against an RMS of \(rms)")
+    }
+    XCTAssertEqual(Precision.current, .bf16, "bf16 ran without falling back: \(Precision.choice.reason)")
+  }
+
   func testRoundingToBF16() {
     let step: Float = 1 / 256
     let values: [Float] = [1, 1 + 2 * step, 1 + step, 1 + 3 * step, 1 + step / 2, -2.5, .infinity, -.infinity, .greatestFiniteMagnitude]

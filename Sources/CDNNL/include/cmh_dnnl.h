@@ -79,5 +79,9 @@ int cmh_dnnl_matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t
 
 /// y[i] = x[i] rounded to the nearest bf16 (ties to even; a NaN stays a NaN).
 void cmh_bf16_round(const float *x, uint16_t *y, size_t count);
+/// Over columns [from, to): sums[4·j + t] = Σ w[t][c] · x_j[c] for `rows` (1 to 4) bf16 weight rows
+/// at w, `width` apart, and the four float32 rows x0…x3; the streaming path of a fixed dense layer.
+void cmh_bf16_dots(const uint16_t *w, long width, int rows, const float *x0, const float *x1, const float *x2, const float *x3,
+                   long from, long to, float *sums);
 
 #endif
