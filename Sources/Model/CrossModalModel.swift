@@ -82,7 +82,7 @@ public final class CrossModalModel: Module {
       target.assign(t)
     }
     model.setTraining(false)
-    if fixed { [model.image, model.text as Module].forEach { $0.fixWeights() } }
+    if fixed { model.fixWeights() }
     return model
   }
 }

@@ -70,10 +70,7 @@ extension Linear {
     let n = x.shape[0]
     rounded.isCurrent = false
     guard runsBF16(rows: n) else { return nil }
-    if !weightsFixed || rounded.fixedColumns != u {
-      rounded.weight.round(columns: u, of: weight.value)  // [O, u]
-      rounded.fixedColumns = weightsFixed ? u : nil
-    }
+    roundWeights(columns: u)  // [O, u]
     rounded.input.round(x)
     let y = Tensor(uninitialized: [n, outputSize])
     // A = x [n, u]; B = W[:, u]ᵀ
@@ -87,11 +84,15 @@ extension Linear {
   /// `infer` reads: half the bytes of its memory-bound pass. Nil otherwise.
   func fixedBF16Weights() -> UnsafePointer<UInt16>? {
     guard weightsFixed && Precision.current == .bf16 else { return nil }
-    if rounded.fixedColumns != 0..<inputSize {
-      rounded.weight.round(weight.value)
-      rounded.fixedColumns = 0..<inputSize
-    }
+    roundWeights(columns: 0..<inputSize)
     return UnsafePointer(rounded.weight.pointer)
+  }
+
+  /// Rounds columns `u` of the weights into `rounded.weight`, unless they are fixed and already there.
+  private func roundWeights(columns u: Range<Int>) {
+    guard !weightsFixed || rounded.fixedColumns != u else { return }
+    rounded.weight.round(columns: u, of: weight.value)
+    rounded.fixedColumns = weightsFixed ? u : nil
   }
 
   /// Over columns from..<to: the dot products of `rows` (up to 4) bf16 weight rows at `w` with
