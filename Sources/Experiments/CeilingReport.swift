@@ -30,25 +30,35 @@ public enum CeilingReport {
   public static func json(_ rows: [Row]) -> String {
     let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
     return rows.map { r in
-      JSONLine([("label", .string(r.retrieval.name)), ("kind", .string(r.retrieval.kind ?? "")), ("classifier_ap", n(r.classifier)),
-                ("classifier_i2i_ap", n(r.classifierRanking)), ("labels_i2i_ap", n(r.labelCodes)), ("i2i_ap", n(r.retrieval.ap)),
-                ("ratio_to_classifier_i2i", n(ratio(r.retrieval.ap, r.classifierRanking))), ("ratio_to_labels_i2i", n(ratio(r.retrieval.ap, r.labelCodes))),
-                ("queries", .int(r.retrieval.queries))]).text
+      var fields: [(String, JSONLine.Value)] = [("label", .string(r.retrieval.name)), ("kind", .string(r.retrieval.kind ?? "")),
+                                                ("classifier_ap", n(r.classifier)), ("classifier_i2i_ap", n(r.classifierRanking)),
+                                                ("labels_i2i_ap", n(r.labelCodes)), ("i2i_ap", n(r.retrieval.ap))]
+      fields += [("ratio_to_classifier_i2i", n(ratio(r.retrieval.ap, r.classifierRanking))), ("ratio_to_labels_i2i", n(ratio(r.retrieval.ap, r.labelCodes))),
+                 ("queries", .int(r.retrieval.queries))]
+      if let named = r.namedText { fields += [("named_text_ap", n(named)), ("ratio_named_to_classifier", n(ratio(named, r.classifier)))] }
+      return JSONLine(fields).text
     }.joined(separator: "\n")
   }
 
   public static func table(_ rows: [Row]) -> String {
-    var lines = ["per-label AP of a classifier of the image tower (query images ranked by the label's score), then per-label",
-                 "MAP image→image of rankings by all labels at once: by the classifier's probabilities (cosine), by the true",
-                 "label sets as codes (Hamming), by the model's codes (Hamming), and the model's over the first two",
-                 "label            kind        classifier  its ranking  true labels    model   ÷ its ranking  ÷ true labels"]
-    let line = { (name: String, kind: String, v: [Double]) in
+    let named = rows.contains { $0.namedText != nil }
+    var lines = ["per-label AP of a classifier of the image tower (query images ranked by the label's score)"
+                   + (named ? ", and of a text naming the label alone (the same images ranked by the model)," : ","),
+                 "then per-label MAP image→image of rankings by all labels at once: by the classifier's probabilities",
+                 "(cosine), by the true label sets as codes (Hamming), by the model's codes (Hamming), and the model's over the first two",
+                 "label            kind        classifier" + (named ? "  text naming it  ÷ classifier" : "")
+                   + "  its ranking  true labels    model   ÷ its ranking  ÷ true labels"]
+    let line = { (name: String, kind: String, v: [Double], text: Double?) in
       name.padding(toLength: 16, withPad: " ", startingAt: 0) + " " + kind.padding(toLength: 10, withPad: " ", startingAt: 0)
-        + String(format: "  %10.4f  %11.4f  %11.4f  %7.4f  %13.2f  %13.2f", v[0], v[1], v[2], v[3], ratio(v[3], v[1]), ratio(v[3], v[2]))
+        + String(format: "  %10.4f", v[0])
+        + (named ? text.map { String(format: "  %14.4f  %12.2f", $0, ratio($0, v[0])) } ?? "               —             —" : "")
+        + String(format: "  %11.4f  %11.4f  %7.4f  %13.2f  %13.2f", v[1], v[2], v[3], ratio(v[3], v[1]), ratio(v[3], v[2]))
     }
-    for r in rows { lines.append(line(r.retrieval.name, r.retrieval.kind ?? "", [r.classifier, r.classifierRanking, r.labelCodes, r.retrieval.ap])) }
+    for r in rows { lines.append(line(r.retrieval.name, r.retrieval.kind ?? "", [r.classifier, r.classifierRanking, r.labelCodes, r.retrieval.ap], r.namedText)) }
     let mean = { (value: (Row) -> Double) in rows.reduce(0) { $0 + value($1) } / Double(max(rows.count, 1)) }
-    lines.append(line("mean", "", [mean { $0.classifier }, mean { $0.classifierRanking }, mean { $0.labelCodes }, mean { $0.retrieval.ap }]))
+    let texts = rows.compactMap(\.namedText)
+    lines.append(line("mean", "", [mean { $0.classifier }, mean { $0.classifierRanking }, mean { $0.labelCodes }, mean { $0.retrieval.ap }],
+                      texts.count == rows.count ? texts.reduce(0, +) / Double(max(texts.count, 1)) : nil))
     return lines.joined(separator: "\n")
   }
 }

@@ -43,9 +43,12 @@ public struct ExperimentTable {
     /// The share of the top 10 holding every label a text of label names asks for (Text→Image);
     /// nil where texts cannot be written (feature rows without a vocabulary).
     public let conjunctive: Double?
+    /// The mean over labels of the AP of a text naming one label (Text→Image); nil where texts
+    /// cannot be written.
+    public let named: Double?
 
-    public init(run: ExperimentRun, model: String, i2t: RetrievalReport, t2i: RetrievalReport, labelMAP: [Double], conjunctive: Double?) {
-      (self.run, self.model, self.i2t, self.t2i, self.labelMAP, self.conjunctive) = (run, model, i2t, t2i, labelMAP, conjunctive)
+    public init(run: ExperimentRun, model: String, i2t: RetrievalReport, t2i: RetrievalReport, labelMAP: [Double], named: Double?, conjunctive: Double?) {
+      (self.run, self.model, self.i2t, self.t2i, self.labelMAP, self.named, self.conjunctive) = (run, model, i2t, t2i, labelMAP, named, conjunctive)
     }
   }
 
@@ -100,6 +103,9 @@ public struct ExperimentTable {
       for (d, report, _) in Self.directions { line("NDCG@100 (gain: shared labels)", d, runs.map { f($0[keyPath: report].ndcg ?? 0) }) }
       for (d, report, _) in Self.directions { line("MAP within Hamming radius 2", d, runs.map { f($0[keyPath: report].mapWithinRadius) }) }
       for (i, (d, _, _)) in Self.directions.enumerated() { line("per-label MAP (mean over labels)", d, runs.map { f($0.labelMAP[i]) }) }
+      if runs.contains(where: { $0.named != nil }) {
+        line("a text naming one label: AP (mean over labels)", .t2i, runs.map { $0.named.map(f) ?? "—" })
+      }
       if runs.contains(where: { $0.conjunctive != nil }) {
         line("texts of label names: every named label in the top 10", .t2i, runs.map { $0.conjunctive.map(f) ?? "—" })
       }
@@ -121,6 +127,7 @@ public struct ExperimentTable {
           ("map", n(r.map)), ("map_chance", n(r.mapChance)), ("ndcg_at_k", n(r.ndcg ?? 0)), ("k", .int(100)), ("map_radius", n(r.mapWithinRadius)),
           ("radius", .int(2)), ("queries", .int(r.queries)), ("retrieval", .int(r.database)), ("model", .string(row.model)),
           ("label_map", n(row.labelMAP[d == .i2t ? 0 : 1]))]
+        if d == .t2i, let named = row.named { fields.append(("named_label_map", n(named))) }
         if d == .t2i, let c = row.conjunctive { fields.append(("conjunctive_all_at_10", n(c))) }
         let refs = labels.compactMap { label in reference(label, row.run).map { (label, n($0[keyPath: referenced])) } }
         if !refs.isEmpty { fields.append(("reference", .object(JSONLine(refs)))) }
@@ -135,12 +142,12 @@ public struct ExperimentTable {
   public func csv() -> String {
     let quote = { (s: String) in s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
     let f = { (x: Double) in String(format: "%.4f", x) }
-    var lines = [(["corpus", "bits", "loss", "direction", "map", "map_chance", "ndcg_at_100", "map_radius_2", "label_map", "conjunctive_all_at_10"] + labels + ["paper", "paper_citation"]).map(quote).joined(separator: ",")]
+    var lines = [(["corpus", "bits", "loss", "direction", "map", "map_chance", "ndcg_at_100", "map_radius_2", "label_map", "named_label_map", "conjunctive_all_at_10"] + labels + ["paper", "paper_citation"]).map(quote).joined(separator: ",")]
     for row in rows {
       for (d, report, referenced) in Self.directions {
         let r = row[keyPath: report], paper = paper(row.run)
-        let conjunctive: String = d == .t2i ? row.conjunctive.map(f) ?? "" : ""
-        let measured: [String] = [f(r.map), f(r.mapChance), f(r.ndcg ?? 0), f(r.mapWithinRadius), f(row.labelMAP[d == .i2t ? 0 : 1]), conjunctive]
+        let conjunctive: String = d == .t2i ? row.conjunctive.map(f) ?? "" : "", named: String = d == .t2i ? row.named.map(f) ?? "" : ""
+        let measured: [String] = [f(r.map), f(r.mapChance), f(r.ndcg ?? 0), f(r.mapWithinRadius), f(row.labelMAP[d == .i2t ? 0 : 1]), named, conjunctive]
         let cells = [row.run.corpus, "\(row.run.bits)", row.run.loss.rawValue, d.rawValue] + measured
           + labels.map { label in reference(label, row.run).map { f($0[keyPath: referenced]) } ?? "" }
           + [paper.map { f(d == .i2t ? $0.i2t : $0.t2i) } ?? "", paper?.0.citation ?? ""]

@@ -1,5 +1,5 @@
-// LabelFields: per-label MAP and the conjunctive text queries as table rows and JSON fields (`cmh
-// eval`, the demo, the experiment table).
+// LabelFields: per-label MAP, texts naming one label and the conjunctive text queries as table rows
+// and JSON fields (`cmh eval`, the demo, the experiment table).
 
 import Foundation
 import Model
@@ -7,11 +7,11 @@ import Platform
 import Training
 
 public enum LabelFields {
-  public typealias Column = (direction: Direction, labels: LabelReport, conjunctive: ConjunctiveReport?)
+  public typealias Column = (direction: Direction, labels: LabelReport, named: LabelReport?, conjunctive: ConjunctiveReport?)
 
   /// The fields a direction's JSON line gets: per-label MAP (mean, by kind, every label) and, for
-  /// text queries, the conjunctive shares.
-  public static func json(_ labels: LabelReport, _ conjunctive: ConjunctiveReport?) -> [(String, JSONLine.Value)] {
+  /// text queries, the same for texts naming one label and the conjunctive shares.
+  public static func json(_ labels: LabelReport, named: LabelReport?, _ conjunctive: ConjunctiveReport?) -> [(String, JSONLine.Value)] {
     let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
     var fields: [(String, JSONLine.Value)] = [
       ("label_map", n(labels.mean)),
@@ -19,6 +19,11 @@ public enum LabelFields {
       ("worst_labels", .strings(labels.worst(3).map(\.name))),
     ]
     if !labels.byKind.isEmpty { fields.append(("label_map_by_kind", .object(JSONLine(labels.byKind.map { ($0.kind, n($0.ap)) })))) }
+    if let named {
+      fields += [("named_label_map", n(named.mean)), ("named_label_ap", .object(JSONLine(named.labels.map { ($0.name, n($0.ap)) }))),
+                 ("named_worst_labels", .strings(named.worst(3).map(\.name)))]
+      if !named.byKind.isEmpty { fields.append(("named_label_map_by_kind", .object(JSONLine(named.byKind.map { ($0.kind, n($0.ap)) })))) }
+    }
     return fields + (conjunctive.map(Self.conjunctive) ?? [])
   }
 
@@ -51,12 +56,37 @@ public enum LabelFields {
         lines.append("  \(prefix)\(d.title): " + shown.map { "\($0.name) " + String(format: "%.4f", $0.ap) }.joined(separator: ", "))
       }
     }
+    lines += namedTable(results, columns: columns, header: header, row: row, f: f, perLabel: perLabel)
     guard let sample = results.compactMap(\.conjunctive).first else { return lines }
     lines += ["", "conjunctive text queries (\(sample.queries) texts of 2-3 label names): share of the top 10 holding…", header]
     for d in [Direction.t2i, .t2t] {
       lines.append(row("\(d.title)", byDirection(d).map { f($0.conjunctive?.allAt10 ?? 0) }) + "   every named label")
       for (kind, _) in sample.kindAt10 {
         lines.append(row("", byDirection(d).map { c in f(c.conjunctive?.kindAt10.first { $0.kind == kind }?.share ?? 0) }) + "   the \(kind)")
+      }
+    }
+    return lines
+  }
+
+  /// Texts naming one label (a search for it): per-label AP, text→image and text→text, by kind,
+  /// and the worst labels; nothing for models that read no free text.
+  static func namedTable(_ results: [Column], columns: Int, header: String, row: (String, [String]) -> String, f: (Double) -> String,
+                         perLabel: Bool) -> [String] {
+    guard let sample = results.compactMap(\.named).first else { return [] }
+    let directions = [Direction.t2i, .t2t], byDirection = { (d: Direction) in results.filter { $0.direction == d } }
+    var lines = ["", "a text naming one label (\(sample.labels.count) labels' names): per-label AP, relevant: the item holds the label", header]
+    for d in directions {
+      lines.append(row(d.title, byDirection(d).map { f($0.named?.mean ?? 0) }) + "   mean over labels")
+      for (kind, _) in sample.byKind {
+        lines.append(row("", byDirection(d).map { c in f(c.named?.byKind.first { $0.kind == kind }?.ap ?? 0) }) + "   \(kind) labels")
+      }
+    }
+    for c in 0..<columns {
+      let prefix = columns > 1 ? "column \(c + 1), " : ""
+      for d in directions {
+        guard let report = byDirection(d)[c].named else { continue }
+        let shown = perLabel ? report.labels : report.worst(3)
+        lines.append("  \(prefix)\(d.title), \(perLabel ? "every label" : "worst"): " + shown.map { "\($0.name) " + String(format: "%.4f", $0.ap) }.joined(separator: ", "))
       }
     }
     return lines

@@ -20,8 +20,9 @@ public struct ModelEvaluation {
 
   public struct Result {
     public let model: String, gallery: String, bits: Int, rerank: RerankMethod, direction: Direction, report: RetrievalReport
-    /// What the codes carry of each label, and the conjunctive text queries (text→image and text→text).
-    public let labels: LabelReport, conjunctive: ConjunctiveReport?
+    /// What the codes carry of each label, a text naming one label and the conjunctive text queries
+    /// (the last two text→image and text→text).
+    public let labels: LabelReport, named: LabelReport?, conjunctive: ConjunctiveReport?
   }
 
   /// Every model of `paths` on `corpus` in every ranking; with a `gallery` model, the models encode
@@ -44,10 +45,12 @@ public struct ModelEvaluation {
       for ranking in rankings {
         let reports = CrossModalEvaluation.evaluate(queries: q, retrieval: r, options: options, rerank: ranking.method, settings: ranking.settings)
         let labels = LabelEvaluation.perLabel(queries: q, retrieval: r, names: info.labels, kinds: info.labelKinds, rerank: ranking.method, settings: ranking.settings)
+        let named = LabelEvaluation.namedAlone(model: model, names: info.labels, kinds: info.labelKinds, items: r, rerank: ranking.method, settings: ranking.settings)
         let conjunctive = LabelEvaluation.conjunctive(model: model, info: info, queries: q, retrieval: r, rerank: ranking.method, settings: ranking.settings)
         results += reports.map { d, report in
           Result(model: path, gallery: gallery ?? path, bits: model.spec.bits, rerank: ranking.method, direction: d, report: report,
-                 labels: labels.first { $0.direction == d }!, conjunctive: conjunctive.first { $0.direction == d })
+                 labels: labels.first { $0.direction == d }!, named: named.first { $0.direction == d && !$0.labels.isEmpty },
+                 conjunctive: conjunctive.first { $0.direction == d })
         }
       }
     }
@@ -73,7 +76,7 @@ public struct ModelEvaluation {
                          ("precision_radius", n(r.report.precisionWithinRadius)), ("map_radius", n(r.report.mapWithinRadius)), ("radius", .int(radius)),
                          ("queries", .int(r.report.queries)), ("retrieval", .int(r.report.database)),
                          ("queries_without_relevant", .int(r.report.queriesWithoutRelevant)), ("model", .string(r.model)),
-                         ("query_model", .string(r.model)), ("gallery_model", .string(r.gallery))] + LabelFields.json(r.labels, r.conjunctive)).text
+                         ("query_model", .string(r.model)), ("gallery_model", .string(r.gallery))] + LabelFields.json(r.labels, named: r.named, r.conjunctive)).text
       }.joined(separator: "\n")
   }
 
@@ -112,7 +115,7 @@ public struct ModelEvaluation {
         lines.append(d.title.padding(toLength: 14, withPad: " ", startingAt: 0) + cells.joined(separator: " "))
       }
     }
-    lines += LabelFields.table(results.map { ($0.direction, $0.labels, $0.conjunctive) }, columns: names.count, header: header, width: width,
+    lines += LabelFields.table(results.map { ($0.direction, $0.labels, $0.named, $0.conjunctive) }, columns: names.count, header: header, width: width,
                                perLabel: perLabel)
     let missing = results.map(\.report.queriesWithoutRelevant).max() ?? 0
     if missing > 0 { lines.append("\n\(missing) queries have no relevant item (AP 0)") }

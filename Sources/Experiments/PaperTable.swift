@@ -84,7 +84,7 @@ public struct PaperTable {
   }
 
   /// Every model's MAP@all (with chance), NDCG@100, MAP within radius 2 and per-label MAP, both
-  /// directions, and its conjunctive text queries (Text→Image).
+  /// directions, and texts naming one label and its conjunctive text queries (Text→Image).
   private func evaluate(_ plan: [ExperimentRun], _ corpora: [String: Corpus], console: Console) throws -> [ExperimentTable.Row] {
     try plan.map { run in
       let corpus = corpora[run.corpus]!, splits = corpus.splits!
@@ -97,8 +97,9 @@ public struct PaperTable {
       let info = corpus.info
       let labels = LabelEvaluation.perLabel(queries: q, retrieval: r, names: info.labels, kinds: info.labelKinds, directions: [.i2t, .t2i])
       let conjunctive = LabelEvaluation.conjunctive(model: trained, info: info, queries: q, retrieval: r)
+      let named = LabelEvaluation.namedAlone(model: trained, names: info.labels, kinds: info.labelKinds, items: r, directions: [.t2i]).first
       return ExperimentTable.Row(run: run, model: path, i2t: reports[0].1, t2i: reports[1].1, labelMAP: labels.map(\.mean),
-                                 conjunctive: conjunctive.first { $0.direction == .t2i }?.allAt10)
+                                 named: named.flatMap { $0.labels.isEmpty ? nil : $0.mean }, conjunctive: conjunctive.first { $0.direction == .t2i }?.allAt10)
     }
   }
 }

@@ -33,6 +33,12 @@ public struct Vocabulary: Codable, Equatable, Sendable {
   public var tokenizer: Tokenizer { Tokenizer(mode: mode, stopWords: Set(stopWords)) }
   public func index(of word: String) -> Int? { position[word] }
 
+  /// Whether `text` has words and the vocabulary knows every one (a label name a query can use).
+  public func knowsEveryWord(of text: String) -> Bool {
+    let tokens = tokenizer.tokens(text)
+    return !tokens.isEmpty && tokens.allSatisfy { position[$0] != nil }
+  }
+
   /// What encoding left out: tokens outside the vocabulary, and texts with no known word at all.
   public struct Coverage: Equatable, Sendable {
     public var tokens = 0, unknownTokens = 0, textsWithoutKnownWords = 0

@@ -146,6 +146,10 @@ public final class LabelClassifier {
     /// The same with the true label sets as the codes (Hamming order): ranking by all labels,
     /// weighed alike, with nothing missed.
     public var labelCodes: Double
+    /// The AP of a text naming the label alone (a search for it) ranking the query images by the
+    /// cosine of its output with theirs, as the classifier ranks them by score; nil when the
+    /// model reads no free text or its vocabulary lacks a word of the name.
+    public var namedText: Double?
   }
 
   /// The ceiling beside the model: a classifier of `model`'s image tower trained on `corpus`'s
@@ -168,8 +172,13 @@ public final class LabelClassifier {
     let truth = { (pairs: [Int]) in labelCodes(multiHot(pairs.map { corpus.pairs[$0].labels }, labelCount: corpus.info.labels.count).scalars.map { $0 - 0.5 }, corpus, pairs) }
     let predicted = perLabelMAP(centred(queryScores, splits.query), centred(retrievalScores, splits.retrieval), corpus, rerank: .stored)
     let perfect = perLabelMAP(truth(splits.query), truth(splits.retrieval), corpus, rerank: .none)
-    return perLabelMAP(try codes(splits.query), try codes(splits.retrieval), corpus, rerank: .none).compactMap { l, s in
-      ap[l].map { Ceiling(retrieval: s, classifier: $0, classifierRanking: predicted[l]?.ap ?? 0, labelCodes: perfect[l]?.ap ?? 0) }
+    let queryCodes = try codes(splits.query), names = corpus.info.labels
+    // Every query image re-ranked, so that the text's output ranks them all as the classifier's scores do.
+    let named = LabelEvaluation.namedAlone(model: model, names: names, kinds: nil, items: queryCodes, directions: [.t2i], rerank: .stored,
+                                           settings: RerankSettings(candidates: splits.query.count)).first?.labels ?? []
+    return perLabelMAP(queryCodes, try codes(splits.retrieval), corpus, rerank: .none).compactMap { l, s in
+      ap[l].map { Ceiling(retrieval: s, classifier: $0, classifierRanking: predicted[l]?.ap ?? 0, labelCodes: perfect[l]?.ap ?? 0,
+                          namedText: named.first { $0.label == l }?.ap) }
     }.sorted { $0.retrieval.label < $1.retrieval.label }
   }
 

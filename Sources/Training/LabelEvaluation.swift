@@ -1,6 +1,8 @@
 // LabelEvaluation: what the codes carry of each label, which MAP@all ("shares any label") hides.
 //   per-label retrieval  for each label l, the mean AP of the queries that hold l, an item being
 //                        relevant when it holds l (every direction; grouped by label kind)
+//   one label named      for each label, the AP of a text naming it alone (a search for it),
+//                        comparable with a classifier's AP for the label
 //   conjunctive queries  texts made of two or three label names; the share of the top 10 that
 //                        holds every named label, and the share holding the label of each kind
 // Both rank as the evaluation they stand beside does (Hamming order or the same re-ranking).
@@ -84,11 +86,7 @@ public enum LabelEvaluation {
   /// gives the same queries.
   public static func conjunctiveQueries(_ items: LabelSets, names: [String], kinds: [String]?, vocabulary: Vocabulary,
                                         count: Int = 200, seed: UInt64 = 1) -> [ConjunctiveQuery] {
-    let tokenizer = vocabulary.tokenizer
-    let named = names.map { name in
-      let tokens = tokenizer.tokens(name)
-      return !tokens.isEmpty && tokens.allSatisfy { vocabulary.index(of: $0) != nil }
-    }
+    let named = names.map { vocabulary.knowsEveryWord(of: $0) }
     var generator = SplitGenerator(seed: seed)
     var queries = [ConjunctiveQuery](), seen = Set<[Int]>()
     for i in generator.shuffled(Array(0..<items.count)) where queries.count < count {
@@ -115,17 +113,9 @@ public enum LabelEvaluation {
   /// text→image and text→text.
   public static func conjunctive(_ queries: [ConjunctiveQuery], model: CrossModalModel, retrieval: CodeSet, labelCount: Int, kinds: [String]?,
                                  rerank: RerankMethod = .none, settings: RerankSettings = RerankSettings()) -> [ConjunctiveReport] {
-    guard let vocabulary = model.spec.text.vocabulary, !queries.isEmpty else { return [] }
-    // Encoded as a search encodes free text: words over the vocabulary, scaled as the tower's rows.
-    let outputs = model.textOutputs(TextInputs(rows: vocabulary.encode(queries.map(\.text)).rows, coverage: nil).scaled(model.spec.textScaling))
-    let bits = model.spec.bits, values = Array(UnsafeBufferPointer(start: outputs.data, count: outputs.count))
-    let codes = BinaryCodes(signs: outputs.data, count: queries.count, bits: bits)
+    guard let encoded = freeText(queries.map(\.text), model: model) else { return [] }
     // Rows of (query, the labels that count as relevant for it) as queries to evaluate.
-    let asked = { (rows: [(query: Int, labels: [Int])]) -> CodeSet in
-      let owners = rows.map(\.query), chosen = owners.flatMap { values[$0 * bits..<($0 + 1) * bits] }
-      return CodeSet(image: codes.subset(owners), text: codes.subset(owners), labels: LabelSets(rows.map(\.labels), labelCount: labelCount),
-                     imageOutputs: chosen, textOutputs: chosen)
-    }
+    let asked = { (rows: [(query: Int, labels: [Int])]) -> CodeSet in encoded.asking(rows, labelCount: labelCount) }
     let directions: [Direction] = [.t2i, .t2t], top10 = EvaluationOptions(cutoffs: [10])
     let evaluate = { (rows: [(query: Int, labels: [Int])]) in
       CrossModalEvaluation.evaluate(queries: asked(rows), retrieval: retrieval, directions: directions, options: top10, rerank: rerank, settings: settings)
@@ -144,6 +134,48 @@ public enum LabelEvaluation {
     }
     return whole.map { d, report in
       ConjunctiveReport(direction: d, queries: queries.count, allAt10: report.wholeMatchAt10, kindAt10: shares[d] ?? [])
+    }
+  }
+
+  /// Per label whose every word the vocabulary knows, the AP of a text naming that label alone
+  /// ranking `items` (an item is relevant when it holds the label): what a user who searches for
+  /// one label gets, comparable with a classifier's AP for it on the same items. Empty for a model
+  /// that reads no free text.
+  public static func namedAlone(model: CrossModalModel, names: [String], kinds: [String]?, items: CodeSet,
+                                directions: [Direction] = [.t2i, .t2t], rerank: RerankMethod = .none,
+                                settings: RerankSettings = RerankSettings()) -> [LabelReport] {
+    guard let vocabulary = model.spec.text.vocabulary else { return [] }
+    let named = (0..<names.count).filter { vocabulary.knowsEveryWord(of: names[$0]) }
+    guard let encoded = freeText(named.map { names[$0] }, model: model) else { return [] }
+    var scores = [Direction: [LabelScore]]()
+    for (q, l) in named.enumerated() where (0..<items.labels.count).contains(where: { items.labels.has($0, l) }) {
+      var r = items
+      r.labels = LabelSets((0..<items.labels.count).map { items.labels.has($0, l) ? [0] : [] }, labelCount: 1)
+      for (d, report) in CrossModalEvaluation.evaluate(queries: encoded.asking([(q, [0])], labelCount: 1), retrieval: r, directions: directions,
+                                                       rerank: rerank, settings: settings) {
+        scores[d, default: []].append(LabelScore(label: l, name: names[l], kind: kinds?[l], queries: 1, ap: report.map, chance: report.mapChance))
+      }
+    }
+    return directions.map { LabelReport(direction: $0, labels: scores[$0] ?? []) }
+  }
+
+  /// Free texts encoded as a search encodes them: words over the vocabulary, scaled as the tower's
+  /// rows; nil without texts or for a model that reads no free text.
+  static func freeText(_ texts: [String], model: CrossModalModel) -> EncodedTexts? {
+    guard let vocabulary = model.spec.text.vocabulary, !texts.isEmpty else { return nil }
+    let outputs = model.textOutputs(TextInputs(rows: vocabulary.encode(texts).rows, coverage: nil).scaled(model.spec.textScaling))
+    return EncodedTexts(values: outputs.scalars, codes: BinaryCodes(signs: outputs.data, count: texts.count, bits: model.spec.bits), bits: model.spec.bits)
+  }
+
+  /// Texts' outputs and codes, from which query sets are drawn.
+  struct EncodedTexts {
+    let values: [Float], codes: BinaryCodes, bits: Int
+
+    /// Rows of (text, the labels that count as relevant for it) as queries of either modality.
+    func asking(_ rows: [(query: Int, labels: [Int])], labelCount: Int) -> CodeSet {
+      let owners = rows.map(\.query), chosen = owners.flatMap { values[$0 * bits..<($0 + 1) * bits] }
+      return CodeSet(image: codes.subset(owners), text: codes.subset(owners), labels: LabelSets(rows.map(\.labels), labelCount: labelCount),
+                     imageOutputs: chosen, textOutputs: chosen)
     }
   }
 

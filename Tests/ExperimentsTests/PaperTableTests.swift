@@ -79,7 +79,7 @@ final class PaperTableTests: XCTestCase {
     var report = RetrievalReport()
     report.map = 0.7
     let row = ExperimentTable.Row(run: ExperimentRun(corpus: "flickr", bits: 16, loss: .dcmh), model: "flickr-dcmh-16.cmh",
-                                  i2t: report, t2i: report, labelMAP: [0.5, 0.5], conjunctive: nil)
+                                  i2t: report, t2i: report, labelMAP: [0.5, 0.5], named: nil, conjunctive: nil)
     let markdown = ExperimentTable(rows: [row], references: [], published: [("flickr", figures)]).markdown()
     XCTAssertTrue(markdown.contains("| MAP@all, DCMH as published [1] | Image→Text | 0.7410 |"), markdown)
     XCTAssertTrue(markdown.contains("[1] Q.-Y. Jiang and W.-J. Li, \"Deep Cross-Modal Hashing\", CVPR 2017, Table 3 (MIRFlickr-25K, standard protocol)."), markdown)

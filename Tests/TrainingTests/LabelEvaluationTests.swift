@@ -100,4 +100,42 @@ final class LabelEvaluationTests: XCTestCase {
       }
     }
   }
+
+  /// A text naming one label: its AP against a full sort of the items by distance to its code
+  /// (ties by position), and with every item re-ranked, by the cosine of its output with theirs.
+  func testNamedAloneMatchesBruteForce() throws {
+    let names = ["circle", "square", "red", "blue", "grass", "two words"], kinds = ["shape", "shape", "colour", "colour", "scene", "scene"]
+    let vocabulary = Vocabulary(words: Array(names.prefix(5)), mode: .tags)
+    let spec = ModelSpec(bits: 16, architecture: .mlp, inputSize: 32, imageHidden: [8], imageFeatures: 4, text: .words(vocabulary), textHidden: [8], labels: names)
+    var g = RandomGenerator(seed: 7)
+    let model = CrossModalModel(spec: spec, generator: &g)
+    let items = codeSet(80, bits: 16, labels: 6, seed: 3)
+    let reports = LabelEvaluation.namedAlone(model: model, names: names, kinds: kinds, items: items)
+    XCTAssertEqual(reports.map(\.direction), [.t2i, .t2t])
+    let outputs = model.textOutputs(TextInputs(rows: vocabulary.encode(Array(names.prefix(5))).rows, coverage: nil))
+    let codes = BinaryCodes(signs: outputs.data, count: 5, bits: 16)
+    let named = (0..<5).filter { l in (0..<80).contains { items.labels.has($0, l) } }
+    for report in reports {
+      XCTAssertEqual(report.labels.map(\.label), named, "a label the vocabulary cannot name, or no item holds, has no score")
+      let database = report.direction == .t2i ? items.image : items.text
+      for score in report.labels {
+        let order = SearchReference.ranking(codes, score.label, in: database).map(\.index)
+        XCTAssertEqual(score.ap, MetricsReference.averagePrecision(order.map { items.labels.has($0, score.label) ? 1 : 0 }, depth: 80),
+                       accuracy: 1e-9, "\(report.direction) \(score.name)")
+      }
+      XCTAssertEqual(report.byKind.map(\.kind), ["shape", "colour", "scene"])
+    }
+    // Re-ranked over every item by the stored outputs' cosine: the order of a full sort by cosine.
+    let cosine = LabelEvaluation.namedAlone(model: model, names: names, kinds: kinds, items: items, directions: [.t2i], rerank: .stored,
+                                            settings: RerankSettings(candidates: 80))[0]
+    let stored = items.stored(.image)!
+    for score in cosine.labels {
+      let q = Array(outputs.scalars[score.label * 16..<(score.label + 1) * 16])
+      let norm = q.reduce(0) { $0 + $1 * $1 }.squareRoot()
+      let cos = (0..<80).map { i in zip(q, stored.unit(i)).reduce(0) { $0 + $1.0 * $1.1 } / norm }
+      let order = (0..<80).sorted { (-cos[$0], $0) < (-cos[$1], $1) }
+      XCTAssertEqual(score.ap, MetricsReference.averagePrecision(order.map { items.labels.has($0, score.label) ? 1 : 0 }, depth: 80),
+                     accuracy: 1e-9, score.name)
+    }
+  }
 }
