@@ -99,7 +99,7 @@ final class BF16InferenceTests: XCTestCase {
   }
 
   /// A training step of a ResNet body in bf16, with each convolution handing its output to the
-  /// BatchNorm after it in oneDNN's layout, against float32: as close as the same step layer by
+  /// BatchNorm after it in oneDNN's layout and the residual stream kept there, against float32: as close as the same step layer by
   /// layer is. (The two bf16 paths cannot be held to each other more tightly: a difference in
   /// the last float32 bit before a rounding to bf16 moves the result by a whole bf16 step, and
   /// BatchNorm's sums are taken in another order.)
@@ -116,6 +116,10 @@ final class BF16InferenceTests: XCTestCase {
       if blocked {
         let conv = tower.namedModules().first { $0.0 == "layer1.0.conv2" }?.1 as? Conv2D
         XCTAssertNotNil(conv?.blockedInputShape, "a block's second convolution takes its input from BatchNorm · ReLU in oneDNN's layout")
+        for name in ["layer1.1", "layer2.0", "layer4.2"] {
+          let block = tower.namedModules().first { $0.0 == name }?.1 as? Residual
+          XCTAssertNotNil(block?.blockedSum, "\(name): the residual stream stays in oneDNN's layout")
+        }
       }
       var gradients = RandomGenerator(seed: 35)
       _ = tower.backward(gradients.normal(y.shape))
