@@ -169,12 +169,12 @@ void cmh_blocked_input_gradient(const float *dy, const uint16_t *dy_blocked, con
 // multiple of 16).
 
 CLONES
-void cmh_bf16_sum_relu(const uint16_t *a, const uint16_t *b, long count, uint16_t *y) {
+void cmh_bf16_sum(const uint16_t *a, const uint16_t *b, long count, int relu, uint16_t *y) {
   for (long i = 0; i < count; i += 16) {
     LOAD_BF16(u, a + i);
     LOAD_BF16(v, b + i);
     v16 s = u + v;
-    STORE_BF16(y + i, (v16)((m16)s & (m16)(s > 0)));
+    STORE_BF16(y + i, relu ? (v16)((m16)s & (m16)(s > 0)) : s);
   }
 }
 
@@ -184,14 +184,5 @@ void cmh_bf16_relu_gradient(const uint16_t *dy, const uint16_t *y, long count, u
     LOAD_BF16(g, dy + i);
     LOAD_BF16(v, y + i);
     STORE_BF16(dx + i, (v16)((m16)g & (m16)(v > 0)));
-  }
-}
-
-CLONES
-void cmh_bf16_add(const uint16_t *a, const uint16_t *b, long count, uint16_t *y) {
-  for (long i = 0; i < count; i += 16) {
-    LOAD_BF16(u, a + i);
-    LOAD_BF16(v, b + i);
-    STORE_BF16(y + i, u + v);
   }
 }

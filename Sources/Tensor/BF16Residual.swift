@@ -38,7 +38,7 @@ extension Residual: ExchangesActivations {
     guard let a = a.inLayout, let s = s.inLayout, let y = BF16Activation(a.shape) else {
       preconditionFailure("Residual: no memory for an activation of \(x.shape)")
     }
-    y.elementwise(a, s, cmh_bf16_sum_relu)
+    y.elementwise(a, s) { cmh_bf16_sum($0, $1, $2, 1, $3) }
     blockedSum = y
     return y
   }
@@ -53,7 +53,7 @@ extension Residual: ExchangesActivations {
     guard let a = dBody.inLayout, let b = dShortcut.inLayout, let dx = BF16Activation(a.shape) else {
       preconditionFailure("Residual: no memory for a gradient of \(dBody.shape)")
     }
-    dx.elementwise(a, b, cmh_bf16_add)
+    dx.elementwise(a, b) { cmh_bf16_sum($0, $1, $2, 0, $3) }
     return .blocked(dx)
   }
 }

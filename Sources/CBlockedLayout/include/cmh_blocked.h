@@ -26,13 +26,10 @@ void cmh_blocked_gradient_sums(const float *dy, const uint16_t *dy_blocked, cons
 void cmh_blocked_input_gradient(const float *dy, const uint16_t *dy_blocked, const uint16_t *x, long plane, const float *scale,
                                 const float *shift, int relu, const float *k, const float *a, const float *b, uint16_t *dx);
 
-/// y = max(a + b, 0) in bf16, `count` values (a multiple of 16).
-void cmh_bf16_sum_relu(const uint16_t *a, const uint16_t *b, long count, uint16_t *y);
+/// y = a + b in bf16, floored at 0 with `relu`; `count` values (a multiple of 16).
+void cmh_bf16_sum(const uint16_t *a, const uint16_t *b, long count, int relu, uint16_t *y);
 
 /// dx = dy where y > 0, else 0 (bf16).
 void cmh_bf16_relu_gradient(const uint16_t *dy, const uint16_t *y, long count, uint16_t *dx);
-
-/// y = a + b in bf16.
-void cmh_bf16_add(const uint16_t *a, const uint16_t *b, long count, uint16_t *y);
 
 #endif
