@@ -25,7 +25,7 @@
   X(dnnl_memory_desc_init_by_strides) X(dnnl_matmul_desc_init) X(dnnl_primitive_attr_create)         \
   X(dnnl_primitive_attr_destroy) X(dnnl_post_ops_create) X(dnnl_post_ops_destroy)                    \
   X(dnnl_post_ops_append_sum) X(dnnl_primitive_attr_set_post_ops) X(dnnl_memory_desc_equal)         \
-  X(dnnl_post_ops_append_eltwise) X(dnnl_pooling_forward_desc_init)
+  X(dnnl_post_ops_append_eltwise) X(dnnl_pooling_forward_desc_init) X(dnnl_pooling_backward_desc_init)
 #define DECLARE(name) static __typeof__(name) *p_##name;
 DNNL_FUNCTIONS(DECLARE)
 
@@ -617,19 +617,30 @@ static int conv_infer(const cmh_conv_shape *s, const void *x, const float *w, co
   return execute(o->primitive, 4, args);
 }
 
+/// The pooling descriptor of shape `s` for `kind`, with its activations' descriptors.
+static int maxpool_desc(const cmh_pool_shape *s, dnnl_prop_kind_t kind, dnnl_pooling_desc_t *d, dnnl_memory_desc_t *src,
+                        dnnl_memory_desc_t *dst) {
+  int oh = (s->h + 2 * s->padding - s->k) / s->stride + 1, ow = (s->w + 2 * s->padding - s->k) / s->stride + 1;
+  // The right padding that gives PyTorch's (floored) output size.
+  dnnl_dims_t kernel = {s->k, s->k}, strides = {s->stride, s->stride}, left = {s->padding, s->padding};
+  dnnl_dims_t right = {(oh - 1) * s->stride + s->k - s->h - s->padding, (ow - 1) * s->stride + s->k - s->w - s->padding};
+  if (activation_md(src, s->n, s->c, s->h, s->w) || activation_md(dst, s->n, s->c, oh, ow)) return -1;
+  if (kind == dnnl_backward_data) {
+    TRY(p_dnnl_pooling_backward_desc_init(d, dnnl_pooling_max, src, dst, strides, kernel, left, right));
+  } else {
+    TRY(p_dnnl_pooling_forward_desc_init(d, kind, dnnl_pooling_max, src, dst, strides, kernel, left, right));
+  }
+  return 0;
+}
+
 static int maxpool_infer(const cmh_pool_shape *s, const void *x, void *y) {
   if (loaded != 1) return -1;
   int key[12] = {s->n, s->c, s->h, s->w, s->k, s->stride, s->padding}, fresh;
   op *o = find_op(3, key, &fresh);
   if (fresh) {
-    int oh = (s->h + 2 * s->padding - s->k) / s->stride + 1, ow = (s->w + 2 * s->padding - s->k) / s->stride + 1;
-    // The right padding that gives PyTorch's (floored) output size.
-    dnnl_dims_t kernel = {s->k, s->k}, strides = {s->stride, s->stride}, left = {s->padding, s->padding};
-    dnnl_dims_t right = {(oh - 1) * s->stride + s->k - s->h - s->padding, (ow - 1) * s->stride + s->k - s->w - s->padding};
     dnnl_memory_desc_t src, dst;
     dnnl_pooling_desc_t d;
-    if (activation_md(&src, s->n, s->c, s->h, s->w) || activation_md(&dst, s->n, s->c, oh, ow) ||
-        p_dnnl_pooling_forward_desc_init(&d, dnnl_forward_inference, dnnl_pooling_max, &src, &dst, strides, kernel, left, right) ||
+    if (maxpool_desc(s, dnnl_forward_inference, &d, &src, &dst) ||
         make_primitive(o, &d, NULL) || p_dnnl_memory_create(&o->a, &src, engine, DNNL_MEMORY_NONE) ||
         p_dnnl_memory_create(&o->c, &dst, engine, DNNL_MEMORY_NONE)) {
       if (!error[0]) snprintf(error, sizeof error, "oneDNN: no bf16 max pool for this shape");
@@ -642,6 +653,93 @@ static int maxpool_infer(const cmh_pool_shape *s, const void *x, void *y) {
   TRY(p_dnnl_memory_set_data_handle(o->c, y));
   dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, o->a}, {DNNL_ARG_DST, o->c}};
   return execute(o->primitive, 2, args);
+}
+
+/// A max pool in training: the forward pass writes where each maximum was (its workspace), which
+/// the backward pass reads.
+typedef struct {
+  cmh_pool_shape shape;
+  int slow;
+  dnnl_primitive_t forward, backward;
+  dnnl_memory_t x, y, workspace, dy, dx;
+  size_t workspace_bytes;
+} pool;
+
+#define POOLS 16
+static pool pools[POOLS];
+static int pool_count = 0, next_pool = 0;
+
+static void free_pool(pool *p) {
+  dnnl_primitive_t primitives[] = {p->forward, p->backward};
+  for (int i = 0; i < 2; i++) if (primitives[i]) p_dnnl_primitive_destroy(primitives[i]);
+  dnnl_memory_t memories[] = {p->x, p->y, p->workspace, p->dy, p->dx};
+  for (int i = 0; i < 5; i++) if (memories[i]) p_dnnl_memory_destroy(memories[i]);
+  memset(p, 0, sizeof *p);
+}
+
+static int make_pool(pool *p, const cmh_pool_shape *s) {
+  dnnl_memory_desc_t src, dst;
+  dnnl_pooling_desc_t forward, backward;
+  dnnl_primitive_desc_t forward_pd, backward_pd;
+  if (maxpool_desc(s, dnnl_forward_training, &forward, &src, &dst) || maxpool_desc(s, dnnl_backward_data, &backward, &src, &dst)) return -1;
+  TRY(p_dnnl_primitive_desc_create(&forward_pd, &forward, NULL, engine, NULL));
+  dnnl_status_t status = p_dnnl_primitive_desc_create(&backward_pd, &backward, NULL, engine, forward_pd);
+  if (status != dnnl_success) p_dnnl_primitive_desc_destroy(forward_pd);
+  TRY(status);
+  const dnnl_memory_desc_t *workspace = p_dnnl_primitive_desc_query_md(forward_pd, dnnl_query_workspace_md, 0);
+  p->slow = is_reference(forward_pd) || is_reference(backward_pd);
+  p->workspace_bytes = workspace ? p_dnnl_memory_desc_get_size(workspace) : 0;
+  status = p_dnnl_primitive_create(&p->forward, forward_pd);
+  if (status == dnnl_success) status = p_dnnl_primitive_create(&p->backward, backward_pd);
+  if (status == dnnl_success && workspace) status = p_dnnl_memory_create(&p->workspace, workspace, engine, DNNL_MEMORY_NONE);
+  p_dnnl_primitive_desc_destroy(forward_pd);
+  p_dnnl_primitive_desc_destroy(backward_pd);
+  TRY(status);
+  TRY(p_dnnl_memory_create(&p->x, &src, engine, DNNL_MEMORY_NONE));
+  TRY(p_dnnl_memory_create(&p->y, &dst, engine, DNNL_MEMORY_NONE));
+  TRY(p_dnnl_memory_create(&p->dy, &dst, engine, DNNL_MEMORY_NONE));
+  TRY(p_dnnl_memory_create(&p->dx, &src, engine, DNNL_MEMORY_NONE));
+  return p->workspace ? 0 : -1;
+}
+
+static pool *find_pool(const cmh_pool_shape *s) {
+  for (int i = 0; i < pool_count; i++)
+    if (memcmp(&pools[i].shape, s, sizeof *s) == 0) return &pools[i];
+  pool *p = &pools[pool_count < POOLS ? pool_count++ : (next_pool = (next_pool + 1) % POOLS)];
+  free_pool(p);
+  p->shape = *s;
+  if (make_pool(p, s)) {
+    if (!error[0]) snprintf(error, sizeof error, "oneDNN: no bf16 max pool for training at this shape");
+    free_pool(p);
+    return NULL;
+  }
+  return p;
+}
+
+static size_t maxpool_workspace_bytes(const cmh_pool_shape *s) {
+  if (loaded != 1) return 0;
+  pool *p = find_pool(s);
+  return p && !p->slow ? p->workspace_bytes : 0;
+}
+
+static int maxpool_forward(const cmh_pool_shape *s, const void *x, void *y, void *workspace) {
+  pool *p = loaded == 1 ? find_pool(s) : NULL;
+  if (!p) return -1;
+  TRY(p_dnnl_memory_set_data_handle(p->x, (void *)x));
+  TRY(p_dnnl_memory_set_data_handle(p->y, y));
+  TRY(p_dnnl_memory_set_data_handle(p->workspace, workspace));
+  dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, p->x}, {DNNL_ARG_DST, p->y}, {DNNL_ARG_WORKSPACE, p->workspace}};
+  return execute(p->forward, 3, args);
+}
+
+static int maxpool_backward(const cmh_pool_shape *s, const void *dy, const void *workspace, void *dx) {
+  pool *p = loaded == 1 ? find_pool(s) : NULL;
+  if (!p) return -1;
+  TRY(p_dnnl_memory_set_data_handle(p->dy, (void *)dy));
+  TRY(p_dnnl_memory_set_data_handle(p->workspace, (void *)workspace));
+  TRY(p_dnnl_memory_set_data_handle(p->dx, dx));
+  dnnl_exec_arg_t args[3] = {{DNNL_ARG_DIFF_DST, p->dy}, {DNNL_ARG_WORKSPACE, p->workspace}, {DNNL_ARG_DIFF_SRC, p->dx}};
+  return execute(p->backward, 3, args);
 }
 
 // The caches and the scratch buffers are shared: one call at a time, whichever thread makes it.
@@ -726,6 +824,27 @@ int cmh_dnnl_maxpool_infer(const cmh_pool_shape *s, const void *x, void *y) {
   return result;
 }
 
+size_t cmh_dnnl_maxpool_workspace_bytes(const cmh_pool_shape *s) {
+  pthread_mutex_lock(&calls);
+  size_t result = maxpool_workspace_bytes(s);
+  pthread_mutex_unlock(&calls);
+  return result;
+}
+
+int cmh_dnnl_maxpool_forward(const cmh_pool_shape *s, const void *x, void *y, void *workspace) {
+  pthread_mutex_lock(&calls);
+  int result = maxpool_forward(s, x, y, workspace);
+  pthread_mutex_unlock(&calls);
+  return result;
+}
+
+int cmh_dnnl_maxpool_backward(const cmh_pool_shape *s, const void *dy, const void *workspace, void *dx) {
+  pthread_mutex_lock(&calls);
+  int result = maxpool_backward(s, dy, workspace, dx);
+  pthread_mutex_unlock(&calls);
+  return result;
+}
+
 #else
 
 int cmh_dnnl_load(int threads) { (void)threads; return -1; }
@@ -758,6 +877,9 @@ int cmh_dnnl_conv_infer_prepare(const cmh_conv_shape *s, int relu, int accumulat
   return -1;
 }
 int cmh_dnnl_maxpool_infer(const cmh_pool_shape *s, const void *x, void *y) { (void)s; (void)x; (void)y; return -1; }
+size_t cmh_dnnl_maxpool_workspace_bytes(const cmh_pool_shape *s) { (void)s; return 0; }
+int cmh_dnnl_maxpool_forward(const cmh_pool_shape *s, const void *x, void *y, void *workspace) { (void)s; (void)x; (void)y; (void)workspace; return -1; }
+int cmh_dnnl_maxpool_backward(const cmh_pool_shape *s, const void *dy, const void *workspace, void *dx) { (void)s; (void)dy; (void)workspace; (void)dx; return -1; }
 
 #endif
 

@@ -114,11 +114,8 @@ enum BF16Inference {
       guard let y = BF16Activation(conv.outputShape(x.shape)) else { return nil }
       return convolve(conv, bn, relu: relu, x, into: y, accumulate: false) ? y : nil
     case let .maxPool(pool):
-      let g = ConvGeometry(channels: 1, height: x.shape[2], width: x.shape[3], kernelHeight: pool.kernelSize,
-                           kernelWidth: pool.kernelSize, stride: pool.stride, padding: pool.padding)
-      guard let y = BF16Activation([x.shape[0], x.shape[1], g.outputHeight, g.outputWidth]) else { return nil }
-      var s = cmh_pool_shape(n: Int32(x.shape[0]), c: Int32(x.shape[1]), h: Int32(x.shape[2]), w: Int32(x.shape[3]),
-                             k: Int32(pool.kernelSize), stride: Int32(pool.stride), padding: Int32(pool.padding))
+      guard let y = BF16Activation(pool.outputShape(x.shape)) else { return nil }
+      var s = pool.poolShape(x.shape)
       return cmh_dnnl_maxpool_infer(&s, x.pointer, y.pointer) == 0 ? y : nil
     case let .sequence(units):
       return apply(units, to: x)

@@ -8,6 +8,8 @@ public final class MaxPool2d: Module {
   public var isTraining = true
   private var inputShape = [Int]()
   private var argmax = [Int32]()
+  /// The input's shape and oneDNN's workspace when the forward pass ran in its layout (BF16MaxPool.swift).
+  var blockedRun: (shape: [Int], workspace: Tensor)?
 
   public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
     precondition(padding * 2 <= kernelSize, "MaxPool2d: padding \(padding) must be at most half the kernel \(kernelSize)")

@@ -116,6 +116,8 @@ final class BF16InferenceTests: XCTestCase {
       if blocked {
         let conv = tower.namedModules().first { $0.0 == "layer1.0.conv2" }?.1 as? Conv2D
         XCTAssertNotNil(conv?.blockedInputShape, "a block's second convolution takes its input from BatchNorm · ReLU in oneDNN's layout")
+        let pool = tower.namedModules().first { $0.0 == "maxpool" }?.1 as? MaxPool2d
+        XCTAssertNotNil(pool?.blockedRun, "the stem's max pool runs in oneDNN's layout")
         for name in ["layer1.1", "layer2.0", "layer4.2"] {
           let block = tower.namedModules().first { $0.0 == name }?.1 as? Residual
           XCTAssertNotNil(block?.blockedSum, "\(name): the residual stream stays in oneDNN's layout")

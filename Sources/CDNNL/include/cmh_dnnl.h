@@ -66,6 +66,13 @@ size_t cmh_dnnl_conv_infer_weight_bytes(const cmh_conv_shape *s, int relu, int a
 int cmh_dnnl_conv_infer_prepare(const cmh_conv_shape *s, int relu, int accumulate, const float *w, void *prepared);
 /// y = the k × k max pool of x (padding ignored, output size floored as PyTorch's), both in the layout.
 int cmh_dnnl_maxpool_infer(const cmh_pool_shape *s, const void *x, void *y);
+/// The same in training: bytes of the workspace in which the forward pass notes where each
+/// maximum was (0 when it cannot run: oneDNN not loaded, or only its reference code), the forward
+/// pass, and the backward pass dx = the gradient dy routed to those places; all in the layout.
+/// 0 on success, -1 on failure.
+size_t cmh_dnnl_maxpool_workspace_bytes(const cmh_pool_shape *s);
+int cmh_dnnl_maxpool_forward(const cmh_pool_shape *s, const void *x, void *y, void *workspace);
+int cmh_dnnl_maxpool_backward(const cmh_pool_shape *s, const void *dy, const void *workspace, void *dx);
 
 /// C [m, n] = op(A) [m, k] · op(B) [k, n], or C += that when `accumulate`; bf16 operands, float32
 /// sums and result. A is stored row-major as [m, k], or as [k, m] when `transpose_a`; B as [k, n],
