@@ -64,18 +64,27 @@ public enum Demo {
     output.text(String(format: "\ndone in %@; the model is %@, the indexes are in %@", ProgressBar.clock(Date().timeIntervalSince(started)), modelURL.path, indexFolder.path))
   }
 
-  /// The conjunctive text queries (label names of three kinds): what a user typing "red circle
-  /// grass" gets, which MAP@all does not show.
+  /// The conjunctive text queries (label names of three kinds) and a search for each label's name:
+  /// what a user typing "red circle grass" or "circle" gets, which MAP@all does not show.
   private static func showWhatCodesCarry(_ model: CrossModalModel, corpus: Corpus, queries q: CodeSet, retrieval r: CodeSet, ranking: Ranking, console output: Console) {
-    let reports = LabelEvaluation.conjunctive(model: model, info: corpus.info, queries: q, retrieval: r, rerank: ranking.method, settings: ranking.settings)
+    let info = corpus.info
+    let reports = LabelEvaluation.conjunctive(model: model, info: info, queries: q, retrieval: r, rerank: ranking.method, settings: ranking.settings)
+    let named = LabelEvaluation.namedAlone(model: model, names: info.labels, kinds: info.labelKinds, items: r, directions: [.t2i],
+                                           rerank: ranking.method, settings: ranking.settings).first.flatMap { $0.labels.isEmpty ? nil : $0 }
     guard let t2i = reports.first(where: { $0.direction == .t2i }) else { return }
     if output.json {
-      output.record(JSONLine([("direction", .string("t2i"))] + LabelFields.conjunctive(t2i)))
+      let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
+      output.record(JSONLine([("direction", .string("t2i"))] + LabelFields.conjunctive(t2i) + (named.map { [("named_label_map", n($0.mean))] } ?? [])))
       return
     }
     let kinds = t2i.kindAt10.map { String(format: "the %@ %.2f", $0.kind, $0.share) }.joined(separator: ", ")
     output.text(String(format: "\n%d text queries of label names (\"circle red grass\" and the like), Text→Image: every named label in %.2f of the top 10; %@",
                t2i.queries, t2i.allAt10, kinds))
+    if let named {
+      let worst = named.worst(2).map { String(format: "%@ %.2f", $0.name, $0.ap) }.joined(separator: ", ")
+      output.text(String(format: "a search for one label's name (\"circle\", \"sky\"), Text→Image: AP %.2f over the %d labels (lowest: %@)",
+                         named.mean, named.labels.count, worst))
+    }
   }
 
   /// One search in each direction, printed and written as HTML pages.
