@@ -13,6 +13,7 @@
 // loss's own derivative does: it has reached the closest distance the loss knows.
 // The sum runs over all n items for each batch row and is averaged over the batch only.
 
+import CCauchy
 import Foundation
 import Platform
 import Tensor
@@ -40,30 +41,19 @@ public struct CauchyLoss: Sendable {
     let similar = whole?.similaritySum ?? WholeBatch.sum(s)
     let total = Double(rows * n)
     let wSimilar = similar > 0 ? Float(total / similar) : 0, wDissimilar = similar < total ? Float(total / (total - similar)) : 0
-    let half = Float(k) / 2, logGamma = logf(gamma), dMin = half * (1 - Self.cosineCap)
+    let half = Float(k) / 2, dMin = half * (1 - Self.cosineCap)
     let dCos = Tensor(zeros: [b, n])  // dL/dcos
-    // Each row's pairs on one thread (two logarithms a pair); the rows' losses add up in row order.
+    // Each row's pairs on one thread (cmh_cauchy_row: for each pair, w = w₁s + w₀(1 − s) and the
+    // loss w [log(γ + d) − a log γ − (1 − a) log d] with a the similar part's share of w, a = s for
+    // a 0/1 target; past the cap the pull of similarity has reached its goal and stops, the push of
+    // dissimilarity goes on); the rows' losses add up in row order.
     var rowLosses = [Double](repeating: 0, count: b), rowTotals = [Float](repeating: 0, count: b)
     let (cos, target, g) = (UnsafePointer(cosine.data), UnsafePointer(s.data), dCos.data)
     rowLosses.withUnsafeMutableBufferPointer { losses in
       rowTotals.withUnsafeMutableBufferPointer { totals in
         Threads.parallelFor(b) { r in
-          var loss = 0.0
-          var gc: Float = 0  // Σ_j g_rj c_rj
-          for i in (r * n)..<(r * n + n) {
-            // w = w₁s + w₀(1 − s); the pair's loss is w [log(γ + d) − a log γ − (1 − a) log d] with a
-            // the similar part's share of w (a = s for a 0/1 target).
-            let c = cos[i], pull = wSimilar * target[i], push = wDissimilar * (1 - target[i])
-            let w = pull + push, similarShare = w > 0 ? pull / w : 0, dissimilarShare = w > 0 ? push / w : 0
-            let capped = c > Self.cosineCap
-            let d = capped ? dMin : half * (1 - c)
-            loss += Double(w * (logf(gamma + d) - similarShare * logGamma - dissimilarShare * logf(d)))
-            // Past the cap the pull of similarity has reached its goal and stops; the push of
-            // dissimilarity goes on.
-            g[i] = -half * w * ((capped ? 0 : 1 / (gamma + d)) - dissimilarShare / d)
-            gc += g[i] * c
-          }
-          (losses[r], totals[r]) = (loss, gc)
+          cmh_cauchy_row(cos + r * n, target + r * n, n, wSimilar, wDissimilar, half, gamma, dMin, Self.cosineCap, g + r * n,
+                         losses.baseAddress! + r, totals.baseAddress! + r)
         }
       }
     }

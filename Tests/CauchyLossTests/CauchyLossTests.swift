@@ -27,6 +27,44 @@ final class CauchyLossTests: XCTestCase {
     }
   }
 
+  /// The vectorised pairs (cmh_cauchy_row: sixteen lanes, a tail, its own logarithm) against the
+  /// loss and gradient in Double over many pairs: soft and 0/1 targets, capped cosines, rows with
+  /// no similar item.
+  func testManyPairsMatchADoubleReference() {
+    var g = RandomGenerator(seed: 7)
+    let (b, n, k) = (6, 203, 16)
+    let v = g.normal([n, k]), u = g.normal([b, k])
+    for t in 0..<k { u.data[t] = v.data[t] * 2 }  // row 0 lies on item 0: its cosine passes the cap
+    let s = g.uniform([b, n], 0, 1)
+    for i in 0..<(b * n) where i % 3 == 0 { s.data[i] = s.data[i] > 0.5 ? 1 : 0 }
+    for j in 0..<n { s.data[5 * n + j] = 0 }  // a row with nothing similar
+    let gamma: Float = 10, (loss, gradient) = CauchyLoss(gamma: gamma).evaluate(u, v, similarity: s)
+    // The same in Double.
+    let norm = { (x: Tensor, r: Int) in (0..<k).reduce(0.0) { $0 + Double(x.data[r * k + $1]) * Double(x.data[r * k + $1]) }.squareRoot() }
+    let total = Double(b * n), similar = (0..<(b * n)).reduce(0.0) { $0 + Double(s.data[$1]) }
+    let (w1, w0, half, cap) = (total / similar, total / (total - similar), Double(k) / 2, Double(CauchyLoss.cosineCap))
+    var expected = 0.0, expectedGradient = [Double](repeating: 0, count: b * k)
+    for r in 0..<b {
+      let nu = norm(u, r)
+      for j in 0..<n {
+        let nv = norm(v, j), dot = (0..<k).reduce(0.0) { $0 + Double(u.data[r * k + $1]) * Double(v.data[j * k + $1]) }
+        let c = dot / nu / nv, target = Double(s.data[r * n + j])
+        let pull = w1 * target, push = w0 * (1 - target), w = pull + push
+        let (a, bb) = w > 0 ? (pull / w, push / w) : (0, 0)
+        let capped = c > cap, d = capped ? half * (1 - cap) : half * (1 - c)
+        expected += w * (log(Double(gamma) + d) - a * log(Double(gamma)) - bb * log(d))
+        let dc = -half * w * ((capped ? 0 : 1 / (Double(gamma) + d)) - bb / d)
+        for t in 0..<k {
+          let uh = Double(u.data[r * k + t]) / nu, vh = Double(v.data[j * k + t]) / nv
+          expectedGradient[r * k + t] += dc * (vh - c * uh) / nu / Double(b)
+        }
+      }
+    }
+    XCTAssertEqual(Double(loss), expected / Double(b), accuracy: 1e-5 * abs(expected / Double(b)))
+    let scale = expectedGradient.map(abs).max()!
+    for i in 0..<(b * k) { XCTAssertEqual(Double(gradient.data[i]), expectedGradient[i], accuracy: 1e-4 * scale, "gradient \(i)") }
+  }
+
   func testGradedSimilarity() {
     let batch = labels([[1, 1, 0], [0, 0, 0]]), all = labels([[1, 0, 0], [1, 1, 1], [0, 0, 1]])
     XCTAssertEqual(Similarity(all, kind: .any).matrix(batch).scalars, [1, 1, 0, 0, 0, 0])
