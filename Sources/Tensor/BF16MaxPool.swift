@@ -27,7 +27,6 @@ extension MaxPool2d: ExchangesActivations {
   }
 
   func forward(exchange x: Exchange, blockedOut: Bool) -> Exchange {
-    blockedRun = nil
     guard let input = x.blocked, takesBlockedInput(input.shape), let y = BF16Activation(outputShape(input.shape)) else {
       return .plain(forward(x.tensor))
     }

@@ -26,7 +26,7 @@ public final class MaxPool2d: Module {
   /// order); its position is kept for backward.
   public func forward(_ x: Tensor) -> Tensor {
     let g = geometry(x), planes = x.shape[0] * x.shape[1], plane = g.height * g.width, out = g.outputPlane
-    inputShape = x.shape
+    (inputShape, blockedRun) = (x.shape, nil)
     let y = Tensor(uninitialized: [x.shape[0], x.shape[1], g.outputHeight, g.outputWidth])
     // The positions' array is reused while the shape stays: a fresh one each step (25 MB for
     // ResNet-34's stem at 224², batch 32) came from the kernel as new pages, faulted and cleared.
