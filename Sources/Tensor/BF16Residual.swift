@@ -29,18 +29,19 @@ extension Residual: ExchangesActivations {
   }
 
   /// max(body(x) + shortcut(x), 0) with the stream in oneDNN's layout; nil where that does not run
-  /// (then the float32 path runs).
-  func blockedForward(_ x: Exchange) -> BF16Activation? {
+  /// (then the float32 path runs). Should oneDNN fail to convert a branch into the layout, the sum
+  /// is taken in float32 (the float32 backward pass then runs).
+  func blockedForward(_ x: Exchange) -> Exchange? {
     blockedSum = nil
     guard takesBlockedInput(x.shape), let input = x.blocked ?? BF16Activation.from(x.tensor) else { return nil }
     let a = body.forward(exchange: .blocked(input), blockedOut: true)
     let s = shortcut.map { ($0.1 as! ExchangesActivations).forward(exchange: .blocked(input), blockedOut: true) } ?? .blocked(input)
-    guard let a = a.inLayout, let s = s.inLayout, let y = BF16Activation(a.shape) else {
-      preconditionFailure("Residual: no memory for an activation of \(x.shape)")
+    guard let ab = a.inLayout, let sb = s.inLayout, let y = BF16Activation(ab.shape) else {
+      return .plain((after as! ReLU).forward(sumOf: a.tensor, s.tensor))
     }
-    y.elementwise(a, s) { cmh_bf16_sum($0, $1, $2, 1, $3) }
+    y.elementwise(ab, sb) { cmh_bf16_sum($0, $1, $2, 1, $3) }
     blockedSum = y
-    return y
+    return .blocked(y)
   }
 
   /// The backward pass of `blockedForward`, from dy in either layout; dx in oneDNN's layout.

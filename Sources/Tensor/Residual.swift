@@ -25,7 +25,7 @@ public final class Residual: Module {
 
   /// The sum and a ReLU after it in one pass.
   func forward(exchange x: Exchange, blockedOut: Bool) -> Exchange {
-    if let y = blockedForward(x) { return blockedOut ? .blocked(y) : .plain(y.floats()) }
+    if let y = blockedForward(x) { return blockedOut ? y : .plain(y.tensor) }
     let input = x.tensor, a = body.forward(input), s = shortcut?.1.forward(input) ?? input
     if let relu = after as? ReLU { return .plain(relu.forward(sumOf: a, s)) }
     let sum = ReLU.sum(a, s, relu: false)
