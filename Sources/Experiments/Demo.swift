@@ -70,11 +70,10 @@ public enum Demo {
     let info = corpus.info
     let reports = LabelEvaluation.conjunctive(model: model, info: info, queries: q, retrieval: r, rerank: ranking.method, settings: ranking.settings)
     let named = LabelEvaluation.namedAlone(model: model, names: info.labels, kinds: info.labelKinds, items: r, directions: [.t2i],
-                                           rerank: ranking.method, settings: ranking.settings).first.flatMap { $0.labels.isEmpty ? nil : $0 }
+                                           rerank: ranking.method, settings: ranking.settings).first
     guard let t2i = reports.first(where: { $0.direction == .t2i }) else { return }
     if output.json {
-      let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
-      output.record(JSONLine([("direction", .string("t2i"))] + LabelFields.conjunctive(t2i) + (named.map { [("named_label_map", n($0.mean))] } ?? [])))
+      output.record(JSONLine([("direction", .string("t2i"))] + (named.map(LabelFields.named) ?? []) + LabelFields.conjunctive(t2i)))
       return
     }
     let kinds = t2i.kindAt10.map { String(format: "the %@ %.2f", $0.kind, $0.share) }.joined(separator: ", ")

@@ -19,12 +19,16 @@ public enum LabelFields {
       ("worst_labels", .strings(labels.worst(3).map(\.name))),
     ]
     if !labels.byKind.isEmpty { fields.append(("label_map_by_kind", .object(JSONLine(labels.byKind.map { ($0.kind, n($0.ap)) })))) }
-    if let named {
-      fields += [("named_label_map", n(named.mean)), ("named_label_ap", .object(JSONLine(named.labels.map { ($0.name, n($0.ap)) }))),
-                 ("named_worst_labels", .strings(named.worst(3).map(\.name)))]
-      if !named.byKind.isEmpty { fields.append(("named_label_map_by_kind", .object(JSONLine(named.byKind.map { ($0.kind, n($0.ap)) })))) }
-    }
-    return fields + (conjunctive.map(Self.conjunctive) ?? [])
+    return fields + (named.map(Self.named) ?? []) + (conjunctive.map(Self.conjunctive) ?? [])
+  }
+
+  /// A text naming one label's fields (eval's lines and the demo's).
+  public static func named(_ r: LabelReport) -> [(String, JSONLine.Value)] {
+    let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
+    var fields: [(String, JSONLine.Value)] = [("named_label_map", n(r.mean)), ("named_label_ap", .object(JSONLine(r.labels.map { ($0.name, n($0.ap)) }))),
+                                              ("named_worst_labels", .strings(r.worst(3).map(\.name)))]
+    if !r.byKind.isEmpty { fields.append(("named_label_map_by_kind", .object(JSONLine(r.byKind.map { ($0.kind, n($0.ap)) })))) }
+    return fields
   }
 
   /// The conjunctive text queries' fields (eval's lines and the demo's).

@@ -49,7 +49,7 @@ public struct ModelEvaluation {
         let conjunctive = LabelEvaluation.conjunctive(model: model, info: info, queries: q, retrieval: r, rerank: ranking.method, settings: ranking.settings)
         results += reports.map { d, report in
           Result(model: path, gallery: gallery ?? path, bits: model.spec.bits, rerank: ranking.method, direction: d, report: report,
-                 labels: labels.first { $0.direction == d }!, named: named.first { $0.direction == d && !$0.labels.isEmpty },
+                 labels: labels.first { $0.direction == d }!, named: named.first { $0.direction == d },
                  conjunctive: conjunctive.first { $0.direction == d })
         }
       }

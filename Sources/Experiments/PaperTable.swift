@@ -99,7 +99,7 @@ public struct PaperTable {
       let conjunctive = LabelEvaluation.conjunctive(model: trained, info: info, queries: q, retrieval: r)
       let named = LabelEvaluation.namedAlone(model: trained, names: info.labels, kinds: info.labelKinds, items: r, directions: [.t2i]).first
       return ExperimentTable.Row(run: run, model: path, i2t: reports[0].1, t2i: reports[1].1, labelMAP: labels.map(\.mean),
-                                 named: named.flatMap { $0.labels.isEmpty ? nil : $0.mean }, conjunctive: conjunctive.first { $0.direction == .t2i }?.allAt10)
+                                 named: named?.mean, conjunctive: conjunctive.first { $0.direction == .t2i }?.allAt10)
     }
   }
 }

@@ -114,11 +114,11 @@ public enum LabelEvaluation {
   public static func conjunctive(_ queries: [ConjunctiveQuery], model: CrossModalModel, retrieval: CodeSet, labelCount: Int, kinds: [String]?,
                                  rerank: RerankMethod = .none, settings: RerankSettings = RerankSettings()) -> [ConjunctiveReport] {
     guard let encoded = freeText(queries.map(\.text), model: model) else { return [] }
-    // Rows of (query, the labels that count as relevant for it) as queries to evaluate.
-    let asked = { (rows: [(query: Int, labels: [Int])]) -> CodeSet in encoded.asking(rows, labelCount: labelCount) }
     let directions: [Direction] = [.t2i, .t2t], top10 = EvaluationOptions(cutoffs: [10])
+    // Rows of (query, the labels that count as relevant for it) as queries to evaluate.
     let evaluate = { (rows: [(query: Int, labels: [Int])]) in
-      CrossModalEvaluation.evaluate(queries: asked(rows), retrieval: retrieval, directions: directions, options: top10, rerank: rerank, settings: settings)
+      CrossModalEvaluation.evaluate(queries: encoded.asking(rows, labelCount: labelCount), retrieval: retrieval, directions: directions,
+                                    options: top10, rerank: rerank, settings: settings)
     }
     let whole = evaluate(queries.enumerated().map { ($0, $1.labels) })
     // Each kind alone (without kinds, each named label alone): precision@10 with that label as the
@@ -140,7 +140,7 @@ public enum LabelEvaluation {
   /// Per label whose every word the vocabulary knows, the AP of a text naming that label alone
   /// ranking `items` (an item is relevant when it holds the label): what a user who searches for
   /// one label gets, comparable with a classifier's AP for it on the same items. Empty for a model
-  /// that reads no free text.
+  /// that reads no free text, or when no item holds a label it can name.
   public static func namedAlone(model: CrossModalModel, names: [String], kinds: [String]?, items: CodeSet,
                                 directions: [Direction] = [.t2i, .t2t], rerank: RerankMethod = .none,
                                 settings: RerankSettings = RerankSettings()) -> [LabelReport] {
@@ -156,6 +156,7 @@ public enum LabelEvaluation {
         scores[d, default: []].append(LabelScore(label: l, name: names[l], kind: kinds?[l], queries: 1, ap: report.map, chance: report.mapChance))
       }
     }
+    guard !scores.isEmpty else { return [] }
     return directions.map { LabelReport(direction: $0, labels: scores[$0] ?? []) }
   }
 

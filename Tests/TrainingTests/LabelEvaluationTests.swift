@@ -125,6 +125,8 @@ final class LabelEvaluationTests: XCTestCase {
       }
       XCTAssertEqual(report.byKind.map(\.kind), ["shape", "colour", "scene"])
     }
+    XCTAssertTrue(LabelEvaluation.namedAlone(model: model, names: names.map { $0 + " unknown" }, kinds: kinds, items: items).isEmpty,
+                  "no label the vocabulary can name: no report")
     // Re-ranked over every item by the stored outputs' cosine: the order of a full sort by cosine.
     let cosine = LabelEvaluation.namedAlone(model: model, names: names, kinds: kinds, items: items, directions: [.t2i], rerank: .stored,
                                             settings: RerankSettings(candidates: 80))[0]
