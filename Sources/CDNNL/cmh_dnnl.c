@@ -898,6 +898,15 @@ void cmh_bf16_round(const float *x, uint16_t *y, size_t count) {
   }
 }
 
+// A rank's columns of a layer (UnitShare) are a segment a row: the next row's segment is fetched
+// while this one is rounded, which the hardware's prefetcher would reach only after a few misses.
+void cmh_bf16_round_rows(const float *x, long width, uint16_t *y, long count, long rows) {
+  for (long r = 0; r < rows; r++) {
+    if (r + 1 < rows) for (long i = 0; i < count; i += 16) __builtin_prefetch(x + (r + 1) * width + i);
+    cmh_bf16_round(x + r * width, y + r * count, (size_t)count);
+  }
+}
+
 // Sixteen lanes with clang's vector extension; a bf16 number is the upper half of its float32.
 typedef float cmh_f16x __attribute__((ext_vector_type(16)));
 typedef uint16_t cmh_h16x __attribute__((ext_vector_type(16)));

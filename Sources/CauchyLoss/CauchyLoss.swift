@@ -73,11 +73,13 @@ public struct CauchyLoss: Sendable {
     let (rows, k) = (x.shape[0], x.shape[1])
     let out = Tensor(zeros: x.shape)
     var norms = [Float](repeating: 0, count: rows)
+    let (source, target) = (UnsafePointer(x.data), out.data)  // read once: each access of `data` goes through the storage
     for r in 0..<rows {
+      let (row, into) = (source + r * k, target + r * k)
       var sq: Float = 0
-      for t in 0..<k { sq += x.data[r * k + t] * x.data[r * k + t] }
+      for t in 0..<k { sq += row[t] * row[t] }
       norms[r] = max(sq.squareRoot(), 1e-12)
-      for t in 0..<k { out.data[r * k + t] = x.data[r * k + t] / norms[r] }
+      for t in 0..<k { into[t] = row[t] / norms[r] }
     }
     return (out, norms)
   }

@@ -72,7 +72,7 @@ public final class Distiller: AlternatingSteps {
     startingGenerator = RandomGenerator(seed: settings.seed &+ 0xD157)
     self.ranks = ranks
     ranks?.synchroniseBatchNorm([student.image, student.text])
-    ranks?.shareTextTowers([student.text], batchSize: settings.batchSize)
+    ranks?.shareFirstPairs([student.image, student.text], batchSize: settings.batchSize)
     ranks?.gatherLinearLayers([student.image, student.text], batchSize: settings.batchSize)
   }
 
@@ -123,7 +123,8 @@ public final class Distiller: AlternatingSteps {
     let network: Module = tower == 0 ? student.image : student.text
     let part = ranks?.share(rows.count) ?? rows.indices, mine = Array(rows[part])
     network.setTraining(true)
-    let u = tower == 0 ? student.image.forward(images.batch(mine)) : student.text.forward(sparse: texts.batch(student.text.trainsOnWholeBatch ? rows : mine))
+    let read = network.trainsOnWholeBatch ? rows : mine
+    let u = tower == 0 ? student.image.forward(images.batch(read)) : student.text.forward(sparse: texts.batch(read))
     outputs[tower].setRows(rows, ranks?.gather(u) ?? u)
     let extra = rows.map { _ in (0..<settings.negatives).map { _ in generator.nextInt(below: gallery.count) } }
     let whole = part.count < rows.count ? rows.count : nil

@@ -12,6 +12,8 @@ public enum FeatureMLP {
       size = width
     }
     layers.append(("hash", HashHead(size, bits: bits, hidden: hidden.last, generator: &g)))
-    return Sequential(named: layers)
+    let network = Sequential(named: layers)
+    network.namedModules().lazy.compactMap { $0.1 as? Linear }.first?.computesInputGradient = false  // the feature rows need no gradient
+    return network
   }
 }

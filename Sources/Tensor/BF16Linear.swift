@@ -30,15 +30,20 @@ final class BF16Buffer {
     let (source, target) = (UnsafePointer(t.data) + columns.lowerBound, pointer)
     let block = max(1, (1 << 16) / count)
     Threads.parallelFor((rows + block - 1) / block) { b in
-      for r in (b * block)..<min(rows, (b + 1) * block) { cmh_bf16_round(source + r * width, target + r * count, count) }
+      let first = b * block
+      cmh_bf16_round_rows(source + first * width, width, target + first * count, count, min(block, rows - first))
     }
   }
 
   /// Holds `t`'s numbers rounded to bf16, on every thread.
-  func round(_ t: Tensor) {
-    let n = t.count
+  func round(_ t: Tensor) { round(UnsafePointer(t.data), count: t.count) }
+
+  /// Holds rows `rows` of `t` [·, width] rounded to bf16.
+  func round(rows: Range<Int>, of t: Tensor) { round(UnsafePointer(t.data) + rows.lowerBound * t.shape[1], count: rows.count * t.shape[1]) }
+
+  private func round(_ source: UnsafePointer<Float>, count n: Int) {
     reserve(n)
-    let (source, target) = (UnsafePointer(t.data), pointer)
+    let target = pointer
     let chunk = 1 << 16
     Threads.parallelFor((n + chunk - 1) / chunk) { c in
       let start = c * chunk
@@ -80,6 +85,29 @@ extension Linear {
     return y
   }
 
+  /// y = x·W[u, :]ᵀ in bf16 (the units `u` of a shared pair's first layer; bias not added), or nil
+  /// when bf16 does not run.
+  func bf16Output(_ x: Tensor, rows u: Range<Int>) -> Tensor? {
+    let n = x.shape[0]
+    rounded.isCurrent = false
+    guard n * inputSize * u.count >= Self.bf16Work && Precision.current == .bf16 else { return nil }
+    rounded.weight.round(rows: u, of: weight.value)  // [u, I]
+    rounded.input.round(x)
+    let y = Tensor(uninitialized: [n, u.count])
+    guard multiply(m: n, n: u.count, k: inputSize, rounded.input, transposeA: false, rounded.weight, transposeB: true, into: y.data, accumulate: false)
+    else { return nil }
+    rounded.isCurrent = true
+    return y
+  }
+
+  /// dW[u, :] += dyᵀ·x in bf16 (dy [N, u], x the forward pass's input); false when bf16 does not run.
+  func bf16AddWeightGradient(_ dy: Tensor, rows u: Range<Int>) -> Bool {
+    guard rounded.isCurrent && Precision.current == .bf16 else { return false }
+    rounded.gradient.round(dy)
+    return multiply(m: u.count, n: inputSize, k: dy.shape[0], rounded.gradient, transposeA: true, rounded.input, transposeB: false,
+                    into: weight.grad.data + u.lowerBound * inputSize, accumulate: true, ldc: inputSize)
+  }
+
   /// The bf16 copy of fixed weights in bf16 runs (made on first use), which the streaming path of
   /// `infer` reads: half the bytes of its memory-bound pass. Nil otherwise.
   func fixedBF16Weights() -> UnsafePointer<UInt16>? {
@@ -114,6 +142,19 @@ extension Linear {
     // A = dysᵀ, dys stored [rows, O]; B = xs [rows, u]; C = dW[:, u], rows inputSize apart
     return multiply(m: outputSize, n: u.count, k: dys.shape[0], rounded.gradient, transposeA: true, gathered ? rounded.rows : rounded.input,
                     transposeB: false, into: weight.grad.data + u.lowerBound, accumulate: true, ldc: inputSize)
+  }
+
+  /// dx = dy·W[u, :] in bf16 (dy [N, u], the units of a shared pair's first layer), or nil when
+  /// bf16 does not run.
+  func bf16InputGradient(_ dy: Tensor, rows u: Range<Int>) -> Tensor? {
+    guard rounded.isCurrent && Precision.current == .bf16 else { return nil }
+    let n = dy.shape[0]
+    rounded.gradient.round(dy)
+    let dx = Tensor(uninitialized: [n, inputSize])
+    // A = dy [n, u]; B = W[u, :] [u, I]
+    guard multiply(m: n, n: inputSize, k: u.count, rounded.gradient, transposeA: false, rounded.weight, transposeB: false, into: dx.data, accumulate: false)
+    else { return nil }
+    return dx
   }
 
   /// dx = dy·W[:, u] in bf16, or nil when bf16 does not run.

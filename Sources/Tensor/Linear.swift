@@ -3,8 +3,8 @@
 // bias gradients are the whole batch's: the ranks' inputs and output gradients are gathered and
 // multiplied here, which moves N·(I + O) numbers where summing the ranks' gradients moves I·O.
 // With `share` the layer is one of a pair split among the ranks by units (UnitShare.swift): the
-// first (sparse rows) computes its units of the whole batch, the second takes them as its input
-// (its weight columns) and sums its partial output over the ranks.
+// first (sparse or dense rows of the whole batch) computes its units (its weight rows), the second
+// takes them as its input (its weight columns) and sums its partial output over the ranks.
 
 import Platform
 
@@ -14,6 +14,8 @@ public final class Linear: Module {
   public let bias: Parameter?
   public let inputSize: Int, outputSize: Int
   public var isTraining = true
+  /// False for a network's first layer on data: its backward pass returns zeros.
+  public var computesInputGradient = true
   var input: Tensor?
   private var sparseInput: SparseRows?
   /// The whole batch's rows [N, ·] from this rank's part, in rank order (nil: one process).
@@ -45,8 +47,8 @@ public final class Linear: Module {
   /// y = x·Wᵀ + b. As the second layer of a shared pair, x is this rank's units of the whole
   /// batch, x_u [B, u], and y the sum over the ranks of x_u·W[:, u]ᵀ, this rank's rows of it.
   public func forward(_ x: Tensor) -> Tensor {
+    if let share = trainingShare, share.side == .outputs { return forward(wholeBatch: x, units: share.units) }
     let share = trainingShare, u = share?.units ?? 0..<inputSize
-    precondition(share.map { $0.side == .inputs } ?? true, "Linear: a layer shared by its outputs takes sparse rows")
     precondition(x.rank == 2 && x.shape[1] == u.count, "Linear(\(inputSize)→\(outputSize)): input \(x.shape), expected [N, \(u.count)]")
     input = x
     let n = x.shape[0]
@@ -65,6 +67,7 @@ public final class Linear: Module {
   /// shared pair, whose input gradient is for the whole batch too); returns dY·W[:, u].
   public func backward(_ dy: Tensor) -> Tensor {
     guard let x = input else { preconditionFailure("Linear.backward called before forward") }
+    if let share = trainingShare, share.side == .outputs { return backward(wholeBatch: dy, x, units: share.units, exchange: share.exchange) }
     let share = trainingShare, u = share?.units ?? 0..<inputSize
     // A shared layer's gradient is of this rank's rows, its input of the whole batch's.
     precondition(dy.rank == 2 && dy.shape[1] == outputSize && (share != nil || dy.shape[0] == x.shape[0]),
@@ -81,11 +84,50 @@ public final class Linear: Module {
     accumulateBiasGradient(share == nil ? dys : dy)
     // dx = dY·W[:, u], for the rows x has
     let d = share == nil ? dy : dys
+    guard computesInputGradient else { return Tensor(zeros: [d.shape[0], u.count]) }
     if let dx = bf16InputGradient(d, columns: u) { return dx }
     let dx = Tensor(zeros: [d.shape[0], u.count])
     BLAS.gemm(m: d.shape[0], n: u.count, k: outputSize, a: d.data, lda: outputSize, b: weight.value.data + u.lowerBound, ldb: inputSize,
               c: dx.data, ldc: u.count)
     return dx
+  }
+
+  // MARK: The first layer of a shared pair, on dense rows
+
+  /// Units `u` of the whole batch's output: y = x·W[u, :]ᵀ + b[u], [N, u].
+  private func forward(wholeBatch x: Tensor, units u: Range<Int>) -> Tensor {
+    precondition(x.rank == 2 && x.shape[1] == inputSize, "Linear(\(inputSize)→\(outputSize)): input \(x.shape), expected [N, \(inputSize)]")
+    input = x
+    sparseInput = nil
+    let n = x.shape[0]
+    let y = bf16Output(x, rows: u) ?? {
+      let y = Tensor(zeros: [n, u.count])
+      BLAS.gemm(transposeB: true, m: n, n: u.count, k: inputSize, a: x.data, lda: inputSize, b: weight.value.data + u.lowerBound * inputSize,
+                ldb: inputSize, c: y.data, ldc: u.count)
+      return y
+    }()
+    addBias(y, units: u)
+    return y
+  }
+
+  /// dW[u, :] += dyᵀ·x and db[u] over the whole batch; returns this rank's rows of dx, the sum
+  /// over the ranks of dy·W[u, :].
+  private func backward(wholeBatch dy: Tensor, _ x: Tensor, units u: Range<Int>, exchange: UnitExchange) -> Tensor {
+    let n = x.shape[0]
+    precondition(dy.shape == [n, u.count], "Linear(\(inputSize)→\(outputSize)).backward: gradient \(dy.shape), expected \([n, u.count])")
+    accumulateBiasGradient(dy, units: u)
+    if !bf16AddWeightGradient(dy, rows: u) {
+      BLAS.gemm(transposeA: true, m: u.count, n: inputSize, k: n, a: dy.data, lda: u.count, b: x.data, ldb: inputSize,
+                beta: 1, c: weight.grad.data + u.lowerBound * inputSize, ldc: inputSize)
+    }
+    guard computesInputGradient else { return Tensor(zeros: [exchange.share(n).count, inputSize]) }
+    let dx = bf16InputGradient(dy, rows: u) ?? {
+      let dx = Tensor(zeros: [n, inputSize])
+      BLAS.gemm(m: n, n: inputSize, k: u.count, a: dy.data, lda: u.count, b: weight.value.data + u.lowerBound * inputSize, ldb: inputSize,
+                c: dx.data, ldc: inputSize)
+      return dx
+    }()
+    return exchange.sumRows(dx)
   }
 
   /// Inference on a few rows (a server's batch of queries): each weight row is read from memory

@@ -13,7 +13,7 @@ public final class SGD: Optimizer {
   }
 
   public override func update(weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int,
-                              state: [UnsafeMutablePointer<Float>], step: Int, learningRate lr: Float) {
+                              state: [UnsafeMutablePointer<Float>], step: Int, learningRate lr: Float, ahead: Int) {
     guard momentum != 0 else { for i in 0..<count { w[i] -= lr * g[i] }; return }
     let buf = state[0]
     for i in 0..<count {
@@ -34,8 +34,8 @@ public final class RMSprop: Optimizer {
   }
 
   public override func update(weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int,
-                              state: [UnsafeMutablePointer<Float>], step: Int, learningRate lr: Float) {
-    cmh_rmsprop_update(w, g, state[0], count, alpha, lr, epsilon)
+                              state: [UnsafeMutablePointer<Float>], step: Int, learningRate lr: Float, ahead: Int) {
+    cmh_rmsprop_update(w, g, state[0], count, alpha, lr, epsilon, ahead)
   }
 }
 
@@ -51,8 +51,8 @@ public final class Adam: Optimizer {
   }
 
   public override func update(weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int,
-                              state: [UnsafeMutablePointer<Float>], step: Int, learningRate lr: Float) {
+                              state: [UnsafeMutablePointer<Float>], step: Int, learningRate lr: Float, ahead: Int) {
     let c1 = 1 - powf(beta1, Float(step)), c2 = (1 - powf(beta2, Float(step))).squareRoot()
-    cmh_adam_update(w, g, state[0], state[1], count, beta1, beta2, lr / c1, c2, epsilon)
+    cmh_adam_update(w, g, state[0], state[1], count, beta1, beta2, lr / c1, c2, epsilon, ahead)
   }
 }

@@ -53,11 +53,13 @@ public protocol UnitExchange: AnyObject {
   func gather(_ part: Tensor) -> Tensor
   /// The sum over the ranks of `whole` [B, k], this rank's rows of it [b, k].
   func sumRows(_ whole: Tensor) -> Tensor
+  /// This rank's positions among `count` rows of a batch.
+  func share(_ count: Int) -> Range<Int>
 }
 
 /// A layer's part of a shared pair: the hidden units of this rank (the first layer's outputs,
 /// the second's inputs). Only a training pass is shared; inference uses the whole weight, which
-/// the ranks make whole again between epochs.
+/// the ranks make whole again between epochs. The first layer reads the whole batch's input.
 public struct UnitShare {
   public enum Side: Sendable { case outputs, inputs }
   public let side: Side
@@ -67,4 +69,19 @@ public struct UnitShare {
   public init(_ side: Side, units: Range<Int>, exchange: UnitExchange) {
     (self.side, self.units, self.exchange) = (side, units, exchange)
   }
+}
+
+extension Module {
+  /// The network's first two Linear layers, when it begins with one and only ReLUs stand between
+  /// them: a pair that data-parallel training can split among its ranks by the units between them.
+  public var splittablePair: (Linear, Linear)? {
+    let leaves = namedModules().map(\.1).filter { $0.children.isEmpty }
+    guard let first = leaves.first as? Linear, let at = leaves.dropFirst().firstIndex(where: { !($0 is ReLU) }),
+          let second = leaves[at] as? Linear else { return nil }
+    return (first, second)
+  }
+
+  /// A training pass takes the whole batch's rows and gives this rank's part of the outputs: the
+  /// network's first pair is split among the ranks by units.
+  public var trainsOnWholeBatch: Bool { splittablePair?.0.share != nil }
 }

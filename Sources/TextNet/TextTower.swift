@@ -29,14 +29,6 @@ public final class TextTower: Module {
   public var children: [(String, Module)] { [("fc1", first)] + rest.layers }
   /// The first layer, which reads sparse rows when the input is words.
   public var sparseLayer: Linear { first }
-  /// The first layer and the dense layer after it (past relu1): a pair that data-parallel training
-  /// can split among its ranks by the units between them (UnitShare).
-  public var firstPair: (Linear, Linear) {
-    (first, rest.namedModules().lazy.compactMap { $0.1 as? Linear }.first!)
-  }
-  /// A training pass takes the whole batch's rows and gives this rank's part of the outputs: the
-  /// first pair is split among the ranks by units.
-  public var trainsOnWholeBatch: Bool { first.share != nil }
 
   /// Dense rows [N, V] (a corpus's text feature matrix).
   public func forward(_ x: Tensor) -> Tensor { rest.forward(first.forward(x)) }

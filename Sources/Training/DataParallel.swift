@@ -1,9 +1,9 @@
 // DataParallel: a run's batches shared among the ranks of an MPI job (`mpirun -np N cmh train`).
 // Each rank computes its contiguous part of every batch; the towers' outputs of the batch are
 // gathered so that F and G stay whole on every rank; parameter gradients are summed before each
-// optimiser step, except in a text tower's first two layers, which the ranks split by units
-// (UnitShare) and make whole again after each epoch; BatchNorm takes the whole batch's
-// statistics. N ranks with `--batch-size b` train as one process with batch b: the same order of
+// optimiser step, except in the first two layers of a text tower or a feature-row image tower,
+// which the ranks split by units (UnitShare) and make whole again after each epoch; BatchNorm
+// takes the whole batch's statistics. N ranks with `--batch-size b` train as one process with batch b: the same order of
 // pairs, the same losses up to the order of float sums. Everything else (the B step, the collapse
 // guard) is computed identically on every rank.
 
@@ -67,13 +67,14 @@ public final class DataParallel: UnitExchange {
     }
   }
 
-  /// Splits each text tower's first pair of layers among the ranks by the units between them
-  /// (UnitShare) when summing the pair's gradients would move more than four times what the split
-  /// moves a batch (the batch's sums of the second layer's outputs and its output gradients): the
-  /// 4,096-wide towers, 18 million weights, against 2 MB a batch of 64.
-  public func shareTextTowers(_ towers: [TextTower], batchSize: Int) {
-    for tower in towers {
-      let (first, second) = tower.firstPair
+  /// Splits the first pair of layers of each of `networks` (`splittablePair`: a text tower's, a
+  /// feature-row image tower's) among the ranks by the units between them (UnitShare) when summing
+  /// the pair's gradients would move more than four times what the split moves a batch (the
+  /// batch's sums of the second layer's outputs and its output gradients): the 4,096-wide text
+  /// towers, 18 million weights against 2 MB a batch of 64. Each rank then reads the whole batch's
+  /// input rows (`trainsOnWholeBatch`).
+  public func shareFirstPairs(_ networks: [Module], batchSize: Int) {
+    for case let (first, second)? in networks.map(\.splittablePair) {
       let weights = first.inputSize * first.outputSize + second.inputSize * second.outputSize
       guard first.outputSize >= world.size, 4 * 2 * batchSize * second.outputSize < weights else { continue }
       let units = (0..<world.size).map { MPI.share(first.outputSize, rank: $0, size: world.size) }

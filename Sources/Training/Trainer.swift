@@ -107,7 +107,8 @@ public final class Trainer: AlternatingSteps {
     labelClassifier = settings.labelEpochs > 0 ? Self.classifier(of: self.imageNetwork, bits: k, labels: labelCount, settings: settings, items: count) : nil
     self.ranks = ranks
     ranks?.synchroniseBatchNorm([self.imageNetwork, model.text])
-    ranks?.shareTextTowers([model.text], batchSize: settings.batchSize)
+    // The label epochs' classifier reads the layers below the hash head for each rank's rows.
+    ranks?.shareFirstPairs(labelClassifier == nil ? [self.imageNetwork, model.text] : [model.text], batchSize: settings.batchSize)
     ranks?.gatherLinearLayers([self.imageNetwork, model.text], batchSize: settings.batchSize)
   }
 
@@ -183,7 +184,7 @@ public final class Trainer: AlternatingSteps {
   }
 
   /// A label epoch leaves the text tower as it was, whole.
-  public func settle() { if !learningLabels { ranks?.settle([textOptimizer]) } }
+  public func settle() { if !learningLabels { ranks?.settle([imageOptimizer, textOptimizer]) } }
 
   /// The B step, the epoch's report and the collapse guard.
   public func endEpoch(_ epoch: Int, losses: [BatchLoss], seconds: Double) -> EpochReport {
@@ -254,7 +255,8 @@ public final class Trainer: AlternatingSteps {
     let placed = placements(rows.count, &generator)
     let part = ranks?.share(rows.count) ?? rows.indices, mine = Array(rows[part])
     imageNetwork.setTraining(true)
-    let u = imageNetwork.forward(images.batch(mine, orientations: placed.map { Array($0[part]) }))
+    let read = imageNetwork.trainsOnWholeBatch ? rows.indices : part
+    let u = imageNetwork.forward(images.batch(Array(rows[read]), orientations: placed.map { Array($0[read]) }))
     F.setRows(rows, ranks?.gather(u) ?? u)
     let (loss, gradient) = objective(u, rows: rows, part: part, own: F, other: G, balance: max(settings.eta, collapseGuard.balance[0]))
     imageOptimizer.zeroGradients()

@@ -2,7 +2,9 @@
 // pair in one process: the two ranks run on two threads and meet in an exchange that does in
 // memory what MPI's gather and reduce-scatter do. Each rank's rows of the output, its rows and
 // columns of the weight gradients, and the bias gradients summed over the ranks match the whole
-// pair's; an optimiser step over each rank's owned segments, put together, is the whole step.
+// pair's, with sparse rows (a text tower) and dense rows (a feature-row image tower, whose input
+// gradient each rank receives for its rows); an optimiser step over each rank's owned segments,
+// put together, is the whole step.
 
 import Foundation
 import Platform
@@ -44,9 +46,11 @@ private final class InMemoryExchange: UnitExchange {
 
   func sumRows(_ whole: Tensor) -> Tensor {
     let all = meeting.meet(rank, whole), k = whole.shape[1]
-    let rows = MPI.share(whole.shape[0], rank: rank, size: 2)
+    let rows = share(whole.shape[0])
     return Tensor(shape: [rows.count, k], values: rows.flatMap { r in (0..<k).map { c in all[0].scalars[r * k + c] + all[1].scalars[r * k + c] } })
   }
+
+  func share(_ count: Int) -> Range<Int> { MPI.share(count, rank: rank, size: 2) }
 }
 
 final class UnitShareTests: XCTestCase {
@@ -54,59 +58,86 @@ final class UnitShareTests: XCTestCase {
 
   let (batch, words, hidden, outputs) = (33, 300, 257, 160)
 
-  /// fc1 (sparse rows) → ReLU → fc2, all with the same weights (seed 3).
+  /// fc1 → ReLU → fc2, all with the same weights (seed 3).
   private func pair() -> (Linear, ReLU, Linear) {
     var g = RandomGenerator(seed: 3)
     return (Linear(words, hidden, generator: &g), ReLU(), Linear(hidden, outputs, generator: &g))
   }
 
-  private func data() -> (SparseRows, Tensor) {
+  /// The batch's input rows (sparse, and the same as dense rows) and the output gradient.
+  private func data() -> (SparseRows, Tensor, Tensor) {
     var g = RandomGenerator(seed: 4)
     let rows = (0..<batch).map { r in (0..<6).map { j in (column: (r * 37 + j * 11) % words, value: Float(j + 1) / 2) } }
-    return (SparseRows(columnCount: words, rows: rows), g.normal([batch, outputs]))
+    let dense = Tensor(zeros: [batch, words])
+    for (r, row) in rows.enumerated() { for e in row { dense.data[r * words + e.column] = e.value } }
+    return (SparseRows(columnCount: words, rows: rows), dense, g.normal([batch, outputs]))
   }
 
-  /// The pair's output and gradients (y, dW1, db1, dW2, db2) in one process.
-  private func whole() -> [Tensor] {
-    let (fc1, relu, fc2) = pair(), (x, dy) = data()
-    let y = fc2.forward(relu.forward(fc1.forward(sparse: x)))
-    fc1.backwardSparse(relu.backward(fc2.backward(dy)))
-    return [y, fc1.weight.grad, fc1.bias!.grad, fc2.weight.grad, fc2.bias!.grad]
+  /// The pair's forward and backward pass on sparse or dense rows; returns its input gradient (nil for sparse rows).
+  private func run(_ fc1: Linear, _ relu: ReLU, _ fc2: Linear, dense: Bool, dy: Tensor) -> (Tensor, Tensor?) {
+    let (sparse, rows, _) = data()
+    let y = fc2.forward(relu.forward(dense ? fc1.forward(rows) : fc1.forward(sparse: sparse)))
+    let dh = relu.backward(fc2.backward(dy))
+    guard dense else {
+      fc1.backwardSparse(dh)
+      return (y, nil)
+    }
+    return (y, fc1.backward(dh))
+  }
+
+  /// The pair's output and gradients (y, dW1, db1, dW2, db2, and dx for dense rows) in one process.
+  private func whole(dense: Bool) -> [Tensor] {
+    let (fc1, relu, fc2) = pair()
+    let (y, dx) = run(fc1, relu, fc2, dense: dense, dy: data().2)
+    return [y, fc1.weight.grad, fc1.bias!.grad, fc2.weight.grad, fc2.bias!.grad] + (dx.map { [$0] } ?? [])
   }
 
   /// The same on two ranks: each rank's output rows and gradients.
-  private func split() -> [[Tensor]] {
-    let meeting = Meeting(), (x, dy) = data()
+  private func split(dense: Bool) -> [[Tensor]] {
+    let meeting = Meeting(), dy = data().2
     var results: [[Tensor]] = [[], []]
     let lock = NSLock()
     DispatchQueue.concurrentPerform(iterations: 2) { rank in
       let (fc1, relu, fc2) = pair(), exchange = InMemoryExchange(rank: rank, meeting: meeting)
-      let units = MPI.share(hidden, rank: rank, size: 2), rows = MPI.share(batch, rank: rank, size: 2)
+      let units = MPI.share(hidden, rank: rank, size: 2), rows = exchange.share(batch)
       fc1.share = UnitShare(.outputs, units: units, exchange: exchange)
       fc2.share = UnitShare(.inputs, units: units, exchange: exchange)
-      let y = fc2.forward(relu.forward(fc1.forward(sparse: x)))
       let mine = Tensor(shape: [rows.count, outputs], values: Array(dy.scalars[(rows.lowerBound * outputs)..<(rows.upperBound * outputs)]))
-      fc1.backwardSparse(relu.backward(fc2.backward(mine)))
-      lock.withLock { results[rank] = [y, fc1.weight.grad, fc1.bias!.grad, fc2.weight.grad, fc2.bias!.grad] }
+      let (y, dx) = run(fc1, relu, fc2, dense: dense, dy: mine)
+      lock.withLock { results[rank] = [y, fc1.weight.grad, fc1.bias!.grad, fc2.weight.grad, fc2.bias!.grad] + (dx.map { [$0] } ?? []) }
     }
     return results
   }
 
   private func check(close: (Tensor, Tensor, String) -> Void) {
-    let reference = whole(), ranks = split()
-    for rank in 0..<2 {
-      let units = MPI.share(hidden, rank: rank, size: 2), rows = MPI.share(batch, rank: rank, size: 2)
-      let r = ranks[rank]
-      close(r[0], Self.rows(reference[0], rows), "rank \(rank): its rows of the output")
-      close(Self.rows(r[1], units), Self.rows(reference[1], units), "rank \(rank): its rows of fc1's weight gradient")
-      close(Self.rows(r[2].reshaped([hidden, 1]), units), Self.rows(reference[2].reshaped([hidden, 1]), units), "rank \(rank): its part of fc1's bias gradient")
-      close(Self.columns(r[3], units), Self.columns(reference[3], units), "rank \(rank): its columns of fc2's weight gradient")
-      let others = MPI.share(hidden, rank: 1 - rank, size: 2)
-      XCTAssertTrue(Self.rows(r[1], others).scalars.allSatisfy { $0 == 0 } && Self.columns(r[3], others).scalars.allSatisfy { $0 == 0 },
-                    "rank \(rank) computes no gradient of the other rank's weights")
+    for dense in [false, true] {
+      let reference = whole(dense: dense), ranks = split(dense: dense), kind = dense ? "dense rows" : "sparse rows"
+      for rank in 0..<2 {
+        let units = MPI.share(hidden, rank: rank, size: 2), rows = MPI.share(batch, rank: rank, size: 2)
+        let r = ranks[rank]
+        close(r[0], Self.rows(reference[0], rows), "\(kind), rank \(rank): its rows of the output")
+        close(Self.rows(r[1], units), Self.rows(reference[1], units), "\(kind), rank \(rank): its rows of fc1's weight gradient")
+        close(Self.rows(r[2].reshaped([hidden, 1]), units), Self.rows(reference[2].reshaped([hidden, 1]), units), "\(kind), rank \(rank): its part of fc1's bias gradient")
+        close(Self.columns(r[3], units), Self.columns(reference[3], units), "\(kind), rank \(rank): its columns of fc2's weight gradient")
+        if dense { close(r[5], Self.rows(reference[5], rows), "\(kind), rank \(rank): its rows of the input gradient") }
+        let others = MPI.share(hidden, rank: 1 - rank, size: 2)
+        XCTAssertTrue(Self.rows(r[1], others).scalars.allSatisfy { $0 == 0 } && Self.columns(r[3], others).scalars.allSatisfy { $0 == 0 },
+                      "\(kind): rank \(rank) computes no gradient of the other rank's weights")
+      }
+      let db2 = Tensor(shape: [outputs], values: zip(ranks[0][4].scalars, ranks[1][4].scalars).map { $0 + $1 })
+      close(db2, reference[4], "\(kind): fc2's bias gradient summed over the ranks")
     }
-    let db2 = Tensor(shape: [outputs], values: zip(ranks[0][4].scalars, ranks[1][4].scalars).map { $0 + $1 })
-    close(db2, reference[4], "fc2's bias gradient summed over the ranks")
+  }
+
+  /// A network's first layer on data skips its input gradient, split or not: zeros of the rows it was given.
+  func testAFirstLayerOnDataReturnsNoInputGradient() {
+    let (fc1, relu, fc2) = pair(), (_, rows, dy) = data()
+    fc1.computesInputGradient = false
+    let (_, dx) = run(fc1, relu, fc2, dense: true, dy: dy)
+    XCTAssertEqual(dx?.shape, [batch, words])
+    XCTAssertTrue(dx?.scalars.allSatisfy { $0 == 0 } ?? false)
+    XCTAssertEqual(fc1.weight.grad.scalars, whole(dense: true)[1].scalars, "the weight gradient is the same")
+    _ = rows
   }
 
   func testTwoRanksComputeTheWholePairInFloat32() throws {

@@ -113,6 +113,25 @@ final class MPICommandTests: XCTestCase {
     XCTAssertEqual(try epochs(path("two.cmh.log.jsonl")).map { $0["epoch"] as? Int }, [1, 2, 3])
   }
 
+  /// A corpus of feature rows: both towers are MLPs, and the ranks split the first pair of layers
+  /// of each by units (the image tower's reading the whole batch's rows), yet train as one process.
+  func testTwoRanksTrainAFeatureCorpusAsOneProcess() throws {
+    XCTAssertEqual(try runCMH(["corpus", "make-features", "--like", "mirflickr", "--pairs", "600", "--out", path("features"), "--quiet"]).0, 0)
+    let options = ["train", path("features"), "--bits", "16", "--epochs", "2", "--batch-size", "40"]
+    XCTAssertEqual(try runCMH(options + ["--out", path("f1.cmh")]).0, 0)
+    let two = try mpirun(2, options + ["--out", path("f2.cmh")])
+    XCTAssertEqual(two.status, 0, two.stderr)
+    let (a, b) = (try epochs(path("f1.cmh.log.jsonl"))[0], try epochs(path("f2.cmh.log.jsonl"))[0])
+    for (term, tolerance) in [("image_similarity", 1e-4), ("image_quantization", 5e-3), ("text_similarity", 1e-4), ("text_quantization", 5e-3)] {
+      let (x, y) = (try XCTUnwrap(a[term] as? Double, term), try XCTUnwrap(b[term] as? Double, term))
+      XCTAssertLessThan(abs(x - y) / abs(x), tolerance, "\(term): one process \(x), two ranks \(y)")
+    }
+    // Both pairs are made whole after each epoch, weights and RMSprop's mean squares: the image
+    // tower's 512 → 1,024 → 1,024 and the text tower's 1,386 → 1,024 → 1,024, 4 bytes a number.
+    let pairs = (512 * 1024 + 1024 + 1024 * 1024) + (1386 * 1024 + 1024 + 1024 * 1024)
+    XCTAssertEqual(try XCTUnwrap(b["ranks_settle_megabytes"] as? Double), (Double(pairs * 2 * 4) / 1e5).rounded() / 10)
+  }
+
   /// kill -9 of a rank mid-run: mpirun ends the job naming the rank, and the checkpoint resumes to
   /// the model of a run that was not interrupted; so does the checkpoint of a job stopped by Ctrl-C.
   func testAKilledRankEndsTheJobAndTheCheckpointResumesToTheSameModel() throws {

@@ -86,6 +86,8 @@ int cmh_dnnl_matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t
 
 /// y[i] = x[i] rounded to the nearest bf16 (ties to even; a NaN stays a NaN).
 void cmh_bf16_round(const float *x, uint16_t *y, size_t count);
+/// `rows` rows of `count` numbers, `width` apart at x, rounded as cmh_bf16_round into y, packed.
+void cmh_bf16_round_rows(const float *x, long width, uint16_t *y, long count, long rows);
 /// Over columns [from, to): sums[4·j + t] = Σ w[t][c] · x_j[c] for `rows` (1 to 4) bf16 weight rows
 /// at w, `width` apart, and the four float32 rows x0…x3; the streaming path of a fixed dense layer.
 void cmh_bf16_dots(const uint16_t *w, long width, int rows, const float *x0, const float *x1, const float *x2, const float *x3,
