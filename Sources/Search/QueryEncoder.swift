@@ -61,7 +61,7 @@ public final class QueryEncoder: @unchecked Sendable {
       }
     }
     let encoded: [EncodedQuery] = readable.isEmpty ? [] : locked {
-      let rows = vocabulary.encode(tokenized: readable).rows
+      let rows = vocabulary.encode(queries: readable)
       return EncodedQuery.split(model.textOutputs(TextInputs(rows: rows, coverage: nil).scaled(model.spec.textScaling)), bits: bits)
     }
     var next = 0

@@ -76,3 +76,18 @@ extension SparseRows {
     return SparseRows(columnCount: columnCount, rows: (0..<rowCount).map(entries) + (0..<other.rowCount).map(other.entries))
   }
 }
+
+extension SparseRows {
+  /// Each row's L2 norm.
+  public var norms: [Float] {
+    (0..<rowCount).map { r in (rowStarts[r]..<rowStarts[r + 1]).reduce(Float(0)) { $0 + values[$1] * values[$1] }.squareRoot() }
+  }
+
+  /// The same rows, each scaled to L2 norm `norm` (a row of zeros stays as it is).
+  public func scaled(toNorm norm: Float) -> SparseRows {
+    let current = norms
+    return SparseRows(columnCount: columnCount, rows: (0..<rowCount).map { r in
+      entries(r).map { (column: $0.column, value: current[r] > 0 ? $0.value * norm / current[r] : $0.value) }
+    })
+  }
+}

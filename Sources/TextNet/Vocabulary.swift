@@ -1,6 +1,8 @@
 // Vocabulary: the words the text tower knows, built from the training texts by the protocol's rule
 // (minimum count, top N), and the bag-of-words rows of texts over it. Words outside it are counted
-// and reported, never an error.
+// and reported, never an error. A query's row is scaled to the length of a typical training text
+// (`queryNorm`): the text tower learnt from captions or tag lists of about ten words, and a search
+// is often one or two.
 
 import Corpus
 import Tensor
@@ -11,22 +13,30 @@ public struct Vocabulary: Codable, Equatable, Sendable {
   public let stopWords: [String]
   /// Bag-of-words values: 1 for a word present (binary) or its count.
   public let binary: Bool
+  /// The mean L2 norm of the training texts' rows (of those with a known word), which a query's
+  /// row is scaled to; nil for a vocabulary not built from texts, or saved before it was recorded.
+  public let queryNorm: Float?
   private let position: [String: Int]
 
-  public init(words: [String], mode: TextMode, stopWords: [String] = [], binary: Bool = true) {
+  public init(words: [String], mode: TextMode, stopWords: [String] = [], binary: Bool = true, queryNorm: Float? = nil) {
     self.words = words
     self.mode = mode
     self.stopWords = stopWords
     self.binary = binary
+    self.queryNorm = queryNorm
     position = Dictionary(words.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
   }
 
-  /// The vocabulary of `texts`: words in at least `minimumCount` texts, the `limit` most frequent.
+  /// The vocabulary of `texts`: words in at least `minimumCount` texts, the `limit` most frequent;
+  /// its query norm is the texts' mean row norm over it.
   public static func build(_ texts: [String], mode: TextMode, minimumCount: Int = 1, limit: Int = .max,
                            stopWords: Set<String> = [], binary: Bool = true) -> Vocabulary {
     let tokenizer = Tokenizer(mode: mode, stopWords: stopWords)
-    return Vocabulary(words: tokenizer.vocabulary(texts, minimumCount: minimumCount, limit: limit),
-                      mode: mode, stopWords: stopWords.sorted(), binary: binary)
+    let words = Vocabulary(words: tokenizer.vocabulary(texts, minimumCount: minimumCount, limit: limit),
+                           mode: mode, stopWords: stopWords.sorted(), binary: binary)
+    let norms = words.encode(texts).rows.norms.filter { $0 > 0 }
+    let mean = norms.isEmpty ? nil : Float(norms.reduce(0) { $0 + Double($1) } / Double(norms.count))
+    return Vocabulary(words: words.words, mode: mode, stopWords: words.stopWords, binary: binary, queryNorm: mean)
   }
 
   public var count: Int { words.count }
@@ -70,12 +80,22 @@ public struct Vocabulary: Codable, Equatable, Sendable {
     return (SparseRows(columnCount: count, rows: rows), coverage)
   }
 
-  enum CodingKeys: String, CodingKey { case words, mode, stopWords = "stop_words", binary }
+  /// Query rows: as `encode(tokenized:)`, each scaled to `queryNorm` (unchanged without one), so a
+  /// one-word search reaches the text tower as strongly as the texts it learnt from. On the demo's
+  /// model a search for "sky" went from 0.71 to 0.93 AP, and all three labels a text names from
+  /// 0.71 to 0.80 of the top 10 (docs/labels.md).
+  public func encode(queries texts: [[String]]) -> SparseRows {
+    let rows = encode(tokenized: texts).rows
+    return queryNorm.map { rows.scaled(toNorm: $0) } ?? rows
+  }
+
+  enum CodingKeys: String, CodingKey { case words, mode, stopWords = "stop_words", binary, queryNorm = "query_norm" }
 
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     self.init(words: try c.decode([String].self, forKey: .words), mode: try c.decode(TextMode.self, forKey: .mode),
-              stopWords: try c.decode([String].self, forKey: .stopWords), binary: try c.decode(Bool.self, forKey: .binary))
+              stopWords: try c.decode([String].self, forKey: .stopWords), binary: try c.decode(Bool.self, forKey: .binary),
+              queryNorm: try c.decodeIfPresent(Float.self, forKey: .queryNorm))
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -84,5 +104,6 @@ public struct Vocabulary: Codable, Equatable, Sendable {
     try c.encode(mode, forKey: .mode)
     try c.encode(stopWords, forKey: .stopWords)
     try c.encode(binary, forKey: .binary)
+    try c.encodeIfPresent(queryNorm, forKey: .queryNorm)
   }
 }

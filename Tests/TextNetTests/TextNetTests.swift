@@ -36,6 +36,33 @@ final class TextNetTests: XCTestCase {
     XCTAssertEqual(decoded.index(of: "a"), 1)
   }
 
+  /// A query's row takes the mean norm of the training texts' rows, whatever its length; texts
+  /// without a known word do not count in the mean, and a vocabulary saved without one (older
+  /// models) leaves queries as they are.
+  func testQueriesTakeTheNormOfATypicalTrainingText() throws {
+    let texts = ["red circle grass", "red square", "blue circle", "nothing known here", "red circle"]
+    let v = Vocabulary.build(texts, mode: .sentences, minimumCount: 2)
+    XCTAssertEqual(v.words.sorted(), ["circle", "red"])
+    // Rows over {circle, red}: 2, 1, 1, (none), 2 known words; binary values.
+    let expected = (2.0.squareRoot() + 1 + 1 + 2.0.squareRoot()) / 4
+    XCTAssertEqual(Double(try XCTUnwrap(v.queryNorm)), expected, accuracy: 1e-6)
+    let tokens = v.tokenizer
+    let rows = v.encode(queries: ["red", "red circle", "purple"].map { tokens.tokens($0) })
+    XCTAssertEqual(rows.norms[0], Float(expected), accuracy: 1e-6)
+    XCTAssertEqual(rows.norms[1], Float(expected), accuracy: 1e-6)
+    XCTAssertEqual(rows.norms[2], 0, "a query of unknown words stays empty")
+    let plain = v.encode(tokenized: [tokens.tokens("red circle")]).rows
+    XCTAssertEqual(Array(rows.columns[rows.rowStarts[1]..<rows.rowStarts[2]]), plain.columns, "the same words, only scaled")
+    // The norm is saved with the vocabulary; one saved before it was recorded decodes without it.
+    let decoded = try JSONDecoder().decode(Vocabulary.self, from: JSONEncoder().encode(v))
+    XCTAssertEqual(decoded, v)
+    var old = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(v)) as? [String: Any])
+    old["query_norm"] = nil
+    let older = try JSONDecoder().decode(Vocabulary.self, from: JSONSerialization.data(withJSONObject: old))
+    XCTAssertNil(older.queryNorm)
+    XCTAssertEqual(older.encode(queries: [["red"]]).values, [1])
+  }
+
   func testTowerGradientsOnDenseInput() {
     var g = RandomGenerator(seed: 5)
     let tower = TextTower(inputSize: 9, bits: 4, hidden: [6, 5], generator: &g)
