@@ -93,9 +93,13 @@ public struct Vocabulary: Codable, Equatable, Sendable {
 
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
+    let norm = try c.decodeIfPresent(Float.self, forKey: .queryNorm)
+    if let norm, !(norm.isFinite && norm > 0) {
+      throw DecodingError.dataCorruptedError(forKey: .queryNorm, in: c, debugDescription: "query_norm is \(norm); expected a positive finite number")
+    }
     self.init(words: try c.decode([String].self, forKey: .words), mode: try c.decode(TextMode.self, forKey: .mode),
               stopWords: try c.decode([String].self, forKey: .stopWords), binary: try c.decode(Bool.self, forKey: .binary),
-              queryNorm: try c.decodeIfPresent(Float.self, forKey: .queryNorm))
+              queryNorm: norm)
   }
 
   public func encode(to encoder: Encoder) throws {

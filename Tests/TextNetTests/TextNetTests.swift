@@ -61,6 +61,13 @@ final class TextNetTests: XCTestCase {
     let older = try JSONDecoder().decode(Vocabulary.self, from: JSONSerialization.data(withJSONObject: old))
     XCTAssertNil(older.queryNorm)
     XCTAssertEqual(older.encode(queries: [["red"]]).values, [1])
+    // A damaged norm is refused, naming the field.
+    for bad in [-1.0, 0.0] {
+      old["query_norm"] = bad
+      XCTAssertThrowsError(try JSONDecoder().decode(Vocabulary.self, from: JSONSerialization.data(withJSONObject: old))) {
+        XCTAssertTrue("\($0)".contains("query_norm"), "\($0)")
+      }
+    }
   }
 
   func testTowerGradientsOnDenseInput() {
