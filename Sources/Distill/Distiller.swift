@@ -29,6 +29,8 @@ public final class Distiller: AlternatingSteps {
   let collapseFloor: [Int]
   /// The ranks of an MPI job that share each batch (nil: this process computes whole batches).
   let ranks: DataParallel?
+  /// Whether each tower (image, text) reads the whole batch's rows: its first pair is split by units.
+  private var readsWholeBatch = [false, false]
 
   /// Loss terms of a batch: the contextual KL, and the first-order plus quantization terms.
   public struct BatchLoss: LossTerms {
@@ -73,6 +75,7 @@ public final class Distiller: AlternatingSteps {
     self.ranks = ranks
     ranks?.synchroniseBatchNorm([student.image, student.text])
     ranks?.shareFirstPairs([student.image, student.text], batchSize: settings.batchSize)
+    readsWholeBatch = [student.image.trainsOnWholeBatch, student.text.trainsOnWholeBatch]
     ranks?.gatherLinearLayers([student.image, student.text], batchSize: settings.batchSize)
   }
 
@@ -123,7 +126,7 @@ public final class Distiller: AlternatingSteps {
     let network: Module = tower == 0 ? student.image : student.text
     let part = ranks?.share(rows.count) ?? rows.indices, mine = Array(rows[part])
     network.setTraining(true)
-    let read = network.trainsOnWholeBatch ? rows : mine
+    let read = readsWholeBatch[tower] ? rows : mine
     let u = tower == 0 ? student.image.forward(images.batch(read)) : student.text.forward(sparse: texts.batch(read))
     outputs[tower].setRows(rows, ranks?.gather(u) ?? u)
     let extra = rows.map { _ in (0..<settings.negatives).map { _ in generator.nextInt(below: gallery.count) } }

@@ -40,6 +40,8 @@ public final class Trainer: AlternatingSteps {
   private var learningLabels = false
   /// The ranks of an MPI job that share each batch (nil: this process computes whole batches).
   let ranks: DataParallel?
+  /// Whether each tower (image, text) reads the whole batch's rows: its first pair is split by units.
+  private var readsWholeBatch = [false, false]
   /// Each training pair's weight in the objective's gradient (loss re-weighting; nil: all 1). The
   /// epoch's reported losses stay unweighted.
   public var pairWeights: [Float]?
@@ -109,6 +111,7 @@ public final class Trainer: AlternatingSteps {
     ranks?.synchroniseBatchNorm([self.imageNetwork, model.text])
     // The label epochs' classifier reads the layers below the hash head for each rank's rows.
     ranks?.shareFirstPairs(labelClassifier == nil ? [self.imageNetwork, model.text] : [model.text], batchSize: settings.batchSize)
+    readsWholeBatch = [self.imageNetwork.trainsOnWholeBatch, model.text.trainsOnWholeBatch]
     ranks?.gatherLinearLayers([self.imageNetwork, model.text], batchSize: settings.batchSize)
   }
 
@@ -183,7 +186,7 @@ public final class Trainer: AlternatingSteps {
     return phase == .image ? imageStep(rows, generator: &generator) : textStep(rows)
   }
 
-  /// A label epoch leaves the text tower as it was, whole.
+  /// A label epoch leaves the split layers as they were, whole.
   public func settle() { if !learningLabels { ranks?.settle([imageOptimizer, textOptimizer]) } }
 
   /// The B step, the epoch's report and the collapse guard.
@@ -255,7 +258,7 @@ public final class Trainer: AlternatingSteps {
     let placed = placements(rows.count, &generator)
     let part = ranks?.share(rows.count) ?? rows.indices, mine = Array(rows[part])
     imageNetwork.setTraining(true)
-    let read = imageNetwork.trainsOnWholeBatch ? rows.indices : part
+    let read = readsWholeBatch[0] ? rows.indices : part
     let u = imageNetwork.forward(images.batch(Array(rows[read]), orientations: placed.map { Array($0[read]) }))
     F.setRows(rows, ranks?.gather(u) ?? u)
     let (loss, gradient) = objective(u, rows: rows, part: part, own: F, other: G, balance: max(settings.eta, collapseGuard.balance[0]))
@@ -270,7 +273,7 @@ public final class Trainer: AlternatingSteps {
   private func textStep(_ rows: [Int]) -> BatchLoss {
     let part = ranks?.share(rows.count) ?? rows.indices, mine = Array(rows[part])
     model.text.setTraining(true)
-    let v = model.text.forward(sparse: texts.batch(model.text.trainsOnWholeBatch ? rows : mine))
+    let v = model.text.forward(sparse: texts.batch(readsWholeBatch[1] ? rows : mine))
     G.setRows(rows, ranks?.gather(v) ?? v)
     let (loss, gradient) = objective(v, rows: rows, part: part, own: G, other: F, balance: max(settings.eta, collapseGuard.balance[1]))
     textOptimizer.zeroGradients()
