@@ -14,7 +14,7 @@ $CMH corpus make-shapes --out "$W/demo" --quiet >/dev/null
 $CMH corpus make-features --like mirflickr --out "$W/features" --quiet >/dev/null
 $CMH corpus make-shapes --out "$W/r34" --pairs 128 --size 224 --quiet >/dev/null
 DEMO="--bits 64 --arch compact10 --input-size 32 --width 32 --batch-size 64 --text-lr 1e-4 --epochs 2"
-FEATURES="--bits 32 --epochs 7"
+FEATURES="--bits 32 --epochs 25"  # epochs of 0.2-0.3 s: 25 of them, so that warm-up and the host's noise weigh less
 R34="--bits 64 --arch resnet34 --input-size 224 --batch-size 32 --epochs 1"
 
 CMH_THREADS=1 $CMH train "$W/demo" $DEMO --out "$W/demo1.cmh" --quiet >/dev/null
