@@ -36,12 +36,12 @@ open class Optimizer {
     stateNames.map { _ in Tensor(zeros: parameter.value.shape) }
   }
 
-  /// One update of `weights` (count elements) from `gradient`, which already includes weight decay;
-  /// `state` points at the same elements of each state tensor. `step` is this parameter's step
-  /// number, starting at 1. Large parameters are updated in slices on all threads. `ahead`: how
-  /// far on (in elements) the next slice or segment of the parameter starts, worth prefetching.
-  open func update(weights: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>, count: Int,
-                   state: [UnsafeMutablePointer<Float>], step: Int, learningRate: Float, ahead: Int) {
+  /// One update of `segments` of a parameter's elements from `gradient`, which already includes
+  /// weight decay; `weights`, `gradient` and each of `state` point at element 0 of their tensors.
+  /// `step` is this parameter's step number, starting at 1. Large parameters are updated in parts
+  /// on all threads.
+  open func update(weights: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>],
+                   segments: Segments, step: Int, learningRate: Float) {
     fatalError("Optimizer.update must be overridden")
   }
 
@@ -54,29 +54,29 @@ open class Optimizer {
         s[0].data[0] += 1
         let gradient = decayed(p, group.weightDecay), step = Int(s[0].data[0]), rate = group.learningRate
         let (w, g, states) = (p.value.data, gradient.data, s.dropFirst().map(\.data))
-        let ranges = p.owned?.ranges ?? [0..<p.value.count]
-        // A rank's segments (its columns of a layer) are a row apart; in one run, 4 KB on.
-        let ahead = ranges.count > 1 ? ranges[1].lowerBound - ranges[0].lowerBound : 1024
-        Self.inParts(ranges) { r in
-          self.update(weights: w + r.lowerBound, gradient: g + r.lowerBound, count: r.count, state: states.map { $0 + r.lowerBound },
-                      step: step, learningRate: rate, ahead: ahead)
+        Self.inParts(p.owned ?? Segments(start: 0, length: p.value.count, stride: 0, count: 1)) { part in
+          self.update(weights: w, gradient: g, state: states, segments: part, step: step, learningRate: rate)
         }
       }
     }
   }
 
-  /// Runs `body` over `ranges` of a parameter's elements (all of them, or the segments this rank
-  /// owns). An update reads and writes several arrays once: memory-bound, and worth both cores'
-  /// bandwidth for the millions of weights of a 4,096-wide layer, so large ones go in slices.
-  private static func inParts(_ ranges: [Range<Int>], _ body: (Range<Int>) -> Void) {
-    let total = ranges.reduce(0) { $0 + $1.count }
-    let slices = total >= 1 << 18 ? Threads.count * 4 : 1
-    if ranges.count == 1 {
-      let (start, count) = (ranges[0].lowerBound, ranges[0].count)
-      Threads.parallelFor(slices) { i in body((start + count * i / slices)..<(start + count * (i + 1) / slices)) }
-    } else {
+  /// Runs `body` over parts of `segments` (a parameter's elements, or the segments this rank owns).
+  /// An update reads and writes several arrays once: memory-bound, and worth both cores' bandwidth
+  /// for the millions of weights of a 4,096-wide layer, so large ones go in parts; a rank's columns
+  /// (a segment a row) in whole segments, each part one call, not one call a segment.
+  private static func inParts(_ segments: Segments, _ body: (Segments) -> Void) {
+    let slices = segments.total >= 1 << 18 ? Threads.count * 4 : 1
+    let (start, length, stride, count) = (segments.start, segments.length, segments.stride, segments.count)
+    if count == 1 {
       Threads.parallelFor(slices) { i in
-        for r in ranges[(ranges.count * i / slices)..<(ranges.count * (i + 1) / slices)] { body(r) }
+        let (from, to) = (length * i / slices, length * (i + 1) / slices)
+        body(Segments(start: start + from, length: to - from, stride: 0, count: 1))
+      }
+    } else {
+      Threads.parallelFor(min(slices, count)) { i in
+        let parts = min(slices, count), (from, to) = (count * i / parts, count * (i + 1) / parts)
+        body(Segments(start: start + from * stride, length: length, stride: stride, count: to - from))
       }
     }
   }
@@ -99,7 +99,9 @@ open class Optimizer {
     for group in groups {
       for (_, p) in group.parameters {
         let g = p.grad.data
-        Self.inParts(p.owned?.ranges ?? [0..<p.grad.count]) { r in (g + r.lowerBound).update(repeating: 0, count: r.count) }
+        Self.inParts(p.owned ?? Segments(start: 0, length: p.grad.count, stride: 0, count: 1)) { part in
+          for r in part.ranges { (g + r.lowerBound).update(repeating: 0, count: r.count) }
+        }
       }
     }
   }

@@ -12,13 +12,15 @@ public final class SGD: Optimizer {
     super.init(groups: groups, stateNames: ["momentum_buffer"])
   }
 
-  public override func update(weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int,
-                              state: [UnsafeMutablePointer<Float>], step: Int, learningRate lr: Float, ahead: Int) {
-    guard momentum != 0 else { for i in 0..<count { w[i] -= lr * g[i] }; return }
-    let buf = state[0]
-    for i in 0..<count {
-      buf[i] = step == 1 ? g[i] : momentum * buf[i] + g[i]
-      w[i] -= lr * buf[i]
+  public override func update(weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>],
+                              segments: Segments, step: Int, learningRate lr: Float) {
+    for r in segments.ranges {
+      guard momentum != 0 else { for i in r { w[i] -= lr * g[i] }; continue }
+      let buf = state[0]
+      for i in r {
+        buf[i] = step == 1 ? g[i] : momentum * buf[i] + g[i]
+        w[i] -= lr * buf[i]
+      }
     }
   }
 }
@@ -33,9 +35,9 @@ public final class RMSprop: Optimizer {
     super.init(groups: groups, stateNames: ["square_avg"])
   }
 
-  public override func update(weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int,
-                              state: [UnsafeMutablePointer<Float>], step: Int, learningRate lr: Float, ahead: Int) {
-    cmh_rmsprop_update(w, g, state[0], count, alpha, lr, epsilon, ahead)
+  public override func update(weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>],
+                              segments s: Segments, step: Int, learningRate lr: Float) {
+    cmh_rmsprop_update(w + s.start, g + s.start, state[0] + s.start, s.length, s.stride, s.count, alpha, lr, epsilon)
   }
 }
 
@@ -50,9 +52,9 @@ public final class Adam: Optimizer {
     super.init(groups: groups, stateNames: ["exp_avg", "exp_avg_sq"])
   }
 
-  public override func update(weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int,
-                              state: [UnsafeMutablePointer<Float>], step: Int, learningRate lr: Float, ahead: Int) {
+  public override func update(weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>],
+                              segments s: Segments, step: Int, learningRate lr: Float) {
     let c1 = 1 - powf(beta1, Float(step)), c2 = (1 - powf(beta2, Float(step))).squareRoot()
-    cmh_adam_update(w, g, state[0], state[1], count, beta1, beta2, lr / c1, c2, epsilon, ahead)
+    cmh_adam_update(w + s.start, g + s.start, state[0] + s.start, state[1] + s.start, s.length, s.stride, s.count, beta1, beta2, lr / c1, c2, epsilon)
   }
 }

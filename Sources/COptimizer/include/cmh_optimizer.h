@@ -4,13 +4,13 @@
 #ifndef CMH_OPTIMIZER_H
 #define CMH_OPTIMIZER_H
 
-/// v = alpha·v + (1 − alpha)·g²; w −= lr·g/(√v + eps), for n elements; the arrays' elements
-/// `ahead` on are prefetched as the update goes (where the next segment of a parameter starts).
-void cmh_rmsprop_update(float *w, const float *g, float *v, long n, float alpha, float lr, float eps, long ahead);
+/// v = alpha·v + (1 − alpha)·g²; w −= lr·g/(√v + eps), over `count` segments of n elements, `stride`
+/// apart (count 1: one run of n).
+void cmh_rmsprop_update(float *w, const float *g, float *v, long n, long stride, long count, float alpha, float lr, float eps);
 
-/// m = beta1·m + (1 − beta1)·g; v = beta2·v + (1 − beta2)·g²; w −= step_size·m/(√v/c2 + eps);
-/// prefetching as cmh_rmsprop_update.
-void cmh_adam_update(float *w, const float *g, float *m, float *v, long n, float beta1, float beta2,
-                     float step_size, float c2, float eps, long ahead);
+/// m = beta1·m + (1 − beta1)·g; v = beta2·v + (1 − beta2)·g²; w −= step_size·m/(√v/c2 + eps), over
+/// segments as cmh_rmsprop_update.
+void cmh_adam_update(float *w, const float *g, float *m, float *v, long n, long stride, long count, float beta1, float beta2,
+                     float step_size, float c2, float eps);
 
 #endif
