@@ -6,8 +6,9 @@ set -eu
 CMH=${CMH:-.build/release/cmh}
 DIR=${DIR:-cmh-demo}
 [ -f "$DIR/model-64.cmh" ] || "$CMH" demo --dir "$DIR" --quiet
-# The demo writes the retrieval set's indexes; the curves need the queries' too.
-[ -f "$DIR/index/query-text.cmhindex" ] || "$CMH" encode "$DIR/model-64.cmh" "$DIR/corpus" --out "$DIR/index" --quiet
+# The demo writes the retrieval set's indexes; the curves need the queries' too, from this model
+# (a demo run again since they were encoded leaves them from the one before).
+[ "$DIR/index/query-text.cmhindex" -nt "$DIR/model-64.cmh" ] || "$CMH" encode "$DIR/model-64.cmh" "$DIR/corpus" --out "$DIR/index" --quiet
 log=$(mktemp)
 "$CMH" serve --model "$DIR/model-64.cmh" --index "$DIR/index" --port 0 --json > "$log" 2>&1 &
 server=$!
