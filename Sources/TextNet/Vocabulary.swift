@@ -1,7 +1,7 @@
 // Vocabulary: the words the text tower knows, built from the training texts by the protocol's rule
 // (minimum count, top N), and the bag-of-words rows of texts over it. Words outside it are counted
 // and reported, never an error. A query's row is scaled to the length of a typical training text
-// (`queryNorm`): the text tower learnt from captions or tag lists of about ten words, and a search
+// (`queryNorm`): the text tower learnt from captions or tag lists of several words, and a search
 // is often one or two.
 
 import Corpus
