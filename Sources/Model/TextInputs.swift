@@ -48,10 +48,14 @@ public struct TextInputs: Sendable {
   }
 
   /// The text input a new model gets for `corpus`: its text feature rows when it has them (named
-  /// by the corpus's vocabulary), otherwise words of the training texts seen at least twice.
+  /// by the corpus's vocabulary, a query over which is scaled to the training rows' mean norm, as
+  /// words are), otherwise words of the training texts seen at least twice.
   public static func input(for corpus: Corpus, training: [Int], minimumCount: Int = 2, limit: Int = 20_000) -> TextInput {
     if let features = corpus.textFeatures {
-      let named = corpus.info.textVocabulary.flatMap { $0.count == features.columns ? Vocabulary(words: $0, mode: corpus.info.textMode) : nil }
+      let named = corpus.info.textVocabulary.flatMap { words in
+        words.count == features.columns ? Vocabulary(words: words, mode: corpus.info.textMode, queryNorm: Vocabulary.meanNorm(
+          of: SparseRows(rowMajor: features.subset(training).values, columnCount: features.columns))) : nil
+      }
       return .features(columns: features.columns, vocabulary: named)
     }
     let texts = training.compactMap { corpus.pairs[$0].text }

@@ -34,9 +34,14 @@ public struct Vocabulary: Codable, Equatable, Sendable {
     let tokenizer = Tokenizer(mode: mode, stopWords: stopWords)
     let words = Vocabulary(words: tokenizer.vocabulary(texts, minimumCount: minimumCount, limit: limit),
                            mode: mode, stopWords: stopWords.sorted(), binary: binary)
-    let norms = words.encode(texts).rows.norms.filter { $0 > 0 }
-    let mean = norms.isEmpty ? nil : Float(norms.reduce(0) { $0 + Double($1) } / Double(norms.count))
-    return Vocabulary(words: words.words, mode: mode, stopWords: words.stopWords, binary: binary, queryNorm: mean)
+    return Vocabulary(words: words.words, mode: mode, stopWords: words.stopWords, binary: binary,
+                      queryNorm: meanNorm(of: words.encode(texts).rows))
+  }
+
+  /// The mean L2 norm of the rows that hold something: what a query is scaled to.
+  public static func meanNorm(of rows: SparseRows) -> Float? {
+    let norms = rows.norms.filter { $0 > 0 }
+    return norms.isEmpty ? nil : Float(norms.reduce(0) { $0 + Double($1) } / Double(norms.count))
   }
 
   public var count: Int { words.count }

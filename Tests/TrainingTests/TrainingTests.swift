@@ -215,6 +215,9 @@ final class TrainingTests: XCTestCase {
     guard case .features(let columns, let vocabulary) = spec.text else { return XCTFail("text input \(spec.text)") }
     XCTAssertEqual(columns, words.count)
     XCTAssertEqual(vocabulary?.words, words.words)
+    // A query over the named columns is scaled to the training rows' mean norm, as words are.
+    let training = words.encode(corpus.splits!.train.map { corpus.pairs[$0].text ?? "" }).rows.norms.filter { $0 > 0 }
+    XCTAssertEqual(try XCTUnwrap(vocabulary?.queryNorm), training.reduce(0, +) / Float(training.count), accuracy: 1e-5)
     let run = try TrainingRun(corpus: corpus, spec: spec, settings: Self.settings(epochs: 2))
     XCTAssertTrue(run.loop.run(epochs: 2))
     let codes = try CrossModalEvaluation.codes(run.model, corpus: corpus, pairs: corpus.splits!.query)
