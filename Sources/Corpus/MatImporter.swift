@@ -26,6 +26,14 @@ public struct MatImportSettings: Sendable {
     (self.labelVariable, self.textVariable) = (labelVariable, textVariable)
   }
 
+  /// As a command line names them: the matrices FILE or FILE:VARIABLE, the word and label-name
+  /// lists by path; the corpus called `name`.
+  public init(labels: String, texts: String, vocabulary: String?, labelNames: String?, name: String) {
+    self.init(labels: labels, texts: texts)
+    (self.vocabulary, self.labelNames) = (vocabulary.map(URL.init(fileURLWithPath:)), labelNames.map(URL.init(fileURLWithPath:)))
+    self.name = name
+  }
+
   /// FILE:VARIABLE split at its last colon (when no "/" follows it), or FILE with the default.
   public static func fileAndVariable(_ spec: String, default variable: String) -> (URL, String) {
     if let colon = spec.lastIndex(of: ":"), !spec[spec.index(after: colon)...].contains("/") {

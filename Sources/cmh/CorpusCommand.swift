@@ -58,7 +58,7 @@ struct MakeFeaturesCommand: ParsableCommand {
 
       Examples:
         cmh corpus make-features --like wikipedia --out corpora/wiki-like
-        cmh corpus make-features --like mirflickr --labels mirflickr25k-lall.mat --texts mirflickr25k-yall.mat --vocabulary TagList_1386_from_MITH.txt --out corpora/mir-real-labels
+        cmh corpus make-features --like mirflickr --labels mirflickr25k-lall.mat --texts mirflickr25k-yall.mat --vocabulary TagList_1386_from_MITH.txt --label-names labels.txt --out corpora/mir-real-labels
       """)
 
   @Option(help: "Output corpus directory.") var out: String
@@ -68,6 +68,7 @@ struct MakeFeaturesCommand: ParsableCommand {
   @Option(help: "Label matrix, n × labels, to use instead of generated labels (FILE or FILE:VARIABLE, default variable LAll).") var labels: String?
   @Option(help: "Tag bag-of-words, n × words, to use instead of generated texts (FILE or FILE:VARIABLE, default variable YAll).") var texts: String?
   @Option(help: "The tag matrix's words, one per line, in column order.") var vocabulary: String?
+  @Option(help: "The label matrix's label names, one per line, in column order (default label0, label1, …).") var labelNames: String?
   @OptionGroup var output: OutputOptions
 
   func validate() throws {
@@ -75,15 +76,13 @@ struct MakeFeaturesCommand: ParsableCommand {
     guard (labels == nil) == (texts == nil) else { throw ValidationError("--labels and --texts come together") }
     guard labels == nil || like == .mirflickr else { throw ValidationError("--labels and --texts need --like mirflickr") }
     guard labels == nil || pairs == nil else { throw ValidationError("--pairs does not go with --labels: the matrices give the pairs") }
-    guard vocabulary == nil || labels != nil else { throw ValidationError("--vocabulary goes with --labels and --texts") }
+    guard (vocabulary == nil && labelNames == nil) || labels != nil else { throw ValidationError("--vocabulary and --label-names go with --labels and --texts") }
   }
 
   func run() throws {
     var settings = FeatureCorpusSettings(kind: like, pairs: pairs, seed: seed)
     if let labels, let texts {
-      settings.labelsAndTexts = MatImportSettings(labels: labels, texts: texts)
-      settings.labelsAndTexts?.vocabulary = vocabulary.map { URL(fileURLWithPath: $0) }
-      settings.labelsAndTexts?.name = URL(fileURLWithPath: out).lastPathComponent
+      settings.labelsAndTexts = MatImportSettings(labels: labels, texts: texts, vocabulary: vocabulary, labelNames: labelNames, name: URL(fileURLWithPath: out).lastPathComponent)
     }
     CorpusSummary.features(try FeatureCorpus.generate(into: URL(fileURLWithPath: out), settings: settings), out: out, settings: settings)
       .print(output.console)

@@ -121,11 +121,9 @@ struct ImportMatCommand: ParsableCommand {
   @OptionGroup var target: ImportCommand.ImportTarget
 
   func run() throws {
-    var settings = MatImportSettings(labels: labels, texts: texts)
+    var settings = MatImportSettings(labels: labels, texts: texts, vocabulary: vocabulary, labelNames: labelNames,
+                                     name: name ?? URL(fileURLWithPath: target.out).lastPathComponent)
     if let images { (settings.images, settings.imageVariable) = MatImportSettings.fileAndVariable(images, default: "IAll") }
-    settings.vocabulary = vocabulary.map { URL(fileURLWithPath: $0) }
-    settings.labelNames = labelNames.map { URL(fileURLWithPath: $0) }
-    settings.name = name ?? URL(fileURLWithPath: target.out).lastPathComponent
     settings.hdf5 = HDF5ReadCommand.child
     try target.finish(try MatImporter.importCorpus(settings, into: URL(fileURLWithPath: target.out)))
   }

@@ -73,9 +73,10 @@ final class CorpusCommandTests: XCTestCase {
     let mat = folder.appendingPathComponent("own.mat")
     try Data(MatV5Writer.header() + MatV5Writer.matrix("LAll", rows: 60, columns: 5, columnMajor: labels, storeAsUInt8: false)
              + MatV5Writer.matrix("YAll", rows: 60, columns: 8, columnMajor: tags, storeAsUInt8: true)).write(to: mat)
-    let corpus = folder.appendingPathComponent("own")
+    let corpus = folder.appendingPathComponent("own"), names = folder.appendingPathComponent("names.txt")
+    try "sky\nsea\ndog\ncar\ntree\n".write(to: names, atomically: true, encoding: .utf8)
     let made = try runCMH(["corpus", "make-features", "--like", "mirflickr", "--labels", mat.path, "--texts", mat.path + ":YAll",
-                           "--out", corpus.path, "--json"])
+                           "--label-names", names.path, "--out", corpus.path, "--json"])
     XCTAssertEqual(made.0, 0, made.2)
     let summary = try object(made.1)
     XCTAssertEqual(summary["pairs"] as? Int, 58)
@@ -87,9 +88,13 @@ final class CorpusCommandTests: XCTestCase {
     XCTAssertEqual(first["labels"] as? [Int], (0..<5).filter { labels[$0 * 60] == 1 })
     // It trains and evaluates like any feature corpus.
     XCTAssertEqual(try runCMH(["corpus", "validate", corpus.path, "--quiet"]).0, 0)
+    // The labels take the names given, in column order.
+    let info = try object(try String(contentsOf: corpus.appendingPathComponent("corpus.json"), encoding: .utf8))
+    XCTAssertEqual(info["labels"] as? [String], ["sky", "sea", "dog", "car", "tree"])
 
     for (arguments, message) in [(["--labels", mat.path], "--labels and --texts come together"),
-                                 (["--labels", mat.path, "--texts", mat.path, "--pairs", "40"], "--pairs does not go with --labels")] {
+                                 (["--labels", mat.path, "--texts", mat.path, "--pairs", "40"], "--pairs does not go with --labels"),
+                                 (["--label-names", names.path], "--label-names go with --labels and --texts")] {
       let refused = try runCMH(["corpus", "make-features", "--like", "mirflickr", "--out", corpus.path + "-2"] + arguments)
       XCTAssertNotEqual(refused.0, 0)
       XCTAssertTrue(refused.2.contains(message), refused.2)
