@@ -13,7 +13,7 @@
 // loss's own derivative does: it has reached the closest distance the loss knows.
 // The sum runs over all n items for each batch row and is averaged over the batch only.
 
-import CCauchy
+import CVector
 import Foundation
 import Platform
 import Tensor

@@ -12,22 +12,18 @@ public enum LabelFields {
   /// The fields a direction's JSON line gets: per-label MAP (mean, by kind, every label) and, for
   /// text queries, the same for texts naming one label and the conjunctive shares.
   public static func json(_ labels: LabelReport, named: LabelReport?, _ conjunctive: ConjunctiveReport?) -> [(String, JSONLine.Value)] {
-    let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
-    var fields: [(String, JSONLine.Value)] = [
-      ("label_map", n(labels.mean)),
-      ("label_ap", .object(JSONLine(labels.labels.map { ($0.name, n($0.ap)) }))),
-      ("worst_labels", .strings(labels.worst(3).map(\.name))),
-    ]
-    if !labels.byKind.isEmpty { fields.append(("label_map_by_kind", .object(JSONLine(labels.byKind.map { ($0.kind, n($0.ap)) })))) }
-    return fields + (named.map(Self.named) ?? []) + (conjunctive.map(Self.conjunctive) ?? [])
+    report(labels) + (named.map(Self.named) ?? []) + (conjunctive.map(Self.conjunctive) ?? [])
   }
 
-  /// A text naming one label's fields (eval's lines and the demo's).
-  public static func named(_ r: LabelReport) -> [(String, JSONLine.Value)] {
+  /// A text naming one label's fields (eval's lines and the demo's): those of per-label MAP, named_….
+  public static func named(_ r: LabelReport) -> [(String, JSONLine.Value)] { report(r, prefix: "named_") }
+
+  /// A label report's mean, every label's AP, the worst three and the means by kind.
+  private static func report(_ r: LabelReport, prefix: String = "") -> [(String, JSONLine.Value)] {
     let n = { (x: Double) in JSONLine.Value.number(x, places: 4) }
-    var fields: [(String, JSONLine.Value)] = [("named_label_map", n(r.mean)), ("named_label_ap", .object(JSONLine(r.labels.map { ($0.name, n($0.ap)) }))),
-                                              ("named_worst_labels", .strings(r.worst(3).map(\.name)))]
-    if !r.byKind.isEmpty { fields.append(("named_label_map_by_kind", .object(JSONLine(r.byKind.map { ($0.kind, n($0.ap)) })))) }
+    var fields: [(String, JSONLine.Value)] = [(prefix + "label_map", n(r.mean)), (prefix + "label_ap", .object(JSONLine(r.labels.map { ($0.name, n($0.ap)) }))),
+                                              (prefix + "worst_labels", .strings(r.worst(3).map(\.name)))]
+    if !r.byKind.isEmpty { fields.append((prefix + "label_map_by_kind", .object(JSONLine(r.byKind.map { ($0.kind, n($0.ap)) })))) }
     return fields
   }
 
@@ -57,7 +53,7 @@ public enum LabelFields {
       for d in Direction.allCases {
         let report = byDirection(d)[c].labels
         let shown = perLabel ? report.labels : report.worst(3)
-        lines.append("  \(prefix)\(d.title): " + shown.map { "\($0.name) " + String(format: "%.4f", $0.ap) }.joined(separator: ", "))
+        lines.append("  \(prefix)\(d.title): " + listed(shown))
       }
     }
     lines += namedTable(results, columns: columns, header: header, row: row, f: f, perLabel: perLabel)
@@ -90,9 +86,14 @@ public enum LabelFields {
       for d in directions {
         guard let report = byDirection(d)[c].named else { continue }
         let shown = perLabel ? report.labels : report.worst(3)
-        lines.append("  \(prefix)\(d.title), \(perLabel ? "every label" : "worst"): " + shown.map { "\($0.name) " + String(format: "%.4f", $0.ap) }.joined(separator: ", "))
+        lines.append("  \(prefix)\(d.title), \(perLabel ? "every label" : "worst"): " + listed(shown))
       }
     }
     return lines
+  }
+
+  /// "name AP, name AP, …"
+  private static func listed(_ scores: [LabelScore]) -> String {
+    scores.map { "\($0.name) " + String(format: "%.4f", $0.ap) }.joined(separator: ", ")
   }
 }

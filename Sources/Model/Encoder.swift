@@ -31,6 +31,14 @@ extension CrossModalModel {
     return Self.stacked(inputs.count, bits: spec.bits, batchSize: batchSize, progress: progress) { rows in text.infer(sparse: inputs.batch(rows)) }
   }
 
+  /// Outputs [n, k] of free texts already split into tokens (a search's queries): rows over the
+  /// vocabulary at a training text's norm (`Vocabulary.encode(queries:)`), scaled as the tower's
+  /// rows; nil for a model that reads no free text.
+  public func queryOutputs(tokenized texts: [[String]]) -> Tensor? {
+    guard let vocabulary = spec.text.vocabulary else { return nil }
+    return textOutputs(TextInputs(rows: vocabulary.encode(queries: texts), coverage: nil).scaled(spec.textScaling))
+  }
+
   private static func stacked(_ n: Int, bits: Int, batchSize: Int, progress: (Int) -> Void, _ forward: ([Int]) -> Tensor) -> Tensor {
     let out = Tensor(zeros: [n, bits])
     for start in stride(from: 0, to: n, by: batchSize) {

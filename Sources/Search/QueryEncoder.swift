@@ -61,8 +61,7 @@ public final class QueryEncoder: @unchecked Sendable {
       }
     }
     let encoded: [EncodedQuery] = readable.isEmpty ? [] : locked {
-      let rows = vocabulary.encode(queries: readable)
-      return EncodedQuery.split(model.textOutputs(TextInputs(rows: rows, coverage: nil).scaled(model.spec.textScaling)), bits: bits)
+      model.queryOutputs(tokenized: readable).map { EncodedQuery.split($0, bits: bits) } ?? []
     }
     var next = 0
     return checked.map { check in

@@ -13,12 +13,6 @@ extension MaxPool2d: ExchangesActivations {
                    k: Int32(kernelSize), stride: Int32(stride), padding: Int32(padding))
   }
 
-  func outputShape(_ dims: [Int]) -> [Int] {
-    let g = ConvGeometry(channels: 1, height: dims[2], width: dims[3], kernelHeight: kernelSize, kernelWidth: kernelSize,
-                         stride: stride, padding: padding)
-    return [dims[0], dims[1], g.outputHeight, g.outputWidth]
-  }
-
   /// In bf16 training, for channels in blocks of 16, where oneDNN pools that shape.
   func takesBlockedInput(_ dims: [Int]) -> Bool {
     guard isTraining && BF16Activation.isEnabled && Precision.current == .bf16 && dims.count == 4 && dims[1] % 16 == 0 else { return false }

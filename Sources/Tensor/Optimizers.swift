@@ -1,6 +1,6 @@
 // SGD with momentum, RMSprop and Adam with PyTorch's update rules (g includes weight decay).
 
-import COptimizer
+import CVector
 import Foundation
 
 /// buf = μ·buf + g (buf = g at the first step); w −= lr·buf.  Plain SGD when μ = 0.

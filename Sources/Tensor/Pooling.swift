@@ -16,18 +16,24 @@ public final class MaxPool2d: Module {
     self.kernelSize = kernelSize; self.stride = stride ?? kernelSize; self.padding = padding
   }
 
-  private func geometry(_ x: Tensor) -> ConvGeometry {
-    precondition(x.rank == 4, "MaxPool2d: input \(x.shape), expected [N, C, H, W]")
-    return ConvGeometry(channels: 1, height: x.shape[2], width: x.shape[3], kernelHeight: kernelSize,
+  private func geometry(_ dims: [Int]) -> ConvGeometry {
+    precondition(dims.count == 4, "MaxPool2d: input \(dims), expected [N, C, H, W]")
+    return ConvGeometry(channels: 1, height: dims[2], width: dims[3], kernelHeight: kernelSize,
                         kernelWidth: kernelSize, stride: stride, padding: padding)
+  }
+
+  /// The output's shape for an input of `dims`.
+  func outputShape(_ dims: [Int]) -> [Int] {
+    let g = geometry(dims)
+    return [dims[0], dims[1], g.outputHeight, g.outputWidth]
   }
 
   /// y = the largest value of each window (padding never wins; ties go to the first in scan
   /// order); its position is kept for backward.
   public func forward(_ x: Tensor) -> Tensor {
-    let g = geometry(x), planes = x.shape[0] * x.shape[1], plane = g.height * g.width, out = g.outputPlane
+    let g = geometry(x.shape), planes = x.shape[0] * x.shape[1], plane = g.height * g.width, out = g.outputPlane
     (inputShape, blockedRun) = (x.shape, nil)
-    let y = Tensor(uninitialized: [x.shape[0], x.shape[1], g.outputHeight, g.outputWidth])
+    let y = Tensor(uninitialized: outputShape(x.shape))
     // The positions' array is reused while the shape stays: a fresh one each step (25 MB for
     // ResNet-34's stem at 224², batch 32) came from the kernel as new pages, faulted and cleared.
     if argmax.count != planes * out { argmax = [Int32](unsafeUninitializedCapacity: planes * out) { _, n in n = planes * out } }

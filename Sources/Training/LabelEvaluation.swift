@@ -160,13 +160,11 @@ public enum LabelEvaluation {
     return directions.map { LabelReport(direction: $0, labels: scores[$0] ?? []) }
   }
 
-  /// Free texts encoded as a search encodes them: query rows over the vocabulary (at a training
-  /// text's norm), scaled as the tower's rows; nil without texts or for a model that reads no free text.
+  /// Free texts encoded as a search encodes them (`CrossModalModel.queryOutputs`); nil without
+  /// texts or for a model that reads no free text.
   static func freeText(_ texts: [String], model: CrossModalModel) -> EncodedTexts? {
-    guard let vocabulary = model.spec.text.vocabulary, !texts.isEmpty else { return nil }
-    let tokenizer = vocabulary.tokenizer
-    let rows = vocabulary.encode(queries: texts.map { tokenizer.tokens($0) })
-    let outputs = model.textOutputs(TextInputs(rows: rows, coverage: nil).scaled(model.spec.textScaling))
+    guard let tokenizer = model.spec.text.vocabulary?.tokenizer, !texts.isEmpty,
+          let outputs = model.queryOutputs(tokenized: texts.map { tokenizer.tokens($0) }) else { return nil }
     return EncodedTexts(values: outputs.scalars, codes: BinaryCodes(signs: outputs.data, count: texts.count, bits: model.spec.bits), bits: model.spec.bits)
   }
 

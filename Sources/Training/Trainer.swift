@@ -256,7 +256,7 @@ public final class Trainer: AlternatingSteps {
 
   private func imageStep(_ rows: [Int], generator: inout RandomGenerator) -> BatchLoss {
     let placed = placements(rows.count, &generator)
-    let part = ranks?.share(rows.count) ?? rows.indices, mine = Array(rows[part])
+    let part = ranks?.share(rows.count) ?? rows.indices
     imageNetwork.setTraining(true)
     let read = readsWholeBatch[0] ? rows.indices : part
     let u = imageNetwork.forward(images.batch(Array(rows[read]), orientations: placed.map { Array($0[read]) }))

@@ -1,22 +1,11 @@
-// Sixteen pairs at a time with clang's vector extension, compiled for AVX-512, AVX2 and the
-// baseline and picked when the library loads. The logarithm is Cephes' logf, on vectors.
+// The Cauchy loss's pairs, sixteen at a time. The logarithm is Cephes' logf, on vectors.
 
 #include "cmh_cauchy.h"
+#include "cmh_vector.h"
 #include <math.h>
-#include <string.h>
 
-typedef float v16 __attribute__((ext_vector_type(16)));
 typedef int i16 __attribute__((ext_vector_type(16)));
 
-#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)  // ifunc dispatch: glibc
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CLONES
-#endif
-
-// Macros, not functions: a function taking a 16-lane vector would change the call ABI per clone.
-#define LOAD(x, p) v16 x; memcpy(&x, (p), sizeof x)
-#define STORE(p, x) memcpy((p), &x, sizeof x)
 /// where mask (all ones or zeros a lane) is set, a, else b.
 #define SELECT(mask, a, b) ((v16)(((i16)(a) & (mask)) | ((i16)(b) & ~(mask))))
 

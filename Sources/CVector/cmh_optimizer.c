@@ -1,20 +1,8 @@
-// Sixteen lanes at a time with clang's vector extension (llvm.sqrt on a vector has no errno, so it
-// becomes sqrtps), compiled for AVX-512, AVX2 and the baseline and picked when the library loads.
+// RMSprop's and Adam's updates (llvm.sqrt on a vector has no errno, so it becomes sqrtps).
 
 #include "cmh_optimizer.h"
-#include <string.h>
+#include "cmh_vector.h"
 
-typedef float v16 __attribute__((ext_vector_type(16)));
-
-#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)  // ifunc dispatch: glibc
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define CLONES
-#endif
-
-// Macros, not functions: a function taking a 16-lane vector would change the call ABI per clone.
-#define LOAD(x, p) v16 x; memcpy(&x, (p), sizeof x)
-#define STORE(p, x) memcpy((p), &x, sizeof x)
 // A parameter's elements as `count` segments of `n`, `stride` apart (one run when count is 1): a
 // rank's columns of a layer split by units (UnitShare) are a segment a row. The update prefetches
 // the same place in the next segment, which the hardware's prefetcher reaches only after a few
