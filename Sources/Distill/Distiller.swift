@@ -99,7 +99,7 @@ public final class Distiller: AlternatingSteps {
     step(tower: phase.rawValue, rows: rows, generator: &generator)
   }
 
-  public func settle() { ranks?.settle(optimizers) }
+  public func settle(optimizerState: Bool) { ranks?.settle(optimizers, state: optimizerState) }
 
   public func endEpoch(_ epoch: Int, losses: [BatchLoss], seconds: Double) -> EpochReport {
     ranks?.checkSameParameters([student.image, student.text], after: epoch)

@@ -117,6 +117,12 @@ public final class MPI: @unchecked Sendable {
   public func gather(_ local: [Float]) -> [Float] { gather(local, float).values }
   public func gather(_ local: [Double]) -> [Double] { gather(local, double).values }
 
+  /// Every rank's `counts[rank]` numbers, already in place in `all` after the first ranks', in rank order.
+  public func gather(inPlace all: UnsafeMutablePointer<Float>, counts: [Int]) {
+    let counts = counts.map(Int32.init)
+    _ = allgatherv(UnsafeRawPointer(bitPattern: 1), 0, float, all, counts, Self.offsets(counts), float, comm)
+  }
+
   /// Every rank's text, in rank order (to compare what each rank started with).
   public func gather(_ text: String) -> [String] {
     let (bytes, counts) = gather(Array(text.utf8), byte)

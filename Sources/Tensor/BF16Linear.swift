@@ -101,11 +101,11 @@ extension Linear {
   }
 
   /// dW[u, :] += dyᵀ·x in bf16 (dy [N, u], x the forward pass's input); false when bf16 does not run.
-  func bf16AddWeightGradient(_ dy: Tensor, rows u: Range<Int>) -> Bool {
+  func bf16AddWeightGradient(_ dy: Tensor, rows u: Range<Int>, into dw: (gradient: Tensor, accumulate: Bool)) -> Bool {
     guard rounded.isCurrent && Precision.current == .bf16 else { return false }
     rounded.gradient.round(dy)
     return multiply(m: u.count, n: inputSize, k: dy.shape[0], rounded.gradient, transposeA: true, rounded.input, transposeB: false,
-                    into: weight.grad.data + u.lowerBound * inputSize, accumulate: true, ldc: inputSize)
+                    into: dw.gradient.data + u.lowerBound * inputSize, accumulate: dw.accumulate, ldc: inputSize)
   }
 
   /// The bf16 copy of fixed weights in bf16 runs (made on first use), which the streaming path of
@@ -135,13 +135,13 @@ extension Linear {
 
   /// dW[:, u] += dysᵀ·xs in bf16 (xs gathered from every rank when `gathered`, else the forward
   /// pass's input); false when bf16 does not run (nothing has been added then).
-  func bf16AddWeightGradient(_ dys: Tensor, _ xs: Tensor, columns u: Range<Int>, gathered: Bool) -> Bool {
+  func bf16AddWeightGradient(_ dys: Tensor, _ xs: Tensor, columns u: Range<Int>, gathered: Bool, into dw: (gradient: Tensor, accumulate: Bool)) -> Bool {
     guard rounded.isCurrent && Precision.current == .bf16 else { return false }
     rounded.gradient.round(dys)
     if gathered { rounded.rows.round(xs) }
     // A = dysᵀ, dys stored [rows, O]; B = xs [rows, u]; C = dW[:, u], rows inputSize apart
     return multiply(m: outputSize, n: u.count, k: dys.shape[0], rounded.gradient, transposeA: true, gathered ? rounded.rows : rounded.input,
-                    transposeB: false, into: weight.grad.data + u.lowerBound, accumulate: true, ldc: inputSize)
+                    transposeB: false, into: dw.gradient.data + u.lowerBound, accumulate: dw.accumulate, ldc: inputSize)
   }
 
   /// dx = dy·W[u, :] in bf16 (dy [N, u], the units of a shared pair's first layer), or nil when

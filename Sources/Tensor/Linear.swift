@@ -76,9 +76,10 @@ public final class Linear: Module {
     let dys = gather?(dy) ?? dy
     let xs = share == nil ? gatherRows?(x) ?? x : x
     precondition(dys.shape[0] == xs.shape[0], "Linear(\(inputSize)→\(outputSize)).backward: \(dys.shape[0]) gradient rows for \(xs.shape[0]) inputs")
-    if !bf16AddWeightGradient(dys, xs, columns: u, gathered: share == nil && gatherRows != nil) {
+    let dw = weight.writableGradient()
+    if !bf16AddWeightGradient(dys, xs, columns: u, gathered: share == nil && gatherRows != nil, into: dw) {
       BLAS.gemm(transposeA: true, m: outputSize, n: u.count, k: dys.shape[0], a: dys.data, lda: outputSize, b: xs.data, ldb: u.count,
-                beta: 1, c: weight.grad.data + u.lowerBound, ldc: inputSize)
+                beta: dw.accumulate ? 1 : 0, c: dw.gradient.data + u.lowerBound, ldc: inputSize)
     }
     // The bias of a shared pair's second layer sums over the ranks with the other gradients.
     accumulateBiasGradient(share == nil ? dys : dy)
@@ -116,9 +117,10 @@ public final class Linear: Module {
     let n = x.shape[0]
     precondition(dy.shape == [n, u.count], "Linear(\(inputSize)→\(outputSize)).backward: gradient \(dy.shape), expected \([n, u.count])")
     accumulateBiasGradient(dy, units: u)
-    if !bf16AddWeightGradient(dy, rows: u) {
+    let dw = weight.writableGradient()
+    if !bf16AddWeightGradient(dy, rows: u, into: dw) {
       BLAS.gemm(transposeA: true, m: u.count, n: inputSize, k: n, a: dy.data, lda: u.count, b: x.data, ldb: inputSize,
-                beta: 1, c: weight.grad.data + u.lowerBound * inputSize, ldc: inputSize)
+                beta: dw.accumulate ? 1 : 0, c: dw.gradient.data + u.lowerBound * inputSize, ldc: inputSize)
     }
     guard computesInputGradient else { return Tensor(zeros: [exchange.share(n).count, inputSize]) }
     let dx = bf16InputGradient(dy, rows: u) ?? {

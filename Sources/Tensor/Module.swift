@@ -3,16 +3,41 @@
 /// A trainable tensor with its accumulated gradient.
 public final class Parameter {
   public var value: Tensor
-  public let grad: Tensor
+  private let gradient: Tensor
   /// Frozen parameters keep their gradient at zero and are skipped by optimisers.
   public var isTrainable = true
   /// The elements this process computes gradients for and updates (nil: all); the rest belong to
   /// other ranks of a data-parallel run (UnitShare) and are brought back between epochs.
   public var owned: Segments?
+  /// The gradient is zero, its numbers not yet cleared (`zeroGradient`): PyTorch's set_to_none. A
+  /// product that writes the whole gradient (`writableGradient`) skips a pass over memory that
+  /// cost as much as a tenth of a feature-row training step.
+  private var zeroPending = false
 
   public init(_ value: Tensor) {
     self.value = value
-    self.grad = Tensor(zeros: value.shape)
+    self.gradient = Tensor(zeros: value.shape)
+  }
+
+  /// The accumulated gradient (cleared to zeros first after `zeroGradient`).
+  public var grad: Tensor {
+    if zeroPending {
+      zeroPending = false
+      (owned ?? .all(gradient.count)).inParts { part in
+        for r in part.ranges { (gradient.data + r.lowerBound).update(repeating: 0, count: r.count) }
+      }
+    }
+    return gradient
+  }
+
+  /// Sets the gradient to zero; its numbers are cleared when next read.
+  public func zeroGradient() { zeroPending = true }
+
+  /// The gradient for a product that writes every element this process owns: `accumulate` false
+  /// when it is zero (write, do not add: the numbers there are stale).
+  public func writableGradient() -> (gradient: Tensor, accumulate: Bool) {
+    defer { zeroPending = false }
+    return (gradient, !zeroPending)
   }
 }
 
@@ -82,7 +107,7 @@ extension Module {
 
   /// Sets every parameter gradient to zero.
   public func zeroGradients() {
-    for (_, p) in namedParameters() { p.grad.zero() }
+    for (_, p) in namedParameters() { p.zeroGradient() }
   }
 
   /// Total number of parameter elements.

@@ -54,29 +54,9 @@ open class Optimizer {
         s[0].data[0] += 1
         let gradient = decayed(p, group.weightDecay), step = Int(s[0].data[0]), rate = group.learningRate
         let (w, g, states) = (p.value.data, gradient.data, s.dropFirst().map(\.data))
-        Self.inParts(p.owned ?? Segments(start: 0, length: p.value.count, stride: 0, count: 1)) { part in
+        (p.owned ?? .all(p.value.count)).inParts { part in
           self.update(weights: w, gradient: g, state: states, segments: part, step: step, learningRate: rate)
         }
-      }
-    }
-  }
-
-  /// Runs `body` over parts of `segments` (a parameter's elements, or the segments this rank owns).
-  /// An update reads and writes several arrays once: memory-bound, and worth both cores' bandwidth
-  /// for the millions of weights of a 4,096-wide layer, so large ones go in parts; a rank's columns
-  /// (a segment a row) in whole segments, each part one call, not one call a segment.
-  private static func inParts(_ segments: Segments, _ body: (Segments) -> Void) {
-    let slices = segments.total >= 1 << 18 ? Threads.count * 4 : 1
-    let (start, length, stride, count) = (segments.start, segments.length, segments.stride, segments.count)
-    if count == 1 {
-      Threads.parallelFor(slices) { i in
-        let (from, to) = (length * i / slices, length * (i + 1) / slices)
-        body(Segments(start: start + from, length: to - from, stride: 0, count: 1))
-      }
-    } else {
-      Threads.parallelFor(min(slices, count)) { i in
-        let parts = min(slices, count), (from, to) = (count * i / parts, count * (i + 1) / parts)
-        body(Segments(start: start + from * stride, length: length, stride: stride, count: to - from))
       }
     }
   }
@@ -94,16 +74,9 @@ open class Optimizer {
     for i in groups.indices { groups[i].learningRate = groups[i].baseLearningRate * schedule.factor(epoch: epoch) }
   }
 
-  /// Zeroes the gradients of every parameter of every group (large ones on all threads).
+  /// Sets the gradients of every parameter of every group to zero (`Parameter.zeroGradient`).
   public func zeroGradients() {
-    for group in groups {
-      for (_, p) in group.parameters {
-        let g = p.grad.data
-        Self.inParts(p.owned ?? Segments(start: 0, length: p.grad.count, stride: 0, count: 1)) { part in
-          for r in part.ranges { (g + r.lowerBound).update(repeating: 0, count: r.count) }
-        }
-      }
-    }
+    for group in groups { for (_, p) in group.parameters { p.zeroGradient() } }
   }
 
   // MARK: State for checkpoints

@@ -6,6 +6,8 @@
 // 4,096 × 4,096 layer's weight gradient, which every rank computed whole when the batch's rows
 // were gathered, is shared like the rest of the work, and no weight gradient crosses the ranks.
 
+import Platform
+
 /// Elements of a tensor in `count` segments of `length` numbers, `stride` apart from `start`:
 /// what one rank owns of a weight (rows: one segment; columns: one segment per row).
 public struct Segments: Sendable, Equatable {
@@ -21,7 +23,29 @@ public struct Segments: Sendable, Equatable {
     Segments(start: columns.lowerBound, length: columns.count, stride: width, count: rows)
   }
 
+  /// All `count` elements of a tensor, one segment.
+  public static func all(_ count: Int) -> Segments { Segments(start: 0, length: count, stride: 0, count: 1) }
+
   public var total: Int { length * count }
+
+  /// Runs `body` over parts of the segments. A pass over a parameter (an optimiser's update,
+  /// clearing a gradient) is memory-bound, and worth both cores' bandwidth for the millions of
+  /// weights of a 4,096-wide layer, so large ones go in parts; a rank's columns (a segment a row)
+  /// in whole segments, each part one call, not one call a segment.
+  public func inParts(_ body: (Segments) -> Void) {
+    let slices = total >= 1 << 18 ? Threads.count * 4 : 1
+    if count == 1 {
+      Threads.parallelFor(slices) { i in
+        let (from, to) = (length * i / slices, length * (i + 1) / slices)
+        body(Segments(start: start + from, length: to - from, stride: 0, count: 1))
+      }
+    } else {
+      Threads.parallelFor(min(slices, count)) { i in
+        let parts = min(slices, count), (from, to) = (count * i / parts, count * (i + 1) / parts)
+        body(Segments(start: start + from * stride, length: length, stride: stride, count: to - from))
+      }
+    }
+  }
 
   /// The segments' element ranges, in order.
   public var ranges: [Range<Int>] {

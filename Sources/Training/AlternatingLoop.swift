@@ -47,9 +47,10 @@ public protocol AlternatingSteps: AnyObject {
   func step(_ phase: Phase, rows: [Int], generator: inout RandomGenerator) -> Loss
   /// After both phases of epoch `epoch` (1-based): the epoch's report; `losses` are the phases' means.
   func endEpoch(_ epoch: Int, losses: [Loss], seconds: Double) -> Report
-  /// Makes whole on every rank what the ranks of a data-parallel run update apart (shared layers'
-  /// weights and optimiser state); the loop calls it after each epoch and when it stops early.
-  func settle()
+  /// Makes whole on every rank what the ranks of a data-parallel run update apart: the shared
+  /// layers' weights (the loop calls it after each epoch) and, with `optimizerState`, the
+  /// optimiser's state of them, which only a checkpoint reads (before one; when the loop stops early).
+  func settle(optimizerState: Bool)
   var checkpointParts: CheckpointParts { get }
   /// Takes back a checkpoint's tensors and notes; `url` names the file in errors.
   func restore(tensors: [String: Tensor], notes: [String: String], from url: URL) throws
@@ -90,7 +91,7 @@ public final class AlternatingLoop<Steps: AlternatingSteps> {
         let current = Phase(rawValue: phase)!
         while nextBatch < batchCount {
           if shouldStop() {
-            steps.settle()
+            steps.settle(optimizerState: true)
             return false
           }
           let rows = Array(orders[phase][(nextBatch * steps.batchSize)..<min((nextBatch + 1) * steps.batchSize, count)])
@@ -104,7 +105,7 @@ public final class AlternatingLoop<Steps: AlternatingSteps> {
       }
       epoch += 1
       phase = 0
-      steps.settle()
+      steps.settle(optimizerState: false)
       onEpoch(steps.endEpoch(epoch, losses: sums, seconds: Date().timeIntervalSince(started)))
     }
     return true

@@ -21,7 +21,7 @@ public final class DataParallel: UnitExchange {
   private var notSummed = Set<ObjectIdentifier>()
   /// The shared pairs' parameters and each rank's segments of them.
   private var shared: [(parameter: Parameter, segments: [Segments])] = []
-  private var scratch: [Float] = []
+  private var scratch: [Float] = [], bucket: [Float] = []
   /// Time spent and bytes sent since the last `traffic()`: by the batches (summing gradients,
   /// gathering rows), and making the split layers whole (once an epoch).
   private var batches = Tally(), settling = Tally()
@@ -93,22 +93,31 @@ public final class DataParallel: UnitExchange {
     shared.append((p, segments))
   }
 
-  /// Makes the shared pairs' weights and the `optimizers`' state of them whole on every rank, each
-  /// rank's segments from that rank. Every rank calls it: after an epoch, before a checkpoint.
-  public func settle(_ optimizers: [Optimizer]) {
+  /// Makes the shared pairs' weights whole on every rank, each rank's segments from that rank, and
+  /// with `state` the `optimizers`' state of them (as many numbers again, which only a checkpoint
+  /// reads). Every rank calls it: after an epoch, before a checkpoint.
+  public func settle(_ optimizers: [Optimizer], state: Bool) {
     for (p, segments) in shared {
       let (mine, counts) = (segments[world.rank], segments.map(\.total))
-      // One buffer for every tensor of the parameter, kept between epochs: fresh pages of this
-      // size cost more to fault in than the copies.
+      let tensors = [p.value] + (state ? optimizers.flatMap { $0.state(of: p) } : [])
+      // A checkpoint's gathering is not an epoch's: the epoch's figure stays the weights'.
+      let count = { (body: () -> Void) in state ? body() : self.counted(p.value.count, in: \.settling, body) }
+      // Rows (the first layer's) lie in rank order where the whole tensor has them: gathered in place.
+      if segments.allSatisfy({ $0.count == 1 }) && zip(segments, segments.dropFirst()).allSatisfy({ $0.start + $0.length == $1.start }) {
+        for t in tensors { count { world.gather(inPlace: t.data + segments[0].start, counts: counts) } }
+        continue
+      }
+      // Columns are packed, gathered and unpacked. One buffer for every tensor of the parameter,
+      // kept between epochs: fresh pages of this size cost more to fault in than the copies.
       if scratch.count < p.value.count + mine.total { scratch = [Float](repeating: 0, count: p.value.count + mine.total) }
       scratch.withUnsafeMutableBufferPointer { buffer in
         let (all, local) = (buffer.baseAddress!, buffer.baseAddress! + p.value.count)
-        for t in [p.value] + optimizers.flatMap({ $0.state(of: p) }) {
+        for t in tensors {
           mine.pack(t, into: local)
-          counted(p.value.count, in: \.settling) { world.gather(local, counts: counts, into: all) }
+          count { world.gather(local, counts: counts, into: all) }
           var at = 0
-          for s in segments {
-            s.unpack(all + at, into: t)
+          for (rank, s) in segments.enumerated() {
+            if rank != world.rank { s.unpack(all + at, into: t) }
             at += s.total
           }
         }
@@ -140,13 +149,29 @@ public final class DataParallel: UnitExchange {
     }
   }
 
-  /// Sums the trainable parameters' gradients of `module` over the ranks, in place, one tensor at a
-  /// time (no copy on this side; a call costs microseconds).
+  /// Sums the trainable parameters' gradients of `module` over the ranks: large ones in place, one
+  /// tensor at a time (no copy on this side); the small ones (biases, scales, a hash layer) in one
+  /// collective, which costs the microseconds of waiting for the other ranks once instead of once each.
   public func sumGradients(of module: Module) {
-    for (_, p) in module.namedParameters() where p.isTrainable && !notSummed.contains(ObjectIdentifier(p)) {
+    let summed = module.namedParameters().map(\.1).filter { $0.isTrainable && !notSummed.contains(ObjectIdentifier($0)) }
+    let small = summed.filter { $0.grad.count < Self.smallGradient }
+    for p in summed where p.grad.count >= Self.smallGradient || small.count == 1 {
       counted(p.grad.count) { world.sum(p.grad.data, count: p.grad.count) }
     }
+    guard small.count > 1 else { return }
+    let total = small.reduce(0) { $0 + $1.grad.count }
+    if bucket.count < total { bucket = [Float](repeating: 0, count: total) }
+    bucket.withUnsafeMutableBufferPointer { b in
+      var at = b.baseAddress!
+      for p in small { at.update(from: p.grad.data, count: p.grad.count); at += p.grad.count }
+      counted(total) { world.sum(b.baseAddress!, count: total) }
+      at = b.baseAddress!
+      for p in small { p.grad.data.update(from: at, count: p.grad.count); at += p.grad.count }
+    }
   }
+
+  /// Gradients of fewer numbers than this travel together (256 KB).
+  static let smallGradient = 1 << 16
 
   /// The whole batch's rows [b, k] from each rank's part [b_r, k], in rank order.
   public func gather(_ part: Tensor) -> Tensor {

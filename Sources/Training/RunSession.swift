@@ -97,7 +97,11 @@ public final class RunSession {
       last = report
       let columns = validation.flatMap { v in report.epoch % v.every == 0 ? v.measure() : nil }
       row(report, items: steps.count, validation: columns.map { (validation!, $0) })
-      guard writes, report.epoch == epochs || Date().timeIntervalSince(saved) >= checkpointInterval else { return }
+      // Rank 0's clock decides, and every rank makes the optimiser's state whole for its checkpoint.
+      let due = report.epoch == epochs || Date().timeIntervalSince(saved) >= checkpointInterval
+      guard MPI.world.map({ $0.agree(due) }) ?? due else { return }
+      steps.settle(optimizerState: true)
+      guard writes else { return }
       do { try save() } catch { console.warn("\(error)") }
       saved = Date()
     })

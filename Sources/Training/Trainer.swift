@@ -187,7 +187,9 @@ public final class Trainer: AlternatingSteps {
   }
 
   /// A label epoch leaves the split layers as they were, whole.
-  public func settle() { if !learningLabels { ranks?.settle([imageOptimizer, textOptimizer]) } }
+  public func settle(optimizerState: Bool) {
+    if !learningLabels { ranks?.settle([imageOptimizer, textOptimizer], state: optimizerState) }
+  }
 
   /// The B step, the epoch's report and the collapse guard.
   public func endEpoch(_ epoch: Int, losses: [BatchLoss], seconds: Double) -> EpochReport {

@@ -18,6 +18,26 @@ final class LinearTests: XCTestCase {
     GradientCheck.check(layer, input: g.normal([5, 6]))
   }
 
+  /// `zeroGradients` leaves the old numbers in place: a reader sees zeros, and the next backward
+  /// pass writes over them instead of adding (a second pass then adds, as always).
+  func testAZeroedGradientIsWrittenOverNotAddedTo() {
+    var g = RandomGenerator(seed: 5)
+    let layer = Linear(6, 4, generator: &g)
+    let (x, dy) = (g.normal([3, 6]), g.normal([3, 4]))
+    let pass = { _ = layer.forward(x); _ = layer.backward(dy) }
+    pass()
+    let once = (layer.weight.grad.scalars, layer.bias!.grad.scalars)
+    layer.zeroGradients()
+    pass()
+    XCTAssertEqual(layer.weight.grad.scalars, once.0)
+    XCTAssertEqual(layer.bias!.grad.scalars, once.1)
+    pass()
+    for (twice, one) in zip(layer.weight.grad.scalars, once.0) { XCTAssertEqual(twice, 2 * one, accuracy: 1e-5) }
+    layer.zeroGradients()
+    XCTAssertEqual(layer.weight.grad.scalars, [Float](repeating: 0, count: 24))
+    XCTAssertEqual(layer.bias!.grad.scalars, [Float](repeating: 0, count: 4))
+  }
+
   func testForwardMatchesDefinition() {
     var g = RandomGenerator(seed: 3)
     let layer = Linear(3, 2, generator: &g)

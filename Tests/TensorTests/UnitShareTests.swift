@@ -179,6 +179,10 @@ final class UnitShareTests: XCTestCase {
       let joined = parts[0].value.copy()
       segments[1].unpack(Self.pack(segments[1], parts[1].value), into: joined)
       XCTAssertEqual(joined.scalars, reference.value.scalars, "\(name): the ranks' steps put together")
+      // Clearing a gradient clears the rank's own segments (the others' are never read there).
+      parts[0].zeroGradient()
+      XCTAssertEqual(Self.pack(segments[0], parts[0].grad), [Float](repeating: 0, count: segments[0].total), name)
+      XCTAssertEqual(Self.pack(segments[1], parts[0].grad), Self.pack(segments[1], gradient), name)
     }
   }
 
