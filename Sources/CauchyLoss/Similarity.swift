@@ -29,14 +29,29 @@ public struct Similarity {
     precondition(batch.rank == 2 && batch.shape[1] == all.shape[1],
                  "Similarity: label rows \(batch.shape) and \(all.shape) must have the same label count")
     let s = BLAS.matmul(batch, all, transposeB: true)  // shared label counts
-    let (b, n, kind, sizes, out) = (batch.shape[0], all.shape[0], kind, sizes, s.data)
+    let (b, n, kind, out) = (batch.shape[0], all.shape[0], kind, s.data)
     let a = kind == .any ? [] : Self.rowSums(batch)
-    Threads.parallelFor(b) { i in
-      for j in 0..<n {
-        let shared = out[i * n + j]
-        guard kind != .any else { out[i * n + j] = shared > 0.5 ? 1 : 0; continue }
-        let denominator = kind == .cosine ? (a[i] * sizes[j]).squareRoot() : a[i] + sizes[j] - shared
-        out[i * n + j] = denominator > 0 ? shared / denominator : 0
+    // One loop per kind over raw pointers: the compiler vectorises each (with the kind tested
+    // inside one loop over arrays, this took 6% of a feature corpus's training).
+    sizes.withUnsafeBufferPointer { sizes in
+      Threads.parallelFor(b) { i in
+        let row = out + i * n
+        switch kind {
+        case .any:
+          for j in 0..<n { row[j] = row[j] > 0.5 ? 1 : 0 }
+        case .cosine:
+          let ai = a[i]
+          for j in 0..<n {
+            let denominator = (ai * sizes[j]).squareRoot()
+            row[j] = denominator > 0 ? row[j] / denominator : 0
+          }
+        case .jaccard:
+          let ai = a[i]
+          for j in 0..<n {
+            let denominator = ai + sizes[j] - row[j]
+            row[j] = denominator > 0 ? row[j] / denominator : 0
+          }
+        }
       }
     }
     return s

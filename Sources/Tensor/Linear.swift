@@ -6,6 +6,7 @@
 // first (sparse or dense rows of the whole batch) computes its units (its weight rows), the second
 // takes them as its input (its weight columns) and sums its partial output over the ranks.
 
+import CVector
 import Platform
 
 /// A fully connected layer; weight [O, I] and bias [O] as in torch.nn.Linear.
@@ -297,15 +298,13 @@ public final class Linear: Module {
   func addBias(_ y: Tensor, units: Range<Int>? = nil) {
     guard let b = bias?.value.data else { return }
     let units = units ?? 0..<outputSize
-    let n = y.shape[0], o = units.count, p = y.data, bu = b + units.lowerBound
-    for r in 0..<n { for j in 0..<o { p[r * o + j] += bu[j] } }
+    cmh_add_to_rows(y.data, b + units.lowerBound, y.shape[0], units.count)
   }
 
   /// db[units] += the column sums of dy [N, units] (every unit by default).
   func accumulateBiasGradient(_ dy: Tensor, units: Range<Int>? = nil) {
     guard let db = bias?.grad.data else { return }
     let units = units ?? 0..<outputSize
-    let n = dy.shape[0], o = units.count, p = dy.data, du = db + units.lowerBound
-    for r in 0..<n { for j in 0..<o { du[j] += p[r * o + j] } }
+    cmh_add_column_sums(dy.data, dy.shape[0], units.count, db + units.lowerBound)
   }
 }

@@ -74,6 +74,29 @@ final class CauchyLossTests: XCTestCase {
     for (x, y) in zip(jaccard, [0.5, Float(2) / 3, 0, 0, 0, 0]) { XCTAssertEqual(x, y, accuracy: 1e-6) }
   }
 
+  /// Every kind over rows longer than a vector (37 items, some label sets empty) against its
+  /// definition, and the batch's Double sum against one running sum.
+  func testGradedSimilarityOfManyItemsMatchesTheDefinition() {
+    var g = RandomGenerator(seed: 11)
+    let (batch, all) = (g.uniform([5, 6], 0, 1).mapBinary(), g.uniform([37, 6], 0, 1).mapBinary())
+    for kind in SimilarityKind.allCases {
+      let s = Similarity(all, kind: kind).matrix(batch)
+      for i in 0..<5 {
+        for j in 0..<37 {
+          let (x, y) = ((0..<6).map { batch.data[i * 6 + $0] }, (0..<6).map { all.data[j * 6 + $0] })
+          let shared = zip(x, y).map(*).reduce(0, +), (a, b) = (x.reduce(0, +), y.reduce(0, +))
+          let expected: Float = switch kind {
+          case .any: shared > 0 ? 1 : 0
+          case .cosine: a * b > 0 ? shared / (a * b).squareRoot() : 0
+          case .jaccard: a + b - shared > 0 ? shared / (a + b - shared) : 0
+          }
+          XCTAssertEqual(s.data[i * 37 + j], expected, accuracy: 1e-6, "\(kind) \(i), \(j)")
+        }
+      }
+      XCTAssertEqual(WholeBatch.sum(s), s.scalars.reduce(0.0) { $0 + Double($1) }, accuracy: 1e-9, "\(kind)")
+    }
+  }
+
   /// Soft targets: the gradients of both losses by finite differences, and a 0/1 target gives the
   /// loss of the 0/1 form.
   func testSoftTargetGradients() {

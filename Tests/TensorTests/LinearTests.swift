@@ -38,16 +38,22 @@ final class LinearTests: XCTestCase {
     XCTAssertEqual(layer.bias!.grad.scalars, [Float](repeating: 0, count: 4))
   }
 
+  /// Outputs fewer and more than a vector of 16: the bias's kernel has a vector loop and a tail.
   func testForwardMatchesDefinition() {
     var g = RandomGenerator(seed: 3)
-    let layer = Linear(3, 2, generator: &g)
-    let x = g.normal([2, 3]), y = layer.forward(x)
-    for r in 0..<2 {
-      for o in 0..<2 {
-        var expected = layer.bias!.value.data[o]
-        for i in 0..<3 { expected += x.data[r * 3 + i] * layer.weight.value.data[o * 3 + i] }
-        XCTAssertEqual(y.data[r * 2 + o], expected, accuracy: 1e-5)
+    for outputs in [2, 37] {
+      let layer = Linear(3, outputs, generator: &g)
+      let x = g.normal([2, 3]), y = layer.forward(x)
+      for r in 0..<2 {
+        for o in 0..<outputs {
+          var expected = layer.bias!.value.data[o]
+          for i in 0..<3 { expected += x.data[r * 3 + i] * layer.weight.value.data[o * 3 + i] }
+          XCTAssertEqual(y.data[r * outputs + o], expected, accuracy: 1e-5)
+        }
       }
+      let dy = g.normal([2, outputs])
+      _ = layer.backward(dy)
+      for o in 0..<outputs { XCTAssertEqual(layer.bias!.grad.data[o], dy.data[o] + dy.data[outputs + o], accuracy: 1e-6) }
     }
   }
 
