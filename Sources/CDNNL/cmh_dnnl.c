@@ -883,30 +883,6 @@ int cmh_dnnl_maxpool_backward(const cmh_pool_shape *s, const void *dy, const voi
 
 #endif
 
-// Compiled for AVX-512, AVX2 and the baseline, picked when the library loads: a dense layer rounds
-// its weights at every pass (the text tower's 17 million at every batch).
-#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)  // ifunc dispatch: glibc
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-void cmh_bf16_round(const float *x, uint16_t *y, size_t count) {
-  for (size_t i = 0; i < count; i++) {
-    uint32_t bits;
-    memcpy(&bits, &x[i], sizeof bits);
-    // A NaN keeps its sign and becomes quiet; the rest round to nearest, ties to even.
-    int nan = (bits & 0x7fffffffu) > 0x7f800000u;
-    y[i] = nan ? (uint16_t)((bits >> 16) | 0x40) : (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1)) >> 16);
-  }
-}
-
-// A rank's columns of a layer (UnitShare) are a segment a row: the next row's segment is fetched
-// while this one is rounded, which the hardware's prefetcher would reach only after a few misses.
-void cmh_bf16_round_rows(const float *x, long width, uint16_t *y, long count, long rows) {
-  for (long r = 0; r < rows; r++) {
-    if (r + 1 < rows) for (long i = 0; i < count; i += 16) __builtin_prefetch(x + (r + 1) * width + i);
-    cmh_bf16_round(x + r * width, y + r * count, (size_t)count);
-  }
-}
-
 // Sixteen lanes with clang's vector extension; a bf16 number is the upper half of its float32.
 typedef float cmh_f16x __attribute__((ext_vector_type(16)));
 typedef uint16_t cmh_h16x __attribute__((ext_vector_type(16)));

@@ -26,7 +26,7 @@ public final class Linear: Module {
   /// The share that applies now: a training pass.
   var trainingShare: UnitShare? { isTraining ? share : nil }
   /// The bf16 operands of the last forward pass (BF16Linear.swift).
-  let rounded = BF16Operands()
+  let rounded: BF16Operands
   /// The weights no longer change (`Module.fixWeights`): bf16 passes round them once.
   var weightsFixed = false
 
@@ -37,6 +37,9 @@ public final class Linear: Module {
     let bound = 1 / Float(inputSize).squareRoot()
     weight = Parameter(generator.uniform([outputSize, inputSize], -bound, bound))
     self.bias = bias ? Parameter(generator.uniform([outputSize], -bound, bound)) : nil
+    let copy = BF16Copy()
+    weight.bf16Copy = copy
+    rounded = BF16Operands(weight: copy.buffer)
   }
 
   public var ownParameters: [(String, Parameter)] {

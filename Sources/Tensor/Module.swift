@@ -13,6 +13,8 @@ public final class Parameter {
   /// product that writes the whole gradient (`writableGradient`) skips a pass over memory that
   /// cost as much as a tenth of a feature-row training step.
   private var zeroPending = false
+  /// A dense layer's weights rounded to bf16 for its next pass, which optimiser steps write.
+  var bf16Copy: BF16Copy?
 
   public init(_ value: Tensor) {
     self.value = value

@@ -39,11 +39,15 @@ open class Optimizer {
   /// One update of `segments` of a parameter's elements from `gradient`, which already includes
   /// weight decay; `weights`, `gradient` and each of `state` point at element 0 of their tensors.
   /// `step` is this parameter's step number, starting at 1. Large parameters are updated in parts
-  /// on all threads.
+  /// on all threads. With `bf16` (only where `writesBF16` is true), the updated weights rounded to
+  /// bf16 go there too, packed, the segments' first element at `bf16`.
   open func update(weights: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>],
-                   segments: Segments, step: Int, learningRate: Float) {
+                   segments: Segments, step: Int, learningRate: Float, bf16: UnsafeMutablePointer<UInt16>?) {
     fatalError("Optimizer.update must be overridden")
   }
+
+  /// The update writes a dense layer's bf16 copy of its weights as it goes (BF16Copy).
+  open var writesBF16: Bool { false }
 
   /// Applies one step to every trainable parameter from its accumulated gradient.
   public func step() {
@@ -54,9 +58,14 @@ open class Optimizer {
         s[0].data[0] += 1
         let gradient = decayed(p, group.weightDecay), step = Int(s[0].data[0]), rate = group.learningRate
         let (w, g, states) = (p.value.data, gradient.data, s.dropFirst().map(\.data))
-        (p.owned ?? .all(p.value.count)).inParts { part in
-          self.update(weights: w, gradient: g, state: states, segments: part, step: step, learningRate: rate)
+        let owned = p.owned ?? .all(p.value.count)
+        // The layer's bf16 copy is written where it holds exactly what this step updates.
+        let copy = writesBF16 ? p.bf16Copy.flatMap { $0.region == owned ? $0 : nil } : nil
+        owned.inParts { part in
+          self.update(weights: w, gradient: g, state: states, segments: part, step: step, learningRate: rate,
+                      bf16: copy.map { $0.buffer.pointer + owned.packedOffset(of: part) })
         }
+        copy?.writtenAt = p.value.writes
       }
     }
   }

@@ -13,7 +13,7 @@ public final class SGD: Optimizer {
   }
 
   public override func update(weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>],
-                              segments: Segments, step: Int, learningRate lr: Float) {
+                              segments: Segments, step: Int, learningRate lr: Float, bf16: UnsafeMutablePointer<UInt16>?) {
     for r in segments.ranges {
       guard momentum != 0 else { for i in r { w[i] -= lr * g[i] }; continue }
       let buf = state[0]
@@ -36,9 +36,11 @@ public final class RMSprop: Optimizer {
   }
 
   public override func update(weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>],
-                              segments s: Segments, step: Int, learningRate lr: Float) {
-    cmh_rmsprop_update(w + s.start, g + s.start, state[0] + s.start, s.length, s.stride, s.count, alpha, lr, epsilon)
+                              segments s: Segments, step: Int, learningRate lr: Float, bf16: UnsafeMutablePointer<UInt16>?) {
+    cmh_rmsprop_update(w + s.start, g + s.start, state[0] + s.start, s.length, s.stride, s.count, alpha, lr, epsilon, bf16)
   }
+
+  public override var writesBF16: Bool { true }
 }
 
 /// m = β₁m + (1 − β₁)g; v = β₂v + (1 − β₂)g²; w −= lr·(m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + ε).
@@ -53,8 +55,11 @@ public final class Adam: Optimizer {
   }
 
   public override func update(weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>],
-                              segments s: Segments, step: Int, learningRate lr: Float) {
+                              segments s: Segments, step: Int, learningRate lr: Float, bf16: UnsafeMutablePointer<UInt16>?) {
     let c1 = 1 - powf(beta1, Float(step)), c2 = (1 - powf(beta2, Float(step))).squareRoot()
-    cmh_adam_update(w + s.start, g + s.start, state[0] + s.start, state[1] + s.start, s.length, s.stride, s.count, beta1, beta2, lr / c1, c2, epsilon)
+    cmh_adam_update(w + s.start, g + s.start, state[0] + s.start, state[1] + s.start, s.length, s.stride, s.count, beta1, beta2, lr / c1, c2,
+                    epsilon, bf16)
   }
+
+  public override var writesBF16: Bool { true }
 }

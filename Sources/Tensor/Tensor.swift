@@ -6,6 +6,9 @@ import Foundation
 final class TensorStorage {
   let pointer: UnsafeMutablePointer<Float>
   let count: Int
+  /// Whole writes (`assign`, `zero`, `Segments.unpack`) so far: a copy made of the numbers can
+  /// tell whether they changed since (a layer's bf16 copy of its weights, BF16Copy).
+  var writes = 0
 
   /// Zero-filled storage, or storage whose contents are undefined when the caller overwrites it all.
   init(count: Int, zeroed: Bool = true) {
@@ -123,13 +126,23 @@ public final class Tensor {
   }
 
   /// Sets every element to zero.
-  public func zero() { data.update(repeating: 0, count: count) }
+  public func zero() {
+    data.update(repeating: 0, count: count)
+    noteWrite()
+  }
 
   /// Copies the elements of `other`, which must have the same element count.
   public func assign(_ other: Tensor) {
     precondition(other.count == count, "assign: \(other.shape) into \(shape)")
     data.update(from: other.data, count: count)
+    noteWrite()
   }
+
+  /// How many whole writes the numbers have had (`assign`, `zero`, `Segments.unpack`).
+  public var writes: Int { storage.writes }
+
+  /// Counts a write of the numbers through `data` that copies made of them must not survive.
+  public func noteWrite() { storage.writes &+= 1 }
 
   /// Adds `other` element by element (used to accumulate gradients).
   public func add(_ other: Tensor) {

@@ -68,6 +68,12 @@ public struct Segments: Sendable, Equatable {
       (t.data + r.lowerBound).update(from: values + at, count: r.count)
       at += r.count
     }
+    t.noteWrite()
+  }
+
+  /// Where `part` (segments of these, as `inParts` gives them) starts when these are packed.
+  func packedOffset(of part: Segments) -> Int {
+    count == 1 ? part.start - start : (part.start - start) / stride * length
   }
 }
 

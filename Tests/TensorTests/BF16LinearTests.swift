@@ -4,7 +4,7 @@
 // to 2⁻⁹ of itself and a sum of I independent products is off by about 0.3% of its RMS; asked:
 // RMS error within 1% of the reference's RMS, no element off by more than 5% of it.
 
-import CDNNL
+import CVector
 import Platform
 import Tensor
 import XCTest
@@ -102,5 +102,47 @@ final class BF16LinearTests: XCTestCase {
     XCTAssertTrue(Float(bitPattern: UInt32(nan[0]) << 16).isNaN)
     cmh_bf16_round([Float(bitPattern: 0x7f80_0001)], &nan, 1)  // a NaN whose payload is in the low bits
     XCTAssertTrue(Float(bitPattern: UInt32(nan[0]) << 16).isNaN)
+    // Sixteen lanes at a time round as one number at a time does.
+    let many = (0..<4).flatMap { _ in values + [.nan, Float(bitPattern: 0x7f80_0001), -0.0, 3e-39] }
+    var together = [UInt16](repeating: 0, count: many.count)
+    cmh_bf16_round(many, &together, many.count)
+    for (i, value) in many.enumerated() {
+      var one: [UInt16] = [0]
+      cmh_bf16_round([value], &one, 1)
+      XCTAssertEqual(together[i], one[0], "\(value)")
+    }
+  }
+
+  /// After an optimiser step the layer's next bf16 pass multiplies the copy of its weights the step
+  /// wrote (RMSprop, Adam): the same numbers, to the bit, as a twin layer that rounds the same
+  /// weights itself; and a whole write of the weights in between (a restore, a load) is seen.
+  func testTheBF16CopyAnOptimiserStepWritesIsTheRoundedWeights() throws {
+    try configureBF16()
+    for adam in [false, true] {
+      var g = RandomGenerator(seed: 9)
+      let (layer, twin) = (Linear(256, 128, generator: &g), Linear(256, 128, generator: &g))
+      let groups = [ParameterGroup(layer.namedParameters(), learningRate: 1e-3)]
+      let optimizer: Optimizer = adam ? Adam(groups: groups) : RMSprop(groups: groups)
+      let x = g.normal([32, 256])
+      let matchTwin = { (label: String) in
+        twin.weight.value.assign(layer.weight.value)
+        twin.bias!.value.assign(layer.bias!.value)
+        XCTAssertEqual(layer.forward(x).scalars, twin.forward(x).scalars, "\(adam ? "Adam" : "RMSprop"): \(label)")
+      }
+      for step in 1...3 {
+        layer.zeroGradients()
+        _ = layer.forward(x)
+        _ = layer.backward(g.normal([32, 128]))
+        optimizer.step()
+        matchTwin("after step \(step)")
+      }
+      layer.zeroGradients()
+      _ = layer.forward(x)
+      _ = layer.backward(g.normal([32, 128]))
+      optimizer.step()
+      layer.weight.value.assign(g.normal([128, 256]))
+      matchTwin("weights written after the step")
+      XCTAssertEqual(Precision.current, .bf16, "bf16 ran without falling back: \(Precision.choice.reason)")
+    }
   }
 }

@@ -1,7 +1,7 @@
 // oneDNN's convolutions and matrix products in bfloat16 for an engine that keeps float32
 // tensors: a convolution reorders its NCHW float32 inputs into oneDNN's layout and bf16, runs the
 // primitive (fp32 accumulation), and reorders the result back to float32; a matrix product takes
-// operands already rounded to bf16 (cmh_bf16_round) and writes float32. libdnnl.so.2 is loaded at run time, so
+// operands already rounded to bf16 (CVector's cmh_bf16_round) and writes float32. libdnnl.so.2 is loaded at run time, so
 // cmh runs where it is missing (cmh_dnnl_load then says why).
 #ifndef CMH_DNNL_H
 #define CMH_DNNL_H
@@ -84,10 +84,6 @@ typedef struct { int m, n, k, transpose_a, transpose_b, accumulate, ldc; } cmh_m
 /// written; run float32), -1 on failure (the reason in cmh_dnnl_error()).
 int cmh_dnnl_matmul(const cmh_matmul_shape *s, const uint16_t *a, const uint16_t *b, float *c);
 
-/// y[i] = x[i] rounded to the nearest bf16 (ties to even; a NaN stays a NaN).
-void cmh_bf16_round(const float *x, uint16_t *y, size_t count);
-/// `rows` rows of `count` numbers, `width` apart at x, rounded as cmh_bf16_round into y, packed.
-void cmh_bf16_round_rows(const float *x, long width, uint16_t *y, long count, long rows);
 /// Over columns [from, to): sums[4·j + t] = Σ w[t][c] · x_j[c] for `rows` (1 to 4) bf16 weight rows
 /// at w, `width` apart, and the four float32 rows x0…x3; the streaming path of a fixed dense layer.
 void cmh_bf16_dots(const uint16_t *w, long width, int rows, const float *x0, const float *x1, const float *x2, const float *x3,
