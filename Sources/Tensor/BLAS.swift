@@ -25,7 +25,8 @@ public enum BLAS {
     let m = transposeA ? a.shape[1] : a.shape[0], k = transposeA ? a.shape[0] : a.shape[1]
     let kb = transposeB ? b.shape[1] : b.shape[0], n = transposeB ? b.shape[0] : b.shape[1]
     precondition(k == kb, "matmul: inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") × \(b.shape)\(transposeB ? "ᵀ" : "")")
-    let c = Tensor(zeros: [m, n])
+    // β = 0: gemm writes every element of C and reads none (an empty product: zeros).
+    let c = k == 0 ? Tensor(zeros: [m, n]) : Tensor(uninitialized: [m, n])
     gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
          a: a.data, lda: a.shape[1], b: b.data, ldb: b.shape[1], c: c.data, ldc: n)
     return c
