@@ -132,7 +132,9 @@ final class MPICommandTests: XCTestCase {
     let pairs = (512 * 1024 + 1024 + 1024 * 1024) + (1386 * 1024 + 1024 + 1024 * 1024)
     XCTAssertEqual(try XCTUnwrap(b["ranks_settle_megabytes"] as? Double), (Double(pairs * 4) / 1e5).rounded() / 10)
     // In bf16 each rank's dense layers multiply the bf16 copies its optimiser steps wrote of its rows
-    // and columns, one process those of whole layers: the same first epoch.
+    // and columns, one process those of whole layers: the same first epoch, within what rounding
+    // each layer's input to bf16 allows (a last-bit difference of a float sum can move a number by
+    // 2⁻⁸; here 0–7e-5, where a wrong offset into a rank's copy gave 3e-3 to 0.2).
     guard (try? Precision.configure(.bf16)) != nil else { return }
     _ = try? Precision.configure(nil)
     let bf16 = options + ["--precision", "bf16"]
@@ -140,7 +142,7 @@ final class MPICommandTests: XCTestCase {
     let twoBF16 = try mpirun(2, bf16 + ["--out", path("g2.cmh")])
     XCTAssertEqual(twoBF16.status, 0, twoBF16.stderr)
     let (c, d) = (try epochs(path("g1.cmh.log.jsonl"))[0], try epochs(path("g2.cmh.log.jsonl"))[0])
-    for (term, tolerance) in [("image_similarity", 1e-4), ("image_quantization", 5e-3), ("text_similarity", 1e-4), ("text_quantization", 5e-3)] {
+    for (term, tolerance) in [("image_similarity", 1e-3), ("image_quantization", 5e-3), ("text_similarity", 1e-3), ("text_quantization", 5e-3)] {
       let (x, y) = (try XCTUnwrap(c[term] as? Double, term), try XCTUnwrap(d[term] as? Double, term))
       XCTAssertLessThan(abs(x - y) / abs(x), tolerance, "bf16, \(term): one process \(x), two ranks \(y)")
     }
