@@ -104,7 +104,10 @@ public final class DataParallel: UnitExchange {
       let count = { (body: () -> Void) in state ? body() : self.counted(p.value.count, in: \.settling, body) }
       // Rows (the first layer's) lie in rank order where the whole tensor has them: gathered in place.
       if segments.allSatisfy({ $0.count == 1 }) && zip(segments, segments.dropFirst()).allSatisfy({ $0.start + $0.length == $1.start }) {
-        for t in tensors { count { world.gather(inPlace: t.data + segments[0].start, counts: counts) } }
+        for t in tensors {
+          count { world.gather(inPlace: t.data + segments[0].start, counts: counts) }
+          t.noteWrite()
+        }
         continue
       }
       // Columns are packed, gathered and unpacked. One buffer for every tensor of the parameter,
