@@ -67,7 +67,7 @@ public struct EngineBench {
       }
     }
     results += bandwidth()
-    results.append(rmspropUpdate())
+    results += rmspropUpdates()
     return results
   }
 
@@ -133,17 +133,27 @@ public struct EngineBench {
     ]
   }
 
-  /// One RMSprop step over the text tower's 22.7M weights, as GB/s of its minimal traffic: it reads
-  /// weights, gradient and square average and writes weights and square average.
-  private func rmspropUpdate() -> BenchResult {
+  /// One RMSprop step over the text tower's 22.7M weights, and over a rank's half of the columns
+  /// of a 4,096² layer against as many weights in one run (what a rank of a split pair updates:
+  /// half of every row), as GB/s of the minimal traffic: weights, gradient and square average
+  /// read, weights and square average written.
+  private func rmspropUpdates() -> [BenchResult] {
+    let side = quick ? 256 : 4096
+    return [rmspropUpdate("rmsprop.update", shape: [quick ? 1 << 16 : 22_724_672], owned: nil),
+            rmspropUpdate("rmsprop.update.half_columns", shape: [side, side], owned: .columns(0..<side / 2, rows: side, width: side)),
+            rmspropUpdate("rmsprop.update.as_many_in_one_run", shape: [side * side / 2], owned: nil)]
+  }
+
+  private func rmspropUpdate(_ name: String, shape: [Int], owned: Segments?) -> BenchResult {
     var g = RandomGenerator(seed: 4)
-    let weights = quick ? 1 << 16 : 22_724_672
-    let p = Parameter(g.normal([weights]))
-    p.grad.assign(g.normal([weights]))
+    let p = Parameter(g.normal(shape))
+    p.grad.assign(g.normal(shape))
+    p.owned = owned
+    let weights = owned?.total ?? p.value.count
     let rmsprop = RMSprop(groups: [ParameterGroup([("w", p)], learningRate: 1e-4)])
     rmsprop.step()  // the state's first touch is not timed
     let seconds = BenchTiming.median(repeats: repeats) { rmsprop.step() }
-    return BenchResult(name: "rmsprop.update", unit: "GB/s", value: 5 * 4 * Double(weights) / seconds / 1e9,
+    return BenchResult(name: name, unit: "GB/s", value: 5 * 4 * Double(weights) / seconds / 1e9,
                        parameters: [("weights", .int(weights)), ("ms", .number(seconds * 1000, places: 2))])
   }
 }

@@ -57,7 +57,7 @@ public final class Linear: Module {
     input = x
     let n = x.shape[0]
     let product = bf16Output(x, columns: u) ?? {
-      let y = Tensor(zeros: [n, outputSize])
+      let y = Tensor(uninitialized: [n, outputSize])  // β = 0: gemm writes all of it
       BLAS.gemm(transposeB: true, m: n, n: outputSize, k: u.count,
                 a: x.data, lda: u.count, b: weight.value.data + u.lowerBound, ldb: inputSize, c: y.data, ldc: outputSize)
       return y
@@ -91,7 +91,7 @@ public final class Linear: Module {
     let d = share == nil ? dy : dys
     guard computesInputGradient else { return Tensor(zeros: [d.shape[0], u.count]) }
     if let dx = bf16InputGradient(d, columns: u) { return dx }
-    let dx = Tensor(zeros: [d.shape[0], u.count])
+    let dx = Tensor(uninitialized: [d.shape[0], u.count])
     BLAS.gemm(m: d.shape[0], n: u.count, k: outputSize, a: d.data, lda: outputSize, b: weight.value.data + u.lowerBound, ldb: inputSize,
               c: dx.data, ldc: u.count)
     return dx
@@ -106,7 +106,7 @@ public final class Linear: Module {
     sparseInput = nil
     let n = x.shape[0]
     let y = bf16Output(x, rows: u) ?? {
-      let y = Tensor(zeros: [n, u.count])
+      let y = Tensor(uninitialized: [n, u.count])
       BLAS.gemm(transposeB: true, m: n, n: u.count, k: inputSize, a: x.data, lda: inputSize, b: weight.value.data + u.lowerBound * inputSize,
                 ldb: inputSize, c: y.data, ldc: u.count)
       return y
@@ -128,7 +128,7 @@ public final class Linear: Module {
     }
     guard computesInputGradient else { return Tensor(zeros: [exchange.share(n).count, inputSize]) }
     let dx = bf16InputGradient(dy, rows: u) ?? {
-      let dx = Tensor(zeros: [n, inputSize])
+      let dx = Tensor(uninitialized: [n, inputSize])
       BLAS.gemm(m: n, n: inputSize, k: u.count, a: dy.data, lda: u.count, b: weight.value.data + u.lowerBound * inputSize, ldb: inputSize,
                 c: dx.data, ldc: inputSize)
       return dx

@@ -157,8 +157,8 @@ public final class DataParallel: UnitExchange {
   /// collective, which costs the microseconds of waiting for the other ranks once instead of once each.
   public func sumGradients(of module: Module) {
     let summed = module.namedParameters().map(\.1).filter { $0.isTrainable && !notSummed.contains(ObjectIdentifier($0)) }
-    let small = summed.filter { $0.grad.count < Self.smallGradient }
-    for p in summed where p.grad.count >= Self.smallGradient || small.count == 1 {
+    let small = summed.filter { $0.value.count < Self.smallGradient }
+    for p in summed where p.value.count >= Self.smallGradient || small.count == 1 {
       counted(p.grad.count) { world.sum(p.grad.data, count: p.grad.count) }
     }
     guard small.count > 1 else { return }
