@@ -31,10 +31,16 @@ public struct CauchyLoss: Sendable {
   /// With `whole`, the rows are one rank's part of a larger batch: the weights and the average
   /// are the whole batch's, so the ranks' losses and gradients add up to the whole batch's.
   public func evaluate(_ u: Tensor, _ v: Tensor, similarity s: Tensor, whole: WholeBatch? = nil) -> (loss: Float, gradient: Tensor) {
-    let (b, k, n) = (u.shape[0], u.shape[1], v.shape[0])
+    evaluate(u, unitRows: Self.normalised(v).0, similarity: s, whole: whole)
+  }
+
+  /// The same with V given as its rows scaled to unit length (`normalised`), which a trainer keeps
+  /// while V does not change: every batch of a phase reads the same other modality's outputs.
+  public func evaluate(_ u: Tensor, unitRows vHat: Tensor, similarity s: Tensor, whole: WholeBatch? = nil) -> (loss: Float, gradient: Tensor) {
+    let (b, k, n) = (u.shape[0], u.shape[1], vHat.shape[0])
     let rows = whole?.rows ?? b
-    precondition(v.shape[1] == k && s.shape == [b, n], "CauchyLoss: U \(u.shape), V \(v.shape), S \(s.shape)")
-    let (uHat, uNorm) = Self.normalised(u), (vHat, _) = Self.normalised(v)
+    precondition(vHat.shape[1] == k && s.shape == [b, n], "CauchyLoss: U \(u.shape), V \(vHat.shape), S \(s.shape)")
+    let (uHat, uNorm) = Self.normalised(u)
     let cosine = BLAS.matmul(uHat, vHat, transposeB: true)  // [b, n]
     // Soft targets s ∈ [0, 1]: the similar part weighs s, the dissimilar part 1 − s; the weights
     // balance their totals as Deep Cauchy Hashing balances the pair counts of a 0/1 target.
@@ -69,7 +75,7 @@ public struct CauchyLoss: Sendable {
   }
 
   /// Rows scaled to unit length, and the lengths (a zero row stays zero, length guarded from 0).
-  static func normalised(_ x: Tensor) -> (Tensor, [Float]) {
+  public static func normalised(_ x: Tensor) -> (Tensor, [Float]) {
     let (rows, k) = (x.shape[0], x.shape[1])
     let out = Tensor(zeros: x.shape)
     var norms = [Float](repeating: 0, count: rows)

@@ -18,5 +18,6 @@ extension Tensor {
     let d = shape[1]
     precondition(rank == 2 && values.shape == [indices.count, d], "Tensor.setRows: \(values.shape) into rows of \(shape)")
     for (r, i) in indices.enumerated() { (data + i * d).update(from: values.data + r * d, count: d) }
+    noteWrite()
   }
 }

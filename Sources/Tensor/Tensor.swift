@@ -6,7 +6,7 @@ import Foundation
 final class TensorStorage {
   let pointer: UnsafeMutablePointer<Float>
   let count: Int
-  /// Whole writes (`assign`, `zero`, `Segments.unpack`) so far: a copy made of the numbers can
+  /// Writes (`assign`, `zero`, `setRows`, `Segments.unpack`) so far: a copy made of the numbers can
   /// tell whether they changed since (a layer's bf16 copy of its weights, BF16Copy).
   var writes = 0
 
@@ -138,7 +138,7 @@ public final class Tensor {
     noteWrite()
   }
 
-  /// How many whole writes the numbers have had (`assign`, `zero`, `Segments.unpack`).
+  /// How many writes the numbers have had (`assign`, `zero`, `setRows`, `Segments.unpack`).
   public var writes: Int { storage.writes }
 
   /// Counts a write of the numbers through `data` that copies made of them must not survive.

@@ -45,6 +45,10 @@ public final class Trainer: AlternatingSteps {
   /// Each training pair's weight in the objective's gradient (loss re-weighting; nil: all 1). The
   /// epoch's reported losses stay unweighted.
   public var pairWeights: [Float]?
+  /// The other modality's outputs with unit rows, for the Cauchy loss: a phase's batches all read
+  /// the same ones (G through the image phase, F through the text phase), so they are scaled once
+  /// a phase, not once a batch; `writes` tells when the outputs changed.
+  private var unitRows: (of: Tensor, writes: Int, rows: Tensor)?
 
   /// Loss terms of one batch: the similarity term and the quantization (+ balance) term.
   public struct BatchLoss: LossTerms {
@@ -286,6 +290,13 @@ public final class Trainer: AlternatingSteps {
     return ranks?.sum(loss) ?? loss
   }
 
+  private func unitRows(of t: Tensor) -> Tensor {
+    if let kept = unitRows, kept.of === t, kept.writes == t.writes { return kept.rows }
+    let rows = CauchyLoss.normalised(t).0
+    unitRows = (t, t.writes, rows)
+    return rows
+  }
+
   /// The loss of the batch `rows` and its gradient with respect to `u`, the outputs of the rows at
   /// positions `part` (all of them, or this rank's part); `balance` is the bit-balance weight η of
   /// the tower (the setting, or what the collapse guard switched on).
@@ -295,7 +306,7 @@ public final class Trainer: AlternatingSteps {
     // A rank's part is averaged as the whole batch, with the whole batch's target weights.
     let batch = ranks.map { WholeBatch(rows: rows.count, similaritySum: $0.sum(WholeBatch.sum(s))) }
     let (similarity, gradient) = settings.loss == .cauchy
-      ? CauchyLoss(gamma: settings.gamma).evaluate(u, other, similarity: s, whole: batch)
+      ? CauchyLoss(gamma: settings.gamma).evaluate(u, unitRows: unitRows(of: other), similarity: s, whole: batch)
       : DCMHLoss().evaluate(u, other, similarity: s, whole: batch)
     let (quantization, gq) = Quantization.evaluate(u, codes: B.rows(mine), alpha: settings.alpha, rows: batch?.rows)
     gradient.add(gq)
@@ -323,11 +334,15 @@ public final class Trainer: AlternatingSteps {
     return (BatchLoss(similarity: similarity, quantization: total, labels: labelLoss), gradient)
   }
 
+  /// How many different sign patterns the rows of `m` have: each row's signs packed into 64-bit
+  /// words (a set of arrays of Bool took an allocation and k hashes a row).
   public static func distinctSigns(_ m: Tensor) -> Int {
-    let (n, k) = (m.shape[0], m.shape[1])
-    var seen = Set<[Bool]>()
-    for i in 0..<n { seen.insert((0..<k).map { m.data[i * k + $0] >= 0 }) }
-    return seen.count
+    let (n, k) = (m.shape[0], m.shape[1]), words = (k + 63) / 64
+    var packed = [UInt64](repeating: 0, count: n * words)
+    let x = UnsafePointer(m.data)
+    for i in 0..<n { for t in 0..<k where x[i * k + t] >= 0 { packed[i * words + t / 64] |= 1 << UInt64(t % 64) } }
+    if words == 1 { return Set(packed).count }
+    return Set((0..<n).map { packed[$0 * words ..< ($0 + 1) * words] }).count
   }
 
   static func columnSums(_ m: Tensor) -> [Float] {

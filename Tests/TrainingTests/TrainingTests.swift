@@ -8,7 +8,7 @@ import Hashing
 import Model
 import Platform
 import TextNet
-import Training
+@testable import Training
 import XCTest
 @testable import Tensor
 
@@ -108,6 +108,38 @@ final class TrainingTests: XCTestCase {
     XCTAssertEqual(third.trainer.G.scalars, straight.trainer.G.scalars)
     for ((name, p), (_, q)) in zip(straight.model.namedParameters(), third.model.namedParameters()) {
       XCTAssertEqual(p.value.scalars, q.value.scalars, name)
+    }
+  }
+
+  /// The Cauchy term scales the other modality's outputs to unit rows once and keeps them while
+  /// they do not change; a batch's rows written into them are seen by the next batch's loss, which
+  /// is then the loss against a fresh copy of them.
+  func testTheLossReadsTheOtherOutputsAsTheyAreNow() throws {
+    let corpus = try Self.corpus(pairs: 60)
+    let trainer = try TrainingRun(corpus: corpus, spec: try Self.smallSpec(corpus), settings: Self.settings(epochs: 1)).trainer
+    let rows = Array(0..<8), k = trainer.F.shape[1]
+    var g = RandomGenerator(seed: 5)
+    let u = g.uniform([rows.count, k], -1, 1)
+    let loss = { (other: Tensor) in trainer.objective(u, rows: rows, part: rows.indices, own: trainer.F, other: other, balance: 0) }
+    let before = loss(trainer.G)
+    XCTAssertEqual(loss(trainer.G).1.scalars, before.1.scalars)
+    trainer.G.setRows([20, 40], g.uniform([2, k], -1, 1))
+    let after = loss(trainer.G), fresh = loss(trainer.G.copy())
+    XCTAssertNotEqual(after.1.scalars, before.1.scalars)
+    XCTAssertEqual(after.1.scalars, fresh.1.scalars)
+    XCTAssertEqual(after.0.similarity, fresh.0.similarity)
+  }
+
+  /// Distinct sign patterns against a set of the rows' signs, for codes of one word and of more.
+  func testDistinctSignsCountsEachPatternOnce() {
+    var g = RandomGenerator(seed: 2)
+    for k in [16, 64, 70, 128] {
+      let m = g.uniform([300, k], -1, 1)
+      for i in stride(from: 0, to: 300, by: 3) { (m.data + (i + 1) * k).update(from: m.data + i * k, count: k) }  // repeats
+      m.data[5 * k + k - 1] = 0  // zero counts as +
+      let brute = Set((0..<300).map { i in (0..<k).map { m.data[i * k + $0] >= 0 } }).count
+      XCTAssertEqual(Trainer.distinctSigns(m), brute, "k = \(k)")
+      XCTAssertLessThanOrEqual(brute, 200)
     }
   }
 
