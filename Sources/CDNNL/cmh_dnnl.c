@@ -848,7 +848,7 @@ int cmh_dnnl_maxpool_backward(const cmh_pool_shape *s, const void *dy, const voi
 #else
 
 int cmh_dnnl_load(int threads) { (void)threads; return -1; }
-const char *cmh_dnnl_error(void) { return "this cmh was built without oneDNN's header (apt-get install libdnnl-dev, then build again)"; }
+const char *cmh_dnnl_error(void) { return "this cmh was built without oneDNN's header (apt-get install libdnnl-dev, then touch Sources/CDNNL/cmh_dnnl.c and make build: the glue must be compiled again)"; }
 const char *cmh_dnnl_version(void) { return ""; }
 const char *cmh_dnnl_isa(void) { return ""; }
 size_t cmh_dnnl_conv_kept_bytes(const cmh_conv_shape *s) { (void)s; return 0; }
