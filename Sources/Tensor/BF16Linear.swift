@@ -56,7 +56,8 @@ final class BF16Buffer {
 /// A weight's bf16 copy for its layer's next bf16 pass. An optimiser step that updates exactly the
 /// region the copy holds writes it as it goes (`Optimizer.step`), and the pass takes it instead of
 /// reading every weight again to round it: once, and only if the weights had no whole write since
-/// (`Tensor.writes`: a checkpoint loaded, the collapse guard's restore, the ranks' settle).
+/// (`Tensor.writes`: a checkpoint loaded, the collapse guard's restore, the ranks' settle). Fixed
+/// weights (`Module.fixWeights`: inference) keep the copy a pass rounded until such a write.
 final class BF16Copy {
   let buffer = BF16Buffer()
   /// The region of the weights the buffer holds, packed: all of them, a rank's rows or columns.
@@ -65,13 +66,16 @@ final class BF16Copy {
   /// buffer was last taken or rounded).
   var writtenAt: Int?
 
-  /// `buffer` holding `region` of `weights`: as the last optimiser step left it, or rounded now.
-  func hold(_ region: Segments, of weights: Tensor, round: (BF16Buffer) -> Void) {
+  /// `buffer` holding `region` of `weights`: as the last optimiser step (or, for `fixed` weights,
+  /// the last pass) left it, or rounded now.
+  func hold(_ region: Segments, of weights: Tensor, fixed: Bool, round: (BF16Buffer) -> Void) {
     if !(writtenAt == weights.writes && self.region == region) {
       round(buffer)
       self.region = region
     }
-    writtenAt = nil
+    // Weights that train change in place before the next pass, which rounds them again unless
+    // the step between writes the copy.
+    writtenAt = fixed ? weights.writes : nil
   }
 }
 
@@ -82,8 +86,6 @@ final class BF16Operands {
   init(weight: BF16Buffer) { self.weight = weight }
   /// The forward pass ran in bf16 and `weight` and `input` hold its operands.
   var isCurrent = false
-  /// The columns of the fixed weights that `weight` holds (nil: round them at the next pass).
-  var fixedColumns: Range<Int>?
 }
 
 extension Linear {
@@ -116,7 +118,7 @@ extension Linear {
     let n = x.shape[0]
     rounded.isCurrent = false
     guard n * inputSize * u.count >= Self.bf16Work && Precision.current == .bf16 else { return nil }
-    weight.bf16Copy!.hold(.rows(u, width: inputSize), of: weight.value) { $0.round(rows: u, of: weight.value) }  // [u, I]
+    weight.bf16Copy!.hold(.rows(u, width: inputSize), of: weight.value, fixed: weightsFixed) { $0.round(rows: u, of: weight.value) }  // [u, I]
     rounded.input.round(x)
     let y = Tensor(uninitialized: [n, u.count])
     guard multiply(m: n, n: u.count, k: inputSize, rounded.input, transposeA: false, rounded.weight, transposeB: true, into: y.data, accumulate: false)
@@ -141,17 +143,11 @@ extension Linear {
     return UnsafePointer(rounded.weight.pointer)
   }
 
-  /// Puts columns `u` of the weights in bf16 into `rounded.weight`, unless they are fixed and
-  /// already there or the last optimiser step wrote them there.
+  /// Puts columns `u` of the weights in bf16 into `rounded.weight` (the layer's BF16Copy), unless
+  /// they are there already.
   private func roundWeights(columns u: Range<Int>) {
-    guard !weightsFixed else {
-      if rounded.fixedColumns != u { rounded.weight.round(columns: u, of: weight.value) }
-      rounded.fixedColumns = u
-      return
-    }
-    rounded.fixedColumns = nil
     let region = u.count == inputSize ? Segments.all(weight.value.count) : .columns(u, rows: outputSize, width: inputSize)
-    weight.bf16Copy!.hold(region, of: weight.value) { $0.round(columns: u, of: weight.value) }
+    weight.bf16Copy!.hold(region, of: weight.value, fixed: weightsFixed) { $0.round(columns: u, of: weight.value) }
   }
 
   /// Over columns from..<to: the dot products of `rows` (up to 4) bf16 weight rows at `w` with

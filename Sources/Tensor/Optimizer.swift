@@ -65,7 +65,8 @@ open class Optimizer {
           self.update(weights: w, gradient: g, state: states, segments: part, step: step, learningRate: rate,
                       bf16: copy.map { $0.buffer.pointer + owned.packedOffset(of: part) })
         }
-        copy?.writtenAt = p.value.writes
+        // A copy the step did not write no longer holds the weights.
+        p.bf16Copy?.writtenAt = copy == nil ? nil : p.value.writes
       }
     }
   }
